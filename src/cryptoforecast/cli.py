@@ -1,0 +1,169 @@
+"""The ``cryptoforecast`` command line (Typer + Rich).
+
+Errors print one clear line and exit 1 (2 for bad usage); ``--debug`` shows the traceback.
+Command groups live here as thin adapters; the work is done by the library functions they call.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cryptoforecast.exceptions import CryptoForecastError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="cryptoforecast",
+    help="Cryptocurrency price forecasts, always reported beside the naive forecast.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+data_app = typer.Typer(help="Market data: list, show and update candles.", no_args_is_help=True)
+config_app = typer.Typer(help="Configuration.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+app.add_typer(config_app, name="config")
+
+_state = {"debug": False}
+
+
+def console() -> Console:
+    """A console that does not squeeze tables when output is not a terminal."""
+    con = Console()
+    if not con.is_terminal:
+        con = Console(width=140)
+    return con
+
+
+@app.callback()
+def _root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+) -> None:
+    _state["debug"] = debug
+
+
+@app.command()
+def version() -> None:
+    """Print the package version."""
+    from cryptoforecast import __version__
+
+    typer.echo(f"cryptoforecast {__version__}")
+
+
+@config_app.command("show")
+def config_show(
+    path: Annotated[str | None, typer.Option("--path", help="YAML config file to read.")] = None,
+) -> None:
+    """Print the effective configuration (defaults, file, environment)."""
+    import yaml
+
+    from cryptoforecast.config import load_config
+
+    settings = load_config(path)
+    typer.echo(yaml.safe_dump(settings.model_dump(mode="json"), sort_keys=False).rstrip())
+
+
+def asset_summary_table(interval: str = "1d") -> Table:
+    """Rows, coverage, last close and 30-candle volatility for every embedded asset."""
+    import numpy as np
+
+    from cryptoforecast.data import load_ohlcv, snapshot_assets
+
+    table = Table(title=f"Embedded market data ({interval})")
+    for col in ("id", "symbol", "rows", "first", "last", "last close", "30d vol (ann.)"):
+        table.add_column(col, justify="right" if col not in ("id", "symbol") else "left")
+    for asset in snapshot_assets():
+        df = load_ohlcv(asset.id, interval=interval)
+        rets = np.log(df["close"]).diff().iloc[-30:]
+        per_year = 365 if interval == "1d" else 365 * 6
+        vol = float(rets.std() * np.sqrt(per_year))
+        table.add_row(
+            asset.id,
+            asset.symbol,
+            f"{len(df):,}",
+            df.index[0].strftime("%Y-%m-%d"),
+            df.index[-1].strftime("%Y-%m-%d %H:%M" if interval != "1d" else "%Y-%m-%d"),
+            f"{df['close'].iloc[-1]:,.4f}",
+            f"{vol:.1%}",
+        )
+    return table
+
+
+@data_app.command("list")
+def data_list(
+    interval: Annotated[str, typer.Option("--interval", "-i", help="1d or 4h")] = "1d",
+) -> None:
+    """List the assets with their coverage in the embedded snapshot."""
+    from cryptoforecast.data import ASSETS
+
+    console().print(asset_summary_table(interval))
+    others = [a.id for a in ASSETS if not a.in_snapshot]
+    console().print(f"Live sources only (binance, coingecko): {', '.join(others)}")
+
+
+@data_app.command("show")
+def data_show(
+    crypto_id: Annotated[str, typer.Argument(help="Asset id or symbol, e.g. bitcoin or BTC.")],
+    days: Annotated[int, typer.Option("--days", "-n", help="How many candles.")] = 10,
+    interval: Annotated[str, typer.Option("--interval", "-i")] = "1d",
+    source: Annotated[str, typer.Option("--source", "-s")] = "snapshot",
+    end: Annotated[str | None, typer.Option("--end", help="Last day to show (inclusive).")] = None,
+    path: Annotated[str | None, typer.Option("--path", help="CSV file for --source csv.")] = None,
+) -> None:
+    """Show the last candles of one asset."""
+    from cryptoforecast.data import load_ohlcv
+
+    df = load_ohlcv(crypto_id, days=days, interval=interval, source=source, end=end, path=path)
+    table = Table(title=f"{df.attrs.get('crypto_id', crypto_id)} {interval} ({source})")
+    table.add_column("timestamp")
+    for col in df.columns:
+        table.add_column(col, justify="right")
+    for ts, row in df.iterrows():
+        table.add_row(str(ts), *(f"{v:,.6g}" for v in row))
+    console().print(table)
+
+
+@app.command()
+def demo() -> None:
+    """Run the main job on the embedded data."""
+    console().print(asset_summary_table("1d"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point: one clear line per error, exit 1 (2 for usage errors)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    try:
+        app(args=args, standalone_mode=False)
+    except CryptoForecastError as exc:
+        if debug:
+            raise
+        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False)
+        return 1
+    except typer.Exit as exc:
+        return int(exc.exit_code or 0)
+    except typer.Abort:
+        Console(stderr=True).print("aborted")
+        return 1
+    except Exception as exc:  # click usage errors and anything unexpected
+        usage = getattr(exc, "exit_code", None) == 2 and hasattr(exc, "show")
+        if usage or type(exc).__name__ in ("UsageError", "NoSuchOption", "BadParameter", "MissingParameter"):
+            exc.show()  # type: ignore[attr-defined]
+            return 2
+        if hasattr(exc, "show") and hasattr(exc, "exit_code"):
+            exc.show()  # type: ignore[attr-defined]
+            return int(exc.exit_code)  # type: ignore[attr-defined]
+        if debug:
+            raise
+        Console(stderr=True).print(f"[bold red]error:[/] {type(exc).__name__}: {exc} (run with --debug for the traceback)", highlight=False)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

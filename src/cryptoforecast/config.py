@@ -1,0 +1,253 @@
+"""Configuration: ``configs/model_config.yaml`` validated with pydantic, overridable by environment.
+
+Resolution order (later wins):
+
+1. the defaults declared here (identical to ``configs/model_config.yaml``; a test keeps them equal);
+2. a YAML file: the ``path`` argument, else ``$CRYPTOFORECAST_CONFIG``, else
+   ``./configs/model_config.yaml`` when the current directory has one;
+3. environment variables ``CRYPTOFORECAST_<SECTION>__<KEY>=value`` (``__`` separates nesting,
+   values parsed as YAML scalars), e.g. ``CRYPTOFORECAST_LIGHTGBM__NUM_LEAVES=31`` or
+   ``CRYPTOFORECAST_CACHE__TTL_SECONDS=60``.
+
+A bad value raises :class:`~cryptoforecast.exceptions.ConfigError` naming the key, the value and
+what is allowed. Hyperparameters reach models as plain keyword arguments (``cfg.lightgbm.model_dump()``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from cryptoforecast.exceptions import ConfigError
+
+__all__ = [
+    "BacktestConfig",
+    "CacheConfig",
+    "DemoConfig",
+    "EnsembleConfig",
+    "LightGBMConfig",
+    "LSTMConfig",
+    "PromotionGateConfig",
+    "Settings",
+    "TrainingConfig",
+    "XGBoostConfig",
+    "load_config",
+]
+
+ENV_PREFIX = "CRYPTOFORECAST_"
+CONFIG_ENV = "CRYPTOFORECAST_CONFIG"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class LightGBMConfig(_Section):
+    n_estimators: int = Field(500, ge=1, le=100_000)
+    learning_rate: float = Field(0.03, gt=0, le=1)
+    num_leaves: int = Field(15, ge=2, le=4096)
+    max_depth: int = Field(-1, ge=-1)
+    min_child_samples: int = Field(20, ge=1)
+    subsample: float = Field(0.8, gt=0, le=1)
+    subsample_freq: int = Field(1, ge=0)
+    colsample_bytree: float = Field(0.8, gt=0, le=1)
+    reg_lambda: float = Field(1.0, ge=0)
+    early_stopping_rounds: int = Field(50, ge=1)
+
+
+class XGBoostConfig(_Section):
+    n_estimators: int = Field(500, ge=1, le=100_000)
+    learning_rate: float = Field(0.03, gt=0, le=1)
+    max_depth: int = Field(4, ge=1, le=32)
+    min_child_weight: float = Field(5.0, ge=0)
+    subsample: float = Field(0.8, gt=0, le=1)
+    colsample_bytree: float = Field(0.8, gt=0, le=1)
+    reg_lambda: float = Field(1.0, ge=0)
+    early_stopping_rounds: int = Field(50, ge=1)
+
+
+class LSTMConfig(_Section):
+    lookback: int = Field(30, ge=2, le=365)
+    hidden_size: int = Field(32, ge=1, le=1024)
+    num_layers: int = Field(1, ge=1, le=4)
+    dropout: float = Field(0.1, ge=0, lt=1)
+    epochs: int = Field(40, ge=1, le=10_000)
+    batch_size: int = Field(64, ge=1)
+    learning_rate: float = Field(1e-3, gt=0, le=1)
+    weight_decay: float = Field(1e-4, ge=0)
+    patience: int = Field(5, ge=1)
+
+
+class EnsembleConfig(_Section):
+    base_models: list[Literal["lightgbm", "xgboost", "lstm", "naive", "drift"]] = Field(
+        default_factory=lambda: ["lightgbm", "lstm"]
+    )
+    meta: Literal["ridge", "lgbm", "mean"] = "ridge"
+    inner_folds: int = Field(5, ge=2, le=20)
+
+
+class TrainingConfig(_Section):
+    days: int = Field(1095, ge=60, description="training window in candles")
+    validation_size: int = Field(180, ge=10, description="walk-forward validation tail, in origins")
+    validation_retrain_every: int = Field(30, ge=1)
+    seed: int = 42
+    top_k_features: int | None = Field(None, ge=1)
+
+
+class BacktestConfig(_Section):
+    initial_train_size: int = Field(730, ge=30)
+    test_size: int = Field(30, ge=1)
+    step_size: int = Field(30, ge=1)
+    retrain_frequency: int = Field(30, ge=1)
+    window: Literal["expanding", "sliding"] = "expanding"
+    interval_coverage: list[float] = Field(default_factory=lambda: [0.8, 0.95])
+
+    @field_validator("interval_coverage")
+    @classmethod
+    def _coverage_in_range(cls, value: list[float]) -> list[float]:
+        for c in value:
+            if not 0 < c < 1:
+                raise ValueError(f"each coverage must be strictly between 0 and 1, got {c}")
+        return value
+
+
+class CacheConfig(_Section):
+    ttl_seconds: int = Field(300, ge=0, le=86_400)
+
+
+class PromotionGateConfig(_Section):
+    max_mase: float = Field(1.0, gt=0)
+    require_dm_direction: bool = True
+    max_dm_pvalue: float | None = Field(None, gt=0, le=1)
+
+
+class RetrainConfig(_Section):
+    older_than_days: int = Field(7, ge=1)
+
+
+class DemoConfig(_Section):
+    crypto_id: str = "bitcoin"
+    horizons: list[int] = Field(default_factory=lambda: [1, 7])
+    models: list[Literal["lightgbm", "xgboost", "lstm", "ensemble", "naive", "drift"]] = Field(
+        default_factory=lambda: ["lightgbm", "lstm", "ensemble"]
+    )
+    backtest_days: int = Field(365, ge=30)
+    retrain_frequency: int = Field(90, ge=1)
+    lstm_epochs: int = Field(15, ge=1)
+
+
+class Settings(_Section):
+    horizons: list[int] = Field(default_factory=lambda: [1, 3, 7, 14])
+    lightgbm: LightGBMConfig = Field(default_factory=LightGBMConfig)
+    xgboost: XGBoostConfig = Field(default_factory=XGBoostConfig)
+    lstm: LSTMConfig = Field(default_factory=LSTMConfig)
+    ensemble: EnsembleConfig = Field(default_factory=EnsembleConfig)
+    training: TrainingConfig = Field(default_factory=TrainingConfig)
+    backtest: BacktestConfig = Field(default_factory=BacktestConfig)
+    cache: CacheConfig = Field(default_factory=CacheConfig)
+    promotion_gate: PromotionGateConfig = Field(default_factory=PromotionGateConfig)
+    retrain: RetrainConfig = Field(default_factory=RetrainConfig)
+    demo: DemoConfig = Field(default_factory=DemoConfig)
+
+    @field_validator("horizons")
+    @classmethod
+    def _horizons_in_range(cls, value: list[int]) -> list[int]:
+        bad = [h for h in value if not 1 <= h <= 14]
+        if bad or not value:
+            raise ValueError(f"horizons must be whole days from 1 to 14, got {value}")
+        return sorted(set(value))
+
+    def model_params(self, model_type: str) -> dict[str, Any]:
+        """Hyperparameters of ``model_type`` as plain keyword arguments."""
+        section = getattr(self, model_type, None)
+        return section.model_dump() if isinstance(section, BaseModel) else {}
+
+
+def _format_validation_error(exc: ValidationError, source: str) -> str:
+    lines = []
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"])
+        value = err.get("input")
+        lines.append(f"{key} = {value!r}: {err['msg']}")
+    return f"invalid configuration ({source}): " + "; ".join(lines) + (
+        ". Fix the value in the file or environment variable named, or remove it to use the default."
+    )
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"config file not found: {path}. Pass an existing YAML file.") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config file {path} is not valid YAML: {exc}") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"config file {path} must hold a mapping of sections, got {type(data).__name__}"
+        )
+    return data
+
+
+def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
+    overrides: dict[str, Any] = {}
+    fields = set(Settings.model_fields)
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX):
+            continue
+        parts = name[len(ENV_PREFIX) :].lower().split("__")
+        if parts[0] not in fields:
+            continue  # e.g. CRYPTOFORECAST_HOME: not a model setting
+        try:
+            value = yaml.safe_load(raw)
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"environment variable {name}={raw!r} is not a valid value: {exc}")
+        node = overrides
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    return overrides
+
+
+def _deep_merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def load_config(
+    path: str | Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Return the effective :class:`Settings` (defaults < YAML file < environment < overrides)."""
+    env = os.environ if environ is None else environ
+    data: dict[str, Any] = {}
+    source = "defaults"
+    if path is None and env.get(CONFIG_ENV):
+        path = env[CONFIG_ENV]
+    if path is None and Path("configs/model_config.yaml").is_file():
+        path = Path("configs/model_config.yaml")
+    if path is not None:
+        data = _read_yaml(Path(path))
+        source = str(path)
+    env_data = _env_overrides(env)
+    if env_data:
+        data = _deep_merge(data, env_data)
+        source += " + environment"
+    if overrides:
+        data = _deep_merge(data, overrides)
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_validation_error(exc, source)) from None

@@ -1,0 +1,118 @@
+"""``load_ohlcv``: the one public way to get candles, whatever the source."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from cryptoforecast.data.assets import Asset, resolve_asset
+from cryptoforecast.data.schema import GapPolicy, check_interval, validate_candles
+from cryptoforecast.data.sources.csv import CSVSource
+from cryptoforecast.data.sources.snapshot import SnapshotSource
+from cryptoforecast.exceptions import DataError
+
+__all__ = ["LIVE_SOURCES", "SOURCES", "load_ohlcv", "parse_time"]
+
+LIVE_SOURCES = ("binance", "coingecko")
+SOURCES = ("snapshot", "csv", *LIVE_SOURCES)
+
+
+def parse_time(value: Any, name: str = "end") -> tuple[pd.Timestamp, bool]:
+    """Parse a date/time as UTC. Returns ``(timestamp, date_only)``; a date means the whole day."""
+    if isinstance(value, pd.Timestamp | dt.datetime):
+        ts = pd.Timestamp(value)
+        date_only = False
+    elif isinstance(value, dt.date):
+        ts, date_only = pd.Timestamp(value), True
+    elif isinstance(value, str):
+        try:
+            ts = pd.Timestamp(value)
+        except ValueError:
+            raise DataError(f"{name}={value!r} is not a date; use ISO 8601, e.g. '2024-01-31'") from None
+        date_only = len(value.strip()) <= 10
+    else:
+        raise DataError(f"{name} must be a date, datetime or ISO string, got {type(value).__name__}")
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    return ts, date_only
+
+
+@lru_cache(maxsize=64)
+def _snapshot_frame(crypto_id: str, interval: str) -> pd.DataFrame:
+    asset = resolve_asset(crypto_id)
+    raw = SnapshotSource().fetch(asset, interval)
+    # The 4h snapshot keeps real exchange outages as they are: gaps are expected there.
+    policy: GapPolicy = "drop" if interval != "1d" else "raise"
+    return validate_candles(raw, interval, on_gap=policy, name=f"snapshot {asset.id} {interval}")
+
+
+def load_ohlcv(
+    crypto_id: str | Asset,
+    days: int | None = None,
+    interval: str = "1d",
+    source: str = "snapshot",
+    end: Any = None,
+    path: str | Path | None = None,
+    on_gap: GapPolicy | None = None,
+    refresh: bool = False,
+    **source_options: Any,
+) -> pd.DataFrame:
+    """Load validated candles for ``crypto_id``.
+
+    Args:
+        crypto_id: CoinGecko-style id (``bitcoin``) or symbol (``BTC``, ``BTCUSDT``).
+        days: keep the last ``days`` candles up to ``end`` (inclusive); ``None`` keeps all.
+        interval: ``"1d"`` or ``"4h"``.
+        source: ``"snapshot"`` (embedded, default), ``"csv"`` (with ``path=``), ``"binance"`` or
+            ``"coingecko"`` (live, through the local cache).
+        end: cut the history at this time (inclusive; a date means that whole day), so a
+            backtest can ask for data "as of" a date.
+        path: the CSV file for ``source="csv"``.
+        on_gap: what to do with missing candles: ``"raise"`` (default; the embedded 4h data
+            defaults to ``"drop"`` since it keeps real exchange outages), ``"drop"``, ``"ffill"``.
+        refresh: live sources only: fetch new candles before reading the cache.
+
+    Returns:
+        A frame indexed by UTC ``timestamp`` with float64 ``open high low close volume`` (plus
+        ``quote_volume`` and ``trades`` where the source has them).
+    """
+    asset = resolve_asset(crypto_id)
+    check_interval(interval)
+    if days is not None:
+        if isinstance(days, bool) or not isinstance(days, int) or days <= 0:
+            raise DataError(f"days must be a positive whole number of candles, got {days!r}")
+    if source not in SOURCES:
+        raise DataError(f"unknown source {source!r}; use one of {', '.join(SOURCES)}")
+    if on_gap is not None and on_gap not in ("raise", "drop", "ffill"):
+        raise DataError(f"on_gap must be 'raise', 'drop' or 'ffill', got {on_gap!r}")
+    end_ts, date_only = parse_time(end) if end is not None else (None, False)
+
+    if source == "snapshot":
+        frame = _snapshot_frame(asset.id, interval)
+        if on_gap == "ffill" or (on_gap == "raise" and interval != "1d"):
+            frame = validate_candles(frame, interval, on_gap=on_gap, name=f"snapshot {asset.id}")
+        frame = frame.copy()
+    elif source == "csv":
+        if path is None:
+            raise DataError("source='csv' needs path= pointing to a CSV file of candles")
+        raw = CSVSource(path).fetch(asset, interval)
+        frame = validate_candles(raw, interval, on_gap=on_gap or "raise", name=str(path))
+    else:
+        from cryptoforecast.data.live import load_live
+
+        frame = load_live(asset, interval, source, refresh=refresh, on_gap=on_gap or "raise", **source_options)
+
+    if end_ts is not None:
+        if date_only:
+            frame = frame[frame.index < end_ts.normalize() + pd.Timedelta(days=1)]
+        else:
+            frame = frame[frame.index <= end_ts]
+        if frame.empty:
+            raise DataError(f"no {interval} candles for {asset.id!r} on or before end={end!r}")
+    if days is not None:
+        frame = frame.iloc[-days:]
+    frame.attrs.update({"crypto_id": asset.id, "interval": interval, "source": source})
+    return frame

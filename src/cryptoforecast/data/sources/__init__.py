@@ -1,0 +1,9 @@
+"""Candle sources. Backends do raw I/O only; :func:`cryptoforecast.data.load_ohlcv` validates."""
+
+from __future__ import annotations
+
+from cryptoforecast.data.sources.base import CandleSource
+from cryptoforecast.data.sources.csv import CSVSource
+from cryptoforecast.data.sources.snapshot import SnapshotSource
+
+__all__ = ["CSVSource", "CandleSource", "SnapshotSource"]

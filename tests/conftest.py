@@ -1,0 +1,38 @@
+"""Shared fixtures. Every test gets its own ``$CRYPTOFORECAST_HOME``; nothing touches the network."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "binance"
+
+
+@pytest.fixture(autouse=True)
+def cf_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """An empty cryptoforecast home per test, and no config or registry from the environment."""
+    home = tmp_path_factory.mktemp("cfhome")
+    monkeypatch.setenv("CRYPTOFORECAST_HOME", str(home))
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    for var in ("CRYPTOFORECAST_CONFIG", "CRYPTOFORECAST_REGISTRY_URL", "CRYPTOFORECAST_ADMIN_TOKEN"):
+        monkeypatch.delenv(var, raising=False)
+    yield home
+
+
+@pytest.fixture(scope="session")
+def btc_daily() -> pd.DataFrame:
+    """Bitcoin daily candles from the embedded snapshot (2018-03-17 .. 2025-09-30)."""
+    from cryptoforecast.data import load_ohlcv
+
+    return load_ohlcv("bitcoin")
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """``../shared/data/binance`` (tests only; the package never reads it)."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"shared data not found at {SHARED_DATA}")
+    return SHARED_DATA

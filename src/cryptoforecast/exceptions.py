@@ -8,6 +8,7 @@ Every error the package raises on purpose derives from :class:`CryptoForecastErr
     ├── FeatureError         features cannot be built (too little history, bad columns)
     ├── ConfigError          a configuration value is missing or out of range
     ├── ArtifactError        a saved model is missing, corrupt, tampered or incompatible
+    │   └── FeatureMismatchError  features at predict time differ from those the model was fitted on
     ├── RegistryError        the model registry refused an operation
     └── NotFittedError       a model was used before ``fit`` (also a ``ValueError``)
 
@@ -22,6 +23,7 @@ __all__ = [
     "CryptoForecastError",
     "DataError",
     "FeatureError",
+    "FeatureMismatchError",
     "NotFittedError",
     "RegistryError",
     "SourceError",
@@ -50,6 +52,10 @@ class ConfigError(CryptoForecastError, ValueError):
 
 class ArtifactError(CryptoForecastError):
     """A saved model artifact is missing, corrupt, tampered with or incompatible."""
+
+
+class FeatureMismatchError(ArtifactError, DataError):
+    """The feature columns given differ from the ones the model was fitted on (or its manifest)."""
 
 
 class RegistryError(CryptoForecastError):

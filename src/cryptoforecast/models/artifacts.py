@@ -1,0 +1,205 @@
+"""Model artifacts: a directory of native weights plus ``manifest.json``. No pickle.
+
+Layout::
+
+    <path>/
+      manifest.json      model_type, format_version, horizon, feature names, params, conformal
+                         residuals, training window, data hash, library versions, file hashes
+      model.txt | model.json | state_dict.pt | ...   native weights written by the model
+
+Saving writes into a temporary sibling directory and renames it into place, so a failure halfway
+leaves any previous artifact at ``path`` untouched. Loading checks the format version, the model
+type and the sha256 of every weight file, and raises :class:`ArtifactError` saying what is wrong.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import platform
+import shutil
+import tempfile
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cryptoforecast.exceptions import ArtifactError
+from cryptoforecast.models.intervals import ConformalCalibrator
+
+if TYPE_CHECKING:
+    from cryptoforecast.models.base import BaseForecaster, Forecaster
+
+__all__ = [
+    "FORMAT_VERSION",
+    "MANIFEST",
+    "file_sha256",
+    "library_versions",
+    "load_forecaster",
+    "load_into",
+    "read_manifest",
+    "save_artifact",
+]
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+_LIBRARIES = ("cryptoforecast", "numpy", "pandas", "scikit-learn", "lightgbm", "xgboost-cpu", "torch", "ta-lib")
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def library_versions() -> dict[str, str | None]:
+    out: dict[str, str | None] = {"python": platform.python_version()}
+    for lib in _LIBRARIES:
+        try:
+            out[lib] = version(lib)
+        except PackageNotFoundError:
+            out[lib] = None
+    return out
+
+
+def _json_default(value: Any) -> Any:
+    import numpy as np
+
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def save_artifact(model: BaseForecaster, path: Path) -> Path:
+    """Write ``model`` to the directory ``path`` atomically; returns ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists() and not path.is_dir():
+        raise ArtifactError(f"cannot save a model to {path}: a file with that name exists; choose a directory path")
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    try:
+        extra = model._save_native(tmp)
+        files = {
+            str(f.relative_to(tmp)): file_sha256(f) for f in sorted(tmp.rglob("*")) if f.is_file()
+        }
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "model_type": model.model_type,
+            "class": f"{type(model).__module__}.{type(model).__qualname__}",
+            "horizon": model.horizon,
+            "feature_names": list(model.feature_names_),
+            "feature_set": getattr(model, "feature_set_", None),
+            "params": model.get_params(),
+            "conformal": model.calibrator_.to_dict(),
+            "training": {
+                "start": getattr(model, "train_start_", None),
+                "end": getattr(model, "train_end_", None),
+                "n_rows": getattr(model, "n_train_", None),
+                "data_hash": getattr(model, "data_hash_", None),
+            },
+            "versions": library_versions(),
+            "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "files": files,
+            "extra": extra,
+        }
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, default=_json_default), encoding="utf-8")
+        if path.exists():
+            old = path.with_name(f".{path.name}.old-{os.getpid()}")
+            os.replace(path, old)
+            os.replace(tmp, path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return path
+
+
+def read_manifest(path: str | Path) -> dict[str, Any]:
+    """Read and check ``manifest.json`` of an artifact directory."""
+    path = Path(path)
+    if not path.exists():
+        raise ArtifactError(f"model artifact not found: {path}. Check the path or the registry record.")
+    file = path / MANIFEST if path.is_dir() else path
+    if not file.is_file():
+        raise ArtifactError(f"{path} has no {MANIFEST}; it is not a saved cryptoforecast model")
+    try:
+        manifest = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ArtifactError(f"{file} is not valid JSON ({exc}); the artifact is corrupt, retrain or restore it") from None
+    if not isinstance(manifest, dict):
+        raise ArtifactError(f"{file} must hold a JSON object, got {type(manifest).__name__}")
+    fmt = manifest.get("format_version")
+    if fmt != FORMAT_VERSION:
+        raise ArtifactError(
+            f"{file} has format_version {fmt!r}, this cryptoforecast reads format {FORMAT_VERSION}; "
+            "retrain the model or load it with the version that saved it"
+        )
+    for key in ("model_type", "horizon", "feature_names", "params", "conformal", "files"):
+        if key not in manifest:
+            raise ArtifactError(f"{file} lacks the required key {key!r}; the artifact is incomplete")
+    return manifest
+
+
+def _verify_files(directory: Path, manifest: dict[str, Any]) -> None:
+    for name, digest in manifest["files"].items():
+        file = directory / name
+        if not file.is_file():
+            raise ArtifactError(f"artifact file missing: {file} (listed in {directory / MANIFEST})")
+        if file_sha256(file) != digest:
+            raise ArtifactError(
+                f"artifact file {file} does not match the sha256 recorded in its manifest: it is "
+                "corrupt or was modified. Restore it or retrain the model."
+            )
+
+
+def load_into(model: BaseForecaster, path: Path) -> None:
+    """Restore ``model`` (an instance of the right class) from the directory ``path``."""
+    manifest = read_manifest(path)
+    if manifest["model_type"] != model.model_type:
+        raise ArtifactError(
+            f"{path} holds a {manifest['model_type']!r} model, not {model.model_type!r}; use "
+            f"cryptoforecast.models.artifacts.load_forecaster(path) to load any model type"
+        )
+    _verify_files(path, manifest)
+    params = {k: v for k, v in manifest["params"].items() if k in model._param_names()}
+    model.set_params(**params)
+    model.horizon = int(manifest["horizon"])
+    try:
+        model._load_native(path, manifest)
+    except ArtifactError:
+        raise
+    except Exception as exc:
+        raise ArtifactError(f"cannot read the weights in {path}: {type(exc).__name__}: {exc}") from exc
+    model.feature_names_ = list(manifest["feature_names"])
+    model.n_features_in_ = len(model.feature_names_)
+    model.feature_set_ = manifest.get("feature_set")
+    training = manifest.get("training") or {}
+    model.train_start_ = training.get("start")
+    model.train_end_ = training.get("end")
+    model.n_train_ = training.get("n_rows")
+    model.data_hash_ = training.get("data_hash")
+    model.calibrator_ = ConformalCalibrator.from_dict(manifest["conformal"])
+    model.manifest_ = manifest
+
+
+def load_forecaster(path: str | Path) -> Forecaster:
+    """Load any saved model directory, choosing the class from its manifest."""
+    from cryptoforecast.models import make_forecaster
+
+    path = Path(path)
+    manifest = read_manifest(path)
+    model = make_forecaster(manifest["model_type"], horizon=int(manifest["horizon"]))
+    return model.load_model(path)

@@ -1,0 +1,303 @@
+"""The ``Forecaster`` protocol every model implements, and a small base class that does the
+shared chores (input checks, validation tail, conformal intervals, manifest I/O).
+
+Every forecaster predicts the ``horizon``-step log return of close (``make_target``) from a
+feature frame. Hyperparameters are stored by ``__init__`` unchanged; ``fit`` sets learned
+attributes ending in ``_`` and returns ``self``.
+"""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+from typing import Any, ClassVar, Protocol, Self, runtime_checkable
+
+import numpy as np
+import pandas as pd
+
+from cryptoforecast.exceptions import DataError, FeatureMismatchError, NotFittedError
+from cryptoforecast.models.intervals import ConformalCalibrator
+
+__all__ = [
+    "BaseForecaster",
+    "Forecaster",
+    "check_feature_frame",
+    "check_is_fitted",
+    "time_tail_split",
+]
+
+
+@runtime_checkable
+class Forecaster(Protocol):
+    """What the backtester, ensemble, registry and service rely on."""
+
+    horizon: int
+    model_type: str
+    feature_names_: list[str]
+
+    def fit(
+        self,
+        X: pd.DataFrame,
+        y: pd.Series,
+        X_val: pd.DataFrame | None = None,
+        y_val: pd.Series | None = None,
+    ) -> Self: ...
+
+    def predict(self, X: pd.DataFrame) -> pd.Series: ...
+
+    def predict_interval(self, X: pd.DataFrame, coverage: float = 0.8) -> pd.DataFrame: ...
+
+    def save_model(self, path: str | Path) -> Path: ...
+
+    def load_model(self, path: str | Path) -> Self: ...
+
+    def feature_importance(self) -> pd.Series | None: ...
+
+
+def check_is_fitted(model: Any, attribute: str = "feature_names_") -> None:
+    """Raise :class:`NotFittedError` (worded like scikit-learn's) if ``model`` is not fitted."""
+    if not hasattr(model, attribute):
+        raise NotFittedError(
+            f"This {type(model).__name__} instance is not fitted yet. Call 'fit' with appropriate "
+            "arguments before using this estimator, or 'load_model' a saved one."
+        )
+
+
+def check_feature_frame(X: Any, name: str = "X", allow_empty: bool = False) -> pd.DataFrame:
+    """A non-empty numeric DataFrame with finite values, or :class:`DataError` saying what is wrong."""
+    if not isinstance(X, pd.DataFrame):
+        raise DataError(f"{name} must be a pandas DataFrame of features, got {type(X).__name__}")
+    if X.empty and not allow_empty:
+        raise DataError(
+            f"{name} is empty ({X.shape[0]} rows x {X.shape[1]} columns); pass at least one row of "
+            "features (after the warm-up rows are dropped)."
+        )
+    non_numeric = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
+    if non_numeric:
+        raise DataError(f"{name} has non-numeric columns {non_numeric[:5]}; features must be numbers")
+    values = X.to_numpy(dtype="float64", na_value=np.nan)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        rows, cols = np.nonzero(bad)
+        first_row = X.index[rows[0]]
+        cols_named = sorted({str(X.columns[c]) for c in cols})[:5]
+        raise DataError(
+            f"{name} has {int(bad.sum())} NaN/infinite value(s), first at {first_row} in "
+            f"{cols_named}; drop the warm-up rows (features.warmup_rows) or fill the gaps first."
+        )
+    return X
+
+
+def time_tail_split(
+    X: pd.DataFrame, y: pd.Series, fraction: float, gap: int, min_rows: int = 10
+) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame | None, pd.Series | None]:
+    """Split off the last ``fraction`` of rows as a validation tail, purging ``gap`` rows between.
+
+    The purge removes training rows whose ``h``-step target window reaches into the tail, so no
+    training label overlaps a validation origin. Returns ``(X_fit, y_fit, None, None)`` when there
+    are too few rows for a tail.
+    """
+    n = len(X)
+    n_val = int(round(n * fraction))
+    if fraction <= 0 or n_val < min_rows or n - n_val - gap < min_rows:
+        return X, y, None, None
+    cut = n - n_val
+    return X.iloc[: cut - gap], y.iloc[: cut - gap], X.iloc[cut:], y.iloc[cut:]
+
+
+class BaseForecaster:
+    """Shared machinery; subclasses implement ``_fit``, ``_predict`` and optionally the native I/O.
+
+    Subclass hooks:
+        ``_fit(X, y, X_val, y_val)``: learn from checked inputs (``X_val`` may be ``None``).
+        ``_predict(X) -> Series``: point forecasts for the rows it can predict.
+        ``_save_native(directory) -> dict``: write weights, return extra manifest entries.
+        ``_load_native(directory, manifest)``: read them back.
+    """
+
+    model_type: ClassVar[str] = "base"
+    #: fraction of training rows held out (time-ordered) for early stopping and conformal residuals
+    uses_validation_tail: ClassVar[bool] = False
+
+    def __init__(self, horizon: int = 1, random_state: int = 42) -> None:
+        self.horizon = horizon
+        self.random_state = random_state
+
+    # -- parameters -----------------------------------------------------------------------
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        sig = inspect.signature(cls.__init__)
+        return [
+            p.name
+            for p in sig.parameters.values()
+            if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        ]
+
+    def get_params(self) -> dict[str, Any]:
+        """Constructor parameters (JSON-friendly), as scikit-learn's ``get_params``."""
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params: Any) -> Self:
+        valid = set(self._param_names())
+        for key, value in params.items():
+            if key not in valid:
+                raise DataError(
+                    f"{type(self).__name__} has no parameter {key!r}; valid parameters: {sorted(valid)}"
+                )
+            setattr(self, key, value)
+        return self
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+    # -- input checks ---------------------------------------------------------------------
+    def _check_horizon(self) -> None:
+        if isinstance(self.horizon, bool) or not isinstance(self.horizon, int) or not 1 <= self.horizon <= 366:
+            raise DataError(f"horizon must be a whole number of candles >= 1, got {self.horizon!r}")
+
+    def _check_fit_inputs(self, X: Any, y: Any, name: str = "X") -> tuple[pd.DataFrame, pd.Series]:
+        X = check_feature_frame(X, name)
+        if not isinstance(y, pd.Series):
+            raise DataError(f"y must be a pandas Series of targets, got {type(y).__name__}")
+        if not X.index.equals(y.index):
+            common = X.index.intersection(y.index)
+            if len(common) == 0:
+                raise DataError(f"{name} and y share no index labels; align features and targets first")
+            X, y = X.loc[common], y.loc[common]
+        keep = np.isfinite(y.to_numpy(dtype="float64", na_value=np.nan))
+        X, y = X.loc[keep], y.loc[keep].astype("float64")
+        if len(X) == 0:
+            raise DataError("no rows with a known target to fit on; is the horizon longer than the data?")
+        return X, y
+
+    def check_features(self, X: Any) -> pd.DataFrame:
+        """Check a predict-time frame: fitted, same feature columns, finite values."""
+        check_is_fitted(self)
+        X = check_feature_frame(X)
+        cols = [str(c) for c in X.columns]
+        if cols != self.feature_names_:
+            missing = [c for c in self.feature_names_ if c not in cols]
+            extra = [c for c in cols if c not in self.feature_names_]
+            if not missing and not extra:
+                return X[self.feature_names_]  # same set, other order: reorder
+            raise FeatureMismatchError(
+                f"{type(self).__name__} was fitted on {len(self.feature_names_)} features but got "
+                f"{len(cols)}: missing {missing[:5]}{'...' if len(missing) > 5 else ''}, unexpected "
+                f"{extra[:5]}{'...' if len(extra) > 5 else ''}. Build features with the same "
+                "feature set the model was trained with (see its manifest.json)."
+            )
+        return X
+
+    # -- fit / predict --------------------------------------------------------------------
+    def fit(
+        self,
+        X: pd.DataFrame,
+        y: pd.Series,
+        X_val: pd.DataFrame | None = None,
+        y_val: pd.Series | None = None,
+    ) -> Self:
+        """Fit on ``X``/``y`` (rows with an unknown target are dropped); returns ``self``.
+
+        ``X_val``/``y_val`` (later in time than ``X``) drive early stopping and the conformal
+        residuals; when absent, models that use one hold out a time-ordered tail of ``X``.
+        """
+        self._check_horizon()
+        X, y = self._check_fit_inputs(X, y)
+        if X_val is not None and y_val is not None:
+            X_val, y_val = self._check_fit_inputs(X_val, y_val, name="X_val")
+            if list(X_val.columns) != list(X.columns):
+                raise FeatureMismatchError("X_val must have the same columns as X, in the same order")
+            X_fit, y_fit = X, y
+        elif self.uses_validation_tail:
+            frac = float(getattr(self, "validation_fraction", 0.2))
+            X_fit, y_fit, X_val, y_val = time_tail_split(X, y, frac, gap=self.horizon)
+        else:
+            X_fit, y_fit = X, y
+        self._fit(X_fit, y_fit, X_val, y_val)
+        self.feature_names_ = [str(c) for c in X.columns]
+        self.n_features_in_ = len(self.feature_names_)
+        self.train_start_ = str(X.index[0])
+        self.train_end_ = str(X.index[-1])
+        self.n_train_ = int(len(X_fit))
+        self.data_hash_ = frame_hash(X, y)
+        self.calibrator_ = self._make_calibrator(X_fit, y_fit, X_val, y_val)
+        return self
+
+    def _make_calibrator(
+        self,
+        X_fit: pd.DataFrame,
+        y_fit: pd.Series,
+        X_val: pd.DataFrame | None,
+        y_val: pd.Series | None,
+    ) -> ConformalCalibrator:
+        """Residuals on the validation tail (out of sample); in-sample only for models with no
+        learned state beyond a constant (naive, drift), where in-sample equals out-of-sample."""
+        if X_val is not None and y_val is not None and len(X_val) >= 2:
+            pred = self._predict(X_val)
+            res = (y_val.loc[pred.index] - pred).to_numpy()
+        else:
+            pred = self._predict(X_fit)
+            res = (y_fit.loc[pred.index] - pred).to_numpy()
+        return ConformalCalibrator.from_residuals(res)
+
+    def _fit(
+        self,
+        X: pd.DataFrame,
+        y: pd.Series,
+        X_val: pd.DataFrame | None,
+        y_val: pd.Series | None,
+    ) -> None:
+        raise NotImplementedError
+
+    def _predict(self, X: pd.DataFrame) -> pd.Series:
+        raise NotImplementedError
+
+    def predict(self, X: pd.DataFrame) -> pd.Series:
+        """Predicted ``horizon``-step log returns, indexed like the rows it could predict."""
+        X = self.check_features(X)
+        out = self._predict(X)
+        return out.rename("y_pred").astype("float64")
+
+    def predict_interval(self, X: pd.DataFrame, coverage: float = 0.8) -> pd.DataFrame:
+        """Conformal interval ``[lower, upper]`` (log-return units) around :meth:`predict`."""
+        point = self.predict(X)
+        lo, hi = self.calibrator_.interval(point.to_numpy(), coverage)
+        return pd.DataFrame({"lower": lo, "upper": hi}, index=point.index)
+
+    def feature_importance(self) -> pd.Series | None:
+        """Importance per feature (normalised to sum to 1) or ``None`` when the model has none."""
+        return None
+
+    # -- persistence ----------------------------------------------------------------------
+    def _save_native(self, directory: Path) -> dict[str, Any]:
+        return {}
+
+    def _load_native(self, directory: Path, manifest: dict[str, Any]) -> None:
+        return None
+
+    def save_model(self, path: str | Path) -> Path:
+        """Save as a directory: native weights + ``manifest.json`` (no pickle). Returns the path."""
+        from cryptoforecast.models.artifacts import save_artifact
+
+        check_is_fitted(self)
+        return save_artifact(self, Path(path))
+
+    def load_model(self, path: str | Path) -> Self:
+        """Load a directory written by :meth:`save_model` into this instance; returns ``self``."""
+        from cryptoforecast.models.artifacts import load_into
+
+        load_into(self, Path(path))
+        return self
+
+
+def frame_hash(X: pd.DataFrame, y: pd.Series | None = None) -> str:
+    """A short content hash of the training data (values, index and column names)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    h.update(pd.util.hash_pandas_object(X, index=True).to_numpy().tobytes())
+    h.update("\x1f".join(map(str, X.columns)).encode())
+    if y is not None:
+        h.update(pd.util.hash_pandas_object(y, index=True).to_numpy().tobytes())
+    return h.hexdigest()[:16]

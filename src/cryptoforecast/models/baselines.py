@@ -1,0 +1,48 @@
+"""Baselines every model must beat: naive (random walk) and drift."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pandas as pd
+
+from cryptoforecast.models.base import BaseForecaster
+
+__all__ = ["DriftForecaster", "NaiveForecaster"]
+
+
+class NaiveForecaster(BaseForecaster):
+    """``price[t+h] = price[t]``: a predicted log return of exactly 0."""
+
+    model_type: ClassVar[str] = "naive"
+
+    def __init__(self, horizon: int = 1, random_state: int = 42) -> None:
+        super().__init__(horizon=horizon, random_state=random_state)
+
+    def _fit(self, X: pd.DataFrame, y: pd.Series, X_val: pd.DataFrame | None, y_val: pd.Series | None) -> None:
+        return None
+
+    def _predict(self, X: pd.DataFrame) -> pd.Series:
+        return pd.Series(0.0, index=X.index, dtype="float64")
+
+
+class DriftForecaster(BaseForecaster):
+    """Mean ``horizon``-step log return over the training window, as a constant forecast."""
+
+    model_type: ClassVar[str] = "drift"
+
+    def __init__(self, horizon: int = 1, random_state: int = 42) -> None:
+        super().__init__(horizon=horizon, random_state=random_state)
+
+    def _fit(self, X: pd.DataFrame, y: pd.Series, X_val: pd.DataFrame | None, y_val: pd.Series | None) -> None:
+        self.drift_ = float(y.mean())
+
+    def _predict(self, X: pd.DataFrame) -> pd.Series:
+        return pd.Series(self.drift_, index=X.index, dtype="float64")
+
+    def _save_native(self, directory: Path) -> dict[str, Any]:
+        return {"drift": self.drift_}
+
+    def _load_native(self, directory: Path, manifest: dict[str, Any]) -> None:
+        self.drift_ = float(manifest["extra"]["drift"])

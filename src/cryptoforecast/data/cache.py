@@ -49,10 +49,10 @@ class CandleCache:
 
     @contextlib.contextmanager
     def lock(self, source: str, crypto_id: str, interval: str) -> Iterator[None]:
-        """Exclusive lock for a read-modify-write of one series (re-entrant within a process)."""
+        """Exclusive lock for a read-modify-write of one series (re-entrant within a thread)."""
         target = self.path(source, crypto_id, interval)
         target.parent.mkdir(parents=True, exist_ok=True)
-        with FileLock(str(target) + ".lock", timeout=self.lock_timeout):
+        with FileLock(str(target) + ".lock", timeout=self.lock_timeout, is_singleton=True):
             yield
 
     def read(self, source: str, crypto_id: str, interval: str) -> pd.DataFrame | None:

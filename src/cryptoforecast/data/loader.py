@@ -74,6 +74,8 @@ def load_ohlcv(
         on_gap: what to do with missing candles: ``"raise"`` (default; the embedded 4h data
             defaults to ``"drop"`` since it keeps real exchange outages), ``"drop"``, ``"ffill"``.
         refresh: live sources only: fetch new candles before reading the cache.
+        **source_options: live sources only: ``base_url=``, ``client=``, ``retry=``, ``api_key=``
+            ... (see :func:`cryptoforecast.data.live.load_live`).
 
     Returns:
         A frame indexed by UTC ``timestamp`` with float64 ``open high low close volume`` (plus
@@ -103,7 +105,7 @@ def load_ohlcv(
     else:
         from cryptoforecast.data.live import load_live
 
-        frame = load_live(asset, interval, source, refresh=refresh, on_gap=on_gap or "raise", **source_options)
+        frame = load_live(asset, interval, source, refresh=refresh, on_gap=on_gap, **source_options)
 
     if end_ts is not None:
         if date_only:

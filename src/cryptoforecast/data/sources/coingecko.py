@@ -1,0 +1,399 @@
+"""CoinGecko daily closes, volumes and market caps, async with a sync wrapper.
+
+* ``GET /coins/list``: the id catalogue (``[{"id", "symbol", "name"}, ...]``), used by
+  :meth:`CoinGeckoSource.resolve_id` to turn a symbol or id into a CoinGecko id.
+* ``GET /coins/{id}/market_chart/range?vs_currency=usd&from=&to=`` (Unix seconds): a JSON object
+  with ``prices``, ``market_caps`` and ``total_volumes``, each a list of ``[ms, value]``. For ranges
+  over 90 days the points are daily at 00:00 UTC, and the list ends with a point stamped "now"
+  that is not a daily close: it is dropped.
+
+CoinGecko has no daily open, high or low, so its candles carry ``close volume market_cap`` only.
+A point at day ``D`` 00:00 UTC is the price at the end of day ``D-1`` and its volume covers the 24
+hours before it, so it becomes the candle whose open time is ``D-1`` (the same convention as an
+exchange candle, whose close is known only when the candle ends).
+
+API key: ``api_key=`` or ``$CRYPTOFORECAST_COINGECKO_API_KEY``, with ``plan="demo"`` (header
+``x-cg-demo-api-key``, ``https://api.coingecko.com/api/v3``) or ``plan="pro"`` (header
+``x-cg-pro-api-key``, ``https://pro-api.coingecko.com/api/v3``); ``$CRYPTOFORECAST_COINGECKO_PLAN``
+sets the plan. The key is sent only in that header and never appears in logs or messages.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import math
+import os
+import random
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pandas as pd
+
+from cryptoforecast.data.assets import ASSETS, Asset
+from cryptoforecast.data.sources.http import (
+    JSONFetcher,
+    RateLimiter,
+    RetryPolicy,
+    SleepFn,
+    run_sync,
+)
+from cryptoforecast.exceptions import DataError, SourceError
+
+__all__ = [
+    "COINGECKO_KEY_ENV",
+    "COINGECKO_PLAN_ENV",
+    "COINGECKO_URL_ENV",
+    "PRO_COINGECKO_URL",
+    "PUBLIC_COINGECKO_URL",
+    "CoinGeckoSource",
+    "parse_market_chart",
+]
+
+COINGECKO_URL_ENV = "CRYPTOFORECAST_COINGECKO_URL"
+COINGECKO_KEY_ENV = "CRYPTOFORECAST_COINGECKO_API_KEY"
+COINGECKO_PLAN_ENV = "CRYPTOFORECAST_COINGECKO_PLAN"
+PUBLIC_COINGECKO_URL = "https://api.coingecko.com/api/v3"
+PRO_COINGECKO_URL = "https://pro-api.coingecko.com/api/v3"
+_HEADERS = {"demo": "x-cg-demo-api-key", "pro": "x-cg-pro-api-key"}
+_SERIES = (("prices", "close"), ("total_volumes", "volume"), ("market_caps", "market_cap"))
+_DAY_MS = 86_400_000
+
+
+def _stamp(ms: int) -> str:
+    return pd.Timestamp(ms, unit="ms", tz="UTC").isoformat()
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    out = float(value)
+    return out if math.isfinite(out) else None
+
+
+def _utc(value: Any) -> pd.Timestamp:
+    ts = pd.Timestamp(value)
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def parse_market_chart(payload: Any, label: str) -> pd.DataFrame:
+    """Check a ``market_chart/range`` answer and return daily candles (``close volume market_cap``).
+
+    The trailing "now" point is dropped; every other point must be at 00:00 UTC. Each point at
+    day ``D`` becomes the candle opened at ``D - 1 day``. A bad field raises :class:`SourceError`
+    naming the list, the position and the value.
+    """
+    if not isinstance(payload, dict):
+        raise SourceError(
+            f"{label}: expected a JSON object with prices, market_caps and total_volumes, got "
+            f"{type(payload).__name__} ({str(payload)[:120]})"
+        )
+    missing = [key for key, _ in _SERIES if not isinstance(payload.get(key), list)]
+    if missing:
+        raise SourceError(
+            f"{label}: the answer has no list {missing} (keys received: {sorted(payload)}). "
+            "Check base_url points at the CoinGecko API v3."
+        )
+    columns: dict[str, list[float]] = {}
+    times: list[int] | None = None
+    for key, column in _SERIES:
+        stamps: list[int] = []
+        values: list[float] = []
+        for pos, point in enumerate(payload[key]):
+            if not isinstance(point, list) or len(point) != 2:
+                raise SourceError(
+                    f"{label}: {key}[{pos}] should be [ms, value], got {str(point)[:80]}"
+                )
+            ms, raw = point
+            if isinstance(ms, float) and ms.is_integer():
+                ms = int(ms)
+            if not isinstance(ms, int) or isinstance(ms, bool):
+                raise SourceError(f"{label}: {key}[{pos}][0] = {ms!r} is not a time in ms")
+            if stamps and ms <= stamps[-1]:
+                raise SourceError(
+                    f"{label}: {key}[{pos}] time {_stamp(ms)} is not after the previous point "
+                    f"({_stamp(stamps[-1])}); points must be sorted and unique"
+                )
+            number = _number(raw)
+            if number is None and not (column == "market_cap" and raw is None):
+                raise SourceError(
+                    f"{label}: {key}[{pos}] ({_stamp(ms)}) value = {raw!r} is not a finite number"
+                )
+            stamps.append(ms)
+            values.append(float("nan") if number is None else number)
+        if times is None:
+            times = stamps
+        elif stamps != times:
+            where = next(
+                (i for i, (a, b) in enumerate(zip(stamps, times, strict=False)) if a != b),
+                min(len(stamps), len(times)),
+            )
+            raise SourceError(
+                f"{label}: {key} and prices disagree on the times at position {where} "
+                f"({len(stamps)} vs {len(times)} points)"
+            )
+        columns[column] = values
+    assert times is not None
+    keep = list(range(len(times)))
+    if keep and times[-1] % _DAY_MS != 0:
+        keep.pop()  # the trailing "now" point is not a daily close
+    for pos in keep:
+        if times[pos] % _DAY_MS != 0:
+            raise SourceError(
+                f"{label}: prices[{pos}] at {_stamp(times[pos])} is not at 00:00 UTC; daily points "
+                "need a range of more than 90 days (hourly points come back for shorter ranges)"
+            )
+    index = pd.DatetimeIndex(
+        pd.to_datetime([times[p] - _DAY_MS for p in keep], unit="ms", utc=True), name="timestamp"
+    )
+    return pd.DataFrame(
+        {col: [columns[col][p] for p in keep] for _, col in _SERIES}, index=index, dtype="float64"
+    )
+
+
+class CoinGeckoSource:
+    """Daily ``close volume market_cap`` candles from CoinGecko.
+
+    Args:
+        base_url: API root; default ``$CRYPTOFORECAST_COINGECKO_URL`` (read at each call), else
+            the public or pro root that matches the plan and key.
+        api_key: default ``$CRYPTOFORECAST_COINGECKO_API_KEY``; sent only in the plan's header.
+        plan: ``"demo"`` (default) or ``"pro"``; default ``$CRYPTOFORECAST_COINGECKO_PLAN``.
+        history_days: how far back a first download goes when no ``start`` is given (default
+            365 days, the limit of the public and demo plans; 3,650 with a pro key).
+        client, transport, retry, calls_per_minute (30: the free tier's budget), rate_limiter,
+            timeout, now, sleep, clock, rng: as for
+            :class:`~cryptoforecast.data.sources.binance.BinanceSource`.
+    """
+
+    name = "coingecko"
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        plan: str | None = None,
+        history_days: int | None = None,
+        client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+        calls_per_minute: float | None = 30.0,
+        rate_limiter: RateLimiter | None = None,
+        timeout: float = 20.0,
+        now: Callable[[], pd.Timestamp] | None = None,
+        sleep: SleepFn | None = None,
+        clock: Callable[[], float] | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._base_url = base_url
+        self._api_key = api_key
+        self._plan = plan
+        self.history_days = history_days
+        self._now = now
+        self._catalogue: list[dict[str, str]] | None = None
+        if rate_limiter is None and calls_per_minute is not None:
+            rate_limiter = RateLimiter(calls_per_minute, burst=5, clock=clock, sleep=sleep)
+        self.fetcher = JSONFetcher(
+            "CoinGecko",
+            retry=retry,
+            rate_limiter=rate_limiter,
+            client=client,
+            transport=transport,
+            timeout=timeout,
+            sleep=sleep,
+            clock=clock,
+            rng=rng,
+            secrets=[api_key],
+            describe_error=self._describe_error,
+        )
+
+    def __repr__(self) -> str:
+        key = "set" if self.api_key else "none"
+        return f"CoinGeckoSource(base_url={self.base_url!r}, plan={self.plan!r}, api_key={key})"
+
+    @property
+    def api_key(self) -> str | None:
+        """The key in use (argument, else environment), or ``None``."""
+        key = self._api_key or os.environ.get(COINGECKO_KEY_ENV) or None
+        self.fetcher.add_secret(key)
+        return key
+
+    @property
+    def plan(self) -> str:
+        """``"demo"`` or ``"pro"``."""
+        plan = (self._plan or os.environ.get(COINGECKO_PLAN_ENV) or "demo").strip().lower()
+        if plan not in _HEADERS:
+            raise DataError(f"CoinGecko plan must be 'demo' or 'pro', got {plan!r}")
+        return plan
+
+    @property
+    def base_url(self) -> str:
+        """The API root in use."""
+        explicit = self._base_url or os.environ.get(COINGECKO_URL_ENV)
+        if explicit:
+            return explicit.rstrip("/")
+        return PRO_COINGECKO_URL if self.plan == "pro" and self.api_key else PUBLIC_COINGECKO_URL
+
+    @property
+    def requests_sent(self) -> int:
+        """HTTP requests sent so far by this source (retries included)."""
+        return self.fetcher.requests_sent
+
+    def headers(self) -> dict[str, str]:
+        """Request headers: ``accept`` and, with a key, the plan's key header."""
+        out = {"accept": "application/json"}
+        key = self.api_key
+        if key:
+            out[_HEADERS[self.plan]] = key
+        return out
+
+    def now(self) -> pd.Timestamp:
+        """The current UTC time (injectable for tests)."""
+        return self._now() if self._now is not None else pd.Timestamp.now(tz="UTC")
+
+    def _describe_error(self, response: httpx.Response) -> str:
+        status = response.status_code
+        url = str(response.request.url.copy_with(query=None))
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        detail: Any = None
+        if isinstance(body, dict):
+            detail = body.get("error")
+            status_obj = body.get("status")
+            if isinstance(status_obj, dict):
+                detail = status_obj.get("error_message") or detail
+            if isinstance(detail, dict):
+                detail = detail.get("status", {}).get("error_message") or str(detail)
+        detail = detail or response.text[:200].strip() or response.reason_phrase
+        hint = ""
+        if status in (401, 403):
+            hint = (
+                f" Check the API key and plan: demo keys use {PUBLIC_COINGECKO_URL} with the "
+                f"x-cg-demo-api-key header, pro keys {PRO_COINGECKO_URL} with x-cg-pro-api-key "
+                f"(set {COINGECKO_KEY_ENV} and {COINGECKO_PLAN_ENV}). Free plans cover 365 days."
+            )
+        elif status == 404:
+            hint = " Check the CoinGecko id (CoinGeckoSource.resolve_id finds it from a symbol)."
+        return f"CoinGecko refused {url} with HTTP {status}: {detail}.{hint}"
+
+    # ---------------------------------------------------------------- catalogue
+    def catalogue(self) -> list[dict[str, str]]:
+        """Synchronous :meth:`acatalogue`."""
+        return run_sync(self.acatalogue)
+
+    async def acatalogue(self) -> list[dict[str, str]]:
+        """The ``/coins/list`` catalogue (fetched once per source object)."""
+        if self._catalogue is None:
+            payload = await self.fetcher.get_json(
+                f"{self.base_url}/coins/list", headers=self.headers()
+            )
+            if not isinstance(payload, list):
+                raise SourceError(
+                    f"CoinGecko /coins/list: expected a JSON array, got {type(payload).__name__}"
+                )
+            rows = []
+            for pos, item in enumerate(payload):
+                if (
+                    not isinstance(item, dict)
+                    or not isinstance(item.get("id"), str)
+                    or not isinstance(item.get("symbol"), str)
+                ):
+                    raise SourceError(
+                        f"CoinGecko /coins/list: entry [{pos}] lacks string 'id'/'symbol': {str(item)[:80]}"
+                    )
+                rows.append(
+                    {"id": item["id"], "symbol": item["symbol"], "name": str(item.get("name", ""))}
+                )
+            self._catalogue = rows
+        return self._catalogue
+
+    def resolve_id(self, name: str) -> str:
+        """Synchronous :meth:`aresolve_id`."""
+        return run_sync(lambda: self.aresolve_id(name))
+
+    async def aresolve_id(self, name: str) -> str:
+        """The CoinGecko id for an id (``bitcoin``) or a symbol (``BTC``), from the catalogue.
+
+        A symbol shared by several coins resolves to the one this package knows, else raises
+        :class:`DataError` listing the candidates.
+        """
+        key = name.strip().lower()
+        rows = await self.acatalogue()
+        if any(r["id"] == key for r in rows):
+            return key
+        matches = [r["id"] for r in rows if r["symbol"].lower() == key]
+        if len(matches) == 1:
+            return matches[0]
+        known = [m for m in matches if m in {a.id for a in ASSETS}]
+        if len(known) == 1:
+            return known[0]
+        if matches:
+            raise DataError(
+                f"CoinGecko symbol {name!r} is shared by {len(matches)} coins ({', '.join(matches[:10])}); "
+                "pass the CoinGecko id instead"
+            )
+        close = difflib.get_close_matches(key, [r["id"] for r in rows], n=3)
+        hint = f" Did you mean: {', '.join(close)}?" if close else ""
+        raise DataError(f"CoinGecko knows no coin with id or symbol {name!r}.{hint}")
+
+    # ---------------------------------------------------------------- history
+    def fetch(
+        self,
+        asset: Asset | str,
+        interval: str = "1d",
+        start: pd.Timestamp | None = None,
+        end: pd.Timestamp | None = None,
+    ) -> pd.DataFrame:
+        """Synchronous :meth:`afetch`."""
+        return run_sync(lambda: self.afetch(asset, interval, start, end))
+
+    async def afetch(
+        self,
+        asset: Asset | str,
+        interval: str = "1d",
+        start: pd.Timestamp | None = None,
+        end: pd.Timestamp | None = None,
+    ) -> pd.DataFrame:
+        """Daily candles with open time in ``[start, end]`` (``close volume market_cap``).
+
+        ``asset`` is an :class:`Asset` (its id is a CoinGecko id) or any id/symbol, resolved
+        through the catalogue. Only ``interval="1d"`` exists: CoinGecko has no 4h candles.
+        """
+        if interval != "1d":
+            raise DataError(
+                f"CoinGecko gives daily closes only, got interval={interval!r}; use interval='1d' "
+                "or source='binance' for 4h candles"
+            )
+        async with contextlib.AsyncExitStack() as stack:
+            client = self.fetcher.client or await stack.enter_async_context(
+                self.fetcher.new_client()
+            )
+            if isinstance(asset, Asset):
+                coin_id = asset.id
+            else:
+                coin_id = await self.aresolve_id(asset)
+            now = self.now()
+            stop = min(_utc(end), now) if end is not None else now
+            if start is not None:
+                first = _utc(start)
+            else:
+                days = self.history_days or (3650 if self.plan == "pro" and self.api_key else 365)
+                first = now.normalize() - pd.Timedelta(days=days)
+            # Ranges of 90 days or less come back hourly: always ask for more than 90 days.
+            ask_from = min(first + pd.Timedelta(days=1), now - pd.Timedelta(days=92))
+            params = {
+                "vs_currency": "usd",
+                "from": int(ask_from.timestamp()),
+                "to": int(now.timestamp()),
+            }
+            url = f"{self.base_url}/coins/{coin_id}/market_chart/range"
+            payload = await self.fetcher.get_json(
+                url, params=params, headers=self.headers(), client=client
+            )
+        frame = parse_market_chart(payload, f"CoinGecko {coin_id} 1d")
+        # A candle is complete once its day has ended.
+        frame = frame[frame.index + pd.Timedelta(days=1) <= now]
+        return frame[(frame.index >= first.floor("D")) & (frame.index <= stop)]

@@ -1,0 +1,332 @@
+"""The forecast ledger: an append-only ``forecasts`` table, scored against what the market did.
+
+Every non-cached forecast the service makes is appended here (SQLAlchemy Core). Once a
+forecast's target candle has closed, :meth:`Ledger.score` matches it with the realised close from
+the same data source and reports, per (crypto_id, model_type, horizon):
+
+- MAPE of the forecast and of the naive forecast (``last_close`` at forecast time), in percent;
+- MASE against naive: ``mean|actual - predicted| / mean|actual - last_close|`` on the same
+  forecasts (below 1 beats naive);
+- the share of realised closes inside the 80% and 95% intervals.
+
+This is the only truly out-of-sample score a model gets, so the table is append-only: database
+triggers refuse UPDATE and DELETE (SQLite and PostgreSQL). Identical forecasts (the same model,
+as-of candle and target, re-issued after the cache expired) are scored once.
+
+Database: ``url`` if given, else ``$CRYPTOFORECAST_LEDGER_URL``, else
+``$CRYPTOFORECAST_REGISTRY_URL`` when it is not SQLite (the registry's server database), else
+SQLite at ``$CRYPTOFORECAST_HOME/ledger.db`` (WAL mode).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect, Engine
+
+from cryptoforecast.exceptions import DataError, RegistryError
+from cryptoforecast.serving.schemas import AccuracyRow, Forecast
+
+__all__ = [
+    "LEDGER_URL_ENV",
+    "Ledger",
+    "attach_actuals",
+    "default_ledger_url",
+    "forecasts_table",
+    "score_frame",
+]
+
+LEDGER_URL_ENV = "CRYPTOFORECAST_LEDGER_URL"
+REGISTRY_URL_ENV = "CRYPTOFORECAST_REGISTRY_URL"
+
+#: returns the realised closes (UTC-indexed Series) of (crypto_id, interval, data_source)
+ClosesFn = Callable[[str, str, str], pd.Series]
+
+
+class _UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """UTC timestamps, read back timezone-aware on every backend."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise DataError(f"naive datetime {value!r} given to the ledger; use UTC-aware datetimes")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+_metadata = sa.MetaData()
+
+forecasts_table = sa.Table(
+    "forecasts",
+    _metadata,
+    sa.Column("forecast_id", sa.Integer, sa.Identity(), primary_key=True),
+    sa.Column("crypto_id", sa.String(64), nullable=False),
+    sa.Column("horizon", sa.Integer, nullable=False),
+    sa.Column("interval", sa.String(8), nullable=False),
+    sa.Column("data_source", sa.String(32), nullable=False),
+    sa.Column("as_of", _UTCDateTime, nullable=False),
+    sa.Column("target_time", _UTCDateTime, nullable=False),
+    sa.Column("last_close", sa.Float, nullable=False),
+    sa.Column("predicted_price", sa.Float, nullable=False),
+    sa.Column("predicted_return", sa.Float, nullable=False),
+    sa.Column("lower_80", sa.Float, nullable=True),
+    sa.Column("upper_80", sa.Float, nullable=True),
+    sa.Column("lower_95", sa.Float, nullable=True),
+    sa.Column("upper_95", sa.Float, nullable=True),
+    sa.Column("model_type", sa.String(64), nullable=False),
+    sa.Column("model_id", sa.Integer, nullable=True),
+    sa.Column("model_version", sa.String(64), nullable=True),
+    sa.Column("source", sa.String(40), nullable=False),
+    sa.Column("fallback_reason", sa.Text, nullable=True),
+    sa.Column("generated_at", _UTCDateTime, nullable=False),
+)
+sa.Index("ix_forecasts_key", forecasts_table.c.crypto_id, forecasts_table.c.model_type, forecasts_table.c.horizon)
+sa.Index("ix_forecasts_target", forecasts_table.c.target_time)
+
+_APPEND_ONLY_SQLITE = [
+    f"CREATE TRIGGER IF NOT EXISTS forecasts_no_{op.lower()} BEFORE {op} ON forecasts "
+    "BEGIN SELECT RAISE(ABORT, 'forecasts is an append-only ledger'); END"
+    for op in ("UPDATE", "DELETE")
+]
+_APPEND_ONLY_POSTGRES = [
+    "CREATE OR REPLACE FUNCTION forecasts_append_only() RETURNS trigger AS $$ "
+    "BEGIN RAISE EXCEPTION 'forecasts is an append-only ledger'; END; $$ LANGUAGE plpgsql",
+    "DROP TRIGGER IF EXISTS forecasts_append_only ON forecasts",
+    "CREATE TRIGGER forecasts_append_only BEFORE UPDATE OR DELETE ON forecasts "
+    "FOR EACH ROW EXECUTE FUNCTION forecasts_append_only()",
+]
+
+
+def default_ledger_url(registry_url: str | None = None) -> str:
+    """The ledger's database URL when none is given (see the module docstring)."""
+    from cryptoforecast.paths import home_dir
+
+    env = os.environ.get(LEDGER_URL_ENV)
+    if env:
+        return env
+    for candidate in (registry_url, os.environ.get(REGISTRY_URL_ENV)):
+        if candidate and not candidate.startswith("sqlite"):
+            return candidate
+    return f"sqlite:///{home_dir() / 'ledger.db'}"
+
+
+def _snapshot_closes(crypto_id: str, interval: str, data_source: str) -> pd.Series:
+    from cryptoforecast.data import load_ohlcv
+
+    return load_ohlcv(crypto_id, interval=interval, source=data_source)["close"]
+
+
+class Ledger:
+    """The append-only forecast ledger on any SQLAlchemy URL (schema created on first use)."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self.url = url or default_ledger_url()
+        self._engine: Engine | None = None
+        self._lock = threading.Lock()
+
+    # -- engine -----------------------------------------------------------------------------
+    @property
+    def engine(self) -> Engine:
+        """The engine, created with the schema on first use."""
+        if self._engine is None:
+            with self._lock:
+                if self._engine is None:
+                    self._engine = self._connect()
+        return self._engine
+
+    def _connect(self) -> Engine:
+        try:
+            if self.url.startswith("sqlite"):
+                engine = sa.create_engine(self.url, connect_args={"timeout": 30, "check_same_thread": False})
+
+                @sa.event.listens_for(engine, "connect")
+                def _wal(dbapi_conn: Any, _record: Any) -> None:
+                    cur = dbapi_conn.cursor()
+                    cur.execute("PRAGMA journal_mode=WAL")
+                    cur.execute("PRAGMA synchronous=NORMAL")
+                    cur.close()
+            else:
+                engine = sa.create_engine(self.url, pool_pre_ping=True)
+            with engine.begin() as conn:
+                _metadata.create_all(conn, checkfirst=True)
+                stmts = {"sqlite": _APPEND_ONLY_SQLITE, "postgresql": _APPEND_ONLY_POSTGRES}
+                for stmt in stmts.get(conn.dialect.name, []):
+                    conn.exec_driver_sql(stmt)
+        except sa.exc.SQLAlchemyError as exc:
+            raise RegistryError(
+                f"cannot open the forecast ledger at {self.url!r}: {exc.__class__.__name__}: {exc}. "
+                f"Check the database URL ({LEDGER_URL_ENV} or {REGISTRY_URL_ENV})."
+            ) from exc
+        return engine
+
+    def dispose(self) -> None:
+        """Close pooled connections."""
+        if self._engine is not None:
+            self._engine.dispose()
+
+    # -- writing ----------------------------------------------------------------------------
+    def record(self, forecast: Forecast, data_source: str) -> int:
+        """Append ``forecast`` (made from ``data_source`` candles); returns its ``forecast_id``."""
+        lo80, hi80 = forecast.intervals.get(0.8, (None, None))
+        lo95, hi95 = forecast.intervals.get(0.95, (None, None))
+        row = {
+            "crypto_id": forecast.crypto_id,
+            "horizon": forecast.horizon,
+            "interval": forecast.interval,
+            "data_source": data_source,
+            "as_of": forecast.as_of,
+            "target_time": forecast.target_time,
+            "last_close": forecast.last_close,
+            "predicted_price": forecast.predicted_price,
+            "predicted_return": forecast.predicted_return,
+            "lower_80": lo80,
+            "upper_80": hi80,
+            "lower_95": lo95,
+            "upper_95": hi95,
+            "model_type": forecast.model_type,
+            "model_id": forecast.model_id,
+            "model_version": forecast.model_version,
+            "source": forecast.source,
+            "fallback_reason": forecast.fallback_reason,
+            "generated_at": forecast.generated_at,
+        }
+        with self.engine.begin() as conn:
+            result = conn.execute(sa.insert(forecasts_table).values(**row))
+            return int(result.inserted_primary_key[0])
+
+    # -- reading ----------------------------------------------------------------------------
+    def forecasts(
+        self, crypto_id: str | None = None, model_type: str | None = None, horizon: int | None = None
+    ) -> pd.DataFrame:
+        """Ledger rows (oldest first) as a DataFrame, optionally filtered."""
+        q = sa.select(forecasts_table).order_by(forecasts_table.c.forecast_id)
+        if crypto_id is not None:
+            q = q.where(forecasts_table.c.crypto_id == crypto_id)
+        if model_type is not None:
+            q = q.where(forecasts_table.c.model_type == model_type)
+        if horizon is not None:
+            q = q.where(forecasts_table.c.horizon == horizon)
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).mappings().all()
+        cols = [c.name for c in forecasts_table.columns]
+        frame = pd.DataFrame([dict(r) for r in rows], columns=cols)
+        for col in ("as_of", "target_time", "generated_at"):
+            frame[col] = pd.to_datetime(frame[col], utc=True)
+        return frame
+
+    def __len__(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(forecasts_table)).scalar_one())
+
+    def scored(self, closes: ClosesFn | None = None, now: datetime | None = None) -> pd.DataFrame:
+        """Unique forecasts with their realised close (``actual``; NaN while pending)."""
+        frame = self.forecasts()
+        return attach_actuals(frame, closes or _snapshot_closes, now or datetime.now(UTC))
+
+    def score(
+        self,
+        closes: ClosesFn | None = None,
+        now: datetime | None = None,
+        crypto_id: str | None = None,
+        model_type: str | None = None,
+        horizon: int | None = None,
+    ) -> list[AccuracyRow]:
+        """Live accuracy per (crypto_id, model_type, horizon); see the module docstring."""
+        frame = self.scored(closes, now)
+        if crypto_id is not None:
+            frame = frame[frame["crypto_id"] == crypto_id]
+        if model_type is not None:
+            frame = frame[frame["model_type"] == model_type]
+        if horizon is not None:
+            frame = frame[frame["horizon"] == horizon]
+        return score_frame(frame)
+
+
+_DEDUP_KEY = ["crypto_id", "horizon", "interval", "data_source", "model_type", "model_id", "source", "as_of", "target_time"]
+
+
+def attach_actuals(frame: pd.DataFrame, closes: ClosesFn, now: datetime) -> pd.DataFrame:
+    """Drop repeated forecasts and add ``actual`` (the realised close, NaN until known)."""
+    from cryptoforecast.data.schema import check_interval
+
+    frame = frame.drop_duplicates(subset=_DEDUP_KEY, keep="first").reset_index(drop=True)
+    actual = np.full(len(frame), np.nan)
+    now_ts = pd.Timestamp(now).tz_convert("UTC") if pd.Timestamp(now).tzinfo else pd.Timestamp(now, tz="UTC")
+    for (cid, interval, data_source), idx in frame.groupby(["crypto_id", "interval", "data_source"]).groups.items():
+        step = check_interval(str(interval))
+        sub = frame.loc[idx]
+        closed = (sub["target_time"] + step) <= now_ts  # the target candle has closed
+        if not closed.any():
+            continue
+        try:
+            series = closes(str(cid), str(interval), str(data_source))
+        except DataError:
+            continue  # no realised data for this asset/source (yet): leave pending
+        found = series.reindex(pd.DatetimeIndex(sub["target_time"])).to_numpy(dtype="float64", copy=True)
+        found[~closed.to_numpy()] = np.nan
+        actual[np.asarray(idx, dtype=int)] = found  # labels are positions after reset_index
+    out = frame.copy()
+    out["actual"] = actual
+    return out
+
+
+def _safe_mean(values: np.ndarray) -> float | None:
+    return float(values.mean()) if len(values) else None
+
+
+def score_frame(frame: pd.DataFrame) -> list[AccuracyRow]:
+    """Aggregate a frame from :meth:`Ledger.scored` into one :class:`AccuracyRow` per key."""
+    rows: list[AccuracyRow] = []
+    if frame.empty:
+        return rows
+    for (cid, mtype, h), g in frame.groupby(["crypto_id", "model_type", "horizon"], sort=True):
+        done = g[np.isfinite(g["actual"].to_numpy(dtype="float64"))]
+        a = done["actual"].to_numpy(dtype="float64")
+        p = done["predicted_price"].to_numpy(dtype="float64")
+        n = done["last_close"].to_numpy(dtype="float64")
+        err, naive_err = np.abs(a - p), np.abs(a - n)
+        mae, naive_mae = _safe_mean(err), _safe_mean(naive_err)
+        mase = mae / naive_mae if mae is not None and naive_mae else None
+
+        def coverage(lo: str, hi: str, d: pd.DataFrame = done, a: np.ndarray = a) -> float | None:
+            lower = d[lo].to_numpy(dtype="float64")
+            upper = d[hi].to_numpy(dtype="float64")
+            ok = np.isfinite(lower) & np.isfinite(upper)
+            return float(((a[ok] >= lower[ok]) & (a[ok] <= upper[ok])).mean()) if ok.any() else None
+
+        rows.append(
+            AccuracyRow(
+                crypto_id=str(cid),
+                model_type=str(mtype),
+                horizon=int(h),
+                n_forecasts=int(len(g)),
+                n_scored=int(len(done)),
+                n_pending=int(len(g) - len(done)),
+                mape=_safe_mean(err / np.abs(a) * 100.0),
+                naive_mape=_safe_mean(naive_err / np.abs(a) * 100.0),
+                mae=mae,
+                naive_mae=naive_mae,
+                mase=mase,
+                coverage_80=coverage("lower_80", "upper_80"),
+                coverage_95=coverage("lower_95", "upper_95"),
+                first_target=done["target_time"].min().to_pydatetime() if len(done) else None,
+                last_target=done["target_time"].max().to_pydatetime() if len(done) else None,
+            )
+        )
+    return rows

@@ -1,0 +1,340 @@
+"""``Predictor``: production model -> labelled, cached forecast (with a technical-analysis fallback).
+
+Per request: cached candles -> the registry's production record -> cache lookup keyed by
+``(crypto_id, horizon, model_type, last candle time, model_id)`` (a new candle or a promotion
+changes the key) -> ``build_features`` (the code training uses) -> ``predict`` and
+``predict_interval`` -> :class:`Forecast`, appended to the ledger.
+
+When there is no production model, its artifact is missing or fails its sha256 check, or the
+model raises while predicting, ``TechnicalAnalysisForecaster`` answers instead and the forecast
+says so: ``source="technical_analysis_fallback"`` with ``fallback_reason``. Never silently.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from cryptoforecast.exceptions import ArtifactError, ConfigError, CryptoForecastError, DataError
+from cryptoforecast.serving.cache import TTLCache
+from cryptoforecast.serving.schemas import Forecast
+
+if TYPE_CHECKING:
+    from cryptoforecast.models.base import Forecaster
+    from cryptoforecast.registry.record import ModelRecord
+    from cryptoforecast.serving.ledger import Ledger
+
+__all__ = ["COVERAGES", "MAX_HORIZON", "Predictor", "PredictionUnavailable"]
+
+log = logging.getLogger(__name__)
+
+COVERAGES: tuple[float, ...] = (0.8, 0.95)
+MAX_HORIZON = 14
+#: candles of history loaded on top of the feature warm-up (the fallback is fitted on them)
+EXTRA_HISTORY = 400
+FALLBACK_MODEL_TYPE = "technical"
+
+
+class PredictionUnavailable(CryptoForecastError):
+    """Neither the production model nor the technical-analysis fallback could forecast."""
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _is_missing(record: ModelRecord) -> bool:
+    """True when the artifact or one of its registered files is gone (vs. changed)."""
+    path = record.artifact_path
+    if not path.exists():
+        return True
+    if path.is_file():
+        return False
+    return any(not (path / name).is_file() for name in record.artifact_files)
+
+
+class Predictor:
+    """Forecasts from the registry's production models, cached, labelled and ledgered.
+
+    Args:
+        registry: a ``ModelRegistry`` (default: one on ``$CRYPTOFORECAST_REGISTRY_URL`` or the
+            SQLite registry under ``$CRYPTOFORECAST_HOME``, created on first use).
+        source: candle source for ``load_ohlcv`` (``snapshot``, ``binance``, ...).
+        cache_ttl: seconds a forecast stays cached (0 disables the cache).
+        clock: returns the current UTC datetime (inject a fake one in tests).
+        end: forecast "as of" this time (candles after it are ignored); ``None`` = latest.
+        interval: candle interval (``1d`` or ``4h``).
+        ledger: where non-cached forecasts are appended (default: :class:`Ledger` on the
+            registry's database or ``$CRYPTOFORECAST_HOME/ledger.db``); ``record=False`` skips it.
+        history: candles to load (default: feature warm-up + ``EXTRA_HISTORY``).
+    """
+
+    def __init__(
+        self,
+        registry: Any = None,
+        source: str = "snapshot",
+        cache_ttl: float = 300,
+        clock: Callable[[], datetime] | None = None,
+        end: Any = None,
+        interval: str = "1d",
+        ledger: Ledger | None = None,
+        record: bool = True,
+        history: int | None = None,
+    ) -> None:
+        self._registry = registry
+        self.source = source
+        self.cache_ttl = cache_ttl
+        self.clock = clock or _utcnow
+        self.end = end
+        self.interval = interval
+        self._ledger = ledger
+        self.record = record
+        self.history = history
+        self.cache: TTLCache[tuple[Any, ...], Forecast] = TTLCache(
+            cache_ttl, clock=lambda: self.clock().timestamp()
+        )
+        self._models: dict[int, Forecaster] = {}
+        self._lock = threading.Lock()
+        self.ledger_errors = 0
+
+    # -- collaborators, created on first use ---------------------------------------------------
+    @property
+    def registry(self) -> Any:
+        if self._registry is None:
+            with self._lock:
+                if self._registry is None:
+                    from cryptoforecast.registry import ModelRegistry
+
+                    self._registry = ModelRegistry()
+        return self._registry
+
+    @property
+    def ledger(self) -> Ledger:
+        if self._ledger is None:
+            with self._lock:
+                if self._ledger is None:
+                    from cryptoforecast.serving.ledger import Ledger, default_ledger_url
+
+                    self._ledger = Ledger(default_ledger_url(getattr(self._registry, "url", None)))
+        return self._ledger
+
+    @property
+    def loaded_models(self) -> dict[int, Forecaster]:
+        """Models loaded so far, by model_id (each is loaded once and reused)."""
+        return dict(self._models)
+
+    # -- inputs --------------------------------------------------------------------------------
+    @staticmethod
+    def check_horizon(horizon: Any) -> int:
+        if isinstance(horizon, bool) or not isinstance(horizon, int) or not 1 <= horizon <= MAX_HORIZON:
+            raise DataError(f"horizon must be a whole number of candles from 1 to {MAX_HORIZON}, got {horizon!r}")
+        return horizon
+
+    @staticmethod
+    def check_model_type(model_type: str | None) -> str | None:
+        from cryptoforecast.models import MODEL_TYPES
+
+        if model_type is not None and model_type not in MODEL_TYPES:
+            raise ConfigError(f"unknown model_type {model_type!r}; use one of {', '.join(MODEL_TYPES)} or omit it")
+        return model_type
+
+    def _history_rows(self) -> int:
+        if self.history is not None:
+            return int(self.history)
+        from cryptoforecast.features import warmup_rows
+
+        try:
+            warm = int(warmup_rows())
+        except TypeError:  # a signature that needs arguments: be generous
+            warm = 250
+        return warm + EXTRA_HISTORY
+
+    def candles(self, crypto_id: str) -> pd.DataFrame:
+        """The candles a forecast of ``crypto_id`` is built from (as of ``end``)."""
+        from cryptoforecast.data import load_ohlcv
+
+        return load_ohlcv(
+            crypto_id, days=self._history_rows(), interval=self.interval, source=self.source, end=self.end
+        )
+
+    def features(self, candles: pd.DataFrame) -> pd.DataFrame:
+        """Features from the same code training uses."""
+        from cryptoforecast.features import build_features
+
+        return build_features(candles)
+
+    # -- registry ------------------------------------------------------------------------------
+    def production_record(self, crypto_id: str, horizon: int, model_type: str | None) -> ModelRecord | None:
+        """The registry's production record for the key (with no model_type: the best one, by
+        validation MASE, as ``ModelRegistry.get_production_model`` ranks them)."""
+        return self.registry.get_production_model(crypto_id, model_type, horizon=horizon)  # type: ignore[no-any-return]
+
+    def load_model(self, record: ModelRecord) -> Forecaster:
+        """The fitted model of ``record``, loaded (and sha256-verified) once, then reused."""
+        model = self._models.get(record.model_id)
+        if model is None:
+            model = record.load()
+            with self._lock:
+                self._models[record.model_id] = model
+        return model
+
+    # -- prediction ----------------------------------------------------------------------------
+    def predict(self, crypto_id: str, horizon: int = 1, model_type: str | None = None) -> Forecast:
+        """Forecast ``crypto_id``'s close ``horizon`` candles ahead (see the module docstring).
+
+        Raises :class:`DataError` for an unknown id or a bad horizon, :class:`ConfigError` for
+        an unknown model type, :class:`PredictionUnavailable` when even the fallback fails.
+        """
+        from cryptoforecast.data import resolve_asset
+
+        asset = resolve_asset(crypto_id)
+        horizon = self.check_horizon(horizon)
+        model_type = self.check_model_type(model_type)
+        candles = self.candles(asset.id)
+        as_of = candles.index[-1]
+
+        record: ModelRecord | None = None
+        reason: str | None = None
+        try:
+            record = self.production_record(asset.id, horizon, model_type)
+        except CryptoForecastError as exc:
+            reason = f"registry unavailable: {exc}"
+        except Exception as exc:  # a database driver error: still answer, labelled
+            reason = f"registry unavailable: {type(exc).__name__}: {exc}"
+        if record is None and reason is None:
+            reason = "no production model"
+
+        key = (asset.id, horizon, model_type, as_of, record.model_id if record else None, self.interval)
+        hit = self.cache.get(key)
+        if hit is not None:
+            return hit.model_copy(update={"cached": True})
+
+        forecast = self._compute(asset.id, candles, horizon, record, reason)
+        self.cache.set(key, forecast)
+        if self.record:
+            try:
+                self.ledger.record(forecast, self.source)
+            except Exception as exc:  # the forecast is still good; the ledger failure is logged
+                self.ledger_errors += 1
+                log.warning("could not append the forecast to the ledger: %s", exc)
+        return forecast
+
+    def _compute(
+        self,
+        crypto_id: str,
+        candles: pd.DataFrame,
+        horizon: int,
+        record: ModelRecord | None,
+        reason: str | None,
+    ) -> Forecast:
+        features = self.features(candles)
+        if record is not None:
+            try:
+                model = self.load_model(record)
+            except ArtifactError as exc:
+                reason = "artifact missing" if _is_missing(record) else "integrity check failed"
+                log.warning("model %s (%s): %s: %s", record.model_id, crypto_id, reason, exc)
+            except Exception as exc:
+                reason = f"prediction failed: cannot load model {record.model_id}: {type(exc).__name__}: {exc}"
+            else:
+                try:
+                    point, bands = self._predict_last(model, features)
+                except Exception as exc:
+                    reason = f"prediction failed: {type(exc).__name__}: {exc}"
+                else:
+                    return self._build(
+                        crypto_id, candles, horizon, point, bands, record.model_type, record, "model", None
+                    )
+        assert reason is not None
+        try:
+            point, bands = self._fallback(candles, features, horizon)
+        except Exception as exc:
+            raise PredictionUnavailable(
+                f"no forecast for {crypto_id!r} h={horizon}: the production model was unusable "
+                f"({reason}) and the technical-analysis fallback failed too ({type(exc).__name__}: "
+                f"{exc}). Check the market data for {crypto_id!r} (source {self.source!r})."
+            ) from exc
+        return self._build(
+            crypto_id, candles, horizon, point, bands, FALLBACK_MODEL_TYPE, None,
+            "technical_analysis_fallback", reason,
+        )
+
+    @staticmethod
+    def _predict_last(model: Forecaster, features: pd.DataFrame) -> tuple[float, dict[float, tuple[float, float]]]:
+        names = list(model.feature_names_)
+        missing = [c for c in names if c not in features.columns]
+        if missing:
+            raise DataError(f"the model needs features the feature code no longer builds: {missing[:5]}")
+        X = features[names].iloc[[-1]]
+        point = float(model.predict(X).iloc[-1])
+        bands: dict[float, tuple[float, float]] = {}
+        for c in COVERAGES:
+            iv = model.predict_interval(X, coverage=c)
+            bands[c] = (float(iv["lower"].iloc[-1]), float(iv["upper"].iloc[-1]))
+        if not all(math.isfinite(v) for v in (point, *[x for b in bands.values() for x in b])):
+            raise DataError(f"the model returned a non-finite forecast ({point!r}, {bands!r})")
+        return point, bands
+
+    def _fallback(
+        self, candles: pd.DataFrame, features: pd.DataFrame, horizon: int
+    ) -> tuple[float, dict[float, tuple[float, float]]]:
+        """Fit the technical-analysis forecaster on this history only and predict the last row."""
+        from cryptoforecast.features import make_target
+        from cryptoforecast.models import make_forecaster
+
+        target = make_target(candles, horizon)
+        complete = features.notna().all(axis=1).to_numpy()
+        X = features.loc[complete]
+        y = target.loc[X.index]
+        known = y.notna().to_numpy()
+        model = make_forecaster(FALLBACK_MODEL_TYPE, horizon=horizon)
+        model.fit(X.loc[known], y.loc[known])
+        return self._predict_last(model, features)
+
+    def _build(
+        self,
+        crypto_id: str,
+        candles: pd.DataFrame,
+        horizon: int,
+        point: float,
+        bands: dict[float, tuple[float, float]],
+        model_type: str,
+        record: ModelRecord | None,
+        source: str,
+        reason: str | None,
+    ) -> Forecast:
+        from cryptoforecast.data.schema import check_interval
+
+        now = self.clock()
+        as_of = candles.index[-1]
+        last_close = float(candles["close"].iloc[-1])
+        age = None
+        if record is not None:
+            age = round((now - record.created_at).total_seconds() / 86_400.0, 4)
+        return Forecast(
+            crypto_id=crypto_id,
+            horizon=horizon,
+            interval=self.interval,
+            as_of=as_of.to_pydatetime(),
+            target_time=(as_of + horizon * check_interval(self.interval)).to_pydatetime(),
+            last_close=last_close,
+            predicted_price=last_close * float(np.exp(point)),
+            predicted_return=point,
+            direction="up" if point > 0 else "down" if point < 0 else "flat",
+            intervals={c: (last_close * float(np.exp(lo)), last_close * float(np.exp(hi))) for c, (lo, hi) in bands.items()},
+            model_type=model_type,
+            model_id=record.model_id if record else None,
+            model_version=record.version if record else None,
+            model_age_days=age,
+            source=source,  # type: ignore[arg-type]
+            fallback_reason=reason,
+            cached=False,
+            generated_at=now,
+        )

@@ -1,0 +1,95 @@
+"""Response models of the prediction service (pydantic): what a forecast and a score look like.
+
+Every number a client receives says where it came from: ``source`` is ``"model"`` or
+``"technical_analysis_fallback"``, and a fallback always carries its ``fallback_reason``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "FALLBACK_REASONS",
+    "AccuracyRow",
+    "Forecast",
+    "ForecastSource",
+    "fallback_category",
+]
+
+ForecastSource = Literal["model", "technical_analysis_fallback"]
+
+#: the fixed reasons a forecast falls back to technical analysis; a failure while predicting is
+#: reported as ``"prediction failed: <error>"``.
+FALLBACK_REASONS: tuple[str, ...] = (
+    "no production model",
+    "artifact missing",
+    "integrity check failed",
+    "prediction failed",
+    "registry unavailable",
+)
+
+
+def fallback_category(reason: str | None) -> str:
+    """The bounded label of a fallback reason (``"prediction failed: ..."`` -> ``"prediction failed"``)."""
+    if not reason:
+        return "none"
+    head = reason.split(":", 1)[0].strip()
+    return head if head in FALLBACK_REASONS else "other"
+
+
+class Forecast(BaseModel):
+    """One forecast of ``crypto_id``'s close ``horizon`` candles after ``as_of``.
+
+    Prices derive from the predicted log return: ``predicted_price = last_close * exp(r)``;
+    ``intervals`` maps a coverage (0.8, 0.95) to ``[lower, upper]`` in price.
+    """
+
+    model_config = ConfigDict(frozen=True, protected_namespaces=())
+
+    crypto_id: str
+    horizon: int = Field(ge=1)
+    interval: str = "1d"
+    as_of: datetime = Field(description="time of the last candle the forecast saw (UTC)")
+    target_time: datetime = Field(description="time of the candle whose close is forecast (UTC)")
+    last_close: float
+    predicted_price: float
+    predicted_return: float = Field(description="predicted log return over the horizon")
+    direction: Literal["up", "down", "flat"]
+    intervals: dict[float, tuple[float, float]]
+    model_type: str
+    model_id: int | None = None
+    model_version: str | None = None
+    model_age_days: float | None = None
+    source: ForecastSource
+    fallback_reason: str | None = None
+    cached: bool = False
+    generated_at: datetime
+
+
+class AccuracyRow(BaseModel):
+    """Live, out-of-sample accuracy of one (crypto_id, model_type, horizon) from the ledger.
+
+    ``mase`` is the mean absolute error of the forecasts divided by that of the naive forecast
+    (``last_close`` at forecast time) on the same scored forecasts; below 1 beats naive.
+    """
+
+    model_config = ConfigDict(frozen=True, protected_namespaces=())
+
+    crypto_id: str
+    model_type: str
+    horizon: int
+    n_forecasts: int
+    n_scored: int
+    n_pending: int
+    mape: float | None = None
+    naive_mape: float | None = None
+    mae: float | None = None
+    naive_mae: float | None = None
+    mase: float | None = None
+    coverage_80: float | None = None
+    coverage_95: float | None = None
+    first_target: datetime | None = None
+    last_target: datetime | None = None

@@ -97,6 +97,7 @@ class TrainingConfig(_Section):
     validation_retrain_every: int = Field(30, ge=1)
     seed: int = 42
     top_k_features: int | None = Field(None, ge=1)
+    optuna_storage: str | None = Field(None, description="Optuna RDB URL; None: SQLite under $CRYPTOFORECAST_HOME")
 
 
 class BacktestConfig(_Section):

@@ -128,6 +128,71 @@ def data_show(
     console().print(table)
 
 
+@data_app.command("update")
+def data_update(
+    ids: Annotated[list[str] | None, typer.Argument(help="Asset ids or symbols, e.g. bitcoin ETH.")] = None,
+    source: Annotated[
+        str | None,
+        typer.Option("--source", "-s", help="binance or coingecko (default binance; with --all: every cached one)."),
+    ] = None,
+    interval: Annotated[
+        str | None, typer.Option("--interval", "-i", help="1d or 4h (default 1d; with --all: every cached one).")
+    ] = None,
+    all_series: Annotated[bool, typer.Option("--all", help="Update every cached live series.")] = False,
+    full: Annotated[bool, typer.Option("--full", help="Download the whole history again.")] = False,
+    base_url: Annotated[str | None, typer.Option("--base-url", help="API root, e.g. https://api.binance.us.")] = None,
+) -> None:
+    """Fetch new candles from a live source into the local cache (only what is missing)."""
+    from rich.progress import Progress
+
+    from cryptoforecast.data import CandleCache, resolve_asset
+    from cryptoforecast.data.live import LIVE_SOURCE_NAMES, refresh_series
+    from cryptoforecast.exceptions import DataError
+
+    if source is not None and source not in LIVE_SOURCE_NAMES:
+        raise DataError(f"--source must be one of {', '.join(LIVE_SOURCE_NAMES)}, got {source!r}")
+    wanted = {resolve_asset(i).id for i in ids or []}
+    if all_series:
+        targets = [
+            (src, cid, iv)
+            for src, cid, iv in CandleCache().entries()
+            if src in LIVE_SOURCE_NAMES
+            and (source is None or src == source)
+            and (interval is None or iv == interval)
+            and (not wanted or cid in wanted)
+        ]
+        if not targets:
+            console().print("No cached live series to update; run e.g. `cryptoforecast data update bitcoin` first.")
+            return
+    elif wanted:
+        targets = [(source or "binance", cid, interval or "1d") for cid in dict.fromkeys(resolve_asset(i).id for i in ids or [])]
+    else:
+        raise typer.BadParameter("give asset ids (e.g. bitcoin ethereum) or --all")
+    options = {"base_url": base_url} if base_url else {}
+    table = Table(title="Live data update")
+    for col in ("source", "id", "interval", "rows", "last candle", "new"):
+        table.add_column(col, justify="right" if col in ("rows", "new") else "left")
+    failures: list[str] = []
+    with Progress(console=console(), transient=True) as progress:
+        task = progress.add_task("updating", total=len(targets))
+        for src, cid, iv in targets:
+            progress.update(task, description=f"{src} {cid} {iv}")
+            try:
+                result = refresh_series(resolve_asset(cid), iv, src, full=full, **options)
+            except CryptoForecastError as exc:
+                failures.append(f"{src} {cid} {iv}: {exc}")
+            else:
+                last = result.frame.index[-1].strftime("%Y-%m-%d %H:%M" if iv != "1d" else "%Y-%m-%d")
+                table.add_row(src, cid, iv, f"{len(result.frame):,}", last, f"{result.added:+,}")
+            progress.advance(task)
+    if table.row_count:
+        console().print(table)
+    for line in failures:
+        Console(stderr=True).print(f"[bold red]failed:[/] {line}", highlight=False)
+    if failures:
+        raise DataError(f"{len(failures)} of {len(targets)} series could not be updated (see above); the cache keeps their previous candles")
+
+
 @app.command()
 def demo() -> None:
     """Run the main job on the embedded data."""

@@ -31,7 +31,14 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from cryptoforecast.exceptions import ConfigError, CryptoForecastError, DataError, RegistryError
-from cryptoforecast.serving.schemas import AccuracyRow, Forecast, fallback_category
+from cryptoforecast.serving.schemas import (
+    AccuracyReport,
+    BatchForecast,
+    Forecast,
+    PromoteRequest,
+    RetrainRequest,
+    fallback_category,
+)
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -200,7 +207,6 @@ def create_app(
     """
     from fastapi import Body, Depends, FastAPI, Header, HTTPException, Query, Request
     from fastapi.responses import JSONResponse, Response
-    from pydantic import BaseModel, Field
 
     from cryptoforecast.config import load_config
     from cryptoforecast.serving.predictor import MAX_HORIZON, PredictionUnavailable, Predictor
@@ -301,15 +307,12 @@ def create_app(
         """One forecast, with its source (model or labelled fallback) and 80%/95% intervals."""
         return one(crypto_id, horizon, model_type)
 
-    class Batch(BaseModel):
-        forecasts: list[Forecast]
-
-    @app.get("/v1/forecast", response_model=Batch, tags=["forecast"])
+    @app.get("/v1/forecast", response_model=BatchForecast, tags=["forecast"])
     def forecast_batch(
         ids: str = Query(..., description=f"comma-separated ids, at most {MAX_BATCH}"),
         horizon: int = horizon_q,
         model_type: str | None = model_q,
-    ) -> Batch:
+    ) -> BatchForecast:
         """Forecasts for several ids at once."""
         names = [n.strip() for n in ids.split(",") if n.strip()]
         if not names:
@@ -319,7 +322,7 @@ def create_app(
                 status_code=422, detail=f"too many ids: {len(names)} given, at most {MAX_BATCH} per request"
             )
         resolved = [resolve(n) for n in names]  # 404 before any work when one id is unknown
-        return Batch(forecasts=[one(cid, horizon, model_type) for cid in resolved])
+        return BatchForecast(forecasts=[one(cid, horizon, model_type) for cid in resolved])
 
     # -- registry and ledger --------------------------------------------------------------------
     @app.get("/v1/models", tags=["models"])
@@ -332,29 +335,18 @@ def create_app(
         records = pred.registry.list_models(crypto_id=cid, model_type=model_type, horizon=horizon, status=status)
         return {"models": [r.to_dict() for r in records]}
 
-    class Accuracy(BaseModel):
-        scored_at: datetime
-        accuracy: list[AccuracyRow]
-        note: str = Field(
-            "mase = MAE of the forecasts / MAE of the naive forecast (last close) on the same scored "
-            "forecasts; below 1 beats naive"
-        )
-
-    @app.get("/v1/accuracy", response_model=Accuracy, tags=["models"])
+    @app.get("/v1/accuracy", response_model=AccuracyReport, tags=["models"])
     def accuracy(
         crypto_id: str | None = None, model_type: str | None = None,
         horizon: int | None = Query(None, ge=1, le=MAX_HORIZON),
-    ) -> Accuracy:
+    ) -> AccuracyReport:
         """Live accuracy of past forecasts whose target candle has closed (the ledger)."""
         cid = resolve(crypto_id) if crypto_id else None
         now = pred.clock()
         rows = pred.ledger.score(now=now, crypto_id=cid, model_type=model_type, horizon=horizon)
-        return Accuracy(scored_at=now, accuracy=rows)
+        return AccuracyReport(scored_at=now, accuracy=rows)
 
     # -- admin ----------------------------------------------------------------------------------
-    class PromoteRequest(BaseModel):
-        reason: str = "promoted through the API"
-
     @app.post("/v1/models/{model_id}/promote", tags=["admin"], dependencies=[Depends(require_admin)])
     def promote(model_id: int, body: PromoteRequest | None = Body(None)) -> dict[str, Any]:
         """Make ``model_id`` the production model of its key (the previous one is archived)."""
@@ -369,12 +361,6 @@ def create_app(
             raise HTTPException(status_code=409, detail=str(exc)) from None
         record = result if hasattr(result, "to_dict") else pred.registry.get(model_id)
         return {"promoted": record.to_dict()}
-
-    class RetrainRequest(BaseModel):
-        crypto_id: str | None = None
-        model_type: str | None = None
-        horizon: int | None = Field(None, ge=1, le=MAX_HORIZON)
-        older_than_days: float | None = Field(None, ge=0)
 
     @app.post("/v1/retrain", status_code=202, tags=["admin"], dependencies=[Depends(require_admin)])
     def retrain_endpoint(body: RetrainRequest | None = Body(None)) -> dict[str, Any]:

@@ -13,8 +13,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "FALLBACK_REASONS",
+    "AccuracyReport",
     "AccuracyRow",
+    "BatchForecast",
     "Forecast",
+    "PromoteRequest",
+    "RetrainRequest",
     "ForecastSource",
     "fallback_category",
 ]
@@ -93,3 +97,37 @@ class AccuracyRow(BaseModel):
     coverage_95: float | None = None
     first_target: datetime | None = None
     last_target: datetime | None = None
+
+
+class AccuracyReport(BaseModel):
+    """``GET /v1/accuracy``: the ledger's scores at ``scored_at``."""
+
+    scored_at: datetime
+    accuracy: list[AccuracyRow]
+    note: str = (
+        "mase = MAE of the forecasts / MAE of the naive forecast (last close) on the same scored "
+        "forecasts; below 1 beats naive"
+    )
+
+
+class BatchForecast(BaseModel):
+    """``GET /v1/forecast?ids=...``: one forecast per id, in the order asked."""
+
+    forecasts: list[Forecast]
+
+
+class PromoteRequest(BaseModel):
+    """Body of ``POST /v1/models/{model_id}/promote`` (optional)."""
+
+    reason: str = "promoted through the API"
+
+
+class RetrainRequest(BaseModel):
+    """Body of ``POST /v1/retrain`` (optional): what to retrain; empty means every stale model."""
+
+    model_config = ConfigDict(protected_namespaces=())
+
+    crypto_id: str | None = None
+    model_type: str | None = None
+    horizon: int | None = Field(None, ge=1, le=14)
+    older_than_days: float | None = Field(None, ge=0)

@@ -1,0 +1,179 @@
+"""Predictor: production model, features from the training code, cache, labelled fallbacks."""
+
+from __future__ import annotations
+
+import math
+import shutil
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cryptoforecast.exceptions import ConfigError, DataError
+from cryptoforecast.serving import Forecast, Predictor
+from cryptoforecast.serving.ledger import Ledger
+
+from .conftest import FakeClock, Trained, fit_model, last_close, register
+
+
+def make_predictor(registry: Any, clock: FakeClock, **kwargs: Any) -> Predictor:
+    return Predictor(registry=registry, clock=clock, **kwargs)
+
+
+def test_forecast_from_production_model(registry: Any, btc_model: Trained, clock: FakeClock) -> None:
+    from cryptoforecast.data import load_ohlcv
+    from cryptoforecast.features import build_features
+
+    pred = make_predictor(registry, clock)
+    f = pred.predict("bitcoin", horizon=1)
+    assert isinstance(f, Forecast)
+    assert (f.source, f.fallback_reason, f.cached) == ("model", None, False)
+    assert (f.model_id, f.model_type, f.model_version) == (btc_model.model_id, "drift", "1.0.0")
+    as_of, close = last_close("bitcoin")
+    assert f.as_of == as_of.to_pydatetime() and f.last_close == close
+    assert f.target_time == (as_of + pd.Timedelta(days=1)).to_pydatetime()
+    # the number is the model's prediction on features built by the training code
+    candles = load_ohlcv("bitcoin")
+    X = build_features(candles)[btc_model.model.feature_names_].iloc[[-1]]
+    expected = float(btc_model.model.predict(X).iloc[0])
+    assert f.predicted_return == pytest.approx(expected, rel=1e-12)
+    assert f.predicted_price == pytest.approx(close * math.exp(expected), rel=1e-12)
+    assert f.direction == ("up" if expected > 0 else "down")
+    lo80, hi80 = f.intervals[0.8]
+    lo95, hi95 = f.intervals[0.95]
+    assert lo95 <= lo80 <= f.predicted_price <= hi80 <= hi95
+    iv = btc_model.model.predict_interval(X, coverage=0.8)
+    assert lo80 == pytest.approx(close * math.exp(float(iv["lower"].iloc[0])), rel=1e-12)
+    # model age from the registry's creation time and the injected clock
+    record = registry.get(btc_model.model_id)
+    assert f.model_age_days == pytest.approx((clock.now - record.created_at).total_seconds() / 86400, abs=1e-3)
+    assert f.generated_at == clock.now
+
+
+def test_second_call_is_cached_until_ttl(registry: Any, btc_model: Trained, clock: FakeClock) -> None:
+    ledger = Ledger()
+    pred = make_predictor(registry, clock, cache_ttl=300, ledger=ledger)
+    first = pred.predict("bitcoin")
+    second = pred.predict("BTC")  # same asset by symbol: same key
+    assert not first.cached and second.cached
+    assert second.model_dump(exclude={"cached"}) == first.model_dump(exclude={"cached"})
+    clock.advance(299)
+    assert pred.predict("bitcoin").cached
+    clock.advance(2)  # 301 s after the first call: expired
+    third = pred.predict("bitcoin")
+    assert not third.cached and third.generated_at == clock.now
+    assert len(ledger) == 2  # only non-cached forecasts are ledgered
+
+
+def test_model_loaded_once_and_reused(registry: Any, btc_model: Trained, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cryptoforecast.registry import ModelRecord
+
+    calls = []
+    original = ModelRecord.load
+
+    def spy(self: ModelRecord) -> Any:
+        calls.append(self.model_id)
+        return original(self)
+
+    monkeypatch.setattr(ModelRecord, "load", spy)
+    pred = make_predictor(registry, clock, cache_ttl=0)  # no cache: every call computes
+    for h in (1, 1, 1):
+        assert pred.predict("bitcoin", horizon=h).source == "model"
+    assert calls == [btc_model.model_id]
+    assert set(pred.loaded_models) == {btc_model.model_id}
+
+
+def test_promotion_and_new_candle_invalidate_the_cache(registry: Any, btc_model: Trained, clock: FakeClock) -> None:
+    pred = make_predictor(registry, clock, end="2025-09-29")
+    a = pred.predict("bitcoin")
+    assert pred.predict("bitcoin").cached
+    # a new candle arrives: the last candle time in the key changes
+    pred.end = "2025-09-30"
+    b = pred.predict("bitcoin")
+    assert not b.cached and b.as_of > a.as_of
+    # a promotion: the model_id in the key changes
+    newer = register(registry, fit_model("bitcoin", "drift", 1, end="2025-05-31"), "bitcoin", status="staging")
+    assert pred.predict("bitcoin").cached
+    registry.promote(newer.model_id, reason="test")
+    c = pred.predict("bitcoin")
+    assert not c.cached and c.model_id == newer.model_id and c.model_version == "1.1.0"
+
+
+def test_fallback_when_no_production_model(registry: Any, clock: FakeClock) -> None:
+    f = make_predictor(registry, clock).predict("ethereum", horizon=3)
+    assert f.source == "technical_analysis_fallback"
+    assert f.fallback_reason == "no production model"
+    assert (f.model_type, f.model_id, f.model_version, f.model_age_days) == ("technical", None, None, None)
+    assert f.predicted_price == pytest.approx(f.last_close * math.exp(f.predicted_return))
+    assert f.intervals[0.95][0] <= f.intervals[0.8][0] <= f.intervals[0.8][1] <= f.intervals[0.95][1]
+    assert f.target_time - f.as_of == pd.Timedelta(days=3)
+
+
+def test_fallback_when_artifact_deleted(registry: Any, btc_model: Trained, clock: FakeClock) -> None:
+    shutil.rmtree(btc_model.path)
+    f = make_predictor(registry, clock).predict("bitcoin")
+    assert (f.source, f.fallback_reason) == ("technical_analysis_fallback", "artifact missing")
+    assert f.model_id is None and f.model_type == "technical"
+
+
+def test_fallback_when_artifact_tampered(registry: Any, btc_model: Trained, clock: FakeClock) -> None:
+    manifest = btc_model.path / "manifest.json"
+    data = bytearray(manifest.read_bytes())
+    i = data.index(b'"drift"')
+    data[i + 1] = ord("D")  # one changed byte
+    manifest.write_bytes(bytes(data))
+    f = make_predictor(registry, clock).predict("bitcoin")
+    assert (f.source, f.fallback_reason) == ("technical_analysis_fallback", "integrity check failed")
+
+
+def test_fallback_when_prediction_raises(registry: Any, btc_model: Trained, clock: FakeClock) -> None:
+    pred = make_predictor(registry, clock)
+    model = pred.load_model(registry.get(btc_model.model_id))
+
+    def boom(X: pd.DataFrame) -> pd.Series:
+        raise RuntimeError("weights exploded")
+
+    model.predict = boom  # type: ignore[method-assign]
+    f = pred.predict("bitcoin")
+    assert f.source == "technical_analysis_fallback"
+    assert f.fallback_reason == "prediction failed: RuntimeError: weights exploded"
+
+
+def test_bad_inputs_raise_clear_errors(registry: Any, clock: FakeClock) -> None:
+    pred = make_predictor(registry, clock)
+    with pytest.raises(DataError, match="Did you mean"):
+        pred.predict("bitcoinn")
+    for bad in (0, 15, 1.5, True):
+        with pytest.raises(DataError, match="horizon"):
+            pred.predict("bitcoin", horizon=bad)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="unknown model_type"):
+        pred.predict("bitcoin", model_type="prophet")
+
+
+def test_explicit_model_type_and_best_available(registry: Any, btc_model: Trained, clock: FakeClock) -> None:
+    naive = register(registry, fit_model("bitcoin", "naive", 1), "bitcoin", val_mase=1.0)
+    pred = make_predictor(registry, clock)
+    assert pred.predict("bitcoin", model_type="naive").model_id == naive.model_id
+    assert pred.predict("bitcoin", model_type="naive").predicted_return == 0.0
+    # no model_type: the production model with the lowest validation MASE (drift, 0.95)
+    assert pred.predict("bitcoin").model_id == btc_model.model_id
+    assert pred.predict("bitcoin", model_type="lightgbm").fallback_reason == "no production model"
+
+
+def test_ledger_failure_does_not_lose_the_forecast(registry: Any, btc_model: Trained, clock: FakeClock) -> None:
+    class BrokenLedger(Ledger):
+        def record(self, forecast: Forecast, data_source: str) -> int:
+            raise OSError("disk full")
+
+    pred = make_predictor(registry, clock, ledger=BrokenLedger("sqlite://"))
+    assert pred.predict("bitcoin").source == "model"
+    assert pred.ledger_errors == 1
+
+
+def test_lightgbm_production_model(registry: Any, clock: FakeClock) -> None:
+    model = fit_model("solana", "lightgbm", 7, n_estimators=20, num_leaves=7, early_stopping_rounds=5)
+    trained = register(registry, model, "solana")
+    f = make_predictor(registry, clock).predict("SOL", horizon=7)
+    assert (f.source, f.model_id, f.model_type, f.horizon) == ("model", trained.model_id, "lightgbm", 7)
+    assert np.isfinite(f.predicted_price) and f.predicted_price > 0

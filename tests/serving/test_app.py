@@ -217,3 +217,22 @@ def test_importing_the_service_has_no_side_effects() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_retrain_runs_the_training_pipeline(registry: Any, clock: FakeClock) -> None:
+    pytest.importorskip("cryptoforecast.training.train_pipeline")
+    c = SyncASGIClient(create_app(load_config(), registry=registry, admin_token=TOKEN, clock=clock))
+    ok = {"Authorization": f"Bearer {TOKEN}"}
+    r = c.post("/v1/retrain", headers=ok, json={"crypto_id": "bitcoin", "model_type": "drift", "horizon": 1})
+    assert r.status_code == 202
+    job_id = r.json()["job_id"]
+    deadline = time.monotonic() + 120
+    while (job := c.get(f"/v1/retrain/{job_id}", headers=ok).json())["status"] not in ("done", "failed"):
+        assert time.monotonic() < deadline, job
+        time.sleep(0.05)
+    assert job["status"] == "done", job["error"]
+    model_id = job["result"]["model_id"]
+    record = registry.get(model_id)
+    assert (record.crypto_id, record.model_type, record.horizon) == ("bitcoin", "drift", 1)
+    # the gate decided the stage; the job reports the same one
+    assert job["result"]["status"] == record.status

@@ -173,12 +173,49 @@ def _jsonable(value: Any) -> Any:
 
 
 def _default_retrain() -> RetrainFn | None:
-    """The training pipeline's retrain entry point, when it is installed."""
+    """The training pipeline as the ``POST /v1/retrain`` job, or None when it is not installed.
+
+    With ``crypto_id``: train that key now (``model_type`` default lightgbm, ``horizon`` default
+    1) with ``train_model_for_crypto``. Without: ``retrain_stale`` retrains every tracked key whose
+    newest model is older than ``older_than_days`` (default from config). Both go through the
+    promotion gate: a new model reaches production only if it beats naive.
+    """
     try:
-        from cryptoforecast.training import retrain  # type: ignore[attr-defined]
+        from cryptoforecast.training.retrain import retrain_stale
+        from cryptoforecast.training.train_pipeline import train_model_for_crypto
     except ImportError:
         return None
-    return retrain  # type: ignore[no-any-return]
+
+    def run(
+        crypto_id: str | None = None,
+        model_type: str | None = None,
+        horizon: int | None = None,
+        older_than_days: float | None = None,
+        registry: Any = None,
+    ) -> Any:
+        import asyncio
+
+        if crypto_id is not None:
+            model = asyncio.run(
+                train_model_for_crypto(
+                    crypto_id=crypto_id, model_type=model_type or "lightgbm", horizon=horizon or 1,
+                    save_model=True, registry=registry,
+                )
+            )
+            return {
+                "crypto_id": crypto_id, "model_type": model_type or "lightgbm", "horizon": horizon or 1,
+                "model_id": getattr(model, "model_id", None), "version": getattr(model, "version", None),
+                "status": getattr(model, "status", None), "metrics": getattr(model, "metrics", None),
+            }
+        older = f"{older_than_days}d" if older_than_days is not None else None
+        results = retrain_stale(older_than=older, registry=registry)
+        return [
+            r for r in results
+            if (model_type is None or r.get("model_type") == model_type)
+            and (horizon is None or r.get("horizon") == horizon)
+        ]
+
+    return run
 
 
 def create_app(

@@ -123,11 +123,15 @@ class PromoteRequest(BaseModel):
 
 
 class RetrainRequest(BaseModel):
-    """Body of ``POST /v1/retrain`` (optional): what to retrain; empty means every stale model."""
+    """Body of ``POST /v1/retrain`` (optional).
+
+    With ``crypto_id``: retrain that (crypto_id, model_type or lightgbm, horizon or 1) now.
+    Without: retrain every tracked model older than ``older_than_days`` (default from config).
+    """
 
     model_config = ConfigDict(protected_namespaces=())
 
     crypto_id: str | None = None
     model_type: str | None = None
     horizon: int | None = Field(None, ge=1, le=14)
-    older_than_days: float | None = Field(None, ge=0)
+    older_than_days: float | None = Field(None, gt=0)

@@ -1,0 +1,148 @@
+"""Optuna tuning: seeded TPE, pruning, a resumable SQLite study, never on the gate's validation tail."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import numpy as np
+import optuna
+import pandas as pd
+import pytest
+
+from cryptoforecast.config import load_config
+from cryptoforecast.exceptions import ConfigError
+from cryptoforecast.registry import ModelRegistry
+from cryptoforecast.training import train_pipeline as tp
+from cryptoforecast.training import tuning
+from cryptoforecast.training.tuning import walk_forward_folds, walk_forward_mase
+
+FAST = {
+    "lightgbm": {"n_estimators": 30, "early_stopping_rounds": 10},
+    "training": {"validation_size": 60, "validation_retrain_every": 30},
+}
+
+
+def cfg(**training: object) -> object:
+    over = {k: dict(v) for k, v in FAST.items()}
+    over["training"].update(training)
+    return load_config(overrides=over)
+
+
+@pytest.mark.parametrize(("n", "n_val", "step", "h"), [(100, 30, 10, 1), (100, 31, 7, 7), (50, 10, 30, 3)])
+def test_walk_forward_folds_purge_and_cover(n: int, n_val: int, step: int, h: int) -> None:
+    folds = list(walk_forward_folds(n, n_val, step, h))
+    tested = [i for _, lo, hi in folds for i in range(lo, hi)]
+    assert tested == list(range(n - n_val, n))  # every validation row exactly once, in order
+    for stop, lo, _ in folds:
+        assert (stop - 1) + h <= lo  # the last training label is known at the origin
+        assert stop == lo - h + 1  # and no usable row is wasted
+
+
+def test_walk_forward_mase_is_one_for_naive_and_reports_each_fold() -> None:
+    from cryptoforecast.models import make_forecaster
+
+    rng = np.random.default_rng(0)
+    idx = pd.date_range("2024-01-01", periods=120, freq="D", tz="UTC")
+    X = pd.DataFrame({"a": rng.normal(size=120)}, index=idx)
+    y = pd.Series(rng.normal(0, 0.02, 120), index=idx)
+    close = pd.Series(np.exp(np.cumsum(rng.normal(0, 0.02, 120))) * 100, index=idx)
+    reports: list[tuple[float, int]] = []
+    value = walk_forward_mase(
+        lambda X_, y_: make_forecaster("naive").fit(X_, y_), X, y, close, 40, 10, 1,
+        report=lambda v, k: reports.append((v, k)),
+    )
+    assert value == pytest.approx(1.0)
+    assert [k for _, k in reports] == [0, 1, 2, 3]
+
+
+def test_tune_stores_study_in_home_resumes_and_saves_best_params(cf_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: dict[str, object] = {}
+    real = tuning.tune_hyperparameters
+
+    def spy(X, y, close, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        seen["last_row"] = X.index[-1]
+        seen["study"] = kwargs["study_name"]
+        return real(X, y, close, *args, **kwargs)
+
+    monkeypatch.setattr(tuning, "tune_hyperparameters", spy)
+    reg = ModelRegistry()
+    model = asyncio.run(tp.train_model_for_crypto("bitcoin", "lightgbm", days=400, tune=3, config=cfg(), registry=reg))
+    db = cf_home / "optuna.db"
+    assert db.is_file()
+    # tuning saw only rows before the validation tail the gate judges
+    assert seen["last_row"] < pd.Timestamp(model.metrics["validation_start"])
+    rec = reg.get(model.model_id)
+    assert rec.config["tuning"]["n_trials"] == 3
+    best = rec.config["tuning"]["best_params"]
+    assert rec.config["params"] == best == model.params
+    assert model.n_estimators == best["n_estimators"]
+    # the same study resumes: three more trials make six
+    study = optuna.load_study(study_name=str(seen["study"]), storage=f"sqlite:///{db}")
+    assert len(study.trials) == 3
+    again = asyncio.run(tp.train_model_for_crypto("bitcoin", "lightgbm", days=400, tune=3, config=cfg(), save_model=False))
+    assert again.tuning["n_trials"] == 6
+
+
+def test_seeded_tpe_samples_the_same_parameters(tmp_path: Path, btc_daily: pd.DataFrame) -> None:
+    data = tp.prepare_training_data(btc_daily.iloc[-800:], 300, 1)
+    runs = []
+    for name in ("a", "b"):
+        res = tuning.tune_hyperparameters(
+            data.X, data.y, data.close, "lightgbm", 1, 3, cfg(), study_name="s",
+            storage=f"sqlite:///{tmp_path / name}.db",
+        )
+        runs.append([h["params"] for h in res.history])
+    assert runs[0] == runs[1]
+    assert len({tuple(sorted(p.items())) for p in runs[0]}) == 3  # TPE did explore
+
+
+def test_storage_url_is_configurable(tmp_path: Path, btc_daily: pd.DataFrame) -> None:
+    url = f"sqlite:///{tmp_path / 'shared-study.db'}"
+    settings = cfg(optuna_storage=url)
+    assert tuning.default_storage_url(settings) == url
+    data = tp.prepare_training_data(btc_daily.iloc[-800:], 300, 1)
+    res = tuning.tune_hyperparameters(data.X, data.y, data.close, "lightgbm", 1, 1, settings, study_name="x")
+    assert (tmp_path / "shared-study.db").is_file() and res.storage == url
+    assert tuning._redact("postgresql+psycopg://bob:secret@db:5432/optuna") == "postgresql+psycopg://bob:***@db:5432/optuna"
+
+
+def test_pruner_stops_a_trial_that_is_worse_than_the_median(
+    tmp_path: Path, btc_daily: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After three normal trials every model forecasts +65%: the median pruner must stop those trials."""
+    data = tp.prepare_training_data(btc_daily.iloc[-800:], 300, 1)
+    settings = load_config(
+        overrides={"lightgbm": {"n_estimators": 20}, "training": {"validation_size": 90, "validation_retrain_every": 30}}
+    )
+    folds_per_trial = 3  # 90 validation origins, a refit every 30
+    fits = {"n": 0}
+    real_fit = tp.fit_forecaster
+
+    class Awful:
+        def __init__(self, inner) -> None:  # noqa: ANN001
+            self.inner = inner
+
+        def predict(self, X: pd.DataFrame) -> pd.Series:
+            return self.inner.predict(X) + 0.5
+
+    def fit(model_type, horizon, X, y, params, seed=42, top_k=None):  # noqa: ANN001, ANN202
+        fits["n"] += 1
+        model = real_fit(model_type, horizon, X, y, params, seed, top_k)
+        return Awful(model) if fits["n"] > 3 * folds_per_trial else model
+
+    monkeypatch.setattr(tp, "fit_forecaster", fit)
+    res = tuning.tune_hyperparameters(
+        data.X, data.y, data.close, "lightgbm", 1, 6, settings, study_name="p",
+        storage=f"sqlite:///{tmp_path / 'p.db'}",
+    )
+    states = [h["state"] for h in res.history]
+    assert states[:3] == ["COMPLETE"] * 3
+    assert states[3:] == ["PRUNED"] * 3
+    assert res.n_pruned == 3 and fits["n"] < 6 * folds_per_trial  # pruned trials stopped early
+    assert res.best_value < 1.5
+
+
+def test_baselines_have_nothing_to_tune() -> None:
+    with pytest.raises(ConfigError, match="nothing to tune"):
+        asyncio.run(tp.train_model_for_crypto("bitcoin", "naive", days=300, tune=2, config=cfg(), save_model=False))

@@ -172,3 +172,29 @@ def test_run_sync_works_inside_a_running_event_loop() -> None:
         return run_sync(inner) + 1  # a notebook or async handler calling the sync API
 
     assert asyncio.run(outer()) == 42
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "cryptoforecast.data.live",
+        "cryptoforecast.data.sources",
+        "cryptoforecast.data.sources.http",
+        "cryptoforecast.data.sources.binance",
+        "cryptoforecast.data.sources.coingecko",
+    ],
+)
+def test_live_modules_export_what_they_list(module: str) -> None:
+    import importlib
+
+    mod = importlib.import_module(module)
+    assert mod.__all__ and all(hasattr(mod, name) for name in mod.__all__)
+
+
+def test_importing_the_data_package_does_not_load_httpx() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, cryptoforecast.data; print('httpx' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -1,0 +1,120 @@
+"""Read-only views of registry rows: :class:`ModelRecord` and :class:`StageEvent`."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cryptoforecast.registry.integrity import verify_artifact
+
+if TYPE_CHECKING:  # pragma: no cover
+    from cryptoforecast.models.base import Forecaster
+
+__all__ = ["ModelRecord", "StageEvent", "validation_mase"]
+
+_MASE_KEYS = ("val_mase", "validation_mase", "mase_val", "mase")
+
+
+def validation_mase(metrics: dict[str, Any]) -> float | None:
+    """The validation MASE held in a metrics dict, or None.
+
+    Looks at ``val_mase``, ``validation_mase``, ``mase_val``, ``mase`` and then at a nested
+    ``metrics["validation"]["mase"]``; non-finite values count as absent.
+    """
+    candidates: list[Any] = [metrics.get(k) for k in _MASE_KEYS]
+    nested = metrics.get("validation")
+    if isinstance(nested, dict):
+        candidates.append(nested.get("mase"))
+    for value in candidates:
+        if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+            return float(value)
+    return None
+
+
+@dataclass(frozen=True)
+class ModelRecord:
+    """One registered model, as stored. ``load()`` returns the fitted forecaster.
+
+    ``artifact_path`` is absolute (the registry's artifact root joined with ``artifact_relpath``);
+    ``artifact_files`` maps each artifact file to the sha256 recorded at registration.
+    """
+
+    model_id: int
+    crypto_id: str
+    model_type: str
+    horizon: int
+    version: str
+    status: str
+    metrics: dict[str, Any]
+    config: dict[str, Any]
+    lineage: dict[str, Any]
+    feature_importance: dict[str, float] | None
+    artifact_path: Path
+    artifact_relpath: str
+    artifact_files: dict[str, str] = field(repr=False)
+    created_at: datetime
+    updated_at: datetime
+    created_by: str
+
+    @property
+    def key(self) -> tuple[str, str, int]:
+        """``(crypto_id, model_type, horizon)``: at most one production model per key."""
+        return (self.crypto_id, self.model_type, self.horizon)
+
+    @property
+    def validation_mase(self) -> float | None:
+        """The validation MASE from ``metrics`` (see :func:`validation_mase`), or None."""
+        return validation_mase(self.metrics)
+
+    def verify(self) -> None:
+        """Check every artifact file against its recorded sha256; raise ``ArtifactError`` if not."""
+        verify_artifact(self.artifact_path, self.artifact_files)
+
+    def load(self) -> Forecaster:
+        """Verify the artifact's hashes, then load it with ``load_forecaster`` (no pickle).
+
+        Raises ``ArtifactError`` on a missing, changed or added file, or an unreadable artifact.
+        """
+        self.verify()
+        from cryptoforecast.models.artifacts import load_forecaster
+
+        return load_forecaster(self.artifact_path)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able dict of the record (paths and datetimes as strings)."""
+        out = asdict(self)
+        out["artifact_path"] = str(self.artifact_path)
+        out["created_at"] = self.created_at.isoformat()
+        out["updated_at"] = self.updated_at.isoformat()
+        return out
+
+
+@dataclass(frozen=True)
+class StageEvent:
+    """One row of the append-only ``stage_history``.
+
+    ``event`` is ``register``, ``promote``, ``archive``, ``rollback`` or ``gate``; for a gate
+    decision ``from_status == to_status`` and ``reason`` says why the model stayed where it was.
+    """
+
+    event_id: int
+    model_id: int
+    crypto_id: str
+    model_type: str
+    horizon: int
+    event: str
+    from_status: str | None
+    to_status: str
+    reason: str
+    actor: str
+    at: datetime
+    version: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able dict of the event."""
+        out = asdict(self)
+        out["at"] = self.at.isoformat()
+        return out

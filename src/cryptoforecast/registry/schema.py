@@ -1,0 +1,181 @@
+"""The registry's tables (SQLAlchemy Core), created on first use, with a schema version.
+
+``models``         one row per registered model; ``status`` is staging, production or archived.
+                   A partial unique index allows at most one production row per
+                   (crypto_id, model_type, horizon), on SQLite and PostgreSQL alike.
+``stage_history``  append-only audit trail of every stage change and gate decision; database
+                   triggers refuse UPDATE and DELETE on it.
+``registry_meta``  key/value, holds ``schema_version`` for later migrations.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Dialect
+
+from cryptoforecast.exceptions import RegistryError
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "STAGES",
+    "create_schema",
+    "metadata",
+    "models",
+    "registry_meta",
+    "stage_history",
+]
+
+SCHEMA_VERSION = 1
+STAGES = ("staging", "production", "archived")
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always read back timezone-aware (SQLite keeps no zone)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise RegistryError(
+                f"naive datetime {value!r} given to the registry; use UTC-aware datetimes"
+            )
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = sa.MetaData()
+
+registry_meta = sa.Table(
+    "registry_meta",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.String(256), nullable=False),
+)
+
+_is_production = sa.text("status = 'production'")
+
+models = sa.Table(
+    "models",
+    metadata,
+    sa.Column("model_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("crypto_id", sa.String(64), nullable=False),
+    sa.Column("model_type", sa.String(64), nullable=False),
+    sa.Column("horizon", sa.Integer, nullable=False),
+    sa.Column("version", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("metrics", sa.JSON, nullable=False),
+    sa.Column("config", sa.JSON, nullable=False),
+    sa.Column("lineage", sa.JSON, nullable=False),
+    sa.Column("feature_importance", sa.JSON, nullable=True),
+    sa.Column("artifact_path", sa.String(1024), nullable=False),
+    sa.Column("artifact_files", sa.JSON, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("created_by", sa.String(256), nullable=False),
+    sa.UniqueConstraint(
+        "crypto_id", "model_type", "horizon", "version", name="uq_models_key_version"
+    ),
+    sa.CheckConstraint("status IN ('staging', 'production', 'archived')", name="ck_models_status"),
+    sa.CheckConstraint("horizon >= 1", name="ck_models_horizon"),
+)
+sa.Index("ix_models_key", models.c.crypto_id, models.c.model_type, models.c.horizon)
+sa.Index(
+    "uq_models_one_production",
+    models.c.crypto_id,
+    models.c.model_type,
+    models.c.horizon,
+    unique=True,
+    sqlite_where=_is_production,
+    postgresql_where=_is_production,
+)
+
+stage_history = sa.Table(
+    "stage_history",
+    metadata,
+    sa.Column("event_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("model_id", sa.Integer, sa.ForeignKey("models.model_id"), nullable=False),
+    sa.Column("crypto_id", sa.String(64), nullable=False),
+    sa.Column("model_type", sa.String(64), nullable=False),
+    sa.Column("horizon", sa.Integer, nullable=False),
+    sa.Column("event", sa.String(32), nullable=False),
+    sa.Column("from_status", sa.String(16), nullable=True),
+    sa.Column("to_status", sa.String(16), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("actor", sa.String(256), nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+)
+sa.Index(
+    "ix_stage_history_key",
+    stage_history.c.crypto_id,
+    stage_history.c.model_type,
+    stage_history.c.horizon,
+)
+
+_APPEND_ONLY_SQLITE = [
+    f"CREATE TRIGGER IF NOT EXISTS stage_history_no_{op.lower()} BEFORE {op} ON stage_history "
+    "BEGIN SELECT RAISE(ABORT, 'stage_history is append-only'); END"
+    for op in ("UPDATE", "DELETE")
+]
+_APPEND_ONLY_POSTGRES = [
+    "CREATE OR REPLACE FUNCTION stage_history_append_only() RETURNS trigger AS $$ "
+    "BEGIN RAISE EXCEPTION 'stage_history is append-only'; END; $$ LANGUAGE plpgsql",
+    "DROP TRIGGER IF EXISTS stage_history_append_only ON stage_history",
+    "CREATE TRIGGER stage_history_append_only BEFORE UPDATE OR DELETE ON stage_history "
+    "FOR EACH ROW EXECUTE FUNCTION stage_history_append_only()",
+]
+
+
+def create_schema(conn: Connection) -> int:
+    """Create missing tables, indexes and triggers inside the caller's transaction.
+
+    Returns the schema version found (or written). Raises :class:`RegistryError` when the
+    database was written by a newer cryptoforecast (a higher schema version).
+    """
+    dialect = conn.dialect.name
+    existing = sa.inspect(conn).has_table("registry_meta")
+    if existing:
+        found = conn.execute(
+            sa.select(registry_meta.c.value).where(registry_meta.c.key == "schema_version")
+        ).scalar_one_or_none()
+        version = int(found) if found is not None else 0
+        if version > SCHEMA_VERSION:
+            raise RegistryError(
+                f"the registry database has schema version {version}, newer than this "
+                f"cryptoforecast supports ({SCHEMA_VERSION}); upgrade cryptoforecast."
+            )
+        if version == SCHEMA_VERSION:
+            return version
+    metadata.create_all(conn, checkfirst=True)
+    statements: list[str] = []
+    if dialect == "sqlite":
+        statements = _APPEND_ONLY_SQLITE
+    elif dialect == "postgresql":
+        statements = _APPEND_ONLY_POSTGRES
+    for stmt in statements:
+        conn.exec_driver_sql(stmt)
+    _upsert_meta(conn, "schema_version", str(SCHEMA_VERSION))
+    return SCHEMA_VERSION
+
+
+def _upsert_meta(conn: Connection, key: str, value: str) -> None:
+    updated = conn.execute(
+        sa.update(registry_meta).where(registry_meta.c.key == key).values(value=value)
+    ).rowcount
+    if not updated:
+        conn.execute(sa.insert(registry_meta).values(key=key, value=value))
+
+
+def row_to_dict(row: Any) -> dict[str, Any]:
+    """A SQLAlchemy row as a plain dict."""
+    return dict(row._mapping)

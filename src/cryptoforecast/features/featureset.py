@@ -68,7 +68,7 @@ def _column(df: pd.DataFrame, col: str, name: str, positive: bool) -> np.ndarray
         i = int(np.flatnonzero(bad)[0])
         rule = "positive" if positive else "finite and >= 0"
         raise FeatureError(
-            f"{name}: column {col!r} must be {rule}, got {arr[i]!r} at {df.index[i]} "
+            f"{name}: column {col!r} must be {rule}, got {float(arr[i])!r} at {df.index[i]} "
             f"({int(bad.sum())} bad row(s)); fix or drop those candles (validate_candles helps)"
         )
     return arr
@@ -204,9 +204,9 @@ def _volume(a: Arrays, fs: str) -> Arrays:
 
 
 def _calendar(index: pd.DatetimeIndex) -> Arrays:
-    dow = np.asarray(index.dayofweek, dtype=np.float64)
+    dow = np.asarray(index.day_of_week, dtype=np.float64)
     month = np.asarray(index.month, dtype=np.float64)
-    doy = np.asarray(index.dayofyear, dtype=np.float64)
+    doy = np.asarray(index.day_of_year, dtype=np.float64)
     two_pi = 2.0 * np.pi
     return {
         "day_of_week": dow,
@@ -294,6 +294,8 @@ def build_features(
             volume, or fewer candles than the warm-up needs.
     """
     fs = feature_set or detect_feature_set(ohlcv)
+    if fs not in FEATURE_SETS:
+        raise FeatureError(f"unknown feature_set {fs!r}; use one of {', '.join(FEATURE_SETS)}")
     arrays = _inputs(ohlcv, fs, "candles")
     index = ohlcv.index
     m_close = _market_close(market, index) if market is not None else None

@@ -208,6 +208,11 @@ def windowed_ema(x: np.ndarray, span: int, window: int | None = None) -> np.ndar
     tail = decay**window
     res = e.copy()
     res[window:] -= tail * e[:-window]
+    # A window of zeros leaves only round-off of the older values (a few ulps per step): snap it
+    # to exactly 0, so a flat stretch gives RSI 50, not the ratio of two round-off residues.
+    scale = np.abs(e)
+    scale[window:] = np.maximum(scale[window:], tail * np.abs(e[:-window]))
+    res[np.abs(res) <= 1e-11 * scale] = 0.0
     res /= 1.0 - tail
     res[: window - 1] = _NAN
     out[first:] = res

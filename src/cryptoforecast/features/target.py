@@ -46,7 +46,7 @@ def make_target(ohlcv: pd.DataFrame | pd.Series, horizon: int) -> pd.Series:
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise DataError(
-            f"close must be positive and finite, got {values[i]!r} at {close.index[i]}; "
+            f"close must be positive and finite, got {float(values[i])!r} at {close.index[i]}; "
             "fix or drop those candles"
         )
     out = np.full(len(values), np.nan)
@@ -62,9 +62,13 @@ def log_return_to_price(close_at_origin: ArrayLike, log_return: ArrayLike) -> Ar
 
 def price_to_log_return(close_at_origin: ArrayLike, price: ArrayLike) -> ArrayLike:
     """Log return from the origin close to ``price``: ``log(price / close)``; both must be > 0."""
-    if np.any(np.asarray(close_at_origin) <= 0) or np.any(np.asarray(price) <= 0):
-        raise DataError(
-            "prices must be positive to take a log return, got "
-            f"close_at_origin={close_at_origin!r}, price={price!r}"
-        )
+    for name, value in (("close_at_origin", close_at_origin), ("price", price)):
+        arr = np.asarray(value, dtype=np.float64)
+        bad = ~(arr > 0)
+        if bad.any():
+            first = float(arr.reshape(-1)[np.flatnonzero(bad.reshape(-1))[0]])
+            raise DataError(
+                f"{name} must be positive to take a log return, got {first!r} "
+                f"({int(bad.sum())} bad value(s)); drop or fix those prices"
+            )
     return np.log(price / close_at_origin)  # type: ignore[return-value]

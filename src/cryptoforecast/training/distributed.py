@@ -16,6 +16,7 @@ Workers on other machines must see the same registry and artifact root: use a sh
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import time
 import traceback
@@ -197,7 +198,8 @@ def run_specs(
             n_workers=workers,
             threads_per_worker=1,
             processes=processes,
-            dashboard_address=None,
+            dashboard_address=":0",  # a free port: several clusters may run side by side
+            silence_logs=logging.WARNING,
         )
         client = Client(cluster)
     else:

@@ -395,7 +395,7 @@ def train(
         import asyncio
         import time
 
-        from cryptoforecast.training import train_model_for_crypto
+        from cryptoforecast.training.train_pipeline import train_model_for_crypto
 
         with Progress(*columns, console=console(), transient=True) as progress:
             progress.add_task(f"training {models[0]} for {ids[0]} h={horizons[0]} on {window} days", total=1)

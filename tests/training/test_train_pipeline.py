@@ -253,3 +253,16 @@ def test_binance_source_end_to_end(httpserver, monkeypatch: pytest.MonkeyPatch) 
     snap = run(train_model_for_crypto("bitcoin", "lightgbm", days=300, save_model=False, config=settings(),
                                       end=rec.lineage["last_candle"][:10]))
     assert model.metrics["mase"] == pytest.approx(snap.metrics["mase"], rel=1e-9)
+
+
+def test_cli_train_one_and_a_grid(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from cryptoforecast.cli import main
+    from cryptoforecast.registry import model_registry
+
+    monkeypatch.setenv("CRYPTOFORECAST_TRAINING__VALIDATION_SIZE", "60")
+    assert main(["train", "bitcoin", "--model", "drift", "--days", "300", "--horizon", "7"]) == 0
+    out = capsys.readouterr().out
+    assert "naive" in out and "drift" in out and "bitcoin" in out
+    recs = model_registry.list_models()
+    assert [(r.crypto_id, r.model_type, r.horizon, r.config["days"]) for r in recs] == [("bitcoin", "drift", 7, 300)]
+    assert main(["train", "--model", "naive"]) == 2  # neither ids nor --all

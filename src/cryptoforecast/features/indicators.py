@@ -349,20 +349,15 @@ def mfi(
 def obv_zscore(close: np.ndarray, volume: np.ndarray, w: int) -> np.ndarray:
     """Z-score of on-balance volume within its last ``w`` values.
 
-    OBV itself is a running total from the start of the history (a level that depends on where
-    the data begins); its z-score only needs the signed volumes inside the window, which is how
-    it is computed here: ``OBV[t] - OBV[t-j]`` is the sum of the last ``j`` signed volumes.
+    OBV is a running total from the start of the history, so its level depends on where the data
+    begins; its z-score within a window does not (a constant offset cancels). The running total
+    starts at 0 on the first candle, so the first value needs ``w - 1`` signed volumes; the
+    two-pass window moments keep the round-off of the offset far below the parity tolerance.
     """
-    n = len(close)
     signed = np.sign(close - shift(close, 1)) * volume
-    v = _windows(signed, w - 1)
-    if v is None:
-        return np.full(n, _NAN)
-    diffs = np.concatenate([np.zeros((len(v), 1)), np.cumsum(v[:, ::-1], axis=1)], axis=1)
-    mid = diffs.mean(axis=1)
-    d = diffs - mid[:, None]
-    sd = np.sqrt(np.einsum("ij,ij->i", d, d) / (w - 1))
-    return _pad(safe_div(mid, sd, 0.0), n)
+    signed[0] = 0.0
+    obv = np.cumsum(signed)
+    return safe_div(obv - rolling_mean(obv, w), rolling_std(obv, w), 0.0)
 
 
 def _ln2() -> float:

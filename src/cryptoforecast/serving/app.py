@@ -244,6 +244,7 @@ def create_app(
     """
     from fastapi import Body, Depends, FastAPI, Header, HTTPException, Query, Request
     from fastapi.responses import JSONResponse, Response
+    from starlette.concurrency import run_in_threadpool
 
     from cryptoforecast.config import load_config
     from cryptoforecast.serving.predictor import MAX_HORIZON, PredictionUnavailable, Predictor
@@ -314,8 +315,13 @@ def create_app(
             ) from None
         return asset.id
 
-    def one(crypto_id: str, horizon: int, model_type: str | None) -> Forecast:
-        forecast = pred.predict(resolve(crypto_id), horizon=horizon, model_type=model_type or None)
+    async def one(crypto_id: str, horizon: int, model_type: str | None) -> Forecast:
+        # A cache hit is answered on the event loop (no features, no model: about a millisecond);
+        # a miss is computed in the thread pool so it never blocks other requests.
+        cid, mtype = resolve(crypto_id), model_type or None
+        forecast = pred.predict_cached(cid, horizon=horizon, model_type=mtype)
+        if forecast is None:
+            forecast = await run_in_threadpool(pred.predict, cid, horizon=horizon, model_type=mtype)
         metrics.observe_forecast(forecast)
         return forecast
 
@@ -340,12 +346,12 @@ def create_app(
 
     # -- forecasts ------------------------------------------------------------------------------
     @app.get("/v1/forecast/{crypto_id}", response_model=Forecast, tags=["forecast"])
-    def forecast_one(crypto_id: str, horizon: int = horizon_q, model_type: str | None = model_q) -> Forecast:
+    async def forecast_one(crypto_id: str, horizon: int = horizon_q, model_type: str | None = model_q) -> Forecast:
         """One forecast, with its source (model or labelled fallback) and 80%/95% intervals."""
-        return one(crypto_id, horizon, model_type)
+        return await one(crypto_id, horizon, model_type)
 
     @app.get("/v1/forecast", response_model=BatchForecast, tags=["forecast"])
-    def forecast_batch(
+    async def forecast_batch(
         ids: str = Query(..., description=f"comma-separated ids, at most {MAX_BATCH}"),
         horizon: int = horizon_q,
         model_type: str | None = model_q,
@@ -359,7 +365,7 @@ def create_app(
                 status_code=422, detail=f"too many ids: {len(names)} given, at most {MAX_BATCH} per request"
             )
         resolved = [resolve(n) for n in names]  # 404 before any work when one id is unknown
-        return BatchForecast(forecasts=[one(cid, horizon, model_type) for cid in resolved])
+        return BatchForecast(forecasts=[await one(cid, horizon, model_type) for cid in resolved])
 
     # -- registry and ledger --------------------------------------------------------------------
     @app.get("/v1/models", tags=["models"])

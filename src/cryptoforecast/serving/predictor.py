@@ -186,20 +186,16 @@ class Predictor:
         return model
 
     # -- prediction ----------------------------------------------------------------------------
-    def predict(self, crypto_id: str, horizon: int = 1, model_type: str | None = None) -> Forecast:
-        """Forecast ``crypto_id``'s close ``horizon`` candles ahead (see the module docstring).
-
-        Raises :class:`DataError` for an unknown id or a bad horizon, :class:`ConfigError` for
-        an unknown model type, :class:`PredictionUnavailable` when even the fallback fails.
-        """
+    def _prepare(
+        self, crypto_id: str, horizon: int, model_type: str | None
+    ) -> tuple[str, pd.DataFrame, ModelRecord | None, str | None, tuple[Any, ...]]:
+        """Checked inputs, candles, the production record (or why there is none) and the cache key."""
         from cryptoforecast.data import resolve_asset
 
         asset = resolve_asset(crypto_id)
         horizon = self.check_horizon(horizon)
         model_type = self.check_model_type(model_type)
         candles = self.candles(asset.id)
-        as_of = candles.index[-1]
-
         record: ModelRecord | None = None
         reason: str | None = None
         try:
@@ -210,13 +206,27 @@ class Predictor:
             reason = f"registry unavailable: {type(exc).__name__}: {exc}"
         if record is None and reason is None:
             reason = "no production model"
+        key = (asset.id, horizon, model_type, candles.index[-1], record.model_id if record else None, self.interval)
+        return asset.id, candles, record, reason, key
 
-        key = (asset.id, horizon, model_type, as_of, record.model_id if record else None, self.interval)
+    def predict_cached(self, crypto_id: str, horizon: int = 1, model_type: str | None = None) -> Forecast | None:
+        """The cached forecast for the current key, or ``None`` (cheap: no features, no model)."""
+        *_, key = self._prepare(crypto_id, horizon, model_type)
+        hit = self.cache.get(key)
+        return hit.model_copy(update={"cached": True}) if hit is not None else None
+
+    def predict(self, crypto_id: str, horizon: int = 1, model_type: str | None = None) -> Forecast:
+        """Forecast ``crypto_id``'s close ``horizon`` candles ahead (see the module docstring).
+
+        Raises :class:`DataError` for an unknown id or a bad horizon, :class:`ConfigError` for
+        an unknown model type, :class:`PredictionUnavailable` when even the fallback fails.
+        """
+        asset_id, candles, record, reason, key = self._prepare(crypto_id, horizon, model_type)
         hit = self.cache.get(key)
         if hit is not None:
             return hit.model_copy(update={"cached": True})
 
-        forecast = self._compute(asset.id, candles, horizon, record, reason)
+        forecast = self._compute(asset_id, candles, key[1], record, reason)
         self.cache.set(key, forecast)
         if self.record:
             try:
@@ -275,9 +285,17 @@ class Predictor:
         X = features[names].iloc[[-1]]
         point = float(model.predict(X).iloc[-1])
         bands: dict[float, tuple[float, float]] = {}
-        for c in COVERAGES:
-            iv = model.predict_interval(X, coverage=c)
-            bands[c] = (float(iv["lower"].iloc[-1]), float(iv["upper"].iloc[-1]))
+        from cryptoforecast.models.base import BaseForecaster
+
+        if type(model).predict_interval is BaseForecaster.predict_interval:
+            # the base implementation is ``point + calibrator offsets``: skip predicting twice more
+            for c in COVERAGES:
+                lo, hi = model.calibrator_.offsets(c)  # type: ignore[attr-defined]
+                bands[c] = (point + lo, point + hi)
+        else:
+            for c in COVERAGES:
+                iv = model.predict_interval(X, coverage=c)
+                bands[c] = (float(iv["lower"].iloc[-1]), float(iv["upper"].iloc[-1]))
         if not all(math.isfinite(v) for v in (point, *[x for b in bands.values() for x in b])):
             raise DataError(f"the model returned a non-finite forecast ({point!r}, {bands!r})")
         return point, bands

@@ -54,12 +54,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MIN_TRAIN_ROWS",
+    "PREDICT_CONTEXT",
     "TRAINABLE_MODELS",
     "GateDecision",
     "TrainingData",
     "artifact_dir",
     "fit_forecaster",
     "gate_decision",
+    "model_params",
     "prepare_training_data",
     "resolve_settings",
     "train_model_for_crypto",
@@ -69,6 +71,8 @@ __all__ = [
 TRAINABLE_MODELS = ("lightgbm", "xgboost", "lstm", "ensemble", "naive", "drift", "technical")
 #: the fewest rows the first validation fold may train on
 MIN_TRAIN_ROWS = 60
+#: rows of past features handed to ``predict`` before each test block (sequence models' lookback)
+PREDICT_CONTEXT = 400
 
 
 # --------------------------------------------------------------------------------------------
@@ -238,6 +242,17 @@ class _ColumnSubset:
         return getattr(self.inner, name)
 
 
+def model_params(settings: Settings, model_type: str) -> dict[str, Any]:
+    """Hyperparameters of ``model_type`` from the config; the ensemble also gets its bases'."""
+    params: dict[str, Any] = dict(settings.model_params(model_type))
+    if model_type == "ensemble":
+        bases = params.get("base_models") or ["lightgbm", "lstm"]
+        params["base_params"] = {
+            b: settings.model_params(b) for b in bases if isinstance(b, str) and settings.model_params(b)
+        }
+    return params
+
+
 def _construct(model_type: str, horizon: int, params: Mapping[str, Any], seed: int) -> Forecaster:
     from cryptoforecast.models import make_forecaster, model_class
 
@@ -331,7 +346,16 @@ def _walk_forward_results(
     for fold, (stop, lo, hi) in enumerate(walk_forward_folds(len(data.X), n_val, step, h)):
         model = fit_forecaster(model_type, h, data.X.iloc[:stop], data.y.iloc[:stop], params, seed, top_k)
         X_test = data.X.iloc[lo:hi]
-        pred = model.predict(X_test).reindex(X_test.index)
+        # sequence models (LSTM) need the rows before an origin as input context; those rows
+        # are features of the past only, and only the test rows' forecasts are kept
+        X_ctx = data.X.iloc[max(0, lo - PREDICT_CONTEXT) : hi]
+        pred = model.predict(X_ctx).reindex(X_test.index)
+        if not np.isfinite(pred.to_numpy(dtype="float64", na_value=np.nan)).all():
+            raise DataError(
+                f"{model_type} gave no finite forecast for some validation origins of fold {fold} "
+                f"(first {pred.index[~np.isfinite(pred.to_numpy(dtype='float64', na_value=np.nan))][0]}); "
+                "the model needs more input context than it was given"
+            )
         close = data.close.iloc[lo:hi]
         frame = pd.DataFrame(
             {
@@ -347,7 +371,7 @@ def _walk_forward_results(
         )
         for c in coverages:
             try:
-                band = model.predict_interval(X_test, coverage=c).reindex(X_test.index)
+                band = model.predict_interval(X_ctx, coverage=c).reindex(X_test.index)
             except Exception:  # a model without intervals still gets point metrics
                 band = pd.DataFrame({"lower": np.nan, "upper": np.nan}, index=X_test.index)
             tag = f"{round(c * 100):d}"
@@ -643,7 +667,7 @@ def _fit_all(
     settings: Settings,
 ) -> tuple[Forecaster, dict[str, Any], dict[str, Any], dict[str, Any] | None]:
     """CPU-bound part: tune, validate, fit the final model. Returns model, metrics, params, tuning."""
-    params: dict[str, Any] = dict(settings.model_params(model_type))
+    params = model_params(settings, model_type)
     seed = settings.training.seed
     top_k = settings.training.top_k_features
     timings: dict[str, float] = {}

@@ -177,7 +177,8 @@ def walk_forward_mase(
     abs_naive = 0.0
     for fold, (train_stop, lo, hi) in enumerate(walk_forward_folds(len(X), n_val, step, horizon)):
         model = fit_fn(X.iloc[:train_stop], y.iloc[:train_stop])
-        pred = model.predict(X.iloc[lo:hi]).reindex(X.index[lo:hi])
+        # past rows as context for sequence models; only the test rows' forecasts are scored
+        pred = model.predict(X.iloc[max(0, lo - 400) : hi]).reindex(X.index[lo:hi])
         price = close.iloc[lo:hi].to_numpy()
         truth = price * np.exp(y.iloc[lo:hi].to_numpy())
         forecast = price * np.exp(pred.to_numpy())

@@ -56,13 +56,21 @@ def setup_model() -> int:
     X, y = build_features(candles), make_target(candles, 1)
     keep = X.notna().all(axis=1) & y.notna()
     params = load_config().model_params("lightgbm")
-    model = make_forecaster("lightgbm", horizon=1, **params).fit(X.loc[keep].iloc[-1095:], y.loc[keep].iloc[-1095:])
+    model = make_forecaster("lightgbm", horizon=1, **params).fit(
+        X.loc[keep].iloc[-1095:], y.loc[keep].iloc[-1095:]
+    )
     reg = ModelRegistry()
     path = reg.new_artifact_dir("bitcoin", "lightgbm", 1)
     model.save_model(path)
     model_id = reg.register_model(
-        model_type="lightgbm", crypto_id="bitcoin", horizon=1, model_path=path, metrics={},
-        config={"note": "load-test model"}, status="production", reason="load test",
+        model_type="lightgbm",
+        crypto_id="bitcoin",
+        horizon=1,
+        model_path=path,
+        metrics={},
+        config={"note": "load-test model"},
+        status="production",
+        reason="load test",
     )
     reg.close()
     return int(model_id)
@@ -89,8 +97,18 @@ class Server:
     def __init__(self, env: dict[str, str]) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        cmd = [sys.executable, "-c", "from cryptoforecast.cli import main; raise SystemExit(main())",
-               "serve", "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"]
+        cmd = [
+            sys.executable,
+            "-c",
+            "from cryptoforecast.cli import main; raise SystemExit(main())",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--log-level",
+            "warning",
+        ]
         self.proc = subprocess.Popen(cmd, env=env)
 
     def wait_ready(self, timeout: float = 60) -> None:
@@ -116,9 +134,13 @@ class Server:
             self.proc.wait()
 
 
-async def _get(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str, path: str) -> tuple[int, bytes]:
+async def _get(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str, path: str
+) -> tuple[int, bytes]:
     """One HTTP/1.1 keep-alive GET on an open connection: (status, body)."""
-    writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: application/json\r\n\r\n".encode())
+    writer.write(
+        f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: application/json\r\n\r\n".encode()
+    )
     await writer.drain()
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
@@ -132,7 +154,9 @@ async def _get(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host:
     return status, body
 
 
-async def run_load(url: str, path: str, n: int, concurrency: int, time_limit: float) -> dict[str, Any]:
+async def run_load(
+    url: str, path: str, n: int, concurrency: int, time_limit: float
+) -> dict[str, Any]:
     """Send up to ``n`` GETs from ``concurrency`` keep-alive connections; stop at ``time_limit`` s.
 
     A minimal asyncio HTTP/1.1 client (one connection per worker), so the load generator costs
@@ -159,13 +183,15 @@ async def run_load(url: str, path: str, n: int, concurrency: int, time_limit: fl
                 sent += 1
                 t = time.perf_counter()
                 try:
-                    status, body = await asyncio.wait_for(_get(reader, writer, f"{host}:{port}", path), 30)
+                    status, body = await asyncio.wait_for(
+                        _get(reader, writer, f"{host}:{port}", path), 30
+                    )
                     ok = status == 200
                     if ok:
                         data = json.loads(body)
                         sources[data["source"]] = sources.get(data["source"], 0) + 1
                         cached += bool(data["cached"])
-                except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError, ValueError):
+                except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError):
                     ok = False
                     writer.close()
                     reader, writer = await asyncio.open_connection(host, port)
@@ -193,7 +219,8 @@ async def run_load(url: str, path: str, n: int, concurrency: int, time_limit: fl
 def report(name: str, res: dict[str, Any]) -> None:
     cut = " (stopped by the time limit)" if res["stopped_by_time_limit"] else ""
     print(
-        f"  {name:<28} {res['requests']:>6} req in {res['seconds']:6.1f} s = {res['rps']:7.1f} req/s | "
+        f"  {name:<28} {res['requests']:>6} req in {res['seconds']:6.1f} s = "
+        f"{res['rps']:7.1f} req/s | "
         f"p50 {res['p50']:7.2f} ms  p99 {res['p99']:7.2f} ms | errors {res['errors']} | "
         f"cached {res['cached']} | sources {res['sources']}{cut}"
     )
@@ -204,37 +231,69 @@ def scenario(label: str, env: dict[str, str], n: int, concurrency: int, time_lim
     try:
         server.wait_ready()
         path = "/v1/forecast/bitcoin?horizon=1"
-        asyncio.run(run_load(server.url, path, 20, 1, time_limit))  # warm-up: model load, first cache fill
+        asyncio.run(
+            run_load(server.url, path, 20, 1, time_limit)
+        )  # warm-up: model load, first cache fill
         print(f"{label}:")
-        report("sequential (concurrency 1)", asyncio.run(run_load(server.url, path, min(500, n), 1, time_limit)))
-        report(f"load (concurrency {concurrency})", asyncio.run(run_load(server.url, path, n, concurrency, time_limit)))
+        report(
+            "sequential (concurrency 1)",
+            asyncio.run(run_load(server.url, path, min(500, n), 1, time_limit)),
+        )
+        report(
+            f"load (concurrency {concurrency})",
+            asyncio.run(run_load(server.url, path, n, concurrency, time_limit)),
+        )
     finally:
         server.stop()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=5000, help="requests in the cached load phase")
-    parser.add_argument("--uncached-requests", type=int, default=1000, help="requests in the uncached load phase")
+    parser.add_argument(
+        "--requests", type=int, default=5000, help="requests in the cached load phase"
+    )
+    parser.add_argument(
+        "--uncached-requests", type=int, default=1000, help="requests in the uncached load phase"
+    )
     parser.add_argument("--concurrency", type=int, default=50)
-    parser.add_argument("--time-limit", type=float, default=120.0, help="hard limit per phase, seconds")
+    parser.add_argument(
+        "--time-limit", type=float, default=120.0, help="hard limit per phase, seconds"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="cf-loadtest-") as home:
         os.environ["CRYPTOFORECAST_HOME"] = home
-        for var in ("CRYPTOFORECAST_REGISTRY_URL", "CRYPTOFORECAST_LEDGER_URL", "CRYPTOFORECAST_CONFIG"):
+        for var in (
+            "CRYPTOFORECAST_REGISTRY_URL",
+            "CRYPTOFORECAST_LEDGER_URL",
+            "CRYPTOFORECAST_CONFIG",
+        ):
             os.environ.pop(var, None)
         t = time.perf_counter()
         model_id = setup_model()
-        print(f"LightGBM production model {model_id} for bitcoin h=1 fitted and registered in {time.perf_counter() - t:.1f} s")
+        print(
+            f"LightGBM production model {model_id} for bitcoin h=1 fitted and registered "
+            f"in {time.perf_counter() - t:.1f} s"
+        )
         p50, p99 = in_process_latency()
-        print(f"in process, uncached (candles + build_features + LightGBM, no HTTP, no ledger): p50 {p50:.2f} ms  p99 {p99:.2f} ms")
+        print(
+            "in process, uncached (candles + build_features + LightGBM, no HTTP, no ledger): "
+            f"p50 {p50:.2f} ms  p99 {p99:.2f} ms"
+        )
         env = dict(os.environ, PYTHONUNBUFFERED="1")
-        scenario("cached mix (300 s cache, one hot key)", env, args.requests, args.concurrency, args.time_limit)
+        scenario(
+            "cached mix (300 s cache, one hot key)",
+            env,
+            args.requests,
+            args.concurrency,
+            args.time_limit,
+        )
         scenario(
             "uncached mix (cache off: features + LightGBM + ledger insert per request)",
             dict(env, CRYPTOFORECAST_CACHE__TTL_SECONDS="0"),
-            args.uncached_requests, args.concurrency, args.time_limit,
+            args.uncached_requests,
+            args.concurrency,
+            args.time_limit,
         )
         rows = _ledger_rows(Path(home))
         print(f"ledger rows written: {rows}")

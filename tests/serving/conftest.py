@@ -39,7 +39,9 @@ class Trained:
     path: Path
 
 
-def fit_model(crypto_id: str, model_type: str = "drift", horizon: int = 1, end: str = TRAIN_END, **params: Any) -> Any:
+def fit_model(
+    crypto_id: str, model_type: str = "drift", horizon: int = 1, end: str = TRAIN_END, **params: Any
+) -> Any:
     """Fit a small model on ``build_features`` output of the snapshot, up to ``end``."""
     from cryptoforecast.data import load_ohlcv
     from cryptoforecast.features import build_features, make_target
@@ -52,7 +54,9 @@ def fit_model(crypto_id: str, model_type: str = "drift", horizon: int = 1, end: 
     return make_forecaster(model_type, horizon=horizon, **params).fit(X.loc[keep], y.loc[keep])
 
 
-def register(registry: Any, model: Any, crypto_id: str, status: str = "production", val_mase: float = 0.95) -> Trained:
+def register(
+    registry: Any, model: Any, crypto_id: str, status: str = "production", val_mase: float = 0.95
+) -> Trained:
     path = registry.new_artifact_dir(crypto_id, model.model_type, model.horizon)
     model.save_model(path)
     model_id = registry.register_model(
@@ -104,7 +108,9 @@ class SyncASGIClient:
 
         async def go() -> httpx.Response:
             transport = httpx.ASGITransport(app=self.app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://testserver"
+            ) as client:
                 return await client.request(method, url, **kwargs)
 
         return asyncio.run(go())

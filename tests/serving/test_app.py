@@ -35,24 +35,51 @@ def client(registry: Any, clock: FakeClock) -> SyncASGIClient:
     return SyncASGIClient(app)
 
 
-def test_forecast_with_production_model_then_cached(client: SyncASGIClient, btc_model: Trained) -> None:
+def test_forecast_with_production_model_then_cached(
+    client: SyncASGIClient, btc_model: Trained
+) -> None:
     r1 = client.get("/v1/forecast/bitcoin", params={"horizon": 1})
     assert r1.status_code == 200
     body = r1.json()
-    assert (body["source"], body["model_id"], body["cached"]) == ("model", btc_model.model_id, False)
+    assert (body["source"], body["model_id"], body["cached"]) == (
+        "model",
+        btc_model.model_id,
+        False,
+    )
     assert set(body["intervals"]) == {"0.8", "0.95"}
     r2 = client.get("/v1/forecast/bitcoin")
     assert r2.status_code == 200 and r2.json()["cached"] is True
     assert r2.json()["predicted_price"] == body["predicted_price"]
     assert metric(client, "cryptoforecast_cache_hits_total") == 1
     assert metric(client, "cryptoforecast_cache_misses_total") == 1
-    assert metric(client, "cryptoforecast_http_requests_total", route="/v1/forecast/{crypto_id}", status="200") == 2
-    assert metric(client, "cryptoforecast_http_request_duration_seconds_count", route="/v1/forecast/{crypto_id}") == 2
+    assert (
+        metric(
+            client,
+            "cryptoforecast_http_requests_total",
+            route="/v1/forecast/{crypto_id}",
+            status="200",
+        )
+        == 2
+    )
+    assert (
+        metric(
+            client,
+            "cryptoforecast_http_request_duration_seconds_count",
+            route="/v1/forecast/{crypto_id}",
+        )
+        == 2
+    )
 
 
 @pytest.mark.parametrize("case", ["no model", "deleted", "tampered"])
-def test_fallbacks_are_labelled(case: str, client: SyncASGIClient, registry: Any, drift_btc: Any) -> None:
-    reason = {"no model": "no production model", "deleted": "artifact missing", "tampered": "integrity check failed"}[case]
+def test_fallbacks_are_labelled(
+    case: str, client: SyncASGIClient, registry: Any, drift_btc: Any
+) -> None:
+    reason = {
+        "no model": "no production model",
+        "deleted": "artifact missing",
+        "tampered": "integrity check failed",
+    }[case]
     if case != "no model":
         trained = register(registry, drift_btc, "bitcoin")
         if case == "deleted":
@@ -67,7 +94,9 @@ def test_fallbacks_are_labelled(case: str, client: SyncASGIClient, registry: Any
     assert body["fallback_reason"] == reason
     assert body["model_type"] == "technical" and body["model_id"] is None
     assert metric(client, "cryptoforecast_fallbacks_total", reason=reason) == 1
-    assert metric(client, "cryptoforecast_forecasts_total", source="technical_analysis_fallback") == 1
+    assert (
+        metric(client, "cryptoforecast_forecasts_total", source="technical_analysis_fallback") == 1
+    )
 
 
 def test_admin_endpoints_need_the_token(registry: Any, clock: FakeClock, drift_btc: Any) -> None:
@@ -78,13 +107,25 @@ def test_admin_endpoints_need_the_token(registry: Any, clock: FakeClock, drift_b
         calls.append(kwargs)
         return {"retrained": 1}
 
-    no_token = SyncASGIClient(create_app(load_config(), registry=registry, admin_token=None, clock=clock))
+    no_token = SyncASGIClient(
+        create_app(load_config(), registry=registry, admin_token=None, clock=clock)
+    )
     assert no_token.post(f"/v1/models/{staged.model_id}/promote").status_code == 403
-    assert no_token.post("/v1/retrain", headers={"Authorization": "Bearer anything"}).status_code == 403
+    assert (
+        no_token.post("/v1/retrain", headers={"Authorization": "Bearer anything"}).status_code
+        == 403
+    )
 
-    app = create_app(load_config(), registry=registry, admin_token=TOKEN, clock=clock, retrain=fake_retrain)
+    app = create_app(
+        load_config(), registry=registry, admin_token=TOKEN, clock=clock, retrain=fake_retrain
+    )
     c = SyncASGIClient(app)
-    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {TOKEN}"}, {"Authorization": TOKEN}):
+    for headers in (
+        {},
+        {"Authorization": "Bearer wrong"},
+        {"Authorization": f"Basic {TOKEN}"},
+        {"Authorization": TOKEN},
+    ):
         r = c.post(f"/v1/models/{staged.model_id}/promote", headers=headers)
         assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
         assert c.post("/v1/retrain", headers=headers).status_code == 401
@@ -95,9 +136,13 @@ def test_admin_endpoints_need_the_token(registry: Any, clock: FakeClock, drift_b
     assert r.status_code == 200 and r.json()["promoted"]["status"] == "production"
     assert registry.get(staged.model_id).status == "production"
     assert c.post("/v1/models/9999/promote", headers=ok).status_code == 404
-    assert c.post(f"/v1/models/{staged.model_id}/promote", headers=ok).status_code == 409  # already production
+    assert (
+        c.post(f"/v1/models/{staged.model_id}/promote", headers=ok).status_code == 409
+    )  # already production
 
-    r = c.post("/v1/retrain", headers=ok, json={"crypto_id": "BTC", "model_type": "drift", "horizon": 1})
+    r = c.post(
+        "/v1/retrain", headers=ok, json={"crypto_id": "BTC", "model_type": "drift", "horizon": 1}
+    )
     assert r.status_code == 202
     job_id = r.json()["job_id"]
     for _ in range(200):
@@ -115,12 +160,21 @@ def test_retrain_unavailable_is_a_clear_501(client: SyncASGIClient) -> None:
     assert r.status_code == 501 and "retrain" in r.json()["detail"]
 
 
-def test_admin_token_read_from_environment(registry: Any, monkeypatch: pytest.MonkeyPatch, drift_btc: Any) -> None:
+def test_admin_token_read_from_environment(
+    registry: Any, monkeypatch: pytest.MonkeyPatch, drift_btc: Any
+) -> None:
     staged = register(registry, drift_btc, "bitcoin", status="staging")
     monkeypatch.setenv("CRYPTOFORECAST_ADMIN_TOKEN", "from-env")
     c = SyncASGIClient(create_app(load_config(), registry=registry))
-    assert c.post(f"/v1/models/{staged.model_id}/promote", headers={"Authorization": "Bearer nope"}).status_code == 401
-    r = c.post(f"/v1/models/{staged.model_id}/promote", headers={"Authorization": "Bearer from-env"})
+    assert (
+        c.post(
+            f"/v1/models/{staged.model_id}/promote", headers={"Authorization": "Bearer nope"}
+        ).status_code
+        == 401
+    )
+    r = c.post(
+        f"/v1/models/{staged.model_id}/promote", headers={"Authorization": "Bearer from-env"}
+    )
     assert r.status_code == 200
 
 
@@ -137,7 +191,15 @@ def test_validation_errors(client: SyncASGIClient) -> None:
     assert client.get("/v1/forecast", params={"ids": "bitcoin,etherium"}).status_code == 404
     assert client.get("/v1/forecast", params={"ids": " , "}).status_code == 422
     assert client.get("/v1/forecast", params={"ids": "bitcoin", "horizon": 99}).status_code == 422
-    assert metric(client, "cryptoforecast_http_requests_total", route="/v1/forecast/{crypto_id}", status="404") == 1
+    assert (
+        metric(
+            client,
+            "cryptoforecast_http_requests_total",
+            route="/v1/forecast/{crypto_id}",
+            status="404",
+        )
+        == 1
+    )
 
 
 def test_batch_forecast(client: SyncASGIClient, btc_model: Trained) -> None:
@@ -150,16 +212,28 @@ def test_batch_forecast(client: SyncASGIClient, btc_model: Trained) -> None:
     assert a["fallback_reason"] == b["fallback_reason"] == "no production model"
 
 
-def test_models_accuracy_health_docs(client: SyncASGIClient, registry: Any, btc_model: Trained, clock: FakeClock) -> None:
+def test_models_accuracy_health_docs(
+    client: SyncASGIClient, registry: Any, btc_model: Trained, clock: FakeClock
+) -> None:
     staged = register(registry, fit_model("bitcoin", "naive"), "bitcoin", status="staging")
     models = client.get("/v1/models").json()["models"]
-    assert [(m["model_id"], m["status"]) for m in models] == [(btc_model.model_id, "production"), (staged.model_id, "staging")]
-    assert client.get("/v1/models", params={"status": "staging"}).json()["models"][0]["model_id"] == staged.model_id
+    assert [(m["model_id"], m["status"]) for m in models] == [
+        (btc_model.model_id, "production"),
+        (staged.model_id, "staging"),
+    ]
+    assert (
+        client.get("/v1/models", params={"status": "staging"}).json()["models"][0]["model_id"]
+        == staged.model_id
+    )
 
     client.get("/v1/forecast/bitcoin")
     acc = client.get("/v1/accuracy").json()
     (row,) = acc["accuracy"]
-    assert (row["model_type"], row["n_forecasts"], row["n_pending"]) == ("drift", 1, 1)  # target not in data yet
+    assert (row["model_type"], row["n_forecasts"], row["n_pending"]) == (
+        "drift",
+        1,
+        1,
+    )  # target not in data yet
     assert "naive" in acc["note"]
 
     health = client.get("/healthz").json()
@@ -169,23 +243,36 @@ def test_models_accuracy_health_docs(client: SyncASGIClient, registry: Any, btc_
     assert health["data"]["bitcoin"]["last_candle"].startswith("2025-09-30")
     assert client.get("/docs").status_code == 200
     paths = client.get("/openapi.json").json()["paths"]
-    assert {"/v1/forecast/{crypto_id}", "/v1/forecast", "/v1/models", "/v1/accuracy", "/healthz",
-            "/v1/models/{model_id}/promote", "/v1/retrain"} <= set(paths)
+    assert {
+        "/v1/forecast/{crypto_id}",
+        "/v1/forecast",
+        "/v1/models",
+        "/v1/accuracy",
+        "/healthz",
+        "/v1/models/{model_id}/promote",
+        "/v1/retrain",
+    } <= set(paths)
 
 
-def test_accuracy_endpoint_equals_ledger_score(registry: Any, btc_model: Trained, clock: FakeClock) -> None:
+def test_accuracy_endpoint_equals_ledger_score(
+    registry: Any, btc_model: Trained, clock: FakeClock
+) -> None:
     from cryptoforecast.serving import Ledger, Predictor
 
     ledger = Ledger()
     for day in ("2025-06-01", "2025-06-02", "2025-06-03"):
         Predictor(registry=registry, end=day, ledger=ledger, clock=clock).predict("bitcoin")
-    c = SyncASGIClient(create_app(load_config(), registry=registry, ledger=ledger, clock=clock, admin_token=None))
+    c = SyncASGIClient(
+        create_app(load_config(), registry=registry, ledger=ledger, clock=clock, admin_token=None)
+    )
     (row,) = c.get("/v1/accuracy", params={"crypto_id": "btc"}).json()["accuracy"]
     (expected,) = ledger.score(now=clock.now)
     assert row["n_scored"] == 3 and row["mase"] == pytest.approx(expected.mase, rel=1e-12)
 
 
-def test_two_apps_have_separate_state_and_metrics(registry: Any, clock: FakeClock, btc_model: Trained) -> None:
+def test_two_apps_have_separate_state_and_metrics(
+    registry: Any, clock: FakeClock, btc_model: Trained
+) -> None:
     a = create_app(load_config(), registry=registry, clock=clock, admin_token=None)
     b = create_app(load_config(), registry=registry, clock=clock, admin_token=None)
     assert a is not b and a.state.predictor is not b.state.predictor
@@ -212,10 +299,13 @@ def test_importing_the_service_has_no_side_effects() -> None:
     import sys
 
     code = (
-        "import sys, cryptoforecast.serving, cryptoforecast.serving.app, cryptoforecast.serving.predictor; "
+        "import sys, cryptoforecast.serving, cryptoforecast.serving.app, "
+        "cryptoforecast.serving.predictor; "
         "print(sorted(m for m in ('fastapi', 'uvicorn', 'lightgbm', 'torch') if m in sys.modules))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip() == "[]"
 
 
@@ -223,11 +313,18 @@ def test_retrain_runs_the_training_pipeline(registry: Any, clock: FakeClock) -> 
     pytest.importorskip("cryptoforecast.training.train_pipeline")
     c = SyncASGIClient(create_app(load_config(), registry=registry, admin_token=TOKEN, clock=clock))
     ok = {"Authorization": f"Bearer {TOKEN}"}
-    r = c.post("/v1/retrain", headers=ok, json={"crypto_id": "bitcoin", "model_type": "drift", "horizon": 1})
+    r = c.post(
+        "/v1/retrain",
+        headers=ok,
+        json={"crypto_id": "bitcoin", "model_type": "drift", "horizon": 1},
+    )
     assert r.status_code == 202
     job_id = r.json()["job_id"]
     deadline = time.monotonic() + 120
-    while (job := c.get(f"/v1/retrain/{job_id}", headers=ok).json())["status"] not in ("done", "failed"):
+    while (job := c.get(f"/v1/retrain/{job_id}", headers=ok).json())["status"] not in (
+        "done",
+        "failed",
+    ):
         assert time.monotonic() < deadline, job
         time.sleep(0.05)
     assert job["status"] == "done", job["error"]

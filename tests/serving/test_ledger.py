@@ -19,7 +19,9 @@ from .conftest import FakeClock, Trained
 AS_OF = ["2025-06-01", "2025-06-15", "2025-07-01", "2025-07-20"]
 
 
-def forecast_as_of(registry: Any, ledger: Ledger, crypto_id: str, dates: list[str], horizon: int = 1) -> list[Any]:
+def forecast_as_of(
+    registry: Any, ledger: Ledger, crypto_id: str, dates: list[str], horizon: int = 1
+) -> list[Any]:
     clock = FakeClock()
     out = []
     for day in dates:
@@ -54,8 +56,12 @@ def test_scores_match_a_hand_computation(registry: Any, btc_model: Trained) -> N
         naive_err.append(abs(actual - c0))
         ape.append(abs(actual - predicted) / actual * 100)
         naive_ape.append(abs(actual - c0) / actual * 100)
-        in80.append(c0 * math.exp(model.drift_ + q80[0]) <= actual <= c0 * math.exp(model.drift_ + q80[1]))
-        in95.append(c0 * math.exp(model.drift_ + q95[0]) <= actual <= c0 * math.exp(model.drift_ + q95[1]))
+        in80.append(
+            c0 * math.exp(model.drift_ + q80[0]) <= actual <= c0 * math.exp(model.drift_ + q80[1])
+        )
+        in95.append(
+            c0 * math.exp(model.drift_ + q95[0]) <= actual <= c0 * math.exp(model.drift_ + q95[1])
+        )
 
     assert (row.crypto_id, row.model_type, row.horizon) == ("bitcoin", "drift", 1)
     assert (row.n_forecasts, row.n_scored, row.n_pending) == (len(AS_OF) + 1, len(AS_OF), 1)
@@ -78,10 +84,14 @@ def test_fallback_forecasts_are_scored_under_their_own_label(registry: Any) -> N
     (row,) = ledger.score()
     assert (row.model_type, row.horizon, row.n_scored) == ("technical", 7, 2)
     closes = load_ohlcv("ethereum")["close"]
-    actual = np.array([closes.loc[pd.Timestamp(d, tz="UTC") + pd.Timedelta(days=7)] for d in AS_OF[:2]])
+    actual = np.array(
+        [closes.loc[pd.Timestamp(d, tz="UTC") + pd.Timedelta(days=7)] for d in AS_OF[:2]]
+    )
     predicted = np.array([f.predicted_price for f in made])
     naive = np.array([f.last_close for f in made])
-    assert row.mase == pytest.approx(np.abs(actual - predicted).mean() / np.abs(actual - naive).mean(), rel=1e-9)
+    assert row.mase == pytest.approx(
+        np.abs(actual - predicted).mean() / np.abs(actual - naive).mean(), rel=1e-9
+    )
 
 
 def test_pending_until_the_target_candle_has_closed(registry: Any, btc_model: Trained) -> None:
@@ -107,7 +117,9 @@ def test_ledger_is_append_only(registry: Any, btc_model: Trained) -> None:
 
 def test_ledger_url_resolution(cf_home: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     assert default_ledger_url() == f"sqlite:///{cf_home / 'ledger.db'}"
-    assert default_ledger_url("sqlite:////x/registry.db").endswith("ledger.db")  # a separate SQLite file
+    assert default_ledger_url("sqlite:////x/registry.db").endswith(
+        "ledger.db"
+    )  # a separate SQLite file
     assert default_ledger_url("postgresql+psycopg://u@h/db") == "postgresql+psycopg://u@h/db"
     monkeypatch.setenv("CRYPTOFORECAST_REGISTRY_URL", "postgresql+psycopg://u@h/reg")
     assert default_ledger_url() == "postgresql+psycopg://u@h/reg"
@@ -115,7 +127,9 @@ def test_ledger_url_resolution(cf_home: Any, monkeypatch: pytest.MonkeyPatch) ->
     assert default_ledger_url() == "sqlite:////tmp/other.db"
 
 
-def test_cli_ledger_score_prints_the_scores(registry: Any, btc_model: Trained, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_ledger_score_prints_the_scores(
+    registry: Any, btc_model: Trained, capsys: pytest.CaptureFixture[str]
+) -> None:
     from cryptoforecast.cli import main
 
     ledger = Ledger()  # the default ledger the CLI reads too
@@ -124,3 +138,27 @@ def test_cli_ledger_score_prints_the_scores(registry: Any, btc_model: Trained, c
     assert main(["ledger", "score", "bitcoin"]) == 0
     out = capsys.readouterr().out
     assert "drift" in out and f"{row.mase:.3f}" in out and f"{row.naive_mape:.3f}" in out
+
+
+@pytest.mark.postgres
+def test_ledger_on_postgresql(registry: Any, btc_model: Trained) -> None:
+    import os
+
+    url = os.environ.get("CRYPTOFORECAST_TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("CRYPTOFORECAST_TEST_POSTGRES_URL is not set")
+    ledger = Ledger(url)
+    try:
+        before = len(ledger)
+        (f,) = forecast_as_of(registry, ledger, "bitcoin", AS_OF[:1])
+        assert len(ledger) == before + 1
+        row = ledger.forecasts(crypto_id="bitcoin").iloc[-1]
+        assert row["predicted_price"] == pytest.approx(f.predicted_price)
+        assert row["as_of"] == pd.Timestamp(f.as_of)
+        with (
+            pytest.raises(sa.exc.DatabaseError, match="append-only"),
+            ledger.engine.begin() as conn,
+        ):
+            conn.execute(sa.delete(forecasts_table))
+    finally:
+        ledger.dispose()

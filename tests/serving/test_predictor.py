@@ -21,7 +21,9 @@ def make_predictor(registry: Any, clock: FakeClock, **kwargs: Any) -> Predictor:
     return Predictor(registry=registry, clock=clock, **kwargs)
 
 
-def test_forecast_from_production_model(registry: Any, btc_model: Trained, clock: FakeClock) -> None:
+def test_forecast_from_production_model(
+    registry: Any, btc_model: Trained, clock: FakeClock
+) -> None:
     from cryptoforecast.data import load_ohlcv
     from cryptoforecast.features import build_features
 
@@ -47,11 +49,15 @@ def test_forecast_from_production_model(registry: Any, btc_model: Trained, clock
     assert lo80 == pytest.approx(close * math.exp(float(iv["lower"].iloc[0])), rel=1e-12)
     # model age from the registry's creation time and the injected clock
     record = registry.get(btc_model.model_id)
-    assert f.model_age_days == pytest.approx((clock.now - record.created_at).total_seconds() / 86400, abs=1e-3)
+    assert f.model_age_days == pytest.approx(
+        (clock.now - record.created_at).total_seconds() / 86400, abs=1e-3
+    )
     assert f.generated_at == clock.now
 
 
-def test_second_call_is_cached_until_ttl(registry: Any, btc_model: Trained, clock: FakeClock) -> None:
+def test_second_call_is_cached_until_ttl(
+    registry: Any, btc_model: Trained, clock: FakeClock
+) -> None:
     ledger = Ledger()
     pred = make_predictor(registry, clock, cache_ttl=300, ledger=ledger)
     first = pred.predict("bitcoin")
@@ -66,7 +72,9 @@ def test_second_call_is_cached_until_ttl(registry: Any, btc_model: Trained, cloc
     assert len(ledger) == 2  # only non-cached forecasts are ledgered
 
 
-def test_model_loaded_once_and_reused(registry: Any, btc_model: Trained, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_model_loaded_once_and_reused(
+    registry: Any, btc_model: Trained, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from cryptoforecast.registry import ModelRecord
 
     calls = []
@@ -84,7 +92,9 @@ def test_model_loaded_once_and_reused(registry: Any, btc_model: Trained, clock: 
     assert set(pred.loaded_models) == {btc_model.model_id}
 
 
-def test_promotion_and_new_candle_invalidate_the_cache(registry: Any, btc_model: Trained, clock: FakeClock) -> None:
+def test_promotion_and_new_candle_invalidate_the_cache(
+    registry: Any, btc_model: Trained, clock: FakeClock
+) -> None:
     pred = make_predictor(registry, clock, end="2025-09-29")
     a = pred.predict("bitcoin")
     assert pred.predict("bitcoin").cached
@@ -93,7 +103,9 @@ def test_promotion_and_new_candle_invalidate_the_cache(registry: Any, btc_model:
     b = pred.predict("bitcoin")
     assert not b.cached and b.as_of > a.as_of
     # a promotion: the model_id in the key changes
-    newer = register(registry, fit_model("bitcoin", "drift", 1, end="2025-05-31"), "bitcoin", status="staging")
+    newer = register(
+        registry, fit_model("bitcoin", "drift", 1, end="2025-05-31"), "bitcoin", status="staging"
+    )
     assert pred.predict("bitcoin").cached
     registry.promote(newer.model_id, reason="test")
     c = pred.predict("bitcoin")
@@ -104,30 +116,46 @@ def test_fallback_when_no_production_model(registry: Any, clock: FakeClock) -> N
     f = make_predictor(registry, clock).predict("ethereum", horizon=3)
     assert f.source == "technical_analysis_fallback"
     assert f.fallback_reason == "no production model"
-    assert (f.model_type, f.model_id, f.model_version, f.model_age_days) == ("technical", None, None, None)
+    assert (f.model_type, f.model_id, f.model_version, f.model_age_days) == (
+        "technical",
+        None,
+        None,
+        None,
+    )
     assert f.predicted_price == pytest.approx(f.last_close * math.exp(f.predicted_return))
-    assert f.intervals[0.95][0] <= f.intervals[0.8][0] <= f.intervals[0.8][1] <= f.intervals[0.95][1]
+    assert (
+        f.intervals[0.95][0] <= f.intervals[0.8][0] <= f.intervals[0.8][1] <= f.intervals[0.95][1]
+    )
     assert f.target_time - f.as_of == pd.Timedelta(days=3)
 
 
-def test_fallback_when_artifact_deleted(registry: Any, btc_model: Trained, clock: FakeClock) -> None:
+def test_fallback_when_artifact_deleted(
+    registry: Any, btc_model: Trained, clock: FakeClock
+) -> None:
     shutil.rmtree(btc_model.path)
     f = make_predictor(registry, clock).predict("bitcoin")
     assert (f.source, f.fallback_reason) == ("technical_analysis_fallback", "artifact missing")
     assert f.model_id is None and f.model_type == "technical"
 
 
-def test_fallback_when_artifact_tampered(registry: Any, btc_model: Trained, clock: FakeClock) -> None:
+def test_fallback_when_artifact_tampered(
+    registry: Any, btc_model: Trained, clock: FakeClock
+) -> None:
     manifest = btc_model.path / "manifest.json"
     data = bytearray(manifest.read_bytes())
     i = data.index(b'"drift"')
     data[i + 1] = ord("D")  # one changed byte
     manifest.write_bytes(bytes(data))
     f = make_predictor(registry, clock).predict("bitcoin")
-    assert (f.source, f.fallback_reason) == ("technical_analysis_fallback", "integrity check failed")
+    assert (f.source, f.fallback_reason) == (
+        "technical_analysis_fallback",
+        "integrity check failed",
+    )
 
 
-def test_fallback_when_prediction_raises(registry: Any, btc_model: Trained, clock: FakeClock) -> None:
+def test_fallback_when_prediction_raises(
+    registry: Any, btc_model: Trained, clock: FakeClock
+) -> None:
     pred = make_predictor(registry, clock)
     model = pred.load_model(registry.get(btc_model.model_id))
 
@@ -151,7 +179,9 @@ def test_bad_inputs_raise_clear_errors(registry: Any, clock: FakeClock) -> None:
         pred.predict("bitcoin", model_type="prophet")
 
 
-def test_explicit_model_type_and_best_available(registry: Any, btc_model: Trained, clock: FakeClock) -> None:
+def test_explicit_model_type_and_best_available(
+    registry: Any, btc_model: Trained, clock: FakeClock
+) -> None:
     naive = register(registry, fit_model("bitcoin", "naive", 1), "bitcoin", val_mase=1.0)
     pred = make_predictor(registry, clock)
     assert pred.predict("bitcoin", model_type="naive").model_id == naive.model_id
@@ -161,7 +191,9 @@ def test_explicit_model_type_and_best_available(registry: Any, btc_model: Traine
     assert pred.predict("bitcoin", model_type="lightgbm").fallback_reason == "no production model"
 
 
-def test_ledger_failure_does_not_lose_the_forecast(registry: Any, btc_model: Trained, clock: FakeClock) -> None:
+def test_ledger_failure_does_not_lose_the_forecast(
+    registry: Any, btc_model: Trained, clock: FakeClock
+) -> None:
     class BrokenLedger(Ledger):
         def record(self, forecast: Forecast, data_source: str) -> int:
             raise OSError("disk full")
@@ -172,8 +204,15 @@ def test_ledger_failure_does_not_lose_the_forecast(registry: Any, btc_model: Tra
 
 
 def test_lightgbm_production_model(registry: Any, clock: FakeClock) -> None:
-    model = fit_model("solana", "lightgbm", 7, n_estimators=20, num_leaves=7, early_stopping_rounds=5)
+    model = fit_model(
+        "solana", "lightgbm", 7, n_estimators=20, num_leaves=7, early_stopping_rounds=5
+    )
     trained = register(registry, model, "solana")
     f = make_predictor(registry, clock).predict("SOL", horizon=7)
-    assert (f.source, f.model_id, f.model_type, f.horizon) == ("model", trained.model_id, "lightgbm", 7)
+    assert (f.source, f.model_id, f.model_type, f.horizon) == (
+        "model",
+        trained.model_id,
+        "lightgbm",
+        7,
+    )
     assert np.isfinite(f.predicted_price) and f.predicted_price > 0

@@ -55,7 +55,9 @@ def test_real_uvicorn_server(server: str, btc_model: Trained) -> None:
         assert (first.json()["source"], first.json()["model_id"]) == ("model", btc_model.model_id)
         assert (first.json()["cached"], second.json()["cached"]) == (False, True)
         assert client.get("/v1/forecast/nope").status_code == 404
-        assert client.post("/v1/retrain", headers={"Authorization": "Bearer wrong"}).status_code == 401
+        assert (
+            client.post("/v1/retrain", headers={"Authorization": "Bearer wrong"}).status_code == 401
+        )
         health = client.get("/healthz").json()
         assert health["cache_entries"] == 1 and health["models"][0]["loaded"] is True
         metrics = client.get("/metrics")

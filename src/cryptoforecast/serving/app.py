@@ -9,7 +9,7 @@ Endpoints::
     POST /v1/models/{model_id}/promote                         admin
     POST /v1/retrain                                           admin, runs in the background (202)
     GET  /v1/retrain/{job_id}                                  admin, the job's status
-    GET  /healthz                                              model ages, cache size, data freshness
+    GET  /healthz                                              model ages, cache, data freshness
     GET  /metrics                                              Prometheus (a per-app registry)
     GET  /docs                                                 OpenAPI
 
@@ -72,7 +72,10 @@ class _Metrics:
 
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
-            "cryptoforecast_http_requests_total", "HTTP requests", ["method", "route", "status"], registry=self.registry
+            "cryptoforecast_http_requests_total",
+            "HTTP requests",
+            ["method", "route", "status"],
+            registry=self.registry,
         )
         self.latency = Histogram(
             "cryptoforecast_http_request_duration_seconds",
@@ -81,16 +84,29 @@ class _Metrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
             registry=self.registry,
         )
-        self.cache_hits = Counter("cryptoforecast_cache_hits_total", "forecasts served from the cache", registry=self.registry)
-        self.cache_misses = Counter("cryptoforecast_cache_misses_total", "forecasts computed", registry=self.registry)
+        self.cache_hits = Counter(
+            "cryptoforecast_cache_hits_total",
+            "forecasts served from the cache",
+            registry=self.registry,
+        )
+        self.cache_misses = Counter(
+            "cryptoforecast_cache_misses_total", "forecasts computed", registry=self.registry
+        )
         self.forecasts = Counter(
-            "cryptoforecast_forecasts_total", "forecasts served, by source", ["source"], registry=self.registry
+            "cryptoforecast_forecasts_total",
+            "forecasts served, by source",
+            ["source"],
+            registry=self.registry,
         )
         self.fallbacks = Counter(
-            "cryptoforecast_fallbacks_total", "computed forecasts answered by the technical-analysis fallback",
-            ["reason"], registry=self.registry,
+            "cryptoforecast_fallbacks_total",
+            "computed forecasts answered by the technical-analysis fallback",
+            ["reason"],
+            registry=self.registry,
         )
-        self.cache_size = Gauge("cryptoforecast_cache_entries", "live forecast cache entries", registry=self.registry)
+        self.cache_size = Gauge(
+            "cryptoforecast_cache_entries", "live forecast cache entries", registry=self.registry
+        )
 
     def observe_forecast(self, forecast: Forecast) -> None:
         self.forecasts.labels(source=forecast.source).inc()
@@ -126,7 +142,9 @@ class _MetricsMiddleware:
         finally:
             route = scope.get("route")
             path = getattr(route, "path", None) or "unmatched"
-            self.metrics.requests.labels(scope.get("method", "GET"), path, str(status["code"])).inc()
+            self.metrics.requests.labels(
+                scope.get("method", "GET"), path, str(status["code"])
+            ).inc()
             self.metrics.latency.labels(path).observe(time.perf_counter() - start)
 
 
@@ -140,8 +158,14 @@ class _Jobs:
 
     def submit(self, fn: Callable[[], Any], request: dict[str, Any]) -> dict[str, Any]:
         job_id = uuid.uuid4().hex
-        job = {"job_id": job_id, "status": "queued", "request": request, "result": None, "error": None,
-               "submitted_at": datetime.now(UTC).isoformat()}
+        job = {
+            "job_id": job_id,
+            "status": "queued",
+            "request": request,
+            "result": None,
+            "error": None,
+            "submitted_at": datetime.now(UTC).isoformat(),
+        }
         with self.lock:
             self.jobs[job_id] = job
 
@@ -198,19 +222,27 @@ def _default_retrain() -> RetrainFn | None:
         if crypto_id is not None:
             model = asyncio.run(
                 train_model_for_crypto(
-                    crypto_id=crypto_id, model_type=model_type or "lightgbm", horizon=horizon or 1,
-                    save_model=True, registry=registry,
+                    crypto_id=crypto_id,
+                    model_type=model_type or "lightgbm",
+                    horizon=horizon or 1,
+                    save_model=True,
+                    registry=registry,
                 )
             )
             return {
-                "crypto_id": crypto_id, "model_type": model_type or "lightgbm", "horizon": horizon or 1,
-                "model_id": getattr(model, "model_id", None), "version": getattr(model, "version", None),
-                "status": getattr(model, "status", None), "metrics": getattr(model, "metrics", None),
+                "crypto_id": crypto_id,
+                "model_type": model_type or "lightgbm",
+                "horizon": horizon or 1,
+                "model_id": getattr(model, "model_id", None),
+                "version": getattr(model, "version", None),
+                "status": getattr(model, "status", None),
+                "metrics": getattr(model, "metrics", None),
             }
         older = f"{older_than_days}d" if older_than_days is not None else None
         results = retrain_stale(older_than=older, registry=registry)
         return [
-            r for r in results
+            r
+            for r in results
             if (model_type is None or r.get("model_type") == model_type)
             and (horizon is None or r.get("horizon") == horizon)
         ]
@@ -259,7 +291,11 @@ def create_app(
 
             registry = ModelRegistry()
         predictor = Predictor(
-            registry=registry, source=source, cache_ttl=settings.cache.ttl_seconds, clock=clock, ledger=ledger
+            registry=registry,
+            source=source,
+            cache_ttl=settings.cache.ttl_seconds,
+            clock=clock,
+            ledger=ledger,
         )
     pred: Predictor = predictor
     metrics = _Metrics()
@@ -276,7 +312,7 @@ def create_app(
     app = FastAPI(
         title="cryptoforecast",
         version=_version(),
-        description="Cryptocurrency forecasts, labelled with where they came from, and scored live.",
+        description="Cryptocurrency forecasts, labelled with where they came from, scored live.",
         lifespan=lifespan,
     )
     app.state.predictor = pred
@@ -311,7 +347,11 @@ def create_app(
         except DataError as exc:
             raise HTTPException(
                 status_code=404,
-                detail={"message": str(exc), "crypto_id": crypto_id, "suggestions": _suggest(crypto_id)},
+                detail={
+                    "message": str(exc),
+                    "crypto_id": crypto_id,
+                    "suggestions": _suggest(crypto_id),
+                },
             ) from None
         return asset.id
 
@@ -329,11 +369,14 @@ def create_app(
         if token is None:
             raise HTTPException(
                 status_code=403,
-                detail=f"admin endpoints are disabled: no admin token is configured. Set {ADMIN_TOKEN_ENV} "
+                detail="admin endpoints are disabled: no admin token is configured. Set "
+                f"{ADMIN_TOKEN_ENV} "
                 "on the server and send 'Authorization: Bearer <token>'.",
             )
         scheme, _, given = (authorization or "").partition(" ")
-        ok = scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
+        ok = scheme.lower() == "bearer" and hmac.compare_digest(
+            given.strip().encode(), token.encode()
+        )
         if not ok:
             raise HTTPException(
                 status_code=401,
@@ -342,11 +385,15 @@ def create_app(
             )
 
     horizon_q = Query(1, ge=1, le=MAX_HORIZON, description=f"candles ahead, 1..{MAX_HORIZON}")
-    model_q = Query(None, description="lightgbm, xgboost, lstm, ensemble, naive, drift; default: the best")
+    model_q = Query(
+        None, description="lightgbm, xgboost, lstm, ensemble, naive, drift; default: the best"
+    )
 
     # -- forecasts ------------------------------------------------------------------------------
     @app.get("/v1/forecast/{crypto_id}", response_model=Forecast, tags=["forecast"])
-    async def forecast_one(crypto_id: str, horizon: int = horizon_q, model_type: str | None = model_q) -> Forecast:
+    async def forecast_one(
+        crypto_id: str, horizon: int = horizon_q, model_type: str | None = model_q
+    ) -> Forecast:
         """One forecast, with its source (model or labelled fallback) and 80%/95% intervals."""
         return await one(crypto_id, horizon, model_type)
 
@@ -359,10 +406,13 @@ def create_app(
         """Forecasts for several ids at once."""
         names = [n.strip() for n in ids.split(",") if n.strip()]
         if not names:
-            raise HTTPException(status_code=422, detail="ids is empty; pass e.g. ids=bitcoin,ethereum")
+            raise HTTPException(
+                status_code=422, detail="ids is empty; pass e.g. ids=bitcoin,ethereum"
+            )
         if len(names) > MAX_BATCH:
             raise HTTPException(
-                status_code=422, detail=f"too many ids: {len(names)} given, at most {MAX_BATCH} per request"
+                status_code=422,
+                detail=f"too many ids: {len(names)} given, at most {MAX_BATCH} per request",
             )
         resolved = [resolve(n) for n in names]  # 404 before any work when one id is unknown
         return BatchForecast(forecasts=[await one(cid, horizon, model_type) for cid in resolved])
@@ -370,17 +420,22 @@ def create_app(
     # -- registry and ledger --------------------------------------------------------------------
     @app.get("/v1/models", tags=["models"])
     def list_models(
-        crypto_id: str | None = None, model_type: str | None = None,
-        horizon: int | None = Query(None, ge=1, le=MAX_HORIZON), status: str | None = None,
+        crypto_id: str | None = None,
+        model_type: str | None = None,
+        horizon: int | None = Query(None, ge=1, le=MAX_HORIZON),
+        status: str | None = None,
     ) -> dict[str, Any]:
         """Registered models (newest first as the registry lists them)."""
         cid = resolve(crypto_id) if crypto_id else None
-        records = pred.registry.list_models(crypto_id=cid, model_type=model_type, horizon=horizon, status=status)
+        records = pred.registry.list_models(
+            crypto_id=cid, model_type=model_type, horizon=horizon, status=status
+        )
         return {"models": [r.to_dict() for r in records]}
 
     @app.get("/v1/accuracy", response_model=AccuracyReport, tags=["models"])
     def accuracy(
-        crypto_id: str | None = None, model_type: str | None = None,
+        crypto_id: str | None = None,
+        model_type: str | None = None,
         horizon: int | None = Query(None, ge=1, le=MAX_HORIZON),
     ) -> AccuracyReport:
         """Live accuracy of past forecasts whose target candle has closed (the ledger)."""
@@ -390,7 +445,9 @@ def create_app(
         return AccuracyReport(scored_at=now, accuracy=rows)
 
     # -- admin ----------------------------------------------------------------------------------
-    @app.post("/v1/models/{model_id}/promote", tags=["admin"], dependencies=[Depends(require_admin)])
+    @app.post(
+        "/v1/models/{model_id}/promote", tags=["admin"], dependencies=[Depends(require_admin)]
+    )
     def promote(model_id: int, body: PromoteRequest | None = Body(None)) -> dict[str, Any]:
         """Make ``model_id`` the production model of its key (the previous one is archived)."""
         reason = body.reason if body else PromoteRequest().reason
@@ -411,8 +468,9 @@ def create_app(
         if retrain_fn is None:
             raise HTTPException(
                 status_code=501,
-                detail="retraining is not available in this installation (cryptoforecast.training.retrain "
-                "is missing); run 'cryptoforecast retrain' where the training pipeline is installed",
+                detail="retraining is not available in this installation (the training "
+                "pipeline, cryptoforecast.training, is missing); install it, or run "
+                "'cryptoforecast retrain' where it is installed",
             )
         req = body or RetrainRequest()
         kwargs = {k: v for k, v in req.model_dump().items() if v is not None}
@@ -420,7 +478,9 @@ def create_app(
             kwargs["crypto_id"] = resolve(kwargs["crypto_id"])
         if pred._registry is not None:
             kwargs.setdefault("registry", pred.registry)
-        return jobs.submit(lambda: retrain_fn(**kwargs), {k: v for k, v in kwargs.items() if k != "registry"})
+        return jobs.submit(
+            lambda: retrain_fn(**kwargs), {k: v for k, v in kwargs.items() if k != "registry"}
+        )
 
     @app.get("/v1/retrain/{job_id}", tags=["admin"], dependencies=[Depends(require_admin)])
     def retrain_status(job_id: str) -> dict[str, Any]:
@@ -435,16 +495,26 @@ def create_app(
     def healthz() -> dict[str, Any]:
         """Model ages, cache size, data freshness."""
         now = pred.clock()
-        out: dict[str, Any] = {"status": "ok", "uptime_seconds": round(time.time() - started, 3),
-                               "cache_entries": len(pred.cache), "cache_ttl_seconds": pred.cache_ttl,
-                               "ledger_errors": pred.ledger_errors, "source": pred.source}
+        out: dict[str, Any] = {
+            "status": "ok",
+            "uptime_seconds": round(time.time() - started, 3),
+            "cache_entries": len(pred.cache),
+            "cache_ttl_seconds": pred.cache_ttl,
+            "ledger_errors": pred.ledger_errors,
+            "source": pred.source,
+        }
         try:
             records = pred.registry.list_models(status="production")
             out["models"] = [
-                {"model_id": r.model_id, "crypto_id": r.crypto_id, "model_type": r.model_type,
-                 "horizon": r.horizon, "version": r.version,
-                 "age_days": round((now - r.created_at).total_seconds() / 86_400, 3),
-                 "loaded": r.model_id in pred.loaded_models}
+                {
+                    "model_id": r.model_id,
+                    "crypto_id": r.crypto_id,
+                    "model_type": r.model_type,
+                    "horizon": r.horizon,
+                    "version": r.version,
+                    "age_days": round((now - r.created_at).total_seconds() / 86_400, 3),
+                    "loaded": r.model_id in pred.loaded_models,
+                }
                 for r in records
             ]
         except Exception as exc:
@@ -456,9 +526,13 @@ def create_app(
 
         for asset in snapshot_assets():
             try:
-                last = load_ohlcv(asset.id, days=1, interval=pred.interval, source=pred.source, end=pred.end).index[-1]
-                data[asset.id] = {"last_candle": last.isoformat(),
-                                  "age_hours": round((now - last.to_pydatetime()).total_seconds() / 3600, 2)}
+                last = load_ohlcv(
+                    asset.id, days=1, interval=pred.interval, source=pred.source, end=pred.end
+                ).index[-1]
+                data[asset.id] = {
+                    "last_candle": last.isoformat(),
+                    "age_hours": round((now - last.to_pydatetime()).total_seconds() / 3600, 2),
+                }
             except CryptoForecastError as exc:
                 data[asset.id] = {"error": str(exc)}
         out["data"] = data
@@ -478,4 +552,3 @@ def _version() -> str:
     from cryptoforecast import __version__
 
     return __version__
-

@@ -20,7 +20,9 @@ class TTLCache(Generic[K, V]):
     ``clock`` returns seconds (default ``time.monotonic``). ``ttl=0`` disables caching.
     """
 
-    def __init__(self, ttl: float, maxsize: int = 4096, clock: Callable[[], float] | None = None) -> None:
+    def __init__(
+        self, ttl: float, maxsize: int = 4096, clock: Callable[[], float] | None = None
+    ) -> None:
         if ttl < 0:
             raise ValueError(f"ttl must be >= 0 seconds, got {ttl!r}")
         if maxsize < 1:

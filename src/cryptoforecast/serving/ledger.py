@@ -60,7 +60,9 @@ class _UTCDateTime(sa.types.TypeDecorator[datetime]):
         if value is None:
             return None
         if value.tzinfo is None:
-            raise DataError(f"naive datetime {value!r} given to the ledger; use UTC-aware datetimes")
+            raise DataError(
+                f"naive datetime {value!r} given to the ledger; use UTC-aware datetimes"
+            )
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
@@ -96,7 +98,12 @@ forecasts_table = sa.Table(
     sa.Column("fallback_reason", sa.Text, nullable=True),
     sa.Column("generated_at", _UTCDateTime, nullable=False),
 )
-sa.Index("ix_forecasts_key", forecasts_table.c.crypto_id, forecasts_table.c.model_type, forecasts_table.c.horizon)
+sa.Index(
+    "ix_forecasts_key",
+    forecasts_table.c.crypto_id,
+    forecasts_table.c.model_type,
+    forecasts_table.c.horizon,
+)
 sa.Index("ix_forecasts_target", forecasts_table.c.target_time)
 
 _APPEND_ONLY_SQLITE = [
@@ -153,7 +160,9 @@ class Ledger:
     def _connect(self) -> Engine:
         try:
             if self.url.startswith("sqlite"):
-                engine = sa.create_engine(self.url, connect_args={"timeout": 30, "check_same_thread": False})
+                engine = sa.create_engine(
+                    self.url, connect_args={"timeout": 30, "check_same_thread": False}
+                )
 
                 @sa.event.listens_for(engine, "connect")
                 def _wal(dbapi_conn: Any, _record: Any) -> None:
@@ -170,7 +179,8 @@ class Ledger:
                     conn.exec_driver_sql(stmt)
         except sa.exc.SQLAlchemyError as exc:
             raise RegistryError(
-                f"cannot open the forecast ledger at {self.url!r}: {exc.__class__.__name__}: {exc}. "
+                f"cannot open the forecast ledger at {self.url!r}: "
+                f"{exc.__class__.__name__}: {exc}. "
                 f"Check the database URL ({LEDGER_URL_ENV} or {REGISTRY_URL_ENV})."
             ) from exc
         return engine
@@ -207,12 +217,15 @@ class Ledger:
             "generated_at": forecast.generated_at,
         }
         with self.engine.begin() as conn:
-            result = conn.execute(sa.insert(forecasts_table).values(**row))
-            return int(result.inserted_primary_key[0])
+            stmt = sa.insert(forecasts_table).values(**row).returning(forecasts_table.c.forecast_id)
+            return int(conn.execute(stmt).scalar_one())
 
     # -- reading ----------------------------------------------------------------------------
     def forecasts(
-        self, crypto_id: str | None = None, model_type: str | None = None, horizon: int | None = None
+        self,
+        crypto_id: str | None = None,
+        model_type: str | None = None,
+        horizon: int | None = None,
     ) -> pd.DataFrame:
         """Ledger rows (oldest first) as a DataFrame, optionally filtered."""
         q = sa.select(forecasts_table).order_by(forecasts_table.c.forecast_id)
@@ -232,7 +245,9 @@ class Ledger:
 
     def __len__(self) -> int:
         with self.engine.connect() as conn:
-            return int(conn.execute(sa.select(sa.func.count()).select_from(forecasts_table)).scalar_one())
+            return int(
+                conn.execute(sa.select(sa.func.count()).select_from(forecasts_table)).scalar_one()
+            )
 
     def scored(self, closes: ClosesFn | None = None, now: datetime | None = None) -> pd.DataFrame:
         """Unique forecasts with their realised close (``actual``; NaN while pending)."""
@@ -258,7 +273,17 @@ class Ledger:
         return score_frame(frame)
 
 
-_DEDUP_KEY = ["crypto_id", "horizon", "interval", "data_source", "model_type", "model_id", "source", "as_of", "target_time"]
+_DEDUP_KEY = [
+    "crypto_id",
+    "horizon",
+    "interval",
+    "data_source",
+    "model_type",
+    "model_id",
+    "source",
+    "as_of",
+    "target_time",
+]
 
 
 def attach_actuals(frame: pd.DataFrame, closes: ClosesFn, now: datetime) -> pd.DataFrame:
@@ -267,8 +292,14 @@ def attach_actuals(frame: pd.DataFrame, closes: ClosesFn, now: datetime) -> pd.D
 
     frame = frame.drop_duplicates(subset=_DEDUP_KEY, keep="first").reset_index(drop=True)
     actual = np.full(len(frame), np.nan)
-    now_ts = pd.Timestamp(now).tz_convert("UTC") if pd.Timestamp(now).tzinfo else pd.Timestamp(now, tz="UTC")
-    for (cid, interval, data_source), idx in frame.groupby(["crypto_id", "interval", "data_source"]).groups.items():
+    now_ts = (
+        pd.Timestamp(now).tz_convert("UTC")
+        if pd.Timestamp(now).tzinfo
+        else pd.Timestamp(now, tz="UTC")
+    )
+    for (cid, interval, data_source), idx in frame.groupby(
+        ["crypto_id", "interval", "data_source"]
+    ).groups.items():
         step = check_interval(str(interval))
         sub = frame.loc[idx]
         closed = (sub["target_time"] + step) <= now_ts  # the target candle has closed
@@ -278,7 +309,9 @@ def attach_actuals(frame: pd.DataFrame, closes: ClosesFn, now: datetime) -> pd.D
             series = closes(str(cid), str(interval), str(data_source))
         except DataError:
             continue  # no realised data for this asset/source (yet): leave pending
-        found = series.reindex(pd.DatetimeIndex(sub["target_time"])).to_numpy(dtype="float64", copy=True)
+        found = series.reindex(pd.DatetimeIndex(sub["target_time"])).to_numpy(
+            dtype="float64", copy=True
+        )
         found[~closed.to_numpy()] = np.nan
         actual[np.asarray(idx, dtype=int)] = found  # labels are positions after reset_index
     out = frame.copy()

@@ -1,4 +1,4 @@
-"""``Predictor``: production model -> labelled, cached forecast (with a technical-analysis fallback).
+"""``Predictor``: production model -> labelled, cached forecast (technical-analysis fallback).
 
 Per request: cached candles -> the registry's production record -> cache lookup keyed by
 ``(crypto_id, horizon, model_type, last candle time, model_id)`` (a new candle or a promotion
@@ -133,8 +133,15 @@ class Predictor:
     # -- inputs --------------------------------------------------------------------------------
     @staticmethod
     def check_horizon(horizon: Any) -> int:
-        if isinstance(horizon, bool) or not isinstance(horizon, int) or not 1 <= horizon <= MAX_HORIZON:
-            raise DataError(f"horizon must be a whole number of candles from 1 to {MAX_HORIZON}, got {horizon!r}")
+        if (
+            isinstance(horizon, bool)
+            or not isinstance(horizon, int)
+            or not 1 <= horizon <= MAX_HORIZON
+        ):
+            raise DataError(
+                f"horizon must be a whole number of candles from 1 to {MAX_HORIZON}, "
+                f"got {horizon!r}"
+            )
         return horizon
 
     @staticmethod
@@ -142,7 +149,9 @@ class Predictor:
         from cryptoforecast.models import MODEL_TYPES
 
         if model_type is not None and model_type not in MODEL_TYPES:
-            raise ConfigError(f"unknown model_type {model_type!r}; use one of {', '.join(MODEL_TYPES)} or omit it")
+            raise ConfigError(
+                f"unknown model_type {model_type!r}; use one of {', '.join(MODEL_TYPES)} or omit it"
+            )
         return model_type
 
     def _history_rows(self) -> int:
@@ -161,7 +170,11 @@ class Predictor:
         from cryptoforecast.data import load_ohlcv
 
         return load_ohlcv(
-            crypto_id, days=self._history_rows(), interval=self.interval, source=self.source, end=self.end
+            crypto_id,
+            days=self._history_rows(),
+            interval=self.interval,
+            source=self.source,
+            end=self.end,
         )
 
     def features(self, candles: pd.DataFrame) -> pd.DataFrame:
@@ -171,7 +184,9 @@ class Predictor:
         return build_features(candles)
 
     # -- registry ------------------------------------------------------------------------------
-    def production_record(self, crypto_id: str, horizon: int, model_type: str | None) -> ModelRecord | None:
+    def production_record(
+        self, crypto_id: str, horizon: int, model_type: str | None
+    ) -> ModelRecord | None:
         """The registry's production record for the key (with no model_type: the best one, by
         validation MASE, as ``ModelRegistry.get_production_model`` ranks them)."""
         return self.registry.get_production_model(crypto_id, model_type, horizon=horizon)  # type: ignore[no-any-return]
@@ -189,7 +204,7 @@ class Predictor:
     def _prepare(
         self, crypto_id: str, horizon: int, model_type: str | None
     ) -> tuple[str, pd.DataFrame, ModelRecord | None, str | None, tuple[Any, ...]]:
-        """Checked inputs, candles, the production record (or why there is none) and the cache key."""
+        """Checked inputs, candles, the production record (or why there is none), cache key."""
         from cryptoforecast.data import resolve_asset
 
         asset = resolve_asset(crypto_id)
@@ -206,10 +221,19 @@ class Predictor:
             reason = f"registry unavailable: {type(exc).__name__}: {exc}"
         if record is None and reason is None:
             reason = "no production model"
-        key = (asset.id, horizon, model_type, candles.index[-1], record.model_id if record else None, self.interval)
+        key = (
+            asset.id,
+            horizon,
+            model_type,
+            candles.index[-1],
+            record.model_id if record else None,
+            self.interval,
+        )
         return asset.id, candles, record, reason, key
 
-    def predict_cached(self, crypto_id: str, horizon: int = 1, model_type: str | None = None) -> Forecast | None:
+    def predict_cached(
+        self, crypto_id: str, horizon: int = 1, model_type: str | None = None
+    ) -> Forecast | None:
         """The cached forecast for the current key, or ``None`` (cheap: no features, no model)."""
         *_, key = self._prepare(crypto_id, horizon, model_type)
         hit = self.cache.get(key)
@@ -252,7 +276,10 @@ class Predictor:
                 reason = "artifact missing" if _is_missing(record) else "integrity check failed"
                 log.warning("model %s (%s): %s: %s", record.model_id, crypto_id, reason, exc)
             except Exception as exc:
-                reason = f"prediction failed: cannot load model {record.model_id}: {type(exc).__name__}: {exc}"
+                reason = (
+                    f"prediction failed: cannot load model {record.model_id}: "
+                    f"{type(exc).__name__}: {exc}"
+                )
             else:
                 try:
                     point, bands = self._predict_last(model, features)
@@ -260,7 +287,15 @@ class Predictor:
                     reason = f"prediction failed: {type(exc).__name__}: {exc}"
                 else:
                     return self._build(
-                        crypto_id, candles, horizon, point, bands, record.model_type, record, "model", None
+                        crypto_id,
+                        candles,
+                        horizon,
+                        point,
+                        bands,
+                        record.model_type,
+                        record,
+                        "model",
+                        None,
                     )
         assert reason is not None
         try:
@@ -272,16 +307,27 @@ class Predictor:
                 f"{exc}). Check the market data for {crypto_id!r} (source {self.source!r})."
             ) from exc
         return self._build(
-            crypto_id, candles, horizon, point, bands, FALLBACK_MODEL_TYPE, None,
-            "technical_analysis_fallback", reason,
+            crypto_id,
+            candles,
+            horizon,
+            point,
+            bands,
+            FALLBACK_MODEL_TYPE,
+            None,
+            "technical_analysis_fallback",
+            reason,
         )
 
     @staticmethod
-    def _predict_last(model: Forecaster, features: pd.DataFrame) -> tuple[float, dict[float, tuple[float, float]]]:
+    def _predict_last(
+        model: Forecaster, features: pd.DataFrame
+    ) -> tuple[float, dict[float, tuple[float, float]]]:
         names = list(model.feature_names_)
         missing = [c for c in names if c not in features.columns]
         if missing:
-            raise DataError(f"the model needs features the feature code no longer builds: {missing[:5]}")
+            raise DataError(
+                f"the model needs features the feature code no longer builds: {missing[:5]}"
+            )
         X = features[names].iloc[[-1]]
         point = float(model.predict(X).iloc[-1])
         bands: dict[float, tuple[float, float]] = {}
@@ -346,7 +392,10 @@ class Predictor:
             predicted_price=last_close * float(np.exp(point)),
             predicted_return=point,
             direction="up" if point > 0 else "down" if point < 0 else "flat",
-            intervals={c: (last_close * float(np.exp(lo)), last_close * float(np.exp(hi))) for c, (lo, hi) in bands.items()},
+            intervals={
+                c: (last_close * float(np.exp(lo)), last_close * float(np.exp(hi)))
+                for c, (lo, hi) in bands.items()
+            },
             model_type=model_type,
             model_id=record.model_id if record else None,
             model_version=record.version if record else None,

@@ -37,7 +37,7 @@ FALLBACK_REASONS: tuple[str, ...] = (
 
 
 def fallback_category(reason: str | None) -> str:
-    """The bounded label of a fallback reason (``"prediction failed: ..."`` -> ``"prediction failed"``)."""
+    """The bounded label of a fallback reason (``"prediction failed: ..."`` -> its head)."""
     if not reason:
         return "none"
     head = reason.split(":", 1)[0].strip()
@@ -133,5 +133,5 @@ class RetrainRequest(BaseModel):
 
     crypto_id: str | None = None
     model_type: str | None = None
-    horizon: int | None = Field(None, ge=1, le=14)
-    older_than_days: float | None = Field(None, gt=0)
+    horizon: int | None = Field(default=None, ge=1, le=14)
+    older_than_days: float | None = Field(default=None, gt=0)

@@ -1,0 +1,46 @@
+"""Evaluation: forecast metrics, the Diebold-Mariano test, the honesty scorecard and the report.
+
+* :mod:`~cryptoforecast.evaluation.metrics` - pure metric functions of arrays.
+* :mod:`~cryptoforecast.evaluation.stats` - ``diebold_mariano`` (HLN-corrected).
+* :mod:`~cryptoforecast.evaluation.summary` - ``summarise_results`` (model beside naive).
+* :mod:`~cryptoforecast.evaluation.scorecard` - the design targets, pass/fail, naive beside.
+* :mod:`~cryptoforecast.evaluation.report` - one self-contained offline HTML report.
+
+Names are imported lazily (matplotlib only loads when a report is rendered).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__all__ = [
+    "DMResult",
+    "diebold_mariano",
+    "render_report",
+    "scorecard",
+    "scorecard_table",
+    "summarise_results",
+    "write_report",
+]
+
+_LAZY: dict[str, str] = {
+    "DMResult": "cryptoforecast.evaluation.stats",
+    "diebold_mariano": "cryptoforecast.evaluation.stats",
+    "summarise_results": "cryptoforecast.evaluation.summary",
+    "scorecard": "cryptoforecast.evaluation.scorecard",
+    "scorecard_table": "cryptoforecast.evaluation.scorecard",
+    "render_report": "cryptoforecast.evaluation.report",
+    "write_report": "cryptoforecast.evaluation.report",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'cryptoforecast.evaluation' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

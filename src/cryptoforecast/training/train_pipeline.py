@@ -113,6 +113,7 @@ class TrainingData:
     close: pd.Series
     horizon: int
     feature_set: str | None = None
+    features: pd.DataFrame | None = None
 
     @property
     def start(self) -> pd.Timestamp:
@@ -174,6 +175,7 @@ def prepare_training_data(candles: pd.DataFrame, days: int, horizon: int) -> Tra
         close=close,
         horizon=horizon,
         feature_set=feats.attrs.get("feature_set"),
+        features=feats,
     )
 
 
@@ -459,17 +461,34 @@ def validate_walk_forward(
             f"(need at least {MIN_TRAIN_ROWS + 10 + data.horizon}); train on more days"
         )
     coverages = tuple(settings.backtest.interval_coverage)
-    results = _walk_forward_results(
-        data,
-        model_type,
-        params,
-        n_val,
-        settings.training.validation_retrain_every,
-        settings.training.seed,
-        top_k,
-        coverages,
+    step = settings.training.validation_retrain_every
+    seed = settings.training.seed
+    try:
+        from cryptoforecast.training.backtester import ForecastBacktester
+    except ImportError:  # pragma: no cover - the backtester ships with the package
+        results = _walk_forward_results(data, model_type, params, n_val, step, seed, top_k, coverages)
+        return summarise_validation(results, data.horizon, coverages), results
+
+    # the window's candles (plus the unlabelled last rows) and its precomputed features
+    candles = data.candles.loc[data.X.index[0] :]
+    feats = data.features.loc[candles.index]
+    backtester = ForecastBacktester(
+        initial_train_size=MIN_TRAIN_ROWS,
+        test_size=step,
+        step_size=step,
+        retrain_frequency=step,
+        horizon=data.horizon,
+        interval_coverage=coverages,
+        test_origins=n_val,
     )
-    return summarise_validation(results, data.horizon, coverages), results
+
+    def trainer(X: pd.DataFrame, y: pd.Series) -> Forecaster:
+        return fit_forecaster(model_type, data.horizon, X, y, params, seed, top_k)
+
+    results = backtester.run_walk_forward_validation(candles, trainer, features=feats)
+    metrics = summarise_validation(results, data.horizon, coverages)
+    metrics["n_refits"] = int(backtester.n_refits_)
+    return metrics, results
 
 
 # --------------------------------------------------------------------------------------------

@@ -459,9 +459,13 @@ def retrain(
 
 
 @app.command()
-def demo() -> None:
-    """Run the main job on the embedded data."""
-    console().print(asset_summary_table("1d"))
+def demo(
+    fast: Annotated[bool, typer.Option("--fast", help="Tiny settings: a smoke run in seconds, not a result.")] = False,
+) -> None:
+    """The real thing on the embedded data: train, backtest vs naive, gate, report, forecast."""
+    from cryptoforecast.training.demo import run_demo
+
+    run_demo(console=console(), fast=fast)
 
 
 # -- serving -------------------------------------------------------------------------------------

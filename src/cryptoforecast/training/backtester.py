@@ -1,0 +1,411 @@
+"""Walk-forward backtest: every origin gets a forecast from a model that never saw its future.
+
+::
+
+    backtester = ForecastBacktester(initial_train_size=200, test_size=30, step_size=30,
+                                    retrain_frequency=30)
+    results = backtester.run_walk_forward_validation(data, trainer_for("lightgbm", horizon=1))
+    aggregate_metrics = backtester.calculate_aggregate_metrics()
+
+How it works, in row positions of the feature frame (warm-up rows dropped):
+
+* Row ``i`` has the target ``log(close[i+h] / close[i])``, known from row ``i + h`` on.
+* Origins are cut into folds of ``test_size`` rows every ``step_size`` rows
+  (:func:`~cryptoforecast.training.splits.walk_forward_splits`).
+* ``model_trainer_fn(X_train, y_train)`` is called at an origin ``r`` when no model exists yet or
+  ``r`` is ``retrain_frequency`` or more rows after the previous refit, with rows
+  ``<= r - purge`` only (``purge`` defaults to ``h``); the model in force then forecasts every
+  origin up to the next refit. No fit ever sees a target that is unknown at its origins.
+* Each block of origins sharing a model is predicted in one ``predict`` call over the block plus
+  the rows before it that sequence models read (their ``lookback``); forecasts are causal per
+  row, so this equals predicting each origin from the history up to it (the tests check it).
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from cryptoforecast.exceptions import ConfigError, DataError
+from cryptoforecast.models.base import Forecaster
+from cryptoforecast.training.splits import resolve_purge, train_rows, walk_forward_splits
+
+__all__ = ["ForecastBacktester", "ModelTrainer", "coverage_tag", "trainer_for"]
+
+#: ``model_trainer_fn(X_train, y_train) -> fitted Forecaster``
+ModelTrainer = Callable[[pd.DataFrame, pd.Series], Forecaster]
+#: ``progress(origins_done, origins_total)``
+ProgressFn = Callable[[int, int], None]
+
+
+def coverage_tag(coverage: float) -> str:
+    """Column suffix of a coverage level: ``0.8 -> "80"``, ``0.95 -> "95"``."""
+    return f"{round(coverage * 100):d}"
+
+
+def trainer_for(model_type: str, horizon: int = 1, **params: Any) -> ModelTrainer:
+    """A ``model_trainer_fn`` that builds ``make_forecaster(model_type, horizon, **params)`` and fits it.
+
+    Raises :class:`ConfigError` at once for an unknown model type or parameter.
+    """
+    from cryptoforecast.models import make_forecaster, model_class
+
+    cls = model_class(model_type)
+    accepted = set(inspect.signature(cls.__init__).parameters) - {"self"}
+    unknown = sorted(set(params) - accepted)
+    if unknown:
+        raise ConfigError(
+            f"{cls.__name__} has no parameter(s) {unknown}; valid parameters: {sorted(accepted)}"
+        )
+
+    def train(X_train: pd.DataFrame, y_train: pd.Series) -> Forecaster:
+        model = make_forecaster(model_type, horizon=horizon, **params)
+        return model.fit(X_train, y_train)
+
+    train.__name__ = f"train_{model_type}"
+    train.__qualname__ = train.__name__
+    return train
+
+
+def _context_rows(model: Any) -> int:
+    """Rows before an origin the model reads to predict it (``lookback - 1``; 0 if row-wise)."""
+    found = [int(getattr(model, "lookback", 1) or 1)]
+    for attr in ("inner", "models_", "members_", "estimators_"):
+        inner = getattr(model, attr, None)
+        if inner is None:
+            continue
+        items = inner.values() if isinstance(inner, dict) else inner if isinstance(inner, list | tuple) else [inner]
+        found.extend(_context_rows(m) + 1 for m in items)
+    return max(found) - 1
+
+
+class ForecastBacktester:
+    """Walk-forward validation with purged, periodically refitted models (see module docstring).
+
+    Args:
+        initial_train_size: rows the first model is fitted on (and the sliding window's length).
+        test_size: origins per fold (the folds of the per-fold table).
+        step_size: rows between fold starts (``>= test_size``; larger leaves origins unscored).
+        retrain_frequency: refit when this many origins have passed since the last fit.
+        horizon: forecast horizon ``h`` in candles.
+        purge: gap between the last training row and the origin; ``None`` means ``h`` (minimum).
+        window: ``"expanding"`` (all earlier rows) or ``"sliding"`` (last ``initial_train_size``).
+        interval_coverage: central interval levels to record (``lower_80``, ``upper_80``, ...).
+        test_origins: score only the last N possible origins (the first fit then sees every row
+            before them, at least ``initial_train_size``); ``None`` scores all.
+        fee_bps: trading fee in basis points for the trading metrics.
+    """
+
+    def __init__(
+        self,
+        initial_train_size: int = 200,
+        test_size: int = 30,
+        step_size: int = 30,
+        retrain_frequency: int = 30,
+        horizon: int = 1,
+        purge: int | None = None,
+        window: Literal["expanding", "sliding"] = "expanding",
+        interval_coverage: Sequence[float] = (0.8, 0.95),
+        test_origins: int | None = None,
+        fee_bps: float = 10.0,
+    ) -> None:
+        self.initial_train_size = initial_train_size
+        self.test_size = test_size
+        self.step_size = step_size
+        self.retrain_frequency = retrain_frequency
+        self.horizon = horizon
+        self.purge = purge
+        self.window = window
+        self.interval_coverage = tuple(interval_coverage)
+        self.test_origins = test_origins
+        self.fee_bps = fee_bps
+
+    def __repr__(self) -> str:
+        keys = ("initial_train_size", "test_size", "step_size", "retrain_frequency", "horizon",
+                "purge", "window", "interval_coverage", "test_origins", "fee_bps")
+        return f"ForecastBacktester({', '.join(f'{k}={getattr(self, k)!r}' for k in keys)})"
+
+    # -- inputs ---------------------------------------------------------------------------
+    def _check_params(self) -> int:
+        for name in ("initial_train_size", "test_size", "step_size", "retrain_frequency", "horizon"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+                raise ConfigError(f"{name} must be a whole number >= 1, got {value!r}")
+        if self.window not in ("expanding", "sliding"):
+            raise ConfigError(f"window must be 'expanding' or 'sliding', got {self.window!r}")
+        for c in self.interval_coverage:
+            if not 0.0 < float(c) < 1.0:
+                raise ConfigError(f"each interval_coverage must be strictly between 0 and 1, got {c!r}")
+        if self.test_origins is not None and (
+            isinstance(self.test_origins, bool) or not isinstance(self.test_origins, int) or self.test_origins < 1
+        ):
+            raise ConfigError(f"test_origins must be None or a whole number >= 1, got {self.test_origins!r}")
+        return resolve_purge(self.horizon, self.purge)
+
+    def prepare(
+        self,
+        data: pd.DataFrame,
+        features: pd.DataFrame | None = None,
+        market: pd.DataFrame | pd.Series | None = None,
+    ) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
+        """Features ``X`` (complete rows only), target ``y`` and per-row context for ``data``.
+
+        The context frame holds ``close`` at each row, the true close ``h`` rows later, its
+        timestamp and the next candle's simple return (for the trading metrics).
+        """
+        if not isinstance(data, pd.DataFrame) or "close" not in data.columns:
+            raise DataError(
+                f"data must be a candle DataFrame with a 'close' column (load_ohlcv), got "
+                f"{type(data).__name__}"
+            )
+        from cryptoforecast.features import build_features, make_target
+
+        h = int(self.horizon)
+        if features is None:
+            features = build_features(data, market)
+        elif not features.index.equals(data.index):
+            missing = data.index.difference(features.index)
+            if len(missing):
+                raise DataError(
+                    f"features lack {len(missing)} of the candles' timestamps (first {missing[0]}); "
+                    "build them from the same candles (build_features(data))"
+                )
+            features = features.loc[data.index]
+        values = features.to_numpy(dtype="float64", na_value=np.nan)
+        complete = np.isfinite(values).all(axis=1)
+        if not complete.any():
+            raise DataError(
+                f"no row of the {features.shape[1]} features is complete in {len(data)} candles; "
+                "load more history (features need a warm-up)"
+            )
+        first = int(np.argmax(complete))
+        if not complete[first:].all():
+            bad = features.index[first + int(np.argmin(complete[first:]))]
+            raise DataError(
+                f"features have NaN/infinite values after the warm-up, first at {bad}; fill or "
+                "drop the candle gap there before backtesting"
+            )
+        close = data["close"].astype("float64")
+        context = pd.DataFrame(
+            {
+                "close": close,
+                "close_at_target": close.shift(-h),
+                "target_time": pd.Series(data.index, index=data.index).shift(-h),
+                "next_return": close.shift(-1) / close - 1.0,
+            },
+            index=data.index,
+        )
+        y = make_target(data, h)
+        sl = slice(first, None)
+        return features.iloc[sl], y.iloc[sl], context.iloc[sl]
+
+    # -- the walk ---------------------------------------------------------------------------
+    def run_walk_forward_validation(
+        self,
+        data: pd.DataFrame,
+        model_trainer_fn: ModelTrainer,
+        features: pd.DataFrame | None = None,
+        market: pd.DataFrame | pd.Series | None = None,
+        *,
+        progress: ProgressFn | None = None,
+    ) -> pd.DataFrame:
+        """Run the walk-forward backtest on candles ``data``; returns one row per forecast.
+
+        Args:
+            data: candles (``load_ohlcv``); features and the ``h``-step target are built inside.
+            model_trainer_fn: ``(X_train, y_train) -> fitted Forecaster``, e.g. :func:`trainer_for`.
+            features: a precomputed feature frame on ``data``'s index (skips ``build_features``).
+            market: market candles for the cross-asset features (``build_features(data, market)``).
+            progress: called as ``progress(done, total)`` after each block of origins.
+
+        Returns:
+            Columns ``origin, target_time, horizon, fold, close_at_origin, y_true, y_pred, naive,
+            lower_<c>, upper_<c>`` (prices), ``y_true_logret, y_pred_logret, next_return,
+            model_type, refit_origin, train_start, train_end, n_train``. Also stored as
+            ``results_``.
+        """
+        purge = self._check_params()
+        h = int(self.horizon)
+        X, y, ctx = self.prepare(data, features, market)
+        n = len(X)
+        last = n - 1 - h
+        start = None if self.test_origins is None else last - int(self.test_origins) + 1
+        splits = list(
+            walk_forward_splits(
+                n,
+                horizon=h,
+                initial_train_size=int(self.initial_train_size),
+                test_size=int(self.test_size),
+                step_size=int(self.step_size),
+                purge=purge,
+                window=self.window,
+                start_origin=start,
+            )
+        )
+        if not splits:
+            need = int(self.initial_train_size) + purge + h
+            raise DataError(
+                f"{n} complete feature rows are too few to backtest: need at least {need} "
+                f"(initial_train_size {self.initial_train_size} + purge {purge} + horizon {h}); "
+                "load more candles or lower initial_train_size"
+            )
+        total = sum(len(s.test) for s in splits)
+        blocks: list[pd.DataFrame] = []
+        refits: list[dict[str, Any]] = []
+        importances: list[pd.Series] = []
+        model: Forecaster | None = None
+        refit_at = -1
+        fit_seconds = predict_seconds = 0.0
+        done = 0
+        for fold, split in enumerate(splits):
+            origins = split.test
+            j = 0
+            while j < len(origins):
+                t0 = int(origins[j])
+                if model is None or t0 - refit_at >= self.retrain_frequency:
+                    rows = train_rows(
+                        t0, purge=purge, window=self.window, train_size=int(self.initial_train_size)
+                    )
+                    tic = time.perf_counter()
+                    model = model_trainer_fn(X.iloc[rows], y.iloc[rows])
+                    fit_seconds += time.perf_counter() - tic
+                    refit_at = t0
+                    refits.append(
+                        {
+                            "refit_origin": X.index[t0],
+                            "train_start": X.index[rows[0]],
+                            "train_end": X.index[rows[-1]],
+                            "n_train": len(rows),
+                            "model_type": str(getattr(model, "model_type", type(model).__name__)),
+                        }
+                    )
+                    imp = _importance(model)
+                    if imp is not None:
+                        importances.append(imp)
+                # the block runs to the next refit or the end of the fold (origins are consecutive)
+                k = min(len(origins), j + refit_at + int(self.retrain_frequency) - t0)
+                block = origins[j:k]
+                j = k
+                tic = time.perf_counter()
+                frame = self._predict_block(model, X, block)
+                predict_seconds += time.perf_counter() - tic
+                frame.insert(0, "fold", fold)
+                for key in ("refit_origin", "train_start", "train_end", "n_train", "model_type"):
+                    frame[key] = refits[-1][key]
+                blocks.append(frame)
+                done += len(block)
+                if progress is not None:
+                    progress(done, total)
+        raw = pd.concat(blocks)
+        results = self._assemble(raw, y, ctx)
+        self.results_ = results
+        self.refits_ = pd.DataFrame(refits)
+        self.n_refits_ = len(refits)
+        self.fit_seconds_ = fit_seconds
+        self.predict_seconds_ = predict_seconds
+        self.feature_importance_ = _mean_importance(importances)
+        self.model_ = model
+        return results
+
+    def _predict_block(self, model: Forecaster, X: pd.DataFrame, block: np.ndarray) -> pd.DataFrame:
+        """Point forecasts and intervals (log returns) for the origins in ``block``."""
+        a, b = int(block[0]), int(block[-1]) + 1
+        index = X.index[a:b]
+        lo = max(0, a - _context_rows(model))
+        pred = model.predict(X.iloc[lo:b]).reindex(index)
+        if pred.isna().any() and lo > 0:  # the model reads more history than it says: give it all
+            lo = 0
+            pred = model.predict(X.iloc[lo:b]).reindex(index)
+        if pred.isna().any():
+            raise DataError(
+                f"{type(model).__name__} gave no forecast for {int(pred.isna().sum())} origin(s) "
+                f"from {pred.index[pred.isna()][0]} even with {a} rows of history before the block"
+            )
+        out = pd.DataFrame({"y_pred_logret": pred.to_numpy(dtype="float64")}, index=index)
+        for c in self.interval_coverage:
+            tag = coverage_tag(c)
+            try:
+                band = model.predict_interval(X.iloc[lo:b], coverage=float(c)).reindex(index)
+                lower, upper = band["lower"].to_numpy(), band["upper"].to_numpy()
+            except (NotImplementedError, AttributeError):  # a model without intervals
+                lower = upper = np.full(len(index), np.nan)
+            out[f"lower_{tag}_logret"] = lower
+            out[f"upper_{tag}_logret"] = upper
+        return out
+
+    def _assemble(self, raw: pd.DataFrame, y: pd.Series, ctx: pd.DataFrame) -> pd.DataFrame:
+        """Turn per-origin log-return forecasts into the price-level results frame."""
+        idx = raw.index
+        c = ctx.loc[idx]
+        close = c["close"].to_numpy()
+        out = pd.DataFrame(
+            {
+                "origin": idx,
+                "target_time": c["target_time"].to_numpy(),
+                "horizon": int(self.horizon),
+                "fold": raw["fold"].to_numpy(),
+                "close_at_origin": close,
+                "y_true": c["close_at_target"].to_numpy(),
+                "y_pred": close * np.exp(raw["y_pred_logret"].to_numpy()),
+                "naive": close,
+            }
+        )
+        for cov in self.interval_coverage:
+            tag = coverage_tag(cov)
+            out[f"lower_{tag}"] = close * np.exp(raw[f"lower_{tag}_logret"].to_numpy())
+            out[f"upper_{tag}"] = close * np.exp(raw[f"upper_{tag}_logret"].to_numpy())
+        out["y_true_logret"] = y.loc[idx].to_numpy()
+        out["y_pred_logret"] = raw["y_pred_logret"].to_numpy()
+        out["next_return"] = c["next_return"].to_numpy()
+        for key in ("model_type", "refit_origin", "train_start", "train_end", "n_train"):
+            out[key] = raw[key].to_numpy()
+        return out
+
+    # -- metrics ----------------------------------------------------------------------------
+    def calculate_aggregate_metrics(self, results: pd.DataFrame | None = None) -> dict[str, Any]:
+        """Every metric for the model and for naive on the same origins (see ``summarise_results``)."""
+        from cryptoforecast.evaluation.summary import summarise_results
+
+        if results is None:
+            if not hasattr(self, "results_"):
+                raise DataError(
+                    "no backtest results yet; call run_walk_forward_validation(data, trainer) first"
+                )
+            results = self.results_
+        out = summarise_results(
+            results,
+            horizon=int(self.horizon),
+            coverages=self.interval_coverage,
+            fee_bps=float(self.fee_bps),
+        )
+        if results is getattr(self, "results_", None):
+            out["n_refits"] = int(self.n_refits_)
+            out["fit_seconds"] = float(self.fit_seconds_)
+            out["predict_seconds"] = float(self.predict_seconds_)
+        return out
+
+
+def _importance(model: Any) -> pd.Series | None:
+    try:
+        imp = model.feature_importance()
+    except (AttributeError, NotImplementedError):
+        return None
+    if imp is None or len(imp) == 0:
+        return None
+    imp = imp.astype("float64")
+    total = float(imp.sum())
+    return imp / total if total > 0 and math.isfinite(total) else imp
+
+
+def _mean_importance(items: list[pd.Series]) -> pd.Series | None:
+    """Mean importance over refits (features missing from a refit count as 0), highest first."""
+    if not items:
+        return None
+    frame = pd.concat(items, axis=1).fillna(0.0)
+    return frame.mean(axis=1).sort_values(ascending=False).rename("importance")

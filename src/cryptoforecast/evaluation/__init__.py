@@ -15,6 +15,7 @@ import importlib
 from typing import Any
 
 __all__ = [
+    "BacktestRun",
     "DMResult",
     "diebold_mariano",
     "render_report",
@@ -30,6 +31,7 @@ _LAZY: dict[str, str] = {
     "summarise_results": "cryptoforecast.evaluation.summary",
     "scorecard": "cryptoforecast.evaluation.scorecard",
     "scorecard_table": "cryptoforecast.evaluation.scorecard",
+    "BacktestRun": "cryptoforecast.evaluation.report",
     "render_report": "cryptoforecast.evaluation.report",
     "write_report": "cryptoforecast.evaluation.report",
 }

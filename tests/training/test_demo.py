@@ -13,7 +13,12 @@ from cryptoforecast.training.demo import demo_settings, run_demo
 TINY = {
     "lightgbm": {"n_estimators": 30, "early_stopping_rounds": 10},
     "training": {"days": 300, "validation_size": 60, "validation_retrain_every": 60},
-    "demo": {"models": ["lightgbm", "drift"], "horizons": [1, 7], "backtest_days": 60, "retrain_frequency": 60},
+    "demo": {
+        "models": ["lightgbm", "drift"],
+        "horizons": [1, 7],
+        "backtest_days": 60,
+        "retrain_frequency": 60,
+    },
 }
 
 
@@ -25,7 +30,10 @@ def test_demo_trains_gates_backtests_and_forecasts(tmp_path: Path) -> None:
     text = console.export_text()
     # every (model, horizon) was trained, registered and judged by the gate
     assert {(t["model_type"], t["horizon"]) for t in result.trainings} == {
-        ("lightgbm", 1), ("drift", 1), ("lightgbm", 7), ("drift", 7)
+        ("lightgbm", 1),
+        ("drift", 1),
+        ("lightgbm", 7),
+        ("drift", 7),
     }
     assert all(t["error"] is None for t in result.trainings)
     assert len(reg.list_models()) == 4

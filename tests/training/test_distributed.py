@@ -21,19 +21,30 @@ def test_local_cluster_of_two_workers_matches_a_sequential_run(tmp_path) -> None
     grid = (["bitcoin", "ethereum"], ["lightgbm", "drift"], [7])
     reg_dask = ModelRegistry(f"sqlite:///{tmp_path / 'dask.db'}", tmp_path / "dask-artifacts")
     seen: list[str] = []
-    dask_runs = train_many(*grid, days=300, config=settings, registry=reg_dask, n_workers=2,
-                           progress=lambda s: seen.append(s["crypto_id"]))
+    dask_runs = train_many(
+        *grid,
+        days=300,
+        config=settings,
+        registry=reg_dask,
+        n_workers=2,
+        progress=lambda s: seen.append(s["crypto_id"]),
+    )
     assert len(seen) == 4 and all(r["error"] is None for r in dask_runs)
 
     reg_seq = ModelRegistry(f"sqlite:///{tmp_path / 'seq.db'}", tmp_path / "seq-artifacts")
-    specs = _specs(*grid, 300, 0, "snapshot", None, settings, reg_seq.url, str(reg_seq.artifact_root), True)
+    specs = _specs(
+        *grid, 300, 0, "snapshot", None, settings, reg_seq.url, str(reg_seq.artifact_root), True
+    )
     seq_runs = [train_task(**spec) for spec in specs]
 
     assert [(r["crypto_id"], r["model_type"], r["horizon"]) for r in dask_runs] == [
         (r["crypto_id"], r["model_type"], r["horizon"]) for r in seq_runs
     ]
     for a, b in zip(dask_runs, seq_runs, strict=True):
-        assert a["metrics"] == pytest.approx(b["metrics"], rel=1e-12, nan_ok=True), (a["crypto_id"], a["model_type"])
+        assert a["metrics"] == pytest.approx(b["metrics"], rel=1e-12, nan_ok=True), (
+            a["crypto_id"],
+            a["model_type"],
+        )
         assert a["status"] == b["status"] and a["gate_reason"] == b["gate_reason"]
     # every training was registered by the workers, with its gate decision
     recs = reg_dask.list_models()
@@ -46,8 +57,16 @@ def test_local_cluster_of_two_workers_matches_a_sequential_run(tmp_path) -> None
 def test_a_failing_training_is_reported_without_cancelling_the_rest(tmp_path) -> None:  # noqa: ANN001
     settings = load_config(overrides=FAST)
     reg = ModelRegistry(f"sqlite:///{tmp_path / 'r.db'}", tmp_path / "art")
-    out = train_many(["bitcoin"], ["drift"], [1], days=100_000, config=settings, registry=reg,
-                     n_workers=1, processes=False)
+    out = train_many(
+        ["bitcoin"],
+        ["drift"],
+        [1],
+        days=100_000,
+        config=settings,
+        registry=reg,
+        n_workers=1,
+        processes=False,
+    )
     assert len(out) == 1 and "DataError" in out[0]["error"] and "training window" in out[0]["error"]
     assert reg.list_models() == []
 

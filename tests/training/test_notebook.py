@@ -24,7 +24,12 @@ def test_quickstart_notebook_executes(monkeypatch: pytest.MonkeyPatch) -> None:
     for key, value in TINY_ENV.items():
         monkeypatch.setenv(key, value)
     nb = nbformat.read(NOTEBOOK, as_version=4)
-    client = nbclient.NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOK.parent)}})
+    client = nbclient.NotebookClient(
+        nb,
+        timeout=300,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(NOTEBOOK.parent)}},
+    )
     client.execute()
     outputs = "\n".join(
         o.get("text", "") + str(o.get("data", {}).get("text/plain", ""))
@@ -32,7 +37,13 @@ def test_quickstart_notebook_executes(monkeypatch: pytest.MonkeyPatch) -> None:
         if cell.cell_type == "code"
         for o in cell.get("outputs", [])
     )
-    errors = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+    errors = [
+        o
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for o in cell.get("outputs", [])
+        if o.get("output_type") == "error"
+    ]
     assert not errors
     assert "training window: 300 days" in outputs  # the tiny settings reached the kernel
     assert "validation MASE" in outputs and "vs naive" in outputs

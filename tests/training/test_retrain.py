@@ -23,8 +23,14 @@ FAST = {
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("7d", dt.timedelta(days=7)), ("12h", dt.timedelta(hours=12)), ("2w", dt.timedelta(weeks=2)),
-     ("30m", dt.timedelta(minutes=30)), ("90s", dt.timedelta(seconds=90)), (3, dt.timedelta(days=3))],
+    [
+        ("7d", dt.timedelta(days=7)),
+        ("12h", dt.timedelta(hours=12)),
+        ("2w", dt.timedelta(weeks=2)),
+        ("30m", dt.timedelta(minutes=30)),
+        ("90s", dt.timedelta(seconds=90)),
+        (3, dt.timedelta(days=3)),
+    ],
 )
 def test_parse_age(text: object, expected: dt.timedelta) -> None:
     assert parse_age(text) == expected
@@ -36,9 +42,18 @@ def test_parse_age_rejects_nonsense(bad: object) -> None:
         parse_age(bad)
 
 
-def _train(reg: ModelRegistry, crypto_id: str, model_type: str, horizon: int = 1, days: int = 250) -> object:
+def _train(
+    reg: ModelRegistry, crypto_id: str, model_type: str, horizon: int = 1, days: int = 250
+) -> object:
     return asyncio.run(
-        train_model_for_crypto(crypto_id, model_type, days=days, horizon=horizon, config=load_config(overrides=FAST), registry=reg)
+        train_model_for_crypto(
+            crypto_id,
+            model_type,
+            days=days,
+            horizon=horizon,
+            config=load_config(overrides=FAST),
+            registry=reg,
+        )
     )
 
 
@@ -50,7 +65,10 @@ def test_only_stale_keys_are_retrained_through_the_gate() -> None:
     assert find_stale(reg, "7d", now=now) == []
     later = now + dt.timedelta(days=8)
     stale = find_stale(reg, "7d", now=later)
-    assert {(s.crypto_id, s.model_type, s.horizon) for s in stale} == {("bitcoin", "lightgbm", 1), ("ethereum", "naive", 1)}
+    assert {(s.crypto_id, s.model_type, s.horizon) for s in stale} == {
+        ("bitcoin", "lightgbm", 1),
+        ("ethereum", "naive", 1),
+    }
     assert {s.days for s in stale} == {260, 250}  # each key keeps its training window
 
     dry = retrain_stale("7d", registry=reg, config=FAST, dry_run=True, now=later)
@@ -60,7 +78,9 @@ def test_only_stale_keys_are_retrained_through_the_gate() -> None:
     assert len(results) == 2 and all(r["error"] is None for r in results)
     by_key = {(r["crypto_id"], r["model_type"]): r for r in results}
     new_naive = reg.get(by_key[("ethereum", "naive")]["model_id"])
-    assert new_naive.version == "1.1.0" and new_naive.status == "staging"  # naive never passes the gate
+    assert (
+        new_naive.version == "1.1.0" and new_naive.status == "staging"
+    )  # naive never passes the gate
     assert by_key[("ethereum", "naive")]["replaces_model_id"] == old_naive.model_id
     new_lgbm = reg.get(by_key[("bitcoin", "lightgbm")]["model_id"])
     assert new_lgbm.config["days"] == 260

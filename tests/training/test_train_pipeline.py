@@ -55,7 +55,16 @@ def test_snippet_trains_registers_and_gates() -> None:
     )
     m = model.metrics
     # validation beside naive on the same origins
-    for key in ("mase", "mae", "naive_mae", "rmse", "naive_rmse", "dm_pvalue", "coverage_80", "coverage_95"):
+    for key in (
+        "mase",
+        "mae",
+        "naive_mae",
+        "rmse",
+        "naive_rmse",
+        "dm_pvalue",
+        "coverage_80",
+        "coverage_95",
+    ):
         assert key in m
     assert m["n_validation"] == 60 and m["n_refits"] == 2
     assert math.isclose(m["mase"], m["mae"] / m["naive_mae"])
@@ -79,7 +88,11 @@ def test_snippet_trains_registers_and_gates() -> None:
 
 def test_artifact_layout_and_reload_gives_same_forecasts() -> None:
     reg = ModelRegistry()
-    model = run(train_model_for_crypto("bitcoin", "lightgbm", days=300, horizon=7, config=settings(), registry=reg))
+    model = run(
+        train_model_for_crypto(
+            "bitcoin", "lightgbm", days=300, horizon=7, config=settings(), registry=reg
+        )
+    )
     rec = reg.get(model.model_id)
     assert re.fullmatch(r"lightgbm/bitcoin/h7/v1\.0\.0_\d{8}T\d{6}\d{6}Z", rec.artifact_relpath)
     assert rec.artifact_path.is_relative_to(reg.artifact_root)
@@ -90,13 +103,19 @@ def test_artifact_layout_and_reload_gives_same_forecasts() -> None:
     loaded = rec.load()
     pd.testing.assert_series_equal(loaded.predict(X), model.predict(X))
     # a second training of the same key bumps the version
-    again = run(train_model_for_crypto("bitcoin", "lightgbm", days=300, horizon=7, config=settings(), registry=reg))
+    again = run(
+        train_model_for_crypto(
+            "bitcoin", "lightgbm", days=300, horizon=7, config=settings(), registry=reg
+        )
+    )
     assert reg.get(again.model_id).version == "1.1.0"
 
 
 def test_naive_never_passes_the_gate_and_the_reason_is_recorded() -> None:
     reg = ModelRegistry()
-    model = run(train_model_for_crypto("ethereum", "naive", days=200, config=settings(), registry=reg))
+    model = run(
+        train_model_for_crypto("ethereum", "naive", days=200, config=settings(), registry=reg)
+    )
     assert model.metrics["mase"] == pytest.approx(1.0)
     assert model.status == "staging"
     assert reg.get_production_model("ethereum", "naive") is None
@@ -119,8 +138,18 @@ def test_strict_gate_keeps_a_good_model_in_staging() -> None:
         ({"mase": 0.9, "dm_favours_model": True, "dm_pvalue": 0.2}, {}, True, "0.9000 < 1"),
         ({"mase": 1.2, "dm_favours_model": True, "dm_pvalue": 0.2}, {}, False, "not below 1"),
         ({"mase": 0.9, "dm_favours_model": False, "dm_pvalue": 0.2}, {}, False, "does not favour"),
-        ({"mase": 0.9, "dm_favours_model": False, "dm_pvalue": 0.2}, {"require_dm_direction": False}, True, "<"),
-        ({"mase": 0.9, "dm_favours_model": True, "dm_pvalue": 0.2}, {"max_dm_pvalue": 0.05}, False, "p-value"),
+        (
+            {"mase": 0.9, "dm_favours_model": False, "dm_pvalue": 0.2},
+            {"require_dm_direction": False},
+            True,
+            "<",
+        ),
+        (
+            {"mase": 0.9, "dm_favours_model": True, "dm_pvalue": 0.2},
+            {"max_dm_pvalue": 0.05},
+            False,
+            "p-value",
+        ),
         ({"mase": float("nan"), "dm_favours_model": True}, {}, False, "not available"),
     ],
 )
@@ -141,7 +170,9 @@ def test_bad_input_fails_clearly_and_leaves_registry_untouched(
     problem: str, tmp_path: Path, btc_daily: pd.DataFrame
 ) -> None:
     reg = ModelRegistry()
-    first = run(train_model_for_crypto("bitcoin", "drift", days=200, config=settings(), registry=reg))
+    first = run(
+        train_model_for_crypto("bitcoin", "drift", days=200, config=settings(), registry=reg)
+    )
     assert first.model_id is not None
     before = registry_state(reg)
     csv = tmp_path / "btc.csv"
@@ -156,7 +187,17 @@ def test_bad_input_fails_clearly_and_leaves_registry_untouched(
     elif problem == "too_short":
         _write_csv(csv, frame.iloc[-300:])
     with pytest.raises(DataError) as info:
-        run(train_model_for_crypto("bitcoin", "lightgbm", days=365, source="csv", path=csv, config=settings(), registry=reg))
+        run(
+            train_model_for_crypto(
+                "bitcoin",
+                "lightgbm",
+                days=365,
+                source="csv",
+                path=csv,
+                config=settings(),
+                registry=reg,
+            )
+        )
     assert str(info.value)  # a message, not an empty error
     assert registry_state(reg) == before
 
@@ -165,7 +206,11 @@ def test_unknown_model_or_bad_arguments_raise_config_error() -> None:
     with pytest.raises(ConfigError, match="unknown model_type"):
         run(train_model_for_crypto("bitcoin", "prophet", config=settings(), save_model=False))
     with pytest.raises(ConfigError, match="horizon"):
-        run(train_model_for_crypto("bitcoin", "naive", horizon=0, config=settings(), save_model=False))
+        run(
+            train_model_for_crypto(
+                "bitcoin", "naive", horizon=0, config=settings(), save_model=False
+            )
+        )
     with pytest.raises(CryptoForecastError):
         run(train_model_for_crypto("notacoin", "naive", config=settings(), save_model=False))
 
@@ -173,8 +218,15 @@ def test_unknown_model_or_bad_arguments_raise_config_error() -> None:
 def test_end_cuts_the_window_and_no_save_leaves_no_trace() -> None:
     reg = ModelRegistry()
     model = run(
-        train_model_for_crypto("bitcoin", "drift", days=200, end="2023-06-30", save_model=False,
-                               config=settings(), registry=reg)
+        train_model_for_crypto(
+            "bitcoin",
+            "drift",
+            days=200,
+            end="2023-06-30",
+            save_model=False,
+            config=settings(),
+            registry=reg,
+        )
     )
     assert model.model_id is None
     assert pd.Timestamp(model.train_end_) <= pd.Timestamp("2023-06-30", tz="UTC")
@@ -182,7 +234,9 @@ def test_end_cuts_the_window_and_no_save_leaves_no_trace() -> None:
     assert reg.list_models() == []
 
 
-def test_validation_folds_never_train_on_labels_past_their_origin(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_validation_folds_never_train_on_labels_past_their_origin(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """Spy on every fit: its last training row plus the horizon must be at or before the fold's origin."""
     seen: list[tuple[pd.Timestamp, int]] = []
     real = tp.fit_forecaster
@@ -193,7 +247,11 @@ def test_validation_folds_never_train_on_labels_past_their_origin(monkeypatch: p
 
     monkeypatch.setattr(tp, "fit_forecaster", spy)
     h = 7
-    model = run(train_model_for_crypto("bitcoin", "drift", days=300, horizon=h, save_model=False, config=settings()))
+    model = run(
+        train_model_for_crypto(
+            "bitcoin", "drift", days=300, horizon=h, save_model=False, config=settings()
+        )
+    )
     first_origin = pd.Timestamp(model.metrics["validation_start"])
     fold_fits, final_fit = seen[:-1], seen[-1]
     assert len(fold_fits) == model.metrics["n_refits"] == 2
@@ -214,7 +272,13 @@ def test_top_k_features_are_ranked_on_training_rows_only(monkeypatch: pytest.Mon
     monkeypatch.setattr(tp, "rank_features", spy)
     reg = ModelRegistry()
     model = run(
-        train_model_for_crypto("bitcoin", "lightgbm", days=300, config=settings(training={"top_k_features": 6}), registry=reg)
+        train_model_for_crypto(
+            "bitcoin",
+            "lightgbm",
+            days=300,
+            config=settings(training={"top_k_features": 6}),
+            registry=reg,
+        )
     )
     assert len(model.feature_names_) == 6
     rec = reg.get(model.model_id)
@@ -246,16 +310,30 @@ def test_binance_source_end_to_end(httpserver, monkeypatch: pytest.MonkeyPatch) 
 
     fake = use_binance_server(httpserver, monkeypatch)
     reg = ModelRegistry()
-    model = run(train_model_for_crypto("bitcoin", "lightgbm", days=300, source="binance", config=settings(), registry=reg))
+    model = run(
+        train_model_for_crypto(
+            "bitcoin", "lightgbm", days=300, source="binance", config=settings(), registry=reg
+        )
+    )
     assert fake.requests, "the local Binance server was not asked"
     rec = reg.get(model.model_id)
     assert rec.lineage["data_source"] == "binance" and rec.config["source"] == "binance"
-    snap = run(train_model_for_crypto("bitcoin", "lightgbm", days=300, save_model=False, config=settings(),
-                                      end=rec.lineage["last_candle"][:10]))
+    snap = run(
+        train_model_for_crypto(
+            "bitcoin",
+            "lightgbm",
+            days=300,
+            save_model=False,
+            config=settings(),
+            end=rec.lineage["last_candle"][:10],
+        )
+    )
     assert model.metrics["mase"] == pytest.approx(snap.metrics["mase"], rel=1e-9)
 
 
-def test_cli_train_one_and_a_grid(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_train_one_and_a_grid(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     from cryptoforecast.cli import main
     from cryptoforecast.registry import model_registry
 
@@ -264,5 +342,7 @@ def test_cli_train_one_and_a_grid(capsys: pytest.CaptureFixture[str], monkeypatc
     out = capsys.readouterr().out
     assert "naive" in out and "drift" in out and "bitcoin" in out
     recs = model_registry.list_models()
-    assert [(r.crypto_id, r.model_type, r.horizon, r.config["days"]) for r in recs] == [("bitcoin", "drift", 7, 300)]
+    assert [(r.crypto_id, r.model_type, r.horizon, r.config["days"]) for r in recs] == [
+        ("bitcoin", "drift", 7, 300)
+    ]
     assert main(["train", "--model", "naive"]) == 2  # neither ids nor --all

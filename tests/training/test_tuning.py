@@ -29,7 +29,9 @@ def cfg(**training: object) -> object:
     return load_config(overrides=over)
 
 
-@pytest.mark.parametrize(("n", "n_val", "step", "h"), [(100, 30, 10, 1), (100, 31, 7, 7), (50, 10, 30, 3)])
+@pytest.mark.parametrize(
+    ("n", "n_val", "step", "h"), [(100, 30, 10, 1), (100, 31, 7, 7), (50, 10, 30, 3)]
+)
 def test_walk_forward_folds_purge_and_cover(n: int, n_val: int, step: int, h: int) -> None:
     folds = list(walk_forward_folds(n, n_val, step, h))
     tested = [i for _, lo, hi in folds for i in range(lo, hi)]
@@ -49,14 +51,22 @@ def test_walk_forward_mase_is_one_for_naive_and_reports_each_fold() -> None:
     close = pd.Series(np.exp(np.cumsum(rng.normal(0, 0.02, 120))) * 100, index=idx)
     reports: list[tuple[float, int]] = []
     value = walk_forward_mase(
-        lambda X_, y_: make_forecaster("naive").fit(X_, y_), X, y, close, 40, 10, 1,
+        lambda X_, y_: make_forecaster("naive").fit(X_, y_),
+        X,
+        y,
+        close,
+        40,
+        10,
+        1,
         report=lambda v, k: reports.append((v, k)),
     )
     assert value == pytest.approx(1.0)
     assert [k for _, k in reports] == [0, 1, 2, 3]
 
 
-def test_tune_stores_study_in_home_resumes_and_saves_best_params(cf_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_tune_stores_study_in_home_resumes_and_saves_best_params(
+    cf_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     seen: dict[str, object] = {}
     real = tuning.tune_hyperparameters
 
@@ -67,7 +77,11 @@ def test_tune_stores_study_in_home_resumes_and_saves_best_params(cf_home: Path, 
 
     monkeypatch.setattr(tuning, "tune_hyperparameters", spy)
     reg = ModelRegistry()
-    model = asyncio.run(tp.train_model_for_crypto("bitcoin", "lightgbm", days=400, tune=3, config=cfg(), registry=reg))
+    model = asyncio.run(
+        tp.train_model_for_crypto(
+            "bitcoin", "lightgbm", days=400, tune=3, config=cfg(), registry=reg
+        )
+    )
     db = cf_home / "optuna.db"
     assert db.is_file()
     # tuning saw only rows before the validation tail the gate judges
@@ -80,7 +94,11 @@ def test_tune_stores_study_in_home_resumes_and_saves_best_params(cf_home: Path, 
     # the same study resumes: three more trials make six
     study = optuna.load_study(study_name=str(seen["study"]), storage=f"sqlite:///{db}")
     assert len(study.trials) == 3
-    again = asyncio.run(tp.train_model_for_crypto("bitcoin", "lightgbm", days=400, tune=3, config=cfg(), save_model=False))
+    again = asyncio.run(
+        tp.train_model_for_crypto(
+            "bitcoin", "lightgbm", days=400, tune=3, config=cfg(), save_model=False
+        )
+    )
     assert again.tuning["n_trials"] == 6
 
 
@@ -89,7 +107,14 @@ def test_seeded_tpe_samples_the_same_parameters(tmp_path: Path, btc_daily: pd.Da
     runs = []
     for name in ("a", "b"):
         res = tuning.tune_hyperparameters(
-            data.X, data.y, data.close, "lightgbm", 1, 3, cfg(), study_name="s",
+            data.X,
+            data.y,
+            data.close,
+            "lightgbm",
+            1,
+            3,
+            cfg(),
+            study_name="s",
             storage=f"sqlite:///{tmp_path / name}.db",
         )
         runs.append([h["params"] for h in res.history])
@@ -102,9 +127,14 @@ def test_storage_url_is_configurable(tmp_path: Path, btc_daily: pd.DataFrame) ->
     settings = cfg(optuna_storage=url)
     assert tuning.default_storage_url(settings) == url
     data = tp.prepare_training_data(btc_daily.iloc[-800:], 300, 1)
-    res = tuning.tune_hyperparameters(data.X, data.y, data.close, "lightgbm", 1, 1, settings, study_name="x")
+    res = tuning.tune_hyperparameters(
+        data.X, data.y, data.close, "lightgbm", 1, 1, settings, study_name="x"
+    )
     assert (tmp_path / "shared-study.db").is_file() and res.storage == url
-    assert tuning._redact("postgresql+psycopg://bob:secret@db:5432/optuna") == "postgresql+psycopg://bob:***@db:5432/optuna"
+    assert (
+        tuning._redact("postgresql+psycopg://bob:secret@db:5432/optuna")
+        == "postgresql+psycopg://bob:***@db:5432/optuna"
+    )
 
 
 def test_pruner_stops_a_trial_that_is_worse_than_the_median(
@@ -113,7 +143,10 @@ def test_pruner_stops_a_trial_that_is_worse_than_the_median(
     """After three normal trials every model forecasts +65%: the median pruner must stop those trials."""
     data = tp.prepare_training_data(btc_daily.iloc[-800:], 300, 1)
     settings = load_config(
-        overrides={"lightgbm": {"n_estimators": 20}, "training": {"validation_size": 90, "validation_retrain_every": 30}}
+        overrides={
+            "lightgbm": {"n_estimators": 20},
+            "training": {"validation_size": 90, "validation_retrain_every": 30},
+        }
     )
     folds_per_trial = 3  # 90 validation origins, a refit every 30
     fits = {"n": 0}
@@ -133,7 +166,14 @@ def test_pruner_stops_a_trial_that_is_worse_than_the_median(
 
     monkeypatch.setattr(tp, "fit_forecaster", fit)
     res = tuning.tune_hyperparameters(
-        data.X, data.y, data.close, "lightgbm", 1, 6, settings, study_name="p",
+        data.X,
+        data.y,
+        data.close,
+        "lightgbm",
+        1,
+        6,
+        settings,
+        study_name="p",
         storage=f"sqlite:///{tmp_path / 'p.db'}",
     )
     states = [h["state"] for h in res.history]
@@ -145,4 +185,8 @@ def test_pruner_stops_a_trial_that_is_worse_than_the_median(
 
 def test_baselines_have_nothing_to_tune() -> None:
     with pytest.raises(ConfigError, match="nothing to tune"):
-        asyncio.run(tp.train_model_for_crypto("bitcoin", "naive", days=300, tune=2, config=cfg(), save_model=False))
+        asyncio.run(
+            tp.train_model_for_crypto(
+                "bitcoin", "naive", days=300, tune=2, config=cfg(), save_model=False
+            )
+        )

@@ -58,7 +58,9 @@ class DemoResult:
     verdicts: list[str] = field(default_factory=list)
 
 
-def demo_settings(config: Settings | Mapping[str, Any] | str | Path | None = None, fast: bool = False) -> Settings:
+def demo_settings(
+    config: Settings | Mapping[str, Any] | str | Path | None = None, fast: bool = False
+) -> Settings:
     """The demo's settings: the config, with the demo section's fast LSTM epochs applied."""
     from cryptoforecast.config import Settings
     from cryptoforecast.training.train_pipeline import resolve_settings
@@ -78,7 +80,11 @@ def demo_settings(config: Settings | Mapping[str, Any] | str | Path | None = Non
 def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for key, value in extra.items():
-        out[key] = _merge(out[key], value) if isinstance(value, Mapping) and isinstance(out.get(key), dict) else value
+        out[key] = (
+            _merge(out[key], value)
+            if isinstance(value, Mapping) and isinstance(out.get(key), dict)
+            else value
+        )
     return out
 
 
@@ -125,10 +131,12 @@ def _backtest(
     try:
         from cryptoforecast.training.backtester import ForecastBacktester
     except ImportError:
-        ForecastBacktester = None  # noqa: N806
-    if ForecastBacktester is not None:
+        backtester_cls = None
+    else:
+        backtester_cls = ForecastBacktester
+    if backtester_cls is not None:
         # each refit sees the last training.days rows, as the registered models do
-        bt = ForecastBacktester(
+        bt = backtester_cls(
             initial_train_size=settings.training.days,
             test_size=demo.retrain_frequency,
             step_size=demo.retrain_frequency,
@@ -140,17 +148,27 @@ def _backtest(
         )
 
         def trainer(X: pd.DataFrame, y: pd.Series) -> Any:
-            return fit_forecaster(model_type, horizon, X, y, params, seed, settings.training.top_k_features)
+            return fit_forecaster(
+                model_type, horizon, X, y, params, seed, settings.training.top_k_features
+            )
 
         results = bt.run_walk_forward_validation(candles, trainer)
-        return results, bt.calculate_aggregate_metrics()
+        agg = bt.calculate_aggregate_metrics()
+        agg["_feature_importance"] = getattr(bt, "feature_importance_", None)
+        return results, agg
     from cryptoforecast.features import warmup_rows
 
     usable = len(candles) - warmup_rows() - 1
     data = prepare_training_data(candles, usable, horizon)
     results = _walk_forward_results(
-        data, model_type, params, demo.backtest_days, demo.retrain_frequency, seed,
-        settings.training.top_k_features, coverages,
+        data,
+        model_type,
+        params,
+        demo.backtest_days,
+        demo.retrain_frequency,
+        seed,
+        settings.training.top_k_features,
+        coverages,
     )
     return results, summarise_validation(results, horizon, coverages)
 
@@ -161,7 +179,9 @@ def _flat_metrics(agg: Mapping[str, Any]) -> dict[str, Any]:
     naive = agg.get("naive") if isinstance(agg.get("naive"), Mapping) else None
     if model is not None:
         out = {k: v for k, v in model.items() if not isinstance(v, Mapping | list)}
-        out.update({f"naive_{k}": v for k, v in (naive or {}).items() if not isinstance(v, Mapping | list)})
+        out.update(
+            {f"naive_{k}": v for k, v in (naive or {}).items() if not isinstance(v, Mapping | list)}
+        )
         for k in ("dm_pvalue", "improvement_vs_naive_pct", "n_forecasts", "n_refits"):
             if k in agg:
                 out[k] = agg[k]
@@ -173,7 +193,11 @@ def _flat_metrics(agg: Mapping[str, Any]) -> dict[str, Any]:
 # tables
 # --------------------------------------------------------------------------------------------
 def _fmt(value: Any, fmt: str) -> str:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.floating) or not math.isfinite(float(value)):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float | np.floating)
+        or not math.isfinite(float(value))
+    ):
         return "-"
     return format(float(value), fmt)
 
@@ -184,40 +208,73 @@ def _scorecard_tables(result: DemoResult, crypto_id: str) -> list[Any]:
     from rich.table import Table
 
     tables: list[Any] = []
-    summary = Table(title=f"{crypto_id}: walk-forward backtest, every figure beside the naive forecast on the same origins")
-    for col in ("model", "h", "MAPE %", "naive MAPE %", "MAE", "naive MAE", "MASE", "dir. acc.", "DM p", "80% cov", "95% cov", "beats naive?"):
+    summary = Table(
+        title=f"{crypto_id}: walk-forward backtest, every figure beside the naive forecast on the same origins"
+    )
+    for col in (
+        "model",
+        "h",
+        "MAPE %",
+        "naive MAPE %",
+        "MAE",
+        "naive MAE",
+        "MASE",
+        "dir. acc.",
+        "DM p",
+        "80% cov",
+        "95% cov",
+        "beats naive?",
+    ):
         summary.add_column(col, justify="left" if col in ("model", "beats naive?") else "right")
-    for (model_type, h), bt in sorted(result.backtests.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+    for (model_type, h), bt in sorted(
+        result.backtests.items(), key=lambda kv: (kv[0][1], kv[0][0])
+    ):
         m = _flat_metrics(bt["aggregate"])
         mase = m.get("mase")
         if model_type == "naive":
-            verdict = "(the benchmark)"
+            beats = "(the benchmark)"
         elif isinstance(mase, int | float) and math.isfinite(mase):
             p = m.get("dm_pvalue")
             significant = isinstance(p, int | float) and math.isfinite(p) and p < 0.05
             if mase >= 1:
-                verdict = "[red]no[/]"
+                beats = "[red]no[/]"
             else:
-                verdict = "[green]yes, DM p < 0.05[/]" if significant else "[yellow]MASE < 1, not significant[/]"
+                beats = (
+                    "[green]yes, DM p < 0.05[/]"
+                    if significant
+                    else "[yellow]MASE < 1, not significant[/]"
+                )
         else:
-            verdict = "-"
+            beats = "-"
         summary.add_row(
-            model_type, str(h), _fmt(m.get("mape"), ".2f"), _fmt(m.get("naive_mape"), ".2f"),
-            _fmt(m.get("mae"), ",.0f"), _fmt(m.get("naive_mae"), ",.0f"), _fmt(mase, ".3f"),
-            _fmt(m.get("directional_accuracy"), ".1%"), _fmt(m.get("dm_pvalue"), ".3f"),
-            _fmt(m.get("coverage_80"), ".0%"), _fmt(m.get("coverage_95"), ".0%"), verdict,
+            model_type,
+            str(h),
+            _fmt(m.get("mape"), ".2f"),
+            _fmt(m.get("naive_mape"), ".2f"),
+            _fmt(m.get("mae"), ",.0f"),
+            _fmt(m.get("naive_mae"), ",.0f"),
+            _fmt(mase, ".3f"),
+            _fmt(m.get("directional_accuracy"), ".1%"),
+            _fmt(m.get("dm_pvalue"), ".3f"),
+            _fmt(m.get("coverage_80"), ".0%"),
+            _fmt(m.get("coverage_95"), ".0%"),
+            beats,
         )
     tables.append(summary)
     try:
         from cryptoforecast.evaluation.scorecard import scorecard_table, verdict
     except ImportError:
         return tables
-    for (model_type, h), bt in sorted(result.backtests.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+    for (model_type, h), bt in sorted(
+        result.backtests.items(), key=lambda kv: (kv[0][1], kv[0][0])
+    ):
         if model_type == "naive":
             continue
         agg = bt["aggregate"]
         try:
-            tables.append(scorecard_table(agg, title=f"Honesty scorecard: {model_type}, {h}-day horizon"))
+            tables.append(
+                scorecard_table(agg, title=f"Honesty scorecard: {model_type}, {h}-day horizon")
+            )
             result.verdicts.append(verdict({**agg, "model_type": f"{model_type} h={h}"}))
         except Exception as exc:  # the pipeline's fallback aggregate has another shape
             result.notes.append(f"scorecard for {model_type} h={h} unavailable: {exc}")
@@ -235,19 +292,51 @@ def _cell(value: Any) -> str:
 def _training_table(result: DemoResult) -> Any:
     from rich.table import Table
 
-    table = Table(title="Training: validation inside each window beside naive, and the promotion gate")
-    for col in ("model", "h", "id", "val MASE (naive=1)", "val MAE", "naive MAE", "DM p", "stage", "gate reason", "s"):
-        table.add_column(col, justify="left" if col in ("model", "stage", "gate reason") else "right")
+    table = Table(
+        title="Training: validation inside each window beside naive, and the promotion gate"
+    )
+    for col in (
+        "model",
+        "h",
+        "id",
+        "val MASE (naive=1)",
+        "val MAE",
+        "naive MAE",
+        "DM p",
+        "stage",
+        "gate reason",
+        "s",
+    ):
+        table.add_column(
+            col, justify="left" if col in ("model", "stage", "gate reason") else "right"
+        )
     for t in result.trainings:
         if t.get("error"):
-            table.add_row(t["model_type"], str(t["horizon"]), "-", "-", "-", "-", "-", "[red]failed[/]", t["error"], "-")
+            table.add_row(
+                t["model_type"],
+                str(t["horizon"]),
+                "-",
+                "-",
+                "-",
+                "-",
+                "-",
+                "[red]failed[/]",
+                t["error"],
+                "-",
+            )
             continue
         m = t["metrics"]
         table.add_row(
-            t["model_type"], str(t["horizon"]), str(t.get("model_id") or "-"), _fmt(m.get("mase"), ".3f"),
-            _fmt(m.get("mae"), ",.0f"), _fmt(m.get("naive_mae"), ",.0f"), _fmt(m.get("dm_pvalue"), ".3f"),
+            t["model_type"],
+            str(t["horizon"]),
+            str(t.get("model_id") or "-"),
+            _fmt(m.get("mase"), ".3f"),
+            _fmt(m.get("mae"), ",.0f"),
+            _fmt(m.get("naive_mae"), ",.0f"),
+            _fmt(m.get("dm_pvalue"), ".3f"),
             "[green]production[/]" if t.get("status") == "production" else str(t.get("status")),
-            str(m.get("gate", {}).get("reason", "")), _fmt(t.get("seconds"), ".1f"),
+            str(m.get("gate", {}).get("reason", "")),
+            _fmt(t.get("seconds"), ".1f"),
         )
     return table
 
@@ -255,14 +344,30 @@ def _training_table(result: DemoResult) -> Any:
 def _forecast_table(result: DemoResult, crypto_id: str) -> Any:
     from rich.table import Table
 
-    table = Table(title=f"{crypto_id}: next forecasts (from the last candle), with conformal intervals")
-    for col in ("horizon", "target date", "last close", "naive", "forecast", "80% interval", "95% interval", "model"):
+    table = Table(
+        title=f"{crypto_id}: next forecasts (from the last candle), with conformal intervals"
+    )
+    for col in (
+        "horizon",
+        "target date",
+        "last close",
+        "naive",
+        "forecast",
+        "80% interval",
+        "95% interval",
+        "model",
+    ):
         table.add_column(col, justify="left" if col in ("model", "target date") else "right")
     for f in result.forecasts:
         table.add_row(
-            f"{f['horizon']} d", f["target_date"], f"{f['last_close']:,.0f}", f"{f['last_close']:,.0f}",
-            f"{f['forecast']:,.0f}", f"{f['lower_80']:,.0f} - {f['upper_80']:,.0f}",
-            f"{f['lower_95']:,.0f} - {f['upper_95']:,.0f}", f["label"],
+            f"{f['horizon']} d",
+            f["target_date"],
+            f"{f['last_close']:,.0f}",
+            f"{f['last_close']:,.0f}",
+            f"{f['forecast']:,.0f}",
+            f"{f['lower_80']:,.0f} - {f['upper_80']:,.0f}",
+            f"{f['lower_95']:,.0f} - {f['upper_95']:,.0f}",
+            f["label"],
         )
     return table
 
@@ -270,10 +375,16 @@ def _forecast_table(result: DemoResult, crypto_id: str) -> Any:
 # --------------------------------------------------------------------------------------------
 # forecasts
 # --------------------------------------------------------------------------------------------
-def _next_forecast(candles: pd.DataFrame, crypto_id: str, horizon: int, registry: Any, settings: Settings) -> dict[str, Any]:
+def _next_forecast(
+    candles: pd.DataFrame, crypto_id: str, horizon: int, registry: Any, settings: Settings
+) -> dict[str, Any]:
     """Next-``horizon`` forecast from the production model, else the labelled technical fallback."""
     from cryptoforecast.features import build_features
-    from cryptoforecast.training.train_pipeline import PREDICT_CONTEXT, fit_forecaster, prepare_training_data
+    from cryptoforecast.training.train_pipeline import (
+        PREDICT_CONTEXT,
+        fit_forecaster,
+        prepare_training_data,
+    )
 
     rec = registry.get_production_model(crypto_id, None, horizon)
     if rec is not None:
@@ -309,17 +420,28 @@ def _next_forecast(candles: pd.DataFrame, crypto_id: str, horizon: int, registry
 # report
 # --------------------------------------------------------------------------------------------
 def _write_report(result: DemoResult, crypto_id: str, path: Path) -> Path | None:
+    """One offline HTML report with every backtest (naive included) of the demo."""
     try:
-        from cryptoforecast.evaluation.report import write_report
+        from cryptoforecast.evaluation.report import BacktestRun, write_report
     except ImportError:
-        result.notes.append("HTML report skipped: cryptoforecast.evaluation.report is not installed")
+        result.notes.append(
+            "HTML report skipped: cryptoforecast.evaluation.report is not installed"
+        )
         return None
-    runs = {f"{m} h={h}": bt for (m, h), bt in result.backtests.items()}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        return Path(write_report(runs, path, title=f"{crypto_id}: walk-forward backtest beside naive"))
-    except TypeError:
-        return Path(write_report(runs, path))
+    runs = [
+        BacktestRun(
+            name=f"{m} h={h}",
+            results=bt["results"],
+            metrics={k: v for k, v in bt["aggregate"].items() if k != "_feature_importance"},
+            feature_importance=bt["aggregate"].get("_feature_importance"),
+        )
+        for (m, h), bt in sorted(result.backtests.items(), key=lambda kv: (kv[0][1], kv[0][0]))
+    ]
+    if not runs:
+        result.notes.append("HTML report skipped: no backtest finished")
+        return None
+    title = f"{crypto_id}: demo walk-forward backtests beside the naive forecast"
+    return Path(write_report(path, runs, title=title))
 
 
 # --------------------------------------------------------------------------------------------
@@ -347,7 +469,9 @@ def run_demo(
     result = DemoResult()
     clock = _Clock(console, result)
     started = time.perf_counter()
-    console.rule(f"cryptoforecast demo: {demo.crypto_id}, horizons {demo.horizons}, models {demo.models}")
+    console.rule(
+        f"cryptoforecast demo: {demo.crypto_id}, horizons {demo.horizons}, models {demo.models}"
+    )
 
     with clock.step("load candles"):
         candles = load_ohlcv(demo.crypto_id)
@@ -364,14 +488,27 @@ def run_demo(
                 try:
                     model = asyncio.run(
                         train_model_for_crypto(
-                            crypto_id, model_type, days=settings.training.days, horizon=h,
-                            config=settings, registry=registry,
+                            crypto_id,
+                            model_type,
+                            days=settings.training.days,
+                            horizon=h,
+                            config=settings,
+                            registry=registry,
                         )
                     )
-                    entry = {"model_type": model_type, "horizon": h, **summarise_model(model),
-                             "metrics": model.metrics, "error": None}
+                    entry = {
+                        "model_type": model_type,
+                        "horizon": h,
+                        **summarise_model(model),
+                        "metrics": getattr(model, "metrics", {}),
+                        "error": None,
+                    }
                 except Exception as exc:  # one model failing must not hide the others' results
-                    entry = {"model_type": model_type, "horizon": h, "error": f"{type(exc).__name__}: {exc}"}
+                    entry = {
+                        "model_type": model_type,
+                        "horizon": h,
+                        "error": f"{type(exc).__name__}: {exc}",
+                    }
                 entry["seconds"] = time.perf_counter() - t0
                 result.trainings.append(entry)
     console.print(_training_table(result))
@@ -383,14 +520,18 @@ def run_demo(
                     results, agg = _backtest(candles, model_type, h, settings)
                     result.backtests[(model_type, h)] = {"results": results, "aggregate": agg}
                 except Exception as exc:
-                    result.notes.append(f"backtest {model_type} h={h} failed: {type(exc).__name__}: {exc}")
+                    result.notes.append(
+                        f"backtest {model_type} h={h} failed: {type(exc).__name__}: {exc}"
+                    )
     for table in _scorecard_tables(result, crypto_id):
         console.print(table)
     for line in result.verdicts:
         console.print(f"  [bold]{line}[/]", highlight=False)
 
     with clock.step("write the HTML report"):
-        result.report_path = _write_report(result, crypto_id, Path(reports_dir) / f"{crypto_id}.html")
+        result.report_path = _write_report(
+            result, crypto_id, Path(reports_dir) / f"{crypto_id}.html"
+        )
         if result.report_path is not None:
             console.print(f"  report: {result.report_path}", highlight=False)
 

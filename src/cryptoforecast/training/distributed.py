@@ -30,7 +30,14 @@ from cryptoforecast.exceptions import ConfigError, CryptoForecastError
 if TYPE_CHECKING:
     from cryptoforecast.config import Settings
 
-__all__ = ["TrainSpec", "machine_workers", "run_specs", "summarise_model", "train_many", "train_task"]
+__all__ = [
+    "TrainSpec",
+    "machine_workers",
+    "run_specs",
+    "summarise_model",
+    "train_many",
+    "train_task",
+]
 
 #: one training job: plain values only, so it crosses process boundaries as it is
 TrainSpec = dict[str, Any]
@@ -187,7 +194,9 @@ def run_specs(
     try:
         from distributed import Client, LocalCluster, as_completed
     except ImportError as exc:  # pragma: no cover - a dependency of the package
-        raise ImportError("train_many needs dask[distributed]: pip install 'dask[distributed]'") from exc
+        raise ImportError(
+            "train_many needs dask[distributed]: pip install 'dask[distributed]'"
+        ) from exc
 
     if not specs:
         return []
@@ -310,4 +319,6 @@ def train_many(
         None if root is None else str(Path(root)),
         save_model,
     )
-    return run_specs(specs, scheduler=scheduler, n_workers=n_workers, progress=progress, processes=processes)
+    return run_specs(
+        specs, scheduler=scheduler, n_workers=n_workers, progress=progress, processes=processes
+    )

@@ -61,7 +61,9 @@ class StaleModel:
         return out
 
 
-def find_stale(registry: Any, older_than: Any = "7d", now: dt.datetime | None = None) -> list[StaleModel]:
+def find_stale(
+    registry: Any, older_than: Any = "7d", now: dt.datetime | None = None
+) -> list[StaleModel]:
     """Keys whose newest registered model is older than ``older_than``, oldest first."""
     age = parse_age(older_than)
     now = now or dt.datetime.now(dt.UTC)
@@ -123,7 +125,7 @@ def retrain_stale(
     age = older_than if older_than is not None else f"{settings.retrain.older_than_days}d"
     stale = find_stale(reg, age, now=now)
     dumped = settings.model_dump(mode="json")
-    specs = [
+    specs: list[dict[str, Any]] = [
         {
             "crypto_id": s.crypto_id,
             "model_type": s.model_type,
@@ -146,7 +148,9 @@ def retrain_stale(
                 progress(item)
         return out
     if scheduler is not None:
-        results = run_specs(specs, scheduler=None if scheduler == "local" else scheduler, progress=progress)
+        results = run_specs(
+            specs, scheduler=None if scheduler == "local" else scheduler, progress=progress
+        )
     else:
         results = []
         for spec in specs:

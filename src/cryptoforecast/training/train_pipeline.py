@@ -218,7 +218,9 @@ class _ColumnSubset:
         self.model_type = inner.model_type
         self.feature_names_ = list(columns)
 
-    def fit(self, X: pd.DataFrame, y: pd.Series, X_val: Any = None, y_val: Any = None) -> _ColumnSubset:
+    def fit(
+        self, X: pd.DataFrame, y: pd.Series, X_val: Any = None, y_val: Any = None
+    ) -> _ColumnSubset:
         self.inner.fit(X[self.columns], y)
         return self
 
@@ -250,7 +252,9 @@ def model_params(settings: Settings, model_type: str) -> dict[str, Any]:
     if model_type == "ensemble":
         bases = params.get("base_models") or ["lightgbm", "lstm"]
         params["base_params"] = {
-            b: settings.model_params(b) for b in bases if isinstance(b, str) and settings.model_params(b)
+            b: settings.model_params(b)
+            for b in bases
+            if isinstance(b, str) and settings.model_params(b)
         }
     return params
 
@@ -263,7 +267,7 @@ def _construct(model_type: str, horizon: int, params: Mapping[str, Any], seed: i
             f"unknown model_type {model_type!r}; use one of {', '.join(TRAINABLE_MODELS)}"
         )
     cls = model_class(model_type)
-    accepted = inspect.signature(cls.__init__).parameters
+    accepted = inspect.signature(cls).parameters
     kwargs = {k: v for k, v in params.items() if k in accepted}
     if "random_state" in accepted and "random_state" not in kwargs:
         kwargs["random_state"] = seed
@@ -346,7 +350,9 @@ def _walk_forward_results(
     h = data.horizon
     rows: list[pd.DataFrame] = []
     for fold, (stop, lo, hi) in enumerate(walk_forward_folds(len(data.X), n_val, step, h)):
-        model = fit_forecaster(model_type, h, data.X.iloc[:stop], data.y.iloc[:stop], params, seed, top_k)
+        model = fit_forecaster(
+            model_type, h, data.X.iloc[:stop], data.y.iloc[:stop], params, seed, top_k
+        )
         X_test = data.X.iloc[lo:hi]
         # sequence models (LSTM) need the rows before an origin as input context; those rows
         # are features of the past only, and only the test rows' forecasts are kept
@@ -396,10 +402,14 @@ def _dm_test(e_model: np.ndarray, e_naive: np.ndarray, horizon: int) -> tuple[fl
         stat, pvalue = out[0], out[1]
     else:
         stat, pvalue = getattr(out, "statistic", math.nan), getattr(out, "pvalue", math.nan)
-    return float(stat) if stat is not None else math.nan, float(pvalue) if pvalue is not None else math.nan
+    return float(stat) if stat is not None else math.nan, float(
+        pvalue
+    ) if pvalue is not None else math.nan
 
 
-def summarise_validation(results: pd.DataFrame, horizon: int, coverages: tuple[float, ...]) -> dict[str, Any]:
+def summarise_validation(
+    results: pd.DataFrame, horizon: int, coverages: tuple[float, ...]
+) -> dict[str, Any]:
     """Validation metrics of the model beside naive's, on the same origins."""
     truth = results["y_true"].to_numpy(dtype="float64")
     pred = results["y_pred"].to_numpy(dtype="float64")
@@ -466,12 +476,17 @@ def validate_walk_forward(
     try:
         from cryptoforecast.training.backtester import ForecastBacktester
     except ImportError:  # pragma: no cover - the backtester ships with the package
-        results = _walk_forward_results(data, model_type, params, n_val, step, seed, top_k, coverages)
+        results = _walk_forward_results(
+            data, model_type, params, n_val, step, seed, top_k, coverages
+        )
         return summarise_validation(results, data.horizon, coverages), results
 
     # the window's candles (plus the unlabelled last rows) and its precomputed features
     candles = data.candles.loc[data.X.index[0] :]
-    feats = data.features.loc[candles.index]
+    from cryptoforecast.features import build_features
+
+    full = data.features if data.features is not None else build_features(data.candles)
+    feats = full.loc[candles.index]
     backtester = ForecastBacktester(
         initial_train_size=MIN_TRAIN_ROWS,
         test_size=step,
@@ -526,7 +541,9 @@ def gate_decision(metrics: Mapping[str, Any], gate: PromotionGateConfig) -> Gate
     elif mase >= gate.max_mase:
         failures.append(f"validation MASE {mase:.4f} is not below {gate.max_mase:g} (naive = 1)")
     if gate.require_dm_direction and not favours:
-        failures.append("the Diebold-Mariano loss differential does not favour the model over naive")
+        failures.append(
+            "the Diebold-Mariano loss differential does not favour the model over naive"
+        )
     if gate.max_dm_pvalue is not None and not (
         pvalue is not None and math.isfinite(pvalue) and pvalue <= gate.max_dm_pvalue
     ):
@@ -552,7 +569,9 @@ def gate_decision(metrics: Mapping[str, Any], gate: PromotionGateConfig) -> Gate
 # --------------------------------------------------------------------------------------------
 # artifacts and registration
 # --------------------------------------------------------------------------------------------
-def artifact_dir(root: Path, model_type: str, crypto_id: str, horizon: int, version: str, when: dt.datetime) -> Path:
+def artifact_dir(
+    root: Path, model_type: str, crypto_id: str, horizon: int, version: str, when: dt.datetime
+) -> Path:
     """``<root>/<model_type>/<crypto_id>/h<h>/v<version>_<UTC timestamp>``."""
     stamp = when.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     return Path(root) / model_type / crypto_id / f"h{horizon}" / f"v{version}_{stamp}"
@@ -569,7 +588,8 @@ def _registry(registry: Any) -> Any:
 def _next_version(registry: Any, crypto_id: str, model_type: str, horizon: int) -> str:
     """The version the registry would give next: bump the minor part (``1.0.0`` first)."""
     existing = [
-        str(r.version) for r in registry.list_models(crypto_id=crypto_id, model_type=model_type, horizon=horizon)
+        str(r.version)
+        for r in registry.list_models(crypto_id=crypto_id, model_type=model_type, horizon=horizon)
     ]
     numeric = []
     for v in existing:
@@ -618,9 +638,8 @@ def _register(
     decision: GateDecision,
 ) -> tuple[int, str, Path]:
     """Save, register as staging, then promote or record the gate's refusal."""
-    from cryptoforecast.registry.lineage import compute_lineage
-
     from cryptoforecast.exceptions import RegistryError
+    from cryptoforecast.registry.lineage import compute_lineage
 
     inner = _unwrap(model)
     root = Path(registry.artifact_root)
@@ -653,7 +672,9 @@ def _register(
                     config=_json_safe(config),
                     status="staging",
                     horizon=horizon,
-                    feature_importance=None if importance is None else _json_safe(importance.to_dict()),
+                    feature_importance=None
+                    if importance is None
+                    else _json_safe(importance.to_dict()),
                     lineage=_json_safe(lineage),
                     reason="trained by train_model_for_crypto",
                 )
@@ -662,7 +683,9 @@ def _register(
                 if "already registered" not in str(exc) or attempt == 4:
                     raise
                 version = _next_version(registry, crypto_id, model_type, horizon)
-                new_path = artifact_dir(root, model_type, crypto_id, horizon, version, dt.datetime.now(dt.UTC))
+                new_path = artifact_dir(
+                    root, model_type, crypto_id, horizon, version, dt.datetime.now(dt.UTC)
+                )
                 path.rename(new_path)
                 path = new_path
     except BaseException:
@@ -763,7 +786,9 @@ async def train_model_for_crypto(
     """
     settings = resolve_settings(config)
     if model_type not in TRAINABLE_MODELS:
-        raise ConfigError(f"unknown model_type {model_type!r}; use one of {', '.join(TRAINABLE_MODELS)}")
+        raise ConfigError(
+            f"unknown model_type {model_type!r}; use one of {', '.join(TRAINABLE_MODELS)}"
+        )
     if isinstance(horizon, bool) or not isinstance(horizon, int) or not 1 <= horizon <= 366:
         raise ConfigError(f"horizon must be a whole number of candles >= 1, got {horizon!r}")
     if isinstance(tune, bool) or not isinstance(tune, int) or tune < 0:
@@ -801,7 +826,17 @@ async def train_model_for_crypto(
     if save_model:
         reg = _registry(registry)
         model_id, version, art = await asyncio.to_thread(
-            _register, reg, model, data, crypto_id, model_type, horizon, metrics, config_record, source, decision
+            _register,
+            reg,
+            model,
+            data,
+            crypto_id,
+            model_type,
+            horizon,
+            metrics,
+            config_record,
+            source,
+            decision,
         )
         inner.model_id = model_id  # type: ignore[attr-defined]
         inner.version = version  # type: ignore[attr-defined]

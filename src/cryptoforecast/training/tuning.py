@@ -146,7 +146,9 @@ def walk_forward_folds(
     whose labels reach past the origin).
     """
     if n_val < 1 or step < 1 or horizon < 1:
-        raise ConfigError(f"walk-forward needs n_val, step, horizon >= 1, got {n_val}, {step}, {horizon}")
+        raise ConfigError(
+            f"walk-forward needs n_val, step, horizon >= 1, got {n_val}, {step}, {horizon}"
+        )
     start = n_rows - n_val
     if start - horizon + 1 < 1:
         raise DataError(
@@ -280,7 +282,9 @@ def tune_hyperparameters(
         study.optimize(objective, n_trials=n_trials, catch=())
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     if not complete:
-        raise DataError(f"no Optuna trial of study {study_name!r} completed; see the log for errors")
+        raise DataError(
+            f"no Optuna trial of study {study_name!r} completed; see the log for errors"
+        )
     pruned = [t for t in study.trials if t.state == optuna.trial.TrialState.PRUNED]
     history = [
         {"number": t.number, "state": t.state.name, "value": t.value, "params": dict(t.params)}

@@ -94,6 +94,9 @@ def scorecard_records(aggregate_metrics: dict[str, Any]) -> list[dict[str, Any]]
         if t.metric == "directional_accuracy" and applicable:
             p = aggregate_metrics["model"].get("directional_pvalue", math.nan)
             notes.append(f"binomial p = {p:.3g} vs 50%" if math.isfinite(p) else "no decided directions")
+            up = aggregate_metrics["model"].get("up_share", math.nan)
+            if math.isfinite(up):
+                notes.append(f"always-up would score {up:.0%}")
         if t.metric == "dm_pvalue":
             reason = aggregate_metrics.get("dm_reason")
             raw = aggregate_metrics.get("dm_pvalue", math.nan)

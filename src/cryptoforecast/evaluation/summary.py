@@ -56,6 +56,8 @@ def point_metrics(
         "directional_n": float(da.n_decided),
         "directional_ties": float(da.n_ties),
         "theils_u2": m.theils_u2(y_true, y_pred, origin),
+        # what "always up" would score on direction: the base rate directional accuracy must beat
+        "up_share": float(np.mean(y_true > origin)),
     }
 
 

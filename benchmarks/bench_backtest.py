@@ -34,9 +34,14 @@ def main() -> None:
     candles = load_ohlcv("bitcoin")
     best = None
     for _ in range(args.repeat):
-        bt = ForecastBacktester(initial_train_size=settings.backtest.initial_train_size, test_size=30,
-                                step_size=30, retrain_frequency=args.retrain, horizon=1,
-                                test_origins=args.days)
+        bt = ForecastBacktester(
+            initial_train_size=settings.backtest.initial_train_size,
+            test_size=30,
+            step_size=30,
+            retrain_frequency=args.retrain,
+            horizon=1,
+            test_origins=args.days,
+        )
         tic = time.perf_counter()
         bt.run_walk_forward_validation(candles, trainer_for("lightgbm", 1, **params))
         wall = time.perf_counter() - tic
@@ -46,12 +51,19 @@ def main() -> None:
     wall, bt = best
     agg = bt.calculate_aggregate_metrics()
     inside = bt.fit_seconds_ + bt.predict_seconds_
-    print(f"origins {agg['n_forecasts']} ({agg['start'][:10]} .. {agg['end'][:10]}), refits {bt.n_refits_}, "
-          f"lightgbm {params}")
-    print(f"wall {wall:.2f}s  fit {bt.fit_seconds_:.2f}s  predict {bt.predict_seconds_:.2f}s  "
-          f"fit+predict {inside:.2f}s  overhead ratio {wall / inside:.3f}")
-    print(f"MAE {agg['model']['mae']:,.2f} vs naive {agg['naive']['mae']:,.2f}  "
-          f"MASE {agg['model']['mase']:.3f}  DM p {agg['dm_pvalue']:.3f}")
+    print(
+        f"origins {agg['n_forecasts']} ({agg['start'][:10]} .. {agg['end'][:10]}), "
+        f"refits {bt.n_refits_}, "
+        f"lightgbm {params}"
+    )
+    print(
+        f"wall {wall:.2f}s  fit {bt.fit_seconds_:.2f}s  predict {bt.predict_seconds_:.2f}s  "
+        f"fit+predict {inside:.2f}s  overhead ratio {wall / inside:.3f}"
+    )
+    print(
+        f"MAE {agg['model']['mae']:,.2f} vs naive {agg['naive']['mae']:,.2f}  "
+        f"MASE {agg['model']['mase']:.3f}  DM p {agg['dm_pvalue']:.3f}"
+    )
 
 
 if __name__ == "__main__":

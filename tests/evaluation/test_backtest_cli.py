@@ -10,10 +10,28 @@ import pytest
 from cryptoforecast.cli import main
 
 
-def test_backtest_two_models_writes_one_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_backtest_two_models_writes_one_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     report = tmp_path / "reports" / "bitcoin-naive-drift-h3.html"
-    code = main(["backtest", "bitcoin", "--model", "naive", "--model", "drift", "--horizon", "3",
-                 "--days", "60", "--retrain-frequency", "20", "--report", str(report)])
+    code = main(
+        [
+            "backtest",
+            "bitcoin",
+            "--model",
+            "naive",
+            "--model",
+            "drift",
+            "--horizon",
+            "3",
+            "--days",
+            "60",
+            "--retrain-frequency",
+            "20",
+            "--report",
+            str(report),
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0, out
     assert "baseline: naive" in out and "Honesty scorecard: drift" in out

@@ -1,4 +1,4 @@
-"""Metrics against scikit-learn / scipy where they have the same metric, else hand-worked examples."""
+"""Metrics against scikit-learn / scipy where they have the same metric, else worked examples."""
 
 from __future__ import annotations
 
@@ -108,7 +108,9 @@ def test_trading_metrics_worked_example() -> None:
     out_ls = m.trading_metrics(forecast, rets, "long_short", fee_bps=10)
     assert out_ls["total_return"] == pytest.approx(np.prod(1 + ls) - 1)
     bh = m.trading_metrics(forecast, rets, "buy_and_hold", fee_bps=10)
-    assert bh["total_return"] == pytest.approx((1.10 - fee) * 0.95 * 1.04 * 1.02 - 1)  # one entry fee
+    assert bh["total_return"] == pytest.approx(
+        (1.10 - fee) * 0.95 * 1.04 * 1.02 - 1
+    )  # one entry fee
     assert bh["turnover"] == pytest.approx(1 / 4)  # one entry, held
 
 

@@ -43,20 +43,30 @@ def runs() -> list[BacktestRun]:
     r = np.log(candles["close"]).diff()
     feats = pd.DataFrame({"ret_1": r, "ret_mean_5": r.rolling(5).mean()}, index=idx)
     out = []
-    for name, trainer in (("naive", trainer_for("naive", 2)),
-                          ("momentum", lambda X, y: _Momentum(horizon=2).fit(X, y))):
-        bt = ForecastBacktester(initial_train_size=80, test_size=30, step_size=30, retrain_frequency=30, horizon=2)
+    for name, trainer in (
+        ("naive", trainer_for("naive", 2)),
+        ("momentum", lambda X, y: _Momentum(horizon=2).fit(X, y)),
+    ):
+        bt = ForecastBacktester(
+            initial_train_size=80, test_size=30, step_size=30, retrain_frequency=30, horizon=2
+        )
         bt.run_walk_forward_validation(candles, trainer, features=feats)
         out.append(BacktestRun.from_backtester(name, bt))
     return out
 
 
 def test_report_is_self_contained_with_every_plot(runs: list[BacktestRun], tmp_path) -> None:  # noqa: ANN001
-    path = write_report(tmp_path / "sub" / "r.html", runs, title="synthetic, h=2", settings={"coin": "test"})
+    path = write_report(
+        tmp_path / "sub" / "r.html", runs, title="synthetic, h=2", settings={"coin": "test"}
+    )
     text = path.read_text(encoding="utf-8")
     assert not re.search(r"https?://", text, re.IGNORECASE)
     assert "<script" not in text.lower() and "<link" not in text.lower()
-    imgs = dict(re.findall(r"<img id='plot-([a-z_]+)'[^>]*src='data:image/png;base64,([A-Za-z0-9+/=]+)'", text))
+    imgs = dict(
+        re.findall(
+            r"<img id='plot-([a-z_]+)'[^>]*src='data:image/png;base64,([A-Za-z0-9+/=]+)'", text
+        )
+    )
     assert set(imgs) == set(PLOTS)
     for key, b64 in imgs.items():
         data = base64.b64decode(b64)
@@ -70,7 +80,9 @@ def test_report_is_self_contained_with_every_plot(runs: list[BacktestRun], tmp_p
 
 def test_importance_section_says_when_no_model_has_one(runs: list[BacktestRun]) -> None:
     text = render_report(runs[0])
-    assert "plot-importance" not in text and "No model in this report has a feature importance" in text
+    assert (
+        "plot-importance" not in text and "No model in this report has a feature importance" in text
+    )
     for key in PLOTS[:-1]:
         assert f"plot-{key}" in text
 
@@ -80,3 +92,16 @@ def test_bad_runs() -> None:
         render_report([])
     with pytest.raises(DataError, match="no results"):
         BacktestRun.from_backtester("x", ForecastBacktester())
+
+
+def test_runs_on_other_origins_get_their_own_naive_column(runs: list[BacktestRun]) -> None:
+    r = runs[0].results
+    candles = pd.DataFrame({"close": np.r_[r["close_at_origin"].to_numpy(), [100.0]]})
+    candles.index = pd.date_range("2022-01-01", periods=len(candles), freq="D", tz="UTC")
+    ret = np.log(candles["close"]).diff()
+    feats = pd.DataFrame({"ret_1": ret, "ret_mean_5": ret.rolling(5).mean()}, index=candles.index)
+    bt = ForecastBacktester(initial_train_size=40, horizon=1)
+    bt.run_walk_forward_validation(candles, trainer_for("drift", 1), features=feats)
+    text = render_report([*runs, BacktestRun.from_backtester("drift h=1", bt)])
+    assert "naive h=2 (same origins)" in text and "naive h=1 (same origins)" in text
+    assert text.count("<th>buy and hold h=") == 2

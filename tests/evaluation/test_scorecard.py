@@ -8,17 +8,36 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from cryptoforecast.evaluation.scorecard import TARGETS, scorecard, scorecard_records, scorecard_table, verdict
+from cryptoforecast.evaluation.scorecard import (
+    TARGETS,
+    scorecard,
+    scorecard_records,
+    scorecard_table,
+    verdict,
+)
 from cryptoforecast.exceptions import DataError
 
 
 def _agg(horizon: int = 1, **model: float) -> dict[str, Any]:
-    base = {"mape": 2.2, "r2_price": 0.99, "r2_logret": -0.001, "directional_accuracy": math.nan,
-            "directional_pvalue": math.nan, "mase": 1.0}
+    base = {
+        "mape": 2.2,
+        "r2_price": 0.99,
+        "r2_logret": -0.001,
+        "directional_accuracy": math.nan,
+        "directional_pvalue": math.nan,
+        "mase": 1.0,
+    }
     mod = {**base, "directional_accuracy": 0.52, "directional_pvalue": 0.2, "mase": 0.99, **model}
-    return {"model_type": "lightgbm", "horizon": horizon, "model": mod, "naive": base,
-            "improvement_vs_naive_pct": (1 - mod["mase"]) * 100, "dm_pvalue": 0.4, "dm_favours": "model",
-            "dm_reason": None}
+    return {
+        "model_type": "lightgbm",
+        "horizon": horizon,
+        "model": mod,
+        "naive": base,
+        "improvement_vs_naive_pct": (1 - mod["mase"]) * 100,
+        "dm_pvalue": 0.4,
+        "dm_favours": "model",
+        "dm_reason": None,
+    }
 
 
 def _row(card, name: str) -> dict[str, Any]:  # noqa: ANN001
@@ -51,8 +70,12 @@ def test_strong_model_passes_and_horizon_seven_uses_its_own_mape() -> None:
     card = scorecard(agg)
     assert _row(card, "MAPE < 10% (7 days)")["passed"]
     assert _row(card, "MAPE < 5% (1 day)")["passed"] is None
-    for name in ("Beats naive by 30%+ (MAE)", "Directional accuracy > 60%", "R2 > 0.80 on log returns",
-                 "Better than naive (DM p < 0.05)"):
+    for name in (
+        "Beats naive by 30%+ (MAE)",
+        "Directional accuracy > 60%",
+        "R2 > 0.80 on log returns",
+        "Better than naive (DM p < 0.05)",
+    ):
         row = _row(card, name)
         assert row["passed"] and not row["naive_passes"], name
     assert "beats naive" in verdict(agg)
@@ -68,7 +91,9 @@ def test_significant_difference_in_naives_favour_is_a_fail() -> None:
 
 def test_records_and_rich_table() -> None:
     records = scorecard_records(_agg())
-    assert len(records) == len(TARGETS) and {"model", "naive", "passed", "naive_passes"} <= set(records[0])
+    assert len(records) == len(TARGETS) and {"model", "naive", "passed", "naive_passes"} <= set(
+        records[0]
+    )
     console = Console(record=True, width=200)
     console.print(scorecard_table(_agg()))
     text = console.export_text()

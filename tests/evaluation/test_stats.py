@@ -95,7 +95,9 @@ def test_degenerate_cases_are_nan_with_reason() -> None:
     one = diebold_mariano([1.0], [2.0], horizon=1)
     assert math.isnan(one.pvalue) and "at least 2" in (one.reason or "")
     # rectangular kernel with strongly negative lag-1 autocovariance: variance <= 0
-    alt = diebold_mariano([2.0, 0.0, 2.0, 0.0], [0.0, 2.0, 0.0, 2.0], horizon=2, kernel="rectangular")
+    alt = diebold_mariano(
+        [2.0, 0.0, 2.0, 0.0], [0.0, 2.0, 0.0, 2.0], horizon=2, kernel="rectangular"
+    )
     assert math.isnan(alt.statistic) and "not positive" in (alt.reason or "")
 
 

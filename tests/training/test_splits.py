@@ -34,10 +34,14 @@ def test_every_training_target_is_known_at_every_origin(horizon: int, window: st
 
 
 def test_step_larger_than_test_leaves_gaps_and_start_origin() -> None:
-    splits = list(walk_forward_splits(200, horizon=1, initial_train_size=20, test_size=5, step_size=10))
+    splits = list(
+        walk_forward_splits(200, horizon=1, initial_train_size=20, test_size=5, step_size=10)
+    )
     assert [s.origin for s in splits[:3]] == [20, 30, 40]
     assert all(len(s.test) == 5 for s in splits[:-1])
-    late = list(walk_forward_splits(200, horizon=1, initial_train_size=20, test_size=5, start_origin=150))
+    late = list(
+        walk_forward_splits(200, horizon=1, initial_train_size=20, test_size=5, start_origin=150)
+    )
     assert late[0].origin == 150 and len(late[0].train) == 150
 
 

@@ -199,7 +199,11 @@ def winkler_score(y_true: ArrayLike, lower: ArrayLike, upper: ArrayLike, coverag
         return math.nan
     t, lo, hi = t[ok], lo[ok], hi[ok]
     alpha = 1.0 - coverage
-    score = (hi - lo) + (2.0 / alpha) * np.maximum(lo - t, 0.0) + (2.0 / alpha) * np.maximum(t - hi, 0.0)
+    score = (
+        (hi - lo)
+        + (2.0 / alpha) * np.maximum(lo - t, 0.0)
+        + (2.0 / alpha) * np.maximum(t - hi, 0.0)
+    )
     return float(np.mean(score))
 
 
@@ -277,7 +281,9 @@ def trading_metrics(
     sd = float(np.std(net, ddof=1)) if n > 1 else math.nan
     sharpe = float(np.mean(net) / sd * math.sqrt(periods_per_year)) if sd and sd > 0 else math.nan
     downside = float(np.sqrt(np.mean(np.minimum(net, 0.0) ** 2)))
-    sortino = float(np.mean(net) / downside * math.sqrt(periods_per_year)) if downside > 0 else math.nan
+    sortino = (
+        float(np.mean(net) / downside * math.sqrt(periods_per_year)) if downside > 0 else math.nan
+    )
     in_market = pos != 0
     hit = float(np.mean(net[in_market] > 0)) if in_market.any() else math.nan
     return {

@@ -80,7 +80,9 @@ def _png(fig: Figure) -> str:
 
 
 def _coverages(results: pd.DataFrame) -> list[int]:
-    tags = sorted(int(c.split("_")[1]) for c in results.columns if c.startswith("lower_") and c[6:].isdigit())
+    tags = sorted(
+        int(c.split("_")[1]) for c in results.columns if c.startswith("lower_") and c[6:].isdigit()
+    )
     return [t for t in tags if f"upper_{t}" in results.columns]
 
 
@@ -92,12 +94,21 @@ def _plot_price(runs: Sequence[BacktestRun]) -> Figure:
         t = pd.to_datetime(r["target_time"])
         ax.plot(t, r["y_true"], color="black", lw=1.0, label="actual")
         for tag, alpha in zip(sorted(_coverages(r), reverse=True), (0.15, 0.3, 0.45), strict=False):
-            ax.fill_between(t, r[f"lower_{tag}"], r[f"upper_{tag}"], color=color, alpha=alpha, lw=0,
-                            label=f"{tag}% interval")
+            ax.fill_between(
+                t,
+                r[f"lower_{tag}"],
+                r[f"upper_{tag}"],
+                color=color,
+                alpha=alpha,
+                lw=0,
+                label=f"{tag}% interval",
+            )
         ax.plot(t, r["y_pred"], color=color, lw=0.9, label=f"{run.name} forecast")
         ax.set_yscale("log")
         ax.set_ylabel("price")
-        ax.set_title(f"{run.name}: forecast for the target date (h={int(r['horizon'].iloc[0])})", fontsize=10)
+        ax.set_title(
+            f"{run.name}: forecast for the target date (h={int(r['horizon'].iloc[0])})", fontsize=10
+        )
         ax.legend(loc="upper left", fontsize=8)
     return fig
 
@@ -105,17 +116,27 @@ def _plot_price(runs: Sequence[BacktestRun]) -> Figure:
 def _plot_errors(runs: Sequence[BacktestRun]) -> Figure:
     fig = _figure()
     ax = fig.subplots()
-    r0 = runs[0].results
-    naive_err = (r0["naive"] - r0["y_true"]) / r0["y_true"] * 100
-    series = [("naive", naive_err, "black")] + [
+    groups = _origin_groups(runs)
+    series = []
+    for group, grey in zip(groups, ("black", "dimgrey", "darkgrey", "silver"), strict=False):
+        r0 = group[0].results
+        suffix = f" h={int(r0['horizon'].iloc[0])}" if len(groups) > 1 else ""
+        series.append((f"naive{suffix}", (r0["naive"] - r0["y_true"]) / r0["y_true"] * 100, grey))
+    series += [
         (run.name, (run.results["y_pred"] - run.results["y_true"]) / run.results["y_true"] * 100, c)
         for run, c in zip(runs, _COLORS, strict=False)
     ]
     lo, hi = np.nanpercentile(np.concatenate([s.to_numpy() for _, s, _ in series]), [0.5, 99.5])
-    bins = np.linspace(lo, hi, 60)
+    bins = np.linspace(lo, hi, 60).tolist()
     for name, err, color in series:
-        ax.hist(err.clip(lo, hi), bins=bins, histtype="step", lw=1.4, color=color,
-                label=f"{name} (MAE {np.mean(np.abs(err)):.2f}%)")
+        ax.hist(
+            err.clip(lo, hi),
+            bins=bins,
+            histtype="step",
+            lw=1.4,
+            color=color,
+            label=f"{name} (MAE {np.mean(np.abs(err)):.2f}%)",
+        )
     ax.axvline(0, color="grey", lw=0.8)
     ax.set_xlabel("forecast error, % of the actual price")
     ax.set_ylabel("origins")
@@ -150,8 +171,14 @@ def _plot_strategy(runs: Sequence[BacktestRun]) -> Figure:
     fee = float(runs[0].metrics.get("fee_bps", 10.0))
     ret0 = r0["next_return"].to_numpy(dtype="float64")
     bh = _equity(np.ones(len(r0)), ret0, "buy_and_hold", fee)
-    ax.plot(pd.to_datetime(r0["origin"]), bh, color="black", lw=2.0, alpha=0.5,
-            label=f"buy and hold ({bh[-1] - 1:+.0%})")
+    ax.plot(
+        pd.to_datetime(r0["origin"]),
+        bh,
+        color="black",
+        lw=2.0,
+        alpha=0.5,
+        label=f"buy and hold ({bh[-1] - 1:+.0%})",
+    )
     for run, color in zip(runs, _COLORS, strict=False):
         r = run.results.sort_values("origin")
         pred = r["y_pred_logret"].to_numpy(dtype="float64")
@@ -162,7 +189,9 @@ def _plot_strategy(runs: Sequence[BacktestRun]) -> Figure:
             continue
         lf, ls = _equity(pred, ret, "long_flat", fee), _equity(pred, ret, "long_short", fee)
         ax.plot(t, lf, color=color, lw=1.0, label=f"{run.name} long/flat ({lf[-1] - 1:+.0%})")
-        ax.plot(t, ls, color=color, lw=1.0, ls="--", label=f"{run.name} long/short ({ls[-1] - 1:+.0%})")
+        ax.plot(
+            t, ls, color=color, lw=1.0, ls="--", label=f"{run.name} long/short ({ls[-1] - 1:+.0%})"
+        )
     ax.set_yscale("log")
     ax.set_ylabel("growth of 1 (log scale)")
     ax.set_title(f"Sign of the forecast, held one bar, {fee:g} bps per unit traded", fontsize=10)
@@ -178,11 +207,19 @@ def _plot_calibration(runs: Sequence[BacktestRun]) -> Figure:
     for run, color in zip(runs, _COLORS, strict=False):
         r = run.results
         tags = _coverages(r)
-        emp = [m.interval_coverage(r["y_true"], r[f"lower_{t}"], r[f"upper_{t}"]) * 100 for t in tags]
+        emp = [
+            m.interval_coverage(r["y_true"], r[f"lower_{t}"], r[f"upper_{t}"]) * 100 for t in tags
+        ]
         ax.plot(tags, emp, marker="o", color=color, label=run.name)
         for x, yv in zip(tags, emp, strict=True):
-            ax.annotate(f"{yv:.1f}%", (x, yv), textcoords="offset points", xytext=(6, -10), fontsize=8,
-                        color=color)
+            ax.annotate(
+                f"{yv:.1f}%",
+                (x, yv),
+                textcoords="offset points",
+                xytext=(6, -10),
+                fontsize=8,
+                color=color,
+            )
         low = min([low, *tags, *[e for e in emp if math.isfinite(e)]])
     lim = max(0.0, math.floor(low / 10.0) * 10.0 - 10.0)
     ax.set_xlim(lim, 100)
@@ -202,8 +239,10 @@ def _plot_importance(runs: Sequence[BacktestRun], top: int = 20) -> Figure | Non
     for ax, run, color in zip(axes, have, _COLORS, strict=False):
         imp = run.feature_importance.sort_values(ascending=False).head(top)[::-1]  # type: ignore[union-attr]
         ax.barh([str(i) for i in imp.index], imp.to_numpy(), color=color)
-        ax.set_title(f"{run.name}: top {len(imp)} features (mean normalised importance over refits)",
-                     fontsize=10)
+        ax.set_title(
+            f"{run.name}: top {len(imp)} features (mean normalised importance over refits)",
+            fontsize=10,
+        )
         ax.tick_params(axis="y", labelsize=7)
     return fig
 
@@ -219,11 +258,12 @@ def _fmt(value: Any, digits: int = 3) -> str:
     if isinstance(value, int | np.integer):
         return f"{int(value):,}"
     if isinstance(value, float | np.floating):
-        if not math.isfinite(value):
+        x = float(value)
+        if not math.isfinite(x):
             return "-"
-        if abs(value) >= 1000:
-            return f"{value:,.0f}"
-        return f"{value:.{digits}f}" if abs(value) >= 1e-3 or value == 0 else f"{value:.2e}"
+        if abs(x) >= 1000:
+            return f"{x:,.0f}"
+        return f"{x:.{digits}f}" if abs(x) >= 1e-3 or x == 0 else f"{x:.2e}"
     return html.escape(str(value))
 
 
@@ -255,16 +295,39 @@ _METRIC_ROWS = (
 _BH_KEYS = {"total_return", "sharpe", "sortino", "max_drawdown", "hit_rate", "turnover"}
 
 
+def _origin_groups(runs: Sequence[BacktestRun]) -> list[list[BacktestRun]]:
+    """Runs grouped by horizon and forecast origins: one naive baseline per group."""
+    groups: dict[tuple[Any, ...], list[BacktestRun]] = {}
+    for run in runs:
+        key = (int(run.metrics.get("horizon", 0)), tuple(pd.to_datetime(run.results["origin"])))
+        groups.setdefault(key, []).append(run)
+    return list(groups.values())
+
+
 def _metrics_table(runs: Sequence[BacktestRun]) -> str:
-    head = "".join(f"<th>{html.escape(r.name)}</th>" for r in runs)
-    out = [f"<table><thead><tr><th>Metric</th>{head}<th>naive (same origins)</th><th>buy and hold</th></tr></thead><tbody>"]
-    naive = runs[0].metrics["naive"]
-    bh = runs[0].metrics.get("buy_and_hold", {})
+    """Model columns, each group followed by its naive baseline and buy-and-hold on its origins."""
+    groups = _origin_groups(runs)
+    columns: list[tuple[str, Any]] = []  # (header, key -> cell)
+    for group in groups:
+        h = group[0].metrics.get("horizon")
+        for run in group:
+            columns.append((run.name, lambda key, r=run: _fmt(r.metrics["model"].get(key))))
+        suffix = f" h={h}" if len(groups) > 1 else ""
+        g0 = group[0].metrics
+        columns.append(
+            (f"naive{suffix} (same origins)", lambda key, a=g0: _fmt(a["naive"].get(key)))
+        )
+
+        def bh_cell(key: str, a: dict[str, Any] = g0) -> str:
+            sub = key.split("_", 2)[-1] if key.startswith("long_flat_") else None
+            return _fmt(a.get("buy_and_hold", {}).get(sub)) if sub in _BH_KEYS else ""
+
+        columns.append((f"buy and hold{suffix}", bh_cell))
+    head = "".join(f"<th>{html.escape(name)}</th>" for name, _ in columns)
+    out = [f"<table><thead><tr><th>Metric</th>{head}</tr></thead><tbody>"]
     for label, key in _METRIC_ROWS:
-        cells = "".join(f"<td>{_fmt(r.metrics['model'].get(key))}</td>" for r in runs)
-        bh_key = key.split("_", 2)[-1] if key.startswith("long_flat_") else None
-        bh_cell = _fmt(bh.get(bh_key)) if bh_key in _BH_KEYS else ""
-        out.append(f"<tr><td>{label}</td>{cells}<td>{_fmt(naive.get(key))}</td><td>{bh_cell}</td></tr>")
+        cells = "".join(f"<td>{cell(key)}</td>" for _, cell in columns)
+        out.append(f"<tr><td>{label}</td>{cells}</tr>")
     extra = (
         ("Improvement vs naive, MAE %", "improvement_vs_naive_pct"),
         ("Diebold-Mariano statistic (<0 favours model)", "dm_statistic"),
@@ -272,9 +335,13 @@ def _metrics_table(runs: Sequence[BacktestRun]) -> str:
         ("Forecasts", "n_forecasts"),
         ("Refits", "n_refits"),
     )
+    by_name = {r.name: r for r in runs}
     for label, key in extra:
-        cells = "".join(f"<td>{_fmt(r.metrics.get(key))}</td>" for r in runs)
-        out.append(f"<tr><td>{label}</td>{cells}<td></td><td></td></tr>")
+        cells = "".join(
+            f"<td>{_fmt(by_name[name].metrics.get(key)) if name in by_name else ''}</td>"
+            for name, _ in columns
+        )
+        out.append(f"<tr><td>{label}</td>{cells}</tr>")
     out.append("</tbody></table>")
     return "".join(out)
 
@@ -309,7 +376,11 @@ def _fold_table(run: BacktestRun) -> str:
         return ""
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in folds.columns)
     body = "".join(
-        "<tr>" + "".join(f"<td>{_fmt(v) if not isinstance(v, pd.Timestamp) else v.date()}</td>" for v in row) + "</tr>"
+        "<tr>"
+        + "".join(
+            f"<td>{_fmt(v) if not isinstance(v, pd.Timestamp) else v.date()}</td>" for v in row
+        )
+        + "</tr>"
         for row in folds.itertuples(index=False)
     )
     return (
@@ -319,10 +390,12 @@ def _fold_table(run: BacktestRun) -> str:
 
 
 _CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;max-width:1100px;color:#222}
+body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;
+margin:2em auto;max-width:1100px;color:#222}
 h1{font-size:1.5em}h2{margin-top:1.6em;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;margin:.6em 0;font-size:.88em}
-td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td:first-child,th:first-child{text-align:left}
+td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
+td:first-child,th:first-child{text-align:left}
 .scorecard td:last-child{text-align:left}.pass{background:#d9f2d9}.fail{background:#f8d7d7}
 .warn{background:#fff3cd}.na{color:#888}.verdict{font-weight:600}img{max-width:100%}
 .meta{color:#555;font-size:.9em}
@@ -361,7 +434,8 @@ def render_report(
     }
     a0 = runs[0].metrics
     meta = {
-        "origins": f"{a0.get('start', '?')} .. {a0.get('end', '?')} ({a0.get('n_forecasts', '?')} forecasts)",
+        "origins": f"{a0.get('start', '?')} .. {a0.get('end', '?')} "
+        f"({a0.get('n_forecasts', '?')} forecasts)",
         "horizon": a0.get("horizon"),
         "generated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         **dict(settings or {}),
@@ -370,10 +444,16 @@ def render_report(
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
-        "<p class='meta'>" + " &middot; ".join(f"{html.escape(str(k))}: {html.escape(str(v))}" for k, v in meta.items()) + "</p>",
+        "<p class='meta'>"
+        + " &middot; ".join(
+            f"{html.escape(str(k))}: {html.escape(str(v))}" for k, v in meta.items()
+        )
+        + "</p>",
         "<p>Every figure stands beside the naive forecast (tomorrow's price = today's) on the same "
         "origins. A model that does not beat naive is reported as such.</p>",
-        "<ul>" + "".join(f"<li class='verdict'>{html.escape(verdict(r.metrics))}</li>" for r in runs) + "</ul>",
+        "<ul>"
+        + "".join(f"<li class='verdict'>{html.escape(verdict(r.metrics))}</li>" for r in runs)
+        + "</ul>",
         "<h2>Metrics</h2>",
         _metrics_table(runs),
         "<h2>Honesty scorecard</h2>",
@@ -382,7 +462,9 @@ def render_report(
     for key in PLOTS:
         fig = figures[key]
         if fig is None:
-            parts.append(f"<h2>{captions[key]}</h2><p>No model in this report has a feature importance.</p>")
+            parts.append(
+                f"<h2>{captions[key]}</h2><p>No model in this report has a feature importance.</p>"
+            )
             continue
         parts.append(
             f"<h2>{captions[key]}</h2><img id='plot-{key}' alt='{captions[key]}' "
@@ -392,7 +474,9 @@ def render_report(
     return "\n".join(parts)
 
 
-def write_report(path: str | Path, runs: BacktestRun | Sequence[BacktestRun], **kwargs: Any) -> Path:
+def write_report(
+    path: str | Path, runs: BacktestRun | Sequence[BacktestRun], **kwargs: Any
+) -> Path:
     """Render the report and write it (parent directories created); returns the path."""
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)

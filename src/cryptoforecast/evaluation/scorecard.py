@@ -93,7 +93,9 @@ def scorecard_records(aggregate_metrics: dict[str, Any]) -> list[dict[str, Any]]
             notes.append("naive passes too: this target shows no skill")
         if t.metric == "directional_accuracy" and applicable:
             p = aggregate_metrics["model"].get("directional_pvalue", math.nan)
-            notes.append(f"binomial p = {p:.3g} vs 50%" if math.isfinite(p) else "no decided directions")
+            notes.append(
+                f"binomial p = {p:.3g} vs 50%" if math.isfinite(p) else "no decided directions"
+            )
             up = aggregate_metrics["model"].get("up_share", math.nan)
             if math.isfinite(up):
                 notes.append(f"always-up would score {up:.0%}")
@@ -158,15 +160,25 @@ def scorecard_table(card: pd.DataFrame | dict[str, Any], title: str = "Honesty s
     frame = scorecard(card) if isinstance(card, dict) else card
     units = {t.name: t.unit for t in TARGETS}
     table = Table(title=title)
-    for col, justify in (("Target", "left"), ("Model", "right"), ("Naive", "right"), ("Result", "center"), ("Note", "left")):
+    for col, justify in (
+        ("Target", "left"),
+        ("Model", "right"),
+        ("Naive", "right"),
+        ("Result", "center"),
+        ("Note", "left"),
+    ):
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
     for row in frame.to_dict("records"):
         unit = units.get(row["target"], "")
         if row["passed"] is None:
             result = "[dim]n/a[/dim]"
         elif row["passed"]:
-            result = "[green]PASS[/green]" + (" [yellow](naive too)[/yellow]" if row["naive_passes"] else "")
+            result = "[green]PASS[/green]" + (
+                " [yellow](naive too)[/yellow]" if row["naive_passes"] else ""
+            )
         else:
             result = "[red]FAIL[/red]"
-        table.add_row(row["target"], _fmt(row["model"], unit), _fmt(row["naive"], unit), result, row["note"])
+        table.add_row(
+            row["target"], _fmt(row["model"], unit), _fmt(row["naive"], unit), result, row["note"]
+        )
     return table

@@ -73,7 +73,8 @@ def diebold_mariano(
     e2 = np.asarray(e_naive, dtype=np.float64).reshape(-1)
     if len(e1) != len(e2):
         raise DataError(
-            f"e_model has {len(e1)} errors but e_naive has {len(e2)}; both must be on the same origins"
+            f"e_model has {len(e1)} errors but e_naive has {len(e2)}; "
+            "both must be on the same origins"
         )
     if not (np.all(np.isfinite(e1)) and np.all(np.isfinite(e2))):
         raise DataError("forecast errors contain NaN or infinite values; drop those origins first")
@@ -108,7 +109,12 @@ def diebold_mariano(
     factor = (T + 1 - 2 * h + h * (h - 1) / T) / T
     if factor <= 0:
         return DMResult(
-            math.nan, math.nan, T, h, dbar, f"too few origins ({T}) for horizon {h} in the HLN correction"
+            math.nan,
+            math.nan,
+            T,
+            h,
+            dbar,
+            f"too few origins ({T}) for horizon {h} in the HLN correction",
         )
     stat = dm * math.sqrt(factor)
     return DMResult(stat, float(2.0 * stats.t.sf(abs(stat), df=T - 1)), T, h, dbar)

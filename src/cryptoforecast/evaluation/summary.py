@@ -61,7 +61,9 @@ def point_metrics(
     }
 
 
-def _trading(pred_lr: np.ndarray, next_ret: np.ndarray, fee_bps: float, ppy: float) -> dict[str, float]:
+def _trading(
+    pred_lr: np.ndarray, next_ret: np.ndarray, fee_bps: float, ppy: float
+) -> dict[str, float]:
     out: dict[str, float] = {}
     for strategy in ("long_flat", "long_short"):
         for key, value in m.trading_metrics(pred_lr, next_ret, strategy, fee_bps, ppy).items():  # type: ignore[arg-type]
@@ -102,7 +104,9 @@ def summarise_results(
     origin = res["close_at_origin"].to_numpy(dtype="float64")
     for name, arr in (("y_true", y_true), ("y_pred", y_pred), ("naive", naive)):
         if not np.isfinite(arr).all():
-            raise DataError(f"results column {name!r} has NaN/infinite values; every origin needs one")
+            raise DataError(
+                f"results column {name!r} has NaN/infinite values; every origin needs one"
+            )
 
     model = point_metrics(y_true, y_pred, origin, naive=naive)
     base = point_metrics(y_true, naive, origin, naive=naive)
@@ -130,13 +134,21 @@ def summarise_results(
         "model": model,
         "naive": base,
         "buy_and_hold": bh,
-        "improvement_vs_naive_pct": (1.0 - model["mae"] / mae_naive) * 100.0 if mae_naive > 0 else math.nan,
+        "improvement_vs_naive_pct": (1.0 - model["mae"] / mae_naive) * 100.0
+        if mae_naive > 0
+        else math.nan,
         "dm_statistic": dm.statistic,
         "dm_pvalue": dm.pvalue,
         "dm_reason": dm.reason,
-        "dm_favours": "model" if dm.mean_loss_difference < 0 else "naive" if dm.mean_loss_difference > 0 else "neither",
+        "dm_favours": "model"
+        if dm.mean_loss_difference < 0
+        else "naive"
+        if dm.mean_loss_difference > 0
+        else "neither",
         "n_forecasts": len(res),
-        "n_refits": int(res["refit_origin"].nunique()) if "refit_origin" in res.columns else int(res["fold"].nunique()),
+        "n_refits": int(res["refit_origin"].nunique())
+        if "refit_origin" in res.columns
+        else int(res["fold"].nunique()),
         "start": str(res["origin"].iloc[0]),
         "end": str(res["origin"].iloc[-1]),
         "fee_bps": float(fee_bps),

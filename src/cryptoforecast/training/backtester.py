@@ -50,14 +50,14 @@ def coverage_tag(coverage: float) -> str:
 
 
 def trainer_for(model_type: str, horizon: int = 1, **params: Any) -> ModelTrainer:
-    """A ``model_trainer_fn`` that builds ``make_forecaster(model_type, horizon, **params)`` and fits it.
+    """A ``model_trainer_fn``: ``make_forecaster(model_type, horizon, **params).fit(X, y)``.
 
     Raises :class:`ConfigError` at once for an unknown model type or parameter.
     """
     from cryptoforecast.models import make_forecaster, model_class
 
     cls = model_class(model_type)
-    accepted = set(inspect.signature(cls.__init__).parameters) - {"self"}
+    accepted = set(inspect.signature(cls).parameters)
     unknown = sorted(set(params) - accepted)
     if unknown:
         raise ConfigError(
@@ -76,11 +76,17 @@ def trainer_for(model_type: str, horizon: int = 1, **params: Any) -> ModelTraine
 def _context_rows(model: Any) -> int:
     """Rows before an origin the model reads to predict it (``lookback - 1``; 0 if row-wise)."""
     found = [int(getattr(model, "lookback", 1) or 1)]
-    for attr in ("inner", "models_", "members_", "estimators_"):
+    for attr in ("inner", "bases_", "models_", "members_", "estimators_"):
         inner = getattr(model, attr, None)
         if inner is None:
             continue
-        items = inner.values() if isinstance(inner, dict) else inner if isinstance(inner, list | tuple) else [inner]
+        items = (
+            inner.values()
+            if isinstance(inner, dict)
+            else inner
+            if isinstance(inner, list | tuple)
+            else [inner]
+        )
         found.extend(_context_rows(m) + 1 for m in items)
     return max(found) - 1
 
@@ -127,13 +133,29 @@ class ForecastBacktester:
         self.fee_bps = fee_bps
 
     def __repr__(self) -> str:
-        keys = ("initial_train_size", "test_size", "step_size", "retrain_frequency", "horizon",
-                "purge", "window", "interval_coverage", "test_origins", "fee_bps")
+        keys = (
+            "initial_train_size",
+            "test_size",
+            "step_size",
+            "retrain_frequency",
+            "horizon",
+            "purge",
+            "window",
+            "interval_coverage",
+            "test_origins",
+            "fee_bps",
+        )
         return f"ForecastBacktester({', '.join(f'{k}={getattr(self, k)!r}' for k in keys)})"
 
     # -- inputs ---------------------------------------------------------------------------
     def _check_params(self) -> int:
-        for name in ("initial_train_size", "test_size", "step_size", "retrain_frequency", "horizon"):
+        for name in (
+            "initial_train_size",
+            "test_size",
+            "step_size",
+            "retrain_frequency",
+            "horizon",
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
                 raise ConfigError(f"{name} must be a whole number >= 1, got {value!r}")
@@ -141,11 +163,17 @@ class ForecastBacktester:
             raise ConfigError(f"window must be 'expanding' or 'sliding', got {self.window!r}")
         for c in self.interval_coverage:
             if not 0.0 < float(c) < 1.0:
-                raise ConfigError(f"each interval_coverage must be strictly between 0 and 1, got {c!r}")
+                raise ConfigError(
+                    f"each interval_coverage must be strictly between 0 and 1, got {c!r}"
+                )
         if self.test_origins is not None and (
-            isinstance(self.test_origins, bool) or not isinstance(self.test_origins, int) or self.test_origins < 1
+            isinstance(self.test_origins, bool)
+            or not isinstance(self.test_origins, int)
+            or self.test_origins < 1
         ):
-            raise ConfigError(f"test_origins must be None or a whole number >= 1, got {self.test_origins!r}")
+            raise ConfigError(
+                f"test_origins must be None or a whole number >= 1, got {self.test_origins!r}"
+            )
         return resolve_purge(self.horizon, self.purge)
 
     def prepare(
@@ -173,7 +201,8 @@ class ForecastBacktester:
             missing = data.index.difference(features.index)
             if len(missing):
                 raise DataError(
-                    f"features lack {len(missing)} of the candles' timestamps (first {missing[0]}); "
+                    f"features lack {len(missing)} of the candles' timestamps "
+                    f"(first {missing[0]}); "
                     "build them from the same candles (build_features(data))"
                 )
             features = features.loc[data.index]
@@ -369,7 +398,7 @@ class ForecastBacktester:
 
     # -- metrics ----------------------------------------------------------------------------
     def calculate_aggregate_metrics(self, results: pd.DataFrame | None = None) -> dict[str, Any]:
-        """Every metric for the model and for naive on the same origins (see ``summarise_results``)."""
+        """Every metric for the model and for naive on the same origins (``summarise_results``)."""
         from cryptoforecast.evaluation.summary import summarise_results
 
         if results is None:

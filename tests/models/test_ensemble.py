@@ -241,3 +241,13 @@ def test_bad_configuration(market) -> None:
         _ensemble(["drift"]).fit(X.iloc[:60], y.iloc[:60])
     assert EnsembleForecaster().get_params()["base_models"] is None  # defaults resolve at fit
     assert EnsembleForecaster().lookback == 30  # the default LSTM base's lookback
+
+
+def test_defaults_match_config() -> None:
+    from cryptoforecast.config import load_config
+
+    configured = load_config().model_params("ensemble")
+    model = EnsembleForecaster()
+    assert model.meta == configured["meta"]
+    assert model.inner_folds == configured["inner_folds"]
+    assert [name for name, _ in model._specs()] == configured["base_models"]

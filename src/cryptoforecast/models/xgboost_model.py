@@ -1,0 +1,160 @@
+"""XGBoost gradient-boosted trees (``tree_method="hist"``): one direct model per horizon.
+
+Same contract as :class:`~cryptoforecast.models.lightgbm_model.LightGBMForecaster`: early stopping
+on a time-ordered validation tail with a purge gap of ``horizon`` rows, conformal residuals from
+that tail, deterministic for a given ``random_state`` and ``n_jobs``. The booster is cut to its
+best iteration and saved in XGBoost's native JSON format (``model.json``); no pickle.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from cryptoforecast.exceptions import ArtifactError, ConfigError
+from cryptoforecast.models.base import BaseForecaster, check_is_fitted
+
+if TYPE_CHECKING:
+    import xgboost
+
+__all__ = ["XGBoostForecaster"]
+
+WEIGHTS_FILE = "model.json"
+
+
+def _import_xgboost() -> Any:
+    try:
+        import xgboost
+    except ImportError as exc:  # pragma: no cover - xgboost is a core dependency
+        raise ImportError("XGBoostForecaster needs xgboost: pip install 'xgboost-cpu==3.2.0'") from exc
+    return xgboost
+
+
+class XGBoostForecaster(BaseForecaster):
+    """Direct XGBoost regressor of the ``horizon``-step log return.
+
+    Defaults equal the ``xgboost`` section of ``configs/model_config.yaml``.
+
+    Args:
+        horizon: forecast horizon in candles.
+        n_estimators: maximum boosting rounds (early stopping usually ends sooner).
+        learning_rate, max_depth, min_child_weight, subsample, colsample_bytree, reg_lambda:
+            XGBoost hyperparameters.
+        early_stopping_rounds: stop when the validation-tail RMSE has not improved for this many rounds.
+        validation_fraction: share of the (time-ordered) training rows held out as the tail.
+        random_state: seed.
+        n_jobs: threads; ``1`` (default) gives identical models on every machine.
+    """
+
+    model_type: ClassVar[str] = "xgboost"
+    uses_validation_tail: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        horizon: int = 1,
+        n_estimators: int = 500,
+        learning_rate: float = 0.03,
+        max_depth: int = 4,
+        min_child_weight: float = 5.0,
+        subsample: float = 0.8,
+        colsample_bytree: float = 0.8,
+        reg_lambda: float = 1.0,
+        early_stopping_rounds: int = 50,
+        validation_fraction: float = 0.2,
+        random_state: int = 42,
+        n_jobs: int = 1,
+    ) -> None:
+        super().__init__(horizon=horizon, random_state=random_state)
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.max_depth = max_depth
+        self.min_child_weight = min_child_weight
+        self.subsample = subsample
+        self.colsample_bytree = colsample_bytree
+        self.reg_lambda = reg_lambda
+        self.early_stopping_rounds = early_stopping_rounds
+        self.validation_fraction = validation_fraction
+        self.n_jobs = n_jobs
+
+    def _booster_params(self) -> dict[str, Any]:
+        if not isinstance(self.n_estimators, int) or self.n_estimators < 1:
+            raise ConfigError(f"n_estimators must be a whole number >= 1, got {self.n_estimators!r}")
+        if not 0 <= float(self.validation_fraction) < 1:
+            raise ConfigError(
+                f"validation_fraction must be in [0, 1), got {self.validation_fraction!r}; e.g. 0.2"
+            )
+        return {
+            "objective": "reg:squarederror",
+            "eval_metric": "rmse",
+            "tree_method": "hist",
+            "eta": float(self.learning_rate),
+            "max_depth": int(self.max_depth),
+            "min_child_weight": float(self.min_child_weight),
+            "subsample": float(self.subsample),
+            "colsample_bytree": float(self.colsample_bytree),
+            "lambda": float(self.reg_lambda),
+            "seed": int(self.random_state),
+            "nthread": int(self.n_jobs),
+            "verbosity": 0,
+        }
+
+    def _fit(
+        self,
+        X: pd.DataFrame,
+        y: pd.Series,
+        X_val: pd.DataFrame | None,
+        y_val: pd.Series | None,
+    ) -> None:
+        xgb = _import_xgboost()
+        params = self._booster_params()
+        dtrain = xgb.DMatrix(X.to_numpy(dtype="float64"), label=y.to_numpy(dtype="float64"), nthread=int(self.n_jobs))
+        kwargs: dict[str, Any] = {"num_boost_round": int(self.n_estimators), "verbose_eval": False}
+        if X_val is not None and y_val is not None and len(X_val) > 0:
+            dval = xgb.DMatrix(
+                X_val.to_numpy(dtype="float64"), label=y_val.to_numpy(dtype="float64"), nthread=int(self.n_jobs)
+            )
+            kwargs["evals"] = [(dval, "validation_tail")]
+            kwargs["early_stopping_rounds"] = int(self.early_stopping_rounds)
+        booster = xgb.train(params, dtrain, **kwargs)
+        n_trees = booster.num_boosted_rounds()
+        best = getattr(booster, "best_iteration", None) if "evals" in kwargs else None
+        if best is not None and best + 1 < n_trees:
+            booster = booster[: best + 1]  # keep exactly the trees in use
+        self.booster_: xgboost.Booster = booster
+        self.best_iteration_ = int(booster.num_boosted_rounds())
+
+    def _predict(self, X: pd.DataFrame) -> pd.Series:
+        values = self.booster_.inplace_predict(X.to_numpy(dtype="float64"))
+        return pd.Series(np.asarray(values, dtype="float64"), index=X.index)
+
+    def feature_importance(self) -> pd.Series | None:
+        """Total split gain per feature, normalised to sum to 1 (all zeros if no split was made)."""
+        check_is_fitted(self)
+        scores = self.booster_.get_score(importance_type="total_gain")
+        gain = np.array([float(scores.get(f"f{i}", 0.0)) for i in range(len(self.feature_names_))])
+        total = gain.sum()
+        share = gain / total if total > 0 else np.zeros_like(gain)
+        return pd.Series(share, index=self.feature_names_, name="importance").sort_values(ascending=False)
+
+    def _save_native(self, directory: Path) -> dict[str, Any]:
+        self.booster_.save_model(str(directory / WEIGHTS_FILE))
+        return {"weights": WEIGHTS_FILE, "best_iteration": self.best_iteration_}
+
+    def _load_native(self, directory: Path, manifest: dict[str, Any]) -> None:
+        xgb = _import_xgboost()
+        file = directory / WEIGHTS_FILE
+        if not file.is_file():
+            raise ArtifactError(f"XGBoost weights missing: {file}; the artifact is incomplete")
+        booster = xgb.Booster()
+        booster.load_model(str(file))
+        n_features = booster.num_features()
+        if n_features != len(manifest["feature_names"]):
+            raise ArtifactError(
+                f"{file} expects {n_features} features but the manifest lists "
+                f"{len(manifest['feature_names'])}; the artifact is inconsistent, retrain it"
+            )
+        self.booster_ = booster
+        self.best_iteration_ = int(booster.num_boosted_rounds())

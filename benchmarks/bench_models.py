@@ -28,7 +28,9 @@ from cryptoforecast.models import make_forecaster
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", nargs="+", default=["lightgbm", "xgboost", "technical", "drift"])
+    parser.add_argument(
+        "--models", nargs="+", default=["lightgbm", "xgboost", "technical", "drift"]
+    )
     parser.add_argument("--repeats", type=int, default=3, help="fits timed per model (median)")
     parser.add_argument("--test-days", type=int, default=365)
     args = parser.parse_args()
@@ -62,11 +64,15 @@ def main() -> None:
         if rounds is not None:  # early stopping keeps few trees; also time the full budget
             start = time.perf_counter()
             full = make_forecaster(name, horizon=1, validation_fraction=0.0).fit(X, y)
-            print(f"{name:9s} fit without early stopping: {time.perf_counter() - start:.3f} s, {full.best_iteration_} trees")
+            print(
+                f"{name:9s} fit without early stopping: {time.perf_counter() - start:.3f} s, "
+                f"{full.best_iteration_} trees"
+            )
         print(
             f"{name:9s} fit {statistics.median(fits):.3f} s (median of {args.repeats}"
             f"{f', {rounds} trees kept' if rounds is not None else ''}) | predict one row: "
-            f"median {statistics.median(calls) * 1e3:.2f} ms, p95 {calls[int(0.95 * len(calls))] * 1e3:.2f} ms"
+            f"median {statistics.median(calls) * 1e3:.2f} ms, "
+            f"p95 {calls[int(0.95 * len(calls))] * 1e3:.2f} ms"
         )
 
     for horizon in (1, 7):

@@ -38,7 +38,10 @@ CONTRACT_MODELS: dict[str, ModelFactory] = {
     ),
     "lstm": lambda h: make_forecaster("lstm", horizon=h, lookback=10, epochs=3, hidden_size=8),
     "ensemble": lambda h: make_forecaster(
-        "ensemble", horizon=h, base_models=["lightgbm", "drift"], inner_folds=3,
+        "ensemble",
+        horizon=h,
+        base_models=["lightgbm", "drift"],
+        inner_folds=3,
         base_params={
             "lightgbm": {"n_estimators": 40, "learning_rate": 0.1, "early_stopping_rounds": 5}
         },
@@ -51,7 +54,9 @@ def expected_rows(model: Forecaster, n_rows: int) -> int:
     return n_rows - (int(getattr(model, "lookback", 1) or 1) - 1)
 
 
-def synthetic_market(n: int = 700, horizon: int = 1, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
+def synthetic_market(
+    n: int = 700, horizon: int = 1, seed: int = 0
+) -> tuple[pd.DataFrame, pd.Series]:
     """``(X, y)``: causal features and the ``horizon``-step log-return target, warm-up dropped.
 
     The last ``horizon`` rows have a NaN target (as ``make_target`` gives).

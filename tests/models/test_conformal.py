@@ -117,12 +117,16 @@ def test_lightgbm_held_out_coverage_on_bitcoin(btc_daily: pd.DataFrame, horizon:
     seed an ACI calibrator that is scored on the 365 held-out origins it never saw."""
     X, y = _btc_xy(btc_daily, horizon)
     cut = len(X) - 365
-    model = make_forecaster("lightgbm", horizon=horizon).fit(X.iloc[: cut - horizon], y.iloc[: cut - horizon])
+    model = make_forecaster("lightgbm", horizon=horizon).fit(
+        X.iloc[: cut - horizon], y.iloc[: cut - horizon]
+    )
     X_test, y_test = X.iloc[cut:], y.iloc[cut:]
     known = y_test.notna().to_numpy()
     pred = model.predict(X_test.loc[known]).to_numpy()
     truth = y_test.loc[known].to_numpy()
     for coverage in (0.8, 0.95):
-        cal = ConformalCalibrator(residuals=model.calibrator_.residuals.copy(), method="aci", gamma=0.01)
+        cal = ConformalCalibrator(
+            residuals=model.calibrator_.residuals.copy(), method="aci", gamma=0.01
+        )
         got = walk_forward_coverage(cal, truth, pred, horizon, coverage)
         assert abs(got - coverage) <= 0.05, (coverage, got)

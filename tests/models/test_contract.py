@@ -32,7 +32,7 @@ def market() -> tuple[pd.DataFrame, pd.Series]:
 
 
 class _Fitted(dict):  # type: ignore[type-arg]
-    """One model of each kind fitted on the first 500 rows, on first use (read-only tests share it)."""
+    """One model of each kind fitted on the first 500 rows, on first use (shared, read-only)."""
 
     def __init__(self, market: tuple[pd.DataFrame, pd.Series]) -> None:
         super().__init__()
@@ -57,7 +57,14 @@ def _test_rows(market: tuple[pd.DataFrame, pd.Series]) -> pd.DataFrame:
 @pytest.mark.parametrize("name", MODELS)
 def test_protocol_and_attributes(name: str, fitted: dict[str, Forecaster]) -> None:
     model = CONTRACT_MODELS[name](HORIZON)
-    for method in ("fit", "predict", "predict_interval", "save_model", "load_model", "feature_importance"):
+    for method in (
+        "fit",
+        "predict",
+        "predict_interval",
+        "save_model",
+        "load_model",
+        "feature_importance",
+    ):
         assert callable(getattr(model, method))
     assert model.model_type == name
     assert model.horizon == HORIZON
@@ -66,11 +73,15 @@ def test_protocol_and_attributes(name: str, fitted: dict[str, Forecaster]) -> No
     # runtime_checkable protocols check data attributes too, so only a fitted model (which has
     # feature_names_) passes isinstance
     assert isinstance(done, Forecaster)
-    assert done.feature_names_ == [str(c) for c in synthetic_market(n=10, horizon=HORIZON)[0].columns]
+    assert done.feature_names_ == [
+        str(c) for c in synthetic_market(n=10, horizon=HORIZON)[0].columns
+    ]
 
 
 @pytest.mark.parametrize("name", MODELS)
-def test_fit_returns_self_and_predict_shape(name: str, market: tuple[pd.DataFrame, pd.Series]) -> None:
+def test_fit_returns_self_and_predict_shape(
+    name: str, market: tuple[pd.DataFrame, pd.Series]
+) -> None:
     X, y = market
     model = CONTRACT_MODELS[name](HORIZON)
     assert fit_on_known(model, X.iloc[:500], y.iloc[:500]) is model
@@ -96,14 +107,19 @@ def test_deterministic_with_seed(name: str, market: tuple[pd.DataFrame, pd.Serie
     first = fit_on_known(CONTRACT_MODELS[name](HORIZON), X.iloc[:500], y.iloc[:500])
     second = fit_on_known(CONTRACT_MODELS[name](HORIZON), X.iloc[:500], y.iloc[:500])
     X_test = X.iloc[500:]
-    np.testing.assert_array_equal(first.predict(X_test).to_numpy(), second.predict(X_test).to_numpy())
     np.testing.assert_array_equal(
-        first.predict_interval(X_test, 0.8).to_numpy(), second.predict_interval(X_test, 0.8).to_numpy()
+        first.predict(X_test).to_numpy(), second.predict(X_test).to_numpy()
+    )
+    np.testing.assert_array_equal(
+        first.predict_interval(X_test, 0.8).to_numpy(),
+        second.predict_interval(X_test, 0.8).to_numpy(),
     )
 
 
 @pytest.mark.parametrize("name", MODELS)
-def test_unfitted_use_raises_not_fitted(name: str, market: tuple[pd.DataFrame, pd.Series], tmp_path: Path) -> None:
+def test_unfitted_use_raises_not_fitted(
+    name: str, market: tuple[pd.DataFrame, pd.Series], tmp_path: Path
+) -> None:
     model = CONTRACT_MODELS[name](HORIZON)
     X = market[0].iloc[:50]
     with pytest.raises(NotFittedError, match="not fitted"):
@@ -145,7 +161,8 @@ from cryptoforecast.models.artifacts import load_forecaster
 path, data, out, model_type = sys.argv[1:]
 X = pd.read_parquet(data)
 by_manifest = load_forecaster(path)
-by_class = make_forecaster(model_type).load_model(path)  # the original usage: Model().load_model(path)
+# the original usage: Model().load_model(path)
+by_class = make_forecaster(model_type).load_model(path)
 point = by_manifest.predict(X)
 band80 = by_manifest.predict_interval(X, 0.8)
 band95 = by_class.predict_interval(X, 0.95)
@@ -174,7 +191,11 @@ def test_save_load_round_trip_in_new_process(
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     proc = subprocess.run(
         [sys.executable, "-c", _LOAD_AND_PREDICT, str(path), str(data), str(out), name],
-        capture_output=True, text=True, env=env, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     got = np.load(out, allow_pickle=False)
@@ -190,7 +211,9 @@ def test_save_load_round_trip_in_new_process(
 
 
 @pytest.mark.parametrize("name", MODELS)
-def test_bad_inputs(name: str, fitted: dict[str, Forecaster], market: tuple[pd.DataFrame, pd.Series]) -> None:
+def test_bad_inputs(
+    name: str, fitted: dict[str, Forecaster], market: tuple[pd.DataFrame, pd.Series]
+) -> None:
     X, y = market
     model = fitted[name]
     X_test = _test_rows(market)
@@ -210,7 +233,9 @@ def test_bad_inputs(name: str, fitted: dict[str, Forecaster], market: tuple[pd.D
         model.predict(X_test.assign(extra_column=1.0))
     # the same columns in another order are reordered, not refused
     shuffled = X_test[list(reversed(X_test.columns))]
-    np.testing.assert_array_equal(model.predict(shuffled).to_numpy(), model.predict(X_test).to_numpy())
+    np.testing.assert_array_equal(
+        model.predict(shuffled).to_numpy(), model.predict(X_test).to_numpy()
+    )
     lookback = int(getattr(model, "lookback", 1) or 1)
     if lookback > 1:
         with pytest.raises(DataError):
@@ -223,7 +248,9 @@ def _saved(model: Forecaster, tmp_path: Path) -> tuple[Path, dict]:
 
 
 @pytest.mark.parametrize("name", MODELS)
-def test_corrupted_weights_refused(name: str, fitted: dict[str, Forecaster], tmp_path: Path) -> None:
+def test_corrupted_weights_refused(
+    name: str, fitted: dict[str, Forecaster], tmp_path: Path
+) -> None:
     path, manifest = _saved(fitted[name], tmp_path)
     weight_files = sorted(manifest["files"])
     if not weight_files:  # the model lives in its manifest: corrupt that instead
@@ -240,14 +267,18 @@ def test_corrupted_weights_refused(name: str, fitted: dict[str, Forecaster], tmp
     with pytest.raises(ArtifactError, match="sha256"):
         CONTRACT_MODELS[name](HORIZON).load_model(path)
     # a consistent manifest over unreadable weights is still refused, with the reader's reason
-    manifest["files"][weight_files[0]] = __import__("hashlib").sha256(target.read_bytes()).hexdigest()
+    manifest["files"][weight_files[0]] = (
+        __import__("hashlib").sha256(target.read_bytes()).hexdigest()
+    )
     (path / MANIFEST).write_text(json.dumps(manifest))
     with pytest.raises(ArtifactError, match="cannot read the weights"):
         load_forecaster(path)
 
 
 @pytest.mark.parametrize("name", MODELS)
-def test_artifact_version_missing_and_type_checks(name: str, fitted: dict[str, Forecaster], tmp_path: Path) -> None:
+def test_artifact_version_missing_and_type_checks(
+    name: str, fitted: dict[str, Forecaster], tmp_path: Path
+) -> None:
     with pytest.raises(ArtifactError, match="not found"):
         load_forecaster(tmp_path / "nowhere")
     with pytest.raises(ArtifactError, match="not found"):
@@ -272,7 +303,9 @@ def test_artifact_version_missing_and_type_checks(name: str, fitted: dict[str, F
 
 
 @pytest.mark.parametrize("name", MODELS)
-def test_loaded_model_refuses_other_features(name: str, fitted: dict[str, Forecaster], market, tmp_path: Path) -> None:
+def test_loaded_model_refuses_other_features(
+    name: str, fitted: dict[str, Forecaster], market, tmp_path: Path
+) -> None:
     path, _ = _saved(fitted[name], tmp_path)
     loaded = load_forecaster(path)
     X_test = _test_rows(market)

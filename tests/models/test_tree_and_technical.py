@@ -15,9 +15,14 @@ import pytest
 
 from cryptoforecast.config import load_config
 from cryptoforecast.data import ASSETS, load_ohlcv
-from cryptoforecast.exceptions import ArtifactError, FeatureError
+from cryptoforecast.exceptions import FeatureError
 from cryptoforecast.features import build_features, make_target
-from cryptoforecast.models import LightGBMForecaster, TechnicalAnalysisForecaster, XGBoostForecaster, make_forecaster
+from cryptoforecast.models import (
+    LightGBMForecaster,
+    TechnicalAnalysisForecaster,
+    XGBoostForecaster,
+    make_forecaster,
+)
 
 
 @pytest.fixture(scope="module")
@@ -27,11 +32,15 @@ def btc_xy(btc_daily: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
     return features.loc[complete], make_target(btc_daily, 1).loc[complete]
 
 
-@pytest.mark.parametrize(("cls", "section"), [(LightGBMForecaster, "lightgbm"), (XGBoostForecaster, "xgboost")])
+@pytest.mark.parametrize(
+    ("cls", "section"), [(LightGBMForecaster, "lightgbm"), (XGBoostForecaster, "xgboost")]
+)
 def test_defaults_equal_the_config(cls: type, section: str) -> None:
     configured = load_config().model_params(section)
     defaults = {
-        name: p.default for name, p in inspect.signature(cls.__init__).parameters.items() if name != "self"
+        name: p.default
+        for name, p in inspect.signature(cls.__init__).parameters.items()
+        if name != "self"
     }
     assert configured, section
     for key, value in configured.items():
@@ -58,7 +67,9 @@ def test_tree_models_on_bitcoin(model_type: str, btc_xy: tuple[pd.DataFrame, pd.
     assert np.isfinite(pred).all() and pred.abs().max() < 0.5
 
 
-def test_lightgbm_validation_tail_drives_early_stopping(btc_xy: tuple[pd.DataFrame, pd.Series]) -> None:
+def test_lightgbm_validation_tail_drives_early_stopping(
+    btc_xy: tuple[pd.DataFrame, pd.Series],
+) -> None:
     """Given explicit X_val/y_val, the residuals and the stopping point come from them."""
     X, y = btc_xy
     X, y = X.iloc[:-1], y.iloc[:-1]
@@ -88,7 +99,8 @@ damaged = {
 }[how]
 weights.write_bytes(damaged)
 manifest = json.loads((path / MANIFEST).read_text())
-manifest["files"]["model.txt"] = file_sha256(weights)  # a consistent manifest: only the reader can tell
+# a consistent manifest: only the reader can tell
+manifest["files"]["model.txt"] = file_sha256(weights)
 (path / MANIFEST).write_text(json.dumps(manifest))
 try:
     model = load_forecaster(path)
@@ -106,10 +118,16 @@ def test_damaged_lightgbm_text_never_crashes_the_process(
     """LightGBM's own parser segfaults or aborts on some damaged files; loading must refuse them
     with ArtifactError (or load a file whose damage is harmless) and never kill the process."""
     X, y = btc_xy
-    model = make_forecaster("lightgbm", n_estimators=30, validation_fraction=0.0).fit(X.iloc[:-1], y.iloc[:-1])
+    model = make_forecaster("lightgbm", n_estimators=30, validation_fraction=0.0).fit(
+        X.iloc[:-1], y.iloc[:-1]
+    )
     path = model.save_model(tmp_path / "m")
     proc = subprocess.run(
-        [sys.executable, "-c", _DAMAGE, str(path), how], capture_output=True, text=True, timeout=120, check=False
+        [sys.executable, "-c", _DAMAGE, str(path), how],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert proc.returncode == 0, (proc.returncode, proc.stderr[-1500:])
     if how == "garbled_footer":  # the footer is informational and never handed to LightGBM
@@ -145,10 +163,14 @@ def test_technical_needs_its_columns_and_says_which(btc_xy: tuple[pd.DataFrame, 
         TechnicalAnalysisForecaster().fit(X.drop(columns=["rsi_14"]), y)
     renamed = X.rename(columns={"rsi_14": "my_rsi"})
     model = TechnicalAnalysisForecaster(rsi_column="my_rsi").fit(renamed, y)
-    np.testing.assert_allclose(model.predict(renamed), TechnicalAnalysisForecaster().fit(X, y).predict(X))
+    np.testing.assert_allclose(
+        model.predict(renamed), TechnicalAnalysisForecaster().fit(X, y).predict(X)
+    )
 
 
-def test_technical_without_targets_uses_volatility_intervals(btc_xy: tuple[pd.DataFrame, pd.Series]) -> None:
+def test_technical_without_targets_uses_volatility_intervals(
+    btc_xy: tuple[pd.DataFrame, pd.Series],
+) -> None:
     X, _ = btc_xy
     recent = X.iloc[-10:]
     model = TechnicalAnalysisForecaster(horizon=4).fit(recent)  # no y at all
@@ -156,7 +178,12 @@ def test_technical_without_targets_uses_volatility_intervals(btc_xy: tuple[pd.Da
     sigma = recent["vol_30"].iloc[-1] * 2.0
     width = (band["upper"] - band["lower"]).to_numpy()
     np.testing.assert_allclose(width, 2 * 1.96 * sigma, rtol=0.03)
-    assert TechnicalAnalysisForecaster().fit(recent, pd.Series(np.nan, index=recent.index)).calibrator_.n > 2
+    assert (
+        TechnicalAnalysisForecaster()
+        .fit(recent, pd.Series(np.nan, index=recent.index))
+        .calibrator_.n
+        > 2
+    )
 
 
 @pytest.mark.parametrize("interval", ["1d", "4h"])

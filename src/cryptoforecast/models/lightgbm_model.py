@@ -36,7 +36,9 @@ def _import_lightgbm() -> Any:
     try:
         import lightgbm
     except ImportError as exc:  # pragma: no cover - lightgbm is a core dependency
-        raise ImportError("LightGBMForecaster needs lightgbm: pip install 'lightgbm==4.7.0'") from exc
+        raise ImportError(
+            "LightGBMForecaster needs lightgbm: pip install 'lightgbm==4.7.0'"
+        ) from exc
     return lightgbm
 
 
@@ -52,10 +54,18 @@ def _numbers(value: str, kind: type, count: int, key: str) -> list[Any]:
 
 #: per tree field: its number type and whether it has one value per leaf or per internal node
 _TREE_FIELDS: dict[str, tuple[type, str]] = {
-    "split_feature": (int, "inner"), "split_gain": (float, "inner"), "threshold": (float, "inner"),
-    "decision_type": (int, "inner"), "left_child": (int, "inner"), "right_child": (int, "inner"),
-    "leaf_value": (float, "leaf"), "leaf_weight": (float, "leaf"), "leaf_count": (int, "leaf"),
-    "internal_value": (float, "inner"), "internal_weight": (float, "inner"), "internal_count": (int, "inner"),
+    "split_feature": (int, "inner"),
+    "split_gain": (float, "inner"),
+    "threshold": (float, "inner"),
+    "decision_type": (int, "inner"),
+    "left_child": (int, "inner"),
+    "right_child": (int, "inner"),
+    "leaf_value": (float, "leaf"),
+    "leaf_weight": (float, "leaf"),
+    "leaf_count": (int, "leaf"),
+    "internal_value": (float, "inner"),
+    "internal_weight": (float, "inner"),
+    "internal_count": (int, "inner"),
 }
 
 
@@ -106,14 +116,24 @@ def _read_model_text(file: Path) -> str:
         if "\x00" in text or not text.startswith("tree\n"):
             raise ValueError("it does not start like a LightGBM text model")
         if "\nend of trees\n" not in text or "\nend of parameters\n" not in text:
-            raise ValueError("it is truncated (an 'end of trees' or 'end of parameters' line is missing)")
+            raise ValueError(
+                "it is truncated (an 'end of trees' or 'end of parameters' line is missing)"
+            )
         if not text.rstrip("\n").rsplit("\n", 1)[-1].startswith("pandas_categorical:"):
             raise ValueError("it is truncated (the last line is not 'pandas_categorical:')")
         first = text.find("\nTree=0\n")
         trees_end = text.index("\nend of trees\n")
-        header = dict(ln.split("=", 1) for ln in text[: first if first >= 0 else trees_end].splitlines() if "=" in ln)
+        header = dict(
+            ln.split("=", 1)
+            for ln in text[: first if first >= 0 else trees_end].splitlines()
+            if "=" in ln
+        )
         n_features = _numbers(header.get("max_feature_idx", ""), int, 1, "max_feature_idx")[0] + 1
-        sizes = [int(x) for x in header.get("tree_sizes", "").split()] if header.get("tree_sizes") else []
+        sizes = (
+            [int(x) for x in header.get("tree_sizes", "").split()]
+            if header.get("tree_sizes")
+            else []
+        )
         if first < 0:
             raise ValueError("it holds no trees")
         offset = first + 1
@@ -124,14 +144,17 @@ def _read_model_text(file: Path) -> str:
             _check_tree(block, n_features)
             offset += size
         if offset != trees_end + 1:
-            raise ValueError(f"its header declares {len(sizes)} trees that do not span the tree section")
+            raise ValueError(
+                f"its header declares {len(sizes)} trees that do not span the tree section"
+            )
         # the footer (feature importances, the training parameters) is informational and its
         # parser is the most fragile part: hand LightGBM only the header and trees checked above
         text = text[: trees_end + 1] + "end of trees\n\npandas_categorical:null\n"
     except (UnicodeDecodeError, ValueError) as exc:
         reason = "it is not plain ASCII text" if isinstance(exc, UnicodeDecodeError) else str(exc)
         raise ArtifactError(
-            f"cannot read the weights in {file}: {reason}. The artifact is corrupt; restore it or retrain."
+            f"cannot read the weights in {file}: {reason}. "
+            "The artifact is corrupt; restore it or retrain."
         ) from None
     return text
 
@@ -147,7 +170,8 @@ class LightGBMForecaster(BaseForecaster):
         n_estimators: maximum boosting rounds (early stopping usually ends sooner).
         learning_rate, num_leaves, max_depth, min_child_samples, subsample, subsample_freq,
         colsample_bytree, reg_lambda: LightGBM hyperparameters (scikit-learn names).
-        early_stopping_rounds: stop when the validation-tail L2 has not improved for this many rounds.
+        early_stopping_rounds: stop when the validation-tail L2 has not improved for this many
+            rounds.
         validation_fraction: share of the (time-ordered) training rows held out as the tail when
             ``fit`` is not given ``X_val``/``y_val``.
         random_state: seed of every random choice (bagging, feature sampling).
@@ -190,7 +214,9 @@ class LightGBMForecaster(BaseForecaster):
 
     def _booster_params(self) -> dict[str, Any]:
         if not isinstance(self.n_estimators, int) or self.n_estimators < 1:
-            raise ConfigError(f"n_estimators must be a whole number >= 1, got {self.n_estimators!r}")
+            raise ConfigError(
+                f"n_estimators must be a whole number >= 1, got {self.n_estimators!r}"
+            )
         if not 0 <= float(self.validation_fraction) < 1:
             raise ConfigError(
                 f"validation_fraction must be in [0, 1), got {self.validation_fraction!r}; e.g. 0.2"
@@ -222,23 +248,31 @@ class LightGBMForecaster(BaseForecaster):
         lgb = _import_lightgbm()
         params = self._booster_params()
         train = lgb.Dataset(
-            X.to_numpy(dtype="float64"), label=y.to_numpy(dtype="float64"), free_raw_data=True,
+            X.to_numpy(dtype="float64"),
+            label=y.to_numpy(dtype="float64"),
+            free_raw_data=True,
             params={"verbosity": -1},
         )
         kwargs: dict[str, Any] = {"num_boost_round": int(self.n_estimators)}
         if X_val is not None and y_val is not None and len(X_val) > 0:
             valid = lgb.Dataset(
-                X_val.to_numpy(dtype="float64"), label=y_val.to_numpy(dtype="float64"), reference=train
+                X_val.to_numpy(dtype="float64"),
+                label=y_val.to_numpy(dtype="float64"),
+                reference=train,
             )
             kwargs["valid_sets"] = [valid]
             kwargs["valid_names"] = ["validation_tail"]
             kwargs["callbacks"] = [
-                lgb.early_stopping(int(self.early_stopping_rounds), first_metric_only=True, verbose=False)
+                lgb.early_stopping(
+                    int(self.early_stopping_rounds), first_metric_only=True, verbose=False
+                )
             ]
         booster = lgb.train(params, train, **kwargs)
         best = booster.best_iteration if booster.best_iteration > 0 else booster.current_iteration()
         # keep exactly the trees in use, so the saved text model and predictions agree
-        self.booster_: lightgbm.Booster = lgb.Booster(model_str=booster.model_to_string(num_iteration=best))
+        self.booster_: lightgbm.Booster = lgb.Booster(
+            model_str=booster.model_to_string(num_iteration=best)
+        )
         self.best_iteration_ = int(best)
 
     def _predict(self, X: pd.DataFrame) -> pd.Series:
@@ -251,7 +285,9 @@ class LightGBMForecaster(BaseForecaster):
         gain = np.asarray(self.booster_.feature_importance(importance_type="gain"), dtype="float64")
         total = gain.sum()
         share = gain / total if total > 0 else np.zeros_like(gain)
-        return pd.Series(share, index=self.feature_names_, name="importance").sort_values(ascending=False)
+        return pd.Series(share, index=self.feature_names_, name="importance").sort_values(
+            ascending=False
+        )
 
     def _save_native(self, directory: Path) -> dict[str, Any]:
         self.booster_.save_model(str(directory / WEIGHTS_FILE))
@@ -271,4 +307,6 @@ class LightGBMForecaster(BaseForecaster):
                 f"{len(manifest['feature_names'])}; the artifact is inconsistent, retrain it"
             )
         self.booster_ = booster
-        self.best_iteration_ = int(manifest.get("extra", {}).get("best_iteration", booster.current_iteration()))
+        self.best_iteration_ = int(
+            manifest.get("extra", {}).get("best_iteration", booster.current_iteration())
+        )

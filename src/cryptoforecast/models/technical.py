@@ -100,8 +100,9 @@ class TechnicalAnalysisForecaster(BaseForecaster):
         missing = [c for c in self.required_columns if c not in X.columns]
         if missing:
             raise FeatureError(
-                f"TechnicalAnalysisForecaster needs the feature columns {missing} but the frame has "
-                f"{len(X.columns)} columns ({list(map(str, X.columns[:8]))}...). Build the features "
+                f"TechnicalAnalysisForecaster needs the feature columns {missing} but the frame "
+                f"has {len(X.columns)} columns ({list(map(str, X.columns[:8]))}...). Build the "
+                "features "
                 "with cryptoforecast.features.build_features, or name the columns to use with "
                 "rsi_column=, macd_column=, trend_column=, volatility_column=."
             )
@@ -110,12 +111,15 @@ class TechnicalAnalysisForecaster(BaseForecaster):
         weights = np.array([self.rsi_weight, self.macd_weight, self.trend_weight], dtype="float64")
         if not np.all(np.isfinite(weights)) or (weights < 0).any() or weights.sum() <= 0:
             raise ConfigError(
-                f"rsi_weight, macd_weight and trend_weight must be >= 0 and not all 0, got {weights.tolist()}"
+                "rsi_weight, macd_weight and trend_weight must be >= 0 and not all 0, "
+                f"got {weights.tolist()}"
             )
         if not math.isfinite(float(self.strength)) or self.strength < 0:
             raise ConfigError(f"strength must be a number >= 0, got {self.strength!r}")
         if not isinstance(self.trend_window, int) or self.trend_window < 1:
-            raise ConfigError(f"trend_window must be a whole number >= 1, got {self.trend_window!r}")
+            raise ConfigError(
+                f"trend_window must be a whole number >= 1, got {self.trend_window!r}"
+            )
         return weights / weights.sum()
 
     def _volatility(self, X: pd.DataFrame) -> np.ndarray:
@@ -129,12 +133,18 @@ class TechnicalAnalysisForecaster(BaseForecaster):
         vol = self._volatility(X)
         rsi = np.clip((50.0 - X[self.rsi_column].to_numpy(dtype="float64")) / 20.0, -1.0, 1.0)
         macd = np.tanh(X[self.macd_column].to_numpy(dtype="float64") / vol)
-        trend = np.tanh(X[self.trend_column].to_numpy(dtype="float64") / (vol * math.sqrt(self.trend_window)))
+        trend = np.tanh(
+            X[self.trend_column].to_numpy(dtype="float64") / (vol * math.sqrt(self.trend_window))
+        )
         score = weights[0] * rsi + weights[1] * macd + weights[2] * trend
-        return pd.DataFrame({"rsi": rsi, "macd": macd, "trend": trend, "score": score}, index=X.index)
+        return pd.DataFrame(
+            {"rsi": rsi, "macd": macd, "trend": trend, "score": score}, index=X.index
+        )
 
     # -- BaseForecaster hooks ---------------------------------------------------------------
-    def _fit(self, X: pd.DataFrame, y: pd.Series, X_val: pd.DataFrame | None, y_val: pd.Series | None) -> None:
+    def _fit(
+        self, X: pd.DataFrame, y: pd.Series, X_val: pd.DataFrame | None, y_val: pd.Series | None
+    ) -> None:
         self._check_columns(X)
         self._check_params()
 
@@ -182,8 +192,12 @@ class TechnicalAnalysisForecaster(BaseForecaster):
         known = 0
         if y is not None:
             if not isinstance(y, pd.Series):
-                raise FeatureError(f"y must be a pandas Series of targets or None, got {type(y).__name__}")
-            known = int(np.isfinite(y.reindex(X.index).to_numpy(dtype="float64", na_value=np.nan)).sum())
+                raise FeatureError(
+                    f"y must be a pandas Series of targets or None, got {type(y).__name__}"
+                )
+            known = int(
+                np.isfinite(y.reindex(X.index).to_numpy(dtype="float64", na_value=np.nan)).sum()
+            )
         if known >= 2:
             return super().fit(X, y, X_val, y_val)  # type: ignore[arg-type]
         self.feature_names_ = [str(c) for c in X.columns]
@@ -196,7 +210,9 @@ class TechnicalAnalysisForecaster(BaseForecaster):
         return self
 
     @classmethod
-    def from_candles(cls, ohlcv: pd.DataFrame, horizon: int = 1, **params: Any) -> TechnicalAnalysisForecaster:
+    def from_candles(
+        cls, ohlcv: pd.DataFrame, horizon: int = 1, **params: Any
+    ) -> TechnicalAnalysisForecaster:
         """Build features from validated candles and fit on every row with complete features.
 
         Targets known within ``ohlcv`` give conformal intervals; ``predict`` then works on
@@ -209,7 +225,8 @@ class TechnicalAnalysisForecaster(BaseForecaster):
         X = features.loc[complete]
         if X.empty:
             raise FeatureError(
-                f"{len(ohlcv)} candles are too few to compute any complete feature row; load more history"
+                f"{len(ohlcv)} candles are too few to compute any complete feature row; "
+                "load more history"
             )
         y = make_target(ohlcv, horizon).loc[X.index]
         return cls(horizon=horizon, **params).fit(X, y)

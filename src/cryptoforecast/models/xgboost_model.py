@@ -29,7 +29,9 @@ def _import_xgboost() -> Any:
     try:
         import xgboost
     except ImportError as exc:  # pragma: no cover - xgboost is a core dependency
-        raise ImportError("XGBoostForecaster needs xgboost: pip install 'xgboost-cpu==3.2.0'") from exc
+        raise ImportError(
+            "XGBoostForecaster needs xgboost: pip install 'xgboost-cpu==3.2.0'"
+        ) from exc
     return xgboost
 
 
@@ -43,7 +45,8 @@ class XGBoostForecaster(BaseForecaster):
         n_estimators: maximum boosting rounds (early stopping usually ends sooner).
         learning_rate, max_depth, min_child_weight, subsample, colsample_bytree, reg_lambda:
             XGBoost hyperparameters.
-        early_stopping_rounds: stop when the validation-tail RMSE has not improved for this many rounds.
+        early_stopping_rounds: stop when the validation-tail RMSE has not improved for this many
+            rounds.
         validation_fraction: share of the (time-ordered) training rows held out as the tail.
         random_state: seed.
         n_jobs: threads; ``1`` (default) gives identical models on every machine.
@@ -81,7 +84,9 @@ class XGBoostForecaster(BaseForecaster):
 
     def _booster_params(self) -> dict[str, Any]:
         if not isinstance(self.n_estimators, int) or self.n_estimators < 1:
-            raise ConfigError(f"n_estimators must be a whole number >= 1, got {self.n_estimators!r}")
+            raise ConfigError(
+                f"n_estimators must be a whole number >= 1, got {self.n_estimators!r}"
+            )
         if not 0 <= float(self.validation_fraction) < 1:
             raise ConfigError(
                 f"validation_fraction must be in [0, 1), got {self.validation_fraction!r}; e.g. 0.2"
@@ -110,11 +115,15 @@ class XGBoostForecaster(BaseForecaster):
     ) -> None:
         xgb = _import_xgboost()
         params = self._booster_params()
-        dtrain = xgb.DMatrix(X.to_numpy(dtype="float64"), label=y.to_numpy(dtype="float64"), nthread=int(self.n_jobs))
+        dtrain = xgb.DMatrix(
+            X.to_numpy(dtype="float64"), label=y.to_numpy(dtype="float64"), nthread=int(self.n_jobs)
+        )
         kwargs: dict[str, Any] = {"num_boost_round": int(self.n_estimators), "verbose_eval": False}
         if X_val is not None and y_val is not None and len(X_val) > 0:
             dval = xgb.DMatrix(
-                X_val.to_numpy(dtype="float64"), label=y_val.to_numpy(dtype="float64"), nthread=int(self.n_jobs)
+                X_val.to_numpy(dtype="float64"),
+                label=y_val.to_numpy(dtype="float64"),
+                nthread=int(self.n_jobs),
             )
             kwargs["evals"] = [(dval, "validation_tail")]
             kwargs["early_stopping_rounds"] = int(self.early_stopping_rounds)
@@ -134,10 +143,14 @@ class XGBoostForecaster(BaseForecaster):
         """Total split gain per feature, normalised to sum to 1 (all zeros if no split was made)."""
         check_is_fitted(self)
         scores = self.booster_.get_score(importance_type="total_gain")
-        gain = np.array([float(scores.get(f"f{i}", 0.0)) for i in range(len(self.feature_names_))])
+        gain = np.array(
+            [float(scores.get(f"f{i}", 0.0)) for i in range(len(self.feature_names_))]  # type: ignore[arg-type]
+        )
         total = gain.sum()
         share = gain / total if total > 0 else np.zeros_like(gain)
-        return pd.Series(share, index=self.feature_names_, name="importance").sort_values(ascending=False)
+        return pd.Series(share, index=self.feature_names_, name="importance").sort_values(
+            ascending=False
+        )
 
     def _save_native(self, directory: Path) -> dict[str, Any]:
         self.booster_.save_model(str(directory / WEIGHTS_FILE))

@@ -251,3 +251,20 @@ def test_defaults_match_config() -> None:
     assert model.meta == configured["meta"]
     assert model.inner_folds == configured["inner_folds"]
     assert [name for name, _ in model._specs()] == configured["base_models"]
+
+
+def test_damaged_meta_learner_text_is_refused(market, tmp_path: Path) -> None:
+    """A LightGBM meta model damaged behind a consistent manifest is refused, not parsed (the
+    C parser would crash the process)."""
+    import hashlib
+
+    X, y = market
+    model = _ensemble(["lightgbm", "drift"], meta="lgbm").fit(X.iloc[:400], y.iloc[:400])
+    path = model.save_model(tmp_path / "e")
+    target = path / "meta_lgbm.txt"
+    target.write_bytes(target.read_bytes()[:200])
+    manifest = json.loads((path / MANIFEST).read_text())
+    manifest["files"]["meta_lgbm.txt"] = hashlib.sha256(target.read_bytes()).hexdigest()
+    (path / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(ArtifactError, match="cannot read the weights"):
+        load_forecaster(path)

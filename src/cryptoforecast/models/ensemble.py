@@ -483,4 +483,16 @@ class EnsembleForecaster(BaseForecaster):
         if meta.get("lgbm_model"):
             import lightgbm as lgb
 
-            self.meta_booster_ = lgb.Booster(model_file=str(directory / meta["lgbm_model"]))
+            # checked in full first: LightGBM's C parser crashes the process on damaged text
+            from cryptoforecast.models.lightgbm_model import _read_model_text
+
+            file = directory / meta["lgbm_model"]
+            booster = lgb.Booster(model_str=_read_model_text(file))
+            expected = len(names) + len(self.regime_columns_)
+            if booster.num_feature() != expected:
+                raise ArtifactError(
+                    f"{file} expects {booster.num_feature()} inputs but the ensemble has "
+                    f"{len(names)} bases and {len(self.regime_columns_)} regime columns; the "
+                    "artifact is inconsistent, retrain it"
+                )
+            self.meta_booster_ = booster

@@ -216,3 +216,33 @@ def test_lightgbm_production_model(registry: Any, clock: FakeClock) -> None:
         7,
     )
     assert np.isfinite(f.predicted_price) and f.predicted_price > 0
+
+
+@pytest.mark.parametrize(
+    ("model_type", "params"),
+    [
+        ("lstm", {"lookback": 10, "epochs": 2, "hidden_size": 8}),
+        (
+            "ensemble",
+            {
+                "base_models": ["drift", "lstm"],
+                "inner_folds": 3,
+                "base_params": {"lstm": {"lookback": 12, "epochs": 2, "hidden_size": 8}},
+            },
+        ),
+    ],
+)
+def test_windowed_production_models_answer_from_the_model(
+    registry: Any, clock: FakeClock, model_type: str, params: dict[str, Any]
+) -> None:
+    """A model that reads `lookback` rows (LSTM, an ensemble holding one) gets its window, so it
+    serves instead of silently falling back."""
+    from cryptoforecast.data import load_ohlcv
+    from cryptoforecast.features import build_features
+
+    model = fit_model("bitcoin", model_type, 1, **params)
+    trained = register(registry, model, "bitcoin")
+    f = make_predictor(registry, clock).predict("bitcoin", horizon=1)
+    assert (f.source, f.fallback_reason, f.model_id) == ("model", None, trained.model_id)
+    X = build_features(load_ohlcv("bitcoin"))[model.feature_names_].iloc[-60:]
+    assert f.predicted_return == pytest.approx(float(model.predict(X).iloc[-1]), rel=1e-9)

@@ -23,6 +23,7 @@ __all__ = [
     "Forecaster",
     "check_feature_frame",
     "check_is_fitted",
+    "context_rows",
     "time_tail_split",
 ]
 
@@ -61,6 +62,16 @@ def check_is_fitted(model: Any, attribute: str = "feature_names_") -> None:
             f"This {type(model).__name__} instance is not fitted yet. Call 'fit' with appropriate "
             "arguments before using this estimator, or 'load_model' a saved one."
         )
+
+
+def context_rows(model: Any) -> int:
+    """Rows before the last one that ``model`` reads to predict it: ``lookback - 1`` for windowed
+    models (the LSTM, an ensemble holding one), 0 for row-wise models.
+
+    Callers that want the forecast at one origin pass at least ``context_rows(model) + 1`` feature
+    rows ending at that origin and take the last prediction.
+    """
+    return max(int(getattr(model, "lookback", 1) or 1), 1) - 1
 
 
 def check_feature_frame(X: Any, name: str = "X", allow_empty: bool = False) -> pd.DataFrame:

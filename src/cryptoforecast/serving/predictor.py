@@ -328,7 +328,10 @@ class Predictor:
             raise DataError(
                 f"the model needs features the feature code no longer builds: {missing[:5]}"
             )
-        X = features[names].iloc[[-1]]
+        from cryptoforecast.models.base import context_rows
+
+        # windowed models (LSTM, an ensemble holding one) read `lookback` rows up to the origin
+        X = features[names].iloc[-(context_rows(model) + 1) :]
         point = float(model.predict(X).iloc[-1])
         bands: dict[float, tuple[float, float]] = {}
         from cryptoforecast.models.base import BaseForecaster

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from cryptoforecast.exceptions import ConfigError, DataError
-from cryptoforecast.models.base import Forecaster
+from cryptoforecast.models.base import Forecaster, context_rows
 from cryptoforecast.training.splits import resolve_purge, train_rows, walk_forward_splits
 
 __all__ = ["ForecastBacktester", "ModelTrainer", "coverage_tag", "trainer_for"]
@@ -71,24 +71,6 @@ def trainer_for(model_type: str, horizon: int = 1, **params: Any) -> ModelTraine
     train.__name__ = f"train_{model_type}"
     train.__qualname__ = train.__name__
     return train
-
-
-def _context_rows(model: Any) -> int:
-    """Rows before an origin the model reads to predict it (``lookback - 1``; 0 if row-wise)."""
-    found = [int(getattr(model, "lookback", 1) or 1)]
-    for attr in ("inner", "bases_", "models_", "members_", "estimators_"):
-        inner = getattr(model, attr, None)
-        if inner is None:
-            continue
-        items = (
-            inner.values()
-            if isinstance(inner, dict)
-            else inner
-            if isinstance(inner, list | tuple)
-            else [inner]
-        )
-        found.extend(_context_rows(m) + 1 for m in items)
-    return max(found) - 1
 
 
 class ForecastBacktester:
@@ -346,7 +328,7 @@ class ForecastBacktester:
         """Point forecasts and intervals (log returns) for the origins in ``block``."""
         a, b = int(block[0]), int(block[-1]) + 1
         index = X.index[a:b]
-        lo = max(0, a - _context_rows(model))
+        lo = max(0, a - context_rows(model))
         pred = model.predict(X.iloc[lo:b]).reindex(index)
         if pred.isna().any() and lo > 0:  # the model reads more history than it says: give it all
             lo = 0

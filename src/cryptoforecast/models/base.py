@@ -15,14 +15,16 @@ from typing import Any, ClassVar, Protocol, Self, runtime_checkable
 import numpy as np
 import pandas as pd
 
-from cryptoforecast.exceptions import DataError, FeatureMismatchError, NotFittedError
+from cryptoforecast.exceptions import ConfigError, DataError, FeatureMismatchError, NotFittedError
 from cryptoforecast.models.intervals import ConformalCalibrator
 
 __all__ = [
     "BaseForecaster",
     "Forecaster",
     "check_feature_frame",
+    "check_fraction",
     "check_is_fitted",
+    "check_whole",
     "context_rows",
     "time_tail_split",
 ]
@@ -62,6 +64,30 @@ def check_is_fitted(model: Any, attribute: str = "feature_names_") -> None:
             f"This {type(model).__name__} instance is not fitted yet. Call 'fit' with appropriate "
             "arguments before using this estimator, or 'load_model' a saved one."
         )
+
+
+def check_whole(model: Any, name: str, low: int = 1) -> int:
+    """The hyperparameter ``name`` of ``model`` as an int ``>= low``, or :class:`ConfigError`."""
+    value = getattr(model, name)
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
+        raise ConfigError(
+            f"{type(model).__name__} {name} must be a whole number >= {low}, got {value!r}"
+        )
+    return int(value)
+
+
+def check_fraction(model: Any, name: str, example: float = 0.2) -> float:
+    """The hyperparameter ``name`` of ``model`` as a float in ``[0, 1)``, or :class:`ConfigError`."""
+    value = getattr(model, name)
+    try:
+        ok = 0 <= float(value) < 1
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ConfigError(
+            f"{type(model).__name__} {name} must be in [0, 1), got {value!r}; e.g. {example}"
+        )
+    return float(value)
 
 
 def context_rows(model: Any) -> int:

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from cryptoforecast.exceptions import ArtifactError, ConfigError
-from cryptoforecast.models.base import BaseForecaster, check_is_fitted
+from cryptoforecast.exceptions import ArtifactError
+from cryptoforecast.models.base import BaseForecaster, check_fraction, check_is_fitted, check_whole
 
 if TYPE_CHECKING:
     import lightgbm
@@ -213,14 +213,8 @@ class LightGBMForecaster(BaseForecaster):
         self.n_jobs = n_jobs
 
     def _booster_params(self) -> dict[str, Any]:
-        if not isinstance(self.n_estimators, int) or self.n_estimators < 1:
-            raise ConfigError(
-                f"n_estimators must be a whole number >= 1, got {self.n_estimators!r}"
-            )
-        if not 0 <= float(self.validation_fraction) < 1:
-            raise ConfigError(
-                f"validation_fraction must be in [0, 1), got {self.validation_fraction!r}; e.g. 0.2"
-            )
+        check_whole(self, "n_estimators")
+        check_fraction(self, "validation_fraction")
         return {
             "objective": "regression",
             "learning_rate": float(self.learning_rate),

@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from cryptoforecast.exceptions import ArtifactError, ConfigError, DataError
-from cryptoforecast.models.base import BaseForecaster
+from cryptoforecast.models.base import BaseForecaster, check_fraction, check_whole
 from cryptoforecast.models.intervals import ConformalCalibrator
 
 __all__ = ["FeatureScaler", "LSTMForecaster", "default_threads", "machine_threads", "make_windows"]
@@ -230,29 +230,12 @@ class LSTMForecaster(BaseForecaster):
 
     # -- checks -----------------------------------------------------------------------------
     def _check_params(self) -> None:
-        def whole(name: str, low: int) -> int:
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-                raise ConfigError(
-                    f"LSTMForecaster {name} must be a whole number >= {low}, got {value!r}"
-                )
-            return int(value)
-
-        whole("lookback", 1)
-        whole("hidden_size", 1)
-        whole("num_layers", 1)
-        whole("epochs", 1)
-        whole("batch_size", 1)
-        whole("patience", 1)
+        for name in ("lookback", "hidden_size", "num_layers", "epochs", "batch_size", "patience"):
+            check_whole(self, name)
         if self.num_threads is not None:
-            whole("num_threads", 1)
-        if not 0 <= float(self.dropout) < 1:
-            raise ConfigError(f"LSTMForecaster dropout must be in [0, 1), got {self.dropout!r}")
-        if not 0 <= float(self.validation_fraction) < 1:
-            raise ConfigError(
-                f"LSTMForecaster validation_fraction must be in [0, 1), got "
-                f"{self.validation_fraction!r}; e.g. 0.2"
-            )
+            check_whole(self, "num_threads")
+        check_fraction(self, "dropout", example=0.1)
+        check_fraction(self, "validation_fraction")
         if not float(self.learning_rate) > 0:
             raise ConfigError(
                 f"LSTMForecaster learning_rate must be > 0, got {self.learning_rate!r}"

@@ -21,6 +21,7 @@ from cryptoforecast.exceptions import RegistryError
 __all__ = [
     "SCHEMA_VERSION",
     "STAGES",
+    "UTCDateTime",
     "create_schema",
     "metadata",
     "models",
@@ -43,7 +44,7 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise RegistryError(
-                f"naive datetime {value!r} given to the registry; use UTC-aware datetimes"
+                f"naive datetime {value!r} given to the database; use UTC-aware datetimes"
             )
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value

@@ -29,9 +29,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.engine import Engine
 
 from cryptoforecast.exceptions import DataError, RegistryError
+from cryptoforecast.registry.schema import UTCDateTime
 from cryptoforecast.serving.schemas import AccuracyRow, Forecast
 
 __all__ = [
@@ -50,28 +51,6 @@ REGISTRY_URL_ENV = "CRYPTOFORECAST_REGISTRY_URL"
 ClosesFn = Callable[[str, str, str], pd.Series]
 
 
-class _UTCDateTime(sa.types.TypeDecorator[datetime]):
-    """UTC timestamps, read back timezone-aware on every backend."""
-
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise DataError(
-                f"naive datetime {value!r} given to the ledger; use UTC-aware datetimes"
-            )
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 _metadata = sa.MetaData()
 
 forecasts_table = sa.Table(
@@ -82,8 +61,8 @@ forecasts_table = sa.Table(
     sa.Column("horizon", sa.Integer, nullable=False),
     sa.Column("interval", sa.String(8), nullable=False),
     sa.Column("data_source", sa.String(32), nullable=False),
-    sa.Column("as_of", _UTCDateTime, nullable=False),
-    sa.Column("target_time", _UTCDateTime, nullable=False),
+    sa.Column("as_of", UTCDateTime, nullable=False),
+    sa.Column("target_time", UTCDateTime, nullable=False),
     sa.Column("last_close", sa.Float, nullable=False),
     sa.Column("predicted_price", sa.Float, nullable=False),
     sa.Column("predicted_return", sa.Float, nullable=False),
@@ -96,7 +75,7 @@ forecasts_table = sa.Table(
     sa.Column("model_version", sa.String(64), nullable=True),
     sa.Column("source", sa.String(40), nullable=False),
     sa.Column("fallback_reason", sa.Text, nullable=True),
-    sa.Column("generated_at", _UTCDateTime, nullable=False),
+    sa.Column("generated_at", UTCDateTime, nullable=False),
 )
 sa.Index(
     "ix_forecasts_key",

@@ -21,7 +21,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
     times = [
-        float(subprocess.run([sys.executable, "-c", CODE], capture_output=True, text=True, check=True).stdout)
+        float(
+            subprocess.run(
+                [sys.executable, "-c", CODE], capture_output=True, text=True, check=True
+            ).stdout
+        )
         for _ in range(args.repeat)
     ]
     print(

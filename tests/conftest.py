@@ -12,12 +12,18 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "
 
 
 @pytest.fixture(autouse=True)
-def cf_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def cf_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
     """An empty cryptoforecast home per test, and no config or registry from the environment."""
     home = tmp_path_factory.mktemp("cfhome")
     monkeypatch.setenv("CRYPTOFORECAST_HOME", str(home))
     monkeypatch.setenv("MPLBACKEND", "Agg")
-    for var in ("CRYPTOFORECAST_CONFIG", "CRYPTOFORECAST_REGISTRY_URL", "CRYPTOFORECAST_ADMIN_TOKEN"):
+    for var in (
+        "CRYPTOFORECAST_CONFIG",
+        "CRYPTOFORECAST_REGISTRY_URL",
+        "CRYPTOFORECAST_ADMIN_TOKEN",
+    ):
         monkeypatch.delenv(var, raising=False)
     yield home
 

@@ -26,7 +26,16 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 def test_data_list_shows_all_assets(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(["data", "list"], capsys)
     assert code == 0
-    for asset in ("bitcoin", "ethereum", "binancecoin", "solana", "cardano", "dogecoin", "avalanche-2", "litecoin"):
+    for asset in (
+        "bitcoin",
+        "ethereum",
+        "binancecoin",
+        "solana",
+        "cardano",
+        "dogecoin",
+        "avalanche-2",
+        "litecoin",
+    ):
         assert asset in out
     assert "2025-09-30" in out
 
@@ -37,7 +46,9 @@ def test_data_show(capsys: pytest.CaptureFixture[str]) -> None:
     assert "2024-01-31" in out and "2024-01-29" in out and "2024-01-28" not in out
 
 
-def test_config_show_prints_effective_values(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_config_show_prints_effective_values(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("CRYPTOFORECAST_LSTM__EPOCHS", "3")
     code, out, _ = run(["config", "show"], capsys)
     assert code == 0 and "epochs: 3" in out and "lightgbm:" in out
@@ -56,7 +67,9 @@ def test_debug_shows_traceback() -> None:
         main(["--debug", "data", "show", "bitcoinn"])
 
 
-@pytest.mark.parametrize("args", [["nosuchcommand"], ["data", "show"], ["data", "show", "btc", "--days", "x"]])
+@pytest.mark.parametrize(
+    "args", [["nosuchcommand"], ["data", "show"], ["data", "show", "btc", "--days", "x"]]
+)
 def test_usage_errors_exit_2(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(args, capsys)
     assert code == 2
@@ -64,5 +77,7 @@ def test_usage_errors_exit_2(args: list[str], capsys: pytest.CaptureFixture[str]
 
 
 def test_console_script_installed() -> None:
-    proc = subprocess.run([sys.executable, "-m", "cryptoforecast.cli", "--help"], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "cryptoforecast.cli", "--help"], capture_output=True, text=True
+    )
     assert proc.returncode == 0 and "data" in proc.stdout

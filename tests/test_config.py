@@ -43,8 +43,11 @@ def test_environment_overrides_nested_keys_and_ignores_others() -> None:
 def test_file_then_environment_then_overrides(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     path.write_text("lightgbm:\n  num_leaves: 31\n  learning_rate: 0.1\n")
-    cfg = load_config(path, environ={"CRYPTOFORECAST_LIGHTGBM__NUM_LEAVES": "63"},
-                      overrides={"lightgbm": {"learning_rate": 0.05}})
+    cfg = load_config(
+        path,
+        environ={"CRYPTOFORECAST_LIGHTGBM__NUM_LEAVES": "63"},
+        overrides={"lightgbm": {"learning_rate": 0.05}},
+    )
     assert cfg.lightgbm.num_leaves == 63
     assert cfg.lightgbm.learning_rate == 0.05
     assert cfg.lightgbm.n_estimators == 500
@@ -53,7 +56,10 @@ def test_file_then_environment_then_overrides(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "pattern"),
     [
-        ("lightgbm:\n  learning_rate: -1\n", r"lightgbm\.learning_rate = -1: Input should be greater than 0"),
+        (
+            "lightgbm:\n  learning_rate: -1\n",
+            r"lightgbm\.learning_rate = -1: Input should be greater than 0",
+        ),
         ("horizons: [1, 30]\n", r"horizons.*1 to 14"),
         ("ensemble:\n  meta: magic\n", r"ensemble\.meta = 'magic'.*'ridge', 'lgbm' or 'mean'"),
         ("lstm:\n  epoch: 3\n", r"lstm\.epoch = 3: Extra inputs are not permitted"),

@@ -11,9 +11,20 @@ import pytest
 import cryptoforecast
 from cryptoforecast import exceptions
 
-
-HEAVY = ("torch", "lightgbm", "xgboost", "fastapi", "uvicorn", "dask", "distributed", "optuna",
-         "httpx", "sklearn", "matplotlib", "talib")
+HEAVY = (
+    "torch",
+    "lightgbm",
+    "xgboost",
+    "fastapi",
+    "uvicorn",
+    "dask",
+    "distributed",
+    "optuna",
+    "httpx",
+    "sklearn",
+    "matplotlib",
+    "talib",
+)
 
 
 def test_import_does_not_load_heavy_libraries() -> None:

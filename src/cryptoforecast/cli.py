@@ -6,8 +6,9 @@ Command groups live here as thin adapters; the work is done by the library funct
 
 from __future__ import annotations
 
+import functools
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -130,17 +131,30 @@ def data_show(
 
 @data_app.command("update")
 def data_update(
-    ids: Annotated[list[str] | None, typer.Argument(help="Asset ids or symbols, e.g. bitcoin ETH.")] = None,
+    ids: Annotated[
+        list[str] | None, typer.Argument(help="Asset ids or symbols, e.g. bitcoin ETH.")
+    ] = None,
     source: Annotated[
         str | None,
-        typer.Option("--source", "-s", help="binance or coingecko (default binance; with --all: every cached one)."),
+        typer.Option(
+            "--source",
+            "-s",
+            help="binance or coingecko (default binance; with --all: every cached one).",
+        ),
     ] = None,
     interval: Annotated[
-        str | None, typer.Option("--interval", "-i", help="1d or 4h (default 1d; with --all: every cached one).")
+        str | None,
+        typer.Option(
+            "--interval", "-i", help="1d or 4h (default 1d; with --all: every cached one)."
+        ),
     ] = None,
-    all_series: Annotated[bool, typer.Option("--all", help="Update every cached live series.")] = False,
+    all_series: Annotated[
+        bool, typer.Option("--all", help="Update every cached live series.")
+    ] = False,
     full: Annotated[bool, typer.Option("--full", help="Download the whole history again.")] = False,
-    base_url: Annotated[str | None, typer.Option("--base-url", help="API root, e.g. https://api.binance.us.")] = None,
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", help="API root, e.g. https://api.binance.us.")
+    ] = None,
 ) -> None:
     """Fetch new candles from a live source into the local cache (only what is missing)."""
     from rich.progress import Progress
@@ -162,13 +176,18 @@ def data_update(
             and (not wanted or cid in wanted)
         ]
         if not targets:
-            console().print("No cached live series to update; run e.g. `cryptoforecast data update bitcoin` first.")
+            console().print(
+                "No cached live series to update; run e.g. `cryptoforecast data update bitcoin` first."
+            )
             return
     elif wanted:
-        targets = [(source or "binance", cid, interval or "1d") for cid in dict.fromkeys(resolve_asset(i).id for i in ids or [])]
+        targets = [
+            (source or "binance", cid, interval or "1d")
+            for cid in dict.fromkeys(resolve_asset(i).id for i in ids or [])
+        ]
     else:
         raise typer.BadParameter("give asset ids (e.g. bitcoin ethereum) or --all")
-    options = {"base_url": base_url} if base_url else {}
+    options: dict[str, Any] = {"base_url": base_url} if base_url else {}
     table = Table(title="Live data update")
     for col in ("source", "id", "interval", "rows", "last candle", "new"):
         table.add_column(col, justify="right" if col in ("rows", "new") else "left")
@@ -182,7 +201,9 @@ def data_update(
             except CryptoForecastError as exc:
                 failures.append(f"{src} {cid} {iv}: {exc}")
             else:
-                last = result.frame.index[-1].strftime("%Y-%m-%d %H:%M" if iv != "1d" else "%Y-%m-%d")
+                last = result.frame.index[-1].strftime(
+                    "%Y-%m-%d %H:%M" if iv != "1d" else "%Y-%m-%d"
+                )
                 table.add_row(src, cid, iv, f"{len(result.frame):,}", last, f"{result.added:+,}")
             progress.advance(task)
     if table.row_count:
@@ -190,7 +211,9 @@ def data_update(
     for line in failures:
         Console(stderr=True).print(f"[bold red]failed:[/] {line}", highlight=False)
     if failures:
-        raise DataError(f"{len(failures)} of {len(targets)} series could not be updated (see above); the cache keeps their previous candles")
+        raise DataError(
+            f"{len(failures)} of {len(targets)} series could not be updated (see above); the cache keeps their previous candles"
+        )
 
 
 registry_app = typer.Typer(
@@ -334,8 +357,23 @@ def registry_history(
 def _summary_table(summaries: list[dict], title: str) -> Table:
     """One row per training: validation MASE beside naive (naive = 1), the gate and its reason."""
     table = Table(title=title)
-    for col in ("crypto", "model", "h", "id", "status", "val MASE (naive=1)", "MAE", "naive MAE", "DM p", "80% cov", "s", "note"):
-        table.add_column(col, justify="left" if col in ("crypto", "model", "status", "note") else "right")
+    for col in (
+        "crypto",
+        "model",
+        "h",
+        "id",
+        "status",
+        "val MASE (naive=1)",
+        "MAE",
+        "naive MAE",
+        "DM p",
+        "80% cov",
+        "s",
+        "note",
+    ):
+        table.add_column(
+            col, justify="left" if col in ("crypto", "model", "status", "note") else "right"
+        )
 
     def num(value: object, fmt: str) -> str:
         return "-" if not isinstance(value, int | float) or value != value else format(value, fmt)
@@ -361,16 +399,41 @@ def _summary_table(summaries: list[dict], title: str) -> Table:
 
 @app.command()
 def train(
-    crypto_ids: Annotated[list[str] | None, typer.Argument(help="Asset ids or symbols, e.g. bitcoin ETH.")] = None,
-    model: Annotated[list[str] | None, typer.Option("--model", "-m", help="Model type (repeatable); default lightgbm.")] = None,
-    horizon: Annotated[list[int] | None, typer.Option("--horizon", "-h", help="Horizon in days (repeatable); default 1.")] = None,
-    days: Annotated[int | None, typer.Option("--days", "-d", help="Training window in candles (default: training.days).")] = None,
-    tune: Annotated[int, typer.Option("--tune", help="Optuna trials before training (0: config parameters).")] = 0,
-    source: Annotated[str, typer.Option("--source", "-s", help="snapshot, binance or coingecko.")] = "snapshot",
-    end: Annotated[str | None, typer.Option("--end", help="Last day of the training window.")] = None,
+    crypto_ids: Annotated[
+        list[str] | None, typer.Argument(help="Asset ids or symbols, e.g. bitcoin ETH.")
+    ] = None,
+    model: Annotated[
+        list[str] | None,
+        typer.Option("--model", "-m", help="Model type (repeatable); default lightgbm."),
+    ] = None,
+    horizon: Annotated[
+        list[int] | None,
+        typer.Option("--horizon", "-h", help="Horizon in days (repeatable); default 1."),
+    ] = None,
+    days: Annotated[
+        int | None,
+        typer.Option("--days", "-d", help="Training window in candles (default: training.days)."),
+    ] = None,
+    tune: Annotated[
+        int, typer.Option("--tune", help="Optuna trials before training (0: config parameters).")
+    ] = 0,
+    source: Annotated[
+        str, typer.Option("--source", "-s", help="snapshot, binance or coingecko.")
+    ] = "snapshot",
+    end: Annotated[
+        str | None, typer.Option("--end", help="Last day of the training window.")
+    ] = None,
     all_assets: Annotated[bool, typer.Option("--all", help="Train every embedded asset.")] = False,
-    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 (with --all or several jobs; default: a local cluster).")] = None,
-    no_save: Annotated[bool, typer.Option("--no-save", help="Validate only: do not save or register.")] = False,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="Dask scheduler address, e.g. tcp://host:8786 (with --all or several jobs; default: a local cluster).",
+        ),
+    ] = None,
+    no_save: Annotated[
+        bool, typer.Option("--no-save", help="Validate only: do not save or register.")
+    ] = False,
 ) -> None:
     """Train, validate against naive, register and gate models (one, or many on Dask)."""
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -390,7 +453,13 @@ def train(
     horizons = horizon or [1]
     window = days or settings.training.days
     jobs = len(ids) * len(models) * len(horizons)
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn())
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+    )
     if jobs == 1 and scheduler is None:
         import asyncio
         import time
@@ -398,14 +467,32 @@ def train(
         from cryptoforecast.training.train_pipeline import train_model_for_crypto
 
         with Progress(*columns, console=console(), transient=True) as progress:
-            progress.add_task(f"training {models[0]} for {ids[0]} h={horizons[0]} on {window} days", total=1)
+            progress.add_task(
+                f"training {models[0]} for {ids[0]} h={horizons[0]} on {window} days", total=1
+            )
             started = time.perf_counter()
             fitted = asyncio.run(
-                train_model_for_crypto(ids[0], models[0], days=window, save_model=not no_save, horizon=horizons[0],
-                                       tune=tune, source=source, end=end, config=settings)
+                train_model_for_crypto(
+                    ids[0],
+                    models[0],
+                    days=window,
+                    save_model=not no_save,
+                    horizon=horizons[0],
+                    tune=tune,
+                    source=source,
+                    end=end,
+                    config=settings,
+                )
             )
-        summaries = [{"crypto_id": ids[0], "model_type": models[0], "horizon": horizons[0],
-                      **summarise_model(fitted), "seconds": time.perf_counter() - started}]
+        summaries = [
+            {
+                "crypto_id": ids[0],
+                "model_type": models[0],
+                "horizon": horizons[0],
+                **summarise_model(fitted),
+                "seconds": time.perf_counter() - started,
+            }
+        ]
     else:
         with Progress(*columns, console=console(), transient=True) as progress:
             task = progress.add_task(f"training {jobs} models", total=jobs)
@@ -414,12 +501,28 @@ def train(
                 progress.advance(task)
                 progress.console.print(
                     f"  {summary['crypto_id']} {summary['model_type']} h={summary['horizon']}: "
-                    f"{summary.get('status') or 'failed'}", highlight=False
+                    f"{summary.get('status') or 'failed'}",
+                    highlight=False,
                 )
 
-            summaries = train_many(ids, models, horizons, scheduler=scheduler, days=window, tune=tune, source=source,
-                                   end=end, config=settings, save_model=not no_save, progress=advance)
-    console().print(_summary_table(summaries, "Training: validation beside the naive forecast (MASE < 1 beats naive)"))
+            summaries = train_many(
+                ids,
+                models,
+                horizons,
+                scheduler=scheduler,
+                days=window,
+                tune=tune,
+                source=source,
+                end=end,
+                config=settings,
+                save_model=not no_save,
+                progress=advance,
+            )
+    console().print(
+        _summary_table(
+            summaries, "Training: validation beside the naive forecast (MASE < 1 beats naive)"
+        )
+    )
     failed = [s for s in summaries if s.get("error")]
     if failed:
         from cryptoforecast.exceptions import DataError
@@ -429,9 +532,23 @@ def train(
 
 @app.command()
 def retrain(
-    older_than: Annotated[str | None, typer.Option("--older-than", help="Retrain keys whose newest model is older than this (7d, 12h, 2w); default retrain.older_than_days.")] = None,
-    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address, or 'local' for a local cluster (default: one after another).")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only list what would be retrained.")] = False,
+    older_than: Annotated[
+        str | None,
+        typer.Option(
+            "--older-than",
+            help="Retrain keys whose newest model is older than this (7d, 12h, 2w); default retrain.older_than_days.",
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="Dask scheduler address, or 'local' for a local cluster (default: one after another).",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only list what would be retrained.")
+    ] = False,
 ) -> None:
     """Retrain every tracked model that is too old, through the same promotion gate."""
     from cryptoforecast.training.retrain import retrain_stale
@@ -446,8 +563,16 @@ def retrain(
         for col in ("crypto", "model", "h", "newest id", "version", "age (days)", "days", "source"):
             table.add_column(col)
         for s in summaries:
-            table.add_row(s["crypto_id"], s["model_type"], str(s["horizon"]), str(s["newest_model_id"]),
-                          s["newest_version"], f"{s['age_days']:.1f}", str(s["days"] or "-"), s["source"])
+            table.add_row(
+                s["crypto_id"],
+                s["model_type"],
+                str(s["horizon"]),
+                str(s["newest_model_id"]),
+                s["newest_version"],
+                f"{s['age_days']:.1f}",
+                str(s["days"] or "-"),
+                s["source"],
+            )
         console().print(table)
         return
     console().print(_summary_table(summaries, f"Retrained {len(summaries)} model(s)"))
@@ -455,12 +580,16 @@ def retrain(
     if failed:
         from cryptoforecast.exceptions import DataError
 
-        raise DataError(f"{len(failed)} of {len(summaries)} retrainings failed: {failed[0]['error']}")
+        raise DataError(
+            f"{len(failed)} of {len(summaries)} retrainings failed: {failed[0]['error']}"
+        )
 
 
 @app.command()
 def demo(
-    fast: Annotated[bool, typer.Option("--fast", help="Tiny settings: a smoke run in seconds, not a result.")] = False,
+    fast: Annotated[
+        bool, typer.Option("--fast", help="Tiny settings: a smoke run in seconds, not a result.")
+    ] = False,
 ) -> None:
     """The real thing on the embedded data: train, backtest vs naive, gate, report, forecast."""
     from cryptoforecast.training.demo import run_demo
@@ -476,36 +605,89 @@ def _backtest_table(runs: list, title: str) -> Table:
     for run in runs:
         table.add_column(run.name, justify="right")
     table.add_column("baseline: naive", justify="right")
-    rows = (("MAE", "mae", ",.2f"), ("MAPE %", "mape", ".2f"), ("MASE (naive=1)", "mase", ".3f"),
-            ("R2 log returns", "r2_logret", ".3f"), ("directional acc.", "directional_accuracy", ".1%"),
-            ("80% coverage", "coverage_80", ".1%"), ("long/flat return", "long_flat_total_return", "+.1%"),
-            ("long/flat Sharpe", "long_flat_sharpe", ".2f"))
+    rows = (
+        ("MAE", "mae", ",.2f"),
+        ("MAPE %", "mape", ".2f"),
+        ("MASE (naive=1)", "mase", ".3f"),
+        ("R2 log returns", "r2_logret", ".3f"),
+        ("directional acc.", "directional_accuracy", ".1%"),
+        ("80% coverage", "coverage_80", ".1%"),
+        ("long/flat return", "long_flat_total_return", "+.1%"),
+        ("long/flat Sharpe", "long_flat_sharpe", ".2f"),
+    )
 
     def num(value: object, fmt: str) -> str:
         return "-" if not isinstance(value, int | float) or value != value else format(value, fmt)
 
     for label, key, fmt in rows:
-        table.add_row(label, *(num(r.metrics["model"].get(key), fmt) for r in runs),
-                      num(runs[0].metrics["naive"].get(key), fmt))
+        table.add_row(
+            label,
+            *(num(r.metrics["model"].get(key), fmt) for r in runs),
+            num(runs[0].metrics["naive"].get(key), fmt),
+        )
     table.add_row("DM p-value", *(num(r.metrics.get("dm_pvalue"), ".3g") for r in runs), "")
     bh = runs[0].metrics.get("buy_and_hold", {}).get("total_return")
     table.add_row("buy-and-hold return", *("" for _ in runs), num(bh, "+.1%"))
     return table
 
 
+def _advance(progress: Any, task: Any, done: int, total: int) -> None:
+    """Progress callback for the backtester: move a Rich task to ``done`` of ``total``."""
+    progress.update(task, completed=done, total=total)
+
+
 @app.command()
 def backtest(
     crypto_id: Annotated[str, typer.Argument(help="Asset id or symbol, e.g. bitcoin.")],
-    model: Annotated[list[str] | None, typer.Option("--model", "-m", help="Model type (repeatable: compare models in one report); default lightgbm. naive, drift, technical, lightgbm, xgboost, lstm, ensemble.")] = None,
-    horizon: Annotated[int, typer.Option("--horizon", "-h", min=1, help="Forecast horizon in candles.")] = 1,
-    report: Annotated[str | None, typer.Option("--report", "-r", help="Write a self-contained HTML report here.")] = None,
-    days: Annotated[int | None, typer.Option("--days", "-d", min=1, help="Forecast origins to backtest: the last N (default demo.backtest_days).")] = None,
-    initial_train_size: Annotated[int | None, typer.Option("--initial-train-size", min=1, help="Minimum training rows of the first fit (default backtest.initial_train_size); earlier rows are used too with an expanding window.")] = None,
-    retrain_frequency: Annotated[int | None, typer.Option("--retrain-frequency", min=1, help="Refit every N origins (default backtest.retrain_frequency).")] = None,
-    window: Annotated[str | None, typer.Option("--window", help="expanding or sliding (default backtest.window).")] = None,
-    source: Annotated[str, typer.Option("--source", "-s", help="snapshot, binance or coingecko.")] = "snapshot",
+    model: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--model",
+            "-m",
+            help="Model type (repeatable: compare models in one report); default lightgbm. naive, drift, technical, lightgbm, xgboost, lstm, ensemble.",
+        ),
+    ] = None,
+    horizon: Annotated[
+        int, typer.Option("--horizon", "-h", min=1, help="Forecast horizon in candles.")
+    ] = 1,
+    report: Annotated[
+        str | None, typer.Option("--report", "-r", help="Write a self-contained HTML report here.")
+    ] = None,
+    days: Annotated[
+        int | None,
+        typer.Option(
+            "--days",
+            "-d",
+            min=1,
+            help="Forecast origins to backtest: the last N (default demo.backtest_days).",
+        ),
+    ] = None,
+    initial_train_size: Annotated[
+        int | None,
+        typer.Option(
+            "--initial-train-size",
+            min=1,
+            help="Minimum training rows of the first fit (default backtest.initial_train_size); earlier rows are used too with an expanding window.",
+        ),
+    ] = None,
+    retrain_frequency: Annotated[
+        int | None,
+        typer.Option(
+            "--retrain-frequency",
+            min=1,
+            help="Refit every N origins (default backtest.retrain_frequency).",
+        ),
+    ] = None,
+    window: Annotated[
+        str | None, typer.Option("--window", help="expanding or sliding (default backtest.window).")
+    ] = None,
+    source: Annotated[
+        str, typer.Option("--source", "-s", help="snapshot, binance or coingecko.")
+    ] = "snapshot",
     end: Annotated[str | None, typer.Option("--end", help="Last candle to use.")] = None,
-    fee_bps: Annotated[float, typer.Option("--fee-bps", min=0.0, help="Trading fee per unit traded, basis points.")] = 10.0,
+    fee_bps: Annotated[
+        float, typer.Option("--fee-bps", min=0.0, help="Trading fee per unit traded, basis points.")
+    ] = 10.0,
 ) -> None:
     """Walk-forward backtest beside the naive forecast, with the honesty scorecard and an HTML report."""
     import inspect
@@ -532,29 +714,48 @@ def backtest(
         raise typer.BadParameter(f"--window must be expanding or sliding, got {win!r}")
     trainers = {}
     for name in models:  # unknown names fail before any data is loaded
-        accepted = inspect.signature(model_class(name).__init__).parameters
-        params = {k: v for k, v in settings.model_params(name).items() if k in accepted and k != "horizon"}
+        accepted = inspect.signature(model_class(name)).parameters
+        params = {
+            k: v for k, v in settings.model_params(name).items() if k in accepted and k != "horizon"
+        }
         trainers[name] = trainer_for(name, horizon, **params)
-    load_days = None if source == "snapshot" else warmup_rows() + initial + 2 * horizon + n_origins + 1
+    load_days = (
+        None if source == "snapshot" else warmup_rows() + initial + 2 * horizon + n_origins + 1
+    )
     candles = load_ohlcv(asset.id, days=load_days, source=source, end=end)
     runs = []
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-               TextColumn("{task.completed}/{task.total} origins"), TimeElapsedColumn())
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} origins"),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=console(), transient=True) as progress:
         for name in models:
             task = progress.add_task(f"{name} h={horizon}", total=n_origins)
-            bt = ForecastBacktester(initial_train_size=initial, test_size=cfg.test_size, step_size=cfg.step_size,
-                                    retrain_frequency=refit, horizon=horizon, window=win,  # type: ignore[arg-type]
-                                    interval_coverage=tuple(cfg.interval_coverage), test_origins=n_origins,
-                                    fee_bps=fee_bps)
+            bt = ForecastBacktester(
+                initial_train_size=initial,
+                test_size=cfg.test_size,
+                step_size=cfg.step_size,
+                retrain_frequency=refit,
+                horizon=horizon,
+                window=win,  # type: ignore[arg-type]
+                interval_coverage=tuple(cfg.interval_coverage),
+                test_origins=n_origins,
+                fee_bps=fee_bps,
+            )
             bt.run_walk_forward_validation(
-                candles, trainers[name],
-                progress=lambda done, total, task=task: progress.update(task, completed=done, total=total),
+                candles,
+                trainers[name],
+                progress=functools.partial(_advance, progress, task),
             )
             runs.append(BacktestRun.from_backtester(name, bt))
     first = runs[0].metrics
-    title = (f"{asset.id} h={horizon}: {first['n_forecasts']} origins {first['start'][:10]} .. "
-             f"{first['end'][:10]}, refit every {refit}")
+    title = (
+        f"{asset.id} h={horizon}: {first['n_forecasts']} origins {first['start'][:10]} .. "
+        f"{first['end'][:10]}, refit every {refit}"
+    )
     con = console()
     con.print(_backtest_table(runs, title))
     for run in runs:
@@ -562,23 +763,39 @@ def backtest(
     for run in runs:
         con.print(verdict(run.metrics), highlight=False)
     if report:
-        settings_shown = {"asset": asset.id, "source": source, "window": win, "initial train size": initial,
-                          "retrain every": refit, "fee (bps)": fee_bps}
-        path = write_report(report, runs, title=f"{asset.id}: backtest h={horizon} ({', '.join(models)})",
-                            settings=settings_shown)
+        settings_shown = {
+            "asset": asset.id,
+            "source": source,
+            "window": win,
+            "initial train size": initial,
+            "retrain every": refit,
+            "fee (bps)": fee_bps,
+        }
+        path = write_report(
+            report,
+            runs,
+            title=f"{asset.id}: backtest h={horizon} ({', '.join(models)})",
+            settings=settings_shown,
+        )
         con.print(f"report written to {path}", highlight=False)
 
 
 # -- serving -------------------------------------------------------------------------------------
-ledger_app = typer.Typer(help="The forecast ledger: live, out-of-sample accuracy.", no_args_is_help=True)
+ledger_app = typer.Typer(
+    help="The forecast ledger: live, out-of-sample accuracy.", no_args_is_help=True
+)
 app.add_typer(ledger_app, name="ledger")
 
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option("--host", help="Interface to bind (loopback by default).")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option("--host", help="Interface to bind (loopback by default).")
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8000,
-    source: Annotated[str, typer.Option("--source", "-s", help="Candle source of the forecasts.")] = "snapshot",
+    source: Annotated[
+        str, typer.Option("--source", "-s", help="Candle source of the forecasts.")
+    ] = "snapshot",
     log_level: Annotated[str, typer.Option("--log-level", help="uvicorn log level.")] = "info",
 ) -> None:
     """Serve forecasts over HTTP (FastAPI + uvicorn); OpenAPI at /docs, metrics at /metrics."""
@@ -593,8 +810,12 @@ def serve(
 @ledger_app.command("score")
 def ledger_score(
     crypto_id: Annotated[str | None, typer.Argument(help="Only this asset.")] = None,
-    model_type: Annotated[str | None, typer.Option("--model", "-m", help="Only this model type.")] = None,
-    horizon: Annotated[int | None, typer.Option("--horizon", "-h", help="Only this horizon.")] = None,
+    model_type: Annotated[
+        str | None, typer.Option("--model", "-m", help="Only this model type.")
+    ] = None,
+    horizon: Annotated[
+        int | None, typer.Option("--horizon", "-h", help="Only this horizon.")
+    ] = None,
     url: Annotated[str | None, typer.Option("--url", help="Ledger database URL.")] = None,
 ) -> None:
     """Score past forecasts against realised closes: MAPE and MASE beside naive, interval coverage."""
@@ -605,7 +826,19 @@ def ledger_score(
     ledger = Ledger(url)
     rows = ledger.score(crypto_id=cid, model_type=model_type, horizon=horizon)
     table = Table(title=f"Forecast ledger ({ledger.url})")
-    for col in ("crypto_id", "model", "h", "forecasts", "scored", "pending", "MAPE %", "naive MAPE %", "MASE", "cov 80%", "cov 95%"):
+    for col in (
+        "crypto_id",
+        "model",
+        "h",
+        "forecasts",
+        "scored",
+        "pending",
+        "MAPE %",
+        "naive MAPE %",
+        "MASE",
+        "cov 80%",
+        "cov 95%",
+    ):
         table.add_column(col, justify="left" if col in ("crypto_id", "model") else "right")
 
     def fmt(value: float | None, spec: str) -> str:
@@ -613,31 +846,50 @@ def ledger_score(
 
     for r in rows:
         table.add_row(
-            r.crypto_id, r.model_type, str(r.horizon), str(r.n_forecasts), str(r.n_scored), str(r.n_pending),
-            fmt(r.mape, ".3f"), fmt(r.naive_mape, ".3f"), fmt(r.mase, ".3f"),
-            fmt(r.coverage_80, ".0%"), fmt(r.coverage_95, ".0%"),
+            r.crypto_id,
+            r.model_type,
+            str(r.horizon),
+            str(r.n_forecasts),
+            str(r.n_scored),
+            str(r.n_pending),
+            fmt(r.mape, ".3f"),
+            fmt(r.naive_mape, ".3f"),
+            fmt(r.mase, ".3f"),
+            fmt(r.coverage_80, ".0%"),
+            fmt(r.coverage_95, ".0%"),
         )
     console().print(table)
     if not rows:
-        console().print("No forecasts in the ledger yet: they are recorded as the service answers requests.")
+        console().print(
+            "No forecasts in the ledger yet: they are recorded as the service answers requests."
+        )
     else:
-        console().print("MASE = MAE of the forecasts / MAE of the naive forecast (last close) on the same forecasts; below 1 beats naive.")
+        console().print(
+            "MASE = MAE of the forecasts / MAE of the naive forecast (last close) on the same forecasts; below 1 beats naive."
+        )
 
 
 @app.command("check-leakage")
 def check_leakage(
     features: Annotated[
         str | None,
-        typer.Option("--features", help="Your feature function as module:function or file.py:function (default: the built-in features)."),
+        typer.Option(
+            "--features",
+            help="Your feature function as module:function or file.py:function (default: the built-in features).",
+        ),
     ] = None,
     assets: Annotated[
-        list[str] | None, typer.Option("--asset", "-a", help="Asset id; repeat for several (default: every embedded asset).")
+        list[str] | None,
+        typer.Option(
+            "--asset", "-a", help="Asset id; repeat for several (default: every embedded asset)."
+        ),
     ] = None,
     interval: Annotated[str, typer.Option("--interval", "-i", help="1d or 4h")] = "1d",
     cuts: Annotated[int, typer.Option("--cuts", help="Random cut points per asset.")] = 50,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     market: Annotated[
-        str | None, typer.Option("--market", help="Pass this asset's candles as market= (e.g. bitcoin).")
+        str | None,
+        typer.Option("--market", help="Pass this asset's candles as market= (e.g. bitcoin)."),
     ] = None,
 ) -> None:
     """Prove features never look ahead: recompute them on truncated history and compare."""
@@ -654,9 +906,18 @@ def check_leakage(
         table.add_column(col, justify="left" if col in ("asset", "first leak") else "right")
     failed = []
     for crypto_id in ids:
-        report = check_lookahead(fn, load_ohlcv(crypto_id, interval=interval), n_cuts=cuts, seed=seed, market=market_df)
+        report = check_lookahead(
+            fn, load_ohlcv(crypto_id, interval=interval), n_cuts=cuts, seed=seed, market=market_df
+        )
         first = str(report.leaks[0]) if report.leaks else "-"
-        table.add_row(crypto_id, f"{report.n_rows:,}", str(len(report.features)), str(len(report.cuts)), str(len(report.leaks)), first)
+        table.add_row(
+            crypto_id,
+            f"{report.n_rows:,}",
+            str(len(report.features)),
+            str(len(report.cuts)),
+            str(len(report.leaks)),
+            first,
+        )
         if not report.ok:
             failed.append((crypto_id, report))
     console().print(table)
@@ -689,7 +950,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except Exception as exc:  # click usage errors and anything unexpected
         usage = getattr(exc, "exit_code", None) == 2 and hasattr(exc, "show")
-        if usage or type(exc).__name__ in ("UsageError", "NoSuchOption", "BadParameter", "MissingParameter"):
+        if usage or type(exc).__name__ in (
+            "UsageError",
+            "NoSuchOption",
+            "BadParameter",
+            "MissingParameter",
+        ):
             exc.show()  # type: ignore[attr-defined]
             return 2
         if hasattr(exc, "show") and hasattr(exc, "exit_code"):
@@ -697,7 +963,10 @@ def main(argv: list[str] | None = None) -> int:
             return int(exc.exit_code)  # type: ignore[attr-defined]
         if debug:
             raise
-        Console(stderr=True).print(f"[bold red]error:[/] {type(exc).__name__}: {exc} (run with --debug for the traceback)", highlight=False)
+        Console(stderr=True).print(
+            f"[bold red]error:[/] {type(exc).__name__}: {exc} (run with --debug for the traceback)",
+            highlight=False,
+        )
         return 1
     return 0
 

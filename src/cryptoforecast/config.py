@@ -83,10 +83,20 @@ class LSTMConfig(_Section):
     patience: int = Field(5, ge=1)
 
 
+BaseModelName = Literal["lightgbm", "xgboost", "lstm", "naive", "drift"]
+ModelName = Literal["lightgbm", "xgboost", "lstm", "ensemble", "naive", "drift"]
+
+
+def _default_bases() -> list[BaseModelName]:
+    return ["lightgbm", "lstm"]
+
+
+def _default_demo_models() -> list[ModelName]:
+    return ["lightgbm", "lstm", "ensemble"]
+
+
 class EnsembleConfig(_Section):
-    base_models: list[Literal["lightgbm", "xgboost", "lstm", "naive", "drift"]] = Field(
-        default_factory=lambda: ["lightgbm", "lstm"]
-    )
+    base_models: list[BaseModelName] = Field(default_factory=_default_bases)
     meta: Literal["ridge", "lgbm", "mean"] = "ridge"
     inner_folds: int = Field(5, ge=2, le=20)
 
@@ -97,7 +107,9 @@ class TrainingConfig(_Section):
     validation_retrain_every: int = Field(30, ge=1)
     seed: int = 42
     top_k_features: int | None = Field(None, ge=1)
-    optuna_storage: str | None = Field(None, description="Optuna RDB URL; None: SQLite under $CRYPTOFORECAST_HOME")
+    optuna_storage: str | None = Field(
+        None, description="Optuna RDB URL; None: SQLite under $CRYPTOFORECAST_HOME"
+    )
 
 
 class BacktestConfig(_Section):
@@ -134,9 +146,7 @@ class RetrainConfig(_Section):
 class DemoConfig(_Section):
     crypto_id: str = "bitcoin"
     horizons: list[int] = Field(default_factory=lambda: [1, 7])
-    models: list[Literal["lightgbm", "xgboost", "lstm", "ensemble", "naive", "drift"]] = Field(
-        default_factory=lambda: ["lightgbm", "lstm", "ensemble"]
-    )
+    models: list[ModelName] = Field(default_factory=_default_demo_models)
     backtest_days: int = Field(365, ge=30)
     retrain_frequency: int = Field(90, ge=1)
     lstm_epochs: int = Field(15, ge=1)
@@ -175,8 +185,12 @@ def _format_validation_error(exc: ValidationError, source: str) -> str:
         key = ".".join(str(p) for p in err["loc"])
         value = err.get("input")
         lines.append(f"{key} = {value!r}: {err['msg']}")
-    return f"invalid configuration ({source}): " + "; ".join(lines) + (
-        ". Fix the value in the file or environment variable named, or remove it to use the default."
+    return (
+        f"invalid configuration ({source}): "
+        + "; ".join(lines)
+        + (
+            ". Fix the value in the file or environment variable named, or remove it to use the default."
+        )
     )
 
 
@@ -208,7 +222,9 @@ def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
         try:
             value = yaml.safe_load(raw)
         except yaml.YAMLError as exc:
-            raise ConfigError(f"environment variable {name}={raw!r} is not a valid value: {exc}")
+            raise ConfigError(
+                f"environment variable {name}={raw!r} is not a valid value: {exc}"
+            ) from None
         node = overrides
         for part in parts[:-1]:
             node = node.setdefault(part, {})

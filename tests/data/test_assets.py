@@ -13,8 +13,18 @@ def test_ids_and_symbols_resolve(name: str) -> None:
 
 def test_required_assets_present() -> None:
     ids = {a.id for a in ASSETS}
-    assert {"bitcoin", "ethereum", "binancecoin", "solana", "cardano", "dogecoin", "avalanche-2",
-            "litecoin", "ripple", "chainlink"} <= ids
+    assert {
+        "bitcoin",
+        "ethereum",
+        "binancecoin",
+        "solana",
+        "cardano",
+        "dogecoin",
+        "avalanche-2",
+        "litecoin",
+        "ripple",
+        "chainlink",
+    } <= ids
     assert len(snapshot_assets()) == 8
     assert resolve_asset("avalanche-2").binance_symbol == "AVAXUSDT"
     assert resolve_asset("XRP").id == "ripple"

@@ -36,7 +36,9 @@ class SleepRecorder:
 
 
 def make_source(server: HTTPServer, sleep: SleepRecorder | None = None, **kwargs) -> BinanceSource:  # type: ignore[no-untyped-def]
-    kwargs.setdefault("retry", RetryPolicy(max_attempts=5, base_delay=0.01, max_delay=30.0, jitter=0.0))
+    kwargs.setdefault(
+        "retry", RetryPolicy(max_attempts=5, base_delay=0.01, max_delay=30.0, jitter=0.0)
+    )
     return BinanceSource(
         base_url=server.url_for(""), calls_per_minute=None, sleep=sleep or SleepRecorder(), **kwargs
     )
@@ -75,14 +77,20 @@ def test_open_last_candle_is_dropped(httpserver: HTTPServer) -> None:
     assert len(fake.requests) == 1
     # The same answer, seen after that candle has closed, keeps it: it is dropped only while open.
     after = make_source(httpserver, now=lambda: pd.Timestamp("2025-10-02 00:00:01", tz="UTC"))
-    assert after.fetch(ETH, "1d", start=pd.Timestamp("2025-09-25", tz="UTC")).index[-1] == pd.Timestamp(
-        "2025-10-01", tz="UTC"
-    )
+    assert after.fetch(ETH, "1d", start=pd.Timestamp("2025-09-25", tz="UTC")).index[
+        -1
+    ] == pd.Timestamp("2025-10-01", tz="UTC")
 
 
 def test_429_with_retry_after_is_honoured_then_succeeds(httpserver: HTTPServer) -> None:
     install_binance(httpserver)
-    fail_next(httpserver, BINANCE_KLINES_PATH, status=429, retry_after=7, body={"code": -1003, "msg": "Too many requests."})
+    fail_next(
+        httpserver,
+        BINANCE_KLINES_PATH,
+        status=429,
+        retry_after=7,
+        body={"code": -1003, "msg": "Too many requests."},
+    )
     sleep = SleepRecorder()
     source = make_source(httpserver, sleep)
     raw = source.fetch(ETH, "1d", start=pd.Timestamp("2025-09-01", tz="UTC"))
@@ -107,7 +115,9 @@ def test_a_timeout_is_retried(httpserver: HTTPServer, caplog: pytest.LogCaptureF
     delay_next(httpserver, BINANCE_KLINES_PATH, 0.4)
     # Real sleeps here: the single-threaded server is busy until the slow answer is sent.
     retry = RetryPolicy(max_attempts=5, base_delay=0.5, jitter=0.0)
-    source = BinanceSource(base_url=httpserver.url_for(""), calls_per_minute=None, retry=retry, timeout=0.2)
+    source = BinanceSource(
+        base_url=httpserver.url_for(""), calls_per_minute=None, retry=retry, timeout=0.2
+    )
     with caplog.at_level("WARNING", logger="cryptoforecast"):
         raw = source.fetch(ETH, "1d", start=pd.Timestamp("2025-09-01", tz="UTC"))
     assert len(raw) == 30
@@ -139,7 +149,10 @@ def test_a_string_where_a_number_belongs_names_field_and_position(httpserver: HT
     rows[3][4] = "12,5O"  # a close that is not a number
     respond_next(httpserver, BINANCE_KLINES_PATH, json.dumps(rows))
     source = make_source(httpserver)
-    with pytest.raises(DataError, match=r"kline #3 \(2025-09-29T00:00:00\+00:00\) field 'close' \(index 4\) = '12,5O'"):
+    with pytest.raises(
+        DataError,
+        match=r"kline #3 \(2025-09-29T00:00:00\+00:00\) field 'close' \(index 4\) = '12,5O'",
+    ):
         source.fetch(ETH, "1d", start=pd.Timestamp("2025-09-26", tz="UTC"))
 
 
@@ -173,13 +186,20 @@ def test_unsorted_klines_are_rejected() -> None:
 def test_unknown_symbol_fails_at_once_with_the_server_message(httpserver: HTTPServer) -> None:
     install_binance(httpserver)  # lists the 8 shared symbols, not XRP
     source = make_source(httpserver)
-    with pytest.raises(DataError, match=r"symbol 'XRPUSDT' \(HTTP 400, code -1121: Invalid symbol\.\)"):
+    with pytest.raises(
+        DataError, match=r"symbol 'XRPUSDT' \(HTTP 400, code -1121: Invalid symbol\.\)"
+    ):
         source.fetch(resolve_asset("ripple"), "1d")
     assert source.requests_sent == 1  # a 4xx other than 429 is not retried
 
 
 def test_451_says_to_use_binance_us(httpserver: HTTPServer) -> None:
-    fail_next(httpserver, BINANCE_KLINES_PATH, status=451, body={"code": 0, "msg": "Service unavailable from a restricted location"})
+    fail_next(
+        httpserver,
+        BINANCE_KLINES_PATH,
+        status=451,
+        body={"code": 0, "msg": "Service unavailable from a restricted location"},
+    )
     source = make_source(httpserver)
     with pytest.raises(DataError) as info:
         source.fetch(ETH, "1d")

@@ -41,7 +41,10 @@ def _append_rows(root: str, worker: int, n: int) -> None:
         with cache.lock("binance", "bitcoin", "1d"):
             cur = cache.read("binance", "bitcoin", "1d")
             ts = pd.Timestamp("2020-01-01", tz="UTC") + pd.Timedelta(days=worker * 1000 + i)
-            row = pd.DataFrame({"close": [float(worker)], "volume": [float(i)]}, index=pd.DatetimeIndex([ts], name="timestamp"))
+            row = pd.DataFrame(
+                {"close": [float(worker)], "volume": [float(i)]},
+                index=pd.DatetimeIndex([ts], name="timestamp"),
+            )
             new = row if cur is None else pd.concat([cur, row]).sort_index()
             time.sleep(0.001)  # widen the race window: a lost update would show without the lock
             cache.write(new, "binance", "bitcoin", "1d")
@@ -85,7 +88,9 @@ def test_writer_killed_mid_write_leaves_previous_file(tmp_path: Path) -> None:
     old = load_ohlcv("bitcoin", days=10)
     path = cache.write(old, "binance", "bitcoin", "1d")
     before = path.read_bytes()
-    proc = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILLED_WRITER, str(tmp_path)], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert proc.stdout is not None
         assert proc.stdout.readline().strip() == "writing"
@@ -101,7 +106,9 @@ def test_writer_killed_mid_write_leaves_previous_file(tmp_path: Path) -> None:
     assert len(cache.read("binance", "bitcoin", "1d")) == 12
 
 
-def test_failed_serialisation_keeps_previous_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_serialisation_keeps_previous_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     cache = CandleCache(tmp_path)
     path = cache.write(load_ohlcv("bitcoin", days=5), "binance", "bitcoin", "1d")
     before = path.read_bytes()

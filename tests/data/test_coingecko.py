@@ -19,7 +19,13 @@ from cryptoforecast.data.sources.coingecko import (
 )
 from cryptoforecast.data.sources.http import RetryPolicy
 from cryptoforecast.exceptions import DataError, SourceError
-from tests.live_servers import COINGECKO_CHART_RE, fail_next, install_coingecko, respond_next, shared_candles
+from tests.live_servers import (
+    COINGECKO_CHART_RE,
+    fail_next,
+    install_coingecko,
+    respond_next,
+    shared_candles,
+)
 
 BTC = resolve_asset("bitcoin")
 NOW = pd.Timestamp("2025-10-01 13:37", tz="UTC")  # the shared data ends 2025-09-30
@@ -65,7 +71,9 @@ def test_trailing_now_point_is_served_and_dropped(httpserver: HTTPServer) -> Non
     import httpx
 
     to = int(NOW.timestamp())
-    payload = httpx.get(url, params={"vs_currency": "usd", "from": to - 200 * 86400, "to": to}).json()
+    payload = httpx.get(
+        url, params={"vs_currency": "usd", "from": to - 200 * 86400, "to": to}
+    ).json()
     assert payload["prices"][-1][0] == to * 1000  # the server does send a point stamped "now"
     frame = source.fetch(BTC, "1d", start=pd.Timestamp("2025-09-01", tz="UTC"))
     assert frame.index[-1] == pd.Timestamp("2025-09-30", tz="UTC")
@@ -86,8 +94,12 @@ def test_hourly_points_are_refused(httpserver: HTTPServer) -> None:
 
     to = int(NOW.timestamp())
     url = httpserver.url_for("/api/v3/coins/bitcoin/market_chart/range")
-    payload = httpx.get(url, params={"vs_currency": "usd", "from": to - 10 * 86400, "to": to}).json()
-    with pytest.raises(SourceError, match=r"prices\[0\] at .* is not at 00:00 UTC; daily points need"):
+    payload = httpx.get(
+        url, params={"vs_currency": "usd", "from": to - 10 * 86400, "to": to}
+    ).json()
+    with pytest.raises(
+        SourceError, match=r"prices\[0\] at .* is not at 00:00 UTC; daily points need"
+    ):
         parse_market_chart(payload, "CoinGecko bitcoin 1d")
 
 
@@ -101,7 +113,9 @@ def test_api_key_goes_in_the_plan_header(httpserver: HTTPServer, plan: str) -> N
     assert headers[f"x-cg-{plan}-api-key"] == SECRET
     other = "pro" if plan == "demo" else "demo"
     assert f"x-cg-{other}-api-key" not in headers
-    assert all(SECRET not in v for k, v in fake.requests[-1].items() if k != "headers")  # not in the URL
+    assert all(
+        SECRET not in v for k, v in fake.requests[-1].items() if k != "headers"
+    )  # not in the URL
 
 
 def test_base_url_follows_plan_key_and_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -132,7 +146,9 @@ def test_api_key_never_appears_in_errors_or_logs(
     fail_next(httpserver, COINGECKO_CHART_RE, status=500, times=4, body={"error": f"echo {SECRET}"})
     with pytest.raises(SourceError) as exhausted:
         make_source(httpserver, api_key=SECRET).fetch(BTC, "1d")
-    respond_next(httpserver, COINGECKO_CHART_RE, json.dumps({"error": f"bad key {SECRET}"}), status=400)
+    respond_next(
+        httpserver, COINGECKO_CHART_RE, json.dumps({"error": f"bad key {SECRET}"}), status=400
+    )
     with pytest.raises(SourceError) as echoed:
         make_source(httpserver, api_key=SECRET).fetch(BTC, "1d")
     assert "***" in str(echoed.value)  # a server that echoes the key gets it masked
@@ -149,9 +165,13 @@ def test_resolve_ids_and_symbols_from_the_catalogue(httpserver: HTTPServer) -> N
     source = make_source(httpserver)
     assert source.resolve_id("bitcoin") == "bitcoin"
     assert source.resolve_id("BTC") == "bitcoin"
-    assert source.resolve_id("eth") == "ethereum"  # shared with ethereum-wormhole: the known one wins
+    assert (
+        source.resolve_id("eth") == "ethereum"
+    )  # shared with ethereum-wormhole: the known one wins
     assert source.resolve_id("ethereum-wormhole") == "ethereum-wormhole"
-    with pytest.raises(DataError, match=r"no coin with id or symbol 'bitcoinn'.*Did you mean: bitcoin"):
+    with pytest.raises(
+        DataError, match=r"no coin with id or symbol 'bitcoinn'.*Did you mean: bitcoin"
+    ):
         source.resolve_id("bitcoinn")
     assert sum(r["path"].endswith("/coins/list") for r in fake.requests) == 1  # fetched once
     frame = source.fetch("LTC", "1d", start=pd.Timestamp("2025-09-29", tz="UTC"))
@@ -161,7 +181,10 @@ def test_resolve_ids_and_symbols_from_the_catalogue(httpserver: HTTPServer) -> N
 
 def test_ambiguous_unknown_symbol_lists_the_candidates(httpserver: HTTPServer) -> None:
     fake = install_coingecko(httpserver)
-    fake.extra_catalogue += [{"id": "foo-a", "symbol": "foo", "name": "A"}, {"id": "foo-b", "symbol": "foo", "name": "B"}]
+    fake.extra_catalogue += [
+        {"id": "foo-a", "symbol": "foo", "name": "A"},
+        {"id": "foo-b", "symbol": "foo", "name": "B"},
+    ]
     with pytest.raises(DataError, match=r"symbol 'FOO' is shared by 2 coins \(foo-a, foo-b\)"):
         make_source(httpserver).resolve_id("FOO")
 
@@ -181,7 +204,13 @@ def test_unknown_coin_is_a_clear_error(httpserver: HTTPServer) -> None:
 
 def test_429_retry_after_then_success(httpserver: HTTPServer) -> None:
     install_coingecko(httpserver)
-    fail_next(httpserver, COINGECKO_CHART_RE, status=429, retry_after=2, body={"status": {"error_code": 429}})
+    fail_next(
+        httpserver,
+        COINGECKO_CHART_RE,
+        status=429,
+        retry_after=2,
+        body={"status": {"error_code": 429}},
+    )
     sleep = SleepRecorder()
     frame = make_source(httpserver, sleep=sleep).fetch(BTC, "1d")
     assert len(frame) == 365 and sleep.calls == [2.0]
@@ -206,11 +235,20 @@ def test_parse_market_chart_shifts_points_to_candle_open_times() -> None:
 @pytest.mark.parametrize(
     ("mutate", "pattern"),
     [
-        (lambda p: p["prices"][1].__setitem__(1, "101.0"), r"prices\[1\] \(2025-01-02T00:00:00\+00:00\) value = '101.0' is not a finite number"),
-        (lambda p: p["total_volumes"][2].__setitem__(1, None), r"total_volumes\[2\] .* value = None"),
+        (
+            lambda p: p["prices"][1].__setitem__(1, "101.0"),
+            r"prices\[1\] \(2025-01-02T00:00:00\+00:00\) value = '101.0' is not a finite number",
+        ),
+        (
+            lambda p: p["total_volumes"][2].__setitem__(1, None),
+            r"total_volumes\[2\] .* value = None",
+        ),
         (lambda p: p.pop("market_caps"), r"has no list \['market_caps'\]"),
         (lambda p: p["prices"].__setitem__(0, [1, 2, 3]), r"prices\[0\] should be \[ms, value\]"),
-        (lambda p: p["market_caps"].pop(1), r"market_caps and prices disagree on the times at position 1"),
+        (
+            lambda p: p["market_caps"].pop(1),
+            r"market_caps and prices disagree on the times at position 1",
+        ),
         (lambda p: p["prices"].reverse(), r"prices\[1\] time .* is not after the previous point"),
     ],
 )

@@ -16,7 +16,9 @@ def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
     return code, out.out, out.err
 
 
-def test_update_named_assets(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_update_named_assets(
+    httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     fake = use_binance_server(httpserver, monkeypatch)
     code, out, err = run(["data", "update", "ETH", "solana", "--source", "binance"], capsys)
     assert code == 0, err
@@ -55,7 +57,9 @@ def test_update_reports_failures_and_exits_1(
     httpserver: HTTPServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     fake = install_binance(httpserver, symbols=["bitcoin"])
-    code, out, err = run(["data", "update", "bitcoin", "ripple", "--base-url", fake.base_url], capsys)
+    code, out, err = run(
+        ["data", "update", "bitcoin", "ripple", "--base-url", fake.base_url], capsys
+    )
     assert code == 1
     assert "bitcoin" in out  # the good one is still updated
     assert "ripple" in err and "Invalid symbol" in err

@@ -96,7 +96,9 @@ def test_rate_limiter_refills_over_time() -> None:
 
 def _fetcher(handler, **kwargs) -> tuple[JSONFetcher, FakeTime]:  # type: ignore[no-untyped-def]
     fake = FakeTime()
-    kwargs.setdefault("retry", RetryPolicy(max_attempts=4, base_delay=0.1, max_delay=10, jitter=0.0))
+    kwargs.setdefault(
+        "retry", RetryPolicy(max_attempts=4, base_delay=0.1, max_delay=10, jitter=0.0)
+    )
     fetcher = JSONFetcher(
         "Test",
         transport=httpx.MockTransport(handler),
@@ -124,7 +126,9 @@ def test_fetcher_gives_up_when_the_total_time_would_pass() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(503)
 
-    policy = RetryPolicy(max_attempts=50, base_delay=1.0, max_delay=8.0, jitter=0.0, total_timeout=10.0)
+    policy = RetryPolicy(
+        max_attempts=50, base_delay=1.0, max_delay=8.0, jitter=0.0, total_timeout=10.0
+    )
     fetcher, fake = _fetcher(handler, retry=policy)
     with pytest.raises(SourceError, match=r"giving up .* total_timeout=10 s"):
         run_sync(lambda: fetcher.get_json("http://test/x"))
@@ -147,7 +151,9 @@ def test_fetcher_retries_connection_errors_and_reports_them() -> None:
         raise httpx.ConnectError("connection refused")
 
     fetcher, fake = _fetcher(handler)
-    with pytest.raises(SourceError, match=r"failed after 4 attempt\(s\): connection failed \(ConnectError"):
+    with pytest.raises(
+        SourceError, match=r"failed after 4 attempt\(s\): connection failed \(ConnectError"
+    ):
         run_sync(lambda: fetcher.get_json("http://test/x"))
     assert len(fake.sleeps) == 3
 

@@ -84,7 +84,10 @@ def test_refresh_appends_only_the_new_candles(httpserver: HTTPServer) -> None:
     assert fake.requests[n]["startTime"] == str(old.index[-1].value // 10**6)
     pd.testing.assert_frame_equal(result.frame, shared_candles("ethereum"), check_freq=False)
     pd.testing.assert_frame_equal(
-        load_ohlcv("ethereum", source="binance", **opts), load_ohlcv("ethereum"), check_like=True, check_freq=False
+        load_ohlcv("ethereum", source="binance", **opts),
+        load_ohlcv("ethereum"),
+        check_like=True,
+        check_freq=False,
     )
 
 
@@ -92,8 +95,12 @@ def test_4h_live_series_keep_outages_unless_asked(httpserver: HTTPServer) -> Non
     fake = install_binance(httpserver)
     frame = shared_candles("bitcoin", "4h")
     gap_at = frame.index.to_series().diff().idxmax()  # a real exchange outage in the shared data
-    fake.set_candles("bitcoin", "4h", frame.loc[gap_at - pd.Timedelta(days=30) : gap_at + pd.Timedelta(days=30)])
-    df = load_ohlcv("bitcoin", interval="4h", source="binance", refresh=True, base_url=fake.base_url)
+    fake.set_candles(
+        "bitcoin", "4h", frame.loc[gap_at - pd.Timedelta(days=30) : gap_at + pd.Timedelta(days=30)]
+    )
+    df = load_ohlcv(
+        "bitcoin", interval="4h", source="binance", refresh=True, base_url=fake.base_url
+    )
     assert gap_at in df.index
     with pytest.raises(DataError, match="missing 4h candles"):
         load_ohlcv("bitcoin", interval="4h", source="binance", on_gap="raise")
@@ -124,7 +131,11 @@ def _halfway(server: HTTPServer, fake: BinanceFake) -> None:
 
 
 FAILURES: dict[str, tuple[Callable[[HTTPServer, BinanceFake], None], str, dict[str, Any]]] = {
-    "500 forever": (lambda s, f: fail_next(s, BINANCE_KLINES_PATH, 500, times=3), r"failed after 3 attempt", {}),
+    "500 forever": (
+        lambda s, f: fail_next(s, BINANCE_KLINES_PATH, 500, times=3),
+        r"failed after 3 attempt",
+        {},
+    ),
     "429 asks too long": (
         lambda s, f: fail_next(s, BINANCE_KLINES_PATH, 429, retry_after=600),
         r"asked to wait 600 s",
@@ -140,7 +151,11 @@ FAILURES: dict[str, tuple[Callable[[HTTPServer, BinanceFake], None], str, dict[s
         r"not valid JSON",
         {},
     ),
-    "string for a number": (_bad_number, r"kline #4 \(2025-07-04.*field 'high' \(index 2\) = 'n/a'", {}),
+    "string for a number": (
+        _bad_number,
+        r"kline #4 \(2025-07-04.*field 'high' \(index 2\) = 'n/a'",
+        {},
+    ),
     "unknown symbol": (
         lambda s, f: f.symbols.discard("ETHUSDT"),
         r"code -1121: Invalid symbol",
@@ -154,7 +169,9 @@ FAILURES: dict[str, tuple[Callable[[HTTPServer, BinanceFake], None], str, dict[s
 
 
 @pytest.mark.parametrize("case", list(FAILURES))
-def test_a_failed_refresh_leaves_the_cache_byte_identical(httpserver: HTTPServer, case: str) -> None:
+def test_a_failed_refresh_leaves_the_cache_byte_identical(
+    httpserver: HTTPServer, case: str
+) -> None:
     fake = install_binance(httpserver)
     fake.set_candles("ethereum", "1d", shared_candles("ethereum", end="2025-06-30"))
     opts = fast_options(base_url=fake.base_url)
@@ -183,7 +200,9 @@ def test_full_rebuild_replaces_a_cache_from_another_endpoint(httpserver: HTTPSer
     with pytest.raises(DataError, match="full=True"):
         load_ohlcv("ethereum", source="binance", refresh=True, base_url=fake.base_url)
     df = load_ohlcv("ethereum", source="binance", full=True, base_url=fake.base_url)
-    assert df.loc["2025-06-30", "close"] == pytest.approx(shared_candles("ethereum").loc["2025-06-30", "close"] * 1.5)
+    assert df.loc["2025-06-30", "close"] == pytest.approx(
+        shared_candles("ethereum").loc["2025-06-30", "close"] * 1.5
+    )
     assert df.index[-1] == pd.Timestamp("2025-09-30", tz="UTC")
 
 
@@ -208,18 +227,27 @@ def test_coingecko_bad_payload_leaves_cache_untouched(httpserver: HTTPServer) ->
     from tests.live_servers import COINGECKO_CHART_RE
 
     fake = install_coingecko(httpserver)
-    opts = fast_options(base_url=fake.base_url, now=lambda: pd.Timestamp("2025-10-01 09:00", tz="UTC"))
+    opts = fast_options(
+        base_url=fake.base_url, now=lambda: pd.Timestamp("2025-10-01 09:00", tz="UTC")
+    )
     load_ohlcv("bitcoin", source="coingecko", refresh=True, **opts)
     path = CandleCache().path("coingecko", "bitcoin", "1d")
     before = digest(path)
-    respond_next(httpserver, COINGECKO_CHART_RE, json.dumps({"prices": [[0, "x"]], "market_caps": [], "total_volumes": []}))
+    respond_next(
+        httpserver,
+        COINGECKO_CHART_RE,
+        json.dumps({"prices": [[0, "x"]], "market_caps": [], "total_volumes": []}),
+    )
     with pytest.raises(DataError, match=r"prices\[0\] .* value = 'x'"):
         load_ohlcv("bitcoin", source="coingecko", refresh=True, **opts)
     assert digest(path) == before
 
 
 def test_unknown_source_option_is_a_clear_error() -> None:
-    with pytest.raises(DataError, match=r"unknown option\(s\) \['base_ur'\] for source='binance'; accepted: base_url"):
+    with pytest.raises(
+        DataError,
+        match=r"unknown option\(s\) \['base_ur'\] for source='binance'; accepted: base_url",
+    ):
         load_ohlcv("bitcoin", source="binance", base_ur="http://127.0.0.1:1")
     with pytest.raises(DataError, match="unknown live source 'kraken'"):
         make_source("kraken")
@@ -241,7 +269,9 @@ def test_an_injected_client_is_used(httpserver: HTTPServer) -> None:
     async def main() -> pd.DataFrame:
         async with httpx.AsyncClient(event_hooks={"request": [hook]}) as client:
             src = BinanceSource(base_url=fake.base_url, client=client, calls_per_minute=None)
-            return await src.afetch(resolve_asset("solana"), "1d", start=pd.Timestamp("2025-09-01", tz="UTC"))
+            return await src.afetch(
+                resolve_asset("solana"), "1d", start=pd.Timestamp("2025-09-01", tz="UTC")
+            )
 
     frame = asyncio.run(main())
     assert len(frame) == 30 and seen == ["/api/v3/klines"]

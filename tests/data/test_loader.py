@@ -95,9 +95,13 @@ def test_csv_source_iso_and_epoch_ms(tmp_path: Path) -> None:
     assert len(df) == 10 and df.index[0] == pd.Timestamp("2024-01-01", tz="UTC")
     ms = tmp_path / "ms.csv"
     raw = pd.read_csv(path)
-    raw["open_time"] = (pd.to_datetime(raw["open_time"]) - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(milliseconds=1)
+    raw["open_time"] = (
+        pd.to_datetime(raw["open_time"]) - pd.Timestamp(0, tz="UTC")
+    ) // pd.Timedelta(milliseconds=1)
     raw.to_csv(ms, index=False)
-    pd.testing.assert_frame_equal(load_ohlcv("bitcoin", source="csv", path=ms), df, check_freq=False)
+    pd.testing.assert_frame_equal(
+        load_ohlcv("bitcoin", source="csv", path=ms), df, check_freq=False
+    )
 
 
 def test_shared_csv_file_matches_snapshot(shared_data: Path) -> None:
@@ -106,7 +110,10 @@ def test_shared_csv_file_matches_snapshot(shared_data: Path) -> None:
 
 
 BAD_CASES = {
-    "nan close": (lambda r: r[:3] + [r[3].rsplit(",", 2)[0] + ",,13"] + r[4:], r"close is NaN at 2024-01-04"),
+    "nan close": (
+        lambda r: r[:3] + [r[3].rsplit(",", 2)[0] + ",,13"] + r[4:],
+        r"close is NaN at 2024-01-04",
+    ),
     "high below low": (
         lambda r: r[:5] + ["2024-01-06T00:00:00Z,105,100,110,106,15"] + r[6:],
         r"high < max\(open, close\) at 2024-01-06",
@@ -117,7 +124,9 @@ BAD_CASES = {
 
 
 @pytest.mark.parametrize("case", list(BAD_CASES))
-def test_bad_csv_gives_clear_error_and_cache_unchanged(tmp_path: Path, cf_home: Path, case: str) -> None:
+def test_bad_csv_gives_clear_error_and_cache_unchanged(
+    tmp_path: Path, cf_home: Path, case: str
+) -> None:
     cache = CandleCache()
     good = load_ohlcv("bitcoin", days=20)
     cache.write(good, "binance", "bitcoin", "1d")
@@ -140,7 +149,10 @@ def test_bad_csv_gives_clear_error_and_cache_unchanged(tmp_path: Path, cf_home: 
         ({"crypto_id": "bitcoin", "source": "yahoo"}, r"unknown source 'yahoo'"),
         ({"crypto_id": "bitcoin", "source": "csv"}, r"needs path="),
         ({"crypto_id": "bitcoin", "end": "not-a-date"}, r"end='not-a-date' is not a date"),
-        ({"crypto_id": "bitcoin", "end": "2010-01-01"}, r"no 1d candles for 'bitcoin' on or before"),
+        (
+            {"crypto_id": "bitcoin", "end": "2010-01-01"},
+            r"no 1d candles for 'bitcoin' on or before",
+        ),
         ({"crypto_id": "ripple"}, r"embedded snapshot has no data for 'ripple'"),
     ],
 )

@@ -14,7 +14,8 @@ def frame(n: int = 6, freq: str = "D") -> pd.DataFrame:
     idx = pd.date_range("2024-01-01", periods=n, freq=freq, tz="UTC")
     close = np.linspace(100, 110, n)
     return pd.DataFrame(
-        {"open": close - 1, "high": close + 2, "low": close - 2, "close": close, "volume": 1.0}, index=idx
+        {"open": close - 1, "high": close + 2, "low": close - 2, "close": close, "volume": 1.0},
+        index=idx,
     )
 
 
@@ -35,15 +36,27 @@ def test_naive_index_is_localised_to_utc() -> None:
 @pytest.mark.parametrize(
     ("mutate", "pattern"),
     [
-        (lambda d: d.assign(close=d["close"].where(d.index != d.index[2], -1.0)), r"close <= 0 at 2024-01-03"),
-        (lambda d: d.assign(volume=d["volume"].where(d.index != d.index[1], -3.0)), r"volume < 0 at 2024-01-02"),
-        (lambda d: d.assign(low=d["low"].where(d.index != d.index[4], 1e6)), r"low > min\(open, close\) at 2024-01-05"),
+        (
+            lambda d: d.assign(close=d["close"].where(d.index != d.index[2], -1.0)),
+            r"close <= 0 at 2024-01-03",
+        ),
+        (
+            lambda d: d.assign(volume=d["volume"].where(d.index != d.index[1], -3.0)),
+            r"volume < 0 at 2024-01-02",
+        ),
+        (
+            lambda d: d.assign(low=d["low"].where(d.index != d.index[4], 1e6)),
+            r"low > min\(open, close\) at 2024-01-05",
+        ),
         (lambda d: d.iloc[[0, 2, 1, 3]], r"timestamps out of order at 2024-01-02"),
         (lambda d: d.drop(columns=["volume"]), r"missing column\(s\) \['volume'\]"),
         (lambda d: d.drop(columns=["high"]), r"not all of open, high, low"),
         (lambda d: d.iloc[:0], r"empty frame"),
         (lambda d: d.reset_index(drop=True), r"index must be a DatetimeIndex"),
-        (lambda d: d.assign(close=d["close"].astype(str).where(d.index != d.index[0], "x")), r"'close' is not numeric"),
+        (
+            lambda d: d.assign(close=d["close"].astype(str).where(d.index != d.index[0], "x")),
+            r"'close' is not numeric",
+        ),
     ],
 )
 def test_rule_violations(mutate, pattern: str) -> None:
@@ -60,7 +73,9 @@ def test_off_grid_timestamp() -> None:
 
 def test_gap_policies() -> None:
     df = frame(10).drop(index=pd.Timestamp("2024-01-05", tz="UTC"))
-    assert find_gaps(df.index, "1d") == [(pd.Timestamp("2024-01-04", tz="UTC"), pd.Timestamp("2024-01-06", tz="UTC"))]
+    assert find_gaps(df.index, "1d") == [
+        (pd.Timestamp("2024-01-04", tz="UTC"), pd.Timestamp("2024-01-06", tz="UTC"))
+    ]
     with pytest.raises(DataError, match="on_gap='ffill'"):
         validate_candles(df)
     assert len(validate_candles(df, on_gap="drop")) == 9

@@ -40,7 +40,7 @@ def test_demo_trains_gates_backtests_and_forecasts(tmp_path: Path) -> None:
     assert len([e for e in reg.history() if e.event == "gate"]) == 4
     # backtests of each model and of naive on the same origins
     assert set(result.backtests) == {(m, h) for m in ("naive", "lightgbm", "drift") for h in (1, 7)}
-    for (model_type, h), bt in result.backtests.items():
+    for (_model_type, h), bt in result.backtests.items():
         res = bt["results"]
         assert len(res) == 60 and (res["horizon"] == h).all()
         naive_origins = result.backtests[("naive", h)]["results"]["origin"]

@@ -69,7 +69,9 @@ def resolve_asset(name: str | Asset) -> Asset:
         q = quote.lower()
         if key.endswith(q) and key[: -len(q)] in idx:
             return idx[key[: -len(q)]]
-    close = difflib.get_close_matches(key, [a.id for a in ASSETS] + [a.symbol.lower() for a in ASSETS], n=3, cutoff=0.5)
+    close = difflib.get_close_matches(
+        key, [a.id for a in ASSETS] + [a.symbol.lower() for a in ASSETS], n=3, cutoff=0.5
+    )
     ids = sorted({idx[c].id for c in close})
     hint = f" Did you mean: {', '.join(ids)}?" if ids else ""
     known = ", ".join(a.id for a in ASSETS)

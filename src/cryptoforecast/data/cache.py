@@ -72,7 +72,7 @@ class CandleCache:
 
     def entries(self) -> list[tuple[str, str, str]]:
         """All cached (source, crypto_id, interval) keys."""
-        out = []
+        out: list[tuple[str, str, str]] = []
         if not self.root.exists():
             return out
         for file in sorted(self.root.glob("*/*.parquet")):

@@ -32,10 +32,14 @@ def parse_time(value: Any, name: str = "end") -> tuple[pd.Timestamp, bool]:
         try:
             ts = pd.Timestamp(value)
         except ValueError:
-            raise DataError(f"{name}={value!r} is not a date; use ISO 8601, e.g. '2024-01-31'") from None
+            raise DataError(
+                f"{name}={value!r} is not a date; use ISO 8601, e.g. '2024-01-31'"
+            ) from None
         date_only = len(value.strip()) <= 10
     else:
-        raise DataError(f"{name} must be a date, datetime or ISO string, got {type(value).__name__}")
+        raise DataError(
+            f"{name} must be a date, datetime or ISO string, got {type(value).__name__}"
+        )
     ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
     return ts, date_only
 
@@ -83,9 +87,8 @@ def load_ohlcv(
     """
     asset = resolve_asset(crypto_id)
     check_interval(interval)
-    if days is not None:
-        if isinstance(days, bool) or not isinstance(days, int) or days <= 0:
-            raise DataError(f"days must be a positive whole number of candles, got {days!r}")
+    if days is not None and (isinstance(days, bool) or not isinstance(days, int) or days <= 0):
+        raise DataError(f"days must be a positive whole number of candles, got {days!r}")
     if source not in SOURCES:
         raise DataError(f"unknown source {source!r}; use one of {', '.join(SOURCES)}")
     if on_gap is not None and on_gap not in ("raise", "drop", "ffill"):

@@ -79,7 +79,9 @@ def validate_candles(
     if not isinstance(df, pd.DataFrame):
         raise DataError(f"{name}: expected a pandas DataFrame, got {type(df).__name__}")
     if df.empty:
-        raise DataError(f"{name}: no candles (empty frame). Check the id, the date range or the file.")
+        raise DataError(
+            f"{name}: no candles (empty frame). Check the id, the date range or the file."
+        )
     if not isinstance(df.index, pd.DatetimeIndex):
         raise DataError(
             f"{name}: index must be a DatetimeIndex of candle open times, got {type(df.index).__name__}"
@@ -88,17 +90,26 @@ def validate_candles(
     required = ("close", "volume")
     missing = [c for c in required if c not in df.columns]
     if missing:
-        raise DataError(f"{name}: missing column(s) {missing}; candles need at least close and volume")
+        raise DataError(
+            f"{name}: missing column(s) {missing}; candles need at least close and volume"
+        )
     partial = [c for c in ("open", "high", "low") if c in df.columns]
     if partial and not has_ohlc:
-        raise DataError(f"{name}: has {partial} but not all of open, high, low; give all three or none")
+        raise DataError(
+            f"{name}: has {partial} but not all of open, high, low; give all three or none"
+        )
 
     out = df.copy()
     idx = out.index
     idx = idx.tz_localize("UTC") if idx.tz is None else idx.tz_convert("UTC")
     out.index = idx.rename("timestamp")
     if out.index.hasnans:
-        _fail(f"{name}: missing timestamp", out, out.index.isna(), "Every row needs a candle open time.")
+        _fail(
+            f"{name}: missing timestamp",
+            out,
+            out.index.isna(),
+            "Every row needs a candle open time.",
+        )
 
     dup = out.index.duplicated(keep=False)
     _fail(f"{name}: duplicate timestamp", out, dup, "Remove the repeated candles.")
@@ -125,8 +136,18 @@ def validate_candles(
         tol = 1e-9
         hi = out[["open", "close"]].max(axis=1)
         lo = out[["open", "close"]].min(axis=1)
-        _fail(f"{name}: high < max(open, close)", out, out["high"] < hi * (1 - tol), "Check the high column.")
-        _fail(f"{name}: low > min(open, close)", out, out["low"] > lo * (1 + tol), "Check the low column.")
+        _fail(
+            f"{name}: high < max(open, close)",
+            out,
+            out["high"] < hi * (1 - tol),
+            "Check the high column.",
+        )
+        _fail(
+            f"{name}: low > min(open, close)",
+            out,
+            out["low"] > lo * (1 + tol),
+            "Check the low column.",
+        )
         _fail(f"{name}: high < low", out, out["high"] < out["low"], "Check the high/low columns.")
 
     off_grid = (out.index - out.index.normalize()) % step != pd.Timedelta(0)

@@ -44,7 +44,16 @@ __all__ = [
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
-_LIBRARIES = ("cryptoforecast", "numpy", "pandas", "scikit-learn", "lightgbm", "xgboost-cpu", "torch", "ta-lib")
+_LIBRARIES = (
+    "cryptoforecast",
+    "numpy",
+    "pandas",
+    "scikit-learn",
+    "lightgbm",
+    "xgboost-cpu",
+    "torch",
+    "ta-lib",
+)
 
 
 def file_sha256(path: Path) -> str:
@@ -86,7 +95,9 @@ def save_artifact(model: BaseForecaster, path: Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists() and not path.is_dir():
-        raise ArtifactError(f"cannot save a model to {path}: a file with that name exists; choose a directory path")
+        raise ArtifactError(
+            f"cannot save a model to {path}: a file with that name exists; choose a directory path"
+        )
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:
         extra = model._save_native(tmp)
@@ -113,7 +124,9 @@ def save_artifact(model: BaseForecaster, path: Path) -> Path:
             "files": files,
             "extra": extra,
         }
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, default=_json_default), encoding="utf-8")
+        (tmp / MANIFEST).write_text(
+            json.dumps(manifest, indent=2, default=_json_default), encoding="utf-8"
+        )
         if path.exists():
             old = path.with_name(f".{path.name}.old-{os.getpid()}")
             os.replace(path, old)
@@ -131,14 +144,18 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     """Read and check ``manifest.json`` of an artifact directory."""
     path = Path(path)
     if not path.exists():
-        raise ArtifactError(f"model artifact not found: {path}. Check the path or the registry record.")
+        raise ArtifactError(
+            f"model artifact not found: {path}. Check the path or the registry record."
+        )
     file = path / MANIFEST if path.is_dir() else path
     if not file.is_file():
         raise ArtifactError(f"{path} has no {MANIFEST}; it is not a saved cryptoforecast model")
     try:
         manifest = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ArtifactError(f"{file} is not valid JSON ({exc}); the artifact is corrupt, retrain or restore it") from None
+        raise ArtifactError(
+            f"{file} is not valid JSON ({exc}); the artifact is corrupt, retrain or restore it"
+        ) from None
     if not isinstance(manifest, dict):
         raise ArtifactError(f"{file} must hold a JSON object, got {type(manifest).__name__}")
     fmt = manifest.get("format_version")
@@ -149,7 +166,9 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
         )
     for key in ("model_type", "horizon", "feature_names", "params", "conformal", "files"):
         if key not in manifest:
-            raise ArtifactError(f"{file} lacks the required key {key!r}; the artifact is incomplete")
+            raise ArtifactError(
+                f"{file} lacks the required key {key!r}; the artifact is incomplete"
+            )
     return manifest
 
 
@@ -182,7 +201,9 @@ def load_into(model: BaseForecaster, path: Path) -> None:
     except ArtifactError:
         raise
     except Exception as exc:
-        raise ArtifactError(f"cannot read the weights in {path}: {type(exc).__name__}: {exc}") from exc
+        raise ArtifactError(
+            f"cannot read the weights in {path}: {type(exc).__name__}: {exc}"
+        ) from exc
     model.feature_names_ = list(manifest["feature_names"])
     model.n_features_in_ = len(model.feature_names_)
     model.feature_set_ = manifest.get("feature_set")

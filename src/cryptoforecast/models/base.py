@@ -111,7 +111,9 @@ def check_feature_frame(X: Any, name: str = "X", allow_empty: bool = False) -> p
         )
     non_numeric = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
     if non_numeric:
-        raise DataError(f"{name} has non-numeric columns {non_numeric[:5]}; features must be numbers")
+        raise DataError(
+            f"{name} has non-numeric columns {non_numeric[:5]}; features must be numbers"
+        )
     values = X.to_numpy(dtype="float64", na_value=np.nan)
     bad = ~np.isfinite(values)
     if bad.any():
@@ -153,6 +155,16 @@ class BaseForecaster:
     """
 
     model_type: ClassVar[str] = "base"
+    # learned attributes (set by fit or load_model; absent before, so check_is_fitted works)
+    feature_names_: list[str]
+    n_features_in_: int
+    feature_set_: str | None
+    train_start_: str | None
+    train_end_: str | None
+    n_train_: int | None
+    data_hash_: str | None
+    calibrator_: ConformalCalibrator
+    manifest_: dict[str, Any]
     #: fraction of training rows held out (time-ordered) for early stopping and conformal residuals
     uses_validation_tail: ClassVar[bool] = False
 
@@ -190,7 +202,11 @@ class BaseForecaster:
 
     # -- input checks ---------------------------------------------------------------------
     def _check_horizon(self) -> None:
-        if isinstance(self.horizon, bool) or not isinstance(self.horizon, int) or not 1 <= self.horizon <= 366:
+        if (
+            isinstance(self.horizon, bool)
+            or not isinstance(self.horizon, int)
+            or not 1 <= self.horizon <= 366
+        ):
             raise DataError(f"horizon must be a whole number of candles >= 1, got {self.horizon!r}")
 
     def _check_fit_inputs(self, X: Any, y: Any, name: str = "X") -> tuple[pd.DataFrame, pd.Series]:
@@ -200,12 +216,16 @@ class BaseForecaster:
         if not X.index.equals(y.index):
             common = X.index.intersection(y.index)
             if len(common) == 0:
-                raise DataError(f"{name} and y share no index labels; align features and targets first")
+                raise DataError(
+                    f"{name} and y share no index labels; align features and targets first"
+                )
             X, y = X.loc[common], y.loc[common]
         keep = np.isfinite(y.to_numpy(dtype="float64", na_value=np.nan))
         X, y = X.loc[keep], y.loc[keep].astype("float64")
         if len(X) == 0:
-            raise DataError("no rows with a known target to fit on; is the horizon longer than the data?")
+            raise DataError(
+                "no rows with a known target to fit on; is the horizon longer than the data?"
+            )
         return X, y
 
     def check_features(self, X: Any) -> pd.DataFrame:
@@ -244,7 +264,9 @@ class BaseForecaster:
         if X_val is not None and y_val is not None:
             X_val, y_val = self._check_fit_inputs(X_val, y_val, name="X_val")
             if list(X_val.columns) != list(X.columns):
-                raise FeatureMismatchError("X_val must have the same columns as X, in the same order")
+                raise FeatureMismatchError(
+                    "X_val must have the same columns as X, in the same order"
+                )
             X_fit, y_fit = X, y
         elif self.uses_validation_tail:
             frac = float(getattr(self, "validation_fraction", 0.2))
@@ -254,6 +276,8 @@ class BaseForecaster:
         self._fit(X_fit, y_fit, X_val, y_val)
         self.feature_names_ = [str(c) for c in X.columns]
         self.n_features_in_ = len(self.feature_names_)
+        # which feature set built X ("ohlcv_trades", "close_volume", ...), recorded in the manifest
+        self.feature_set_ = X.attrs.get("feature_set")
         self.train_start_ = str(X.index[0])
         self.train_end_ = str(X.index[-1])
         self.n_train_ = int(len(X_fit))

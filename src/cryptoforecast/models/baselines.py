@@ -20,7 +20,9 @@ class NaiveForecaster(BaseForecaster):
     def __init__(self, horizon: int = 1, random_state: int = 42) -> None:
         super().__init__(horizon=horizon, random_state=random_state)
 
-    def _fit(self, X: pd.DataFrame, y: pd.Series, X_val: pd.DataFrame | None, y_val: pd.Series | None) -> None:
+    def _fit(
+        self, X: pd.DataFrame, y: pd.Series, X_val: pd.DataFrame | None, y_val: pd.Series | None
+    ) -> None:
         return None
 
     def _predict(self, X: pd.DataFrame) -> pd.Series:
@@ -35,7 +37,9 @@ class DriftForecaster(BaseForecaster):
     def __init__(self, horizon: int = 1, random_state: int = 42) -> None:
         super().__init__(horizon=horizon, random_state=random_state)
 
-    def _fit(self, X: pd.DataFrame, y: pd.Series, X_val: pd.DataFrame | None, y_val: pd.Series | None) -> None:
+    def _fit(
+        self, X: pd.DataFrame, y: pd.Series, X_val: pd.DataFrame | None, y_val: pd.Series | None
+    ) -> None:
         self.drift_ = float(y.mean())
 
     def _predict(self, X: pd.DataFrame) -> pd.Series:

@@ -24,14 +24,20 @@ __all__ = ["ConformalCalibrator"]
 
 def _check_coverage(coverage: float) -> float:
     if not isinstance(coverage, int | float) or not 0 < coverage < 1:
-        raise DataError(f"coverage must be a number strictly between 0 and 1 (e.g. 0.8), got {coverage!r}")
+        raise DataError(
+            f"coverage must be a number strictly between 0 and 1 (e.g. 0.8), got {coverage!r}"
+        )
     return float(coverage)
 
 
 def _corrected_quantile(values: np.ndarray, q: float) -> float:
     """Empirical quantile with the split-conformal ``ceil((n+1)q)/n`` correction."""
     n = len(values)
-    level = min(1.0, max(0.0, math.ceil((n + 1) * q) / n)) if q >= 0.5 else max(0.0, math.floor((n + 1) * q) / n)
+    level = (
+        min(1.0, max(0.0, math.ceil((n + 1) * q) / n))
+        if q >= 0.5
+        else max(0.0, math.floor((n + 1) * q) / n)
+    )
     return float(np.quantile(values, level, method="higher" if q >= 0.5 else "lower"))
 
 
@@ -93,7 +99,9 @@ class ConformalCalibrator:
         p = np.asarray(point, dtype="float64")
         return p + lo, p + hi
 
-    def update(self, y_true: float, y_pred: float, coverages: Iterable[float] = (0.8, 0.95)) -> None:
+    def update(
+        self, y_true: float, y_pred: float, coverages: Iterable[float] = (0.8, 0.95)
+    ) -> None:
         """Add a realised residual; with ``method="aci"`` also move each coverage's alpha."""
         if self.method == "aci":
             for c in coverages:
@@ -114,9 +122,7 @@ class ConformalCalibrator:
             "window": self.window,
             "residuals": [float(r) for r in self.residuals],
             "alpha_adjust": {str(k): v for k, v in self.alpha_adjust.items()},
-            "quantiles": {
-                str(c): list(self.offsets(c)) for c in (0.8, 0.95) if self.n >= 2
-            },
+            "quantiles": {str(c): list(self.offsets(c)) for c in (0.8, 0.95) if self.n >= 2},
         }
 
     @classmethod

@@ -35,7 +35,9 @@ def read_candle_csv(file: object, label: str, compression: str = "infer") -> pd.
     except (OSError, ValueError, pd.errors.ParserError) as exc:
         raise DataError(f"cannot read candles from {label}: {exc}") from exc
     cols = {c.lower().strip(): c for c in raw.columns}
-    time_col = next((cols[c] for c in ("open_time", "timestamp", "date", "time") if c in cols), None)
+    time_col = next(
+        (cols[c] for c in ("open_time", "timestamp", "date", "time") if c in cols), None
+    )
     if time_col is None:
         raise DataError(
             f"{label}: no time column; expected 'open_time' (ISO 8601 UTC or epoch milliseconds), "
@@ -48,7 +50,9 @@ def read_candle_csv(file: object, label: str, compression: str = "infer") -> pd.
         try:
             index = pd.to_datetime(times, utc=True, format="ISO8601")
         except (ValueError, TypeError) as exc:
-            raise DataError(f"{label}: column {time_col!r} is not ISO 8601 or epoch ms: {exc}") from None
+            raise DataError(
+                f"{label}: column {time_col!r} is not ISO 8601 or epoch ms: {exc}"
+            ) from None
     frame = raw.drop(columns=[time_col])
     frame.columns = [c.lower().strip() for c in frame.columns]
     frame.index = pd.DatetimeIndex(index, name="timestamp")

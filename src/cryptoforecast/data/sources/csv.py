@@ -29,5 +29,7 @@ class CSVSource:
         end: pd.Timestamp | None = None,
     ) -> pd.DataFrame:
         if not self.path.is_file():
-            raise DataError(f"CSV file not found: {self.path}. Pass path= pointing to an existing file.")
+            raise DataError(
+                f"CSV file not found: {self.path}. Pass path= pointing to an existing file."
+            )
         return read_candle_csv(self.path, str(self.path))

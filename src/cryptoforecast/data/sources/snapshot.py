@@ -31,7 +31,12 @@ class SnapshotSource:
                 "binancecoin, solana, cardano, dogecoin, avalanche-2 and litecoin. "
                 "Use source='binance' or source='coingecko' for other assets."
             )
-        ref = resources.files("cryptoforecast.data") / "snapshot" / interval / f"{asset.binance_symbol}.csv.gz"
+        ref = (
+            resources.files("cryptoforecast.data")
+            / "snapshot"
+            / interval
+            / f"{asset.binance_symbol}.csv.gz"
+        )
         if not ref.is_file():
             raise DataError(f"the embedded snapshot has no {interval} candles for {asset.id!r}")
         with ref.open("rb") as fh:

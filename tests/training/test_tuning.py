@@ -102,6 +102,34 @@ def test_tune_stores_study_in_home_resumes_and_saves_best_params(
     assert again.tuning["n_trials"] == 6
 
 
+def test_tuning_labels_end_before_the_first_validation_origin(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """At h=7 the last tuning row's target spans 7 days: it must end by the gate's first origin."""
+    seen: dict[str, pd.Timestamp] = {}
+
+    def spy(X, y, close, model_type, horizon, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        seen["last_row"] = X.index[-1]
+        raise optuna.TrialPruned("stop here: only the tuning rows are checked")
+
+    monkeypatch.setattr(tuning, "tune_hyperparameters", spy)
+    h = 7
+    with pytest.raises(optuna.TrialPruned):
+        asyncio.run(
+            tp.train_model_for_crypto(
+                "bitcoin", "lightgbm", days=400, horizon=h, tune=1, config=cfg(), save_model=False
+            )
+        )
+    model = asyncio.run(
+        tp.train_model_for_crypto(
+            "bitcoin", "lightgbm", days=400, horizon=h, config=cfg(), save_model=False
+        )
+    )
+    first_origin = pd.Timestamp(model.metrics["validation_start"])
+    # the label of row t is known at t + h: every tuning label is known at the first origin
+    assert seen["last_row"] + pd.Timedelta(days=h) == first_origin
+
+
 def test_seeded_tpe_samples_the_same_parameters(tmp_path: Path, btc_daily: pd.DataFrame) -> None:
     data = tp.prepare_training_data(btc_daily.iloc[-800:], 300, 1)
     runs = []

@@ -719,7 +719,9 @@ def _fit_all(
 
         t0 = time.perf_counter()
         n_gate = min(settings.training.validation_size, len(data.X) // 3)
-        cut = len(data.X) - n_gate
+        # purged like every validation fit: only rows whose h-step label is known at the gate's
+        # first origin (row len - n_gate), so no tuning label overlaps a validation target
+        cut = len(data.X) - n_gate - horizon + 1
         result = tune_hyperparameters(
             data.X.iloc[:cut],
             data.y.iloc[:cut],

@@ -150,6 +150,18 @@ def test_seeded_tpe_samples_the_same_parameters(tmp_path: Path, btc_daily: pd.Da
     assert len({tuple(sorted(p.items())) for p in runs[0]}) == 3  # TPE did explore
 
 
+def test_a_resumed_study_explores_new_parameters(tmp_path: Path, btc_daily: pd.DataFrame) -> None:
+    data = tp.prepare_training_data(btc_daily.iloc[-800:], 300, 1)
+    url = f"sqlite:///{tmp_path / 'resume.db'}"
+    for _ in range(2):
+        res = tuning.tune_hyperparameters(
+            data.X, data.y, data.close, "lightgbm", 1, 2, cfg(), study_name="r", storage=url
+        )
+    params = [tuple(sorted(h["params"].items())) for h in res.history]
+    assert len(params) == 4
+    assert len(set(params)) == 4  # the second run did not replay the first run's samples
+
+
 def test_storage_url_is_configurable(tmp_path: Path, btc_daily: pd.DataFrame) -> None:
     url = f"sqlite:///{tmp_path / 'shared-study.db'}"
     settings = cfg(optuna_storage=url)

@@ -279,6 +279,8 @@ def tune_hyperparameters(
             sampler=optuna.samplers.TPESampler(seed=seed),
             pruner=optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1),
         )
+        if study.trials:  # resuming: a fresh sampler with the same seed would replay old samples
+            study.sampler = optuna.samplers.TPESampler(seed=seed + len(study.trials))
         study.optimize(objective, n_trials=n_trials, catch=())
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     if not complete:

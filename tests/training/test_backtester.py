@@ -287,6 +287,10 @@ def test_trainer_for_and_config_errors() -> None:
         ForecastBacktester(initial_train_size=500).run_walk_forward_validation(
             candles, trainer_for("naive", 1), features=_features(candles)
         )
+    with pytest.raises(ConfigError, match="horizon 1, but this backtest's horizon is 7"):
+        ForecastBacktester(horizon=7, initial_train_size=40).run_walk_forward_validation(
+            candles, trainer_for("drift", 1), features=_features(candles)
+        )
     with pytest.raises(DataError, match="no backtest results"):
         ForecastBacktester().calculate_aggregate_metrics()
     with pytest.raises(DataError, match="close"):

@@ -286,6 +286,7 @@ class ForecastBacktester:
                     tic = time.perf_counter()
                     model = model_trainer_fn(X.iloc[rows], y.iloc[rows])
                     fit_seconds += time.perf_counter() - tic
+                    _check_horizon(model, h)
                     refit_at = t0
                     refits.append(
                         {
@@ -400,6 +401,18 @@ class ForecastBacktester:
             out["fit_seconds"] = float(self.fit_seconds_)
             out["predict_seconds"] = float(self.predict_seconds_)
         return out
+
+
+def _check_horizon(model: Any, horizon: int) -> None:
+    """Refuse a model built for another horizon: its internal purges would be too short."""
+    model_h = getattr(model, "horizon", None)
+    if model_h is not None and int(model_h) != horizon:
+        raise ConfigError(
+            f"model_trainer_fn returned a {type(model).__name__} with horizon {model_h}, but this "
+            f"backtest's horizon is {horizon}; build the model with horizon={horizon} (e.g. "
+            f"trainer_for(model_type, horizon={horizon})) so its early stopping, inner folds and "
+            "intervals purge the right number of rows"
+        )
 
 
 def _importance(model: Any) -> pd.Series | None:

@@ -166,3 +166,17 @@ def test_bad_arguments_raise_data_error(kwargs: dict, pattern: str, cf_home: Pat
 def test_missing_csv_file(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="CSV file not found"):
         load_ohlcv("bitcoin", source="csv", path=tmp_path / "nope.csv")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "pattern"),
+    [
+        ({"refresh": True}, r"refresh=True only apply to the live sources"),
+        ({"base_url": "https://api.binance.us"}, r"base_url= only apply to the live sources"),
+        ({"source": "csv", "path": "x.csv", "refresh": True}, r"not to source='csv'"),
+    ],
+)
+def test_live_only_options_are_not_silently_ignored(kwargs: dict, pattern: str) -> None:
+    # refresh=True on the embedded snapshot would quietly return candles that end 2025-09-30
+    with pytest.raises(DataError, match=pattern + r".*source='binance'"):
+        load_ohlcv("bitcoin", **kwargs)

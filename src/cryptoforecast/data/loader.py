@@ -91,6 +91,14 @@ def load_ohlcv(
         raise DataError(f"days must be a positive whole number of candles, got {days!r}")
     if source not in SOURCES:
         raise DataError(f"unknown source {source!r}; use one of {', '.join(SOURCES)}")
+    if source not in LIVE_SOURCES and (refresh or source_options):
+        given = (["refresh=True"] if refresh else []) + [f"{k}=" for k in sorted(source_options)]
+        raise DataError(
+            f"{', '.join(given)} only apply to the live sources ({', '.join(LIVE_SOURCES)}), "
+            f"not to source={source!r}, whose candles end where its data ends. For current "
+            f"candles pass source='binance' (or 'coingecko'), e.g. "
+            f"load_ohlcv({asset.id!r}, source='binance', refresh=True)."
+        )
     if on_gap is not None and on_gap not in ("raise", "drop", "ffill"):
         raise DataError(f"on_gap must be 'raise', 'drop' or 'ffill', got {on_gap!r}")
     end_ts, date_only = parse_time(end) if end is not None else (None, False)

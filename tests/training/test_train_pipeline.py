@@ -202,6 +202,26 @@ def test_bad_input_fails_clearly_and_leaves_registry_untouched(
     assert registry_state(reg) == before
 
 
+def test_a_save_failing_halfway_leaves_registry_and_artifacts_as_they_were(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from cryptoforecast.models.baselines import DriftForecaster
+
+    reg = ModelRegistry()
+    run(train_model_for_crypto("bitcoin", "drift", days=200, config=settings(), registry=reg))
+    before = registry_state(reg)
+
+    def broken_save(self, path):  # noqa: ANN001, ANN202
+        Path(path).mkdir(parents=True)
+        (Path(path) / "weights.partial").write_text("half")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(DriftForecaster, "save_model", broken_save)
+    with pytest.raises(OSError, match="disk full"):
+        run(train_model_for_crypto("bitcoin", "drift", days=200, config=settings(), registry=reg))
+    assert registry_state(reg) == before
+
+
 def test_unknown_model_or_bad_arguments_raise_config_error() -> None:
     with pytest.raises(ConfigError, match="unknown model_type"):
         run(train_model_for_crypto("bitcoin", "prophet", config=settings(), save_model=False))

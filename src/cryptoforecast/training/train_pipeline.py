@@ -659,8 +659,8 @@ def _register(
     )
     version = _next_version(registry, crypto_id, model_type, horizon)
     path = artifact_dir(root, model_type, crypto_id, horizon, version, dt.datetime.now(dt.UTC))
-    inner.save_model(path)
     try:
+        inner.save_model(path)  # inside: a save that fails halfway leaves no partial directory
         for attempt in range(5):
             try:
                 model_id = registry.register_model(

@@ -121,3 +121,28 @@ def test_failed_serialisation_keeps_previous_file(
         cache.write(load_ohlcv("bitcoin", days=9), "binance", "bitcoin", "1d")
     assert path.read_bytes() == before
     assert not list(path.parent.glob("*.tmp")), "the temporary file must be cleaned up"
+
+
+HOLD_LOCK = "import sys, time; from filelock import FileLock; lock = FileLock(sys.argv[1]); lock.acquire(); print('held', flush=True); time.sleep(60)"
+
+
+def test_a_lock_held_elsewhere_is_a_clear_data_error(tmp_path: Path) -> None:
+    from cryptoforecast.exceptions import DataError
+
+    cache = CandleCache(tmp_path, lock_timeout=0.2)
+    path = cache.path("binance", "bitcoin", "1d")
+    path.parent.mkdir(parents=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(path) + ".lock"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
+        # a DataError (not filelock's Timeout), so 'data update' reports it and goes on
+        with pytest.raises(DataError, match=r"another process is updating .*binance bitcoin 1d"):
+            cache.write(load_ohlcv("bitcoin", days=3), "binance", "bitcoin", "1d")
+    finally:
+        proc.kill()
+        proc.wait(30)
+    assert not path.exists()
+    cache.write(load_ohlcv("bitcoin", days=3), "binance", "bitcoin", "1d")  # free again
+    assert len(cache.read("binance", "bitcoin", "1d")) == 3

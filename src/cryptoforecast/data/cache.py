@@ -14,8 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
-from filelock import FileLock
+from filelock import FileLock, Timeout
 
+from cryptoforecast.exceptions import DataError
 from cryptoforecast.paths import home_dir
 
 __all__ = ["CandleCache", "atomic_write_bytes"]
@@ -52,8 +53,19 @@ class CandleCache:
         """Exclusive lock for a read-modify-write of one series (re-entrant within a thread)."""
         target = self.path(source, crypto_id, interval)
         target.parent.mkdir(parents=True, exist_ok=True)
-        with FileLock(str(target) + ".lock", timeout=self.lock_timeout, is_singleton=True):
+        lock = FileLock(str(target) + ".lock", timeout=self.lock_timeout, is_singleton=True)
+        try:
+            lock.acquire()
+        except Timeout:
+            raise DataError(
+                f"another process is updating the cached {source} {crypto_id} {interval} candles "
+                f"(lock {lock.lock_file} held for more than {self.lock_timeout:g} s). Wait for it "
+                "to finish and try again, or give CandleCache a longer lock_timeout."
+            ) from None
+        try:
             yield
+        finally:
+            lock.release()
 
     def read(self, source: str, crypto_id: str, interval: str) -> pd.DataFrame | None:
         """The cached frame, or ``None`` when nothing is cached."""

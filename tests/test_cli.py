@@ -60,6 +60,12 @@ def test_failure_is_one_line_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
     assert "unknown asset id 'bitcoinn'" in err and "Traceback" not in err
 
 
+def test_a_long_error_stays_on_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(["data", "show", "dogecoinx"], capsys)  # message well over 80 columns
+    assert code == 1 and len(err.strip()) > 120
+    assert err.strip().count("\n") == 0, err
+
+
 def test_debug_shows_traceback() -> None:
     from cryptoforecast.exceptions import DataError
 

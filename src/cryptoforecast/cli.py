@@ -209,7 +209,7 @@ def data_update(
     if table.row_count:
         console().print(table)
     for line in failures:
-        Console(stderr=True).print(f"[bold red]failed:[/] {line}", highlight=False)
+        Console(stderr=True, soft_wrap=True).print(f"[bold red]failed:[/] {line}", highlight=False)
     if failures:
         raise DataError(
             f"{len(failures)} of {len(targets)} series could not be updated (see above); the cache keeps their previous candles"
@@ -941,7 +941,7 @@ def main(argv: list[str] | None = None) -> int:
     except CryptoForecastError as exc:
         if debug:
             raise
-        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False)
+        Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {exc}", highlight=False)
         return 1
     except typer.Exit as exc:
         return int(exc.exit_code or 0)
@@ -963,7 +963,7 @@ def main(argv: list[str] | None = None) -> int:
             return int(exc.exit_code)  # type: ignore[attr-defined]
         if debug:
             raise
-        Console(stderr=True).print(
+        Console(stderr=True, soft_wrap=True).print(
             f"[bold red]error:[/] {type(exc).__name__}: {exc} (run with --debug for the traceback)",
             highlight=False,
         )

@@ -123,6 +123,17 @@ def test_naive_never_passes_the_gate_and_the_reason_is_recorded() -> None:
     assert reasons and "not below 1" in reasons[0]
 
 
+def test_a_model_that_passes_the_gate_is_the_production_model() -> None:
+    reg = ModelRegistry()
+    lax = settings(promotion_gate={"max_mase": 100.0, "require_dm_direction": False})
+    model = run(train_model_for_crypto("bitcoin", "drift", days=200, config=lax, registry=reg))
+    assert model.metrics["gate"]["promote"] and model.status == "production"
+    prod = reg.get_production_model("bitcoin", "drift")
+    assert prod is not None and prod.model_id == model.model_id
+    events = [e.event for e in reg.history(model_id=model.model_id)]
+    assert events.index("gate") < events.index("promote")
+
+
 def test_strict_gate_keeps_a_good_model_in_staging() -> None:
     reg = ModelRegistry()
     cfg = settings(promotion_gate={"max_mase": 0.01})

@@ -130,3 +130,31 @@ def test_lightgbm_held_out_coverage_on_bitcoin(btc_daily: pd.DataFrame, horizon:
         )
         got = walk_forward_coverage(cal, truth, pred, horizon, coverage)
         assert abs(got - coverage) <= 0.05, (coverage, got)
+
+
+@pytest.mark.parametrize(
+    ("model_type", "params"),
+    [
+        ("lightgbm", {"n_estimators": 150, "learning_rate": 0.1}),
+        ("xgboost", {"n_estimators": 150, "learning_rate": 0.1}),
+        ("lstm", {"lookback": 5, "epochs": 2, "hidden_size": 8}),
+    ],
+)
+def test_no_validation_tail_still_gives_out_of_sample_residuals(
+    model_type: str, params: dict
+) -> None:
+    """validation_fraction=0 leaves no tail: the residuals must still come from rows the model
+    that produced them never saw (a half-data refit), not from the training rows, which a
+    boosted model fits closely and which would make the intervals far too narrow."""
+    rng = np.random.default_rng(3)
+    n_fit, n_test = 600, 1000
+    index = pd.date_range("2020-01-01", periods=n_fit + n_test, freq="D", tz="UTC")
+    X = pd.DataFrame(rng.standard_normal((len(index), 6)), index=index).add_prefix("x")
+    y = pd.Series(0.5 * X["x0"].to_numpy() + rng.standard_normal(len(index)), index=index)
+    model = make_forecaster(model_type, horizon=1, validation_fraction=0.0, **params)
+    model.fit(X.iloc[:n_fit], y.iloc[:n_fit])
+    assert model.calibrator_.n == n_fit - n_fit // 2  # scored on the second half only
+    band = model.predict_interval(X.iloc[n_fit:], 0.8)
+    truth = y.loc[band.index]
+    coverage = float(((truth >= band["lower"]) & (truth <= band["upper"])).mean())
+    assert coverage >= 0.75, coverage  # in-sample residuals gave about 0.3 for the trees

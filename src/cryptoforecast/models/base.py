@@ -292,15 +292,37 @@ class BaseForecaster:
         X_val: pd.DataFrame | None,
         y_val: pd.Series | None,
     ) -> ConformalCalibrator:
-        """Residuals on the validation tail (out of sample); in-sample only for models with no
-        learned state beyond a constant (naive, drift), where in-sample equals out-of-sample."""
+        """Residuals on the validation tail (out of sample). Without a tail, a model that learns
+        gets held-out residuals (:meth:`_holdout_residuals`); in-sample ones are used only by
+        models with no learned state beyond a constant (naive, drift)."""
         if X_val is not None and y_val is not None and len(X_val) >= 2:
             pred = self._predict(X_val)
             res = (y_val.loc[pred.index] - pred).to_numpy()
+        elif self.uses_validation_tail:
+            res = self._holdout_residuals(X_fit, y_fit)
         else:
             pred = self._predict(X_fit)
             res = (y_fit.loc[pred.index] - pred).to_numpy()
         return ConformalCalibrator.from_residuals(res)
+
+    def _holdout_residuals(self, X: pd.DataFrame, y: pd.Series) -> np.ndarray:
+        """Out-of-sample residuals when there is no validation tail (``validation_fraction=0`` or
+        too few rows): a fresh copy of the model is fitted on the first half of the rows (purged
+        by the horizon) and scored on the second half. A model's errors on its own training rows
+        would make the intervals far too narrow; these err on the wide side (half the data).
+        Empty when there are too few rows, so ``predict_interval`` then says so."""
+        n, gap = len(X), int(self.horizon)
+        half = n // 2
+        if half - gap < 2 or n - half < 2:
+            return np.empty(0)
+        clone = type(self)(**self.get_params())
+        try:
+            clone._fit(X.iloc[: half - gap], y.iloc[: half - gap], None, None)
+        except DataError:  # e.g. fewer rows than a window model's lookback
+            return np.empty(0)
+        pred = clone._predict(X.iloc[max(0, half - context_rows(self)) :])
+        pred = pred.loc[pred.index >= X.index[half]]
+        return (y.loc[pred.index] - pred).to_numpy()
 
     def _fit(
         self,

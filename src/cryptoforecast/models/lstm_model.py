@@ -319,7 +319,6 @@ class LSTMForecaster(BaseForecaster):
                     if val_mask.any()
                     else np.empty(0)
                 )
-                fit_pred = net(torch.from_numpy(windows[fit_mask])).numpy()
         self.network_ = net
         self.scaler_ = scaler
         self.y_mean_, self.y_std_ = y_mean, y_std
@@ -327,14 +326,12 @@ class LSTMForecaster(BaseForecaster):
         self.best_epoch_ = best_epoch
         self._n_fit_rows = int(n_fit)
         # out-of-sample residuals on the validation origins (aligned with what predict returns for
-        # them); in-sample ones only when there was no tail
+        # them); with no tail, _make_calibrator asks for held-out ones (never in-sample ones)
         val_idx = ends[val_mask]
+        self._residuals: np.ndarray | None = None
         if len(val_idx) >= 2:
             pred = val_pred.astype("float64") * y_std + y_mean
             self._residuals = target[val_idx] - pred
-        else:
-            pred = fit_pred.astype("float64") * y_std + y_mean
-            self._residuals = target[ends[fit_mask]] - pred
 
     def _train(
         self, torch: Any, Xf: np.ndarray, yf: np.ndarray, Xv: np.ndarray, yv: np.ndarray
@@ -394,6 +391,8 @@ class LSTMForecaster(BaseForecaster):
         X_val: pd.DataFrame | None,
         y_val: pd.Series | None,
     ) -> ConformalCalibrator:
+        if self._residuals is None:
+            return ConformalCalibrator.from_residuals(self._holdout_residuals(X_fit, y_fit))
         return ConformalCalibrator.from_residuals(self._residuals)
 
     # -- predict --------------------------------------------------------------------------

@@ -30,6 +30,7 @@ __all__ = [
     "CacheConfig",
     "DemoConfig",
     "EnsembleConfig",
+    "FeatureSelectionConfig",
     "LightGBMConfig",
     "LSTMConfig",
     "PromotionGateConfig",
@@ -106,9 +107,14 @@ class TrainingConfig(_Section):
     validation_size: int = Field(180, ge=10, description="walk-forward validation tail, in origins")
     validation_retrain_every: int = Field(30, ge=1)
     seed: int = 42
-    top_k_features: int | None = Field(None, ge=1)
     optuna_storage: str | None = Field(
         None, description="Optuna RDB URL; None: SQLite under $CRYPTOFORECAST_HOME"
+    )
+
+
+class FeatureSelectionConfig(_Section):
+    top_k: int | None = Field(
+        None, ge=1, description="keep the k most important features, ranked on training rows only"
     )
 
 
@@ -159,6 +165,7 @@ class Settings(_Section):
     lstm: LSTMConfig = Field(default_factory=LSTMConfig)
     ensemble: EnsembleConfig = Field(default_factory=EnsembleConfig)
     training: TrainingConfig = Field(default_factory=TrainingConfig)
+    feature_selection: FeatureSelectionConfig = Field(default_factory=FeatureSelectionConfig)
     backtest: BacktestConfig = Field(default_factory=BacktestConfig)
     cache: CacheConfig = Field(default_factory=CacheConfig)
     promotion_gate: PromotionGateConfig = Field(default_factory=PromotionGateConfig)

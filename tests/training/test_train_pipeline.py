@@ -307,7 +307,7 @@ def test_top_k_features_are_ranked_on_training_rows_only(monkeypatch: pytest.Mon
             "bitcoin",
             "lightgbm",
             days=300,
-            config=settings(training={"top_k_features": 6}),
+            config=settings(feature_selection={"top_k": 6}),
             registry=reg,
         )
     )

@@ -149,7 +149,7 @@ def _backtest(
 
         def trainer(X: pd.DataFrame, y: pd.Series) -> Any:
             return fit_forecaster(
-                model_type, horizon, X, y, params, seed, settings.training.top_k_features
+                model_type, horizon, X, y, params, seed, settings.feature_selection.top_k
             )
 
         results = bt.run_walk_forward_validation(candles, trainer)
@@ -167,7 +167,7 @@ def _backtest(
         demo.backtest_days,
         demo.retrain_frequency,
         seed,
-        settings.training.top_k_features,
+        settings.feature_selection.top_k,
         coverages,
     )
     return results, summarise_validation(results, horizon, coverages)

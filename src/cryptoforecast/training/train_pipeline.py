@@ -26,7 +26,7 @@ Steps, in order, and nothing is written anywhere before the last two:
    ``staging`` with metrics, config, lineage and feature importance, and the promotion gate
    decides whether it is promoted to ``production`` (the reason is recorded either way).
 
-Feature selection (``training.top_k_features``) ranks features with each fit's own training rows
+Feature selection (``feature_selection.top_k``) ranks features with each fit's own training rows
 only: every validation fold ranks on its fold's rows, the final model on the window's rows.
 """
 
@@ -711,7 +711,7 @@ def _fit_all(
     """CPU-bound part: tune, validate, fit the final model. Returns model, metrics, params, tuning."""
     params = model_params(settings, model_type)
     seed = settings.training.seed
-    top_k = settings.training.top_k_features
+    top_k = settings.feature_selection.top_k
     timings: dict[str, float] = {}
     tuning: dict[str, Any] | None = None
     if tune:
@@ -812,7 +812,7 @@ async def train_model_for_crypto(
         "end": None if end is None else str(end),
         "params": params,
         "seed": settings.training.seed,
-        "top_k_features": settings.training.top_k_features,
+        "top_k_features": settings.feature_selection.top_k,
         "validation_size": settings.training.validation_size,
         "validation_retrain_every": settings.training.validation_retrain_every,
         "promotion_gate": settings.promotion_gate.model_dump(),

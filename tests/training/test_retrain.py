@@ -117,3 +117,28 @@ def test_cli_retrain(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "Would retrain 1 model" in out and "bitcoin" in out
     assert len(reg.list_models()) == 1
+
+
+def test_retraining_keeps_a_tuned_models_hyperparameters() -> None:
+    """A weekly retrain refreshes the data; it must not silently swap tuned parameters for the
+    config's defaults."""
+    reg = ModelRegistry()
+    tuned = asyncio.run(
+        train_model_for_crypto(
+            "bitcoin",
+            "lightgbm",
+            days=260,
+            tune=2,
+            config=load_config(overrides=FAST),
+            registry=reg,
+        )
+    )
+    tuned_params = reg.get(tuned.model_id).config["params"]
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=8)
+    (stale,) = find_stale(reg, "7d", now=later)
+    assert stale.tuned_params == tuned_params
+    (result,) = retrain_stale("7d", registry=reg, config=FAST, now=later)
+    assert result["error"] is None
+    retrained = reg.get(result["model_id"]).config
+    assert retrained["params"] == tuned_params
+    assert retrained["params"] != load_config(overrides=FAST).model_params("lightgbm")

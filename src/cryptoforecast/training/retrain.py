@@ -10,6 +10,7 @@ runs this; a weekly cron job or systemd timer keeps models fresh.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import re
 from collections.abc import Callable
@@ -54,6 +55,8 @@ class StaleModel:
     age_days: float
     days: int | None
     source: str
+    #: hyperparameters the newest model was tuned to (``None`` when it used the config's)
+    tuned_params: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -90,9 +93,23 @@ def find_stale(
                 age_days=(now - rec.created_at).total_seconds() / 86400,
                 days=int(days) if isinstance(days, int) else None,
                 source=str(config.get("source") or lineage.get("data_source") or "snapshot"),
+                tuned_params=dict(config["params"])
+                if config.get("tuning") and isinstance(config.get("params"), dict)
+                else None,
             )
         )
     return sorted(stale, key=lambda s: s.newest_created_at)
+
+
+def _with_tuned_params(settings: dict[str, Any], stale: StaleModel) -> dict[str, Any]:
+    """The settings for retraining ``stale``: a tuned model keeps its tuned hyperparameters
+    (retraining refreshes the data, it does not undo a tuning run); others use the config's."""
+    if not stale.tuned_params or not isinstance(settings.get(stale.model_type), dict):
+        return settings
+    out = copy.deepcopy(settings)
+    section = out[stale.model_type]
+    section.update({k: v for k, v in stale.tuned_params.items() if k in section})
+    return out
 
 
 def retrain_stale(
@@ -134,7 +151,7 @@ def retrain_stale(
             "tune": 0,
             "source": s.source,
             "end": None,
-            "settings": dumped,
+            "settings": _with_tuned_params(dumped, s),
             "registry_url": reg.url,
             "artifact_root": str(reg.artifact_root),
             "save_model": True,

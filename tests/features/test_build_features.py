@@ -236,3 +236,26 @@ def test_4h_candles_work_with_exchange_gaps(btc_4h: pd.DataFrame) -> None:
     feats = build_features(btc_4h)
     assert len(feats) == len(btc_4h) > 16_000
     assert np.isfinite(feats.iloc[warmup_rows(btc_4h) :].to_numpy()).all()
+
+
+def test_a_coarser_market_is_used_only_once_its_candle_has_closed(daily: dict) -> None:
+    """Timestamps are open times: a daily market close is known at the end of its day, so 4h rows
+    of that day (which close earlier) must not see it; the 20:00 row closes with it and may."""
+    from cryptoforecast.data import load_ohlcv
+
+    eth_4h = load_ohlcv("ethereum", interval="4h").iloc[-3000:]
+    btc = daily["bitcoin"].iloc[-900:]
+    base = build_features(eth_4h, market=btc)
+    day = btc.index[-10]
+    moved = btc.copy()
+    moved.loc[day, "close"] *= 1.05
+    changed = build_features(eth_4h, market=moved)
+    cols = FEATURE_GROUPS["cross_asset"]
+    same_day = eth_4h.index[(eth_4h.index >= day) & (eth_4h.index < day + pd.Timedelta(days=1))]
+    assert len(same_day) == 6
+    for t in same_day[:-1]:
+        pd.testing.assert_series_equal(base.loc[t, cols], changed.loc[t, cols])
+    assert (base.loc[same_day[-1], cols] != changed.loc[same_day[-1], cols]).any()
+    warm = warmup_rows(eth_4h, market=btc)
+    assert base.attrs["warmup_rows"] == warm
+    assert not base.iloc[warm:].isna().any().any() and base.iloc[warm - 1].isna().all()

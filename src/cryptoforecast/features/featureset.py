@@ -93,8 +93,31 @@ def _inputs(ohlcv: pd.DataFrame, feature_set: str, name: str) -> Arrays:
     }
 
 
+def _median_step(index: pd.DatetimeIndex) -> pd.Timedelta | None:
+    """The typical candle length of ``index`` (median spacing), ``None`` for fewer than 2 rows."""
+    if len(index) < 2:
+        return None
+    return pd.Timedelta(pd.Series(index).diff().median())
+
+
+def _market_lag(index: pd.DatetimeIndex, m_index: pd.DatetimeIndex) -> pd.Timedelta:
+    """How much later a market candle's timestamp must be to be usable at an asset timestamp.
+
+    Timestamps are candle open times, so a candle's close is known one candle length later. A
+    market candle stamped ``m`` is usable at the asset row stamped ``t`` when it has closed by the
+    time row ``t`` closes: ``m + market_step <= t + asset_step``. With equal intervals that is
+    ``m <= t``; a daily market on 4h candles must not lend its end-of-day close to the 00:00 row.
+    """
+    a_step = _median_step(index)
+    m_step = _median_step(m_index) or a_step
+    if a_step is None or m_step is None:
+        return pd.Timedelta(0)
+    return m_step - a_step
+
+
 def _market_close(market: pd.DataFrame | pd.Series, index: pd.DatetimeIndex) -> np.ndarray:
-    """Market closes on the asset's timestamps: the last market close at or before each one."""
+    """Market closes on the asset's timestamps: the last market candle closed by each row's close
+    (the last at or before each timestamp when both have the same interval)."""
     close = market["close"] if isinstance(market, pd.DataFrame) else market
     if not isinstance(close, pd.Series):
         raise FeatureError(
@@ -106,7 +129,7 @@ def _market_close(market: pd.DataFrame | pd.Series, index: pd.DatetimeIndex) -> 
         raise FeatureError(
             "market: no candles; pass the market's candles, e.g. load_ohlcv('bitcoin')"
         )
-    pos = close.index.searchsorted(index, side="right") - 1
+    pos = close.index.searchsorted(index - _market_lag(index, close.index), side="right") - 1
     out = np.where(pos >= 0, values[np.clip(pos, 0, None)], np.nan)
     return out
 
@@ -256,7 +279,13 @@ def warmup_rows(
     if ohlcv is not None and isinstance(market, pd.DataFrame | pd.Series):
         m_index = market.index
         offset = (
-            int(ohlcv.index.searchsorted(m_index[0], side="left")) if len(m_index) else len(ohlcv)
+            int(
+                ohlcv.index.searchsorted(
+                    m_index[0] + _market_lag(ohlcv.index, m_index), side="left"
+                )
+            )
+            if len(m_index)
+            else len(ohlcv)
         )
         m_lookback = max(s.lookback for s in specs if s.needs == "market")
         rows = max(rows, offset + m_lookback - 1)

@@ -199,7 +199,8 @@ def data_update(
             try:
                 result = refresh_series(resolve_asset(cid), iv, src, full=full, **options)
             except CryptoForecastError as exc:
-                failures.append(f"{src} {cid} {iv}: {exc}")
+                label, msg = f"{src} {cid} {iv}", str(exc)
+                failures.append(msg if msg.startswith(label) else f"{label}: {msg}")
             else:
                 last = result.frame.index[-1].strftime(
                     "%Y-%m-%d %H:%M" if iv != "1d" else "%Y-%m-%d"

@@ -9,7 +9,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from cryptoforecast.data import resolve_asset, validate_candles
-from cryptoforecast.data.sources.binance import BinanceSource, parse_klines
+from cryptoforecast.data.sources.binance import DEFAULT_BINANCE_URL, BinanceSource, parse_klines
 from cryptoforecast.data.sources.http import RetryPolicy
 from cryptoforecast.exceptions import DataError, SourceError
 from tests.live_servers import (
@@ -227,11 +227,11 @@ def test_base_url_is_read_from_the_environment_at_call_time(
 ) -> None:
     fake = install_binance(httpserver)
     source = BinanceSource(calls_per_minute=None)  # created before the variable is set
-    assert source.base_url == "https://api.binance.com"
+    assert source.base_url == DEFAULT_BINANCE_URL
     monkeypatch.setenv("CRYPTOFORECAST_BINANCE_URL", fake.base_url + "/")
     assert source.base_url == fake.base_url
     assert len(source.fetch(ETH, "1d", start=pd.Timestamp("2025-09-30", tz="UTC"))) == 1
-    assert BinanceSource(base_url="https://api.binance.us").base_url == "https://api.binance.us"
+    assert BinanceSource(base_url="http://127.0.0.1:9/us").base_url == "http://127.0.0.1:9/us"
 
 
 def test_4h_candles_keep_real_outages(httpserver: HTTPServer) -> None:

@@ -59,6 +59,10 @@ def test_days_and_end_slice() -> None:
     assert df.attrs["crypto_id"] == "bitcoin"
 
 
+def test_days_accepts_numpy_integers() -> None:
+    assert len(load_ohlcv("bitcoin", days=np.int64(30))) == 30
+
+
 def test_symbols_resolve_to_same_series() -> None:
     a = load_ohlcv("bitcoin", days=5)
     b = load_ohlcv("BTCUSDT", days=5)

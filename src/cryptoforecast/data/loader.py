@@ -7,6 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from cryptoforecast.data.assets import Asset, resolve_asset
@@ -87,7 +88,9 @@ def load_ohlcv(
     """
     asset = resolve_asset(crypto_id)
     check_interval(interval)
-    if days is not None and (isinstance(days, bool) or not isinstance(days, int) or days <= 0):
+    if days is not None and (
+        isinstance(days, bool) or not isinstance(days, int | np.integer) or days <= 0
+    ):
         raise DataError(f"days must be a positive whole number of candles, got {days!r}")
     if source not in SOURCES:
         raise DataError(f"unknown source {source!r}; use one of {', '.join(SOURCES)}")
@@ -126,6 +129,6 @@ def load_ohlcv(
         if frame.empty:
             raise DataError(f"no {interval} candles for {asset.id!r} on or before end={end!r}")
     if days is not None:
-        frame = frame.iloc[-days:]
+        frame = frame.iloc[-int(days) :]
     frame.attrs.update({"crypto_id": asset.id, "interval": interval, "source": source})
     return frame

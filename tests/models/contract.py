@@ -11,7 +11,7 @@ Models that need a window of past rows (``lookback`` attribute > 1) predict
 The data is a synthetic market (``synthetic_market``): a random walk with autocorrelated returns
 and changing volatility, and causal features named like ``cryptoforecast.features.build_features``
 (so the technical-analysis rule finds its columns) plus a few others. It is small and fast;
-``test_models_bitcoin.py`` runs the same models on real bitcoin features.
+``test_tree_and_technical.py`` and ``test_conformal.py`` run the models on real bitcoin features.
 """
 
 from __future__ import annotations

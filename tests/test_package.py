@@ -56,6 +56,7 @@ def test_exception_tree() -> None:
 PUBLIC_MODULES = [
     "cryptoforecast",
     "cryptoforecast.exceptions",
+    "cryptoforecast.compat",
     "cryptoforecast.config",
     "cryptoforecast.data",
     "cryptoforecast.data.schema",
@@ -80,3 +81,13 @@ def test_version_matches_metadata() -> None:
     from importlib.metadata import version
 
     assert cryptoforecast.__version__ == version("cryptoforecast")
+
+
+def test_missing_optional_dependency_names_the_fix() -> None:
+    from cryptoforecast.compat import import_optional
+
+    with pytest.raises(
+        ImportError, match=r"Thing needs no_such_module_xyz: pip install 'no_such_module_xyz'"
+    ):
+        import_optional("no_such_module_xyz", "Thing")
+    assert import_optional("json", "Thing").__name__ == "json"

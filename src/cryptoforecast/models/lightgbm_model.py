@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from cryptoforecast.compat import import_optional
 from cryptoforecast.exceptions import ArtifactError
 from cryptoforecast.models.base import BaseForecaster, check_fraction, check_is_fitted, check_whole
 
@@ -33,13 +34,7 @@ WEIGHTS_FILE = "model.txt"
 
 
 def _import_lightgbm() -> Any:
-    try:
-        import lightgbm
-    except ImportError as exc:  # pragma: no cover - lightgbm is a core dependency
-        raise ImportError(
-            "LightGBMForecaster needs lightgbm: pip install 'lightgbm==4.7.0'"
-        ) from exc
-    return lightgbm
+    return import_optional("lightgbm", "LightGBMForecaster")
 
 
 def _numbers(value: str, kind: type, count: int, key: str) -> list[Any]:

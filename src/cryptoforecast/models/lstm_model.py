@@ -38,6 +38,7 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import pandas as pd
 
+from cryptoforecast.compat import import_optional
 from cryptoforecast.exceptions import ArtifactError, ConfigError, DataError
 from cryptoforecast.models.base import BaseForecaster, check_fraction, check_whole
 from cryptoforecast.models.intervals import ConformalCalibrator
@@ -50,13 +51,7 @@ CLIP = 10.0
 
 
 def _import_torch() -> Any:
-    try:
-        import torch
-    except ImportError as exc:  # pragma: no cover - torch is a core dependency
-        raise ImportError(
-            "LSTMForecaster needs PyTorch: pip install torch --index-url https://download.pytorch.org/whl/cpu"
-        ) from exc
-    return torch
+    return import_optional("torch", "LSTMForecaster")
 
 
 def machine_threads() -> int:

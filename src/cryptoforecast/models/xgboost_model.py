@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from cryptoforecast.compat import import_optional
 from cryptoforecast.exceptions import ArtifactError
 from cryptoforecast.models.base import BaseForecaster, check_fraction, check_is_fitted, check_whole
 
@@ -26,13 +27,7 @@ WEIGHTS_FILE = "model.json"
 
 
 def _import_xgboost() -> Any:
-    try:
-        import xgboost
-    except ImportError as exc:  # pragma: no cover - xgboost is a core dependency
-        raise ImportError(
-            "XGBoostForecaster needs xgboost: pip install 'xgboost-cpu==3.2.0'"
-        ) from exc
-    return xgboost
+    return import_optional("xgboost", "XGBoostForecaster")
 
 
 class XGBoostForecaster(BaseForecaster):

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cryptoforecast.compat import import_optional
 from cryptoforecast.exceptions import ConfigError, CryptoForecastError
 
 if TYPE_CHECKING:
@@ -191,12 +192,8 @@ def run_specs(
     single-threaded worker processes; otherwise ``Client(scheduler)`` connects to a running
     cluster. ``progress(summary)`` is called as each task finishes.
     """
-    try:
-        from distributed import Client, LocalCluster, as_completed
-    except ImportError as exc:  # pragma: no cover - a dependency of the package
-        raise ImportError(
-            "train_many needs dask[distributed]: pip install 'dask[distributed]'"
-        ) from exc
+    dist = import_optional("distributed", "train_many")
+    Client, LocalCluster, as_completed = dist.Client, dist.LocalCluster, dist.as_completed
 
     if not specs:
         return []

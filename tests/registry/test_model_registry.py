@@ -379,6 +379,31 @@ def test_naive_forecaster_roundtrip(registry, btc_daily):
     assert (loaded.predict(X.iloc[-3:]) == 0.0).all()
 
 
+def test_load_refuses_an_artifact_registered_under_another_type_or_horizon(registry, btc_daily):
+    """A 7-day drift model registered as 1-day lightgbm must not be served under that label."""
+    import numpy as np
+    import pandas as pd
+
+    from cryptoforecast.models.baselines import DriftForecaster
+
+    X = pd.DataFrame({"ret_log_1": np.log(btc_daily["close"]).diff()}).iloc[1:200]
+    y = np.log(btc_daily["close"].shift(-7) / btc_daily["close"]).iloc[1:200]
+    path = DriftForecaster(horizon=7).fit(X, y).save_model(registry.artifact_root / "drift-h7")
+    for model_type, horizon in (("lightgbm", 7), ("drift", 1)):
+        rec = registry.get(
+            registry.register_model(
+                model_type=model_type, crypto_id="bitcoin", horizon=horizon, model_path=path
+            )
+        )
+        rec.verify()  # the files are intact: only the label is wrong
+        with pytest.raises(ArtifactError, match="holds a 'drift' model for horizon 7"):
+            rec.load()
+    rec = registry.get(
+        registry.register_model(model_type="drift", crypto_id="bitcoin", horizon=7, model_path=path)
+    )
+    assert rec.load().horizon == 7
+
+
 # --------------------------------------------------------------------------- concurrency
 def test_sqlite_lock_contention_is_retried(tmp_path, artifact_root):
     """A writer blocked by another's lock past the busy timeout retries with backoff."""

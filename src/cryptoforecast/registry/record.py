@@ -76,12 +76,24 @@ class ModelRecord:
     def load(self) -> Forecaster:
         """Verify the artifact's hashes, then load it with ``load_forecaster`` (no pickle).
 
-        Raises ``ArtifactError`` on a missing, changed or added file, or an unreadable artifact.
+        Raises ``ArtifactError`` on a missing, changed or added file, an unreadable artifact, or
+        one whose model type or horizon is not the record's (its forecasts would be served
+        under the wrong label, e.g. a 7-day return as a 1-day forecast).
         """
         self.verify()
+        from cryptoforecast.exceptions import ArtifactError
         from cryptoforecast.models.artifacts import load_forecaster
 
-        return load_forecaster(self.artifact_path)
+        model = load_forecaster(self.artifact_path)
+        found = (getattr(model, "model_type", None), getattr(model, "horizon", None))
+        if found != (self.model_type, self.horizon):
+            raise ArtifactError(
+                f"artifact {str(self.artifact_path)!r} holds a {found[0]!r} model for horizon "
+                f"{found[1]!r}, but model {self.model_id} is registered as {self.model_type!r} "
+                f"h={self.horizon}; register it again with model_type={found[0]!r} and "
+                f"horizon={found[1]!r}."
+            )
+        return model
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able dict of the record (paths and datetimes as strings)."""

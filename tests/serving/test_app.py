@@ -225,6 +225,11 @@ def test_models_accuracy_health_docs(
         client.get("/v1/models", params={"status": "staging"}).json()["models"][0]["model_id"]
         == staged.model_id
     )
+    # a bad filter is the client's error (422 naming the choices), not "service unavailable"
+    bad_status = client.get("/v1/models", params={"status": "live"})
+    assert bad_status.status_code == 422 and "staging, production, archived" in bad_status.text
+    bad_type = client.get("/v1/models", params={"model_type": "Bad Type"})
+    assert bad_type.status_code == 422 and "lightgbm" in bad_type.text
 
     client.get("/v1/forecast/bitcoin")
     acc = client.get("/v1/accuracy").json()

@@ -426,7 +426,14 @@ def create_app(
         status: str | None = None,
     ) -> dict[str, Any]:
         """Registered models (newest first as the registry lists them)."""
+        from cryptoforecast.registry import STAGES
+
         cid = resolve(crypto_id) if crypto_id else None
+        if status is not None and status not in STAGES:  # a bad filter is the client's error
+            raise HTTPException(
+                status_code=422, detail=f"status must be one of {', '.join(STAGES)}; got {status!r}"
+            )
+        pred.check_model_type(model_type or None)
         records = pred.registry.list_models(
             crypto_id=cid, model_type=model_type, horizon=horizon, status=status
         )

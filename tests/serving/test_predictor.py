@@ -153,6 +153,39 @@ def test_fallback_when_artifact_tampered(
     )
 
 
+def test_no_in_sample_forecast_from_a_model_trained_after_the_origin(
+    registry: Any, drift_btc: Any, clock: FakeClock
+) -> None:
+    """Forecasting "as of" a date before the model's last training candle would score the model
+    on closes it was fitted on: the fallback answers instead, labelled, and the ledger keeps the
+    model's own row clean."""
+    from cryptoforecast.data import load_ohlcv
+    from cryptoforecast.registry import compute_lineage
+
+    path = registry.new_artifact_dir("bitcoin", "drift", 1)
+    drift_btc.save_model(path)
+    model_id = registry.register_model(
+        model_type="drift",
+        crypto_id="bitcoin",
+        model_path=path,
+        lineage=compute_lineage(load_ohlcv("bitcoin", end="2025-03-31")),
+        status="production",
+    )
+    ledger = Ledger()
+    early = make_predictor(registry, clock, end="2025-03-01", ledger=ledger).predict("bitcoin")
+    assert early.source == "technical_analysis_fallback" and early.model_id is None
+    assert early.fallback_reason.startswith(
+        f"model trained after the forecast origin: model {model_id} was trained on candles up "
+        "to 2025-03-31"
+    )
+    at_end = make_predictor(registry, clock, end="2025-03-31").predict("bitcoin")
+    later = make_predictor(registry, clock, end="2025-06-01").predict("bitcoin")
+    assert (at_end.source, at_end.model_id) == (later.source, later.model_id) == ("model", model_id)
+    rows = ledger.forecasts()  # the default ledger: all three forecasts are in it
+    assert rows["model_type"].tolist() == ["technical", "drift", "drift"]
+    assert (rows.loc[rows["model_type"] == "drift", "as_of"] >= "2025-03-31").all()
+
+
 def test_fallback_when_prediction_raises(
     registry: Any, btc_model: Trained, clock: FakeClock
 ) -> None:

@@ -5,8 +5,10 @@ Per request: cached candles -> the registry's production record -> cache lookup 
 changes the key) -> ``build_features`` (the code training uses) -> ``predict`` and
 ``predict_interval`` -> :class:`Forecast`, appended to the ledger.
 
-When there is no production model, its artifact is missing or fails its sha256 check, or the
-model raises while predicting, ``TechnicalAnalysisForecaster`` answers instead and the forecast
+When there is no production model, its artifact is missing or fails its sha256 check, its
+lineage shows it was trained on candles after the forecast's last candle (an in-sample forecast,
+which must not reach the ledger as out-of-sample), or the model raises while predicting,
+``TechnicalAnalysisForecaster`` answers instead and the forecast
 says so: ``source="technical_analysis_fallback"`` with ``fallback_reason``. Never silently.
 """
 
@@ -58,6 +60,32 @@ def _is_missing(record: ModelRecord) -> bool:
     if path.is_file():
         return False
     return any(not (path / name).is_file() for name in record.artifact_files)
+
+
+def _trained_after(record: ModelRecord, as_of: pd.Timestamp) -> str | None:
+    """Why ``record`` must not forecast from ``as_of``: it was trained on later candles.
+
+    Its forecast would be in-sample (the model may have fitted the very close it forecasts),
+    e.g. forecasting "as of" an earlier date, or serving from a source that ends before the
+    training data did. ``None`` when the lineage shows no later candle (or has no last candle).
+    """
+    last = (record.lineage or {}).get("last_candle")
+    if not last:
+        return None
+    try:
+        trained_to = pd.Timestamp(last)
+    except (TypeError, ValueError):
+        return None
+    if trained_to.tzinfo is None:
+        trained_to = trained_to.tz_localize("UTC")
+    if trained_to <= as_of:
+        return None
+    return (
+        f"model trained after the forecast origin: model {record.model_id} was trained on "
+        f"candles up to {trained_to.isoformat()}, after this forecast's last candle "
+        f"{as_of.isoformat()}, so its forecast would be in-sample; forecast from newer candles "
+        "(a fresher data source) or promote a model trained before this origin"
+    )
 
 
 class Predictor:
@@ -270,6 +298,8 @@ class Predictor:
     ) -> Forecast:
         features = self.features(candles)
         if record is not None:
+            reason = _trained_after(record, candles.index[-1])
+        if record is not None and reason is None:
             try:
                 model = self.load_model(record)
             except ArtifactError as exc:

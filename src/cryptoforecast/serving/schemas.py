@@ -33,6 +33,7 @@ FALLBACK_REASONS: tuple[str, ...] = (
     "integrity check failed",
     "prediction failed",
     "registry unavailable",
+    "model trained after the forecast origin",
 )
 
 

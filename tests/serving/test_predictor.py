@@ -279,3 +279,35 @@ def test_windowed_production_models_answer_from_the_model(
     assert (f.source, f.fallback_reason, f.model_id) == ("model", None, trained.model_id)
     X = build_features(load_ohlcv("bitcoin"))[model.feature_names_].iloc[-60:]
     assert f.predicted_return == pytest.approx(float(model.predict(X).iloc[-1]), rel=1e-9)
+
+
+def test_close_volume_model_serves_from_its_feature_set(registry: Any, clock: FakeClock) -> None:
+    """A model trained on close/volume candles (CoinGecko's columns) answers from the model with
+    the numbers its own feature set gives; a full-set model on close/volume candles falls back
+    with a reason naming both feature sets."""
+    from cryptoforecast.data import load_ohlcv
+    from cryptoforecast.features import build_features, make_target
+    from cryptoforecast.models import make_forecaster
+
+    cv = load_ohlcv("bitcoin", end="2025-03-31")[["close", "volume"]]
+    X, y = build_features(cv), make_target(cv, 1)
+    keep = X.notna().all(axis=1) & y.notna()
+    model = make_forecaster("lightgbm", horizon=1, n_estimators=20).fit(X[keep], y[keep])
+    assert model.feature_set_ == "close_volume"
+    trained = register(registry, model, "bitcoin")
+    f = make_predictor(registry, clock).predict("bitcoin")
+    assert (f.source, f.model_id) == ("model", trained.model_id)
+    own = build_features(load_ohlcv("bitcoin")[["close", "volume"]])[model.feature_names_]
+    assert f.predicted_return == pytest.approx(float(model.predict(own.iloc[[-1]]).iloc[0]))
+
+    full = fit_model("bitcoin", "lightgbm", 1, n_estimators=20)
+    register(registry, full, "bitcoin")
+
+    class CloseVolumePredictor(Predictor):
+        def candles(self, crypto_id: str) -> pd.DataFrame:
+            return super().candles(crypto_id)[["close", "volume"]]
+
+    g = CloseVolumePredictor(registry=registry, clock=clock).predict("bitcoin")
+    assert g.source == "technical_analysis_fallback"
+    assert "trained on the 'ohlcv_trades' feature set" in g.fallback_reason
+    assert "the candles allow 'close_volume'" in g.fallback_reason

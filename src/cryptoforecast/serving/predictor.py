@@ -356,7 +356,11 @@ class Predictor:
         missing = [c for c in names if c not in features.columns]
         if missing:
             raise DataError(
-                f"the model needs features the feature code no longer builds: {missing[:5]}"
+                f"the model needs {len(missing)} feature(s) these candles do not give, e.g. "
+                f"{missing[:5]}: it was trained on the "
+                f"{getattr(model, 'feature_set_', None) or 'unknown'!r} feature set, the candles "
+                f"allow {features.attrs.get('feature_set', 'unknown')!r}. Serve it from a source "
+                "with the columns it was trained on, or retrain it on this source"
             )
         from cryptoforecast.models.base import context_rows
 

@@ -338,3 +338,26 @@ def test_retrain_runs_the_training_pipeline(registry: Any, clock: FakeClock) -> 
     assert (record.crypto_id, record.model_type, record.horizon) == ("bitcoin", "drift", 1)
     # the gate decided the stage; the job reports the same one
     assert job["result"]["status"] == record.status
+
+
+def test_healthz_never_fetches_from_a_live_source(
+    registry: Any, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A health probe reads the candle cache only: with an empty cache it reports no data
+    instead of downloading full histories; a cached series shows its last candle."""
+    from cryptoforecast.data import CandleCache, load_ohlcv
+
+    def no_network(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a health probe tried to fetch candles")
+
+    monkeypatch.setattr("cryptoforecast.data.live.refresh_series", no_network)
+    c = SyncASGIClient(
+        create_app(
+            load_config(), registry=registry, clock=clock, source="binance", admin_token=None
+        )
+    )
+    assert c.get("/healthz").json()["data"] == {}
+    CandleCache().write(load_ohlcv("ethereum", days=5), "binance", "ethereum", "1d")
+    data = c.get("/healthz").json()["data"]
+    assert list(data) == ["ethereum"]
+    assert data["ethereum"]["last_candle"].startswith("2025-09-30")

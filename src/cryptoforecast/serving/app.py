@@ -528,21 +528,7 @@ def create_app(
             out["status"] = "degraded"
             out["models"] = []
             out["registry_error"] = f"{type(exc).__name__}: {exc}"
-        data: dict[str, Any] = {}
-        from cryptoforecast.data import load_ohlcv, snapshot_assets
-
-        for asset in snapshot_assets():
-            try:
-                last = load_ohlcv(
-                    asset.id, days=1, interval=pred.interval, source=pred.source, end=pred.end
-                ).index[-1]
-                data[asset.id] = {
-                    "last_candle": last.isoformat(),
-                    "age_hours": round((now - last.to_pydatetime()).total_seconds() / 3600, 2),
-                }
-            except CryptoForecastError as exc:
-                data[asset.id] = {"error": str(exc)}
-        out["data"] = data
+        out["data"] = _data_freshness(pred, now)
         return out
 
     @app.get("/metrics", tags=["operations"], include_in_schema=False)
@@ -553,6 +539,38 @@ def create_app(
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+def _data_freshness(pred: Any, now: Any) -> dict[str, Any]:
+    """Last candle and its age per asset. A health probe never fetches: for a live source it
+    reads only the series already in the local cache (``data update`` fills it)."""
+    from cryptoforecast.data import CandleCache, load_ohlcv, snapshot_assets
+    from cryptoforecast.data.loader import LIVE_SOURCES
+
+    lasts: dict[str, Any] = {}
+    if pred.source in LIVE_SOURCES:
+        cache = CandleCache()
+        for source, crypto_id, interval in cache.entries():
+            if source == pred.source and interval == pred.interval:
+                frame = cache.read(source, crypto_id, interval)
+                if frame is not None and len(frame):
+                    lasts[crypto_id] = frame.index[-1]
+    else:
+        for asset in snapshot_assets():
+            try:
+                lasts[asset.id] = load_ohlcv(
+                    asset.id, days=1, interval=pred.interval, source=pred.source, end=pred.end
+                ).index[-1]
+            except CryptoForecastError as exc:
+                lasts[asset.id] = exc
+    data: dict[str, Any] = {}
+    for crypto_id, last in lasts.items():
+        if isinstance(last, Exception):
+            data[crypto_id] = {"error": str(last)}
+        else:
+            age = (now - last.to_pydatetime()).total_seconds() / 3600
+            data[crypto_id] = {"last_candle": last.isoformat(), "age_hours": round(age, 2)}
+    return data
 
 
 def _version() -> str:

@@ -334,18 +334,29 @@ def test_no_lookahead_at_predict(name: str, fitted: dict[str, Forecaster], marke
 
 
 @pytest.mark.parametrize("name", MODELS)
-def test_no_lookahead_at_fit(name: str, market) -> None:
-    """A model fitted on rows <= t is the same whatever the rows after t held."""
+def test_validation_tail_is_purged_by_the_horizon(name: str, market) -> None:
+    """Models that hold out a time-ordered tail (early stopping, conformal residuals) must drop
+    the ``horizon`` rows before it: their labels are returns that end inside the tail. Whatever
+    those labels say, the fitted model is the same."""
+    model = CONTRACT_MODELS[name](HORIZON)
+    if not hasattr(model, "validation_fraction"):
+        pytest.skip(f"{name} holds out no validation tail")
     X, y = market
-    cut = 400
-    X_other, y_other = X.copy(), y.copy()
-    X_other.iloc[cut:] = X_other.iloc[cut:].to_numpy() * -2.0 + 1.0
-    y_other.iloc[cut:] = 0.5
-    a = fit_on_known(CONTRACT_MODELS[name](HORIZON), X.iloc[:cut], y.iloc[:cut])
-    b = fit_on_known(CONTRACT_MODELS[name](HORIZON), X_other.iloc[:cut], y_other.iloc[:cut])
-    X_test = X.iloc[500:]
+    known = y.notna().to_numpy()
+    X, y = X.loc[known].iloc[:500], y.loc[known].iloc[:500]
+    n_val = int(round(len(X) * float(model.validation_fraction)))
+    cut = len(X) - n_val
+    y_other = y.copy()
+    y_other.iloc[cut - HORIZON : cut] = 0.25  # labels that overlap the first tail origins
+    a = CONTRACT_MODELS[name](HORIZON).fit(X, y)
+    b = CONTRACT_MODELS[name](HORIZON).fit(X, y_other)
+    X_test = market[0].iloc[520:]
     np.testing.assert_array_equal(a.predict(X_test).to_numpy(), b.predict(X_test).to_numpy())
     np.testing.assert_array_equal(
         a.predict_interval(X_test, 0.95).to_numpy(), b.predict_interval(X_test, 0.95).to_numpy()
     )
-    assert a.train_end_ == str(X.index[cut - 1])
+    # and the row just before the purged ones does count: the test can see a difference
+    y_third = y.copy()
+    y_third.iloc[: cut - HORIZON] = y_third.iloc[: cut - HORIZON] + 0.05
+    c = CONTRACT_MODELS[name](HORIZON).fit(X, y_third)
+    assert not np.array_equal(a.predict(X_test).to_numpy(), c.predict(X_test).to_numpy())

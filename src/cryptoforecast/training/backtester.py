@@ -19,6 +19,12 @@ How it works, in row positions of the feature frame (warm-up rows dropped):
 * Each block of origins sharing a model is predicted in one ``predict`` call over the block plus
   the rows before it that sequence models read (their ``lookback``); forecasts are causal per
   row, so this equals predicting each origin from the history up to it (the tests check it).
+* Intervals: ``interval_method="split"`` asks the model in force for its static conformal band
+  (``predict_interval``, from the residuals it was fitted with). ``"aci"`` issues the band at each
+  origin from the point forecast and offsets at an adaptive miscoverage level updated with every
+  forecast whose target is known by that origin (:mod:`~cryptoforecast.training.adaptive_intervals`:
+  the new model's residuals at a refit, the adaptive state carried over). A model with too few
+  out-of-sample residuals gets NaN bands for its origins, a warning and a note in ``refits_``.
 """
 
 from __future__ import annotations
@@ -26,14 +32,16 @@ from __future__ import annotations
 import inspect
 import math
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from cryptoforecast.exceptions import ConfigError, DataError
+from cryptoforecast.exceptions import ConfigError, DataError, NotFittedError
 from cryptoforecast.models.base import Forecaster, context_rows
+from cryptoforecast.training.adaptive_intervals import AdaptiveIntervals
 from cryptoforecast.training.splits import resolve_purge, train_rows, walk_forward_splits
 
 __all__ = ["ForecastBacktester", "ModelTrainer", "coverage_tag", "trainer_for"]
@@ -88,6 +96,9 @@ class ForecastBacktester:
         test_origins: score only the last N possible origins (the first fit then sees every row
             before them, at least ``initial_train_size``); ``None`` scores all.
         fee_bps: trading fee in basis points for the trading metrics.
+        interval_method: ``"split"`` (each model's static conformal band) or ``"aci"`` (adaptive
+            conformal: the miscoverage level moves with every error known at the origin).
+        aci_gamma: ACI step size (``interval_method="aci"`` only).
     """
 
     def __init__(
@@ -102,6 +113,8 @@ class ForecastBacktester:
         interval_coverage: Sequence[float] = (0.8, 0.95),
         test_origins: int | None = None,
         fee_bps: float = 10.0,
+        interval_method: Literal["split", "aci"] = "split",
+        aci_gamma: float = 0.01,
     ) -> None:
         self.initial_train_size = initial_train_size
         self.test_size = test_size
@@ -113,6 +126,8 @@ class ForecastBacktester:
         self.interval_coverage = tuple(interval_coverage)
         self.test_origins = test_origins
         self.fee_bps = fee_bps
+        self.interval_method = interval_method
+        self.aci_gamma = aci_gamma
 
     def __repr__(self) -> str:
         keys = (
@@ -126,6 +141,8 @@ class ForecastBacktester:
             "interval_coverage",
             "test_origins",
             "fee_bps",
+            "interval_method",
+            "aci_gamma",
         )
         return f"ForecastBacktester({', '.join(f'{k}={getattr(self, k)!r}' for k in keys)})"
 
@@ -148,6 +165,19 @@ class ForecastBacktester:
                 raise ConfigError(
                     f"each interval_coverage must be strictly between 0 and 1, got {c!r}"
                 )
+        if self.interval_method not in ("split", "aci"):
+            raise ConfigError(
+                f"interval_method must be 'split' or 'aci', got {self.interval_method!r}"
+            )
+        gamma = self.aci_gamma
+        if (
+            isinstance(gamma, bool)
+            or not isinstance(gamma, int | float)
+            or not 0.0 < float(gamma) < 1.0
+        ):
+            raise ConfigError(
+                f"aci_gamma must be a number strictly between 0 and 1 (e.g. 0.01), got {gamma!r}"
+            )
         if self.test_origins is not None and (
             isinstance(self.test_origins, bool)
             or not isinstance(self.test_origins, int)
@@ -271,6 +301,13 @@ class ForecastBacktester:
         refits: list[dict[str, Any]] = []
         importances: list[pd.Series] = []
         model: Forecaster | None = None
+        aci = (
+            AdaptiveIntervals(
+                self.interval_coverage, float(self.aci_gamma), y.to_numpy(dtype="float64"), h
+            )
+            if self.interval_method == "aci"
+            else None
+        )
         refit_at = -1
         fit_seconds = predict_seconds = 0.0
         done = 0
@@ -295,8 +332,11 @@ class ForecastBacktester:
                             "train_end": X.index[rows[-1]],
                             "n_train": len(rows),
                             "model_type": str(getattr(model, "model_type", type(model).__name__)),
+                            "interval_error": None,
                         }
                     )
+                    if aci is not None:
+                        self._note_interval_error(refits[-1], aci.start_model(model))
                     imp = _importance(model)
                     if imp is not None:
                         importances.append(imp)
@@ -305,7 +345,13 @@ class ForecastBacktester:
                 block = origins[j:k]
                 j = k
                 tic = time.perf_counter()
-                frame = self._predict_block(model, X, block)
+                frame, note = self._predict_block(model, X, block, static=aci is None)
+                if aci is not None:
+                    lower, upper = aci.bands(block, frame["y_pred_logret"].to_numpy())
+                    for i, c in enumerate(self.interval_coverage):
+                        frame[f"lower_{coverage_tag(c)}_logret"] = lower[:, i]
+                        frame[f"upper_{coverage_tag(c)}_logret"] = upper[:, i]
+                self._note_interval_error(refits[-1], note)
                 predict_seconds += time.perf_counter() - tic
                 frame.insert(0, "fold", fold)
                 for key in ("refit_origin", "train_start", "train_end", "n_train", "model_type"):
@@ -325,8 +371,25 @@ class ForecastBacktester:
         self.model_ = model
         return results
 
-    def _predict_block(self, model: Forecaster, X: pd.DataFrame, block: np.ndarray) -> pd.DataFrame:
-        """Point forecasts and intervals (log returns) for the origins in ``block``."""
+    def _note_interval_error(self, refit: dict[str, Any], note: str | None) -> None:
+        """Record (once per refit) and warn why a model's origins have NaN interval bands."""
+        if note is None or refit["interval_error"] is not None:
+            return
+        refit["interval_error"] = note
+        warnings.warn(
+            f"no {self.interval_method} intervals for the {refit['model_type']} model refitted at "
+            f"{refit['refit_origin']} on {refit['n_train']} rows: {note}; its origins get NaN "
+            "interval bands (skipped by the coverage metrics). Fit on more rows "
+            "(initial_train_size) or give the model a validation tail.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+
+    def _predict_block(
+        self, model: Forecaster, X: pd.DataFrame, block: np.ndarray, static: bool = True
+    ) -> tuple[pd.DataFrame, str | None]:
+        """Point forecasts and, if ``static``, the model's own intervals (log returns) for the
+        origins in ``block``; also why the intervals are NaN, if they are."""
         a, b = int(block[0]), int(block[-1]) + 1
         index = X.index[a:b]
         lo = max(0, a - context_rows(model))
@@ -340,16 +403,21 @@ class ForecastBacktester:
                 f"from {pred.index[pred.isna()][0]} even with {a} rows of history before the block"
             )
         out = pd.DataFrame({"y_pred_logret": pred.to_numpy(dtype="float64")}, index=index)
+        note = None
         for c in self.interval_coverage:
             tag = coverage_tag(c)
-            try:
-                band = model.predict_interval(X.iloc[lo:b], coverage=float(c)).reindex(index)
-                lower, upper = band["lower"].to_numpy(), band["upper"].to_numpy()
-            except (NotImplementedError, AttributeError):  # a model without intervals
-                lower = upper = np.full(len(index), np.nan)
+            lower = upper = np.full(len(index), np.nan)
+            if static:
+                try:
+                    band = model.predict_interval(X.iloc[lo:b], coverage=float(c)).reindex(index)
+                    lower, upper = band["lower"].to_numpy(), band["upper"].to_numpy()
+                except (NotImplementedError, AttributeError):  # a model without intervals
+                    pass
+                except NotFittedError as exc:  # too few out-of-sample residuals to calibrate
+                    note = str(exc)
             out[f"lower_{tag}_logret"] = lower
             out[f"upper_{tag}_logret"] = upper
-        return out
+        return out, note
 
     def _assemble(self, raw: pd.DataFrame, y: pd.Series, ctx: pd.DataFrame) -> pd.DataFrame:
         """Turn per-origin log-return forecasts into the price-level results frame."""
@@ -377,6 +445,7 @@ class ForecastBacktester:
         out["next_return"] = c["next_return"].to_numpy()
         for key in ("model_type", "refit_origin", "train_start", "train_end", "n_train"):
             out[key] = raw[key].to_numpy()
+        out["interval_method"] = str(self.interval_method)
         return out
 
     # -- metrics ----------------------------------------------------------------------------
@@ -395,6 +464,18 @@ class ForecastBacktester:
             horizon=int(self.horizon),
             coverages=self.interval_coverage,
             fee_bps=float(self.fee_bps),
+        )
+        out["interval_method"] = (
+            str(results["interval_method"].iloc[0])
+            if "interval_method" in results.columns
+            else str(self.interval_method)
+        )
+        if out["interval_method"] == "aci":
+            out["aci_gamma"] = float(self.aci_gamma)
+        lowers = [f"lower_{coverage_tag(c)}" for c in self.interval_coverage]
+        present = [c for c in lowers if c in results.columns]
+        out["n_without_intervals"] = (
+            int(results[present].isna().any(axis=1).sum()) if present else len(results)
         )
         if results is getattr(self, "results_", None):
             out["n_refits"] = int(self.n_refits_)

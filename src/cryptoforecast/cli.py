@@ -689,6 +689,13 @@ def backtest(
     fee_bps: Annotated[
         float, typer.Option("--fee-bps", min=0.0, help="Trading fee per unit traded, basis points.")
     ] = 10.0,
+    intervals: Annotated[
+        str,
+        typer.Option(
+            "--intervals",
+            help="Interval calibration: split (each model's static conformal band) or aci (adaptive conformal, updated with every error known at the origin).",
+        ),
+    ] = "split",
 ) -> None:
     """Walk-forward backtest beside the naive forecast, with the honesty scorecard and an HTML report."""
     import inspect
@@ -713,6 +720,8 @@ def backtest(
     win = window or cfg.window
     if win not in ("expanding", "sliding"):
         raise typer.BadParameter(f"--window must be expanding or sliding, got {win!r}")
+    if intervals not in ("split", "aci"):
+        raise typer.BadParameter(f"--intervals must be split or aci, got {intervals!r}")
     trainers = {}
     for name in models:  # unknown names fail before any data is loaded
         accepted = inspect.signature(model_class(name)).parameters
@@ -745,6 +754,7 @@ def backtest(
                 interval_coverage=tuple(cfg.interval_coverage),
                 test_origins=n_origins,
                 fee_bps=fee_bps,
+                interval_method=intervals,  # type: ignore[arg-type]
             )
             bt.run_walk_forward_validation(
                 candles,
@@ -755,7 +765,7 @@ def backtest(
     first = runs[0].metrics
     title = (
         f"{asset.id} h={horizon}: {first['n_forecasts']} origins {first['start'][:10]} .. "
-        f"{first['end'][:10]}, refit every {refit}"
+        f"{first['end'][:10]}, refit every {refit}, {intervals} intervals"
     )
     con = console()
     con.print(_backtest_table(runs, title))
@@ -771,6 +781,7 @@ def backtest(
             "initial train size": initial,
             "retrain every": refit,
             "fee (bps)": fee_bps,
+            "intervals": intervals,
         }
         path = write_report(
             report,

@@ -25,6 +25,7 @@ __all__ = [
     "check_fraction",
     "check_is_fitted",
     "check_whole",
+    "normalised_importance",
     "context_rows",
     "time_tail_split",
 ]
@@ -88,6 +89,14 @@ def check_fraction(model: Any, name: str, example: float = 0.2) -> float:
             f"{type(model).__name__} {name} must be in [0, 1), got {value!r}; e.g. {example}"
         )
     return float(value)
+
+
+def normalised_importance(values: Any, feature_names: list[str]) -> pd.Series:
+    """Importances scaled to sum to 1 (all zeros when the model made no split), largest first."""
+    raw = np.asarray(values, dtype="float64")
+    total = raw.sum()
+    share = raw / total if total > 0 else np.zeros_like(raw)
+    return pd.Series(share, index=feature_names, name="importance").sort_values(ascending=False)
 
 
 def context_rows(model: Any) -> int:

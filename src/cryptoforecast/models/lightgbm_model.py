@@ -23,7 +23,13 @@ import pandas as pd
 
 from cryptoforecast.compat import import_optional
 from cryptoforecast.exceptions import ArtifactError
-from cryptoforecast.models.base import BaseForecaster, check_fraction, check_is_fitted, check_whole
+from cryptoforecast.models.base import (
+    BaseForecaster,
+    check_fraction,
+    check_is_fitted,
+    check_whole,
+    normalised_importance,
+)
 
 if TYPE_CHECKING:
     import lightgbm
@@ -271,12 +277,8 @@ class LightGBMForecaster(BaseForecaster):
     def feature_importance(self) -> pd.Series | None:
         """Total split gain per feature, normalised to sum to 1 (all zeros if no split was made)."""
         check_is_fitted(self)
-        gain = np.asarray(self.booster_.feature_importance(importance_type="gain"), dtype="float64")
-        total = gain.sum()
-        share = gain / total if total > 0 else np.zeros_like(gain)
-        return pd.Series(share, index=self.feature_names_, name="importance").sort_values(
-            ascending=False
-        )
+        gain = self.booster_.feature_importance(importance_type="gain")
+        return normalised_importance(gain, self.feature_names_)
 
     def _save_native(self, directory: Path) -> dict[str, Any]:
         self.booster_.save_model(str(directory / WEIGHTS_FILE))

@@ -16,7 +16,13 @@ import pandas as pd
 
 from cryptoforecast.compat import import_optional
 from cryptoforecast.exceptions import ArtifactError
-from cryptoforecast.models.base import BaseForecaster, check_fraction, check_is_fitted, check_whole
+from cryptoforecast.models.base import (
+    BaseForecaster,
+    check_fraction,
+    check_is_fitted,
+    check_whole,
+    normalised_importance,
+)
 
 if TYPE_CHECKING:
     import xgboost
@@ -135,11 +141,7 @@ class XGBoostForecaster(BaseForecaster):
         gain = np.array(
             [float(scores.get(f"f{i}", 0.0)) for i in range(len(self.feature_names_))]  # type: ignore[arg-type]
         )
-        total = gain.sum()
-        share = gain / total if total > 0 else np.zeros_like(gain)
-        return pd.Series(share, index=self.feature_names_, name="importance").sort_values(
-            ascending=False
-        )
+        return normalised_importance(gain, self.feature_names_)
 
     def _save_native(self, directory: Path) -> dict[str, Any]:
         self.booster_.save_model(str(directory / WEIGHTS_FILE))

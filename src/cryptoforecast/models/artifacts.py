@@ -40,6 +40,7 @@ __all__ = [
     "load_into",
     "read_manifest",
     "save_artifact",
+    "weights_file",
 ]
 
 FORMAT_VERSION = 1
@@ -138,6 +139,31 @@ def save_artifact(model: BaseForecaster, path: Path) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return path
+
+
+def weights_file(
+    directory: Path,
+    name: str,
+    label: str,
+    manifest: dict[str, Any] | None = None,
+    n_features: int | None = None,
+) -> Path:
+    """The native weights file ``directory/name``, or :class:`ArtifactError` when it is missing
+    (a manifest may omit it from ``files``). With ``n_features`` (what the weights expect), also
+    refuse weights that disagree with the manifest's feature list."""
+    file = directory / name
+    if not file.is_file():
+        raise ArtifactError(f"{label} weights missing: {file}; the artifact is incomplete")
+    if (
+        manifest is not None
+        and n_features is not None
+        and n_features != len(manifest["feature_names"])
+    ):
+        raise ArtifactError(
+            f"{file} expects {n_features} features but the manifest lists "
+            f"{len(manifest['feature_names'])}; the artifact is inconsistent, retrain it"
+        )
+    return file
 
 
 def read_manifest(path: str | Path) -> dict[str, Any]:

@@ -23,6 +23,7 @@ import pandas as pd
 
 from cryptoforecast.compat import import_optional
 from cryptoforecast.exceptions import ArtifactError
+from cryptoforecast.models.artifacts import weights_file
 from cryptoforecast.models.base import (
     BaseForecaster,
     check_fraction,
@@ -286,17 +287,9 @@ class LightGBMForecaster(BaseForecaster):
 
     def _load_native(self, directory: Path, manifest: dict[str, Any]) -> None:
         lgb = _import_lightgbm()
-        file = directory / WEIGHTS_FILE
-        if not file.is_file():
-            raise ArtifactError(f"LightGBM weights missing: {file}; the artifact is incomplete")
-        text = _read_model_text(file)
-        booster = lgb.Booster(model_str=text)
-        n_features = booster.num_feature()
-        if n_features != len(manifest["feature_names"]):
-            raise ArtifactError(
-                f"{file} expects {n_features} features but the manifest lists "
-                f"{len(manifest['feature_names'])}; the artifact is inconsistent, retrain it"
-            )
+        file = weights_file(directory, WEIGHTS_FILE, "LightGBM")
+        booster = lgb.Booster(model_str=_read_model_text(file))
+        weights_file(directory, WEIGHTS_FILE, "LightGBM", manifest, booster.num_feature())
         self.booster_ = booster
         self.best_iteration_ = int(
             manifest.get("extra", {}).get("best_iteration", booster.current_iteration())

@@ -40,6 +40,7 @@ import pandas as pd
 
 from cryptoforecast.compat import import_optional
 from cryptoforecast.exceptions import ArtifactError, ConfigError, DataError
+from cryptoforecast.models.artifacts import weights_file
 from cryptoforecast.models.base import BaseForecaster, check_fraction, check_whole
 from cryptoforecast.models.intervals import ConformalCalibrator
 
@@ -416,9 +417,7 @@ class LSTMForecaster(BaseForecaster):
 
     def _load_native(self, directory: Path, manifest: dict[str, Any]) -> None:
         torch = _import_torch()
-        file = directory / WEIGHTS_FILE
-        if not file.is_file():
-            raise ArtifactError(f"LSTM weights missing: {file}; the artifact is incomplete")
+        file = weights_file(directory, WEIGHTS_FILE, "LSTM")
         extra = manifest.get("extra") or {}
         n_features = len(manifest["feature_names"])
         try:

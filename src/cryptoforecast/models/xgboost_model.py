@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from cryptoforecast.compat import import_optional
-from cryptoforecast.exceptions import ArtifactError
+from cryptoforecast.models.artifacts import weights_file
 from cryptoforecast.models.base import (
     BaseForecaster,
     check_fraction,
@@ -149,16 +149,9 @@ class XGBoostForecaster(BaseForecaster):
 
     def _load_native(self, directory: Path, manifest: dict[str, Any]) -> None:
         xgb = _import_xgboost()
-        file = directory / WEIGHTS_FILE
-        if not file.is_file():
-            raise ArtifactError(f"XGBoost weights missing: {file}; the artifact is incomplete")
+        file = weights_file(directory, WEIGHTS_FILE, "XGBoost")
         booster = xgb.Booster()
         booster.load_model(str(file))
-        n_features = booster.num_features()
-        if n_features != len(manifest["feature_names"]):
-            raise ArtifactError(
-                f"{file} expects {n_features} features but the manifest lists "
-                f"{len(manifest['feature_names'])}; the artifact is inconsistent, retrain it"
-            )
+        weights_file(directory, WEIGHTS_FILE, "XGBoost", manifest, booster.num_features())
         self.booster_ = booster
         self.best_iteration_ = int(booster.num_boosted_rounds())

@@ -14,6 +14,8 @@ from cryptoforecast.features import make_target
 from cryptoforecast.models.base import BaseForecaster
 from cryptoforecast.training.backtester import ForecastBacktester, trainer_for
 
+from .ridge import RidgeForecaster
+
 
 def _candles(n: int = 420, seed: int = 1) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
@@ -29,25 +31,6 @@ def _features(candles: pd.DataFrame) -> pd.DataFrame:
         {"ret_1": r, "ret_2": r.shift(1), "ret_3": r.shift(2), "ret_mean_5": r.rolling(5).mean()},
         index=candles.index,
     )
-
-
-class RidgeForecaster(BaseForecaster):
-    """A row-wise linear model (closed-form ridge): small, deterministic, fitted state."""
-
-    model_type: ClassVar[str] = "ridge"
-
-    def __init__(self, horizon: int = 1, alpha: float = 1.0, random_state: int = 42) -> None:
-        super().__init__(horizon=horizon, random_state=random_state)
-        self.alpha = alpha
-
-    def _fit(self, X: pd.DataFrame, y: pd.Series, X_val: Any, y_val: Any) -> None:
-        A = np.column_stack([np.ones(len(X)), X.to_numpy()])
-        reg = self.alpha * np.eye(A.shape[1])
-        reg[0, 0] = 0.0
-        self.coef_ = np.linalg.solve(A.T @ A + reg, A.T @ y.to_numpy())
-
-    def _predict(self, X: pd.DataFrame) -> pd.Series:
-        return pd.Series(self.coef_[0] + X.to_numpy() @ self.coef_[1:], index=X.index)
 
 
 class WindowForecaster(BaseForecaster):

@@ -4,7 +4,7 @@ on bitcoin, NaN bands (not an abort) for a model with too few residuals, and ``-
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,6 +17,8 @@ from cryptoforecast.models.base import BaseForecaster
 from cryptoforecast.models.intervals import ConformalCalibrator
 from cryptoforecast.training import adaptive_intervals, backtester
 from cryptoforecast.training.backtester import ForecastBacktester, trainer_for
+
+from .ridge import TailRidgeForecaster
 
 
 def _candles(n: int = 400, seed: int = 1, jump: bool = True) -> pd.DataFrame:
@@ -35,36 +37,9 @@ def _features(candles: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-class RidgeForecaster(BaseForecaster):
-    """A row-wise closed-form ridge with held-out conformal residuals (like the boosted models)."""
-
-    model_type: ClassVar[str] = "ridge"
-    uses_validation_tail: ClassVar[bool] = True
-
-    def __init__(
-        self,
-        horizon: int = 1,
-        alpha: float = 1.0,
-        validation_fraction: float = 0.3,
-        random_state: int = 42,
-    ) -> None:
-        super().__init__(horizon=horizon, random_state=random_state)
-        self.alpha = alpha
-        self.validation_fraction = validation_fraction
-
-    def _fit(self, X: pd.DataFrame, y: pd.Series, X_val: Any, y_val: Any) -> None:
-        A = np.column_stack([np.ones(len(X)), X.to_numpy()])
-        reg = self.alpha * np.eye(A.shape[1])
-        reg[0, 0] = 0.0
-        self.coef_ = np.linalg.solve(A.T @ A + reg, A.T @ y.to_numpy())
-
-    def _predict(self, X: pd.DataFrame) -> pd.Series:
-        return pd.Series(self.coef_[0] + X.to_numpy() @ self.coef_[1:], index=X.index)
-
-
 def _ridge(horizon: int):  # noqa: ANN202
     def trainer(X: pd.DataFrame, y: pd.Series) -> BaseForecaster:
-        return RidgeForecaster(horizon=horizon).fit(X, y)
+        return TailRidgeForecaster(horizon=horizon).fit(X, y)
 
     return trainer
 

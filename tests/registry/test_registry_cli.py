@@ -74,9 +74,9 @@ def test_importing_the_registry_touches_no_database(tmp_path):
         f"os.environ['CRYPTOFORECAST_HOME'] = {str(tmp_path)!r}\n"
         "import cryptoforecast.registry as r\n"
         "from cryptoforecast.registry import model_registry\n"
+        "assert 'pandas' not in sys.modules, 'heavy import at import time'\n"
         "import cryptoforecast.cli\n"
         "assert not os.path.exists(os.path.join(sys.argv[1], 'registry.db'))\n"
-        "assert 'pandas' not in sys.modules, 'heavy import at import time'\n"
         "model_registry.list_models()\n"
         "assert os.path.exists(os.path.join(sys.argv[1], 'registry.db'))\n"
     )

@@ -1,0 +1,195 @@
+"""``cryptoforecast backtest``: walk-forward beside the naive forecast, scorecard and report."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from cryptoforecast.cli._common import advance, console, num
+from cryptoforecast.config import load_config
+from cryptoforecast.data import load_ohlcv, resolve_asset
+from cryptoforecast.evaluation.report import BacktestRun, write_report
+from cryptoforecast.evaluation.scorecard import scorecard_table, verdict
+from cryptoforecast.features import warmup_rows
+from cryptoforecast.models import model_class
+from cryptoforecast.training.backtester import ForecastBacktester, trainer_for
+
+__all__ = ["backtest", "backtest_table"]
+
+
+def backtest_table(runs: list, title: str) -> Table:
+    """Key metrics per model with naive's on the same origins (last column)."""
+    table = Table(title=title)
+    table.add_column("metric")
+    for run in runs:
+        table.add_column(run.name, justify="right")
+    table.add_column("baseline: naive", justify="right")
+    rows = (
+        ("MAE", "mae", ",.2f"),
+        ("MAPE %", "mape", ".2f"),
+        ("MASE (naive=1)", "mase", ".3f"),
+        ("R2 log returns", "r2_logret", ".3f"),
+        ("directional acc.", "directional_accuracy", ".1%"),
+        ("80% coverage", "coverage_80", ".1%"),
+        ("long/flat return", "long_flat_total_return", "+.1%"),
+        ("long/flat Sharpe", "long_flat_sharpe", ".2f"),
+    )
+
+    for label, key, fmt in rows:
+        table.add_row(
+            label,
+            *(num(r.metrics["model"].get(key), fmt) for r in runs),
+            num(runs[0].metrics["naive"].get(key), fmt),
+        )
+    table.add_row("DM p-value", *(num(r.metrics.get("dm_pvalue"), ".3g") for r in runs), "")
+    bh = runs[0].metrics.get("buy_and_hold", {}).get("total_return")
+    table.add_row("buy-and-hold return", *("" for _ in runs), num(bh, "+.1%"))
+    return table
+
+
+def backtest(
+    crypto_id: Annotated[str, typer.Argument(help="Asset id or symbol, e.g. bitcoin.")],
+    model: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--model",
+            "-m",
+            help="Model type (repeatable: compare models in one report); default lightgbm. naive, drift, technical, lightgbm, xgboost, lstm, ensemble.",
+        ),
+    ] = None,
+    horizon: Annotated[
+        int, typer.Option("--horizon", "-h", min=1, help="Forecast horizon in candles.")
+    ] = 1,
+    report: Annotated[
+        str | None, typer.Option("--report", "-r", help="Write a self-contained HTML report here.")
+    ] = None,
+    days: Annotated[
+        int | None,
+        typer.Option(
+            "--days",
+            "-d",
+            min=1,
+            help="Forecast origins to backtest: the last N (default demo.backtest_days).",
+        ),
+    ] = None,
+    initial_train_size: Annotated[
+        int | None,
+        typer.Option(
+            "--initial-train-size",
+            min=1,
+            help="Minimum training rows of the first fit (default backtest.initial_train_size); earlier rows are used too with an expanding window.",
+        ),
+    ] = None,
+    retrain_frequency: Annotated[
+        int | None,
+        typer.Option(
+            "--retrain-frequency",
+            min=1,
+            help="Refit every N origins (default backtest.retrain_frequency).",
+        ),
+    ] = None,
+    window: Annotated[
+        str | None, typer.Option("--window", help="expanding or sliding (default backtest.window).")
+    ] = None,
+    source: Annotated[
+        str, typer.Option("--source", "-s", help="snapshot, binance or coingecko.")
+    ] = "snapshot",
+    end: Annotated[str | None, typer.Option("--end", help="Last candle to use.")] = None,
+    fee_bps: Annotated[
+        float, typer.Option("--fee-bps", min=0.0, help="Trading fee per unit traded, basis points.")
+    ] = 10.0,
+    intervals: Annotated[
+        str,
+        typer.Option(
+            "--intervals",
+            help="Interval calibration: split (each model's static conformal band) or aci (adaptive conformal, updated with every error known at the origin).",
+        ),
+    ] = "split",
+) -> None:
+    """Walk-forward backtest beside the naive forecast, with the honesty scorecard and an HTML report."""
+
+    settings = load_config()
+    cfg = settings.backtest
+    asset = resolve_asset(crypto_id)
+    models = list(dict.fromkeys(model or ["lightgbm"]))
+    n_origins = days or settings.demo.backtest_days
+    initial = initial_train_size or cfg.initial_train_size
+    refit = retrain_frequency or cfg.retrain_frequency
+    win = window or cfg.window
+    if win not in ("expanding", "sliding"):
+        raise typer.BadParameter(f"--window must be expanding or sliding, got {win!r}")
+    if intervals not in ("split", "aci"):
+        raise typer.BadParameter(f"--intervals must be split or aci, got {intervals!r}")
+    trainers = {}
+    for name in models:  # unknown names fail before any data is loaded
+        accepted = inspect.signature(model_class(name)).parameters
+        params = {
+            k: v for k, v in settings.model_params(name).items() if k in accepted and k != "horizon"
+        }
+        trainers[name] = trainer_for(name, horizon, **params)
+    load_days = (
+        None if source == "snapshot" else warmup_rows() + initial + 2 * horizon + n_origins + 1
+    )
+    candles = load_ohlcv(asset.id, days=load_days, source=source, end=end)
+    runs = []
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} origins"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console(), transient=True) as progress:
+        for name in models:
+            task = progress.add_task(f"{name} h={horizon}", total=n_origins)
+            bt = ForecastBacktester(
+                initial_train_size=initial,
+                test_size=cfg.test_size,
+                step_size=cfg.step_size,
+                retrain_frequency=refit,
+                horizon=horizon,
+                window=win,  # type: ignore[arg-type]
+                interval_coverage=tuple(cfg.interval_coverage),
+                test_origins=n_origins,
+                fee_bps=fee_bps,
+                interval_method=intervals,  # type: ignore[arg-type]
+            )
+            bt.run_walk_forward_validation(
+                candles,
+                trainers[name],
+                progress=functools.partial(advance, progress, task),
+            )
+            runs.append(BacktestRun.from_backtester(name, bt))
+    first = runs[0].metrics
+    title = (
+        f"{asset.id} h={horizon}: {first['n_forecasts']} origins {first['start'][:10]} .. "
+        f"{first['end'][:10]}, refit every {refit}, {intervals} intervals"
+    )
+    con = console()
+    con.print(backtest_table(runs, title))
+    for run in runs:
+        con.print(scorecard_table(run.metrics, title=f"Honesty scorecard: {run.name}"))
+    for run in runs:
+        con.print(verdict(run.metrics), highlight=False)
+    if report:
+        settings_shown = {
+            "asset": asset.id,
+            "source": source,
+            "window": win,
+            "initial train size": initial,
+            "retrain every": refit,
+            "fee (bps)": fee_bps,
+            "intervals": intervals,
+        }
+        path = write_report(
+            report,
+            runs,
+            title=f"{asset.id}: backtest h={horizon} ({', '.join(models)})",
+            settings=settings_shown,
+        )
+        con.print(f"report written to {path}", highlight=False)

@@ -1,0 +1,142 @@
+"""``cryptoforecast registry``: versions, stages and their history."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from cryptoforecast.cli._common import console
+from cryptoforecast.registry import model_registry
+
+__all__ = ["registry_app"]
+
+registry_app = typer.Typer(
+    help="Model registry: versions, stages and their history.", no_args_is_help=True
+)
+
+
+def _registry_table(records: list, title: str) -> Table:
+    """One row per registered model; MASE is relative to the naive forecast (naive = 1.00)."""
+    table = Table(title=title)
+    for col in ("id", "crypto", "model", "h", "version", "status", "val MASE (naive=1)", "created"):
+        table.add_column(
+            col, justify="right" if col in ("id", "h", "val MASE (naive=1)") else "left"
+        )
+    for rec in records:
+        mase = rec.validation_mase
+        table.add_row(
+            str(rec.model_id),
+            rec.crypto_id,
+            rec.model_type,
+            str(rec.horizon),
+            rec.version,
+            rec.status,
+            "-" if mase is None else f"{mase:.3f}",
+            rec.created_at.strftime("%Y-%m-%d %H:%M"),
+        )
+    return table
+
+
+@registry_app.command("list")
+def registry_list(
+    crypto_id: Annotated[
+        str | None, typer.Option("--crypto", "-c", help="Only this asset.")
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="Only this model type.")
+    ] = None,
+    horizon: Annotated[int | None, typer.Option("--horizon", help="Only this horizon.")] = None,
+    status: Annotated[
+        str | None, typer.Option("--status", help="staging, production or archived.")
+    ] = None,
+) -> None:
+    """List registered models."""
+
+    records = model_registry.list_models(crypto_id, model, horizon, status)
+    console().print(_registry_table(records, f"Registered models ({len(records)})"))
+
+
+@registry_app.command("show")
+def registry_show(
+    model_id: Annotated[int, typer.Argument(help="Model id from `registry list`.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full record as JSON.")] = False,
+) -> None:
+    """Show one model: metrics (beside the naive forecast's when stored), config, lineage, files."""
+
+    rec = model_registry.get(model_id)
+    if as_json:
+        typer.echo(json.dumps(rec.to_dict(), indent=2, sort_keys=True))
+        return
+    console().print(_registry_table([rec], f"Model {rec.model_id}"))
+    for title, value in (
+        ("metrics", rec.metrics),
+        ("config", rec.config),
+        ("lineage", rec.lineage),
+    ):
+        console().print(f"[bold]{title}[/]: {json.dumps(value, sort_keys=True)}", highlight=False)
+    n_files = len(rec.artifact_files)
+    console().print(
+        f"[bold]artifact[/]: {rec.artifact_path} ({n_files} files, sha256 recorded)",
+        highlight=False,
+    )
+
+
+@registry_app.command("promote")
+def registry_promote(
+    model_id: Annotated[int, typer.Argument(help="Model id to put in production.")],
+    reason: Annotated[
+        str, typer.Option("--reason", help="Why (kept in the history).")
+    ] = "promoted from the CLI",
+) -> None:
+    """Promote a model to production; the previous production model is archived."""
+
+    rec = model_registry.promote(model_id, reason=reason)
+    what = f"{rec.crypto_id} {rec.model_type} h={rec.horizon} {rec.version}"
+    typer.echo(f"model {rec.model_id} ({what}) is now production")
+
+
+@registry_app.command("rollback")
+def registry_rollback(
+    crypto_id: Annotated[str, typer.Argument(help="Asset id, e.g. bitcoin.")],
+    model: Annotated[str, typer.Option("--model", "-m", help="Model type, e.g. lightgbm.")],
+    horizon: Annotated[int, typer.Option("--horizon", help="Forecast horizon in candles.")] = 1,
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept in the history).")] = "",
+) -> None:
+    """Put the previous production model back in production."""
+
+    rec = model_registry.rollback(crypto_id, model, horizon, reason=reason)
+    what = f"{rec.crypto_id} {rec.model_type} h={rec.horizon} {rec.version}"
+    typer.echo(f"rolled back: model {rec.model_id} ({what}) is production again")
+
+
+@registry_app.command("history")
+def registry_history(
+    crypto_id: Annotated[str, typer.Argument(help="Asset id, e.g. bitcoin.")],
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="Only this model type.")
+    ] = None,
+    horizon: Annotated[int | None, typer.Option("--horizon", help="Only this horizon.")] = None,
+) -> None:
+    """Every stage change and promotion-gate decision for an asset, oldest first."""
+
+    events = model_registry.history(crypto_id, model, horizon)
+    table = Table(title=f"Registry history: {crypto_id} ({len(events)} events)")
+    for col in ("when (UTC)", "id", "model", "h", "version", "event", "from", "to", "reason", "by"):
+        table.add_column(col)
+    for ev in events:
+        table.add_row(
+            ev.at.strftime("%Y-%m-%d %H:%M:%S"),
+            str(ev.model_id),
+            ev.model_type,
+            str(ev.horizon),
+            ev.version or "",
+            ev.event,
+            ev.from_status or "-",
+            ev.to_status,
+            ev.reason,
+            ev.actor,
+        )
+    console().print(table)

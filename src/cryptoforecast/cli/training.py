@@ -1,0 +1,243 @@
+"""``cryptoforecast train``, ``retrain`` and ``demo``."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from cryptoforecast.cli._common import console, num
+from cryptoforecast.config import load_config
+from cryptoforecast.data import resolve_asset, snapshot_assets
+from cryptoforecast.exceptions import DataError
+from cryptoforecast.training.demo import run_demo
+from cryptoforecast.training.distributed import summarise_model, train_many
+from cryptoforecast.training.retrain import retrain_stale
+from cryptoforecast.training.train_pipeline import train_model_for_crypto
+
+__all__ = ["demo", "retrain", "summary_table", "train"]
+
+
+def summary_table(summaries: list[dict], title: str) -> Table:
+    """One row per training: validation MASE beside naive (naive = 1), the gate and its reason."""
+    table = Table(title=title)
+    for col in (
+        "crypto",
+        "model",
+        "h",
+        "id",
+        "status",
+        "val MASE (naive=1)",
+        "MAE",
+        "naive MAE",
+        "DM p",
+        "80% cov",
+        "s",
+        "note",
+    ):
+        table.add_column(
+            col, justify="left" if col in ("crypto", "model", "status", "note") else "right"
+        )
+
+    for s in summaries:
+        m = s.get("metrics") or {}
+        table.add_row(
+            str(s.get("crypto_id")),
+            str(s.get("model_type")),
+            str(s.get("horizon")),
+            str(s.get("model_id") or "-"),
+            str(s.get("status") or ("failed" if s.get("error") else "-")),
+            num(m.get("mase"), ".3f"),
+            num(m.get("mae"), ",.2f"),
+            num(m.get("naive_mae"), ",.2f"),
+            num(m.get("dm_pvalue"), ".3f"),
+            num(m.get("coverage_80"), ".0%"),
+            num(s.get("seconds"), ".1f"),
+            str(s.get("error") or s.get("gate_reason") or ""),
+        )
+    return table
+
+
+def train(
+    crypto_ids: Annotated[
+        list[str] | None, typer.Argument(help="Asset ids or symbols, e.g. bitcoin ETH.")
+    ] = None,
+    model: Annotated[
+        list[str] | None,
+        typer.Option("--model", "-m", help="Model type (repeatable); default lightgbm."),
+    ] = None,
+    horizon: Annotated[
+        list[int] | None,
+        typer.Option("--horizon", "-h", help="Horizon in days (repeatable); default 1."),
+    ] = None,
+    days: Annotated[
+        int | None,
+        typer.Option("--days", "-d", help="Training window in candles (default: training.days)."),
+    ] = None,
+    tune: Annotated[
+        int, typer.Option("--tune", help="Optuna trials before training (0: config parameters).")
+    ] = 0,
+    source: Annotated[
+        str, typer.Option("--source", "-s", help="snapshot, binance or coingecko.")
+    ] = "snapshot",
+    end: Annotated[
+        str | None, typer.Option("--end", help="Last day of the training window.")
+    ] = None,
+    all_assets: Annotated[bool, typer.Option("--all", help="Train every embedded asset.")] = False,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="Dask scheduler address, e.g. tcp://host:8786 (with --all or several jobs; default: a local cluster).",
+        ),
+    ] = None,
+    no_save: Annotated[
+        bool, typer.Option("--no-save", help="Validate only: do not save or register.")
+    ] = False,
+) -> None:
+    """Train, validate against naive, register and gate models (one, or many on Dask)."""
+
+    settings = load_config()
+    if all_assets:
+        ids = [a.id for a in snapshot_assets()]
+    elif crypto_ids:
+        ids = list(dict.fromkeys(resolve_asset(c).id for c in crypto_ids))
+    else:
+        raise typer.BadParameter("give asset ids (e.g. bitcoin) or --all")
+    models = model or ["lightgbm"]
+    horizons = horizon or [1]
+    window = days or settings.training.days
+    jobs = len(ids) * len(models) * len(horizons)
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+    )
+    if jobs == 1 and scheduler is None:
+        with Progress(*columns, console=console(), transient=True) as progress:
+            progress.add_task(
+                f"training {models[0]} for {ids[0]} h={horizons[0]} on {window} days", total=1
+            )
+            started = time.perf_counter()
+            fitted = asyncio.run(
+                train_model_for_crypto(
+                    ids[0],
+                    models[0],
+                    days=window,
+                    save_model=not no_save,
+                    horizon=horizons[0],
+                    tune=tune,
+                    source=source,
+                    end=end,
+                    config=settings,
+                )
+            )
+        summaries = [
+            {
+                "crypto_id": ids[0],
+                "model_type": models[0],
+                "horizon": horizons[0],
+                **summarise_model(fitted),
+                "seconds": time.perf_counter() - started,
+            }
+        ]
+    else:
+        with Progress(*columns, console=console(), transient=True) as progress:
+            task = progress.add_task(f"training {jobs} models", total=jobs)
+
+            def advance(summary: dict) -> None:
+                progress.advance(task)
+                progress.console.print(
+                    f"  {summary['crypto_id']} {summary['model_type']} h={summary['horizon']}: "
+                    f"{summary.get('status') or 'failed'}",
+                    highlight=False,
+                )
+
+            summaries = train_many(
+                ids,
+                models,
+                horizons,
+                scheduler=scheduler,
+                days=window,
+                tune=tune,
+                source=source,
+                end=end,
+                config=settings,
+                save_model=not no_save,
+                progress=advance,
+            )
+    console().print(
+        summary_table(
+            summaries, "Training: validation beside the naive forecast (MASE < 1 beats naive)"
+        )
+    )
+    failed = [s for s in summaries if s.get("error")]
+    if failed:
+        raise DataError(f"{len(failed)} of {len(summaries)} trainings failed: {failed[0]['error']}")
+
+
+def retrain(
+    older_than: Annotated[
+        str | None,
+        typer.Option(
+            "--older-than",
+            help="Retrain keys whose newest model is older than this (7d, 12h, 2w); default retrain.older_than_days.",
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="Dask scheduler address, or 'local' for a local cluster (default: one after another).",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only list what would be retrained.")
+    ] = False,
+) -> None:
+    """Retrain every tracked model that is too old, through the same promotion gate."""
+
+    with console().status("retraining stale models"):
+        summaries = retrain_stale(older_than, scheduler=scheduler, dry_run=dry_run)
+    if not summaries:
+        console().print("Nothing to retrain: every tracked model is recent enough.")
+        return
+    if dry_run:
+        table = Table(title=f"Would retrain {len(summaries)} model(s)")
+        for col in ("crypto", "model", "h", "newest id", "version", "age (days)", "days", "source"):
+            table.add_column(col)
+        for s in summaries:
+            table.add_row(
+                s["crypto_id"],
+                s["model_type"],
+                str(s["horizon"]),
+                str(s["newest_model_id"]),
+                s["newest_version"],
+                f"{s['age_days']:.1f}",
+                str(s["days"] or "-"),
+                s["source"],
+            )
+        console().print(table)
+        return
+    console().print(summary_table(summaries, f"Retrained {len(summaries)} model(s)"))
+    failed = [s for s in summaries if s.get("error")]
+    if failed:
+        raise DataError(
+            f"{len(failed)} of {len(summaries)} retrainings failed: {failed[0]['error']}"
+        )
+
+
+def demo(
+    fast: Annotated[
+        bool, typer.Option("--fast", help="Tiny settings: a smoke run in seconds, not a result.")
+    ] = False,
+) -> None:
+    """The real thing on the embedded data: train, backtest vs naive, gate, report, forecast."""
+
+    run_demo(console=console(), fast=fast)

@@ -17,6 +17,7 @@ INSTALL: dict[str, str] = {
     "xgboost": "xgboost-cpu==3.2.0",
     "torch": "torch==2.13.0",
     "distributed": "dask[distributed]==2026.8.0",
+    "arch": "arch==8.0.0",
 }
 
 

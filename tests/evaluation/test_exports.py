@@ -10,6 +10,7 @@ MODULES = [
     "cryptoforecast.evaluation",
     "cryptoforecast.evaluation.metrics",
     "cryptoforecast.evaluation.stats",
+    "cryptoforecast.evaluation.scoring",
     "cryptoforecast.evaluation.summary",
     "cryptoforecast.evaluation.scorecard",
     "cryptoforecast.evaluation.report",

@@ -26,7 +26,7 @@ from numpy.typing import ArrayLike
 
 from cryptoforecast.exceptions import DataError
 
-__all__ = ["DMResult", "diebold_mariano"]
+__all__ = ["DMResult", "diebold_mariano", "diebold_mariano_loss"]
 
 
 class DMResult(NamedTuple):
@@ -62,6 +62,37 @@ def diebold_mariano(
         p-value 1; when the variance estimate is not positive (or fewer than 2 origins) both are
         NaN and ``reason`` explains why.
     """
+    e1, e2 = _paired(e_model, e_naive, "e_model", "e_naive", "forecast errors")
+    return diebold_mariano_loss(e1**2, e2**2, horizon, kernel=kernel, hln=hln)
+
+
+def _paired(
+    a: ArrayLike, b: ArrayLike, name_a: str, name_b: str, what: str
+) -> tuple[np.ndarray, np.ndarray]:
+    x = np.asarray(a, dtype=np.float64).reshape(-1)
+    z = np.asarray(b, dtype=np.float64).reshape(-1)
+    if len(x) != len(z):
+        raise DataError(
+            f"{name_a} has {len(x)} values but {name_b} has {len(z)}; "
+            "both must be on the same origins"
+        )
+    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(z))):
+        raise DataError(f"{what} contain NaN or infinite values; drop those origins first")
+    return x, z
+
+
+def diebold_mariano_loss(
+    loss_model: ArrayLike,
+    loss_base: ArrayLike,
+    horizon: int = 1,
+    *,
+    kernel: Literal["newey-west", "rectangular"] = "newey-west",
+    hln: bool = True,
+) -> DMResult:
+    """Diebold-Mariano test on any per-origin losses (e.g. CRPS), ``d = loss_model - loss_base``.
+
+    :func:`diebold_mariano` is this test on squared errors; arguments and result as there.
+    """
     from scipy import stats
 
     if isinstance(horizon, bool) or not isinstance(horizon, int | np.integer) or horizon < 1:
@@ -69,17 +100,9 @@ def diebold_mariano(
     if kernel not in ("newey-west", "rectangular"):
         raise DataError(f"kernel must be 'newey-west' or 'rectangular', got {kernel!r}")
     h = int(horizon)
-    e1 = np.asarray(e_model, dtype=np.float64).reshape(-1)
-    e2 = np.asarray(e_naive, dtype=np.float64).reshape(-1)
-    if len(e1) != len(e2):
-        raise DataError(
-            f"e_model has {len(e1)} errors but e_naive has {len(e2)}; "
-            "both must be on the same origins"
-        )
-    if not (np.all(np.isfinite(e1)) and np.all(np.isfinite(e2))):
-        raise DataError("forecast errors contain NaN or infinite values; drop those origins first")
-    T = len(e1)
-    d = e1**2 - e2**2
+    l1, l2 = _paired(loss_model, loss_base, "loss_model", "loss_base", "losses")
+    T = len(l1)
+    d = l1 - l2
     dbar = float(d.mean()) if T else math.nan
     if T < 2:
         return DMResult(math.nan, math.nan, T, h, dbar, f"need at least 2 forecasts, got {T}")

@@ -1,0 +1,38 @@
+"""Predictive distributions: volatility models, calibration, and the composed forecaster.
+
+* :mod:`~.volatility` - ``rolling_gaussian``, ``ewma_t``, ``har_rv`` and the realised measures;
+  :mod:`~.garch` - ``garch_t`` (``arch``, imported lazily); :mod:`~.lightgbm_vol`.
+* :mod:`~.shapes` - standardised shapes and :class:`PredictiveDistribution` (quantiles, p_up,
+  p_move, CRPS, PIT).
+* :mod:`~.calibration` - normalised conformal scores with per-level ACI.
+* :mod:`~.forecaster` - :class:`DistributionForecaster` (fit, predict, save/load).
+"""
+
+from __future__ import annotations
+
+from cryptoforecast.models.distribution.calibration import ScoreCalibrator
+from cryptoforecast.models.distribution.forecaster import (
+    BASELINES,
+    VOLATILITY_MODELS,
+    DistributionForecaster,
+    make_volatility_model,
+)
+from cryptoforecast.models.distribution.shapes import (
+    QUANTILES,
+    PredictiveDistribution,
+    StandardShape,
+)
+from cryptoforecast.models.distribution.volatility import MarketData, realized_measures
+
+__all__ = [
+    "BASELINES",
+    "QUANTILES",
+    "VOLATILITY_MODELS",
+    "DistributionForecaster",
+    "MarketData",
+    "PredictiveDistribution",
+    "ScoreCalibrator",
+    "StandardShape",
+    "make_volatility_model",
+    "realized_measures",
+]

@@ -1,0 +1,279 @@
+"""``DistributionForecaster``: location from a point model (or 0), scale from a volatility model,
+shape from normalised conformal scores that were out of sample when made.
+
+::
+
+    dist = DistributionForecaster("garch_t", horizon=7).fit(MarketData(daily, intraday))
+    q = dist.predict_quantiles(MarketData(daily, intraday), location=point_forecasts)
+
+Saved as ``manifest.json`` plus ``distribution.json`` (the volatility model's parameters and the
+calibration scores) and, for ``lightgbm_vol``, ``volatility_model.txt`` (LightGBM text). No pickle.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Literal, Self
+
+import numpy as np
+import pandas as pd
+
+from cryptoforecast.exceptions import ArtifactError, ConfigError, DataError, NotFittedError
+from cryptoforecast.models.artifacts import MANIFEST, file_sha256, library_versions
+from cryptoforecast.models.distribution.calibration import ScoreCalibrator
+from cryptoforecast.models.distribution.garch import GarchT
+from cryptoforecast.models.distribution.lightgbm_vol import NATIVE_FILE, LightGBMVol
+from cryptoforecast.models.distribution.shapes import (
+    QUANTILES,
+    PredictiveDistribution,
+    StandardShape,
+)
+from cryptoforecast.models.distribution.volatility import (
+    EwmaT,
+    HarRV,
+    MarketData,
+    RollingGaussian,
+    VolatilityModel,
+    forward_sum,
+)
+
+__all__ = [
+    "BASELINES",
+    "VOLATILITY_MODELS",
+    "DistributionForecaster",
+    "make_volatility_model",
+]
+
+VOLATILITY_MODELS: dict[str, type[VolatilityModel]] = {
+    "rolling_gaussian": RollingGaussian,
+    "ewma_t": EwmaT,
+    "garch_t": GarchT,
+    "har_rv": HarRV,
+    "lightgbm_vol": LightGBMVol,
+}
+#: the simple distributions every model is scored against
+BASELINES: tuple[str, ...] = ("rolling_gaussian", "ewma_t", "garch_t")
+FORMAT = "cryptoforecast-distribution/1"
+STATE_FILE = "distribution.json"
+
+
+def make_volatility_model(name: str, horizon: int = 1, **params: Any) -> VolatilityModel:
+    """An unfitted volatility model by name (``ewma_t``, ``garch_t``, ...)."""
+    try:
+        cls = VOLATILITY_MODELS[name]
+    except KeyError:
+        raise ConfigError(
+            f"unknown distribution {name!r}; use one of {', '.join(VOLATILITY_MODELS)}"
+        ) from None
+    return cls(horizon=horizon, **params)
+
+
+def _location(location: pd.Series | None, index: pd.Index) -> pd.Series:
+    if location is None:
+        return pd.Series(0.0, index=index)
+    if not isinstance(location, pd.Series):
+        raise DataError(f"location must be a Series of h-step log returns, got {type(location)}")
+    return location.reindex(index).astype("float64")
+
+
+class DistributionForecaster:
+    """Predictive distribution of the ``horizon``-day log return at each daily origin.
+
+    Args:
+        volatility: scale model name (see :data:`VOLATILITY_MODELS`).
+        horizon: days ahead.
+        calibration: ``"conformal"`` (shape from out-of-sample scores) or ``"none"`` (the
+            volatility model's own parametric shape).
+        calibration_fraction: share of the fit rows whose scores come from a model fitted only on
+            the rows before them (purged by ``horizon``).
+        aci_gamma: per-level adaptive step for :meth:`update` (``None``: static).
+        volatility_params: keyword parameters of the volatility model.
+    """
+
+    def __init__(
+        self,
+        volatility: str = "ewma_t",
+        horizon: int = 1,
+        calibration: Literal["conformal", "none"] = "conformal",
+        calibration_fraction: float = 0.3,
+        aci_gamma: float | None = None,
+        volatility_params: dict[str, Any] | None = None,
+    ) -> None:
+        self.volatility = volatility
+        self.horizon = horizon
+        self.calibration = calibration
+        self.calibration_fraction = calibration_fraction
+        self.aci_gamma = aci_gamma
+        self.volatility_params = volatility_params
+
+    def get_params(self) -> dict[str, Any]:
+        return {
+            "volatility": self.volatility,
+            "horizon": self.horizon,
+            "calibration": self.calibration,
+            "calibration_fraction": self.calibration_fraction,
+            "aci_gamma": self.aci_gamma,
+            "volatility_params": dict(self.volatility_params or {}),
+        }
+
+    def _new_model(self) -> VolatilityModel:
+        return make_volatility_model(
+            self.volatility, int(self.horizon), **(self.volatility_params or {})
+        )
+
+    def fit(self, market: MarketData, location: pd.Series | None = None) -> Self:
+        """Fit on every candle in ``market``; ``location`` (point forecasts on the calibration
+        rows, themselves out of sample) shifts the calibration scores, 0 when absent."""
+        if self.calibration not in ("conformal", "none"):
+            raise ConfigError(
+                f"calibration must be 'conformal' or 'none', got {self.calibration!r}"
+            )
+        self.calibrator_ = ScoreCalibrator(gamma=self.aci_gamma)
+        if self.calibration == "conformal":
+            self.calibrator_ = ScoreCalibrator(
+                self.holdout_scores(market, location), gamma=self.aci_gamma
+            )
+            self.calibrator_.shape()  # enough scores, or a clear error now
+        self.model_ = self._new_model().fit(market)
+        self.train_end_ = str(market.daily.index[-1])
+        return self
+
+    def holdout_scores(self, market: MarketData, location: pd.Series | None = None) -> np.ndarray:
+        """Scores ``(r_h - mu) / sigma`` on the last ``calibration_fraction`` of rows, from a
+        volatility model fitted only on candles up to ``horizon`` days before the first of them."""
+        idx = market.daily.index
+        n, h = len(idx), int(self.horizon)
+        first = n - int(round(n * float(self.calibration_fraction)))
+        if not 0 < first - h < n:
+            raise DataError(f"calibration_fraction {self.calibration_fraction!r} leaves no rows")
+        fit_end = idx[first - h]
+        model = self._new_model().fit(market.until(fit_end))
+        sigma = model.predict_scale(market)
+        target = forward_sum(market.returns, h)
+        z = (target - _location(location, idx)) / sigma
+        return np.asarray(z.iloc[first:].dropna().to_numpy(), dtype="float64")
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "model_"):
+            raise NotFittedError(
+                "This DistributionForecaster instance is not fitted yet. Call 'fit' with "
+                "appropriate arguments before using this estimator, or 'load' a saved one."
+            )
+
+    def predict_distribution(
+        self, market: MarketData, location: pd.Series | None = None
+    ) -> PredictiveDistribution:
+        """The distribution at every row of ``market`` that has a scale (warm-up rows dropped)."""
+        self._check_fitted()
+        sigma = self.model_.predict_scale(market)
+        sigma = sigma[np.isfinite(sigma) & (sigma > 0)]
+        mu = _location(location, sigma.index)
+        ok = mu.notna().to_numpy()
+        shape = self.calibrator_.shape() if self.calibration == "conformal" else self.model_.shape_
+        return PredictiveDistribution(
+            mu[ok], sigma[ok], shape, level_adjust=dict(self.calibrator_.level_adjust)
+        )
+
+    def predict_quantiles(
+        self, market: MarketData, location: pd.Series | None = None, quantiles: Any = QUANTILES
+    ) -> pd.DataFrame:
+        """``h``-step log-return quantiles, one float-labelled column per level, never crossing."""
+        return self.predict_distribution(market, location).quantiles(quantiles)
+
+    def predict_interval(
+        self,
+        market: MarketData,
+        location: pd.Series | None = None,
+        coverage: float | None = 0.8,
+        level: Any = None,
+    ) -> pd.DataFrame:
+        """Central interval(s) from the same quantiles (``coverage=0.8`` or ``level=[80, 95]``)."""
+        return self.predict_distribution(market, location).interval(coverage, level)
+
+    def p_up(self, market: MarketData, location: pd.Series | None = None) -> pd.Series:
+        return self.predict_distribution(market, location).p_up()
+
+    def p_move(
+        self, market: MarketData, threshold: float, location: pd.Series | None = None
+    ) -> pd.Series:
+        return self.predict_distribution(market, location).p_move(threshold)
+
+    def update(self, z: Any, quantiles: Any = QUANTILES) -> None:
+        """Add realised out-of-sample scores (adaptive levels move when ``aci_gamma`` is set)."""
+        self._check_fitted()
+        self.calibrator_.add(z, quantiles)
+
+    # -- artifacts ------------------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        """Write the artifact directory atomically (a failure leaves ``path`` as it was)."""
+        self._check_fitted()
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+        try:
+            state = {
+                "volatility_model": self.model_.to_dict(),
+                "calibrator": self.calibrator_.to_dict(),
+            }
+            (tmp / STATE_FILE).write_text(json.dumps(state, indent=1), encoding="utf-8")
+            if isinstance(self.model_, LightGBMVol):
+                (tmp / NATIVE_FILE).write_text(self.model_.native_text(), encoding="utf-8")
+            files = {f.name: file_sha256(f) for f in sorted(tmp.iterdir())}
+            manifest = {
+                "format": FORMAT,
+                "model_type": f"distribution:{self.volatility}",
+                "params": self.get_params(),
+                "train_end": self.train_end_,
+                "files": files,
+                "versions": library_versions(),
+                "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            }
+            (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+            if path.exists():
+                old = path.with_name(f".{path.name}.old-{os.getpid()}")
+                os.replace(path, old)
+                os.replace(tmp, path)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.replace(tmp, path)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> DistributionForecaster:
+        """Read a directory written by :meth:`save`, checking every file's sha256."""
+        path = Path(path)
+        try:
+            manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ArtifactError(f"{path} is not a saved distribution model: {exc}") from None
+        if manifest.get("format") != FORMAT:
+            raise ArtifactError(
+                f"{path} has format {manifest.get('format')!r}, expected {FORMAT!r}; "
+                "retrain the distribution model"
+            )
+        for name, digest in manifest["files"].items():
+            if not (path / name).is_file() or file_sha256(path / name) != digest:
+                raise ArtifactError(
+                    f"{path / name} is missing or does not match its manifest sha256; restore "
+                    "or retrain the distribution model"
+                )
+        state = json.loads((path / STATE_FILE).read_text(encoding="utf-8"))
+        out = cls(**manifest["params"])
+        vol = state["volatility_model"]
+        model = make_volatility_model(vol["name"], **vol["params"])
+        model.shape_ = StandardShape.from_dict(vol["shape"])
+        model._load_state(vol.get("state", {}))
+        if isinstance(model, LightGBMVol):
+            model.load_native_text((path / NATIVE_FILE).read_text(encoding="utf-8"))
+        out.model_ = model
+        out.calibrator_ = ScoreCalibrator.from_dict(state["calibrator"])
+        out.train_end_ = manifest.get("train_end")
+        return out

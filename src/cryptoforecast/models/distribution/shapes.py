@@ -128,6 +128,17 @@ class StandardShape:
             (np.searchsorted(self.scores, x, side="right") + 0.5) / (n + 1), dtype="float64"
         )
 
+    def crps(self, z: ArrayLike) -> NDArray[np.float64]:
+        """CRPS of this standardised distribution at each ``z``."""
+        x = np.asarray(z, dtype="float64").reshape(-1)
+        if self.kind == "normal":
+            return crps_gaussian(x, np.zeros(x.size), np.full(x.size, self.scale))
+        if self.kind == "t":
+            return crps_student_t(
+                x, np.full(x.size, self.df), np.zeros(x.size), np.full(x.size, self.scale)
+            )
+        return crps_ensemble(x, self.scores)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "kind": self.kind,
@@ -197,18 +208,14 @@ class PredictiveDistribution:
         return (self.cdf(-threshold) + 1.0 - self.cdf(threshold)).rename("p_move")
 
     def crps(self, y: ArrayLike) -> NDArray[np.float64]:
-        """Per-origin CRPS: closed form for normal/t, exact for an empirical shape; a dense
-        quantile grid when adaptive levels are in force."""
+        """Per-origin CRPS, ``sigma * CRPS_Z((y - mu) / sigma)``: closed form for normal/t, exact
+        for an empirical shape; a dense quantile grid when adaptive levels are in force."""
         obs = np.asarray(y, dtype="float64")
-        mu, sig = self.mu.to_numpy(), self.sigma.to_numpy()
         if self.level_adjust:
             grid = np.linspace(0.005, 0.995, 199)
             return crps_from_quantiles(obs, self.quantiles(grid).to_numpy(), grid)
-        if self.shape.kind == "normal":
-            return crps_gaussian(obs, mu, sig * self.shape.scale)
-        if self.shape.kind == "t":
-            return crps_student_t(obs, np.full(obs.size, self.shape.df), mu, sig * self.shape.scale)
-        return sig * crps_ensemble((obs - mu) / sig, self.shape.scores)
+        sig = self.sigma.to_numpy()
+        return sig * self.shape.crps((obs - self.mu.to_numpy()) / sig)
 
     def pit(self, y: ArrayLike) -> NDArray[np.float64]:
         obs = np.asarray(y, dtype="float64")

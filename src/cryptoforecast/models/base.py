@@ -9,6 +9,7 @@ attributes ending in ``_`` and returns ``self``.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, Self, runtime_checkable
 
@@ -16,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from cryptoforecast.exceptions import ConfigError, DataError, FeatureMismatchError, NotFittedError
+from cryptoforecast.models.distribution.shapes import QUANTILES, check_levels
 from cryptoforecast.models.intervals import ConformalCalibrator
 
 __all__ = [
@@ -50,6 +52,10 @@ class Forecaster(Protocol):
     def predict(self, X: pd.DataFrame) -> pd.Series: ...
 
     def predict_interval(self, X: pd.DataFrame, coverage: float = 0.8) -> pd.DataFrame: ...
+
+    def predict_quantiles(
+        self, X: pd.DataFrame, quantiles: Sequence[float] = QUANTILES
+    ) -> pd.DataFrame: ...
 
     def save_model(self, path: str | Path) -> Path: ...
 
@@ -356,6 +362,18 @@ class BaseForecaster:
         point = self.predict(X)
         lo, hi = self.calibrator_.interval(point.to_numpy(), coverage)
         return pd.DataFrame({"lower": lo, "upper": hi}, index=point.index)
+
+    def predict_quantiles(
+        self, X: pd.DataFrame, quantiles: Sequence[float] = QUANTILES
+    ) -> pd.DataFrame:
+        """``h``-step log-return quantiles: the point forecast plus the conformal residuals'
+        quantiles (one float-labelled column per level, never crossing). The spread is static;
+        ``models.distribution.DistributionForecaster`` gives a volatility-aware one."""
+        tau = check_levels(quantiles)
+        point = self.predict(X)
+        offsets = self.calibrator_.quantile_offsets(tau)
+        values = point.to_numpy()[:, None] + offsets[None, :]
+        return pd.DataFrame(values, index=point.index, columns=[float(t) for t in tau])
 
     def feature_importance(self) -> pd.Series | None:
         """Importance per feature (normalised to sum to 1) or ``None`` when the model has none."""

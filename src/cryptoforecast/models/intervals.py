@@ -94,6 +94,15 @@ class ConformalCalibrator:
         hi = _corrected_quantile(self.residuals, 1 - alpha / 2)
         return min(lo, 0.0), max(hi, 0.0)
 
+    def quantile_offsets(self, levels: Iterable[float]) -> np.ndarray:
+        """Residual quantile at each level (split-conformal rank rule), increasing in the level."""
+        if self.n < 2:
+            raise NotFittedError(
+                "This calibrator has fewer than 2 out-of-sample residuals; fit the model with a "
+                "validation tail (or walk-forward residuals) before asking for quantiles."
+            )
+        return np.maximum.accumulate([_corrected_quantile(self.residuals, q) for q in levels])
+
     def interval(self, point: np.ndarray, coverage: float = 0.8) -> tuple[np.ndarray, np.ndarray]:
         lo, hi = self.offsets(coverage)
         p = np.asarray(point, dtype="float64")

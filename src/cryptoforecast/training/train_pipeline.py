@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from cryptoforecast.exceptions import ConfigError, DataError
+from cryptoforecast.models.distribution.shapes import QUANTILES
 
 if TYPE_CHECKING:
     from cryptoforecast.config import PromotionGateConfig, Settings
@@ -229,6 +230,9 @@ class _ColumnSubset:
 
     def predict_interval(self, X: pd.DataFrame, coverage: float = 0.8) -> pd.DataFrame:
         return self.inner.predict_interval(X[self.columns], coverage)
+
+    def predict_quantiles(self, X: pd.DataFrame, quantiles: Any = QUANTILES) -> pd.DataFrame:
+        return self.inner.predict_quantiles(X[self.columns], quantiles)
 
     def feature_importance(self) -> pd.Series | None:
         return self.inner.feature_importance()

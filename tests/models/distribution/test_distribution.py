@@ -149,3 +149,20 @@ def test_bad_inputs_raise_clear_errors(btc_market: MarketData) -> None:
     short = MarketData(btc_market.daily.iloc[:40])
     with pytest.raises(DataError, match="needs at least"):
         DistributionForecaster("ewma_t", calibration="none").fit(short)
+
+
+def test_every_point_model_gives_quantiles_that_agree_with_its_interval(
+    btc_daily: pd.DataFrame,
+) -> None:
+    from cryptoforecast.features import build_features, make_target
+    from cryptoforecast.models import make_forecaster
+
+    X = build_features(btc_daily).dropna().iloc[-600:]
+    y = make_target(btc_daily, 1).loc[X.index]
+    model = make_forecaster("lightgbm", horizon=1, n_estimators=20).fit(X.iloc[:-1], y.iloc[:-1])
+    q = model.predict_quantiles(X.iloc[-50:])
+    assert list(q.columns) == list(QUANTILES)
+    assert (np.diff(q.to_numpy(), axis=1) >= 0).all()
+    band = model.predict_interval(X.iloc[-50:], coverage=0.8)
+    np.testing.assert_allclose(band["lower"], q[0.1])
+    np.testing.assert_allclose(band["upper"], q[0.9])

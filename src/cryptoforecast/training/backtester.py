@@ -41,7 +41,9 @@ import pandas as pd
 
 from cryptoforecast.exceptions import ConfigError, DataError, NotFittedError
 from cryptoforecast.models.base import Forecaster, context_rows
+from cryptoforecast.models.distribution import VOLATILITY_MODELS, MarketData
 from cryptoforecast.training.adaptive_intervals import AdaptiveIntervals
+from cryptoforecast.training.distribution_walk import distribution_columns
 from cryptoforecast.training.splits import resolve_purge, train_rows, walk_forward_splits
 
 __all__ = ["ForecastBacktester", "ModelTrainer", "coverage_tag", "trainer_for"]
@@ -99,6 +101,10 @@ class ForecastBacktester:
         interval_method: ``"split"`` (each model's static conformal band) or ``"aci"`` (adaptive
             conformal: the miscoverage level moves with every error known at the origin).
         aci_gamma: ACI step size (``interval_method="aci"`` only).
+        distribution: a volatility model name (``"ewma_t"``, ``"garch_t"``, ``"har_rv"``,
+            ``"lightgbm_vol"``, ...) to add a predictive distribution around the trainer's point
+            forecasts (:mod:`~cryptoforecast.training.distribution_walk`); ``None`` adds none.
+        distribution_aci_gamma: per-level adaptive calibration step for it (``None``: static).
     """
 
     def __init__(
@@ -115,6 +121,8 @@ class ForecastBacktester:
         fee_bps: float = 10.0,
         interval_method: Literal["split", "aci"] = "split",
         aci_gamma: float = 0.01,
+        distribution: str | None = None,
+        distribution_aci_gamma: float | None = None,
     ) -> None:
         self.initial_train_size = initial_train_size
         self.test_size = test_size
@@ -128,6 +136,8 @@ class ForecastBacktester:
         self.fee_bps = fee_bps
         self.interval_method = interval_method
         self.aci_gamma = aci_gamma
+        self.distribution = distribution
+        self.distribution_aci_gamma = distribution_aci_gamma
 
     def __repr__(self) -> str:
         keys = (
@@ -143,6 +153,7 @@ class ForecastBacktester:
             "fee_bps",
             "interval_method",
             "aci_gamma",
+            "distribution",
         )
         return f"ForecastBacktester({', '.join(f'{k}={getattr(self, k)!r}' for k in keys)})"
 
@@ -185,6 +196,11 @@ class ForecastBacktester:
         ):
             raise ConfigError(
                 f"test_origins must be None or a whole number >= 1, got {self.test_origins!r}"
+            )
+        if self.distribution is not None and self.distribution not in VOLATILITY_MODELS:
+            raise ConfigError(
+                f"unknown distribution {self.distribution!r}; use one of "
+                f"{', '.join(VOLATILITY_MODELS)} or None"
             )
         return resolve_purge(self.horizon, self.purge)
 
@@ -255,6 +271,7 @@ class ForecastBacktester:
         market: pd.DataFrame | pd.Series | None = None,
         *,
         progress: ProgressFn | None = None,
+        intraday: pd.DataFrame | None = None,
     ) -> pd.DataFrame:
         """Run the walk-forward backtest on candles ``data``; returns one row per forecast.
 
@@ -264,6 +281,8 @@ class ForecastBacktester:
             features: a precomputed feature frame on ``data``'s index (skips ``build_features``).
             market: market candles for the cross-asset features (``build_features(data, market)``).
             progress: called as ``progress(done, total)`` after each block of origins.
+            intraday: 4h candles of the same coin (``load_ohlcv(..., interval="4h")``) for the
+                realised measures of the distribution models (daily ranges without them).
 
         Returns:
             Columns ``origin, target_time, horizon, fold, close_at_origin, y_true, y_pred, naive,
@@ -362,6 +381,22 @@ class ForecastBacktester:
                     progress(done, total)
         raw = pd.concat(blocks)
         results = self._assemble(raw, y, ctx)
+        if self.distribution is not None:
+            tic = time.perf_counter()
+            extra, _ = distribution_columns(
+                MarketData(data, intraday, X),
+                raw.index,
+                y,
+                raw["y_pred_logret"],
+                ctx["close"],
+                self.distribution,
+                h,
+                [r["refit_origin"] for r in refits],
+                aci_gamma=self.distribution_aci_gamma,
+            )
+            self.distribution_seconds_ = time.perf_counter() - tic
+            results = pd.concat([results, extra.reset_index(drop=True)], axis=1)
+            results["distribution"] = self.distribution
         self.results_ = results
         self.refits_ = pd.DataFrame(refits)
         self.n_refits_ = len(refits)
@@ -451,6 +486,7 @@ class ForecastBacktester:
     # -- metrics ----------------------------------------------------------------------------
     def calculate_aggregate_metrics(self, results: pd.DataFrame | None = None) -> dict[str, Any]:
         """Every metric for the model and for naive on the same origins (``summarise_results``)."""
+        from cryptoforecast.evaluation.distribution_summary import summarise_distribution
         from cryptoforecast.evaluation.summary import summarise_results
 
         if results is None:
@@ -472,6 +508,9 @@ class ForecastBacktester:
         )
         if out["interval_method"] == "aci":
             out["aci_gamma"] = float(self.aci_gamma)
+        if "crps" in results.columns:
+            name = str(results["distribution"].iloc[0]) if "distribution" in results else None
+            out["distribution"] = summarise_distribution(results, int(self.horizon), name)
         lowers = [f"lower_{coverage_tag(c)}" for c in self.interval_coverage]
         present = [c for c in lowers if c in results.columns]
         out["n_without_intervals"] = (

@@ -20,6 +20,7 @@ import pandas as pd
 
 from cryptoforecast.exceptions import DataError
 from cryptoforecast.models.distribution import (
+    BASELINES,
     QUANTILES,
     DistributionForecaster,
     MarketData,
@@ -30,7 +31,7 @@ from cryptoforecast.models.distribution import (
 )
 from cryptoforecast.models.distribution.shapes import check_levels
 
-__all__ = ["DistributionWalk", "walk_distribution"]
+__all__ = ["DistributionWalk", "distribution_columns", "level_tag", "walk_distribution"]
 
 
 @dataclass
@@ -148,3 +149,69 @@ def walk_distribution(
         predict_seconds=pred_s,
         n_refits=n_refits,
     )
+
+
+def level_tag(level: float) -> str:
+    """Column suffix of a quantile level: ``0.025 -> "0.025"``, ``0.5 -> "0.5"``."""
+    return f"{float(level):g}"
+
+
+def distribution_columns(
+    market: MarketData,
+    origins: pd.Index,
+    y: pd.Series,
+    location: pd.Series,
+    close: pd.Series,
+    name: str,
+    horizon: int,
+    refit_origins: Sequence[pd.Timestamp],
+    *,
+    aci_gamma: float | None = None,
+    quantiles: Any = QUANTILES,
+) -> tuple[pd.DataFrame, dict[str, DistributionWalk]]:
+    """Backtest columns for the distribution ``name`` (location = the point forecasts) and the
+    baselines' CRPS on the same origins (location 0, their own parametric shapes).
+
+    Columns: ``q_<level>`` (log returns), ``price_q_<level>``, ``p_up``, ``sigma``, ``pit``,
+    ``crps`` and ``crps_<baseline>``; also ``vol_ref`` (the 30-day rolling scale at the origin,
+    the same for every model, which defines the volatility terciles).
+    """
+    walks = {
+        name: walk_distribution(
+            market,
+            origins,
+            y,
+            name,
+            horizon,
+            refit_origins=refit_origins,
+            location=location,
+            aci_gamma=aci_gamma,
+            quantiles=quantiles,
+        )
+    }
+    for base in BASELINES:
+        walks[f"baseline:{base}"] = walk_distribution(
+            market,
+            origins,
+            y,
+            base,
+            horizon,
+            refit_origins=refit_origins,
+            calibration="none",
+            quantiles=quantiles,
+        )
+    main = walks[name]
+    out = pd.DataFrame(index=origins)
+    price = close.reindex(origins).to_numpy()[:, None]
+    for level in main.quantiles.columns:
+        out[f"q_{level_tag(level)}"] = main.quantiles[level]
+    for level in main.quantiles.columns:
+        out[f"price_q_{level_tag(level)}"] = price[:, 0] * np.exp(main.quantiles[level])
+    out["p_up"] = main.p_up
+    out["sigma"] = main.sigma
+    out["pit"] = main.pit
+    out["crps"] = main.crps
+    for base in BASELINES:
+        out[f"crps_{base}"] = walks[f"baseline:{base}"].crps
+    out["vol_ref"] = walks["baseline:rolling_gaussian"].sigma
+    return out, walks

@@ -54,3 +54,25 @@ def test_backtest_too_few_rows_says_how_to_fix(capsys: pytest.CaptureFixture[str
     code = main(["backtest", "bitcoin", "--model", "naive", "--initial-train-size", "100000"])
     err = capsys.readouterr().err
     assert code == 1 and "too few to backtest" in err and "initial_train_size" in err
+
+
+@pytest.mark.slow
+def test_backtest_distribution_prints_skill_and_reports_fan_chart(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = tmp_path / "dist.html"
+    args = ["backtest", "bitcoin", "--model", "naive", "--horizon", "7", "--days", "120"]
+    code = main([*args, "--distribution", "ewma_t", "--report", str(report)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "Distribution ewma_t" in out and "CRPS skill vs garch_t" in out
+    text = report.read_text(encoding="utf-8")
+    assert "Predictive distribution: naive (ewma_t)" in text
+    assert "id='plot-fan-naive'" in text and "id='plot-pit-naive'" in text
+    assert "<td>rolling_gaussian</td>" in text and not re.search(r"https?://", text)
+
+
+def test_backtest_unknown_distribution_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["backtest", "bitcoin", "--model", "naive", "--distribution", "normal"])
+    err = capsys.readouterr().err
+    assert code != 0 and "--distribution must be one of" in err

@@ -12,6 +12,8 @@ MODULES = [
     "cryptoforecast.evaluation.stats",
     "cryptoforecast.evaluation.scoring",
     "cryptoforecast.evaluation.distribution_summary",
+    "cryptoforecast.evaluation.report_distribution",
+    "cryptoforecast.evaluation.figures",
     "cryptoforecast.training.distribution_walk",
     "cryptoforecast.models.distribution",
     "cryptoforecast.evaluation.summary",

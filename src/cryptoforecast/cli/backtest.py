@@ -17,9 +17,10 @@ from cryptoforecast.evaluation.report import BacktestRun, write_report
 from cryptoforecast.evaluation.scorecard import scorecard_table, verdict
 from cryptoforecast.features import warmup_rows
 from cryptoforecast.models import model_class
+from cryptoforecast.models.distribution import BASELINES, VOLATILITY_MODELS
 from cryptoforecast.training.backtester import ForecastBacktester, trainer_for
 
-__all__ = ["backtest", "backtest_table"]
+__all__ = ["backtest", "backtest_table", "distribution_table"]
 
 
 def backtest_table(runs: list, title: str) -> Table:
@@ -49,6 +50,38 @@ def backtest_table(runs: list, title: str) -> Table:
     table.add_row("DM p-value", *(num(r.metrics.get("dm_pvalue"), ".3g") for r in runs), "")
     bh = runs[0].metrics.get("buy_and_hold", {}).get("total_return")
     table.add_row("buy-and-hold return", *("" for _ in runs), num(bh, "+.1%"))
+    return table
+
+
+def distribution_table(runs: list, title: str) -> Table:
+    """CRPS, coverage and skill against each baseline (DM p on CRPS), one column per model."""
+    table = Table(title=title)
+    table.add_column("metric")
+    for run in runs:
+        table.add_column(run.name, justify="right")
+    blocks = [r.metrics.get("distribution", {}) for r in runs]
+    table.add_row("CRPS", *(num(b.get("crps"), ".5f") for b in blocks))
+    for tag in ("80", "95"):
+        table.add_row(
+            f"{tag}% coverage", *(num(b.get("coverage", {}).get(tag), ".1%") for b in blocks)
+        )
+    for tercile in ("low", "mid", "high"):
+        table.add_row(
+            f"80% coverage, {tercile} vol",
+            *(
+                num(b.get("coverage_by_vol_tercile", {}).get(tercile, {}).get("80"), ".1%")
+                for b in blocks
+            ),
+        )
+    for base in BASELINES:
+        table.add_row(
+            f"CRPS skill vs {base}",
+            *(num(b.get("skill", {}).get(base, {}).get("crps_skill_pct"), "+.2f") for b in blocks),
+        )
+        table.add_row(
+            f"  DM p vs {base}",
+            *(num(b.get("skill", {}).get(base, {}).get("dm_pvalue"), ".3g") for b in blocks),
+        )
     return table
 
 
@@ -110,6 +143,13 @@ def backtest(
             help="Interval calibration: split (each model's static conformal band) or aci (adaptive conformal, updated with every error known at the origin).",
         ),
     ] = "split",
+    distribution: Annotated[
+        str | None,
+        typer.Option(
+            "--distribution",
+            help="Add a predictive distribution around the point forecasts, scored by CRPS against rolling_gaussian, ewma_t and garch_t: rolling_gaussian, ewma_t, garch_t, har_rv or lightgbm_vol.",
+        ),
+    ] = None,
 ) -> None:
     """Walk-forward backtest beside the naive forecast, with the honesty scorecard and an HTML report."""
 
@@ -125,6 +165,10 @@ def backtest(
         raise typer.BadParameter(f"--window must be expanding or sliding, got {win!r}")
     if intervals not in ("split", "aci"):
         raise typer.BadParameter(f"--intervals must be split or aci, got {intervals!r}")
+    if distribution is not None and distribution not in VOLATILITY_MODELS:
+        raise typer.BadParameter(
+            f"--distribution must be one of {', '.join(VOLATILITY_MODELS)}, got {distribution!r}"
+        )
     trainers = {}
     for name in models:  # unknown names fail before any data is loaded
         accepted = inspect.signature(model_class(name)).parameters
@@ -136,6 +180,9 @@ def backtest(
         None if source == "snapshot" else warmup_rows() + initial + 2 * horizon + n_origins + 1
     )
     candles = load_ohlcv(asset.id, days=load_days, source=source, end=end)
+    intraday = None
+    if distribution is not None and source == "snapshot":  # realised measures from 4h candles
+        intraday = load_ohlcv(asset.id, interval="4h", end=end)
     runs = []
     columns = (
         SpinnerColumn(),
@@ -158,11 +205,13 @@ def backtest(
                 test_origins=n_origins,
                 fee_bps=fee_bps,
                 interval_method=intervals,  # type: ignore[arg-type]
+                distribution=distribution,
             )
             bt.run_walk_forward_validation(
                 candles,
                 trainers[name],
                 progress=functools.partial(advance, progress, task),
+                intraday=intraday,
             )
             runs.append(BacktestRun.from_backtester(name, bt))
     first = runs[0].metrics
@@ -172,6 +221,10 @@ def backtest(
     )
     con = console()
     con.print(backtest_table(runs, title))
+    if distribution is not None:
+        con.print(
+            distribution_table(runs, f"Distribution {distribution}: CRPS beside the baselines")
+        )
     for run in runs:
         con.print(scorecard_table(run.metrics, title=f"Honesty scorecard: {run.name}"))
     for run in runs:

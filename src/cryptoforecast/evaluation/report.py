@@ -13,10 +13,8 @@ vs buy-and-hold, interval calibration, feature importance (models that have one)
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import html
-import io
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -27,6 +25,9 @@ import numpy as np
 import pandas as pd
 
 from cryptoforecast.evaluation import metrics as m
+from cryptoforecast.evaluation.figures import figure as _figure
+from cryptoforecast.evaluation.figures import png as _png
+from cryptoforecast.evaluation.report_distribution import distribution_section
 from cryptoforecast.evaluation.scorecard import TARGETS, scorecard, verdict
 from cryptoforecast.exceptions import DataError
 
@@ -67,18 +68,6 @@ class BacktestRun:
 # --------------------------------------------------------------------------------------------
 # figures
 # --------------------------------------------------------------------------------------------
-def _figure(width: float = 10.0, height: float = 4.0) -> Figure:
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=(width, height), dpi=100, layout="constrained")
-
-
-def _png(fig: Figure) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", metadata={"Software": None})
-    return base64.b64encode(buf.getvalue()).decode("ascii")
-
-
 def _coverages(results: pd.DataFrame) -> list[int]:
     tags = sorted(
         int(c.split("_")[1]) for c in results.columns if c.startswith("lower_") and c[6:].isdigit()
@@ -470,6 +459,7 @@ def render_report(
             f"<h2>{captions[key]}</h2><img id='plot-{key}' alt='{captions[key]}' "
             f"src='data:image/png;base64,{_png(fig)}'>"
         )
+    parts.append(distribution_section(runs))
     parts += ["<h2>Per-fold results</h2>", "".join(_fold_table(r) for r in runs), "</body></html>"]
     return "\n".join(parts)
 

@@ -311,3 +311,27 @@ def test_close_volume_model_serves_from_its_feature_set(registry: Any, clock: Fa
     assert g.source == "technical_analysis_fallback"
     assert "trained on the 'ohlcv_trades' feature set" in g.fallback_reason
     assert "the candles allow 'close_volume'" in g.fallback_reason
+
+
+def test_forecast_carries_a_labelled_distribution(
+    registry: Any, btc_model: Trained, clock: FakeClock
+) -> None:
+    from cryptoforecast.data import load_ohlcv
+    from cryptoforecast.models.distribution import QUANTILES
+    from cryptoforecast.serving.distribution import FALLBACK_SCALE, served_distribution
+
+    f = make_predictor(registry, clock, move_thresholds=(0.05, 0.10)).predict("bitcoin", 7)
+    assert f.distribution_source == FALLBACK_SCALE
+    assert f.quantiles is not None and list(f.quantiles) == list(QUANTILES)
+    prices = list(f.quantiles.values())
+    assert prices == sorted(prices) and prices[0] < f.last_close < prices[-1]
+    assert f.p_up is not None and 0 < f.p_up < 1
+    assert f.p_move is not None and set(f.p_move) == {0.05, 0.10}
+    assert 0 < f.p_move[0.10] < f.p_move[0.05] < 1
+    # the numbers are the ewma_t distribution on the same candles around the served point
+    candles = load_ohlcv("bitcoin").iloc[-len(make_predictor(registry, clock).candles("bitcoin")) :]
+    again = served_distribution(candles, 7, f.predicted_return)
+    assert again.p_up == pytest.approx(f.p_up)
+    assert again.quantiles[0.5] == pytest.approx(f.quantiles[0.5])
+    body = f.model_dump(mode="json")
+    assert body["distribution_source"] == FALLBACK_SCALE and "0.975" in body["quantiles"]

@@ -26,6 +26,11 @@ import pandas as pd
 
 from cryptoforecast.exceptions import ArtifactError, ConfigError, CryptoForecastError, DataError
 from cryptoforecast.serving.cache import TTLCache
+from cryptoforecast.serving.distribution import (
+    MOVE_THRESHOLDS,
+    ServedDistribution,
+    served_distribution,
+)
 from cryptoforecast.serving.schemas import Forecast
 
 if TYPE_CHECKING:
@@ -102,6 +107,7 @@ class Predictor:
         ledger: where non-cached forecasts are appended (default: :class:`Ledger` on the
             registry's database or ``$CRYPTOFORECAST_HOME/ledger.db``); ``record=False`` skips it.
         history: candles to load (default: feature warm-up + ``EXTRA_HISTORY``).
+        move_thresholds: |price change| fractions for ``Forecast.p_move`` (default 5% and 10%).
     """
 
     def __init__(
@@ -115,6 +121,7 @@ class Predictor:
         ledger: Ledger | None = None,
         record: bool = True,
         history: int | None = None,
+        move_thresholds: tuple[float, ...] = MOVE_THRESHOLDS,
     ) -> None:
         self._registry = registry
         self.source = source
@@ -125,6 +132,7 @@ class Predictor:
         self._ledger = ledger
         self.record = record
         self.history = history
+        self.move_thresholds = tuple(move_thresholds)
         self.cache: TTLCache[tuple[Any, ...], Forecast] = TTLCache(
             cache_ttl, clock=lambda: self.clock().timestamp()
         )
@@ -419,6 +427,13 @@ class Predictor:
         age = None
         if record is not None:
             age = round((now - record.created_at).total_seconds() / 86_400.0, 4)
+        try:
+            dist: ServedDistribution | None = served_distribution(
+                candles, horizon, point, self.move_thresholds
+            )
+        except DataError as exc:  # too little history for a scale: the point forecast still serves
+            log.warning("no distribution for %s h=%s: %s", crypto_id, horizon, exc)
+            dist = None
         return Forecast(
             crypto_id=crypto_id,
             horizon=horizon,
@@ -433,6 +448,10 @@ class Predictor:
                 c: (last_close * float(np.exp(lo)), last_close * float(np.exp(hi)))
                 for c, (lo, hi) in bands.items()
             },
+            quantiles=dist.quantiles if dist else None,
+            p_up=dist.p_up if dist else None,
+            p_move=dist.p_move if dist else None,
+            distribution_source=dist.source if dist else None,
             model_type=model_type,
             model_id=record.model_id if record else None,
             model_version=record.version if record else None,

@@ -64,6 +64,16 @@ class Forecast(BaseModel):
     predicted_return: float = Field(description="predicted log return over the horizon")
     direction: Literal["up", "down", "flat"]
     intervals: dict[float, tuple[float, float]]
+    quantiles: dict[float, float] | None = Field(
+        default=None, description="price at each quantile level of the predictive distribution"
+    )
+    p_up: float | None = Field(default=None, description="probability the close is higher")
+    p_move: dict[float, float] | None = Field(
+        default=None, description="probability the |price change| exceeds each threshold"
+    )
+    distribution_source: str | None = Field(
+        default=None, description="where the scale came from (a fallback is labelled)"
+    )
     model_type: str
     model_id: int | None = None
     model_version: str | None = None

@@ -35,6 +35,7 @@ __all__ = [
     "FORMAT_VERSION",
     "MANIFEST",
     "file_sha256",
+    "install_directory",
     "library_versions",
     "load_forecaster",
     "load_into",
@@ -128,17 +129,22 @@ def save_artifact(model: BaseForecaster, path: Path) -> Path:
         (tmp / MANIFEST).write_text(
             json.dumps(manifest, indent=2, default=_json_default), encoding="utf-8"
         )
-        if path.exists():
-            old = path.with_name(f".{path.name}.old-{os.getpid()}")
-            os.replace(path, old)
-            os.replace(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, path)
+        install_directory(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return path
+
+
+def install_directory(tmp: Path, path: Path) -> None:
+    """Move the finished directory ``tmp`` to ``path``, replacing any directory there."""
+    if path.exists():
+        old = path.with_name(f".{path.name}.old-{os.getpid()}")
+        os.replace(path, old)
+        os.replace(tmp, path)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, path)
 
 
 def weights_file(

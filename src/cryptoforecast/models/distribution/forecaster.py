@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -24,7 +23,12 @@ import numpy as np
 import pandas as pd
 
 from cryptoforecast.exceptions import ArtifactError, ConfigError, DataError, NotFittedError
-from cryptoforecast.models.artifacts import MANIFEST, file_sha256, library_versions
+from cryptoforecast.models.artifacts import (
+    MANIFEST,
+    file_sha256,
+    install_directory,
+    library_versions,
+)
 from cryptoforecast.models.distribution.calibration import ScoreCalibrator
 from cryptoforecast.models.distribution.garch import GarchT
 from cryptoforecast.models.distribution.lightgbm_vol import NATIVE_FILE, LightGBMVol
@@ -234,13 +238,7 @@ class DistributionForecaster:
                 "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             }
             (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-            if path.exists():
-                old = path.with_name(f".{path.name}.old-{os.getpid()}")
-                os.replace(path, old)
-                os.replace(tmp, path)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.replace(tmp, path)
+            install_directory(tmp, path)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise

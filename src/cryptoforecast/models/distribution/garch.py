@@ -60,14 +60,6 @@ class GarchT(VolatilityModel):
         self.n_sim = n_sim
         self.random_state = random_state
 
-    def get_params(self) -> dict[str, Any]:
-        return {
-            "horizon": self.horizon,
-            "gjr": self.gjr,
-            "n_sim": self.n_sim,
-            "random_state": self.random_state,
-        }
-
     def _fit_params(self, market: MarketData) -> None:
         arch = import_optional("arch", "the garch_t volatility model")
         r = market.returns.dropna().to_numpy() * _SCALE

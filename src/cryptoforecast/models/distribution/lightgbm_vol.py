@@ -59,17 +59,6 @@ class LightGBMVol(VolatilityModel):
         self.n_folds = n_folds
         self.random_state = random_state
 
-    def get_params(self) -> dict[str, Any]:
-        return {
-            "horizon": self.horizon,
-            "n_estimators": self.n_estimators,
-            "learning_rate": self.learning_rate,
-            "num_leaves": self.num_leaves,
-            "min_child_samples": self.min_child_samples,
-            "n_folds": self.n_folds,
-            "random_state": self.random_state,
-        }
-
     def _train(self, X: pd.DataFrame, y: pd.Series) -> Any:
         lgb = import_optional("lightgbm", "the lightgbm_vol volatility model")
         params = {

@@ -15,6 +15,7 @@ returns ``sigma`` per row (NaN during the warm-up).
 
 from __future__ import annotations
 
+import inspect
 import math
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
@@ -139,7 +140,9 @@ class VolatilityModel:
         self.horizon = horizon
 
     def get_params(self) -> dict[str, Any]:
-        return {"horizon": self.horizon}
+        """Constructor parameters, read from the signature (as scikit-learn does)."""
+        sig = inspect.signature(type(self).__init__)
+        return {name: getattr(self, name) for name in list(sig.parameters)[1:]}
 
     def _raw_scale(self, market: MarketData) -> pd.Series:
         raise NotImplementedError
@@ -195,9 +198,6 @@ class RollingGaussian(VolatilityModel):
         super().__init__(horizon)
         self.window = window
 
-    def get_params(self) -> dict[str, Any]:
-        return {"horizon": self.horizon, "window": self.window}
-
     def _raw_scale(self, market: MarketData) -> pd.Series:
         sd = market.returns.rolling(int(self.window), min_periods=int(self.window)).std()
         return sd * math.sqrt(self.horizon)
@@ -214,9 +214,6 @@ class EwmaT(VolatilityModel):
     def __init__(self, horizon: int = 1, lam: float = 0.94) -> None:
         super().__init__(horizon)
         self.lam = lam
-
-    def get_params(self) -> dict[str, Any]:
-        return {"horizon": self.horizon, "lam": self.lam}
 
     def _raw_scale(self, market: MarketData) -> pd.Series:
         if not 0.0 < float(self.lam) < 1.0:
@@ -253,9 +250,6 @@ class HarRV(VolatilityModel):
     def __init__(self, horizon: int = 1, ridge: float = 1e-3) -> None:
         super().__init__(horizon)
         self.ridge = ridge
-
-    def get_params(self) -> dict[str, Any]:
-        return {"horizon": self.horizon, "ridge": self.ridge}
 
     def _fit_params(self, market: MarketData) -> None:
         X = har_design(market)

@@ -166,3 +166,21 @@ def test_every_point_model_gives_quantiles_that_agree_with_its_interval(
     band = model.predict_interval(X.iloc[-50:], coverage=0.8)
     np.testing.assert_allclose(band["lower"], q[0.1])
     np.testing.assert_allclose(band["upper"], q[0.9])
+
+
+def test_walk_with_per_level_aci_keeps_quantiles_ordered_and_scores_them(
+    btc_market: MarketData,
+) -> None:
+    idx = btc_market.daily.index
+    y = np.log(btc_market.daily["close"].shift(-1) / btc_market.daily["close"])
+    origins = idx[600:900]
+    static = walk_distribution(btc_market, origins, y, "ewma_t", 1)
+    adaptive = walk_distribution(btc_market, origins, y, "ewma_t", 1, aci_gamma=0.02)
+    q = adaptive.quantiles.to_numpy()
+    assert np.isfinite(q).all() and (np.diff(q, axis=1) >= 0).all()
+    assert not np.allclose(q, static.quantiles.to_numpy())  # the levels did move
+    assert np.isfinite(adaptive.crps).all()
+    inside = (y.loc[origins] >= adaptive.quantiles[0.1]) & (
+        y.loc[origins] <= adaptive.quantiles[0.9]
+    )
+    assert 0.7 < inside.mean() < 0.9

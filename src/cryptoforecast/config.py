@@ -21,9 +21,17 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_serializer,
+    field_validator,
+)
 
 from cryptoforecast.exceptions import ConfigError
+from cryptoforecast.redaction import mask_url
 
 __all__ = [
     "BacktestConfig",
@@ -110,6 +118,10 @@ class TrainingConfig(_Section):
     optuna_storage: str | None = Field(
         None, description="Optuna RDB URL; None: SQLite under $CRYPTOFORECAST_HOME"
     )
+
+    @field_serializer("optuna_storage", when_used="json")
+    def _masked(self, url: str | None) -> str | None:  # shown or stored: never the password
+        return mask_url(url) if url is not None else None
 
 
 class FeatureSelectionConfig(_Section):

@@ -12,6 +12,7 @@ import pytest
 
 from cryptoforecast.config import load_config
 from cryptoforecast.exceptions import ConfigError
+from cryptoforecast.redaction import mask_url
 from cryptoforecast.registry import ModelRegistry
 from cryptoforecast.training import train_pipeline as tp
 from cryptoforecast.training import tuning
@@ -172,7 +173,7 @@ def test_storage_url_is_configurable(tmp_path: Path, btc_daily: pd.DataFrame) ->
     )
     assert (tmp_path / "shared-study.db").is_file() and res.storage == url
     assert (
-        tuning._redact("postgresql+psycopg://bob:secret@db:5432/optuna")
+        mask_url("postgresql+psycopg://bob:secret@db:5432/optuna")
         == "postgresql+psycopg://bob:***@db:5432/optuna"
     )
 

@@ -11,6 +11,7 @@ from cryptoforecast.cli._common import console, num
 from cryptoforecast.compat import import_optional
 from cryptoforecast.config import load_config
 from cryptoforecast.data import resolve_asset
+from cryptoforecast.redaction import mask_url
 from cryptoforecast.serving.app import create_app
 from cryptoforecast.serving.ledger import Ledger
 
@@ -53,7 +54,7 @@ def ledger_score(
     cid = resolve_asset(crypto_id).id if crypto_id else None
     ledger = Ledger(url)
     rows = ledger.score(crypto_id=cid, model_type=model_type, horizon=horizon)
-    table = Table(title=f"Forecast ledger ({ledger.url})")
+    table = Table(title=f"Forecast ledger ({mask_url(ledger.url)})")
     for col in (
         "crypto_id",
         "model",

@@ -35,6 +35,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from cryptoforecast.exceptions import DataError, RegistryError
 from cryptoforecast.paths import home_dir
+from cryptoforecast.redaction import mask_url, password_of, redact
+from cryptoforecast.registry.engine import make_engine, parse_url
 from cryptoforecast.registry.integrity import hash_artifact, resolve_artifact
 from cryptoforecast.registry.record import ModelRecord, StageEvent, validation_mase
 from cryptoforecast.registry.schema import STAGES, create_schema, models, stage_history
@@ -149,8 +151,9 @@ class ModelRegistry:
         self._schema_ready = False
 
     def __repr__(self) -> str:
-        shown = sa.make_url(self.url).render_as_string(hide_password=True)
-        return f"ModelRegistry(url={shown!r}, artifact_root={str(self.artifact_root)!r})"
+        return (
+            f"ModelRegistry(url={mask_url(self.url)!r}, artifact_root={str(self.artifact_root)!r})"
+        )
 
     # ------------------------------------------------------------------ connection plumbing
     @property
@@ -161,12 +164,14 @@ class ModelRegistry:
         return self._engine
 
     def _create_engine(self) -> Engine:
-        url = sa.make_url(self.url)
+        url = parse_url(self.url, "registry", REGISTRY_URL_ENV)
         if url.get_backend_name() != "sqlite":
-            return sa.create_engine(url, pool_pre_ping=True)
+            return make_engine(self.url, "registry", REGISTRY_URL_ENV, pool_pre_ping=True)
         if url.database and url.database != ":memory:":
             Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(url, connect_args={"timeout": self.busy_timeout})
+        engine = make_engine(
+            self.url, "registry", REGISTRY_URL_ENV, connect_args={"timeout": self.busy_timeout}
+        )
         busy_ms = int(self.busy_timeout * 1000)
 
         @sa.event.listens_for(engine, "connect")
@@ -229,9 +234,10 @@ class ModelRegistry:
                 if not self._is_transient(exc) or attempt == self.max_attempts:
                     raise RegistryError(
                         f"registry {what} failed on {self!r} after {attempt} attempt(s): "
-                        f"{type(exc.orig).__name__}: {str(exc.orig).strip()}. Check that the "
+                        f"{type(exc.orig).__name__}: "
+                        f"{redact(str(exc.orig).strip(), password_of(self.url))}. Check that the "
                         "database is reachable and writable."
-                    ) from exc
+                    ) from None
                 time.sleep(delay * random.uniform(0.5, 1.5))
                 delay = min(delay * 2, 0.5)
         raise AssertionError("unreachable")  # pragma: no cover

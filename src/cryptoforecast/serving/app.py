@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from cryptoforecast.exceptions import ConfigError, CryptoForecastError, DataError, RegistryError
+from cryptoforecast.redaction import redact
 from cryptoforecast.serving.schemas import (
     AccuracyReport,
     BatchForecast,
@@ -175,7 +176,7 @@ class _Jobs:
                 job["result"] = _jsonable(fn())
                 job["status"] = "done"
             except Exception as exc:
-                job["error"] = f"{type(exc).__name__}: {exc}"
+                job["error"] = redact(f"{type(exc).__name__}: {exc}")
                 job["status"] = "failed"
             job["finished_at"] = datetime.now(UTC).isoformat()
 
@@ -527,7 +528,7 @@ def create_app(
         except Exception as exc:
             out["status"] = "degraded"
             out["models"] = []
-            out["registry_error"] = f"{type(exc).__name__}: {exc}"
+            out["registry_error"] = redact(f"{type(exc).__name__}: {exc}")
         out["data"] = _data_freshness(pred, now)
         return out
 

@@ -32,6 +32,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from cryptoforecast.exceptions import DataError, RegistryError
+from cryptoforecast.redaction import mask_url, password_of, redact
+from cryptoforecast.registry.engine import make_engine
 from cryptoforecast.registry.schema import UTCDateTime
 from cryptoforecast.serving.schemas import AccuracyRow, Forecast
 
@@ -126,6 +128,9 @@ class Ledger:
         self._engine: Engine | None = None
         self._lock = threading.Lock()
 
+    def __repr__(self) -> str:
+        return f"Ledger(url={mask_url(self.url)!r})"
+
     # -- engine -----------------------------------------------------------------------------
     @property
     def engine(self) -> Engine:
@@ -139,8 +144,11 @@ class Ledger:
     def _connect(self) -> Engine:
         try:
             if self.url.startswith("sqlite"):
-                engine = sa.create_engine(
-                    self.url, connect_args={"timeout": 30, "check_same_thread": False}
+                engine = make_engine(
+                    self.url,
+                    "ledger",
+                    LEDGER_URL_ENV,
+                    connect_args={"timeout": 30, "check_same_thread": False},
                 )
 
                 @sa.event.listens_for(engine, "connect")
@@ -150,7 +158,7 @@ class Ledger:
                     cur.execute("PRAGMA synchronous=NORMAL")
                     cur.close()
             else:
-                engine = sa.create_engine(self.url, pool_pre_ping=True)
+                engine = make_engine(self.url, "ledger", LEDGER_URL_ENV, pool_pre_ping=True)
             with engine.begin() as conn:
                 _metadata.create_all(conn, checkfirst=True)
                 stmts = {"sqlite": _APPEND_ONLY_SQLITE, "postgresql": _APPEND_ONLY_POSTGRES}
@@ -158,10 +166,10 @@ class Ledger:
                     conn.exec_driver_sql(stmt)
         except sa.exc.SQLAlchemyError as exc:
             raise RegistryError(
-                f"cannot open the forecast ledger at {self.url!r}: "
-                f"{exc.__class__.__name__}: {exc}. "
+                f"cannot open the forecast ledger at {mask_url(self.url)!r}: "
+                f"{exc.__class__.__name__}: {redact(exc, password_of(self.url))}. "
                 f"Check the database URL ({LEDGER_URL_ENV} or {REGISTRY_URL_ENV})."
-            ) from exc
+            ) from None
         return engine
 
     def dispose(self) -> None:

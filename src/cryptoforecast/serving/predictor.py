@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from cryptoforecast.exceptions import ArtifactError, ConfigError, CryptoForecastError, DataError
+from cryptoforecast.redaction import redact
 from cryptoforecast.serving.cache import TTLCache
 from cryptoforecast.serving.distribution import (
     MOVE_THRESHOLDS,
@@ -293,7 +294,7 @@ class Predictor:
                 self.ledger.record(forecast, self.source)
             except Exception as exc:  # the forecast is still good; the ledger failure is logged
                 self.ledger_errors += 1
-                log.warning("could not append the forecast to the ledger: %s", exc)
+                log.warning("could not append the forecast to the ledger: %s", redact(exc))
         return forecast
 
     def _compute(

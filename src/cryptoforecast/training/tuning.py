@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from cryptoforecast.exceptions import ConfigError, DataError
+from cryptoforecast.redaction import mask_url
 
 if TYPE_CHECKING:
     import optuna
@@ -66,20 +67,9 @@ class TuningResult:
             "n_trials": self.n_trials,
             "n_pruned": self.n_pruned,
             "study_name": self.study_name,
-            "storage": _redact(self.storage),
+            "storage": mask_url(self.storage),
             "objective": "walk-forward validation MASE (before the gate's validation tail)",
         }
-
-
-def _redact(url: str) -> str:
-    """Hide a password in an RDB URL (``user:secret@host`` -> ``user:***@host``)."""
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        creds, host = rest.rsplit("@", 1)
-        if ":" in creds:
-            creds = creds.split(":", 1)[0] + ":***"
-        return f"{scheme}://{creds}@{host}"
-    return url
 
 
 def default_storage_url(settings: Settings | None = None) -> str:

@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 import httpx
 
 from cryptoforecast.exceptions import ConfigError, SourceError
+from cryptoforecast.redaction import redact
 
 __all__ = [
     "JSONFetcher",
@@ -151,14 +152,6 @@ class RateLimiter:
             self._tokens = max(self._tokens, 1.0)
         self._tokens -= 1.0
         return waited
-
-
-def redact(text: str, secrets: Sequence[str | None]) -> str:
-    """``text`` with every non-empty secret replaced by ``***``."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
 
 
 ErrorDescriber = Callable[[httpx.Response], str | None]

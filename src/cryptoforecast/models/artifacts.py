@@ -15,7 +15,6 @@ type and the sha256 of every weight file, and raises :class:`ArtifactError` sayi
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import platform
@@ -27,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from cryptoforecast.exceptions import ArtifactError
 from cryptoforecast.models.intervals import ConformalCalibrator
+from cryptoforecast.paths import confine, list_files, sha256_file
 
 if TYPE_CHECKING:
     from cryptoforecast.models.base import BaseForecaster, Forecaster
@@ -58,12 +58,7 @@ _LIBRARIES = (
 )
 
 
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+file_sha256 = sha256_file  # the one sha256 of a file, shared with the registry
 
 
 def library_versions() -> dict[str, str | None]:
@@ -201,15 +196,64 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
             raise ArtifactError(
                 f"{file} lacks the required key {key!r}; the artifact is incomplete"
             )
+    _check_shape(file, manifest)
     return manifest
 
 
+def _check_shape(file: Path, manifest: dict[str, Any]) -> None:
+    """Refuse a manifest whose values have the wrong type (it was edited or corrupted)."""
+
+    def bad(key: str, wanted: str) -> ArtifactError:
+        return ArtifactError(
+            f"{file}: {key!r} must be {wanted}, got {manifest.get(key)!r:.200}; the manifest is "
+            "corrupt or was edited. Restore the artifact or retrain the model."
+        )
+
+    horizon = manifest["horizon"]
+    if isinstance(horizon, bool) or not isinstance(horizon, int) or not 1 <= horizon <= 10_000:
+        raise bad("horizon", "a positive integer (candles ahead)")
+    if not isinstance(manifest["model_type"], str) or not manifest["model_type"]:
+        raise bad("model_type", "a model name such as 'lightgbm'")
+    names = manifest["feature_names"]
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise bad("feature_names", "a list of feature names")
+    for key in ("params", "conformal"):
+        if not isinstance(manifest[key], dict):
+            raise bad(key, "a JSON object")
+    for key in ("extra", "training"):
+        if manifest.get(key) is not None and not isinstance(manifest[key], dict):
+            raise bad(key, "a JSON object or null")
+    files = manifest["files"]
+    if not isinstance(files, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in files.items()
+    ):
+        raise bad("files", "an object mapping each weights file to its sha256")
+
+
 def _verify_files(directory: Path, manifest: dict[str, Any]) -> None:
+    """Every file of the artifact is listed in the manifest with its sha256, and nothing else.
+
+    Listed names are confined to the artifact directory (no ``..``, no absolute path, no link);
+    a file on disk that the manifest does not list (an emptied ``files``, an added file) is
+    refused as firmly as a changed one.
+    """
+    listed = {
+        confine(name, directory, f"file {name!r} listed in {MANIFEST}", root_name="artifact")
+        for name in manifest["files"]
+    }
+    if directory.is_dir():
+        on_disk = {f.resolve() for n, f in list_files(directory).items() if n != MANIFEST}
+        unlisted = sorted(str(f.relative_to(directory.resolve())) for f in on_disk - listed)
+        if unlisted:
+            raise ArtifactError(
+                f"artifact {directory} holds files its {MANIFEST} does not list: {unlisted}; "
+                "it was modified after saving. Restore it or retrain the model."
+            )
     for name, digest in manifest["files"].items():
         file = directory / name
         if not file.is_file():
             raise ArtifactError(f"artifact file missing: {file} (listed in {directory / MANIFEST})")
-        if file_sha256(file) != digest:
+        if sha256_file(file) != digest:
             raise ArtifactError(
                 f"artifact file {file} does not match the sha256 recorded in its manifest: it is "
                 "corrupt or was modified. Restore it or retrain the model."
@@ -225,9 +269,16 @@ def load_into(model: BaseForecaster, path: Path) -> None:
             f"cryptoforecast.models.artifacts.load_forecaster(path) to load any model type"
         )
     _verify_files(path, manifest)
-    params = {k: v for k, v in manifest["params"].items() if k in model._param_names()}
-    model.set_params(**params)
-    model.horizon = int(manifest["horizon"])
+    try:
+        params = {k: v for k, v in manifest["params"].items() if k in model._param_names()}
+        model.set_params(**params)
+        model.horizon = int(manifest["horizon"])
+        calibrator = ConformalCalibrator.from_dict(manifest["conformal"])
+    except Exception as exc:
+        raise ArtifactError(
+            f"cannot read the parameters in {path / MANIFEST}: {type(exc).__name__}: {exc}; the "
+            "manifest is corrupt or was edited. Restore the artifact or retrain the model."
+        ) from exc
     try:
         model._load_native(path, manifest)
     except ArtifactError:
@@ -244,7 +295,7 @@ def load_into(model: BaseForecaster, path: Path) -> None:
     model.train_end_ = training.get("end")
     model.n_train_ = training.get("n_rows")
     model.data_hash_ = training.get("data_hash")
-    model.calibrator_ = ConformalCalibrator.from_dict(manifest["conformal"])
+    model.calibrator_ = calibrator
     model.manifest_ = manifest
 
 

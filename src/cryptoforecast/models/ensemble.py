@@ -45,6 +45,7 @@ import pandas as pd
 from cryptoforecast.exceptions import ArtifactError, ConfigError, DataError
 from cryptoforecast.models.base import BaseForecaster, check_is_fitted
 from cryptoforecast.models.intervals import ConformalCalibrator
+from cryptoforecast.paths import confine
 
 if TYPE_CHECKING:
     from cryptoforecast.models.base import Forecaster
@@ -454,14 +455,29 @@ class EnsembleForecaster(BaseForecaster):
 
         extra = manifest.get("extra") or {}
         parts = extra.get("parts")
-        if not parts:
+        if not parts or not isinstance(parts, list):
             raise ArtifactError(
                 f"{directory}/manifest.json lists no base models; the artifact is incomplete"
             )
         bases: dict[str, Any] = {}
         for part in parts:
+            if not isinstance(part, dict) or not all(
+                isinstance(part.get(k), str) for k in ("name", "path")
+            ):
+                raise ArtifactError(
+                    f"{directory}/manifest.json: each base model part must be an object with "
+                    f"'name' and 'path' strings, got {part!r:.200}; the artifact is corrupt"
+                )
+            # a part path is data from the manifest: it must stay inside this artifact, whose
+            # files are the ones hashed at registration
+            where = confine(
+                part["path"],
+                directory,
+                f"base model {part['name']!r} path",
+                root_name="ensemble artifact",
+            )
             try:
-                bases[part["name"]] = load_forecaster(directory / part["path"])
+                bases[part["name"]] = load_forecaster(where)
             except ArtifactError as exc:
                 raise ArtifactError(
                     f"cannot read the weights of base model {part['name']!r} in "
@@ -486,7 +502,12 @@ class EnsembleForecaster(BaseForecaster):
             # checked in full first: LightGBM's C parser crashes the process on damaged text
             from cryptoforecast.models.lightgbm_model import _read_model_text
 
-            file = directory / meta["lgbm_model"]
+            file = confine(
+                str(meta["lgbm_model"]),
+                directory,
+                "meta-learner file",
+                root_name="ensemble artifact",
+            )
             booster = lgb.Booster(model_str=_read_model_text(file))
             expected = len(names) + len(self.regime_columns_)
             if booster.num_feature() != expected:

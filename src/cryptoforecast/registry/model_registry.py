@@ -343,6 +343,7 @@ class ModelRegistry:
             created_at=m["created_at"],
             updated_at=m["updated_at"],
             created_by=m["created_by"],
+            artifact_root=self.artifact_root,
         )
 
     @staticmethod

@@ -8,7 +8,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cryptoforecast.registry.integrity import verify_artifact
+from cryptoforecast.exceptions import ArtifactError
+from cryptoforecast.paths import confine
+from cryptoforecast.registry.integrity import ROOT_NAME, verify_artifact
 
 if TYPE_CHECKING:  # pragma: no cover
     from cryptoforecast.models.base import Forecaster
@@ -58,6 +60,7 @@ class ModelRecord:
     created_at: datetime
     updated_at: datetime
     created_by: str
+    artifact_root: Path | None = field(default=None, repr=False, compare=False)
 
     @property
     def key(self) -> tuple[str, str, int]:
@@ -69,9 +72,32 @@ class ModelRecord:
         """The validation MASE from ``metrics`` (see :func:`validation_mase`), or None."""
         return validation_mase(self.metrics)
 
-    def verify(self) -> None:
-        """Check every artifact file against its recorded sha256; raise ``ArtifactError`` if not."""
-        verify_artifact(self.artifact_path, self.artifact_files)
+    def confined_path(self) -> Path:
+        """The artifact path, resolved again and confined to the artifact root.
+
+        The stored path is not trusted: an absolute path, ``..`` or a symbolic link anywhere on
+        the way (an artifact directory swapped for a link) raises ``ArtifactError``.
+        """
+        if self.artifact_root is None:
+            raise ArtifactError(
+                f"model {self.model_id} has no artifact root to confine its artifact to; "
+                "load it through ModelRegistry.get(model_id).load()"
+            )
+        return confine(
+            self.artifact_relpath,
+            self.artifact_root,
+            f"artifact_path of model {self.model_id}",
+            root_name=ROOT_NAME,
+        )
+
+    def verify(self) -> Path:
+        """Check every artifact file against its recorded sha256; raise ``ArtifactError`` if not.
+
+        Returns the confined artifact path (see :meth:`confined_path`).
+        """
+        path = self.confined_path()
+        verify_artifact(path, self.artifact_files)
+        return path
 
     def load(self) -> Forecaster:
         """Verify the artifact's hashes, then load it with ``load_forecaster`` (no pickle).
@@ -80,11 +106,10 @@ class ModelRecord:
         one whose model type or horizon is not the record's (its forecasts would be served
         under the wrong label, e.g. a 7-day return as a 1-day forecast).
         """
-        self.verify()
-        from cryptoforecast.exceptions import ArtifactError
+        path = self.verify()
         from cryptoforecast.models.artifacts import load_forecaster
 
-        model = load_forecaster(self.artifact_path)
+        model = load_forecaster(path)
         found = (getattr(model, "model_type", None), getattr(model, "horizon", None))
         if found != (self.model_type, self.horizon):
             raise ArtifactError(
@@ -98,6 +123,7 @@ class ModelRecord:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able dict of the record (paths and datetimes as strings)."""
         out = asdict(self)
+        out.pop("artifact_root")
         out["artifact_path"] = str(self.artifact_path)
         out["created_at"] = self.created_at.isoformat()
         out["updated_at"] = self.updated_at.isoformat()

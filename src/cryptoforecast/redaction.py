@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-__all__ = ["MASK", "mask_url", "password_of", "redact"]
+__all__ = ["MASK", "hide_paths", "mask_url", "password_of", "redact"]
 
 MASK = "***"
 
@@ -24,6 +24,9 @@ _SECRET_PARAM = re.compile(
     r"['\"]?)[^\s&'\",;}]+",
     re.IGNORECASE,
 )
+
+# an absolute POSIX path of two or more components, not part of a URL ("https://h/a/b")
+_ABS_PATH = re.compile(r"(?<![\w.~/:\-])(?:/[^\s/'\":,;()\[\]]+){2,}/?")
 
 
 def mask_url(url: object) -> str:
@@ -54,3 +57,11 @@ def password_of(url: object) -> tuple[str, ...]:
     """The password in a database URL (to mask wherever a driver repeats it), or ``()``."""
     match = re.match(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@]*:(?P<pw>[^\s]*)@", str(url or ""))
     return (match.group("pw"),) if match and match.group("pw") else ()
+
+
+def hide_paths(text: object) -> str:
+    """``text`` with absolute server paths shortened to their last part (``.../model.txt``).
+
+    For messages that reach anonymous clients: the reason is kept, the server's layout is not.
+    """
+    return _ABS_PATH.sub(lambda m: ".../" + m.group(0).rstrip("/").rsplit("/", 1)[-1], str(text))

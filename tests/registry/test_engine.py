@@ -52,3 +52,18 @@ def test_config_dump_masks_the_optuna_storage_password(tmp_path: object) -> None
     )
     assert "pw-hidden" not in str(settings.model_dump(mode="json"))
     assert settings.training.optuna_storage == "postgresql+psycopg://u:pw-hidden@db/optuna"
+
+
+@pytest.mark.parametrize("huge", [2**63, 2**70, 1180591620717411303424])
+def test_ids_and_horizons_beyond_the_database_range_are_refused(
+    huge: int, tmp_path: object
+) -> None:
+    registry = ModelRegistry(f"sqlite:///{tmp_path}/r.db", artifact_root=f"{tmp_path}/art")
+    with pytest.raises(RegistryError, match="no model with id"):
+        registry.get(huge)
+    with pytest.raises(RegistryError, match="no model with id"):
+        registry.promote(huge)
+    with pytest.raises(RegistryError, match="horizon must be a positive integer"):
+        registry.list_models(horizon=huge)
+    assert registry.history(model_id=huge) == []
+    assert registry.list_models() == []

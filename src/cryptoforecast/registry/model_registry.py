@@ -48,6 +48,10 @@ ACTOR_ENV = "CRYPTOFORECAST_ACTOR"
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.\-]{0,63}$")
 _VERSION_RE = re.compile(r"^\d+(\.\d+)*$")
 _SCHEMA_LOCK_ID = 0x43460000  # advisory lock id for schema creation on PostgreSQL
+#: the largest horizon a record may carry (candles ahead); more is a typo, not a forecast
+MAX_HORIZON = 10_000
+#: model ids are 64-bit integers in the database
+MAX_MODEL_ID = 2**63 - 1
 _TRANSIENT_PG = {"40001", "40P01", "55P03", "23505"}
 T = TypeVar("T")
 
@@ -301,9 +305,14 @@ class ModelRegistry:
 
     @staticmethod
     def _norm_horizon(horizon: Any) -> int:
-        if isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1:
+        if (
+            isinstance(horizon, bool)
+            or not isinstance(horizon, int)
+            or not 1 <= horizon <= MAX_HORIZON
+        ):
             raise RegistryError(
-                f"horizon must be a positive integer (candles ahead), got {horizon!r}"
+                f"horizon must be a positive integer (candles ahead) of at most {MAX_HORIZON}, "
+                f"got {horizon!r:.40}"
             )
         return int(horizon)
 
@@ -349,7 +358,12 @@ class ModelRegistry:
     @staticmethod
     def _row(conn: Connection, model_id: int, *, for_update: bool = False) -> Any:
         if isinstance(model_id, bool) or not isinstance(model_id, int):
-            raise RegistryError(f"model_id must be an integer, got {model_id!r}")
+            raise RegistryError(f"model_id must be an integer, got {model_id!r:.40}")
+        if not 1 <= model_id <= MAX_MODEL_ID:  # the database cannot even hold such an id
+            raise RegistryError(
+                f"no model with id {str(model_id)[:40]} in the registry (ids run from 1 to "
+                f"{MAX_MODEL_ID}); list them with `cryptoforecast registry list`"
+            )
         stmt = sa.select(models).where(models.c.model_id == model_id)
         if for_update:
             stmt = stmt.with_for_update()
@@ -711,6 +725,10 @@ class ModelRegistry:
         if horizon is not None:
             stmt = stmt.where(stage_history.c.horizon == self._norm_horizon(horizon))
         if model_id is not None:
+            if isinstance(model_id, bool) or not isinstance(model_id, int):
+                raise RegistryError(f"model_id must be an integer, got {model_id!r:.40}")
+            if not 1 <= model_id <= MAX_MODEL_ID:
+                return []  # no such id can exist
             stmt = stmt.where(stage_history.c.model_id == model_id)
 
         def work(conn: Connection) -> list[StageEvent]:

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from cryptoforecast.exceptions import ArtifactError, ConfigError, CryptoForecastError, DataError
-from cryptoforecast.redaction import redact
+from cryptoforecast.redaction import hide_paths, redact
 from cryptoforecast.serving.cache import TTLCache
 from cryptoforecast.serving.distribution import (
     MOVE_THRESHOLDS,
@@ -252,10 +252,10 @@ class Predictor:
         reason: str | None = None
         try:
             record = self.production_record(asset.id, horizon, model_type)
-        except CryptoForecastError as exc:
-            reason = f"registry unavailable: {exc}"
-        except Exception as exc:  # a database driver error: still answer, labelled
-            reason = f"registry unavailable: {type(exc).__name__}: {exc}"
+        except Exception as exc:  # a database or driver error: still answer, labelled
+            # the reason reaches anonymous clients: the error's kind, never its URL or paths
+            reason = f"registry unavailable: {type(exc).__name__}"
+            log.warning("the registry failed for %s: %s", asset.id, redact(exc))
         if record is None and reason is None:
             reason = "no production model"
         key = (
@@ -316,14 +316,16 @@ class Predictor:
                 log.warning("model %s (%s): %s: %s", record.model_id, crypto_id, reason, exc)
             except Exception as exc:
                 reason = (
-                    f"prediction failed: cannot load model {record.model_id}: "
-                    f"{type(exc).__name__}: {exc}"
+                    f"prediction failed: cannot load model {record.model_id}: {type(exc).__name__}"
+                )
+                log.warning(
+                    "model %s (%s): %s: %s", record.model_id, crypto_id, reason, redact(exc)
                 )
             else:
                 try:
                     point, bands = self._predict_last(model, features)
                 except Exception as exc:
-                    reason = f"prediction failed: {type(exc).__name__}: {exc}"
+                    reason = f"prediction failed: {type(exc).__name__}: {hide_paths(redact(exc))}"
                 else:
                     return self._build(
                         crypto_id,
@@ -343,7 +345,8 @@ class Predictor:
             raise PredictionUnavailable(
                 f"no forecast for {crypto_id!r} h={horizon}: the production model was unusable "
                 f"({reason}) and the technical-analysis fallback failed too ({type(exc).__name__}: "
-                f"{exc}). Check the market data for {crypto_id!r} (source {self.source!r})."
+                f"{hide_paths(redact(exc))}). Check the market data for {crypto_id!r} (source "
+                f"{self.source!r})."
             ) from exc
         return self._build(
             crypto_id,

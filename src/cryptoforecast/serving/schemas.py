@@ -7,9 +7,11 @@ Every number a client receives says where it came from: ``source`` is ``"model"`
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from cryptoforecast.models import MODEL_TYPES
 
 __all__ = [
     "FALLBACK_REASONS",
@@ -17,7 +19,9 @@ __all__ = [
     "AccuracyRow",
     "BatchForecast",
     "Forecast",
+    "ModelList",
     "PromoteRequest",
+    "PublicModel",
     "RetrainRequest",
     "ForecastSource",
     "fallback_category",
@@ -127,10 +131,36 @@ class BatchForecast(BaseModel):
     forecasts: list[Forecast]
 
 
+class PublicModel(BaseModel):
+    """A registered model as anyone may see it: ids, version, stage and metrics.
+
+    Artifact paths, file hashes, lineage (git commit, host) and ``created_by`` stay in the admin
+    view (``GET /v1/admin/models``).
+    """
+
+    model_config = ConfigDict(frozen=True, protected_namespaces=())
+
+    model_id: int
+    crypto_id: str
+    model_type: str
+    horizon: int
+    version: str
+    status: str
+    metrics: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+
+class ModelList(BaseModel):
+    """``GET /v1/models``: the registry listing, oldest first."""
+
+    models: list[PublicModel]
+
+
 class PromoteRequest(BaseModel):
     """Body of ``POST /v1/models/{model_id}/promote`` (optional)."""
 
-    reason: str = "promoted through the API"
+    reason: str = Field("promoted through the API", max_length=500)
 
 
 class RetrainRequest(BaseModel):
@@ -142,7 +172,16 @@ class RetrainRequest(BaseModel):
 
     model_config = ConfigDict(protected_namespaces=())
 
-    crypto_id: str | None = None
-    model_type: str | None = None
+    crypto_id: str | None = Field(default=None, max_length=64)
+    model_type: str | None = Field(default=None, description=f"one of {', '.join(MODEL_TYPES)}")
     horizon: int | None = Field(default=None, ge=1, le=14)
-    older_than_days: float | None = Field(default=None, gt=0)
+    older_than_days: float | None = Field(default=None, gt=0, le=36_500)
+
+    @field_validator("model_type")
+    @classmethod
+    def _known_type(cls, value: str | None) -> str | None:
+        if value is not None and value not in MODEL_TYPES:
+            raise ValueError(
+                f"unknown model_type {value!r}; use one of {', '.join(MODEL_TYPES)} or omit it"
+            )
+        return value

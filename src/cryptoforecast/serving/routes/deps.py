@@ -1,0 +1,111 @@
+"""What the routers share: the app's services, id resolution, the admin check, query params."""
+
+from __future__ import annotations
+
+import difflib
+import hmac
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Header, HTTPException, Query, Request
+from starlette.concurrency import run_in_threadpool
+
+from cryptoforecast.data import ASSETS, resolve_asset
+from cryptoforecast.exceptions import DataError
+from cryptoforecast.serving.jobs import Jobs, RetrainFn
+from cryptoforecast.serving.predictor import MAX_HORIZON, Predictor
+from cryptoforecast.serving.routes import ADMIN_TOKEN_ENV
+from cryptoforecast.serving.schemas import Forecast
+from cryptoforecast.serving.telemetry import Metrics
+
+__all__ = [
+    "HORIZON_FILTER",
+    "HORIZON_QUERY",
+    "MODEL_TYPE_QUERY",
+    "Service",
+    "forecast",
+    "require_admin",
+    "resolve",
+    "service",
+]
+
+HORIZON_QUERY: Any = Query(1, ge=1, le=MAX_HORIZON, description=f"candles ahead, 1..{MAX_HORIZON}")
+HORIZON_FILTER: Any = Query(None, ge=1, le=MAX_HORIZON)
+MODEL_TYPE_QUERY: Any = Query(
+    None,
+    max_length=64,
+    description="lightgbm, xgboost, lstm, ensemble, naive, drift; default: the best",
+)
+
+
+@dataclass
+class Service:
+    """Everything one app instance holds (``app.state.service``)."""
+
+    predictor: Predictor
+    metrics: Metrics
+    jobs: Jobs
+    settings: Any
+    admin_token: str | None
+    retrain: RetrainFn | None
+    started: float
+
+
+def service(request: Request) -> Service:
+    """The app's :class:`Service` (a dependency)."""
+    return request.app.state.service  # type: ignore[no-any-return]
+
+
+def _suggest(name: str) -> list[str]:
+    by_key = {a.id: a.id for a in ASSETS} | {a.symbol.lower(): a.id for a in ASSETS}
+    close = difflib.get_close_matches(name.strip().lower(), list(by_key), n=3, cutoff=0.5)
+    return sorted({by_key[c] for c in close})
+
+
+def resolve(crypto_id: str) -> str:
+    """The asset id of ``crypto_id`` (an id or a symbol), or a 404 with suggestions."""
+    try:
+        asset = resolve_asset(crypto_id)
+    except DataError as exc:
+        raise HTTPException(
+            status_code=404,
+            detail={
+                "message": str(exc),
+                "crypto_id": crypto_id,
+                "suggestions": _suggest(crypto_id),
+            },
+        ) from None
+    return asset.id
+
+
+async def forecast(svc: Service, crypto_id: str, horizon: int, model_type: str | None) -> Forecast:
+    """One forecast: a cache hit is answered on the event loop (about a millisecond); a miss is
+    computed in the thread pool so it never blocks other requests."""
+    pred = svc.predictor
+    cid, mtype = resolve(crypto_id), model_type or None
+    result = pred.predict_cached(cid, horizon=horizon, model_type=mtype)
+    if result is None:
+        result = await run_in_threadpool(pred.predict, cid, horizon=horizon, model_type=mtype)
+    svc.metrics.observe_forecast(result)
+    return result
+
+
+def require_admin(request: Request, authorization: str | None = Header(None)) -> None:
+    """Admin endpoints need ``Authorization: Bearer <token>`` (compared in constant time)."""
+    token = service(request).admin_token
+    if token is None:
+        raise HTTPException(
+            status_code=403,
+            detail="admin endpoints are disabled: no admin token is configured. Set "
+            f"{ADMIN_TOKEN_ENV} on the server and send 'Authorization: Bearer <token>'.",
+        )
+    scheme, _, given = (authorization or "").partition(" ")
+    ok = scheme.lower() == "bearer" and hmac.compare_digest(
+        given.strip().encode("utf-8", "surrogateescape"), token.encode()
+    )
+    if not ok:
+        raise HTTPException(
+            status_code=401,
+            detail="missing or wrong admin token; send 'Authorization: Bearer <token>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )

@@ -1,0 +1,54 @@
+"""``GET /v1/forecast/{crypto_id}`` and ``GET /v1/forecast?ids=...``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+
+from cryptoforecast.serving.routes import MAX_BATCH
+from cryptoforecast.serving.routes.deps import (
+    HORIZON_QUERY,
+    MODEL_TYPE_QUERY,
+    Service,
+    forecast,
+    resolve,
+    service,
+)
+from cryptoforecast.serving.schemas import BatchForecast, Forecast
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["forecast"])
+_SERVICE: Any = Depends(service)
+
+
+@router.get("/v1/forecast/{crypto_id}", response_model=Forecast)
+async def forecast_one(
+    crypto_id: str,
+    horizon: int = HORIZON_QUERY,
+    model_type: str | None = MODEL_TYPE_QUERY,
+    svc: Service = _SERVICE,
+) -> Forecast:
+    """One forecast, with its source (model or labelled fallback) and 80%/95% intervals."""
+    return await forecast(svc, crypto_id, horizon, model_type)
+
+
+@router.get("/v1/forecast", response_model=BatchForecast)
+async def forecast_batch(
+    ids: str = Query(..., description=f"comma-separated ids, at most {MAX_BATCH}"),
+    horizon: int = HORIZON_QUERY,
+    model_type: str | None = MODEL_TYPE_QUERY,
+    svc: Service = _SERVICE,
+) -> BatchForecast:
+    """Forecasts for several ids at once."""
+    names = [n.strip() for n in ids.split(",") if n.strip()]
+    if not names:
+        raise HTTPException(status_code=422, detail="ids is empty; pass e.g. ids=bitcoin,ethereum")
+    if len(names) > MAX_BATCH:
+        raise HTTPException(
+            status_code=422,
+            detail=f"too many ids: {len(names)} given, at most {MAX_BATCH} per request",
+        )
+    resolved = [resolve(n) for n in names]  # 404 before any work when one id is unknown
+    return BatchForecast(forecasts=[await forecast(svc, c, horizon, model_type) for c in resolved])

@@ -1,0 +1,115 @@
+"""``GET /healthz`` (model ages, cache, data freshness) and ``GET /metrics`` (Prometheus).
+
+Both are public, so they say *what* is wrong (a registry that does not answer, a cached series
+that cannot be read) and leave *where* (paths, URLs, driver messages) to the service log.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+
+from cryptoforecast.data import CandleCache, load_ohlcv, snapshot_assets
+from cryptoforecast.data.loader import LIVE_SOURCES
+from cryptoforecast.exceptions import CryptoForecastError
+from cryptoforecast.redaction import redact
+from cryptoforecast.serving.predictor import Predictor
+from cryptoforecast.serving.routes.deps import Service, service
+
+__all__ = ["data_freshness", "router"]
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["operations"])
+_SERVICE: Any = Depends(service)
+
+
+@router.get("/healthz")
+def healthz(svc: Service = _SERVICE) -> dict[str, Any]:
+    """Model ages, cache size, data freshness; ``status`` is ``degraded`` when a part fails."""
+    pred = svc.predictor
+    now = pred.clock()
+    out: dict[str, Any] = {
+        "status": "ok",
+        "uptime_seconds": round(time.time() - svc.started, 3),
+        "cache_entries": len(pred.cache),
+        "cache_ttl_seconds": pred.cache_ttl,
+        "ledger_errors": pred.ledger_errors,
+        "source": pred.source,
+    }
+    try:
+        records = pred.registry.list_models(status="production")
+        out["models"] = [
+            {
+                "model_id": r.model_id,
+                "crypto_id": r.crypto_id,
+                "model_type": r.model_type,
+                "horizon": r.horizon,
+                "version": r.version,
+                "age_days": round((now - r.created_at).total_seconds() / 86_400, 3),
+                "loaded": r.model_id in pred.loaded_models,
+            }
+            for r in records
+        ]
+    except Exception as exc:
+        log.warning("health check: the registry failed: %s", redact(exc))
+        out["status"] = "degraded"
+        out["models"] = []
+        out["registry_error"] = (
+            f"the model registry is unavailable ({type(exc).__name__}); see the service log"
+        )
+    out["data"] = data_freshness(pred, now)
+    if any("error" in entry for entry in out["data"].values()):
+        out["status"] = "degraded"
+    return out
+
+
+@router.get("/metrics", include_in_schema=False)
+def metrics(svc: Service = _SERVICE) -> Response:
+    """The app's Prometheus metrics."""
+    from prometheus_client import CONTENT_TYPE_LATEST
+
+    svc.metrics.cache_size.set(len(svc.predictor.cache))
+    return Response(svc.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
+
+
+def _last_candle(pred: Predictor, cache: CandleCache | None, crypto_id: str) -> Any:
+    if cache is not None:
+        frame = cache.read(pred.source, crypto_id, pred.interval)
+        return frame.index[-1] if frame is not None and len(frame) else None
+    frame = load_ohlcv(crypto_id, days=1, interval=pred.interval, source=pred.source, end=pred.end)
+    return frame.index[-1]
+
+
+def data_freshness(pred: Predictor, now: datetime) -> dict[str, Any]:
+    """Last candle and its age per asset, or ``{"error": ...}`` for a series that cannot be read.
+
+    A health probe never fetches: for a live source it reads only the series already in the
+    local cache (``data update`` fills it); a damaged cached file is reported, never raised.
+    """
+    cache: CandleCache | None = None
+    if pred.source in LIVE_SOURCES:
+        cache = CandleCache()
+        ids = [c for s, c, i in cache.entries() if s == pred.source and i == pred.interval]
+    else:
+        ids = [asset.id for asset in snapshot_assets()]
+    data: dict[str, Any] = {}
+    for crypto_id in ids:
+        try:
+            last = _last_candle(pred, cache, crypto_id)
+        except (CryptoForecastError, OSError, ValueError) as exc:
+            log.warning("health check: %s candles: %s", crypto_id, redact(exc))
+            data[crypto_id] = {
+                "error": f"the {pred.source} {pred.interval} candles are unreadable "
+                f"({type(exc).__name__}); see the service log"
+            }
+            continue
+        if last is None:
+            continue
+        age = (now - last.to_pydatetime()).total_seconds() / 3600
+        data[crypto_id] = {"last_candle": last.isoformat(), "age_hours": round(age, 2)}
+    return data

@@ -1,0 +1,139 @@
+"""The registry over HTTP: ``GET /v1/models`` (public view) and the admin endpoints.
+
+Admin: ``GET /v1/admin/models`` (full records: artifact paths, hashes, lineage, ``created_by``),
+``POST /v1/models/{model_id}/promote``, ``POST /v1/retrain`` (202, runs in the background) and
+``GET /v1/retrain/{job_id}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends, HTTPException, Path
+
+from cryptoforecast.exceptions import RegistryError
+from cryptoforecast.registry import STAGES
+from cryptoforecast.serving.routes.deps import (
+    HORIZON_FILTER,
+    MODEL_TYPE_QUERY,
+    Service,
+    require_admin,
+    resolve,
+    service,
+)
+from cryptoforecast.serving.schemas import ModelList, PromoteRequest, PublicModel, RetrainRequest
+
+__all__ = ["MAX_MODEL_ID", "router"]
+
+#: model ids are 64-bit database integers; a larger one cannot exist
+MAX_MODEL_ID = 2**63 - 1
+
+router = APIRouter()
+_SERVICE: Any = Depends(service)
+_ADMIN = [Depends(require_admin)]
+
+
+def _records(
+    svc: Service,
+    crypto_id: str | None,
+    model_type: str | None,
+    horizon: int | None,
+    status: str | None,
+) -> list[Any]:
+    cid = resolve(crypto_id) if crypto_id else None
+    if status is not None and status not in STAGES:  # a bad filter is the client's error
+        raise HTTPException(
+            status_code=422, detail=f"status must be one of {', '.join(STAGES)}; got {status!r}"
+        )
+    mtype = svc.predictor.check_model_type(model_type or None)
+    return list(
+        svc.predictor.registry.list_models(
+            crypto_id=cid, model_type=mtype, horizon=horizon, status=status
+        )
+    )
+
+
+@router.get("/v1/models", response_model=ModelList, tags=["models"])
+def list_models(
+    crypto_id: str | None = None,
+    model_type: str | None = MODEL_TYPE_QUERY,
+    horizon: int | None = HORIZON_FILTER,
+    status: str | None = None,
+    svc: Service = _SERVICE,
+) -> ModelList:
+    """Registered models, oldest first: ids, versions, stages and metrics."""
+    records = _records(svc, crypto_id, model_type, horizon, status)
+    return ModelList(
+        models=[
+            PublicModel.model_validate(
+                {k: getattr(r, k) for k in PublicModel.model_fields}  # no paths, no lineage
+            )
+            for r in records
+        ]
+    )
+
+
+@router.get("/v1/admin/models", tags=["admin"], dependencies=_ADMIN)
+def list_models_admin(
+    crypto_id: str | None = None,
+    model_type: str | None = MODEL_TYPE_QUERY,
+    horizon: int | None = HORIZON_FILTER,
+    status: str | None = None,
+    svc: Service = _SERVICE,
+) -> dict[str, Any]:
+    """Registered models with everything the registry holds (artifact paths, lineage, ...)."""
+    records = _records(svc, crypto_id, model_type, horizon, status)
+    return {"models": [r.to_dict() for r in records]}
+
+
+@router.post("/v1/models/{model_id}/promote", tags=["admin"], dependencies=_ADMIN)
+def promote(
+    model_id: int = Path(..., ge=1, le=MAX_MODEL_ID),
+    body: PromoteRequest | None = Body(None),
+    svc: Service = _SERVICE,
+) -> dict[str, Any]:
+    """Make ``model_id`` the production model of its key (the previous one is archived)."""
+    registry = svc.predictor.registry
+    reason = body.reason if body else PromoteRequest().reason
+    try:
+        registry.get(model_id)
+    except RegistryError as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from None
+    try:
+        result = registry.promote(model_id, reason=reason)
+    except RegistryError as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from None
+    record = result if hasattr(result, "to_dict") else registry.get(model_id)
+    return {"promoted": record.to_dict()}
+
+
+@router.post("/v1/retrain", status_code=202, tags=["admin"], dependencies=_ADMIN)
+def retrain(body: RetrainRequest | None = Body(None), svc: Service = _SERVICE) -> dict[str, Any]:
+    """Start retraining in the background; poll ``GET /v1/retrain/{job_id}``."""
+    if svc.retrain is None:
+        raise HTTPException(
+            status_code=501,
+            detail="retraining is not available in this installation (the training "
+            "pipeline, cryptoforecast.training, is missing); install it, or run "
+            "'cryptoforecast retrain' where it is installed",
+        )
+    fn = svc.retrain
+    req = body or RetrainRequest()
+    kwargs = {k: v for k, v in req.model_dump().items() if v is not None}
+    if "crypto_id" in kwargs:
+        kwargs["crypto_id"] = resolve(kwargs["crypto_id"])
+    if svc.predictor._registry is not None:
+        kwargs.setdefault("registry", svc.predictor.registry)
+    shown = {k: v for k, v in kwargs.items() if k != "registry"}
+    return svc.jobs.submit(lambda: fn(**kwargs), shown)
+
+
+@router.get("/v1/retrain/{job_id}", tags=["admin"], dependencies=_ADMIN)
+def retrain_status(
+    job_id: str = Path(..., max_length=64), svc: Service = _SERVICE
+) -> dict[str, Any]:
+    """Status of a retraining job."""
+    job = svc.jobs.get(job_id)
+    if job is None:
+        raise HTTPException(status_code=404, detail=f"no retraining job {job_id!r}")
+    return job

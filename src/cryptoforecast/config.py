@@ -30,7 +30,8 @@ from pydantic import (
     field_validator,
 )
 
-from cryptoforecast.exceptions import ConfigError
+from cryptoforecast.data.assets import resolve_asset
+from cryptoforecast.exceptions import ConfigError, DataError
 from cryptoforecast.redaction import mask_url
 
 __all__ = [
@@ -141,6 +142,10 @@ class BacktestConfig(_Section):
     @field_validator("interval_coverage")
     @classmethod
     def _coverage_in_range(cls, value: list[float]) -> list[float]:
+        if not value:
+            raise ValueError(
+                "give at least one coverage strictly between 0 and 1, e.g. [0.8, 0.95]"
+            )
         for c in value:
             if not 0 < c < 1:
                 raise ValueError(f"each coverage must be strictly between 0 and 1, got {c}")
@@ -161,6 +166,15 @@ class RetrainConfig(_Section):
     older_than_days: int = Field(7, ge=1)
 
 
+def _check_horizons(value: list[int]) -> list[int]:
+    bad = [h for h in value if not 1 <= h <= 14]
+    if bad or not value:
+        raise ValueError(
+            f"horizons must be a non-empty list of whole days from 1 to 14, got {value}"
+        )
+    return sorted(set(value))
+
+
 class DemoConfig(_Section):
     crypto_id: str = "bitcoin"
     horizons: list[int] = Field(default_factory=lambda: [1, 7])
@@ -168,6 +182,19 @@ class DemoConfig(_Section):
     backtest_days: int = Field(365, ge=30)
     retrain_frequency: int = Field(90, ge=1)
     lstm_epochs: int = Field(15, ge=1)
+
+    @field_validator("crypto_id")
+    @classmethod
+    def _known_asset(cls, value: str) -> str:
+        try:
+            return resolve_asset(value).id
+        except DataError as exc:
+            raise ValueError(f"{exc}; use a known asset id such as 'bitcoin'") from None
+
+    @field_validator("horizons")
+    @classmethod
+    def _horizons_in_range(cls, value: list[int]) -> list[int]:
+        return _check_horizons(value)
 
 
 class Settings(_Section):
@@ -187,10 +214,7 @@ class Settings(_Section):
     @field_validator("horizons")
     @classmethod
     def _horizons_in_range(cls, value: list[int]) -> list[int]:
-        bad = [h for h in value if not 1 <= h <= 14]
-        if bad or not value:
-            raise ValueError(f"horizons must be whole days from 1 to 14, got {value}")
-        return sorted(set(value))
+        return _check_horizons(value)
 
     def model_params(self, model_type: str) -> dict[str, Any]:
         """Hyperparameters of ``model_type`` as plain keyword arguments."""
@@ -216,10 +240,25 @@ def _format_validation_error(exc: ValidationError, source: str) -> str:
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError(f"config file not found: {path}. Pass an existing YAML file.") from exc
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}. Pass an existing YAML file.") from None
+    except IsADirectoryError:
+        raise ConfigError(
+            f"config path {path} is a directory; pass the YAML file itself "
+            "(e.g. configs/model_config.yaml)"
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"config file {path} is not UTF-8 text (byte {exc.start}: {exc.reason}); save it as "
+            "UTF-8 YAML"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot read the config file {path}: {exc.strerror or exc}; check the path and "
+            "its permissions"
+        ) from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"config file {path} is not valid YAML: {exc}") from exc
+        raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -244,11 +283,38 @@ def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
             raise ConfigError(
                 f"environment variable {name}={raw!r} is not a valid value: {exc}"
             ) from None
-        node = overrides
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-        node[parts[-1]] = value
+        _set_override(overrides, parts, value, name, environ)
     return overrides
+
+
+def _set_override(
+    overrides: dict[str, Any],
+    parts: list[str],
+    value: Any,
+    name: str,
+    environ: Mapping[str, str],
+) -> None:
+    """Put ``value`` at ``parts`` in ``overrides``; a section set both whole and by key is an
+    error naming both variables (``CRYPTOFORECAST_LIGHTGBM`` and ``..._LIGHTGBM__NUM_LEAVES``)."""
+    node = overrides
+    for depth, part in enumerate(parts):
+        last = depth == len(parts) - 1
+        existing = node.get(part)
+        clash = (last and isinstance(existing, dict)) or (
+            not last and part in node and not isinstance(existing, dict)
+        )
+        if clash:
+            whole = ENV_PREFIX + "__".join(parts[: depth + 1]).upper()
+            others = sorted(k for k in environ if k.startswith(whole) and k != name)
+            raise ConfigError(
+                f"environment variables {name} and {', '.join(others) or whole} both set "
+                f"{'.'.join(parts[: depth + 1])!r}: one sets the whole section, the other one "
+                f"of its keys. Keep only the per-key variables (e.g. {whole}__<KEY>=...)."
+            )
+        if last:
+            node[part] = value
+        else:
+            node = node.setdefault(part, {})
 
 
 def _deep_merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:

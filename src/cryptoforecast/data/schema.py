@@ -16,10 +16,14 @@ from cryptoforecast.exceptions import DataError
 
 __all__ = [
     "INTERVALS",
+    "MAX_EPOCH_MS",
+    "MAX_PRICE",
+    "MIN_EPOCH_MS",
     "OHLCV_COLUMNS",
     "OPTIONAL_COLUMNS",
     "GapPolicy",
     "check_interval",
+    "stamp",
     "find_gaps",
     "validate_candles",
 ]
@@ -28,6 +32,12 @@ OHLCV_COLUMNS: tuple[str, ...] = ("open", "high", "low", "close", "volume")
 OPTIONAL_COLUMNS: tuple[str, ...] = ("quote_volume", "trades", "market_cap")
 INTERVALS: dict[str, pd.Timedelta] = {"1d": pd.Timedelta(days=1), "4h": pd.Timedelta(hours=4)}
 GapPolicy = Literal["raise", "drop", "ffill"]
+#: candle open times a source may send, in epoch milliseconds: 1970-01-01 .. 2100-01-01
+MIN_EPOCH_MS = 0
+MAX_EPOCH_MS = 4_102_444_800_000
+#: no asset trades above this (in the quote currency); larger values are corrupt data, and they
+#: would overflow the features' arithmetic
+MAX_PRICE = 1e12
 
 
 def check_interval(interval: str) -> pd.Timedelta:
@@ -130,7 +140,14 @@ def validate_candles(
         _fail(f"{name}: {col} is NaN", out, out[col].isna(), "Fill or drop the incomplete candles.")
         _fail(f"{name}: {col} is not finite", out, np.isinf(out[col]), "Fix the value.")
         _fail(f"{name}: {col} <= 0", out, out[col] <= 0, "Prices must be positive.")
+        _fail(
+            f"{name}: {col} > {MAX_PRICE:g}",
+            out,
+            out[col] > MAX_PRICE,
+            "No asset trades that high: the value is corrupt (check the column and its unit).",
+        )
     _fail(f"{name}: volume is NaN", out, out["volume"].isna(), "Use 0 for no volume.")
+    _fail(f"{name}: volume is not finite", out, np.isinf(out["volume"]), "Fix the value.")
     _fail(f"{name}: volume < 0", out, out["volume"] < 0, "Volume must be >= 0.")
     if has_ohlc:
         tol = 1e-9
@@ -183,3 +200,11 @@ def validate_candles(
             filled["market_cap"] = filled["market_cap"].ffill()
         out = filled
     return out
+
+
+def stamp(ms: object) -> str:
+    """An epoch-milliseconds value as ISO 8601 for a message; never raises (bad values as-is)."""
+    try:
+        return pd.Timestamp(ms, unit="ms", tz="UTC").isoformat()  # type: ignore[arg-type]
+    except (ValueError, TypeError, OverflowError, pd.errors.OutOfBoundsDatetime):
+        return f"{ms!r} ms"

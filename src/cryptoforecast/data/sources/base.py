@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
+import numpy as np
 import pandas as pd
 
 from cryptoforecast.data.assets import Asset
+from cryptoforecast.data.schema import MAX_EPOCH_MS, MIN_EPOCH_MS
 
 __all__ = ["CandleSource", "read_candle_csv"]
 
@@ -26,6 +28,29 @@ class CandleSource(Protocol):
     ) -> pd.DataFrame: ...
 
 
+def _epoch_ms(times: pd.Series, label: str, column: str) -> pd.DatetimeIndex:
+    """Epoch milliseconds as UTC times; seconds and out-of-range values get a message saying so."""
+    from cryptoforecast.exceptions import DataError
+
+    values = pd.to_numeric(times, errors="coerce")
+    finite = values[np.isfinite(values)]
+    if len(finite):
+        low, high = float(finite.min()), float(finite.max())
+        if low >= 1e8 and high < 1e11:  # 1973..5138 in seconds, but Jan-Feb 1970 in ms
+            raise DataError(
+                f"{label}: column {column!r} looks like epoch seconds (e.g. {low:.0f} = "
+                f"{pd.Timestamp(low, unit='s', tz='UTC')}); the format wants epoch milliseconds: "
+                "multiply the column by 1000, or write ISO 8601 times"
+            )
+        if low < MIN_EPOCH_MS or high > MAX_EPOCH_MS:
+            bad = low if low < MIN_EPOCH_MS else high
+            raise DataError(
+                f"{label}: column {column!r} holds {bad:.0f}, outside epoch milliseconds from "
+                f"{MIN_EPOCH_MS} (1970) to {MAX_EPOCH_MS} (2100); check the unit and the value"
+            )
+    return pd.DatetimeIndex(pd.to_datetime(values, unit="ms", utc=True))
+
+
 def read_candle_csv(file: object, label: str, compression: str = "infer") -> pd.DataFrame:
     """Read a CSV in the shared format: ``open_time`` (ISO 8601 UTC or epoch ms) + OHLCV columns."""
     from cryptoforecast.exceptions import DataError
@@ -34,6 +59,14 @@ def read_candle_csv(file: object, label: str, compression: str = "infer") -> pd.
         raw = pd.read_csv(file, compression=compression)  # type: ignore[call-overload]
     except (OSError, ValueError, pd.errors.ParserError) as exc:
         raise DataError(f"cannot read candles from {label}: {exc}") from exc
+    names = [str(c).lower().strip() for c in raw.columns]
+    clashes = sorted({n for n in names if names.count(n) > 1})
+    if clashes:
+        both = [str(c) for c in raw.columns if str(c).lower().strip() in clashes]
+        raise DataError(
+            f"{label}: columns {both} differ only in case or spaces and would all be read as "
+            f"{clashes}; keep one of each (column names are case-insensitive)"
+        )
     cols = {c.lower().strip(): c for c in raw.columns}
     time_col = next(
         (cols[c] for c in ("open_time", "timestamp", "date", "time") if c in cols), None
@@ -44,14 +77,16 @@ def read_candle_csv(file: object, label: str, compression: str = "infer") -> pd.
             f"got columns {list(raw.columns)}"
         )
     times = raw[time_col]
+    if pd.api.types.is_bool_dtype(times):
+        raise DataError(f"{label}: column {time_col!r} holds booleans, not ISO 8601 or epoch ms")
     if pd.api.types.is_numeric_dtype(times):
-        index = pd.to_datetime(times, unit="ms", utc=True)
+        index = _epoch_ms(times, label, str(time_col))
     else:
         try:
             index = pd.to_datetime(times, utc=True, format="ISO8601")
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, OverflowError) as exc:  # OutOfBoundsDatetime too
             raise DataError(
-                f"{label}: column {time_col!r} is not ISO 8601 or epoch ms: {exc}"
+                f"{label}: column {time_col!r} is not ISO 8601 or epoch ms: {str(exc)[:200]}"
             ) from None
     frame = raw.drop(columns=[time_col])
     frame.columns = [c.lower().strip() for c in frame.columns]

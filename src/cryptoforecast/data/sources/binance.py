@@ -25,7 +25,7 @@ import httpx
 import pandas as pd
 
 from cryptoforecast.data.assets import Asset
-from cryptoforecast.data.schema import check_interval
+from cryptoforecast.data.schema import MAX_EPOCH_MS, MIN_EPOCH_MS, check_interval, stamp
 from cryptoforecast.data.sources.http import (
     JSONFetcher,
     RateLimiter,
@@ -79,10 +79,6 @@ def _number(value: Any) -> float | None:
     return out if math.isfinite(out) else None
 
 
-def _stamp(ms: int) -> str:
-    return pd.Timestamp(ms, unit="ms", tz="UTC").isoformat()
-
-
 def parse_klines(
     payload: Any, label: str, first_row: int = 0
 ) -> list[tuple[int, int, list[float]]]:
@@ -105,26 +101,27 @@ def parse_klines(
                 f"{label}: kline #{pos} should be an array of 12 fields, got {str(raw)[:120]}"
             )
         open_ms, close_ms = raw[0], raw[6]
-        if not _is_int(open_ms):
+        if not _is_int(open_ms) or not MIN_EPOCH_MS <= open_ms <= MAX_EPOCH_MS:
             raise SourceError(
-                f"{label}: kline #{pos} field 'open_time' (index 0) = {open_ms!r} is not an integer (ms)"
+                f"{label}: kline #{pos} field 'open_time' (index 0) = {open_ms!r:.40} is not an "
+                f"integer time in ms from {MIN_EPOCH_MS} (1970) to {MAX_EPOCH_MS} (2100)"
             )
-        if not _is_int(close_ms) or close_ms <= open_ms:
+        if not _is_int(close_ms) or not open_ms < close_ms <= MAX_EPOCH_MS:
             raise SourceError(
-                f"{label}: kline #{pos} ({_stamp(open_ms)}) field 'close_time' (index 6) = {close_ms!r} "
+                f"{label}: kline #{pos} ({stamp(open_ms)}) field 'close_time' (index 6) = {close_ms!r} "
                 "is not an integer after open_time"
             )
         if previous is not None and open_ms <= previous:
             raise SourceError(
-                f"{label}: kline #{pos} open_time {_stamp(open_ms)} is not after the previous one "
-                f"({_stamp(previous)}); klines must be sorted and unique"
+                f"{label}: kline #{pos} open_time {stamp(open_ms)} is not after the previous one "
+                f"({stamp(previous)}); klines must be sorted and unique"
             )
         values: list[float] = []
         for index, name in _NUMERIC_FIELDS:
             number = _number(raw[index])
             if number is None:
                 raise SourceError(
-                    f"{label}: kline #{pos} ({_stamp(open_ms)}) field {name!r} (index {index}) = "
+                    f"{label}: kline #{pos} ({stamp(open_ms)}) field {name!r} (index {index}) = "
                     f"{raw[index]!r} is not a finite number"
                 )
             values.append(number)
@@ -288,8 +285,8 @@ class BinanceSource:
                     break
                 if rows and page[0][0] <= rows[-1][0]:
                     raise SourceError(
-                        f"{label}: page starting at kline #{len(rows)} ({_stamp(page[0][0])}) does not "
-                        f"follow the previous page (last {_stamp(rows[-1][0])}); the server ignored startTime"
+                        f"{label}: page starting at kline #{len(rows)} ({stamp(page[0][0])}) does not "
+                        f"follow the previous page (last {stamp(rows[-1][0])}); the server ignored startTime"
                     )
                 rows.extend(page)
                 if len(page) < self.page_limit:

@@ -32,6 +32,7 @@ import httpx
 import pandas as pd
 
 from cryptoforecast.data.assets import ASSETS, Asset
+from cryptoforecast.data.schema import MAX_EPOCH_MS, MIN_EPOCH_MS, stamp
 from cryptoforecast.data.sources.http import (
     JSONFetcher,
     RateLimiter,
@@ -59,10 +60,6 @@ PRO_COINGECKO_URL = "https://pro-api.coingecko.com/api/v3"
 _HEADERS = {"demo": "x-cg-demo-api-key", "pro": "x-cg-pro-api-key"}
 _SERIES = (("prices", "close"), ("total_volumes", "volume"), ("market_caps", "market_cap"))
 _DAY_MS = 86_400_000
-
-
-def _stamp(ms: int) -> str:
-    return pd.Timestamp(ms, unit="ms", tz="UTC").isoformat()
 
 
 def _number(value: Any) -> float | None:
@@ -108,17 +105,23 @@ def parse_market_chart(payload: Any, label: str) -> pd.DataFrame:
             ms, raw = point
             if isinstance(ms, float) and ms.is_integer():
                 ms = int(ms)
-            if not isinstance(ms, int) or isinstance(ms, bool):
-                raise SourceError(f"{label}: {key}[{pos}][0] = {ms!r} is not a time in ms")
+            if (
+                not isinstance(ms, int)
+                or isinstance(ms, bool)
+                or not MIN_EPOCH_MS <= ms <= MAX_EPOCH_MS
+            ):
+                raise SourceError(
+                    f"{label}: {key}[{pos}][0] = {ms!r:.40} is not a time in ms from 1970 to 2100"
+                )
             if stamps and ms <= stamps[-1]:
                 raise SourceError(
-                    f"{label}: {key}[{pos}] time {_stamp(ms)} is not after the previous point "
-                    f"({_stamp(stamps[-1])}); points must be sorted and unique"
+                    f"{label}: {key}[{pos}] time {stamp(ms)} is not after the previous point "
+                    f"({stamp(stamps[-1])}); points must be sorted and unique"
                 )
             number = _number(raw)
             if number is None and not (column == "market_cap" and raw is None):
                 raise SourceError(
-                    f"{label}: {key}[{pos}] ({_stamp(ms)}) value = {raw!r} is not a finite number"
+                    f"{label}: {key}[{pos}] ({stamp(ms)}) value = {raw!r} is not a finite number"
                 )
             stamps.append(ms)
             values.append(float("nan") if number is None else number)
@@ -141,7 +144,7 @@ def parse_market_chart(payload: Any, label: str) -> pd.DataFrame:
     for pos in keep:
         if times[pos] % _DAY_MS != 0:
             raise SourceError(
-                f"{label}: prices[{pos}] at {_stamp(times[pos])} is not at 00:00 UTC; daily points "
+                f"{label}: prices[{pos}] at {stamp(times[pos])} is not at 00:00 UTC; daily points "
                 "need a range of more than 90 days (hourly points come back for shorter ranges)"
             )
     index = pd.DatetimeIndex(
@@ -150,6 +153,26 @@ def parse_market_chart(payload: Any, label: str) -> pd.DataFrame:
     return pd.DataFrame(
         {col: [columns[col][p] for p in keep] for _, col in _SERIES}, index=index, dtype="float64"
     )
+
+
+def _parse_catalogue(payload: Any) -> list[dict[str, str]]:
+    """Check a ``/coins/list`` answer and return ``{id, symbol, name}`` rows."""
+    if not isinstance(payload, list):
+        raise SourceError(
+            f"CoinGecko /coins/list: expected a JSON array, got {type(payload).__name__}"
+        )
+    rows = []
+    for pos, item in enumerate(payload):
+        if (
+            not isinstance(item, dict)
+            or not isinstance(item.get("id"), str)
+            or not isinstance(item.get("symbol"), str)
+        ):
+            raise SourceError(
+                f"CoinGecko /coins/list: entry [{pos}] lacks string 'id'/'symbol': {str(item)[:80]}"
+            )
+        rows.append({"id": item["id"], "symbol": item["symbol"], "name": str(item.get("name", ""))})
+    return rows
 
 
 class CoinGeckoSource:
@@ -265,8 +288,11 @@ class CoinGeckoSource:
             status_obj = body.get("status")
             if isinstance(status_obj, dict):
                 detail = status_obj.get("error_message") or detail
-            if isinstance(detail, dict):
-                detail = detail.get("status", {}).get("error_message") or str(detail)
+            if isinstance(detail, dict):  # {"error": {"status": {"error_message": ...}}}
+                nested = detail.get("status")
+                message = nested.get("error_message") if isinstance(nested, dict) else None
+                detail = message or str(detail)
+        detail = str(detail)[:200] if detail is not None else None
         detail = detail or response.text[:200].strip() or response.reason_phrase
         hint = ""
         if status in (401, 403):
@@ -290,23 +316,10 @@ class CoinGeckoSource:
             payload = await self.fetcher.get_json(
                 f"{self.base_url}/coins/list", headers=self.headers()
             )
-            if not isinstance(payload, list):
-                raise SourceError(
-                    f"CoinGecko /coins/list: expected a JSON array, got {type(payload).__name__}"
-                )
-            rows = []
-            for pos, item in enumerate(payload):
-                if (
-                    not isinstance(item, dict)
-                    or not isinstance(item.get("id"), str)
-                    or not isinstance(item.get("symbol"), str)
-                ):
-                    raise SourceError(
-                        f"CoinGecko /coins/list: entry [{pos}] lacks string 'id'/'symbol': {str(item)[:80]}"
-                    )
-                rows.append(
-                    {"id": item["id"], "symbol": item["symbol"], "name": str(item.get("name", ""))}
-                )
+            try:
+                rows = _parse_catalogue(payload)
+            except SourceError as exc:  # the message quotes the payload, which may echo the key
+                raise SourceError(self.fetcher.clean(str(exc))) from None
             self._catalogue = rows
         return self._catalogue
 
@@ -393,7 +406,10 @@ class CoinGeckoSource:
             payload = await self.fetcher.get_json(
                 url, params=params, headers=self.headers(), client=client
             )
-        frame = parse_market_chart(payload, f"CoinGecko {coin_id} 1d")
+        try:
+            frame = parse_market_chart(payload, f"CoinGecko {coin_id} 1d")
+        except SourceError as exc:  # the message quotes the payload, which may echo the key
+            raise SourceError(self.fetcher.clean(str(exc))) from None
         # A candle is complete once its day has ended.
         frame = frame[frame.index + pd.Timedelta(days=1) <= now]
         return frame[(frame.index >= first.floor("D")) & (frame.index <= stop)]

@@ -206,7 +206,8 @@ class JSONFetcher:
         if secret and secret not in self._secrets:
             self._secrets.append(secret)
 
-    def _clean(self, text: str) -> str:
+    def clean(self, text: str) -> str:
+        """``text`` with every secret of this fetcher (and any URL password) masked."""
         return redact(text, self._secrets)
 
     def new_client(self) -> httpx.AsyncClient:
@@ -236,7 +237,7 @@ class JSONFetcher:
         policy = self.retry
         started = self._clock()
         last = "no attempt made"
-        shown_url = self._clean(url)
+        shown_url = self.clean(url)
         for attempt in range(1, policy.max_attempts + 1):
             if self.rate_limiter is not None:
                 await self.rate_limiter.acquire()
@@ -247,13 +248,13 @@ class JSONFetcher:
             except httpx.TimeoutException as exc:
                 last = f"timed out after {self.timeout:g} s ({type(exc).__name__})"
             except httpx.TransportError as exc:
-                last = f"connection failed ({type(exc).__name__}: {self._clean(str(exc))})"
+                last = f"connection failed ({type(exc).__name__}: {self.clean(str(exc))})"
             else:
                 status = response.status_code
                 if status < 400:
                     return self._decode(response, shown_url)
                 if not policy.retryable(status):
-                    raise SourceError(self._clean(self._error_message(response, shown_url)))
+                    raise SourceError(self.clean(self._error_message(response, shown_url)))
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
                 last = f"HTTP {status}" + (
                     f" (Retry-After: {retry_after:g} s)" if retry_after is not None else ""

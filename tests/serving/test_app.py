@@ -191,7 +191,7 @@ def test_validation_errors(client: SyncASGIClient) -> None:
     assert client.get("/v1/forecast/bitcoin", params={"model_type": "prophet"}).status_code == 422
     too_many = ",".join(["bitcoin"] * 21)
     r = client.get("/v1/forecast", params={"ids": too_many})
-    assert r.status_code == 422 and "at most 20" in r.json()["detail"]
+    assert r.status_code == 422 and "at most 20" in r.json()["detail"][0]["msg"]
     assert client.get("/v1/forecast", params={"ids": "bitcoin,etherium"}).status_code == 404
     assert client.get("/v1/forecast", params={"ids": " , "}).status_code == 422
     assert client.get("/v1/forecast", params={"ids": "bitcoin", "horizon": 99}).status_code == 422

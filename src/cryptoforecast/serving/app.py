@@ -110,7 +110,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
-        service.jobs.executor.shutdown(wait=False, cancel_futures=True)
+        service.jobs.shutdown()
 
     app = FastAPI(
         title="cryptoforecast",
@@ -127,6 +127,9 @@ def create_app(
 
     async def known_error(_request: Request, exc: Exception) -> JSONResponse:
         status = next(code for kind, code in _STATUS if isinstance(exc, kind))
+        if status == 422:  # the documented validation-error shape
+            detail: Any = [{"loc": ["query"], "msg": str(exc), "type": "value_error"}]
+            return JSONResponse({"detail": detail}, status_code=status)
         return JSONResponse({"detail": str(exc)}, status_code=status)
 
     for kind, _code in _STATUS:

@@ -25,9 +25,22 @@ class Jobs:
     """Background retraining jobs (one worker thread)."""
 
     def __init__(self) -> None:
-        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="retrain")
+        self._executor: ThreadPoolExecutor | None = None
         self.jobs: dict[str, dict[str, Any]] = {}
         self.lock = threading.Lock()
+
+    def _pool(self) -> ThreadPoolExecutor:
+        with self.lock:
+            if self._executor is None:  # first use, or the app was started again after a stop
+                self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="retrain")
+            return self._executor
+
+    def shutdown(self) -> None:
+        """Stop the worker (queued jobs are cancelled); a later submit starts a new one."""
+        with self.lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
 
     def submit(self, fn: Callable[[], Any], request: dict[str, Any]) -> dict[str, Any]:
         job_id = uuid.uuid4().hex
@@ -53,7 +66,7 @@ class Jobs:
                 job["status"] = "failed"
             job["finished_at"] = datetime.now(UTC).isoformat()
 
-        self.executor.submit(run)
+        self._pool().submit(run)
         return dict(job)
 
     def get(self, job_id: str) -> dict[str, Any] | None:

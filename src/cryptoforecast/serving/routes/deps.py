@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Header, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
 from starlette.concurrency import run_in_threadpool
 
 from cryptoforecast.data import ASSETS, resolve_asset
@@ -24,6 +25,7 @@ __all__ = [
     "MODEL_TYPE_QUERY",
     "Service",
     "forecast",
+    "invalid",
     "require_admin",
     "resolve",
     "service",
@@ -88,6 +90,14 @@ async def forecast(svc: Service, crypto_id: str, horizon: int, model_type: str |
         result = await run_in_threadpool(pred.predict, cid, horizon=horizon, model_type=mtype)
     svc.metrics.observe_forecast(result)
     return result
+
+
+def invalid(where: str, name: str, value: Any, message: str) -> RequestValidationError:
+    """A 422 in the documented validation-error shape (``detail: [{loc, msg, type, input}]``),
+    for input checks the schema alone cannot express (the choices live in code)."""
+    return RequestValidationError(
+        [{"loc": (where, name), "msg": message, "type": "value_error", "input": value}]
+    )
 
 
 def require_admin(request: Request, authorization: str | None = Header(None)) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, Query
 
 from cryptoforecast.serving.routes import MAX_BATCH
 from cryptoforecast.serving.routes.deps import (
@@ -12,6 +12,7 @@ from cryptoforecast.serving.routes.deps import (
     MODEL_TYPE_QUERY,
     Service,
     forecast,
+    invalid,
     resolve,
     service,
 )
@@ -44,11 +45,13 @@ async def forecast_batch(
     """Forecasts for several ids at once."""
     names = [n.strip() for n in ids.split(",") if n.strip()]
     if not names:
-        raise HTTPException(status_code=422, detail="ids is empty; pass e.g. ids=bitcoin,ethereum")
+        raise invalid("query", "ids", ids, "ids is empty; pass e.g. ids=bitcoin,ethereum")
     if len(names) > MAX_BATCH:
-        raise HTTPException(
-            status_code=422,
-            detail=f"too many ids: {len(names)} given, at most {MAX_BATCH} per request",
+        raise invalid(
+            "query",
+            "ids",
+            ids,
+            f"too many ids: {len(names)} given, at most {MAX_BATCH} per request",
         )
     resolved = [resolve(n) for n in names]  # 404 before any work when one id is unknown
     return BatchForecast(forecasts=[await forecast(svc, c, horizon, model_type) for c in resolved])

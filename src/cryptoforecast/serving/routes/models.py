@@ -17,6 +17,7 @@ from cryptoforecast.serving.routes.deps import (
     HORIZON_FILTER,
     MODEL_TYPE_QUERY,
     Service,
+    invalid,
     require_admin,
     resolve,
     service,
@@ -42,8 +43,8 @@ def _records(
 ) -> list[Any]:
     cid = resolve(crypto_id) if crypto_id else None
     if status is not None and status not in STAGES:  # a bad filter is the client's error
-        raise HTTPException(
-            status_code=422, detail=f"status must be one of {', '.join(STAGES)}; got {status!r}"
+        raise invalid(
+            "query", "status", status, f"status must be one of {', '.join(STAGES)}; got {status!r}"
         )
     mtype = svc.predictor.check_model_type(model_type or None)
     return list(

@@ -33,6 +33,11 @@ def _epoch_ms(times: pd.Series, label: str, column: str) -> pd.DatetimeIndex:
     from cryptoforecast.exceptions import DataError
 
     values = pd.to_numeric(times, errors="coerce")
+    if np.isinf(values).any():
+        raise DataError(
+            f"{label}: column {column!r} holds an infinite time; use epoch milliseconds or "
+            "ISO 8601 times"
+        )
     finite = values[np.isfinite(values)]
     if len(finite):
         low, high = float(finite.min()), float(finite.max())
@@ -48,7 +53,10 @@ def _epoch_ms(times: pd.Series, label: str, column: str) -> pd.DatetimeIndex:
                 f"{label}: column {column!r} holds {bad:.0f}, outside epoch milliseconds from "
                 f"{MIN_EPOCH_MS} (1970) to {MAX_EPOCH_MS} (2100); check the unit and the value"
             )
-    return pd.DatetimeIndex(pd.to_datetime(values, unit="ms", utc=True))
+    try:
+        return pd.DatetimeIndex(pd.to_datetime(values, unit="ms", utc=True))
+    except (ValueError, OverflowError) as exc:  # OutOfBoundsDatetime is a ValueError
+        raise DataError(f"{label}: column {column!r} is not epoch milliseconds: {exc}") from None
 
 
 def read_candle_csv(file: object, label: str, compression: str = "infer") -> pd.DataFrame:

@@ -160,3 +160,15 @@ def test_healthz_reports_a_damaged_cached_series_as_degraded(
     assert "unreadable" in body["data"]["bitcoin"]["error"]
     assert str(cf_home) not in r.text
     assert body["data"]["ethereum"]["last_candle"].startswith("2025-09-30")
+
+
+def test_overlong_ids_are_refused_before_any_matching(client: SyncASGIClient) -> None:
+    long = "b" * 10_000
+    for url, params in (
+        (f"/v1/forecast/{long}", {}),
+        ("/v1/forecast", {"ids": ",".join([long] * 3)}),
+        ("/v1/models", {"crypto_id": long}),
+        ("/v1/accuracy", {"crypto_id": long}),
+    ):
+        r = client.get(url, params=params)
+        assert r.status_code == 422 and "at most" in r.text, url

@@ -7,7 +7,7 @@ import hmac
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import Header, HTTPException, Query, Request
+from fastapi import Header, HTTPException, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.concurrency import run_in_threadpool
 
@@ -20,6 +20,9 @@ from cryptoforecast.serving.schemas import Forecast
 from cryptoforecast.serving.telemetry import Metrics
 
 __all__ = [
+    "CRYPTO_ID_FILTER",
+    "CRYPTO_ID_PATH",
+    "MAX_ID_LENGTH",
     "HORIZON_FILTER",
     "HORIZON_QUERY",
     "MODEL_TYPE_QUERY",
@@ -33,6 +36,10 @@ __all__ = [
 
 HORIZON_QUERY: Any = Query(1, ge=1, le=MAX_HORIZON, description=f"candles ahead, 1..{MAX_HORIZON}")
 HORIZON_FILTER: Any = Query(None, ge=1, le=MAX_HORIZON)
+#: asset ids and symbols are short; a longer one cannot exist (and would only cost CPU to match)
+MAX_ID_LENGTH = 64
+CRYPTO_ID_PATH: Any = Path(..., max_length=MAX_ID_LENGTH, description="asset id or symbol")
+CRYPTO_ID_FILTER: Any = Query(None, max_length=MAX_ID_LENGTH)
 MODEL_TYPE_QUERY: Any = Query(
     None,
     max_length=64,

@@ -8,7 +8,9 @@ from fastapi import APIRouter, Depends, Query
 
 from cryptoforecast.serving.routes import MAX_BATCH
 from cryptoforecast.serving.routes.deps import (
+    CRYPTO_ID_PATH,
     HORIZON_QUERY,
+    MAX_ID_LENGTH,
     MODEL_TYPE_QUERY,
     Service,
     forecast,
@@ -26,7 +28,7 @@ _SERVICE: Any = Depends(service)
 
 @router.get("/v1/forecast/{crypto_id}", response_model=Forecast)
 async def forecast_one(
-    crypto_id: str,
+    crypto_id: str = CRYPTO_ID_PATH,
     horizon: int = HORIZON_QUERY,
     model_type: str | None = MODEL_TYPE_QUERY,
     svc: Service = _SERVICE,
@@ -37,7 +39,11 @@ async def forecast_one(
 
 @router.get("/v1/forecast", response_model=BatchForecast)
 async def forecast_batch(
-    ids: str = Query(..., description=f"comma-separated ids, at most {MAX_BATCH}"),
+    ids: str = Query(
+        ...,
+        max_length=MAX_BATCH * (MAX_ID_LENGTH + 1),
+        description=f"comma-separated ids, at most {MAX_BATCH}",
+    ),
     horizon: int = HORIZON_QUERY,
     model_type: str | None = MODEL_TYPE_QUERY,
     svc: Service = _SERVICE,

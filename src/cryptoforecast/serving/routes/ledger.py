@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 
 from cryptoforecast.serving.routes.deps import (
+    CRYPTO_ID_FILTER,
     HORIZON_FILTER,
     MODEL_TYPE_QUERY,
     Service,
@@ -23,7 +24,7 @@ _SERVICE: Any = Depends(service)
 
 @router.get("/v1/accuracy", response_model=AccuracyReport)
 def accuracy(
-    crypto_id: str | None = None,
+    crypto_id: str | None = CRYPTO_ID_FILTER,
     model_type: str | None = MODEL_TYPE_QUERY,
     horizon: int | None = HORIZON_FILTER,
     svc: Service = _SERVICE,

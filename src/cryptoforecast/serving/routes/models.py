@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Path
+from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query
 
 from cryptoforecast.exceptions import RegistryError
 from cryptoforecast.registry import STAGES
 from cryptoforecast.serving.routes.deps import (
+    CRYPTO_ID_FILTER,
     HORIZON_FILTER,
     MODEL_TYPE_QUERY,
     Service,
@@ -32,6 +33,7 @@ MAX_MODEL_ID = 2**63 - 1
 router = APIRouter()
 _SERVICE: Any = Depends(service)
 _ADMIN = [Depends(require_admin)]
+_STATUS_FILTER: Any = Query(None, max_length=16, description="staging, production or archived")
 
 
 def _records(
@@ -56,10 +58,10 @@ def _records(
 
 @router.get("/v1/models", response_model=ModelList, tags=["models"])
 def list_models(
-    crypto_id: str | None = None,
+    crypto_id: str | None = CRYPTO_ID_FILTER,
     model_type: str | None = MODEL_TYPE_QUERY,
     horizon: int | None = HORIZON_FILTER,
-    status: str | None = None,
+    status: str | None = _STATUS_FILTER,
     svc: Service = _SERVICE,
 ) -> ModelList:
     """Registered models, oldest first: ids, versions, stages and metrics."""
@@ -76,10 +78,10 @@ def list_models(
 
 @router.get("/v1/admin/models", tags=["admin"], dependencies=_ADMIN)
 def list_models_admin(
-    crypto_id: str | None = None,
+    crypto_id: str | None = CRYPTO_ID_FILTER,
     model_type: str | None = MODEL_TYPE_QUERY,
     horizon: int | None = HORIZON_FILTER,
-    status: str | None = None,
+    status: str | None = _STATUS_FILTER,
     svc: Service = _SERVICE,
 ) -> dict[str, Any]:
     """Registered models with everything the registry holds (artifact paths, lineage, ...)."""

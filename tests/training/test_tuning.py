@@ -231,3 +231,17 @@ def test_baselines_have_nothing_to_tune() -> None:
                 "bitcoin", "naive", days=300, tune=2, config=cfg(), save_model=False
             )
         )
+
+
+@pytest.mark.parametrize(
+    "url", ["notaurl", "postgresql+psycopg://bob:pw-hidden-42@127.0.0.1:1/optuna"]
+)
+def test_an_unusable_storage_is_a_config_error_without_the_password(
+    url: str, btc_daily: pd.DataFrame
+) -> None:
+    data = tp.prepare_training_data(btc_daily.iloc[-800:], 300, 1)
+    with pytest.raises(ConfigError, match="cannot open the Optuna storage") as info:
+        tuning.tune_hyperparameters(
+            data.X, data.y, data.close, "lightgbm", 1, 1, cfg(optuna_storage=url), study_name="x"
+        )
+    assert "pw-hidden-42" not in str(info.value)

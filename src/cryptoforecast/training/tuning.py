@@ -23,9 +23,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import sqlalchemy as sa
 
 from cryptoforecast.exceptions import ConfigError, DataError
-from cryptoforecast.redaction import mask_url
+from cryptoforecast.redaction import mask_url, redact
+from cryptoforecast.registry.engine import URL_FORMS
 
 if TYPE_CHECKING:
     import optuna
@@ -261,14 +263,21 @@ def tune_hyperparameters(
         return walk_forward_mase(fit_fn, X, y, close, n_val, step, horizon, report=report)
 
     with _quiet_optuna():
-        study = optuna.create_study(
-            storage=url,
-            study_name=study_name,
-            direction="minimize",
-            load_if_exists=True,
-            sampler=optuna.samplers.TPESampler(seed=seed),
-            pruner=optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1),
-        )
+        try:
+            study = optuna.create_study(
+                storage=url,
+                study_name=study_name,
+                direction="minimize",
+                load_if_exists=True,
+                sampler=optuna.samplers.TPESampler(seed=seed),
+                pruner=optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1),
+            )
+        except (ImportError, ValueError, RuntimeError, sa.exc.SQLAlchemyError) as exc:
+            raise ConfigError(
+                f"cannot open the Optuna storage {mask_url(url)!r} (training.optuna_storage): "
+                f"{type(exc).__name__}: {redact(str(exc).splitlines()[0] if str(exc) else exc)}. "
+                f"Use a reachable database URL such as {URL_FORMS}."
+            ) from None
         if study.trials:  # resuming: a fresh sampler with the same seed would replay old samples
             study.sampler = optuna.samplers.TPESampler(seed=seed + len(study.trials))
         study.optimize(objective, n_trials=n_trials, catch=())

@@ -22,30 +22,25 @@ Fitting, on the training rows ``X``/``y`` (time-ordered):
    scored on the fold, so the residuals are out of sample for the meta-learner too.
 4. Each base model is refitted on all training rows.
 
-Saved as a directory (no pickle)::
-
-    <path>/manifest.json              lists the parts; sha256 of every file below
-    <path>/bases/0_lightgbm/...       each base model's own artifact (manifest + native weights)
-    <path>/bases/1_lstm/...
-    <path>/meta.json                  meta-learner type, weights, intercept, OOF summary
-    <path>/meta_lgbm.txt              the LightGBM meta-learner's text model (meta="lgbm" only)
+Saved as a directory of the bases' own artifacts plus the meta-learner (no pickle); the layout
+is described in :mod:`cryptoforecast.models.ensemble_artifact`.
 """
 
 from __future__ import annotations
 
 import copy
 import inspect
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
-from cryptoforecast.exceptions import ArtifactError, ConfigError, DataError
+from cryptoforecast.exceptions import ConfigError, DataError
 from cryptoforecast.models.base import BaseForecaster, check_is_fitted
+from cryptoforecast.models.ensemble_artifact import StackParts, load_stack, save_stack
 from cryptoforecast.models.intervals import ConformalCalibrator
-from cryptoforecast.paths import confine
+from cryptoforecast.models.stacking import inner_folds, nonneg_ridge
 
 if TYPE_CHECKING:
     from cryptoforecast.models.base import Forecaster
@@ -56,44 +51,8 @@ META_LEARNERS = ("ridge", "lgbm", "mean")
 #: columns of X given to the ``lgbm`` meta-learner as regime features (recent volatility)
 REGIME_PREFIXES = ("vol_", "natr_", "atr_ratio_", "parkinson_", "garman_klass_")
 DEFAULT_BASES = ("lightgbm", "lstm")
-META_FILE = "meta.json"
-META_LGBM_FILE = "meta_lgbm.txt"
-#: ridge penalty relative to the mean squared (centred) OOF forecast; small, only to keep the
-#: weights stable when base forecasts are nearly collinear
-RIDGE_ALPHA = 1e-3
 #: fewest rows the first inner fold may train on
 MIN_INNER_TRAIN = 30
-
-
-def inner_folds(n: int, k: int, gap: int) -> list[tuple[int, int, int]]:
-    """Expanding-window folds over ``n`` rows: ``[(train_stop, test_start, test_stop), ...]``.
-
-    The rows are cut into ``k + 1`` blocks; fold ``j`` tests block ``j + 1`` and trains on rows
-    ``[0, test_start - gap)``. The last block absorbs the remainder.
-    """
-    block = n // (k + 1)
-    folds = []
-    for j in range(k):
-        start = n - (k - j) * block
-        stop = n if j == k - 1 else start + block
-        folds.append((start - gap, start, stop))
-    return folds
-
-
-def nonneg_ridge(
-    P: np.ndarray, y: np.ndarray, alpha: float = RIDGE_ALPHA
-) -> tuple[np.ndarray, float]:
-    """``(weights >= 0, intercept)`` minimising ``|y - b - P w|^2 + a |w|^2`` (``a`` relative)."""
-    from scipy.optimize import nnls
-
-    mean_p, mean_y = P.mean(axis=0), float(y.mean())
-    Pc, yc = P - mean_p, y - mean_y
-    scale = float((Pc**2).sum(axis=0).mean()) if len(Pc) else 0.0
-    penalty = np.sqrt(alpha * max(scale, 1e-12)) * np.eye(P.shape[1])
-    A = np.vstack([Pc, penalty])
-    b = np.concatenate([yc, np.zeros(P.shape[1])])
-    w, _ = nnls(A, b)
-    return w, mean_y - float(mean_p @ w)
 
 
 class EnsembleForecaster(BaseForecaster):
@@ -429,91 +388,28 @@ class EnsembleForecaster(BaseForecaster):
             return None
         return (total / total.sum()).rename("importance").sort_values(ascending=False)
 
-    # -- persistence ----------------------------------------------------------------------
+    # -- persistence (the format lives in ensemble_artifact) --------------------------------
     def _save_native(self, directory: Path) -> dict[str, Any]:
-        parts = []
-        for i, name in enumerate(self.base_names_):
-            rel = f"bases/{i}_{name}"
-            self.bases_[name].save_model(directory / rel)
-            parts.append({"name": name, "model_type": self.bases_[name].model_type, "path": rel})
-        meta = {
-            "meta": self.meta,
-            "base_models": list(self.base_names_),
-            "weights": [float(w) for w in self.weight_values_],
-            "intercept": float(self.intercept_),
-            "regime_columns": list(self.regime_columns_),
-            "out_of_fold": self.oof_summary_,
-        }
-        if self.meta_booster_ is not None:
-            self.meta_booster_.save_model(str(directory / META_LGBM_FILE))
-            meta["lgbm_model"] = META_LGBM_FILE
-        (directory / META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
-        return {"parts": parts, "meta_file": META_FILE}
+        return save_stack(
+            StackParts(
+                base_names=list(self.base_names_),
+                bases=dict(self.bases_),
+                weights=np.asarray(self.weight_values_, dtype="float64"),
+                intercept=float(self.intercept_),
+                regime_columns=list(self.regime_columns_),
+                oof_summary=dict(self.oof_summary_),
+                meta_booster=self.meta_booster_,
+            ),
+            self.meta,
+            directory,
+        )
 
     def _load_native(self, directory: Path, manifest: dict[str, Any]) -> None:
-        from cryptoforecast.models.artifacts import load_forecaster
-
-        extra = manifest.get("extra") or {}
-        parts = extra.get("parts")
-        if not parts or not isinstance(parts, list):
-            raise ArtifactError(
-                f"{directory}/manifest.json lists no base models; the artifact is incomplete"
-            )
-        bases: dict[str, Any] = {}
-        for part in parts:
-            if not isinstance(part, dict) or not all(
-                isinstance(part.get(k), str) for k in ("name", "path")
-            ):
-                raise ArtifactError(
-                    f"{directory}/manifest.json: each base model part must be an object with "
-                    f"'name' and 'path' strings, got {part!r:.200}; the artifact is corrupt"
-                )
-            # a part path is data from the manifest: it must stay inside this artifact, whose
-            # files are the ones hashed at registration
-            where = confine(
-                part["path"],
-                directory,
-                f"base model {part['name']!r} path",
-                root_name="ensemble artifact",
-            )
-            try:
-                bases[part["name"]] = load_forecaster(where)
-            except ArtifactError as exc:
-                raise ArtifactError(
-                    f"cannot read the weights of base model {part['name']!r} in "
-                    f"{directory / part['path']}: {exc}"
-                ) from exc
-        meta = json.loads((directory / META_FILE).read_text(encoding="utf-8"))
-        names = list(meta["base_models"])
-        if names != [p["name"] for p in parts]:
-            raise ArtifactError(
-                f"{directory}/{META_FILE} names bases {names}, the manifest {list(bases)}"
-            )
-        self.base_names_ = names
-        self.bases_ = bases
-        self.weight_values_ = np.asarray(meta["weights"], dtype="float64")
-        self.intercept_ = float(meta["intercept"])
-        self.regime_columns_ = list(meta.get("regime_columns", []))
-        self.oof_summary_ = dict(meta.get("out_of_fold", {}))
-        self.meta_booster_ = None
-        if meta.get("lgbm_model"):
-            import lightgbm as lgb
-
-            # checked in full first: LightGBM's C parser crashes the process on damaged text
-            from cryptoforecast.models.lightgbm_model import _read_model_text
-
-            file = confine(
-                str(meta["lgbm_model"]),
-                directory,
-                "meta-learner file",
-                root_name="ensemble artifact",
-            )
-            booster = lgb.Booster(model_str=_read_model_text(file))
-            expected = len(names) + len(self.regime_columns_)
-            if booster.num_feature() != expected:
-                raise ArtifactError(
-                    f"{file} expects {booster.num_feature()} inputs but the ensemble has "
-                    f"{len(names)} bases and {len(self.regime_columns_)} regime columns; the "
-                    "artifact is inconsistent, retrain it"
-                )
-            self.meta_booster_ = booster
+        parts = load_stack(directory, manifest)
+        self.base_names_ = parts.base_names
+        self.bases_ = parts.bases
+        self.weight_values_ = parts.weights
+        self.intercept_ = parts.intercept
+        self.regime_columns_ = parts.regime_columns
+        self.oof_summary_ = parts.oof_summary
+        self.meta_booster_ = parts.meta_booster

@@ -7,7 +7,7 @@ import hmac
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import Header, HTTPException, Path, Query, Request
+from fastapi import Depends, Header, HTTPException, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.concurrency import run_in_threadpool
 
@@ -26,6 +26,7 @@ __all__ = [
     "HORIZON_FILTER",
     "HORIZON_QUERY",
     "MODEL_TYPE_QUERY",
+    "SERVICE",
     "Service",
     "forecast",
     "invalid",
@@ -63,6 +64,10 @@ class Service:
 def service(request: Request) -> Service:
     """The app's :class:`Service` (a dependency)."""
     return request.app.state.service  # type: ignore[no-any-return]
+
+
+#: the app's :class:`Service` as a route parameter default (``svc: Service = SERVICE``)
+SERVICE: Any = Depends(service)
 
 
 def _suggest(name: str) -> list[str]:

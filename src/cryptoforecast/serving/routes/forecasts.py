@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
 from cryptoforecast.serving.routes import MAX_BATCH
 from cryptoforecast.serving.routes.deps import (
@@ -12,18 +10,17 @@ from cryptoforecast.serving.routes.deps import (
     HORIZON_QUERY,
     MAX_ID_LENGTH,
     MODEL_TYPE_QUERY,
+    SERVICE,
     Service,
     forecast,
     invalid,
     resolve,
-    service,
 )
 from cryptoforecast.serving.schemas import BatchForecast, Forecast
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["forecast"])
-_SERVICE: Any = Depends(service)
 
 
 @router.get("/v1/forecast/{crypto_id}", response_model=Forecast)
@@ -31,7 +28,7 @@ async def forecast_one(
     crypto_id: str = CRYPTO_ID_PATH,
     horizon: int = HORIZON_QUERY,
     model_type: str | None = MODEL_TYPE_QUERY,
-    svc: Service = _SERVICE,
+    svc: Service = SERVICE,
 ) -> Forecast:
     """One forecast, with its source (model or labelled fallback) and 80%/95% intervals."""
     return await forecast(svc, crypto_id, horizon, model_type)
@@ -46,7 +43,7 @@ async def forecast_batch(
     ),
     horizon: int = HORIZON_QUERY,
     model_type: str | None = MODEL_TYPE_QUERY,
-    svc: Service = _SERVICE,
+    svc: Service = SERVICE,
 ) -> BatchForecast:
     """Forecasts for several ids at once."""
     names = [n.strip() for n in ids.split(",") if n.strip()]

@@ -11,7 +11,7 @@ import time
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import Response
 
 from cryptoforecast.data import CandleCache, load_ohlcv, snapshot_assets
@@ -19,17 +19,16 @@ from cryptoforecast.data.loader import LIVE_SOURCES
 from cryptoforecast.exceptions import CryptoForecastError
 from cryptoforecast.redaction import redact
 from cryptoforecast.serving.predictor import Predictor
-from cryptoforecast.serving.routes.deps import Service, service
+from cryptoforecast.serving.routes.deps import SERVICE, Service
 
 __all__ = ["data_freshness", "router"]
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["operations"])
-_SERVICE: Any = Depends(service)
 
 
 @router.get("/healthz")
-def healthz(svc: Service = _SERVICE) -> dict[str, Any]:
+def healthz(svc: Service = SERVICE) -> dict[str, Any]:
     """Model ages, cache size, data freshness; ``status`` is ``degraded`` when a part fails."""
     pred = svc.predictor
     now = pred.clock()
@@ -69,7 +68,7 @@ def healthz(svc: Service = _SERVICE) -> dict[str, Any]:
 
 
 @router.get("/metrics", include_in_schema=False)
-def metrics(svc: Service = _SERVICE) -> Response:
+def metrics(svc: Service = SERVICE) -> Response:
     """The app's Prometheus metrics."""
     from prometheus_client import CONTENT_TYPE_LATEST
 

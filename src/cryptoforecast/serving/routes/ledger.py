@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
 from cryptoforecast.serving.routes.deps import (
     CRYPTO_ID_FILTER,
     HORIZON_FILTER,
     MODEL_TYPE_QUERY,
+    SERVICE,
     Service,
     resolve,
-    service,
 )
 from cryptoforecast.serving.schemas import AccuracyReport
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["models"])
-_SERVICE: Any = Depends(service)
 
 
 @router.get("/v1/accuracy", response_model=AccuracyReport)
@@ -27,7 +24,7 @@ def accuracy(
     crypto_id: str | None = CRYPTO_ID_FILTER,
     model_type: str | None = MODEL_TYPE_QUERY,
     horizon: int | None = HORIZON_FILTER,
-    svc: Service = _SERVICE,
+    svc: Service = SERVICE,
 ) -> AccuracyReport:
     """Live accuracy of past forecasts whose target candle has closed (the ledger)."""
     pred = svc.predictor

@@ -17,11 +17,11 @@ from cryptoforecast.serving.routes.deps import (
     CRYPTO_ID_FILTER,
     HORIZON_FILTER,
     MODEL_TYPE_QUERY,
+    SERVICE,
     Service,
     invalid,
     require_admin,
     resolve,
-    service,
 )
 from cryptoforecast.serving.schemas import ModelList, PromoteRequest, PublicModel, RetrainRequest
 
@@ -31,7 +31,6 @@ __all__ = ["MAX_MODEL_ID", "router"]
 MAX_MODEL_ID = 2**63 - 1
 
 router = APIRouter()
-_SERVICE: Any = Depends(service)
 _ADMIN = [Depends(require_admin)]
 _STATUS_FILTER: Any = Query(None, max_length=16, description="staging, production or archived")
 
@@ -62,7 +61,7 @@ def list_models(
     model_type: str | None = MODEL_TYPE_QUERY,
     horizon: int | None = HORIZON_FILTER,
     status: str | None = _STATUS_FILTER,
-    svc: Service = _SERVICE,
+    svc: Service = SERVICE,
 ) -> ModelList:
     """Registered models, oldest first: ids, versions, stages and metrics."""
     records = _records(svc, crypto_id, model_type, horizon, status)
@@ -82,7 +81,7 @@ def list_models_admin(
     model_type: str | None = MODEL_TYPE_QUERY,
     horizon: int | None = HORIZON_FILTER,
     status: str | None = _STATUS_FILTER,
-    svc: Service = _SERVICE,
+    svc: Service = SERVICE,
 ) -> dict[str, Any]:
     """Registered models with everything the registry holds (artifact paths, lineage, ...)."""
     records = _records(svc, crypto_id, model_type, horizon, status)
@@ -93,7 +92,7 @@ def list_models_admin(
 def promote(
     model_id: int = Path(..., ge=1, le=MAX_MODEL_ID),
     body: PromoteRequest | None = Body(None),
-    svc: Service = _SERVICE,
+    svc: Service = SERVICE,
 ) -> dict[str, Any]:
     """Make ``model_id`` the production model of its key (the previous one is archived)."""
     registry = svc.predictor.registry
@@ -111,7 +110,7 @@ def promote(
 
 
 @router.post("/v1/retrain", status_code=202, tags=["admin"], dependencies=_ADMIN)
-def retrain(body: RetrainRequest | None = Body(None), svc: Service = _SERVICE) -> dict[str, Any]:
+def retrain(body: RetrainRequest | None = Body(None), svc: Service = SERVICE) -> dict[str, Any]:
     """Start retraining in the background; poll ``GET /v1/retrain/{job_id}``."""
     if svc.retrain is None:
         raise HTTPException(
@@ -133,7 +132,7 @@ def retrain(body: RetrainRequest | None = Body(None), svc: Service = _SERVICE) -
 
 @router.get("/v1/retrain/{job_id}", tags=["admin"], dependencies=_ADMIN)
 def retrain_status(
-    job_id: str = Path(..., max_length=64), svc: Service = _SERVICE
+    job_id: str = Path(..., max_length=64), svc: Service = SERVICE
 ) -> dict[str, Any]:
     """Status of a retraining job."""
     job = svc.jobs.get(job_id)

@@ -22,36 +22,37 @@ import hashlib
 import math
 import os
 import random
-import re
 import socket
 import time
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from cryptoforecast.exceptions import DataError, RegistryError
+from cryptoforecast.exceptions import RegistryError
 from cryptoforecast.paths import home_dir
 from cryptoforecast.redaction import mask_url, password_of, redact
 from cryptoforecast.registry.engine import make_engine, parse_url
 from cryptoforecast.registry.integrity import hash_artifact, resolve_artifact
 from cryptoforecast.registry.record import ModelRecord, StageEvent, validation_mase
 from cryptoforecast.registry.schema import STAGES, create_schema, models, stage_history
+from cryptoforecast.registry.values import (
+    MAX_MODEL_ID,
+    jsonable,
+    next_version,
+    norm_crypto,
+    norm_horizon,
+    norm_type,
+)
 
 __all__ = ["ACTOR_ENV", "REGISTRY_URL_ENV", "ModelRegistry", "default_registry_url"]
 
 REGISTRY_URL_ENV = "CRYPTOFORECAST_REGISTRY_URL"
 ACTOR_ENV = "CRYPTOFORECAST_ACTOR"
-_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.\-]{0,63}$")
-_VERSION_RE = re.compile(r"^\d+(\.\d+)*$")
 _SCHEMA_LOCK_ID = 0x43460000  # advisory lock id for schema creation on PostgreSQL
-#: the largest horizon a record may carry (candles ahead); more is a typo, not a forecast
-MAX_HORIZON = 10_000
-#: model ids are 64-bit integers in the database
-MAX_MODEL_ID = 2**63 - 1
 _TRANSIENT_PG = {"40001", "40P01", "55P03", "23505"}
 T = TypeVar("T")
 
@@ -73,43 +74,6 @@ def _default_actor() -> str:
     except Exception:  # no passwd entry in some containers
         user = str(os.getuid()) if hasattr(os, "getuid") else "unknown"
     return f"{user}@{socket.gethostname()}"
-
-
-def _jsonable(value: Any) -> Any:
-    """Plain JSON types for numpy/pandas values; non-finite floats become None (JSON has no NaN)."""
-    if value is None or isinstance(value, bool | str | int):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if hasattr(value, "to_dict") and callable(value.to_dict):  # pandas Series / DataFrame
-        return _jsonable(value.to_dict())
-    if isinstance(value, list | tuple | set | frozenset):
-        return [_jsonable(v) for v in value]
-    if hasattr(value, "tolist") and callable(value.tolist):  # numpy arrays and scalars
-        return _jsonable(value.tolist())
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, os.PathLike):
-        return os.fspath(value)
-    return str(value)
-
-
-def _next_version(existing: list[str]) -> str:
-    """Bump the minor part of the highest numeric version (``1.2.3 -> 1.3.0``); ``1.0.0`` first."""
-    numeric = [tuple(int(p) for p in v.split(".")) for v in existing if _VERSION_RE.match(v)]
-    if not numeric:
-        candidate = "1.0.0"
-    else:
-        top = max(numeric)
-        if len(top) == 1:
-            candidate = str(top[0] + 1)
-        else:
-            candidate = ".".join(map(str, (top[0], top[1] + 1, *([0] * (len(top) - 2)))))
-    while candidate in existing:  # a non-numeric clash cannot happen, but stay safe
-        candidate += ".1"
-    return candidate
 
 
 class ModelRegistry:
@@ -274,54 +238,12 @@ class ModelRegistry:
             lock_id = int.from_bytes(digest[:8], "big", signed=True)
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock_id})
 
-    # ------------------------------------------------------------------ validation helpers
-    @staticmethod
-    def _norm_crypto(crypto_id: str | None) -> str:
-        if not isinstance(crypto_id, str) or not crypto_id.strip():
-            raise RegistryError(
-                f"crypto_id must be a non-empty string such as 'bitcoin', got {crypto_id!r}"
-            )
-        from cryptoforecast.data import resolve_asset
-
-        try:
-            return resolve_asset(crypto_id).id
-        except DataError:
-            name = crypto_id.strip().lower()
-            if not _NAME_RE.match(name):
-                raise RegistryError(
-                    f"crypto_id {crypto_id!r} is not a known asset nor a valid id "
-                    "(lowercase letters, digits, '-', '_', '.'); use e.g. 'bitcoin'"
-                ) from None
-            return name
-
-    @staticmethod
-    def _norm_type(model_type: str | None) -> str:
-        name = model_type.strip().lower() if isinstance(model_type, str) else ""
-        if not _NAME_RE.match(name):
-            raise RegistryError(
-                f"model_type must be a short lowercase name such as 'lightgbm', got {model_type!r}"
-            )
-        return name
-
-    @staticmethod
-    def _norm_horizon(horizon: Any) -> int:
-        if (
-            isinstance(horizon, bool)
-            or not isinstance(horizon, int)
-            or not 1 <= horizon <= MAX_HORIZON
-        ):
-            raise RegistryError(
-                f"horizon must be a positive integer (candles ahead) of at most {MAX_HORIZON}, "
-                f"got {horizon!r:.40}"
-            )
-        return int(horizon)
-
     def new_artifact_dir(self, crypto_id: str, model_type: str, horizon: int = 1) -> Path:
         """A fresh, empty directory under the artifact root to save a model into."""
         key = (
-            self._norm_crypto(crypto_id),
-            self._norm_type(model_type),
-            self._norm_horizon(horizon),
+            norm_crypto(crypto_id),
+            norm_type(model_type),
+            norm_horizon(horizon),
         )
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
         path = (
@@ -477,9 +399,9 @@ class ModelRegistry:
         Non-finite metric values are stored as null.
         """
         key = (
-            self._norm_crypto(crypto_id),
-            self._norm_type(model_type),
-            self._norm_horizon(horizon),
+            norm_crypto(crypto_id),
+            norm_type(model_type),
+            norm_horizon(horizon),
         )
         if status not in STAGES:
             raise RegistryError(f"status must be one of {', '.join(STAGES)}; got {status!r}")
@@ -508,10 +430,10 @@ class ModelRegistry:
             "crypto_id": key[0],
             "model_type": key[1],
             "horizon": key[2],
-            "metrics": _jsonable(dict(metrics or {})),
-            "config": _jsonable(dict(config or {})),
-            "lineage": _jsonable(dict(lineage)),
-            "feature_importance": _jsonable(feature_importance)
+            "metrics": jsonable(dict(metrics or {})),
+            "config": jsonable(dict(config or {})),
+            "lineage": jsonable(dict(lineage)),
+            "feature_importance": jsonable(feature_importance)
             if feature_importance is not None
             else None,
             "artifact_path": relpath,
@@ -530,7 +452,7 @@ class ModelRegistry:
                     )
                 ).scalars()
             )
-            ver = version.strip() if version is not None else _next_version(existing)
+            ver = version.strip() if version is not None else next_version(existing)
             if ver in existing:
                 raise RegistryError(
                     f"version {ver!r} is already registered for {key[0]} {key[1]} h={key[2]}; "
@@ -595,9 +517,9 @@ class ModelRegistry:
         Raises :class:`RegistryError` when there is no earlier production model.
         """
         key = (
-            self._norm_crypto(crypto_id),
-            self._norm_type(model_type),
-            self._norm_horizon(horizon),
+            norm_crypto(crypto_id),
+            norm_type(model_type),
+            norm_horizon(horizon),
         )
 
         def work(conn: Connection) -> ModelRecord:
@@ -675,11 +597,11 @@ class ModelRegistry:
         """Records matching every filter given, oldest first."""
         stmt = sa.select(models).order_by(models.c.model_id)
         if crypto_id is not None:
-            stmt = stmt.where(models.c.crypto_id == self._norm_crypto(crypto_id))
+            stmt = stmt.where(models.c.crypto_id == norm_crypto(crypto_id))
         if model_type is not None:
-            stmt = stmt.where(models.c.model_type == self._norm_type(model_type))
+            stmt = stmt.where(models.c.model_type == norm_type(model_type))
         if horizon is not None:
-            stmt = stmt.where(models.c.horizon == self._norm_horizon(horizon))
+            stmt = stmt.where(models.c.horizon == norm_horizon(horizon))
         if status is not None:
             if status not in STAGES:
                 raise RegistryError(f"status must be one of {', '.join(STAGES)}; got {status!r}")
@@ -719,11 +641,11 @@ class ModelRegistry:
             .order_by(stage_history.c.event_id)
         )
         if crypto_id is not None:
-            stmt = stmt.where(stage_history.c.crypto_id == self._norm_crypto(crypto_id))
+            stmt = stmt.where(stage_history.c.crypto_id == norm_crypto(crypto_id))
         if model_type is not None:
-            stmt = stmt.where(stage_history.c.model_type == self._norm_type(model_type))
+            stmt = stmt.where(stage_history.c.model_type == norm_type(model_type))
         if horizon is not None:
-            stmt = stmt.where(stage_history.c.horizon == self._norm_horizon(horizon))
+            stmt = stmt.where(stage_history.c.horizon == norm_horizon(horizon))
         if model_id is not None:
             if isinstance(model_id, bool) or not isinstance(model_id, int):
                 raise RegistryError(f"model_id must be an integer, got {model_id!r:.40}")

@@ -113,7 +113,7 @@ class EnsembleConfig(_Section):
 
 class TrainingConfig(_Section):
     days: int = Field(1095, ge=60, description="training window in candles")
-    validation_size: int = Field(180, ge=10, description="walk-forward validation tail, in origins")
+    validation_size: int = Field(365, ge=10, description="walk-forward validation tail, in origins")
     validation_retrain_every: int = Field(30, ge=1)
     seed: int = 42
     optuna_storage: str | None = Field(
@@ -159,7 +159,15 @@ class CacheConfig(_Section):
 class PromotionGateConfig(_Section):
     max_mase: float = Field(1.0, gt=0)
     require_dm_direction: bool = True
-    max_dm_pvalue: float | None = Field(None, gt=0, le=1)
+    max_dm_pvalue: float | None = Field(0.05, gt=0, le=1)
+    holm: bool = True
+    candidates: list[str] = Field(
+        default_factory=lambda: ["lightgbm", "xgboost", "lstm", "ensemble"],
+        description="model types competing for one (coin, horizon): the Holm family",
+    )
+    stability_periods: int = Field(3, ge=1)
+    stability_min_wins: int = Field(2, ge=0)
+    retire_on_fail: bool = True
 
 
 class RetrainConfig(_Section):

@@ -71,8 +71,18 @@ def test_snippet_trains_registers_and_gates() -> None:
     rec = model_registry.get(model.model_id)
     assert rec.metrics["mase"] == pytest.approx(m["mase"])
     prod = model_registry.get_production_model("bitcoin", "lightgbm")
-    passed = m["mase"] < 1.0 and m["dm_favours_model"]
-    assert m["gate"]["promote"] is passed
+    gate = m["gate"]
+    # the gate: MASE < 1, DM favours the model and is significant (Holm over the 4 candidate
+    # types), and the model beats naive in at least 2 of 3 sub-periods
+    assert gate["family_size"] == 4 and len(gate["subperiod_mae"]) == 3
+    assert gate["dm_pvalue_holm"] == pytest.approx(min(1.0, 4 * m["dm_pvalue_one_sided"]))
+    passed = (
+        m["mase"] < 1.0
+        and m["dm_favours_model"]
+        and gate["dm_pvalue_holm"] <= 0.05
+        and gate["subperiods_won"] >= 2
+    )
+    assert gate["promote"] is passed
     if passed:
         assert prod is not None and prod.model_id == model.model_id and model.status == "production"
     else:
@@ -125,7 +135,14 @@ def test_naive_never_passes_the_gate_and_the_reason_is_recorded() -> None:
 
 def test_a_model_that_passes_the_gate_is_the_production_model() -> None:
     reg = ModelRegistry()
-    lax = settings(promotion_gate={"max_mase": 100.0, "require_dm_direction": False})
+    lax = settings(
+        promotion_gate={
+            "max_mase": 100.0,
+            "require_dm_direction": False,
+            "max_dm_pvalue": None,
+            "stability_min_wins": 0,
+        }
+    )
     model = run(train_model_for_crypto("bitcoin", "drift", days=200, config=lax, registry=reg))
     assert model.metrics["gate"]["promote"] and model.status == "production"
     prod = reg.get_production_model("bitcoin", "drift")
@@ -143,25 +160,41 @@ def test_strict_gate_keeps_a_good_model_in_staging() -> None:
     assert reg.get(model.model_id).status == "staging"
 
 
+#: direction-only gate (significance and stability off), to test each remaining rule alone
+LOOSE = {"max_dm_pvalue": None, "stability_min_wins": 0}
+STABLE = {"subperiod_mae": [1.0, 1.0, 2.0], "subperiod_naive_mae": [1.1, 1.1, 1.9]}
+
+
 @pytest.mark.parametrize(
     ("metrics", "gate", "promote", "words"),
     [
-        ({"mase": 0.9, "dm_favours_model": True, "dm_pvalue": 0.2}, {}, True, "0.9000 < 1"),
-        ({"mase": 1.2, "dm_favours_model": True, "dm_pvalue": 0.2}, {}, False, "not below 1"),
-        ({"mase": 0.9, "dm_favours_model": False, "dm_pvalue": 0.2}, {}, False, "does not favour"),
+        ({"mase": 0.9, "dm_favours_model": True, "dm_pvalue": 0.2}, LOOSE, True, "0.9000 < 1"),
+        ({"mase": 1.2, "dm_favours_model": True, "dm_pvalue": 0.2}, LOOSE, False, "not below 1"),
         (
             {"mase": 0.9, "dm_favours_model": False, "dm_pvalue": 0.2},
-            {"require_dm_direction": False},
+            LOOSE,
+            False,
+            "does not favour",
+        ),
+        (
+            {"mase": 0.9, "dm_favours_model": False, "dm_pvalue": 0.2},
+            {**LOOSE, "require_dm_direction": False},
             True,
             "<",
         ),
         (
-            {"mase": 0.9, "dm_favours_model": True, "dm_pvalue": 0.2},
+            {"mase": 0.9, "dm_favours_model": True, "dm_pvalue": 0.2, **STABLE},
             {"max_dm_pvalue": 0.05},
             False,
             "p-value",
         ),
-        ({"mase": float("nan"), "dm_favours_model": True}, {}, False, "not available"),
+        (
+            {"mase": 0.9, "dm_favours_model": True, "dm_pvalue_one_sided": 0.01, **STABLE},
+            {},
+            True,
+            "2 of 3 sub-periods",
+        ),
+        ({"mase": float("nan"), "dm_favours_model": True}, LOOSE, False, "not available"),
     ],
 )
 def test_gate_decision_rules(metrics: dict, gate: dict, promote: bool, words: str) -> None:

@@ -111,66 +111,35 @@ def _backtest(
     horizon: int,
     settings: Settings,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Walk-forward over the last ``demo.backtest_days`` origins; returns (results, aggregate).
-
-    Uses :class:`~cryptoforecast.training.backtester.ForecastBacktester` when it is installed,
-    else the training pipeline's own purged walk-forward (same folds, same metrics).
-    """
-    from cryptoforecast.training.train_pipeline import (
-        _walk_forward_results,
-        fit_forecaster,
-        model_params,
-        prepare_training_data,
-        summarise_validation,
-    )
+    """Walk-forward over the last ``demo.backtest_days`` origins; returns (results, aggregate)."""
+    from cryptoforecast.training.backtester import ForecastBacktester
+    from cryptoforecast.training.train_pipeline import fit_forecaster, model_params
 
     demo = settings.demo
     params = model_params(settings, model_type)
     seed = settings.training.seed
     coverages = tuple(settings.backtest.interval_coverage)
-    try:
-        from cryptoforecast.training.backtester import ForecastBacktester
-    except ImportError:
-        backtester_cls = None
-    else:
-        backtester_cls = ForecastBacktester
-    if backtester_cls is not None:
-        # each refit sees the last training.days rows, as the registered models do
-        bt = backtester_cls(
-            initial_train_size=settings.training.days,
-            test_size=demo.retrain_frequency,
-            step_size=demo.retrain_frequency,
-            retrain_frequency=demo.retrain_frequency,
-            horizon=horizon,
-            window="sliding",
-            interval_coverage=coverages,
-            test_origins=demo.backtest_days,
+    # each refit sees the last training.days rows, as the registered models do
+    bt = ForecastBacktester(
+        initial_train_size=settings.training.days,
+        test_size=demo.retrain_frequency,
+        step_size=demo.retrain_frequency,
+        retrain_frequency=demo.retrain_frequency,
+        horizon=horizon,
+        window="sliding",
+        interval_coverage=coverages,
+        test_origins=demo.backtest_days,
+    )
+
+    def trainer(X: pd.DataFrame, y: pd.Series) -> Any:
+        return fit_forecaster(
+            model_type, horizon, X, y, params, seed, settings.feature_selection.top_k
         )
 
-        def trainer(X: pd.DataFrame, y: pd.Series) -> Any:
-            return fit_forecaster(
-                model_type, horizon, X, y, params, seed, settings.feature_selection.top_k
-            )
-
-        results = bt.run_walk_forward_validation(candles, trainer)
-        agg = bt.calculate_aggregate_metrics()
-        agg["_feature_importance"] = getattr(bt, "feature_importance_", None)
-        return results, agg
-    from cryptoforecast.features import warmup_rows
-
-    usable = len(candles) - warmup_rows() - 1
-    data = prepare_training_data(candles, usable, horizon)
-    results = _walk_forward_results(
-        data,
-        model_type,
-        params,
-        demo.backtest_days,
-        demo.retrain_frequency,
-        seed,
-        settings.feature_selection.top_k,
-        coverages,
-    )
-    return results, summarise_validation(results, horizon, coverages)
+    results = bt.run_walk_forward_validation(candles, trainer)
+    agg = bt.calculate_aggregate_metrics()
+    agg["_feature_importance"] = getattr(bt, "feature_importance_", None)
+    return results, agg
 
 
 def _flat_metrics(agg: Mapping[str, Any]) -> dict[str, Any]:

@@ -48,9 +48,16 @@ import pandas as pd
 
 from cryptoforecast.exceptions import ConfigError, DataError
 from cryptoforecast.models.distribution.shapes import QUANTILES
+from cryptoforecast.training.gate import GateDecision, decide_family, gate_decision
+from cryptoforecast.training.validation import (
+    MIN_TRAIN_ROWS,
+    FitCache,
+    params_key,
+    validate_walk_forward,
+)
 
 if TYPE_CHECKING:
-    from cryptoforecast.config import PromotionGateConfig, Settings
+    from cryptoforecast.config import Settings
     from cryptoforecast.models.base import Forecaster
 
 __all__ = [
@@ -64,14 +71,13 @@ __all__ = [
     "gate_decision",
     "model_params",
     "prepare_training_data",
+    "record_decision",
     "resolve_settings",
     "train_model_for_crypto",
     "validate_walk_forward",
 ]
 
 TRAINABLE_MODELS = ("lightgbm", "xgboost", "lstm", "ensemble", "naive", "drift", "technical")
-#: the fewest rows the first validation fold may train on
-MIN_TRAIN_ROWS = 60
 #: rows of past features handed to ``predict`` before each test block (sequence models' lookback)
 PREDICT_CONTEXT = 400
 
@@ -336,241 +342,6 @@ def _unwrap(model: Forecaster) -> Forecaster:
 
 
 # --------------------------------------------------------------------------------------------
-# validation
-# --------------------------------------------------------------------------------------------
-def _walk_forward_results(
-    data: TrainingData,
-    model_type: str,
-    params: Mapping[str, Any],
-    n_val: int,
-    step: int,
-    seed: int,
-    top_k: int | None,
-    coverages: tuple[float, ...],
-) -> pd.DataFrame:
-    """One row per validation origin: prices of truth, model, naive, and interval bounds."""
-    from cryptoforecast.training.tuning import walk_forward_folds
-
-    h = data.horizon
-    rows: list[pd.DataFrame] = []
-    for fold, (stop, lo, hi) in enumerate(walk_forward_folds(len(data.X), n_val, step, h)):
-        model = fit_forecaster(
-            model_type, h, data.X.iloc[:stop], data.y.iloc[:stop], params, seed, top_k
-        )
-        X_test = data.X.iloc[lo:hi]
-        # sequence models (LSTM) need the rows before an origin as input context; those rows
-        # are features of the past only, and only the test rows' forecasts are kept
-        X_ctx = data.X.iloc[max(0, lo - PREDICT_CONTEXT) : hi]
-        pred = model.predict(X_ctx).reindex(X_test.index)
-        if not np.isfinite(pred.to_numpy(dtype="float64", na_value=np.nan)).all():
-            raise DataError(
-                f"{model_type} gave no finite forecast for some validation origins of fold {fold} "
-                f"(first {pred.index[~np.isfinite(pred.to_numpy(dtype='float64', na_value=np.nan))][0]}); "
-                "the model needs more input context than it was given"
-            )
-        close = data.close.iloc[lo:hi]
-        frame = pd.DataFrame(
-            {
-                "origin": X_test.index,
-                "fold": fold,
-                "horizon": h,
-                "close_at_origin": close.to_numpy(),
-                "y_true": (close * np.exp(data.y.iloc[lo:hi])).to_numpy(),
-                "y_pred": (close * np.exp(pred)).to_numpy(),
-                "naive": close.to_numpy(),
-                "train_end": data.X.index[stop - 1],
-            }
-        )
-        for c in coverages:
-            try:
-                band = model.predict_interval(X_ctx, coverage=c).reindex(X_test.index)
-            except Exception:  # a model without intervals still gets point metrics
-                band = pd.DataFrame({"lower": np.nan, "upper": np.nan}, index=X_test.index)
-            tag = f"{round(c * 100):d}"
-            frame[f"lower_{tag}"] = (close * np.exp(band["lower"])).to_numpy()
-            frame[f"upper_{tag}"] = (close * np.exp(band["upper"])).to_numpy()
-        rows.append(frame)
-    return pd.concat(rows, ignore_index=True)
-
-
-def _dm_test(e_model: np.ndarray, e_naive: np.ndarray, horizon: int) -> tuple[float, float]:
-    """Diebold-Mariano statistic and p-value (``stats.diebold_mariano`` when present)."""
-    try:
-        from cryptoforecast.evaluation.stats import diebold_mariano
-    except ImportError:  # pragma: no cover - evaluation not installed yet
-        return math.nan, math.nan
-    out = diebold_mariano(e_model, e_naive, horizon)
-    if isinstance(out, Mapping):
-        stat, pvalue = out.get("statistic", out.get("stat")), out.get("pvalue", out.get("p_value"))
-    elif isinstance(out, tuple):
-        stat, pvalue = out[0], out[1]
-    else:
-        stat, pvalue = getattr(out, "statistic", math.nan), getattr(out, "pvalue", math.nan)
-    return float(stat) if stat is not None else math.nan, float(
-        pvalue
-    ) if pvalue is not None else math.nan
-
-
-def summarise_validation(
-    results: pd.DataFrame, horizon: int, coverages: tuple[float, ...]
-) -> dict[str, Any]:
-    """Validation metrics of the model beside naive's, on the same origins."""
-    truth = results["y_true"].to_numpy(dtype="float64")
-    pred = results["y_pred"].to_numpy(dtype="float64")
-    naive = results["naive"].to_numpy(dtype="float64")
-    e_model, e_naive = truth - pred, truth - naive
-    mae, mae_naive = float(np.mean(np.abs(e_model))), float(np.mean(np.abs(e_naive)))
-    move_true, move_pred = np.sign(truth - naive), np.sign(pred - naive)
-    decided = (move_true != 0) & (move_pred != 0)
-    dm_stat, dm_p = _dm_test(e_model, e_naive, horizon)
-    mse, mse_naive = float(np.mean(e_model**2)), float(np.mean(e_naive**2))
-    out: dict[str, Any] = {
-        "mase": mae / mae_naive if mae_naive > 0 else math.nan,
-        "mae": mae,
-        "rmse": math.sqrt(mse),
-        "mape": float(np.mean(np.abs(e_model / truth)) * 100),
-        "directional_accuracy": float(np.mean(move_true[decided] == move_pred[decided]))
-        if decided.any()
-        else math.nan,
-        "naive_mae": mae_naive,
-        "naive_rmse": math.sqrt(mse_naive),
-        "naive_mape": float(np.mean(np.abs(e_naive / truth)) * 100),
-        "improvement_vs_naive_pct": (1 - mae / mae_naive) * 100 if mae_naive > 0 else math.nan,
-        "dm_stat": dm_stat,
-        "dm_pvalue": dm_p,
-        # squared-error loss (the DM test's): does the loss differential favour the model?
-        "dm_favours_model": bool(mse < mse_naive),
-        "n_validation": int(len(results)),
-        "n_refits": int(results["fold"].nunique()),
-        "validation_start": str(results["origin"].iloc[0]),
-        "validation_end": str(results["origin"].iloc[-1]),
-    }
-    for c in coverages:
-        tag = f"{round(c * 100):d}"
-        lo, hi = results[f"lower_{tag}"].to_numpy(), results[f"upper_{tag}"].to_numpy()
-        ok = np.isfinite(lo) & np.isfinite(hi)
-        out[f"coverage_{tag}"] = (
-            float(np.mean((truth[ok] >= lo[ok]) & (truth[ok] <= hi[ok]))) if ok.any() else math.nan
-        )
-    return out
-
-
-def validate_walk_forward(
-    data: TrainingData,
-    model_type: str,
-    params: Mapping[str, Any],
-    settings: Settings,
-    top_k: int | None = None,
-) -> tuple[dict[str, Any], pd.DataFrame]:
-    """Walk-forward validation over the window's last ``training.validation_size`` rows.
-
-    Returns ``(metrics, results)``. The validation tail shrinks (to at most a third of the
-    window) when the window is short, and the metrics record how many origins were used.
-    """
-    n = len(data.X)
-    n_val = min(settings.training.validation_size, n // 3)
-    if n_val < 10 or n - n_val - data.horizon < MIN_TRAIN_ROWS:
-        raise DataError(
-            f"the training window has {n} labelled rows, too few for a validation walk-forward "
-            f"(need at least {MIN_TRAIN_ROWS + 10 + data.horizon}); train on more days"
-        )
-    coverages = tuple(settings.backtest.interval_coverage)
-    step = settings.training.validation_retrain_every
-    seed = settings.training.seed
-    try:
-        from cryptoforecast.training.backtester import ForecastBacktester
-    except ImportError:  # pragma: no cover - the backtester ships with the package
-        results = _walk_forward_results(
-            data, model_type, params, n_val, step, seed, top_k, coverages
-        )
-        return summarise_validation(results, data.horizon, coverages), results
-
-    # the window's candles (plus the unlabelled last rows) and its precomputed features
-    candles = data.candles.loc[data.X.index[0] :]
-    from cryptoforecast.features import build_features
-
-    full = data.features if data.features is not None else build_features(data.candles)
-    feats = full.loc[candles.index]
-    backtester = ForecastBacktester(
-        initial_train_size=MIN_TRAIN_ROWS,
-        test_size=step,
-        step_size=step,
-        retrain_frequency=step,
-        horizon=data.horizon,
-        interval_coverage=coverages,
-        test_origins=n_val,
-    )
-
-    def trainer(X: pd.DataFrame, y: pd.Series) -> Forecaster:
-        return fit_forecaster(model_type, data.horizon, X, y, params, seed, top_k)
-
-    results = backtester.run_walk_forward_validation(candles, trainer, features=feats)
-    metrics = summarise_validation(results, data.horizon, coverages)
-    metrics["n_refits"] = int(backtester.n_refits_)
-    return metrics, results
-
-
-# --------------------------------------------------------------------------------------------
-# promotion gate
-# --------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class GateDecision:
-    """Whether a model earned production, and why (stored in the registry either way)."""
-
-    promote: bool
-    reason: str
-    mase: float
-    max_mase: float
-    dm_favours_model: bool | None
-    dm_pvalue: float | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def gate_decision(metrics: Mapping[str, Any], gate: PromotionGateConfig) -> GateDecision:
-    """Apply the promotion gate to validation metrics.
-
-    Promote only if validation MASE < ``max_mase``, and (``require_dm_direction``) the
-    squared-error loss differential of the DM test favours the model, and (``max_dm_pvalue``)
-    the DM p-value is at most that.
-    """
-    mase = float(metrics.get("mase", math.nan))
-    favours = metrics.get("dm_favours_model")
-    pvalue = metrics.get("dm_pvalue")
-    pvalue = float(pvalue) if pvalue is not None else None
-    failures: list[str] = []
-    if not math.isfinite(mase):
-        failures.append("validation MASE is not available")
-    elif mase >= gate.max_mase:
-        failures.append(f"validation MASE {mase:.4f} is not below {gate.max_mase:g} (naive = 1)")
-    if gate.require_dm_direction and not favours:
-        failures.append(
-            "the Diebold-Mariano loss differential does not favour the model over naive"
-        )
-    if gate.max_dm_pvalue is not None and not (
-        pvalue is not None and math.isfinite(pvalue) and pvalue <= gate.max_dm_pvalue
-    ):
-        failures.append(f"DM p-value {pvalue} is not at most {gate.max_dm_pvalue:g}")
-    if failures:
-        reason = "; ".join(failures)
-    else:
-        reason = f"validation MASE {mase:.4f} < {gate.max_mase:g}"
-        if gate.require_dm_direction:
-            reason += ", DM direction favours the model"
-        if pvalue is not None and math.isfinite(pvalue):
-            reason += f" (p = {pvalue:.3g})"
-    return GateDecision(
-        promote=not failures,
-        reason=reason,
-        mase=mase,
-        max_mase=gate.max_mase,
-        dm_favours_model=None if favours is None else bool(favours),
-        dm_pvalue=pvalue,
-    )
-
-
-# --------------------------------------------------------------------------------------------
 # artifacts and registration
 # --------------------------------------------------------------------------------------------
 def artifact_dir(
@@ -629,6 +400,26 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
+def record_decision(
+    registry: Any, model_id: int, decision: GateDecision, retire_on_fail: bool = False
+) -> None:
+    """Store the gate's decision; promote on a pass. With ``retire_on_fail``, a failed retrain
+    also archives the key's production model: its edge was not confirmed on the newer window."""
+    registry.record_gate_decision(model_id, passed=decision.promote, reason=decision.reason)
+    if decision.promote:
+        registry.promote(model_id, reason=f"promotion gate passed: {decision.reason}")
+        return
+    if not retire_on_fail:
+        return
+    rec = registry.get(model_id)
+    current = registry.get_production_model(rec.crypto_id, rec.model_type, horizon=rec.horizon)
+    if current is not None and current.model_id != model_id:
+        registry.archive(
+            current.model_id,
+            reason=f"retired: its retrained successor {model_id} failed the gate on newer data",
+        )
+
+
 def _register(
     registry: Any,
     model: Forecaster,
@@ -640,6 +431,7 @@ def _register(
     config: dict[str, Any],
     source: str,
     decision: GateDecision,
+    retire_on_fail: bool = False,
 ) -> tuple[int, str, Path]:
     """Save, register as staging, then promote or record the gate's refusal."""
     from cryptoforecast.exceptions import RegistryError
@@ -695,9 +487,7 @@ def _register(
     except BaseException:
         shutil.rmtree(path, ignore_errors=True)
         raise
-    registry.record_gate_decision(model_id, passed=decision.promote, reason=decision.reason)
-    if decision.promote:
-        registry.promote(model_id, reason=f"promotion gate passed: {decision.reason}")
+    record_decision(registry, int(model_id), decision, retire_on_fail)
     return int(model_id), version, path
 
 
@@ -711,6 +501,8 @@ def _fit_all(
     horizon: int,
     tune: int,
     settings: Settings,
+    fit_cache: FitCache | None = None,
+    anchor: Any = None,
 ) -> tuple[Forecaster, dict[str, Any], dict[str, Any], dict[str, Any] | None]:
     """CPU-bound part: tune, validate, fit the final model. Returns model, metrics, params, tuning."""
     params = model_params(settings, model_type)
@@ -742,7 +534,14 @@ def _fit_all(
         tuning = result.to_dict()
         timings["tune_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    metrics, _ = validate_walk_forward(data, model_type, params, settings, top_k=top_k)
+    metrics, _ = validate_walk_forward(
+        data,
+        lambda X, y: fit_forecaster(model_type, horizon, X, y, params, seed, top_k),
+        settings,
+        cache_key=params_key(model_type, params, seed, top_k),
+        fit_cache=fit_cache,
+        anchor=anchor,
+    )
     timings["validate_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     model = fit_forecaster(model_type, horizon, data.X, data.y, params, seed, top_k)
@@ -806,7 +605,8 @@ async def train_model_for_crypto(
     model, metrics, params, tuning = await asyncio.to_thread(
         _fit_all, data, crypto_id, model_type, horizon, tune, settings
     )
-    decision = gate_decision(metrics, settings.promotion_gate)
+    # one candidate decided alone: the other candidate types count in the Holm family (p = 1)
+    decision = decide_family({model_type: metrics}, settings.promotion_gate)[model_type]
     metrics["gate"] = decision.to_dict()
     config_record: dict[str, Any] = {
         "model_type": model_type,
@@ -843,6 +643,7 @@ async def train_model_for_crypto(
             config_record,
             source,
             decision,
+            settings.promotion_gate.retire_on_fail,
         )
         inner.model_id = model_id  # type: ignore[attr-defined]
         inner.version = version  # type: ignore[attr-defined]

@@ -94,7 +94,7 @@ class LSTMConfig(_Section):
 
 
 BaseModelName = Literal["lightgbm", "xgboost", "lstm", "naive", "drift"]
-ModelName = Literal["lightgbm", "xgboost", "lstm", "ensemble", "naive", "drift"]
+ModelName = Literal["lightgbm", "xgboost", "lstm", "ensemble", "shrunk", "naive", "drift"]
 
 
 def _default_bases() -> list[BaseModelName]:
@@ -109,6 +109,12 @@ class EnsembleConfig(_Section):
     base_models: list[BaseModelName] = Field(default_factory=_default_bases)
     meta: Literal["ridge", "lgbm", "mean"] = "ridge"
     inner_folds: int = Field(5, ge=2, le=20)
+
+
+class ShrunkConfig(_Section):
+    base: BaseModelName = "lightgbm"
+    inner_folds: int = Field(3, ge=1, le=20)
+    alpha: float = Field(0.05, gt=0, lt=1)
 
 
 class TrainingConfig(_Section):
@@ -211,6 +217,7 @@ class Settings(_Section):
     xgboost: XGBoostConfig = Field(default_factory=XGBoostConfig)
     lstm: LSTMConfig = Field(default_factory=LSTMConfig)
     ensemble: EnsembleConfig = Field(default_factory=EnsembleConfig)
+    shrunk: ShrunkConfig = Field(default_factory=ShrunkConfig)
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     feature_selection: FeatureSelectionConfig = Field(default_factory=FeatureSelectionConfig)
     backtest: BacktestConfig = Field(default_factory=BacktestConfig)

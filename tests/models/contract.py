@@ -46,6 +46,13 @@ CONTRACT_MODELS: dict[str, ModelFactory] = {
             "lightgbm": {"n_estimators": 40, "learning_rate": 0.1, "early_stopping_rounds": 5}
         },
     ),
+    "shrunk": lambda h: make_forecaster(
+        "shrunk",
+        horizon=h,
+        base="lightgbm",
+        inner_folds=2,
+        base_params={"n_estimators": 40, "learning_rate": 0.1, "early_stopping_rounds": 5},
+    ),
 }
 
 

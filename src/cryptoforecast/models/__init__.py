@@ -23,6 +23,7 @@ __all__ = [
     "LSTMForecaster",
     "LightGBMForecaster",
     "NaiveForecaster",
+    "ShrunkForecaster",
     "TechnicalAnalysisForecaster",
     "XGBoostForecaster",
     "load_forecaster",
@@ -37,6 +38,7 @@ _CLASSES: dict[str, tuple[str, str]] = {
     "xgboost": ("cryptoforecast.models.xgboost_model", "XGBoostForecaster"),
     "lstm": ("cryptoforecast.models.lstm_model", "LSTMForecaster"),
     "ensemble": ("cryptoforecast.models.ensemble", "EnsembleForecaster"),
+    "shrunk": ("cryptoforecast.models.shrunk", "ShrunkForecaster"),
 }
 MODEL_TYPES: tuple[str, ...] = tuple(_CLASSES)
 _OTHER = {

@@ -77,7 +77,16 @@ __all__ = [
     "validate_walk_forward",
 ]
 
-TRAINABLE_MODELS = ("lightgbm", "xgboost", "lstm", "ensemble", "naive", "drift", "technical")
+TRAINABLE_MODELS = (
+    "lightgbm",
+    "xgboost",
+    "lstm",
+    "ensemble",
+    "shrunk",
+    "naive",
+    "drift",
+    "technical",
+)
 #: rows of past features handed to ``predict`` before each test block (sequence models' lookback)
 PREDICT_CONTEXT = 400
 
@@ -266,6 +275,8 @@ def model_params(settings: Settings, model_type: str) -> dict[str, Any]:
             for b in bases
             if isinstance(b, str) and settings.model_params(b)
         }
+    if model_type == "shrunk":
+        params["base_params"] = settings.model_params(str(params.get("base", "lightgbm")))
     return params
 
 

@@ -99,7 +99,7 @@ def _anchored_origins(data: TrainingData, n_val: int, step: int, anchor: Any) ->
     first = index.get_indexer([data.X.index[-1]])[0] - n_val + 1
     if a < 0 or first < 0:
         return n_val
-    return n_val + (first - a) % step
+    return int(n_val + (first - a) % step)
 
 
 def validate_walk_forward(
@@ -122,7 +122,7 @@ def validate_walk_forward(
     h = data.horizon
     step = settings.training.validation_retrain_every
     n_val = min(settings.training.validation_size, n // 3)
-    n_val = min(_anchored_origins(data, n_val, step, anchor), n - MIN_TRAIN_ROWS - h)
+    n_val = int(min(_anchored_origins(data, n_val, step, anchor), n - MIN_TRAIN_ROWS - h))
     if n_val < 10 or n - n_val - h < MIN_TRAIN_ROWS:
         raise DataError(
             f"the training window has {n} labelled rows, too few for a validation walk-forward "

@@ -1,0 +1,400 @@
+"""The served-forecast backtest: the product's track record, as users would have received it.
+
+``backtest_served("bitcoin", 7)`` replays the real loop walk-forward over the last ``days``
+origins: at every ``retrain_every``-th origin it trains each candidate on the candles up to that
+date through the real pipeline (:func:`prepare_training_data`, the walk-forward validation, the
+Holm-corrected gate, registration and promotion) into a throwaway registry, and until the next
+retraining it forecasts each origin with exactly what :class:`~cryptoforecast.serving.Predictor`
+serves from that registry and the candles up to the origin: the production model with the lowest
+validation MASE, or the technical-analysis fallback when none earned production.
+
+Lean by construction: the validation refits sit on a grid anchored at the first retraining
+date, and each validation fit sees a fixed number of rows, so consecutive retrainings share most
+of their validation fits (kept in a cache keyed by the fit's rows: the same result as refitting).
+
+``scheduler="local"`` (or a Dask address) runs one Dask task per retraining date, each with its
+own throwaway registry and no shared cache. That equals the sequential replay when the gate
+retires a production model whose retrained successor fails (``retire_on_fail``, the default):
+the registry's state after a retraining then depends on that retraining alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cryptoforecast.compat import import_optional
+from cryptoforecast.config import Settings
+from cryptoforecast.data import load_ohlcv, resolve_asset
+from cryptoforecast.evaluation.summary import summarise_results
+from cryptoforecast.exceptions import ConfigError, DataError
+from cryptoforecast.features import warmup_rows
+from cryptoforecast.registry import ModelRegistry
+from cryptoforecast.serving.predictor import COVERAGES, Predictor
+from cryptoforecast.training.gate import decide_family
+from cryptoforecast.training.train_pipeline import (
+    TRAINABLE_MODELS,
+    _fit_all,
+    _register,
+    prepare_training_data,
+    resolve_settings,
+)
+from cryptoforecast.training.validation import FitCache
+
+__all__ = ["FALLBACK", "ServedBacktest", "ReplayPredictor", "backtest_served", "replay_period"]
+
+FALLBACK = "fallback"
+DEFAULT_CANDIDATES = ("lightgbm", "xgboost", "lstm", "ensemble")
+
+
+@dataclass
+class ServedBacktest:
+    """What users would have received: one row per origin, metrics beside naive, retrainings.
+
+    ``results``: ``origin, served, model_id, y_true, y_pred, naive`` (prices; ``served`` is the
+    model type or ``"fallback"``), plus ``close_at_origin``, interval bounds, ``fallback`` (the
+    technical-analysis forecast at every origin) and ``retrain_date``.
+    ``metrics``: :func:`summarise_results` of the served forecasts (``model`` beside ``naive``,
+    ``dm_pvalue``, ...) plus ``served_share`` (fraction of origins each candidate and the
+    fallback served) and ``fallback`` (the technical fallback's MASE and DM p over every origin).
+    ``retrains``: one row per (retraining date, candidate) with its gate evidence and decision.
+    """
+
+    crypto_id: str
+    horizon: int
+    results: pd.DataFrame
+    metrics: dict[str, Any]
+    retrains: pd.DataFrame
+    runtime_s: float
+    candidates: tuple[str, ...] = field(default_factory=tuple)
+
+
+class ReplayPredictor(Predictor):
+    """The service's :class:`Predictor`, reading candles from a frame "as of" ``end``."""
+
+    def __init__(self, candles: pd.DataFrame, registry: Any) -> None:
+        super().__init__(registry=registry, cache_ttl=0, record=False)
+        self._all = candles
+
+    def candles(self, crypto_id: str) -> pd.DataFrame:
+        out = self._all.loc[: self.end].iloc[-self._history_rows() :]
+        out.attrs = dict(self._all.attrs)
+        return out
+
+    def fallback_forecast(self, candles: pd.DataFrame, horizon: int) -> float:
+        """The technical-analysis fallback's log-return forecast from these candles."""
+        point, _ = self._fallback(candles, self.features(candles), horizon)
+        return point
+
+
+def _train_date(
+    candles: pd.DataFrame,
+    crypto_id: str,
+    horizon: int,
+    date: pd.Timestamp,
+    candidates: Sequence[str],
+    settings: Settings,
+    registry: ModelRegistry,
+    fit_cache: FitCache | None,
+    anchor: pd.Timestamp,
+) -> list[dict[str, Any]]:
+    """Train every candidate on candles up to ``date``, gate them together, register them."""
+    history = candles.loc[:date]
+    days = min(settings.training.days, len(history) - warmup_rows() - horizon)
+    data = prepare_training_data(history, days, horizon)
+    fitted: dict[str, tuple[Any, dict[str, Any], dict[str, Any]]] = {}
+    errors: dict[str, str] = {}
+    for name in candidates:
+        try:
+            model, metrics, params, _ = _fit_all(
+                data, crypto_id, name, horizon, 0, settings, fit_cache, anchor
+            )
+        except DataError as exc:  # too little history for this candidate: it sits this one out
+            errors[name] = str(exc)
+            continue
+        fitted[name] = (model, metrics, params)
+    decisions = decide_family(
+        {k: v[1] for k, v in fitted.items()}, settings.promotion_gate, family_size=len(candidates)
+    )
+    rows = [{"retrain_date": date, "candidate": k, "error": v} for k, v in errors.items()]
+    for name, (model, metrics, params) in fitted.items():
+        decision = decisions[name]
+        metrics["gate"] = decision.to_dict()
+        record = {
+            "model_type": name,
+            "horizon": horizon,
+            "days": days,
+            "source": "served-backtest",
+            "end": str(date),
+            "params": params,
+            "seed": settings.training.seed,
+            "promotion_gate": settings.promotion_gate.model_dump(),
+        }
+        model_id, _, _ = _register(
+            registry, model, data, crypto_id, name, horizon, metrics, record,
+            "served-backtest", decision, settings.promotion_gate.retire_on_fail,
+        )  # fmt: skip
+        rows.append(
+            {
+                "retrain_date": date,
+                "candidate": name,
+                "model_id": model_id,
+                "promoted": decision.promote,
+                "mase": decision.mase,
+                "dm_pvalue_one_sided": decision.dm_pvalue_one_sided,
+                "dm_pvalue_holm": decision.dm_pvalue_holm,
+                "subperiods_won": decision.subperiods_won,
+                "reason": decision.reason,
+                "error": None,
+            }
+        )
+    return rows
+
+
+def replay_period(
+    candles: pd.DataFrame,
+    crypto_id: str,
+    horizon: int,
+    date: pd.Timestamp,
+    origins: Sequence[pd.Timestamp],
+    candidates: Sequence[str],
+    settings: Settings,
+    registry: ModelRegistry,
+    predictor: ReplayPredictor | None = None,
+    fit_cache: FitCache | None = None,
+    anchor: pd.Timestamp | None = None,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Retrain at ``date``, then forecast ``origins`` as the service would: (rows, retrains)."""
+    retrains = _train_date(
+        candles, crypto_id, horizon, date, candidates, settings, registry, fit_cache,
+        date if anchor is None else anchor,
+    )  # fmt: skip
+    predictor = predictor or ReplayPredictor(candles, registry)
+    close = candles["close"].astype("float64")
+    position = {t: i for i, t in enumerate(candles.index)}
+    rows = []
+    for origin in origins:
+        predictor.end = origin
+        forecast = predictor.predict(crypto_id, horizon)
+        i = position[origin]
+        last = float(forecast.last_close)
+        if forecast.source == "model":
+            fb = predictor.fallback_forecast(predictor.candles(crypto_id), horizon)
+        else:
+            fb = float(forecast.predicted_return)
+        row = {
+            "origin": origin,
+            "served": forecast.model_type if forecast.source == "model" else FALLBACK,
+            "model_id": forecast.model_id,
+            "y_true": float(close.iloc[i + horizon]),
+            "y_pred": float(forecast.predicted_price),
+            "naive": last,
+            "close_at_origin": last,
+            "fallback": last * math.exp(fb),
+            "retrain_date": date,
+            "next_return": float(close.iloc[i + 1] / close.iloc[i] - 1.0),
+        }
+        for c in COVERAGES:
+            lo, hi = forecast.intervals[c]
+            row[f"lower_{round(c * 100)}"], row[f"upper_{round(c * 100)}"] = lo, hi
+        rows.append(row)
+    return rows, retrains
+
+
+def _period_task(
+    candles: pd.DataFrame,
+    crypto_id: str,
+    horizon: int,
+    date: pd.Timestamp,
+    origins: list[pd.Timestamp],
+    candidates: list[str],
+    settings: dict[str, Any],
+    anchor: pd.Timestamp,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """One Dask task: a throwaway registry, one retraining date and its origins."""
+    with tempfile.TemporaryDirectory(prefix="cf-served-") as tmp:
+        reg = ModelRegistry(f"sqlite:///{Path(tmp) / 'registry.db'}", Path(tmp) / "artifacts")
+        try:
+            return replay_period(
+                candles, crypto_id, horizon, date, origins, candidates,
+                Settings.model_validate(settings), reg, anchor=anchor, fit_cache={},
+            )  # fmt: skip
+        finally:
+            reg.close()
+
+
+def _summary(results: pd.DataFrame, horizon: int, candidates: Sequence[str]) -> dict[str, Any]:
+    res = results.assign(fold=results["retrain_date"].rank(method="dense").astype(int))
+    metrics = summarise_results(res, horizon=horizon, coverages=COVERAGES)
+    counts = results["served"].value_counts(normalize=True)
+    metrics["served_share"] = {k: float(counts.get(k, 0.0)) for k in (*candidates, FALLBACK)}
+    fb = summarise_results(res.assign(y_pred=res["fallback"]), horizon=horizon, coverages=())
+    metrics["fallback"] = {
+        "mase": fb["model"]["mase"],
+        "dm_pvalue": fb["dm_pvalue"],
+        "dm_favours": fb["dm_favours"],
+    }
+    return metrics
+
+
+def backtest_served(
+    crypto_id: str,
+    horizon: int,
+    *,
+    data: pd.DataFrame | None = None,
+    days: int = 1095,
+    candidates: Sequence[str] = DEFAULT_CANDIDATES,
+    retrain_every: int = 7,
+    config: Settings | Mapping[str, Any] | str | Path | None = None,
+    scheduler: str | None = None,
+    n_workers: int | None = None,
+) -> ServedBacktest:
+    """Replay train -> gate -> promote -> serve over the last ``days`` origins (module docstring).
+
+    Args:
+        crypto_id: asset id or symbol.
+        horizon: forecast horizon in candles.
+        data: candles (default: the embedded snapshot's full history of ``crypto_id``).
+        days: origins to replay (each with a known outcome ``horizon`` candles later).
+        candidates: model types trained at each retraining date (the gate's Holm family).
+        retrain_every: origins between retrainings (7: weekly).
+        config: settings (see ``train_model_for_crypto``).
+        scheduler: ``None`` (sequential, sharing validation fits), ``"local"`` (a Dask
+            ``LocalCluster``) or a Dask scheduler address: one task per retraining date.
+        n_workers: workers of the local Dask cluster (default: one per core).
+    """
+    settings = resolve_settings(config)
+    unknown = [c for c in candidates if c not in TRAINABLE_MODELS]
+    if unknown or not candidates:
+        raise ConfigError(
+            f"candidates must be model types from {', '.join(TRAINABLE_MODELS)}, got "
+            f"{list(candidates)!r}"
+        )
+    for name, value in (("days", days), ("retrain_every", retrain_every), ("horizon", horizon)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(f"{name} must be a whole number >= 1, got {value!r}")
+    t0 = time.perf_counter()
+    asset = resolve_asset(crypto_id)
+    candles = load_ohlcv(asset.id) if data is None else data
+    n = len(candles)
+    need = days + horizon + warmup_rows() + 100
+    if n < need:
+        raise DataError(
+            f"{n} candles of {asset.id} are too few to replay {days} origins at h={horizon} "
+            f"(need at least {need}: history to train on before the first origin); lower days"
+        )
+    origins = list(candles.index[n - horizon - days : n - horizon])
+    dates = origins[::retrain_every]
+    periods = [(d, origins[i * retrain_every : (i + 1) * retrain_every]) for i, d in enumerate(dates)]
+    rows: list[dict[str, Any]] = []
+    retrains: list[dict[str, Any]] = []
+    if scheduler is None:
+        with tempfile.TemporaryDirectory(prefix="cf-served-") as tmp:
+            reg = ModelRegistry(f"sqlite:///{Path(tmp) / 'registry.db'}", Path(tmp) / "artifacts")
+            predictor = ReplayPredictor(candles, reg)
+            cache: dict[tuple[Any, ...], Any] = {}
+            try:
+                for date, block in periods:
+                    r, t = replay_period(
+                        candles, asset.id, horizon, date, block, candidates, settings, reg,
+                        predictor, cache, dates[0],
+                    )  # fmt: skip
+                    rows += r
+                    retrains += t
+            finally:
+                reg.close()
+    else:
+        rows, retrains = _on_dask(
+            candles, asset.id, horizon, periods, list(candidates), settings, dates[0],
+            scheduler, n_workers,
+        )  # fmt: skip
+    results = pd.DataFrame(rows)
+    return ServedBacktest(
+        crypto_id=asset.id,
+        horizon=horizon,
+        results=results,
+        metrics=_summary(results, horizon, candidates),
+        retrains=pd.DataFrame(retrains),
+        runtime_s=time.perf_counter() - t0,
+        candidates=tuple(candidates),
+    )
+
+
+def _on_dask(
+    candles: pd.DataFrame,
+    crypto_id: str,
+    horizon: int,
+    periods: list[tuple[pd.Timestamp, list[pd.Timestamp]]],
+    candidates: list[str],
+    settings: Settings,
+    anchor: pd.Timestamp,
+    scheduler: str,
+    n_workers: int | None,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """One Dask task per retraining date; rows come back in date order."""
+    if not settings.promotion_gate.retire_on_fail:
+        raise ConfigError(
+            "a Dask served backtest needs promotion_gate.retire_on_fail = true (each task starts "
+            "from an empty registry); run it sequentially (scheduler=None) otherwise"
+        )
+    dist = import_optional("distributed", "backtest_served on Dask")
+    cluster = None
+    if scheduler == "local":
+        cluster = dist.LocalCluster(
+            n_workers=n_workers or 2,
+            threads_per_worker=1,
+            processes=False,
+            dashboard_address=":0",
+            silence_logs=logging.WARNING,
+        )
+        client = dist.Client(cluster)
+    else:
+        client = dist.Client(scheduler, timeout="10s")
+    try:
+        data = client.scatter(candles, broadcast=True)
+        plain = settings.model_dump()
+        futures = [
+            client.submit(
+                _period_task, data, crypto_id, horizon, d, block, candidates, plain, anchor,
+                pure=False,
+            )  # fmt: skip
+            for d, block in periods
+        ]
+        rows: list[dict[str, Any]] = []
+        retrains: list[dict[str, Any]] = []
+        for r, t in client.gather(futures):
+            rows += r
+            retrains += t
+        return rows, retrains
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def served_table(bt: ServedBacktest) -> dict[str, Any]:
+    """The served figures in one flat dict (for benchmarks and the CLI)."""
+    m = bt.metrics
+    return {
+        "crypto_id": bt.crypto_id,
+        "horizon": bt.horizon,
+        "origins": int(len(bt.results)),
+        "served_mase": m["model"]["mase"],
+        "dm_pvalue": m["dm_pvalue"],
+        "dm_favours": m["dm_favours"],
+        "directional_accuracy": m["model"]["directional_accuracy"],
+        "coverage_80": m["model"].get("coverage_80", np.nan),
+        "fallback_mase": m["fallback"]["mase"],
+        "fallback_dm_pvalue": m["fallback"]["dm_pvalue"],
+        "served_share": m["served_share"],
+        "runtime_s": bt.runtime_s,
+    }

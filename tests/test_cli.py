@@ -87,3 +87,25 @@ def test_console_script_installed() -> None:
         [sys.executable, "-m", "cryptoforecast.cli", "--help"], capture_output=True, text=True
     )
     assert proc.returncode == 0 and "data" in proc.stdout
+
+
+def test_backtest_served_prints_the_track_record_and_writes_the_report(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:  # noqa: ANN001
+    for key, value in {
+        "LIGHTGBM__N_ESTIMATORS": "30",
+        "TRAINING__DAYS": "300",
+        "TRAINING__VALIDATION_SIZE": "60",
+    }.items():
+        monkeypatch.setenv(f"CRYPTOFORECAST_{key}", value)
+    report = tmp_path / "served.html"
+    code, out, err = run(
+        ["backtest", "bitcoin", "--served", "-h", "1", "--days", "8", "--retrain-frequency", "4",
+         "-m", "lightgbm", "--report", str(report)],
+        capsys,
+    )  # fmt: skip
+    assert code == 0, err
+    assert "served forecasts at 8 origins" in out and "baseline: naive" in out
+    assert "served: lightgbm" in out and "fallback" in out
+    html = report.read_text()
+    assert "served-forecast backtest" in html and "technical fallback" in html

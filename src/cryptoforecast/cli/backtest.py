@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -19,8 +19,9 @@ from cryptoforecast.features import warmup_rows
 from cryptoforecast.models import model_class
 from cryptoforecast.models.distribution import BASELINES, VOLATILITY_MODELS
 from cryptoforecast.training.backtester import ForecastBacktester, trainer_for
+from cryptoforecast.training.served import backtest_served, report_runs
 
-__all__ = ["backtest", "backtest_table", "distribution_table"]
+__all__ = ["backtest", "backtest_table", "distribution_table", "served_backtest"]
 
 
 def backtest_table(runs: list, title: str) -> Table:
@@ -150,8 +151,18 @@ def backtest(
             help="Add a predictive distribution around the point forecasts, scored by CRPS against rolling_gaussian, ewma_t and garch_t: rolling_gaussian, ewma_t, garch_t, har_rv or lightgbm_vol.",
         ),
     ] = None,
+    served: Annotated[
+        bool,
+        typer.Option(
+            "--served",
+            help="Replay what users would have received: retrain every --retrain-frequency origins (default 7) through the gate into a throwaway registry and forecast with what the service serves (production model or fallback). --model names the candidates (default lightgbm, xgboost, lstm, ensemble); --days defaults to 1095.",
+        ),
+    ] = False,
 ) -> None:
     """Walk-forward backtest beside the naive forecast, with the honesty scorecard and an HTML report."""
+    if served:
+        served_backtest(crypto_id, model, horizon, days, retrain_frequency, report)
+        return
 
     settings = load_config()
     cfg = settings.backtest
@@ -244,5 +255,47 @@ def backtest(
             runs,
             title=f"{asset.id}: backtest h={horizon} ({', '.join(models)})",
             settings=settings_shown,
+        )
+        con.print(f"report written to {path}", highlight=False)
+
+
+def served_backtest(
+    crypto_id: str,
+    model: list[str] | None,
+    horizon: int,
+    days: int | None,
+    retrain_every: int | None,
+    report: str | None,
+) -> None:
+    """``backtest --served``: the served-forecast track record beside naive."""
+    kwargs: dict[str, Any] = {"days": days or 1095, "retrain_every": retrain_every or 7}
+    if model:
+        kwargs["candidates"] = tuple(dict.fromkeys(model))
+    with console().status(f"replaying the served forecasts of {crypto_id} h={horizon}"):
+        bt = backtest_served(crypto_id, horizon, **kwargs)
+    runs = report_runs(bt)
+    m = bt.metrics
+    title = (
+        f"{bt.crypto_id} h={horizon}: served forecasts at {m['n_forecasts']} origins "
+        f"{m['start'][:10]} .. {m['end'][:10]}, retrained every {kwargs['retrain_every']}"
+    )
+    con = console()
+    con.print(backtest_table(runs, title))
+    shares = ", ".join(f"{k} {v:.0%}" for k, v in m["served_share"].items())
+    con.print(f"served: {shares}", highlight=False)
+    con.print(scorecard_table(m, title="Honesty scorecard: served"))
+    con.print(verdict(m), highlight=False)
+    if report:
+        path = write_report(
+            report,
+            runs,
+            title=f"{bt.crypto_id}: served-forecast backtest h={horizon}",
+            settings={
+                "asset": bt.crypto_id,
+                "candidates": ", ".join(bt.candidates),
+                "retrain every": kwargs["retrain_every"],
+                "origins": kwargs["days"],
+                "served": shares,
+            },
         )
         con.print(f"report written to {path}", highlight=False)

@@ -35,6 +35,7 @@ import pandas as pd
 from cryptoforecast.compat import import_optional
 from cryptoforecast.config import Settings
 from cryptoforecast.data import load_ohlcv, resolve_asset
+from cryptoforecast.evaluation.report import BacktestRun
 from cryptoforecast.evaluation.summary import summarise_results
 from cryptoforecast.exceptions import ConfigError, DataError
 from cryptoforecast.features import warmup_rows
@@ -50,7 +51,15 @@ from cryptoforecast.training.train_pipeline import (
 )
 from cryptoforecast.training.validation import FitCache
 
-__all__ = ["FALLBACK", "ServedBacktest", "ReplayPredictor", "backtest_served", "replay_period"]
+__all__ = [
+    "FALLBACK",
+    "ReplayPredictor",
+    "ServedBacktest",
+    "backtest_served",
+    "replay_period",
+    "report_runs",
+    "served_table",
+]
 
 FALLBACK = "fallback"
 DEFAULT_CANDIDATES = ("lightgbm", "xgboost", "lstm", "ensemble")
@@ -201,8 +210,12 @@ def replay_period(
             "close_at_origin": last,
             "fallback": last * math.exp(fb),
             "retrain_date": date,
+            "target_time": candles.index[i + horizon],
+            "horizon": horizon,
             "next_return": float(close.iloc[i + 1] / close.iloc[i] - 1.0),
         }
+        row["y_true_logret"] = math.log(row["y_true"] / last)
+        row["y_pred_logret"] = math.log(row["y_pred"] / last)
         for c in COVERAGES:
             lo, hi = forecast.intervals[c]
             row[f"lower_{round(c * 100)}"], row[f"upper_{round(c * 100)}"] = lo, hi
@@ -233,7 +246,7 @@ def _period_task(
 
 
 def _summary(results: pd.DataFrame, horizon: int, candidates: Sequence[str]) -> dict[str, Any]:
-    res = results.assign(fold=results["retrain_date"].rank(method="dense").astype(int))
+    res = results
     metrics = summarise_results(res, horizon=horizon, coverages=COVERAGES)
     counts = results["served"].value_counts(normalize=True)
     metrics["served_share"] = {k: float(counts.get(k, 0.0)) for k in (*candidates, FALLBACK)}
@@ -318,6 +331,8 @@ def backtest_served(
             scheduler, n_workers,
         )  # fmt: skip
     results = pd.DataFrame(rows)
+    results.insert(1, "fold", results["retrain_date"].rank(method="dense").astype(int) - 1)
+    results["model_type"] = results["served"]
     return ServedBacktest(
         crypto_id=asset.id,
         horizon=horizon,
@@ -379,6 +394,26 @@ def _on_dask(
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def report_runs(bt: ServedBacktest) -> list[BacktestRun]:
+    """The served forecasts and the technical fallback at every origin, as report runs."""
+    fallback = bt.results.assign(
+        y_pred=bt.results["fallback"],
+        y_pred_logret=np.log(bt.results["fallback"] / bt.results["close_at_origin"]),
+        model_type=FALLBACK,
+    )
+    for c in COVERAGES:  # the fallback's own bands are not kept for model-served origins
+        tag = round(c * 100)
+        fallback[f"lower_{tag}"] = fallback[f"upper_{tag}"] = np.nan
+    return [
+        BacktestRun("served", bt.results, bt.metrics),
+        BacktestRun(
+            "technical fallback (every origin)",
+            fallback,
+            summarise_results(fallback, horizon=bt.horizon, coverages=()),
+        ),
+    ]
 
 
 def served_table(bt: ServedBacktest) -> dict[str, Any]:

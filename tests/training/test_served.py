@@ -116,3 +116,36 @@ def test_bad_arguments_are_refused() -> None:
         backtest_served("bitcoin", 1, candidates=("arima",))
     with pytest.raises(ConfigError, match="retrain_every"):
         backtest_served("bitcoin", 1, retrain_every=0)
+
+
+COINS = (
+    "bitcoin",
+    "ethereum",
+    "binancecoin",
+    "solana",
+    "cardano",
+    "dogecoin",
+    "avalanche-2",
+    "litecoin",
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("coin", COINS)
+def test_the_technical_fallback_is_no_worse_than_naive_when_served(coin: str) -> None:
+    # naive never passes the gate (MASE = 1), so the fallback serves every origin
+    bt = backtest_served(
+        coin,
+        7,
+        days=90,
+        candidates=("naive",),
+        retrain_every=90,
+        config=load_config(overrides=FAST),
+    )
+    assert (bt.results["served"] == FALLBACK).all()
+    fb = bt.metrics["fallback"]
+    assert fb["mase"] == pytest.approx(bt.metrics["model"]["mase"])
+    # not significantly worse than no-change (the product's bar: DM p < 0.05 against it) and
+    # within half a percent of it
+    assert not (fb["dm_favours"] == "naive" and fb["dm_pvalue"] < 0.05), fb
+    assert fb["mase"] < 1.005, fb

@@ -106,9 +106,8 @@ class ShrunkForecaster(BaseForecaster):
         params = super().get_params()
         if not isinstance(self.base, str):
             params["base"] = str(self.base.model_type)
-            params["base_params"] = {
-                k: v for k, v in self.base.get_params().items() if k != "horizon"  # type: ignore[attr-defined]
-            }
+            base_params: dict[str, Any] = self.base.get_params()  # type: ignore[attr-defined]
+            params["base_params"] = {k: v for k, v in base_params.items() if k != "horizon"}
         return params
 
     def _new_base(self) -> Forecaster:
@@ -119,7 +118,9 @@ class ShrunkForecaster(BaseForecaster):
             clone.horizon = self.horizon  # type: ignore[misc]
             return clone
         if self.base == self.model_type:
-            raise ConfigError("ShrunkForecaster cannot shrink itself; give a base such as 'lightgbm'")
+            raise ConfigError(
+                "ShrunkForecaster cannot shrink itself; give a base such as 'lightgbm'"
+            )
         accepted = inspect.signature(model_class(self.base)).parameters
         kwargs = {k: v for k, v in (self.base_params or {}).items() if k in accepted}
         if "random_state" in accepted:

@@ -75,7 +75,10 @@ def holm_adjust(pvalues: Mapping[str, float], family_size: int | None = None) ->
             f"family_size {family_size} is smaller than the {len(pvalues)} p-values given; the "
             "family must include every candidate tested"
         )
-    clean = {k: (float(p) if p is not None and math.isfinite(float(p)) else 1.0) for k, p in pvalues.items()}
+    clean = {
+        k: (float(p) if p is not None and math.isfinite(float(p)) else 1.0)
+        for k, p in pvalues.items()
+    }
     order = sorted(clean, key=lambda k: clean[k])
     out: dict[str, float] = {}
     running = 0.0
@@ -169,7 +172,9 @@ def gate_decision(
     elif mase >= gate.max_mase:
         failures.append(f"validation MASE {mase:.4f} is not below {gate.max_mase:g} (naive = 1)")
     if gate.require_dm_direction and not favours:
-        failures.append("the Diebold-Mariano loss differential does not favour the model over naive")
+        failures.append(
+            "the Diebold-Mariano loss differential does not favour the model over naive"
+        )
     if gate.max_dm_pvalue is not None and not (p_adj is not None and p_adj <= gate.max_dm_pvalue):
         label = "Holm-adjusted one-sided DM p-value" if family_size > 1 else "one-sided DM p-value"
         shown = "n/a" if p_adj is None else f"{p_adj:.3g}"
@@ -251,4 +256,3 @@ def decide_family(
         )
         for name, metrics in candidates.items()
     }
-

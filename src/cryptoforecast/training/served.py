@@ -307,7 +307,9 @@ def backtest_served(
         )
     origins = list(candles.index[n - horizon - days : n - horizon])
     dates = origins[::retrain_every]
-    periods = [(d, origins[i * retrain_every : (i + 1) * retrain_every]) for i, d in enumerate(dates)]
+    periods = [
+        (d, origins[i * retrain_every : (i + 1) * retrain_every]) for i, d in enumerate(dates)
+    ]
     rows: list[dict[str, Any]] = []
     retrains: list[dict[str, Any]] = []
     if scheduler is None:
@@ -379,7 +381,15 @@ def _on_dask(
         plain = settings.model_dump()
         futures = [
             client.submit(
-                _period_task, data, crypto_id, horizon, d, block, candidates, plain, anchor,
+                _period_task,
+                data,
+                crypto_id,
+                horizon,
+                d,
+                block,
+                candidates,
+                plain,
+                anchor,
                 pure=False,
             )  # fmt: skip
             for d, block in periods

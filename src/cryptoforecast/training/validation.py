@@ -155,9 +155,7 @@ def validate_walk_forward(
         return model
 
     results = backtester.run_walk_forward_validation(candles, trainer, features=feats)
-    metrics = validation_metrics(
-        results, h, coverages, settings.promotion_gate.stability_periods
-    )
+    metrics = validation_metrics(results, h, coverages, settings.promotion_gate.stability_periods)
     metrics["n_refits"] = int(backtester.n_refits_)
     return metrics, results
 

@@ -18,18 +18,10 @@ from __future__ import annotations
 import argparse
 import time
 
+from cryptoforecast.data.assets import snapshot_assets
 from cryptoforecast.training.served import backtest_served, served_table
 
-COINS = (
-    "bitcoin",
-    "ethereum",
-    "binancecoin",
-    "solana",
-    "cardano",
-    "dogecoin",
-    "avalanche-2",
-    "litecoin",
-)
+COINS = tuple(a.id for a in snapshot_assets())
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from cryptoforecast.config import load_config
 from cryptoforecast.data import load_ohlcv
+from cryptoforecast.data.assets import snapshot_assets
 from cryptoforecast.exceptions import ConfigError
 from cryptoforecast.registry import ModelRegistry
 from cryptoforecast.serving.predictor import Predictor
@@ -118,16 +119,7 @@ def test_bad_arguments_are_refused() -> None:
         backtest_served("bitcoin", 1, retrain_every=0)
 
 
-COINS = (
-    "bitcoin",
-    "ethereum",
-    "binancecoin",
-    "solana",
-    "cardano",
-    "dogecoin",
-    "avalanche-2",
-    "litecoin",
-)
+COINS = tuple(a.id for a in snapshot_assets())
 
 
 @pytest.mark.slow

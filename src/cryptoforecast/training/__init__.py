@@ -11,7 +11,9 @@ from typing import Any
 
 __all__ = [
     "ForecastBacktester",
+    "ServedBacktest",
     "Split",
+    "backtest_served",
     "train_model_for_crypto",
     "train_rows",
     "trainer_for",
@@ -26,6 +28,8 @@ _LAZY: dict[str, str] = {
     "train_rows": "cryptoforecast.training.splits",
     "walk_forward_splits": "cryptoforecast.training.splits",
     "train_model_for_crypto": "cryptoforecast.training.train_pipeline",
+    "backtest_served": "cryptoforecast.training.served",
+    "ServedBacktest": "cryptoforecast.training.served",
 }
 
 

@@ -80,6 +80,7 @@ def create_app(
     from fastapi import FastAPI, Request
     from fastapi.responses import JSONResponse
 
+    from cryptoforecast.serving.dashboard import dashboard_router
     from cryptoforecast.serving.routes import deps, forecasts, health, models
     from cryptoforecast.serving.routes import ledger as ledger_routes
 
@@ -136,6 +137,7 @@ def create_app(
         app.add_exception_handler(kind, known_error)
     for module in (forecasts, models, ledger_routes, health):
         app.include_router(module.router)
+    app.include_router(dashboard_router())  # the read-only HTML pages: /, /accuracy, /models
     return app
 
 

@@ -71,18 +71,19 @@ def filled_registry(registry: Any, drift_btc: Any, drift_eth_h7: Any) -> dict[st
 
 def fill_ledger(ledger: Any, keys: list[tuple[str, str, int, int | None, float]]) -> int:
     """Append one forecast per daily origin for each (crypto_id, model_type, horizon, model_id,
-    pull) key: ``predicted = last + pull * (actual - last)`` (pull > 0 beats naive, a negative
-    pull is worse than naive), with 80%/95% bands of +-3%/+-6%."""
+    pull) key: ``predicted = last + (pull + wobble) * (actual - last)``, a wobble of +-0.4 that
+    moves the rolling MASE (pull > 0 beats naive, a negative pull is worse than naive), with
+    80%/95% bands of +-3%/+-6%."""
     from cryptoforecast.data import load_ohlcv
     from cryptoforecast.serving.schemas import Forecast
 
     count = 0
     for crypto_id, model_type, h, model_id, pull in keys:
         close = load_ohlcv(crypto_id)["close"]
-        for origin in close.loc[LEDGER_START:LEDGER_END].index:
+        for i, origin in enumerate(close.loc[LEDGER_START:LEDGER_END].index):
             last = float(close.loc[origin])
             actual = float(close.iloc[close.index.get_loc(origin) + h])
-            price = last + pull * (actual - last)
+            price = last + (pull + 0.4 * np.sin(i / 9)) * (actual - last)
             ledger.record(
                 Forecast(
                     crypto_id=crypto_id,

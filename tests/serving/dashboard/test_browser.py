@@ -151,12 +151,12 @@ def test_overview_in_chromium(visit: Any, server: str) -> None:
                     lo, hi = got["intervals"][cell.get_attribute("data-coverage")]
                     assert float(cell.get_attribute("data-lower")) == lo
                     assert float(cell.get_attribute("data-upper")) == hi
-                    assert cell.inner_text() == f"{format_number(lo)} to {format_number(hi)}"
-                source = row.locator("td.source").inner_text()
+                    assert cell.inner_text() == f"{format_number(lo)} \u2013 {format_number(hi)}"
+                source = card.locator(f'ul.sources li[data-horizons~="{h}"]').inner_text()
                 if got["source"] == "model":
-                    assert f"#{got['model_id']} version {got['model_version']}" in source
+                    assert f"model #{got['model_id']}, version {got['model_version']}" in source
                 else:
-                    assert got["fallback_reason"] in source and source.startswith("fallback")
+                    assert f"fallback, because: {got['fallback_reason']}" in source
                 seen_sources.add(got["source"])
     assert seen_sources == {"model", "technical_analysis_fallback"}
 

@@ -35,15 +35,18 @@ LEFT, RIGHT, TOP, BOTTOM = 64, 16, 16, 32
 
 
 def format_number(value: float | None, digits: int | None = None) -> str:
-    """A price or score as the dashboard prints it: thousands separated, 2 decimals from 1 up,
-    5 significant digits below 1 (a dogecoin price), ``-`` for a missing value."""
+    """A price or score as the dashboard prints it: thousands separated, whole from 1,000 up,
+    2 decimals from 1 up, 4 significant digits below 1 (a dogecoin price), ``-`` when missing;
+    ``digits`` fixes the decimals instead."""
     if value is None or not math.isfinite(value):
         return "-"
     if digits is not None:
         return f"{value:,.{digits}f}"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
     if abs(value) >= 1 or value == 0:
         return f"{value:,.2f}"
-    return f"{value:.5g}"
+    return f"{value:.4g}"
 
 
 @dataclass(frozen=True)
@@ -259,32 +262,31 @@ def line_chart(
     return "".join(out)
 
 
-def timeline_chart(events: Sequence[TimelineEvent], title: str) -> str:
-    """Events on a time axis, labels alternating above and below so they do not overlap."""
+def timeline_chart(events: Sequence[TimelineEvent], title: str, last: int = 10) -> str:
+    """The ``last`` events in order, evenly spaced (stage changes often come seconds apart, so
+    a time axis would pile them up): each labelled with what happened and when."""
     if not events:
         raise ValueError(f"timeline {title!r} needs at least one event")
-    height = 120
-    times = [_ts(e.at) for e in events]
-    x_lo, x_hi = min(times), max(times)
-    if x_hi <= x_lo:
-        x_lo, x_hi = x_lo - 86_400, x_hi + 86_400
-    xs = _Scale(x_lo, x_hi, LEFT, WIDTH - RIGHT - 40)
-    mid = height / 2
+    shown = sorted(events, key=lambda e: e.at)[-last:]
+    height, mid = 130, 62
+    step = (WIDTH - 2 * 48) / max(len(shown) - 1, 1)
     out = _svg_open(title, "timeline", height)
-    out.append(f'<line class="axis" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{mid}" y2="{mid}"/>')
-    for i, e in enumerate(sorted(events, key=lambda e: e.at)):
-        x = xs(_ts(e.at))
-        y = mid - 22 if i % 2 == 0 else mid + 30
+    out.append(f'<line class="axis" x1="24" x2="{WIDTH - 24}" y1="{mid}" y2="{mid}"/>')
+    for i, e in enumerate(shown):
+        x = 48 + i * step if len(shown) > 1 else WIDTH / 2
+        up = i % 2 == 0
+        y_label, y_day = (mid - 26, mid - 13) if up else (mid + 26, mid + 39)
         out.append(
-            f'<g class="event {escape(e.kind)}"><circle cx="{x:.1f}" cy="{mid}" r="5">'
+            f'<g class="event {escape(e.kind)}"><circle cx="{x:.1f}" cy="{mid}" r="6">'
             f"<title>{e.at:%Y-%m-%d %H:%M} UTC: {escape(e.label)}. {escape(e.detail)}</title>"
-            f'</circle><text class="note" x="{x:.1f}" y="{y:.1f}" text-anchor="middle">'
-            f"{escape(e.label)}</text></g>"
+            f'</circle><text class="note" x="{x:.1f}" y="{y_label}" text-anchor="middle">'
+            f'{escape(e.label)}</text><text class="tick" x="{x:.1f}" y="{y_day}" '
+            f'text-anchor="middle">{e.at:%Y-%m-%d}</text></g>'
         )
-    out.append(
-        f'<text class="tick" x="{LEFT}" y="{height - 4}">{datetime.fromtimestamp(x_lo, UTC):%Y-%m-%d}'
-        f'</text><text class="tick" x="{WIDTH - RIGHT}" y="{height - 4}" text-anchor="end">'
-        f"{datetime.fromtimestamp(x_hi, UTC):%Y-%m-%d}</text>"
-    )
+    if len(events) > len(shown):
+        out.append(
+            f'<text class="tick" x="24" y="{height - 4}">the last {len(shown)} of '
+            f"{len(events)} events</text>"
+        )
     out.append("</svg>")
     return "".join(out)

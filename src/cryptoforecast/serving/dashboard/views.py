@@ -83,6 +83,14 @@ class CoinCard:
     chart: str | None
     error: str | None = None
 
+    @property
+    def sources(self) -> list[tuple[list[int], str]]:
+        """Horizons grouped by where their forecast came from, in horizon order."""
+        groups: dict[str, list[int]] = {}
+        for r in self.rows:
+            groups.setdefault(r.source_label, []).append(r.forecast.horizon)
+        return [(hs, label) for label, hs in groups.items()]
+
 
 @dataclass(frozen=True)
 class OverviewPage:
@@ -128,14 +136,14 @@ def staleness(forecast: Forecast, now: datetime) -> Staleness:
     own = getattr(forecast, "stale", None)
     stale = own if isinstance(own, bool) else age > step
     hours = age.total_seconds() / 3600
-    ago = f"{hours:.0f} h" if abs(hours) < 48 else f"{hours / 24:.0f} days"
-    return Staleness(stale, hours, f"{'stale' if stale else 'fresh'}: last candle closed {ago} ago")
+    label = f"{'stale' if stale else 'fresh'}: last candle closed {age_text(age)} ago"
+    return Staleness(stale, hours, label)
 
 
 def _source_label(f: Forecast) -> str:
     if f.source == "model":
-        return f"{f.model_type} model #{f.model_id} version {f.model_version}"
-    return f"fallback ({f.model_type}): {f.fallback_reason}"
+        return f"{f.model_type} model #{f.model_id}, version {f.model_version}"
+    return f"technical-analysis fallback, because: {f.fallback_reason}"
 
 
 def tracked_coins(pred: Predictor) -> list[str]:

@@ -60,12 +60,14 @@ def filled_registry(registry: Any, drift_btc: Any, drift_eth_h7: Any) -> dict[st
     ethereum drift h=7: one model refused by the gate (staging)."""
     old = _register(registry, drift_btc, "bitcoin", "production", {**VALIDATION, "mase": 0.99})
     new = _register(registry, drift_btc, "bitcoin", "staging", VALIDATION)
-    registry.record_gate_decision(new, True, "validation MASE 0.9700 < 1, DM direction favours the model")
-    registry.promote(new, reason="passed the promotion gate")
-    refused = _register(
-        registry, drift_eth_h7, "ethereum", "staging", {**VALIDATION, "mase": 1.04}
+    registry.record_gate_decision(
+        new, True, "validation MASE 0.9700 < 1, DM direction favours the model"
     )
-    registry.record_gate_decision(refused, False, "validation MASE 1.0400 is not below 1 (naive = 1)")
+    registry.promote(new, reason="passed the promotion gate")
+    refused = _register(registry, drift_eth_h7, "ethereum", "staging", {**VALIDATION, "mase": 1.04})
+    registry.record_gate_decision(
+        refused, False, "validation MASE 1.0400 is not below 1 (naive = 1)"
+    )
     return {"archived": old, "production": new, "refused": refused}
 
 
@@ -94,7 +96,10 @@ def fill_ledger(ledger: Any, keys: list[tuple[str, str, int, int | None, float]]
                     predicted_price=price,
                     predicted_return=float(np.log(price / last)),
                     direction="up" if price > last else "down",
-                    intervals={0.8: (price * 0.97, price * 1.03), 0.95: (price * 0.94, price * 1.06)},
+                    intervals={
+                        0.8: (price * 0.97, price * 1.03),
+                        0.95: (price * 0.94, price * 1.06),
+                    },
                     model_type=model_type,
                     model_id=model_id,
                     model_version="1.1.0" if model_id else None,

@@ -63,9 +63,7 @@ class Visit:
         self.requests: list[str] = []
         self.context = browser.new_context(viewport={"width": width, "height": 900})
         self.page = self.context.new_page()
-        self.page.on(
-            "console", lambda m: self.errors.append(m.text) if m.type == "error" else None
-        )
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.on("requestfailed", lambda r: self.errors.append(f"failed: {r.url}"))
         self.page.on("request", lambda r: self.requests.append(r.url))
@@ -79,7 +77,9 @@ class Visit:
     def check_clean(self) -> None:
         assert self.errors == []
         host = urlsplit(self.base).netloc
-        foreign = [u for u in self.requests if not u.startswith("data:") and urlsplit(u).netloc != host]
+        foreign = [
+            u for u in self.requests if not u.startswith("data:") and urlsplit(u).netloc != host
+        ]
         assert foreign == [], f"requests to other hosts: {foreign}"
         assert any(u.endswith("/static/dashboard/dashboard.js") for u in self.requests)
         assert self.shot.is_file() and self.shot.stat().st_size > 10_000
@@ -146,7 +146,9 @@ def test_overview_in_chromium(visit: Any, server: str) -> None:
                 h = int(row.get_attribute("data-horizon"))
                 got = api.get(f"/v1/forecast/{cid}", params={"horizon": h}).json()
                 assert float(row.get_attribute("data-price")) == got["predicted_price"]
-                assert row.locator("td").nth(2).inner_text() == format_number(got["predicted_price"])
+                assert row.locator("td").nth(2).inner_text() == format_number(
+                    got["predicted_price"]
+                )
                 for cell in row.locator("td.band").all():
                     lo, hi = got["intervals"][cell.get_attribute("data-coverage")]
                     assert float(cell.get_attribute("data-lower")) == lo
@@ -177,9 +179,16 @@ def test_accuracy_in_chromium(visit: Any, server: str) -> None:
     assert len(rows) == 3
     assert_charts(v, 3)
     for r in rows:
-        tr = v.page.locator(f'tr.accuracy-row[data-key="{r["crypto_id"]}|{r["model_type"]}|{r["horizon"]}"]')
-        for attr, key in [("data-mae", "mae"), ("data-naive-mae", "naive_mae"), ("data-mape", "mape"),
-                          ("data-naive-mape", "naive_mape"), ("data-mase", "mase")]:
+        tr = v.page.locator(
+            f'tr.accuracy-row[data-key="{r["crypto_id"]}|{r["model_type"]}|{r["horizon"]}"]'
+        )
+        for attr, key in [
+            ("data-mae", "mae"),
+            ("data-naive-mae", "naive_mae"),
+            ("data-mape", "mape"),
+            ("data-naive-mape", "naive_mape"),
+            ("data-mase", "mase"),
+        ]:
             assert _same(tr.get_attribute(attr), r[key]), (attr, r)
         assert tr.locator("td.mase").inner_text() == format_number(r["mase"], 3)
         assert int(tr.locator("td.n-scored").inner_text()) == r["n_scored"] > 0
@@ -217,7 +226,10 @@ def test_models_in_chromium(
     assert events == [e.event for e in registry.history("bitcoin", "drift", 1)]
     assert {"register", "gate", "promote"} <= set(events) and len(events) == 6
     refused = v.page.locator(f'section.model-card[data-model-id="{filled_registry["refused"]}"]')
-    assert "gate failed: validation MASE 1.0400 is not below 1" in refused.locator(".gate-reason").inner_text()
+    assert (
+        "gate failed: validation MASE 1.0400 is not below 1"
+        in refused.locator(".gate-reason").inner_text()
+    )
     # the report link works and stays on the server
     v.page.locator('a[href="/reports/bitcoin-drift-h1.html"]').first.click()
     v.page.wait_for_load_state()

@@ -18,8 +18,8 @@ from cryptoforecast.serving.dashboard.charts import (
     line_chart,
     timeline_chart,
 )
+from cryptoforecast.serving.dashboard.overview import forecast_bands, staleness
 from cryptoforecast.serving.dashboard.router import PAGE_CSP
-from cryptoforecast.serving.dashboard.views import forecast_bands, staleness
 from cryptoforecast.serving.ledger import Ledger
 from cryptoforecast.serving.schemas import Forecast
 
@@ -114,8 +114,10 @@ def test_pages_answer_with_a_policy_that_allows_only_the_app(dashboard_app: Any)
         assert "<h1>" in r.text and "<title>" in r.text
         assert "http://" not in r.text.replace('xmlns="http://www.w3.org/2000/svg"', "")
         assert "https://" not in r.text
-    assert client.get("/static/dashboard/dashboard.js").headers["content-type"].startswith(
-        "text/javascript"
+    assert (
+        client.get("/static/dashboard/dashboard.js")
+        .headers["content-type"]
+        .startswith("text/javascript")
     )
     assert client.get("/static/dashboard/missing.js").status_code == 404
     # the dashboard is not part of the API schema

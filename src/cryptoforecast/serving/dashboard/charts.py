@@ -120,7 +120,9 @@ def _axes(xs: _Scale, ys: _Scale, x_lo: float, x_hi: float, height: int = HEIGHT
     out = ['<g class="axes">']
     for v in _ticks(ys.lo, ys.hi):
         y = ys(v)
-        out.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>')
+        out.append(
+            f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>'
+        )
         out.append(
             f'<text class="tick" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">'
             f"{escape(_short(v))}</text>"

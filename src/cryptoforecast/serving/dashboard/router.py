@@ -17,15 +17,10 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from cryptoforecast.serving.dashboard.accuracy import ROLLING_WINDOW, accuracy_page
 from cryptoforecast.serving.dashboard.charts import format_number
-from cryptoforecast.serving.dashboard.views import (
-    CLOSE_DAYS,
-    ROLLING_WINDOW,
-    accuracy_page,
-    list_reports,
-    models_page,
-    overview_page,
-)
+from cryptoforecast.serving.dashboard.models import list_reports, models_page
+from cryptoforecast.serving.dashboard.overview import CLOSE_DAYS, overview_page
 
 if TYPE_CHECKING:
     from fastapi import APIRouter

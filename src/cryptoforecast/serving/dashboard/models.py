@@ -1,0 +1,135 @@
+"""The models page (``/models``): production models, their gate decisions, stage history and
+the backtest reports found in the reports folder. Everything comes from the registry."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cryptoforecast.registry import ModelRecord, StageEvent
+from cryptoforecast.serving.dashboard.charts import TimelineEvent, timeline_chart
+from cryptoforecast.serving.predictor import Predictor
+
+__all__ = ["ModelCard", "ModelsPage", "ReportLink", "list_reports", "models_page"]
+
+
+@dataclass(frozen=True)
+class MetricPair:
+    """A validation metric beside naive's; ``better`` is None when one side is missing."""
+
+    name: str
+    model: float | None
+    naive: float | None
+    better: bool | None
+
+
+@dataclass(frozen=True)
+class ReportLink:
+    name: str
+    href: str
+    modified: datetime
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    record: ModelRecord
+    metrics: list[MetricPair]
+    coverages: list[tuple[str, float | None]]
+    gate_reason: str | None
+    events: list[StageEvent]
+    timeline: str | None
+    reports: list[ReportLink]
+
+
+@dataclass(frozen=True)
+class ModelsPage:
+    cards: list[ModelCard]
+    unserved: list[ModelCard]
+    reports: list[ReportLink]
+
+
+_PAIRS = (("MAE", "mae"), ("RMSE", "rmse"), ("MAPE %", "mape"))
+
+
+def _num(value: Any) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
+
+
+def _gate_reason(record: ModelRecord, events: list[StageEvent]) -> str | None:
+    gates = [e.reason for e in events if e.model_id == record.model_id and e.event == "gate"]
+    if gates:
+        return gates[-1]
+    gate = record.metrics.get("gate")
+    return str(gate.get("reason")) if isinstance(gate, dict) and gate.get("reason") else None
+
+
+def _model_card(
+    record: ModelRecord, events: list[StageEvent], reports: list[ReportLink]
+) -> ModelCard:
+    m = record.metrics
+    mase = record.validation_mase
+    pairs = [
+        MetricPair(
+            "MASE", mase, 1.0 if mase is not None else None, None if mase is None else mase < 1
+        )
+    ]
+    for label, key in _PAIRS:
+        model, naive = _num(m.get(key)), _num(m.get(f"naive_{key}"))
+        if model is None and naive is None:
+            continue
+        better = None if model is None or naive is None else model < naive
+        pairs.append(MetricPair(label, model, naive, better))
+    coverages = [(f"{tag}%", _num(m.get(f"coverage_{tag}"))) for tag in ("80", "95")]
+    timeline = None
+    if events:
+        timeline = timeline_chart(
+            [
+                TimelineEvent(
+                    e.at,
+                    f"v{e.version} {e.event}",
+                    f"{e.from_status or '-'} -> {e.to_status}: {e.reason}",
+                    e.event,
+                )
+                for e in events
+            ],
+            f"stage history of {record.crypto_id} {record.model_type} h={record.horizon}",
+        )
+    mine = [r for r in reports if r.name.startswith(record.crypto_id)]
+    return ModelCard(record, pairs, coverages, _gate_reason(record, events), events, timeline, mine)
+
+
+def list_reports(reports_dir: Path | None, prefix: str) -> list[ReportLink]:
+    """The HTML backtest reports in ``reports_dir`` (newest first), linked under ``prefix``."""
+    if reports_dir is None or not reports_dir.is_dir():
+        return []
+    found = [p for p in reports_dir.glob("*.html") if p.is_file()]
+    found.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    return [
+        ReportLink(p.name, f"{prefix}/{p.name}", datetime.fromtimestamp(p.stat().st_mtime, UTC))
+        for p in found
+    ]
+
+
+def models_page(pred: Predictor, reports: list[ReportLink]) -> ModelsPage:
+    """Production models per key with their history, and the keys no model serves (why)."""
+    records = pred.registry.list_models()
+    history: dict[tuple[str, str, int], list[StageEvent]] = defaultdict(list)
+    for e in pred.registry.history():
+        history[(e.crypto_id, e.model_type, e.horizon)].append(e)
+    by_key: dict[tuple[str, str, int], list[ModelRecord]] = defaultdict(list)
+    for r in records:
+        by_key[r.key].append(r)
+    cards: list[ModelCard] = []
+    unserved: list[ModelCard] = []
+    for key in sorted(by_key):
+        live = [r for r in by_key[key] if r.status == "production"]
+        newest = live[-1] if live else by_key[key][-1]
+        card = _model_card(newest, history.get(key, []), reports)
+        (cards if live else unserved).append(card)
+    return ModelsPage(cards, unserved, reports)

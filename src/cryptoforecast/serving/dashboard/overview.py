@@ -1,0 +1,191 @@
+"""The overview page (``/``): one card per tracked coin, its closes and today's forecasts.
+
+Forecasts come from ``Predictor.predict`` (its cache included), so the page shows what
+``GET /v1/forecast`` answers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from cryptoforecast.data import ASSETS, resolve_asset, snapshot_assets
+from cryptoforecast.data.schema import check_interval
+from cryptoforecast.exceptions import CryptoForecastError
+from cryptoforecast.serving.dashboard.charts import FanPoint, fan_chart
+from cryptoforecast.serving.ledger import forecasts_table
+from cryptoforecast.serving.predictor import COVERAGES, Predictor
+from cryptoforecast.serving.schemas import Forecast
+
+__all__ = [
+    "CLOSE_DAYS",
+    "CoinCard",
+    "OverviewPage",
+    "Staleness",
+    "forecast_bands",
+    "overview_page",
+    "staleness",
+    "tracked_coins",
+]
+
+#: days of closes drawn before the fan
+CLOSE_DAYS = 90
+
+
+@dataclass(frozen=True)
+class Staleness:
+    """How old the newest candle behind a forecast is; ``stale`` once a newer one is overdue."""
+
+    stale: bool
+    age_hours: float
+    label: str
+
+
+@dataclass(frozen=True)
+class HorizonRow:
+    """One horizon of a coin card: the forecast, the bands drawn, and where it came from."""
+
+    forecast: Forecast
+    bands: dict[float, tuple[float, float]]
+    band_source: str
+    source_label: str
+
+
+@dataclass(frozen=True)
+class CoinCard:
+    crypto_id: str
+    name: str
+    rows: list[HorizonRow]
+    as_of: datetime | None
+    staleness: Staleness | None
+    chart: str | None
+    error: str | None = None
+
+    @property
+    def sources(self) -> list[tuple[list[int], str]]:
+        """Horizons grouped by where their forecast came from, in horizon order."""
+        groups: dict[str, list[int]] = {}
+        for r in self.rows:
+            groups.setdefault(r.source_label, []).append(r.forecast.horizon)
+        return [(hs, label) for label, hs in groups.items()]
+
+
+@dataclass(frozen=True)
+class OverviewPage:
+    cards: list[CoinCard]
+    note: str | None
+    now: datetime
+
+
+def _level(levels: dict[float, float], want: float) -> float | None:
+    for level, value in levels.items():
+        if abs(level - want) < 1e-6:
+            return value
+    return None
+
+
+def forecast_bands(forecast: Any) -> tuple[dict[float, tuple[float, float]], str]:
+    """The 80% and 95% bands of a forecast and what they come from.
+
+    A forecast carrying ``quantiles`` (level -> price, the predictive distribution) gives its
+    central bands from the 0.1/0.9 and 0.025/0.975 quantiles; otherwise its ``intervals``.
+    """
+    raw = getattr(forecast, "quantiles", None)
+    if raw:
+        levels = {float(k): float(v) for k, v in dict(raw).items()}
+        bands: dict[float, tuple[float, float]] = {}
+        for cov in COVERAGES:
+            lo = _level(levels, (1 - cov) / 2)
+            hi = _level(levels, 1 - (1 - cov) / 2)
+            if lo is not None and hi is not None:
+                bands[cov] = (lo, hi)
+        if bands:
+            return bands, "quantiles"
+    return {float(c): (float(lo), float(hi)) for c, (lo, hi) in forecast.intervals.items()}, (
+        "intervals"
+    )
+
+
+def staleness(forecast: Forecast, now: datetime) -> Staleness:
+    """Stale when more than one interval has passed since the newest candle closed (a newer
+    candle should exist by then); a forecast's own ``stale`` flag, once it has one, wins."""
+    step = check_interval(forecast.interval).to_pytimedelta()
+    age = now - (forecast.as_of + step)
+    own = getattr(forecast, "stale", None)
+    stale = own if isinstance(own, bool) else age > step
+    hours = age.total_seconds() / 3600
+    label = f"{'stale' if stale else 'fresh'}: last candle closed {age_text(age)} ago"
+    return Staleness(stale, hours, label)
+
+
+def _source_label(f: Forecast) -> str:
+    if f.source == "model":
+        return f"{f.model_type} model #{f.model_id}, version {f.model_version}"
+    return f"technical-analysis fallback, because: {f.fallback_reason}"
+
+
+def tracked_coins(pred: Predictor) -> list[str]:
+    """Coins with a model in the registry or a forecast in the ledger, in the asset list's
+    order; every coin of the embedded snapshot when there are none yet."""
+    found = {r.crypto_id for r in pred.registry.list_models()}
+    with pred.ledger.engine.connect() as conn:
+        found |= set(conn.execute(sa.select(forecasts_table.c.crypto_id).distinct()).scalars())
+    order = [a.id for a in ASSETS]
+    known = sorted(found, key=lambda c: order.index(c) if c in order else len(order))
+    return known or [a.id for a in snapshot_assets()]
+
+
+def _horizons(pred: Predictor, crypto_id: str, configured: list[int]) -> list[int]:
+    served = {r.horizon for r in pred.registry.list_models(crypto_id, status="production")}
+    return sorted(set(configured) | served)
+
+
+def _card(pred: Predictor, crypto_id: str, horizons: list[int], now: datetime) -> CoinCard:
+    name = resolve_asset(crypto_id).name
+    try:
+        rows = []
+        for h in horizons:
+            f = pred.predict(crypto_id, horizon=h)
+            bands, how = forecast_bands(f)
+            rows.append(HorizonRow(f, bands, how, _source_label(f)))
+        closes = pred.candles(crypto_id)["close"].iloc[-CLOSE_DAYS:]
+    except CryptoForecastError as exc:
+        return CoinCard(crypto_id, name, [], None, None, None, error=str(exc))
+    first = rows[0].forecast
+    points = [
+        FanPoint(
+            r.forecast.target_time, r.forecast.predicted_price, r.bands, f"h={r.forecast.horizon}"
+        )
+        for r in rows
+    ]
+    history = [(t.to_pydatetime(), float(v)) for t, v in closes.items()]
+    chart = fan_chart(
+        history,
+        (first.as_of, first.last_close),
+        points,
+        f"{name}: last {len(history)} closes and the forecasts for h = "
+        + ", ".join(str(h) for h in horizons),
+    )
+    return CoinCard(crypto_id, name, rows, first.as_of, staleness(first, now), chart)
+
+
+def overview_page(pred: Predictor, horizons: list[int]) -> OverviewPage:
+    """One card per tracked coin (see :func:`tracked_coins`)."""
+    now = pred.clock()
+    coins = tracked_coins(pred)
+    cards = [_card(pred, c, _horizons(pred, c, horizons), now) for c in coins]
+    note = None
+    if not pred.registry.list_models(status="production"):
+        note = (
+            "No model is in production yet: every forecast below comes from the labelled "
+            "technical-analysis fallback."
+        )
+    return OverviewPage(cards, note, now)
+
+
+def age_text(delta: timedelta) -> str:
+    hours = delta.total_seconds() / 3600
+    return f"{hours:.0f} h" if abs(hours) < 48 else f"{hours / 24:.0f} days"

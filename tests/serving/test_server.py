@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,37 +11,13 @@ import pytest
 from cryptoforecast.config import load_config
 from cryptoforecast.serving import create_app
 
-from .conftest import Trained
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from .conftest import Trained, running_server
 
 
 @pytest.fixture
 def server(registry: Any, btc_model: Trained) -> Iterator[str]:
-    import uvicorn
-
-    app = create_app(load_config(), registry=registry, admin_token="t0ken")
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, name="uvicorn-test", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            srv.should_exit = True
-            pytest.fail("uvicorn did not start within 20 s")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
-        assert not thread.is_alive(), "uvicorn did not shut down"
+    with running_server(create_app(load_config(), registry=registry, admin_token="t0ken")) as url:
+        yield url
 
 
 def test_real_uvicorn_server(server: str, btc_model: Trained) -> None:

@@ -3,11 +3,7 @@ a ledger of scored forecasts, and the service on a real uvicorn server on 127.0.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,7 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from ..conftest import fit_model
+from ..conftest import fit_model, running_server
 
 #: forecasts in the test ledger are issued from these closes (all scored by the snapshot)
 LEDGER_START, LEDGER_END = "2025-05-01", "2025-08-31"
@@ -152,37 +148,7 @@ def dashboard_app(
     return create_app(load_config(), registry=registry, ledger=filled_ledger)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def running(app: Any) -> Iterator[str]:
-    """``app`` on a uvicorn server at a free port of 127.0.0.1; yields its base URL."""
-    import uvicorn
-
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, name="uvicorn-dashboard", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            server.should_exit = True
-            pytest.fail("uvicorn did not start within 20 s")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
 @pytest.fixture
 def server(dashboard_app: Any) -> Iterator[str]:
-    with running(dashboard_app) as url:
+    with running_server(dashboard_app) as url:
         yield url

@@ -171,3 +171,27 @@ def test_empty_service_shows_every_snapshot_coin_from_the_fallback(registry: Any
     assert "No forecast has been scored yet" in client.get("/accuracy").text
     models = client.get("/models").text
     assert "No model is in production" in models and "No HTML report in" in models
+
+
+class BrokenRegistry:
+    """A registry whose database cannot be reached."""
+
+    url = None
+
+    def __getattr__(self, name: str) -> Any:
+        from cryptoforecast.exceptions import RegistryError
+
+        def fail(*_a: Any, **_k: Any) -> Any:
+            raise RegistryError("cannot reach the registry database (connection refused)")
+
+        return fail
+
+
+def test_overview_still_answers_when_the_registry_is_down(cf_home: Path) -> None:
+    ledger = Ledger(f"sqlite:///{cf_home / 'ledger.db'}")
+    app = create_app(load_config(), registry=BrokenRegistry(), ledger=ledger)
+    r = SyncASGIClient(app).get("/")
+    assert r.status_code == 200
+    assert "The model registry is unavailable: cannot reach the registry database" in r.text
+    assert "technical-analysis fallback, because: registry unavailable" in r.text
+    ledger.dispose()

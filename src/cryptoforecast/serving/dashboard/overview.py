@@ -6,6 +6,7 @@ Forecasts come from ``Predictor.predict`` (its cache included), so the page show
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -127,20 +128,15 @@ def _source_label(f: Forecast) -> str:
     return f"technical-analysis fallback, because: {f.fallback_reason}"
 
 
-def tracked_coins(pred: Predictor) -> list[str]:
-    """Coins with a model in the registry or a forecast in the ledger, in the asset list's
-    order; every coin of the embedded snapshot when there are none yet."""
-    found = {r.crypto_id for r in pred.registry.list_models()}
+def tracked_coins(pred: Predictor, registered: set[str]) -> list[str]:
+    """Coins with a model in the registry (``registered``) or a forecast in the ledger, in the
+    asset list's order; every coin of the embedded snapshot when there are none yet."""
+    found = set(registered)
     with pred.ledger.engine.connect() as conn:
         found |= set(conn.execute(sa.select(forecasts_table.c.crypto_id).distinct()).scalars())
     order = [a.id for a in ASSETS]
     known = sorted(found, key=lambda c: order.index(c) if c in order else len(order))
     return known or [a.id for a in snapshot_assets()]
-
-
-def _horizons(pred: Predictor, crypto_id: str, configured: list[int]) -> list[int]:
-    served = {r.horizon for r in pred.registry.list_models(crypto_id, status="production")}
-    return sorted(set(configured) | served)
 
 
 def _card(pred: Predictor, crypto_id: str, horizons: list[int], now: datetime) -> CoinCard:
@@ -173,12 +169,29 @@ def _card(pred: Predictor, crypto_id: str, horizons: list[int], now: datetime) -
 
 
 def overview_page(pred: Predictor, horizons: list[int]) -> OverviewPage:
-    """One card per tracked coin (see :func:`tracked_coins`)."""
+    """One card per tracked coin (see :func:`tracked_coins`), each with the configured
+    ``horizons`` and those a production model serves.
+
+    An unreachable registry or ledger does not take the page down: the forecasts still answer
+    (from the labelled fallback, as the API does) and a notice says what failed.
+    """
     now = pred.clock()
-    coins = tracked_coins(pred)
-    cards = [_card(pred, c, _horizons(pred, c, horizons), now) for c in coins]
     note = None
-    if not pred.registry.list_models(status="production"):
+    try:
+        records = pred.registry.list_models()
+    except CryptoForecastError as exc:
+        records, note = [], f"The model registry is unavailable: {exc}"
+    served: dict[str, set[int]] = defaultdict(set)
+    for r in records:
+        if r.status == "production":
+            served[r.crypto_id].add(r.horizon)
+    try:
+        coins = tracked_coins(pred, {r.crypto_id for r in records})
+    except (CryptoForecastError, sa.exc.SQLAlchemyError) as exc:
+        coins = [a.id for a in snapshot_assets()]
+        note = f"The forecast ledger is unavailable: {exc}"
+    cards = [_card(pred, c, sorted(set(horizons) | served.get(c, set())), now) for c in coins]
+    if note is None and not served:
         note = (
             "No model is in production yet: every forecast below comes from the labelled "
             "technical-analysis fallback."

@@ -32,7 +32,7 @@ def serve(
     ] = "snapshot",
     log_level: Annotated[str, typer.Option("--log-level", help="uvicorn log level.")] = "info",
 ) -> None:
-    """Serve forecasts over HTTP (FastAPI + uvicorn); OpenAPI at /docs, metrics at /metrics."""
+    """Serve forecasts over HTTP (FastAPI + uvicorn): the dashboard at /, OpenAPI at /docs, metrics at /metrics."""
 
     uvicorn = import_optional("uvicorn", "serve")
     uvicorn.run(create_app(load_config(), source=source), host=host, port=port, log_level=log_level)

@@ -52,16 +52,13 @@ def accuracy_page(pred: Predictor) -> AccuracyPage:
     """The ledger scored now: one entry per (coin, model type, horizon), with its chart."""
     now = pred.clock()
     frame = pred.ledger.scored(now=now)
+    scored = frame[np.isfinite(frame["actual"].to_numpy(dtype="float64"))]
+    by_key = dict(list(scored.groupby(["crypto_id", "model_type", "horizon"])))
     keys = []
     for row in score_frame(frame):
-        g = frame[
-            (frame["crypto_id"] == row.crypto_id)
-            & (frame["model_type"] == row.model_type)
-            & (frame["horizon"] == row.horizon)
-        ]
-        done = g[np.isfinite(g["actual"].to_numpy(dtype="float64"))]
         chart = None
-        if row.n_scored:
+        done = by_key.get((row.crypto_id, row.model_type, row.horizon))
+        if done is not None:
             roll = rolling_mase(done)
             if len(roll):
                 w = min(ROLLING_WINDOW, row.n_scored)

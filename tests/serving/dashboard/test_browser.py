@@ -191,6 +191,12 @@ def test_accuracy_in_chromium(visit: Any, server: str) -> None:
         ]:
             assert _same(tr.get_attribute(attr), r[key]), (attr, r)
         assert tr.locator("td.mase").inner_text() == format_number(r["mase"], 3)
+        assert tr.locator("td").all_inner_texts()[3:7] == [
+            format_number(r["mae"]),
+            format_number(r["naive_mae"]),
+            format_number(r["mape"], 2),
+            format_number(r["naive_mape"], 2),
+        ]
         assert int(tr.locator("td.n-scored").inner_text()) == r["n_scored"] > 0
         verdict = tr.locator(".verdict").inner_text()
         assert verdict == ("beats naive" if r["mase"] < 1 else "does not beat naive")
@@ -213,11 +219,19 @@ def test_models_in_chromium(
         card = v.page.locator(f'section.model-card[data-model-id="{model_id}"]')
         rec = records[model_id]
         assert card.locator(".status").inner_text() == rec["status"]
-        for name, key in [("MAE", "mae"), ("RMSE", "rmse"), ("MAPE %", "mape")]:
+        for name, key, digits in [
+            ("MAE", "mae", None),
+            ("RMSE", "rmse", None),
+            ("MAPE %", "mape", 2),
+        ]:
             row = card.locator(f'tr.metric[data-metric="{name}"]')
             assert float(row.get_attribute("data-model")) == rec["metrics"][key]
             assert float(row.get_attribute("data-naive")) == rec["metrics"][f"naive_{key}"]
-            assert row.locator("td").nth(0).inner_text() == format_number(rec["metrics"][key])
+            shown = row.locator("td").all_inner_texts()[:2]
+            assert shown == [
+                format_number(rec["metrics"][key], digits),
+                format_number(rec["metrics"][f"naive_{key}"], digits),
+            ]
         mase = card.locator('tr.metric[data-metric="MASE"] td').nth(0).inner_text()
         assert mase == format_number(rec["metrics"]["mase"], 4)
     prod = v.page.locator(f'section.model-card[data-model-id="{filled_registry["production"]}"]')

@@ -25,6 +25,7 @@ class MetricPair:
     model: float | None
     naive: float | None
     better: bool | None
+    digits: int | None = None  # decimals shown (None: as prices, see ``format_number``)
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,8 @@ class ModelsPage:
     reports: list[ReportLink]
 
 
-_PAIRS = (("MAE", "mae"), ("RMSE", "rmse"), ("MAPE %", "mape"))
+#: (label, metrics key, decimals shown) of the metrics shown beside naive's after MASE
+_PAIRS = (("MAE", "mae", None), ("RMSE", "rmse", None), ("MAPE %", "mape", 2))
 
 
 def _num(value: Any) -> float | None:
@@ -76,15 +78,15 @@ def _model_card(
     mase = record.validation_mase
     pairs = [
         MetricPair(
-            "MASE", mase, 1.0 if mase is not None else None, None if mase is None else mase < 1
+            "MASE", mase, 1.0 if mase is not None else None, None if mase is None else mase < 1, 4
         )
     ]
-    for label, key in _PAIRS:
+    for label, key, digits in _PAIRS:
         model, naive = _num(m.get(key)), _num(m.get(f"naive_{key}"))
         if model is None and naive is None:
             continue
         better = None if model is None or naive is None else model < naive
-        pairs.append(MetricPair(label, model, naive, better))
+        pairs.append(MetricPair(label, model, naive, better, digits))
     coverages = [(f"{tag}%", _num(m.get(f"coverage_{tag}"))) for tag in ("80", "95")]
     timeline = None
     if events:

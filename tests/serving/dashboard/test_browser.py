@@ -160,6 +160,11 @@ def test_overview_in_chromium(visit: Any, server: str) -> None:
                 else:
                     assert f"fallback, because: {got['fallback_reason']}" in source
                 seen_sources.add(got["source"])
+                # the fan's diamond for this horizon shows the same price on hover
+                hover = card.locator("svg path.point title").all_text_contents()
+                assert any(
+                    t.startswith(f"h={h}: {format_number(got['predicted_price'])}") for t in hover
+                ), hover
     assert seen_sources == {"model", "technical_analysis_fallback"}
 
 

@@ -149,11 +149,15 @@ def test_overview_in_chromium(visit: Any, server: str) -> None:
                 assert row.locator("td").nth(2).inner_text() == format_number(
                     got["predicted_price"]
                 )
+                # the served distribution's quantiles draw the bands (intervals without them)
+                assert got["quantiles"], got
                 for cell in row.locator("td.band").all():
-                    lo, hi = got["intervals"][cell.get_attribute("data-coverage")]
+                    low, high = CENTRAL[cell.get_attribute("data-coverage")]
+                    lo, hi = got["quantiles"][low], got["quantiles"][high]
                     assert float(cell.get_attribute("data-lower")) == lo
                     assert float(cell.get_attribute("data-upper")) == hi
                     assert cell.inner_text() == f"{format_number(lo)} \u2013 {format_number(hi)}"
+                assert row.locator("td.p-up").inner_text() == f"{got['p_up'] * 100:.1f}%"
                 source = card.locator(f'ul.sources li[data-horizons~="{h}"]').inner_text()
                 if got["source"] == "model":
                     assert f"model #{got['model_id']}, version {got['model_version']}" in source
@@ -166,6 +170,13 @@ def test_overview_in_chromium(visit: Any, server: str) -> None:
                     t.startswith(f"h={h}: {format_number(got['predicted_price'])}") for t in hover
                 ), hover
     assert seen_sources == {"model", "technical_analysis_fallback"}
+    assert (
+        "Bands from the forecasts' quantiles (scale: " in card.locator(".band-source").inner_text()
+    )
+
+
+#: the quantile levels that bound each central band
+CENTRAL = {"0.8": ("0.1", "0.9"), "0.95": ("0.025", "0.975")}
 
 
 def _same(page_value: str | None, api_value: float | None) -> bool:

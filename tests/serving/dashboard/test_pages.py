@@ -48,11 +48,10 @@ def forecast(**extra: Any) -> Any:
     if not extra:
         return base
 
-    class WithExtra(Forecast):  # a later schema with more fields
-        quantiles: dict[float, float] | None = None
+    class WithExtra(Forecast):  # a schema with a staleness flag (a later field)
         stale: bool | None = None
 
-    return WithExtra(**base.model_dump(), **extra)
+    return WithExtra(**{**base.model_dump(), **extra})
 
 
 def test_fan_uses_quantiles_when_the_forecast_has_them_and_intervals_otherwise() -> None:

@@ -91,7 +91,7 @@ def _level(levels: dict[float, float], want: float) -> float | None:
 def forecast_bands(forecast: Any) -> tuple[dict[float, tuple[float, float]], str]:
     """The 80% and 95% bands of a forecast and what they come from.
 
-    A forecast carrying ``quantiles`` (level -> price, the predictive distribution) gives its
+    A forecast carrying ``quantiles`` (level -> price, the served predictive distribution) gives its
     central bands from the 0.1/0.9 and 0.025/0.975 quantiles; otherwise its ``intervals``.
     """
     raw = getattr(forecast, "quantiles", None)

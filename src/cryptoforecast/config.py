@@ -3,8 +3,10 @@
 Resolution order (later wins):
 
 1. the defaults declared here (identical to ``configs/model_config.yaml``; a test keeps them equal);
-2. a YAML file: the ``path`` argument, else ``$CRYPTOFORECAST_CONFIG``, else
-   ``./configs/model_config.yaml`` when the current directory has one;
+2. one YAML file, the first of: the ``path`` argument (``config show --path``),
+   ``$CRYPTOFORECAST_CONFIG``, ``$CRYPTOFORECAST_HOME/config.yaml`` when it exists. The current
+   directory is never searched, so a ``configs/`` folder that happens to be there changes nothing;
+   :func:`config_sources` says which file and variables were read;
 3. environment variables ``CRYPTOFORECAST_<SECTION>__<KEY>=value`` (``__`` separates nesting,
    values parsed as YAML scalars), e.g. ``CRYPTOFORECAST_LIGHTGBM__NUM_LEAVES=31`` or
    ``CRYPTOFORECAST_CACHE__TTL_SECONDS=60``.
@@ -32,6 +34,7 @@ from pydantic import (
 
 from cryptoforecast.data.assets import resolve_asset
 from cryptoforecast.exceptions import ConfigError, DataError
+from cryptoforecast.paths import HOME_ENV
 from cryptoforecast.redaction import mask_url
 
 __all__ = [
@@ -46,6 +49,8 @@ __all__ = [
     "Settings",
     "TrainingConfig",
     "XGBoostConfig",
+    "config_file",
+    "config_sources",
     "load_config",
 ]
 
@@ -342,6 +347,43 @@ def _deep_merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any
     return out
 
 
+HOME_CONFIG = "config.yaml"
+"""The config file looked for in ``$CRYPTOFORECAST_HOME`` when no other is named."""
+
+
+def config_file(
+    path: str | Path | None = None, environ: Mapping[str, str] | None = None
+) -> tuple[Path | None, str]:
+    """The YAML file :func:`load_config` reads, and where its name came from (``None``: none)."""
+    env = os.environ if environ is None else environ
+    if path is not None:
+        return Path(path), "path argument"
+    if env.get(CONFIG_ENV):
+        return Path(env[CONFIG_ENV]), f"${CONFIG_ENV}"
+    raw_home = env.get(HOME_ENV)
+    home = Path(raw_home).expanduser() if raw_home else Path.home() / ".cache" / "cryptoforecast"
+    if (home / HOME_CONFIG).is_file():
+        return home / HOME_CONFIG, f"${HOME_ENV}/{HOME_CONFIG}"
+    return None, f"no file (none named, no ${HOME_ENV}/{HOME_CONFIG})"
+
+
+def config_sources(
+    path: str | Path | None = None, environ: Mapping[str, str] | None = None
+) -> list[str]:
+    """What :func:`load_config` reads, in order: the defaults, the file, each variable."""
+    env = os.environ if environ is None else environ
+    file, why = config_file(path, env)
+    lines = ["defaults (configs/model_config.yaml is a copy of them)"]
+    lines.append(f"file: {file} (from the {why})" if file is not None else f"file: {why}")
+    fields = set(Settings.model_fields)
+    for name in sorted(env):
+        if name.startswith(ENV_PREFIX):
+            section = name[len(ENV_PREFIX) :].lower().split("__")[0]
+            if section in fields:
+                lines.append(f"environment: {name}")
+    return lines
+
+
 def load_config(
     path: str | Path | None = None,
     environ: Mapping[str, str] | None = None,
@@ -351,10 +393,7 @@ def load_config(
     env = os.environ if environ is None else environ
     data: dict[str, Any] = {}
     source = "defaults"
-    if path is None and env.get(CONFIG_ENV):
-        path = env[CONFIG_ENV]
-    if path is None and Path("configs/model_config.yaml").is_file():
-        path = Path("configs/model_config.yaml")
+    path, _ = config_file(path, env)
     if path is not None:
         data = _read_yaml(Path(path))
         source = str(path)

@@ -53,7 +53,7 @@ def test_backtest_unknown_model_is_one_line_exit_1(capsys: pytest.CaptureFixture
 def test_backtest_too_few_rows_says_how_to_fix(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["backtest", "bitcoin", "--model", "naive", "--initial-train-size", "100000"])
     err = capsys.readouterr().err
-    assert code == 1 and "too few to backtest" in err and "initial_train_size" in err
+    assert code == 1 and "too few to backtest" in err and "lower --initial-train-size" in err
 
 
 @pytest.mark.slow

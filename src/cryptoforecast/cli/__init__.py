@@ -15,7 +15,7 @@ from rich.console import Console
 from cryptoforecast import __version__
 from cryptoforecast.cli import backtest, data, leakage, registry, serving, training
 from cryptoforecast.cli import config as config_cmd
-from cryptoforecast.cli._common import error_console
+from cryptoforecast.cli._common import HELP, error_console
 from cryptoforecast.exceptions import CryptoForecastError
 
 __all__ = ["app", "main"]
@@ -26,6 +26,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    context_settings=HELP,
 )
 app.add_typer(data.data_app, name="data")
 app.add_typer(config_cmd.config_app, name="config")
@@ -39,9 +40,21 @@ app.command()(serving.serve)
 app.command("check-leakage")(leakage.check_leakage)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"cryptoforecast {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _root(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
 ) -> None:
     """Cryptocurrency price forecasts, always reported beside the naive forecast."""
     # ``--debug`` is read by main() from the arguments; the option is declared here for --help.

@@ -1,12 +1,36 @@
-"""What every command shares: the console, number formatting, the progress callback."""
+"""What every command shares: the console, number formatting, the progress callback, the
+flag-speaking error translation and the ``--json`` output."""
 
 from __future__ import annotations
 
+import contextlib
+import json
+import logging
+import re
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
+import pandas as pd
+import typer
 from rich.console import Console
 
-__all__ = ["console", "error_console", "num", "advance"]
+from cryptoforecast.exceptions import CryptoForecastError, DataError
+
+__all__ = [
+    "HELP",
+    "advance",
+    "check_end",
+    "console",
+    "echo_json",
+    "error_console",
+    "log_lines",
+    "num",
+    "speaking_flags",
+]
+
+HELP: dict[str, Any] = {"help_option_names": ["-h", "--help"]}
+"""Context settings of every command group: ``-h`` is help everywhere (``-H`` is --horizon)."""
 
 
 def console() -> Console:
@@ -30,3 +54,76 @@ def num(value: object, fmt: str) -> str:
 def advance(progress: Any, task: Any, done: int, total: int) -> None:
     """Progress callback for the backtester: move a Rich task to ``done`` of ``total``."""
     progress.update(task, completed=done, total=total)
+
+
+def echo_json(value: Any) -> None:
+    """Print ``value`` as indented JSON (NaN as null, timestamps and paths as strings)."""
+
+    def clean(v: Any) -> Any:
+        if isinstance(v, float) and v != v:
+            return None
+        if isinstance(v, Mapping):
+            return {str(k): clean(x) for k, x in v.items()}
+        if isinstance(v, list | tuple):
+            return [clean(x) for x in v]
+        return v
+
+    typer.echo(json.dumps(clean(value), indent=2, sort_keys=True, default=str))
+
+
+@contextlib.contextmanager
+def speaking_flags(flags: Mapping[str, str]) -> Iterator[None]:
+    """Reword errors of lower layers so they name the user's flags, not Python parameters.
+
+    ``flags`` maps a parameter name (``initial_train_size``) to the flag the user typed
+    (``--initial-train-size``); ``name=`` and ``name='value'`` forms are reworded too.
+    """
+    try:
+        yield
+    except CryptoForecastError as exc:
+        text = str(exc)
+        for name, flag in flags.items():
+            text = re.sub(rf"(?<![\w-]){re.escape(name)}=(?=[\s,;)]|$)", flag, text)
+            text = re.sub(rf"(?<![\w-]){re.escape(name)}=", f"{flag} ", text)
+            if "_" in name:  # plain words (days, source) stay: they are also English
+                text = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w])", flag, text)
+        exc.args = (text,)
+        raise
+
+
+def check_end(end: str | None, last_candle: pd.Timestamp | None, source: str) -> None:
+    """Refuse an ``--end`` in the future or after the last candle the source has (no silent clip)."""
+    if end is None:
+        return
+    try:
+        ts = pd.Timestamp(end)
+    except (ValueError, TypeError):
+        raise DataError(f"--end must be a date such as 2024-01-31, got {end!r}") from None
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    if ts > pd.Timestamp(datetime.now(UTC)):
+        raise DataError(f"--end {end} is in the future; give a past date or leave --end out")
+    if last_candle is not None and ts.normalize() > last_candle.normalize():
+        raise DataError(
+            f"--end {end} is after the last candle of --source {source} "
+            f"({last_candle:%Y-%m-%d}); give --end {last_candle:%Y-%m-%d} or earlier, "
+            "or use a live source (--source binance) for later candles"
+        )
+
+
+@contextlib.contextmanager
+def log_lines(logger_name: str, con: Console) -> Iterator[None]:
+    """Print the INFO records of ``logger_name`` on ``con`` while the block runs (progress lines)."""
+
+    class _ToConsole(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            con.print(f"  {record.getMessage()}", highlight=False)
+
+    log = logging.getLogger(logger_name)
+    handler, previous = _ToConsole(logging.INFO), log.level
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(previous)

@@ -10,7 +10,14 @@ import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cryptoforecast.cli._common import advance, console, num
+from cryptoforecast.cli._common import (
+    advance,
+    check_end,
+    console,
+    echo_json,
+    num,
+    speaking_flags,
+)
 from cryptoforecast.config import load_config
 from cryptoforecast.data import load_ohlcv, resolve_asset
 from cryptoforecast.evaluation.report import BacktestRun, write_report
@@ -22,6 +29,15 @@ from cryptoforecast.training.backtester import ForecastBacktester, trainer_for
 from cryptoforecast.training.served import backtest_served, report_runs
 
 __all__ = ["backtest", "backtest_table", "distribution_table", "served_backtest"]
+
+_FLAGS = {
+    "initial_train_size": "--initial-train-size",
+    "retrain_frequency": "--retrain-frequency",
+    "test_origins": "--days",
+    "fee_bps": "--fee-bps",
+    "source": "--source",
+    "end": "--end",
+}
 
 
 def backtest_table(runs: list, title: str) -> Table:
@@ -97,7 +113,8 @@ def backtest(
         ),
     ] = None,
     horizon: Annotated[
-        int, typer.Option("--horizon", "-h", min=1, help="Forecast horizon in candles.")
+        int,
+        typer.Option("--horizon", "-H", min=1, max=14, help="Forecast horizon in candles (1-14)."),
     ] = 1,
     report: Annotated[
         str | None, typer.Option("--report", "-r", help="Write a self-contained HTML report here.")
@@ -158,6 +175,9 @@ def backtest(
             help="Replay what users would have received: retrain every --retrain-frequency origins (default 7) through the gate into a throwaway registry and forecast with what the service serves (production model or fallback). --model names the candidates (default lightgbm, xgboost, lstm, ensemble); --days defaults to 1095.",
         ),
     ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the metrics as JSON (no tables, no progress).")
+    ] = False,
 ) -> None:
     """Walk-forward backtest beside the naive forecast, with the honesty scorecard and an HTML report."""
     if served:
@@ -190,7 +210,9 @@ def backtest(
     load_days = (
         None if source == "snapshot" else warmup_rows() + initial + 2 * horizon + n_origins + 1
     )
-    candles = load_ohlcv(asset.id, days=load_days, source=source, end=end)
+    with speaking_flags(_FLAGS):
+        candles = load_ohlcv(asset.id, days=load_days, source=source, end=end)
+    check_end(end, load_ohlcv(asset.id).index[-1] if source == "snapshot" else None, source)
     intraday = None
     if distribution is not None and source == "snapshot":  # realised measures from 4h candles
         intraday = load_ohlcv(asset.id, interval="4h", end=end)
@@ -202,7 +224,10 @@ def backtest(
         TextColumn("{task.completed}/{task.total} origins"),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, console=console(), transient=True) as progress:
+    with (
+        Progress(*columns, console=console(), transient=True, disable=as_json) as progress,
+        speaking_flags(_FLAGS),
+    ):
         for name in models:
             task = progress.add_task(f"{name} h={horizon}", total=n_origins)
             bt = ForecastBacktester(
@@ -230,7 +255,27 @@ def backtest(
         f"{asset.id} h={horizon}: {first['n_forecasts']} origins {first['start'][:10]} .. "
         f"{first['end'][:10]}, refit every {refit}, {intervals} intervals"
     )
+    notes = []
+    if first["n_forecasts"] < n_origins:
+        notes.append(
+            f"--days {n_origins} asks for more origins than the data have after the first fit: "
+            f"backtested the {first['n_forecasts']} available ({first['start'][:10]} .. "
+            f"{first['end'][:10]}); lower --initial-train-size for more"
+        )
+    if as_json:
+        echo_json(
+            {
+                "crypto_id": asset.id,
+                "horizon": horizon,
+                "notes": notes,
+                "runs": [{"model": r.name, "metrics": r.metrics} for r in runs],
+                "verdicts": [verdict(r.metrics) for r in runs],
+            }
+        )
+        return
     con = console()
+    for note in notes:
+        con.print(f"[yellow]note:[/] {note}", highlight=False)
     con.print(backtest_table(runs, title))
     if distribution is not None:
         con.print(

@@ -7,18 +7,26 @@ from typing import Annotated
 import typer
 import yaml
 
-from cryptoforecast.config import load_config
+from cryptoforecast.cli._common import HELP
+from cryptoforecast.config import config_sources, load_config
 
 __all__ = ["config_app"]
 
-config_app = typer.Typer(help="Configuration.", no_args_is_help=True)
+config_app = typer.Typer(help="Configuration.", no_args_is_help=True, context_settings=HELP)
 
 
 @config_app.command("show")
 def config_show(
     path: Annotated[str | None, typer.Option("--path", help="YAML config file to read.")] = None,
 ) -> None:
-    """Print the effective configuration (defaults, file, environment)."""
+    """Print the effective configuration, after the files and variables it was read from.
+
+    Search order (later wins): the defaults; one YAML file, the first of --path,
+    $CRYPTOFORECAST_CONFIG, $CRYPTOFORECAST_HOME/config.yaml; CRYPTOFORECAST_<SECTION>__<KEY>
+    environment variables. The current directory is never searched.
+    """
 
     settings = load_config(path)
+    for line in config_sources(path):
+        typer.echo(f"# read: {line}")
     typer.echo(yaml.safe_dump(settings.model_dump(mode="json"), sort_keys=False).rstrip())

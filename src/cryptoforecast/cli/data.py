@@ -5,39 +5,66 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import numpy as np
+import pandas as pd
 import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from cryptoforecast.cli._common import console, error_console
+from cryptoforecast.cli._common import (
+    HELP,
+    check_end,
+    console,
+    echo_json,
+    error_console,
+    speaking_flags,
+)
 from cryptoforecast.data import ASSETS, CandleCache, load_ohlcv, resolve_asset, snapshot_assets
 from cryptoforecast.data.live import LIVE_SOURCE_NAMES, refresh_series
 from cryptoforecast.exceptions import CryptoForecastError, DataError
 
-__all__ = ["asset_summary_table", "data_app"]
+__all__ = ["asset_summaries", "asset_summary_table", "data_app"]
 
-data_app = typer.Typer(help="Market data: list, show and update candles.", no_args_is_help=True)
+data_app = typer.Typer(help="Market data: list, show and update candles.", no_args_is_help=True, context_settings=HELP)
 
 
-def asset_summary_table(interval: str = "1d") -> Table:
+def asset_summaries(interval: str = "1d") -> list[dict[str, Any]]:
     """Rows, coverage, last close and 30-candle volatility for every embedded asset."""
 
-    table = Table(title=f"Embedded market data ({interval})")
-    for col in ("id", "symbol", "rows", "first", "last", "last close", "30d vol (ann.)"):
-        table.add_column(col, justify="right" if col not in ("id", "symbol") else "left")
+    rows = []
     for asset in snapshot_assets():
         df = load_ohlcv(asset.id, interval=interval)
         rets = np.log(df["close"]).diff().iloc[-30:]
         per_year = 365 if interval == "1d" else 365 * 6
-        vol = float(rets.std() * np.sqrt(per_year))
+        rows.append(
+            {
+                "id": asset.id,
+                "symbol": asset.symbol,
+                "rows": len(df),
+                "first": df.index[0].isoformat(),
+                "last": df.index[-1].isoformat(),
+                "last_close": float(df["close"].iloc[-1]),
+                "vol_30d_annualised": float(rets.std() * np.sqrt(per_year)),
+            }
+        )
+    return rows
+
+
+def asset_summary_table(interval: str = "1d") -> Table:
+    """:func:`asset_summaries` as a table."""
+
+    table = Table(title=f"Embedded market data ({interval})")
+    for col in ("id", "symbol", "rows", "first", "last", "last close", "30d vol (ann.)"):
+        table.add_column(col, justify="right" if col not in ("id", "symbol") else "left")
+    for row in asset_summaries(interval):
+        first, last = pd.Timestamp(row["first"]), pd.Timestamp(row["last"])
         table.add_row(
-            asset.id,
-            asset.symbol,
-            f"{len(df):,}",
-            df.index[0].strftime("%Y-%m-%d"),
-            df.index[-1].strftime("%Y-%m-%d %H:%M" if interval != "1d" else "%Y-%m-%d"),
-            f"{df['close'].iloc[-1]:,.4f}",
-            f"{vol:.1%}",
+            row["id"],
+            row["symbol"],
+            f"{row['rows']:,}",
+            first.strftime("%Y-%m-%d"),
+            last.strftime("%Y-%m-%d %H:%M" if interval != "1d" else "%Y-%m-%d"),
+            f"{row['last_close']:,.4f}",
+            f"{row['vol_30d_annualised']:.1%}",
         )
     return table
 
@@ -45,26 +72,36 @@ def asset_summary_table(interval: str = "1d") -> Table:
 @data_app.command("list")
 def data_list(
     interval: Annotated[str, typer.Option("--interval", "-i", help="1d or 4h")] = "1d",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON.")] = False,
 ) -> None:
     """List the assets with their coverage in the embedded snapshot."""
 
-    console().print(asset_summary_table(interval))
     others = [a.id for a in ASSETS if not a.in_snapshot]
+    with speaking_flags({"interval": "--interval"}):
+        if as_json:
+            echo_json({"snapshot": asset_summaries(interval), "live_only": others})
+            return
+        console().print(asset_summary_table(interval))
     console().print(f"Live sources only (binance, coingecko): {', '.join(others)}")
 
 
 @data_app.command("show")
 def data_show(
     crypto_id: Annotated[str, typer.Argument(help="Asset id or symbol, e.g. bitcoin or BTC.")],
-    days: Annotated[int, typer.Option("--days", "-n", help="How many candles.")] = 10,
-    interval: Annotated[str, typer.Option("--interval", "-i")] = "1d",
-    source: Annotated[str, typer.Option("--source", "-s")] = "snapshot",
+    days: Annotated[int, typer.Option("--days", "-n", min=1, help="How many candles.")] = 10,
+    interval: Annotated[str, typer.Option("--interval", "-i", help="1d or 4h.")] = "1d",
+    source: Annotated[
+        str, typer.Option("--source", "-s", help="snapshot, csv, binance or coingecko.")
+    ] = "snapshot",
     end: Annotated[str | None, typer.Option("--end", help="Last day to show (inclusive).")] = None,
     path: Annotated[str | None, typer.Option("--path", help="CSV file for --source csv.")] = None,
 ) -> None:
     """Show the last candles of one asset."""
 
-    df = load_ohlcv(crypto_id, days=days, interval=interval, source=source, end=end, path=path)
+    flags = {"interval": "--interval", "source": "--source", "end": "--end", "path": "--path"}
+    with speaking_flags(flags):
+        df = load_ohlcv(crypto_id, days=days, interval=interval, source=source, end=end, path=path)
+    check_end(end, df.index[-1] if source == "snapshot" else None, source)
     table = Table(title=f"{df.attrs.get('crypto_id', crypto_id)} {interval} ({source})")
     table.add_column("timestamp")
     for col in df.columns:

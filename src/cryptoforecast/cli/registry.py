@@ -8,13 +8,15 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cryptoforecast.cli._common import console
+from cryptoforecast.cli._common import HELP, console, echo_json, speaking_flags
 from cryptoforecast.registry import model_registry
 
 __all__ = ["registry_app"]
 
+_FLAGS = {"crypto_id": "crypto id", "model_type": "--model", "horizon": "--horizon", "status": "--status"}
+
 registry_app = typer.Typer(
-    help="Model registry: versions, stages and their history.", no_args_is_help=True
+    help="Model registry: versions, stages and their history.", no_args_is_help=True, context_settings=HELP
 )
 
 
@@ -48,14 +50,19 @@ def registry_list(
     model: Annotated[
         str | None, typer.Option("--model", "-m", help="Only this model type.")
     ] = None,
-    horizon: Annotated[int | None, typer.Option("--horizon", help="Only this horizon.")] = None,
+    horizon: Annotated[int | None, typer.Option("--horizon", "-H", help="Only this horizon.")] = None,
     status: Annotated[
         str | None, typer.Option("--status", help="staging, production or archived.")
     ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the records as JSON.")] = False,
 ) -> None:
     """List registered models."""
 
-    records = model_registry.list_models(crypto_id, model, horizon, status)
+    with speaking_flags(_FLAGS):
+        records = model_registry.list_models(crypto_id, model, horizon, status)
+    if as_json:
+        echo_json([rec.to_dict() for rec in records])
+        return
     console().print(_registry_table(records, f"Registered models ({len(records)})"))
 
 
@@ -90,24 +97,46 @@ def registry_promote(
     reason: Annotated[
         str, typer.Option("--reason", help="Why (kept in the history).")
     ] = "promoted from the CLI",
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Promote a model that failed the promotion gate (recorded in history)."
+        ),
+    ] = False,
 ) -> None:
     """Promote a model to production; the previous production model is archived."""
 
-    rec = model_registry.promote(model_id, reason=reason)
+    rec = model_registry.promote(model_id, reason=reason, force=force)
     what = f"{rec.crypto_id} {rec.model_type} h={rec.horizon} {rec.version}"
     typer.echo(f"model {rec.model_id} ({what}) is now production")
+
+
+@registry_app.command("demote")
+def registry_demote(
+    model_id: Annotated[int, typer.Argument(help="Production model id to put back in staging.")],
+    reason: Annotated[
+        str, typer.Option("--reason", help="Why (kept in the history).")
+    ] = "demoted from the CLI",
+) -> None:
+    """Put a production model back in staging; its key has no production model until a
+    promotion or rollback (the service answers with the labelled fallback meanwhile)."""
+
+    rec = model_registry.demote(model_id, reason=reason)
+    what = f"{rec.crypto_id} {rec.model_type} h={rec.horizon} {rec.version}"
+    typer.echo(f"model {rec.model_id} ({what}) is back in staging")
 
 
 @registry_app.command("rollback")
 def registry_rollback(
     crypto_id: Annotated[str, typer.Argument(help="Asset id, e.g. bitcoin.")],
     model: Annotated[str, typer.Option("--model", "-m", help="Model type, e.g. lightgbm.")],
-    horizon: Annotated[int, typer.Option("--horizon", help="Forecast horizon in candles.")] = 1,
+    horizon: Annotated[int, typer.Option("--horizon", "-H", help="Forecast horizon in candles.")] = 1,
     reason: Annotated[str, typer.Option("--reason", help="Why (kept in the history).")] = "",
 ) -> None:
     """Put the previous production model back in production."""
 
-    rec = model_registry.rollback(crypto_id, model, horizon, reason=reason)
+    with speaking_flags(_FLAGS):
+        rec = model_registry.rollback(crypto_id, model, horizon, reason=reason)
     what = f"{rec.crypto_id} {rec.model_type} h={rec.horizon} {rec.version}"
     typer.echo(f"rolled back: model {rec.model_id} ({what}) is production again")
 
@@ -118,7 +147,7 @@ def registry_history(
     model: Annotated[
         str | None, typer.Option("--model", "-m", help="Only this model type.")
     ] = None,
-    horizon: Annotated[int | None, typer.Option("--horizon", help="Only this horizon.")] = None,
+    horizon: Annotated[int | None, typer.Option("--horizon", "-H", help="Only this horizon.")] = None,
 ) -> None:
     """Every stage change and promotion-gate decision for an asset, oldest first."""
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from cryptoforecast.cli._common import console, num
+from cryptoforecast.cli._common import HELP, console, echo_json, num
 from cryptoforecast.compat import import_optional
 from cryptoforecast.config import load_config
 from cryptoforecast.data import resolve_asset
@@ -18,7 +19,7 @@ from cryptoforecast.serving.ledger import Ledger
 __all__ = ["ledger_app", "serve"]
 
 ledger_app = typer.Typer(
-    help="The forecast ledger: live, out-of-sample accuracy.", no_args_is_help=True
+    help="The forecast ledger: live, out-of-sample accuracy.", no_args_is_help=True, context_settings=HELP
 )
 
 
@@ -45,15 +46,29 @@ def ledger_score(
         str | None, typer.Option("--model", "-m", help="Only this model type.")
     ] = None,
     horizon: Annotated[
-        int | None, typer.Option("--horizon", "-h", help="Only this horizon.")
+        int | None, typer.Option("--horizon", "-H", min=1, help="Only this horizon.")
     ] = None,
     url: Annotated[str | None, typer.Option("--url", help="Ledger database URL.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON.")] = False,
 ) -> None:
     """Score past forecasts against realised closes: MAPE and MASE beside naive, interval coverage."""
 
     cid = resolve_asset(crypto_id).id if crypto_id else None
     ledger = Ledger(url)
+    if model_type is not None:
+        stored = sorted(set(ledger.forecasts()["model_type"]))
+        if stored and model_type not in stored:
+            close = difflib.get_close_matches(model_type, stored, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise typer.BadParameter(
+                f"no forecasts from model {model_type!r} in the ledger; {hint}"
+                f"stored: {', '.join(stored)}",
+                param_hint="'--model'",
+            )
     rows = ledger.score(crypto_id=cid, model_type=model_type, horizon=horizon)
+    if as_json:
+        echo_json([r.model_dump(mode="json") for r in rows])
+        return
     table = Table(title=f"Forecast ledger ({mask_url(ledger.url)})")
     for col in (
         "crypto_id",
@@ -85,9 +100,17 @@ def ledger_score(
             num(r.coverage_95, ".0%"),
         )
     console().print(table)
+    for r in rows:
+        if r.n_pending:
+            console().print(
+                f"{r.crypto_id} {r.model_type} h={r.horizon} pending: {r.pending_reason}",
+                highlight=False,
+            )
     if not rows:
         console().print(
-            "No forecasts in the ledger yet: they are recorded as the service answers requests."
+            "No forecasts in the ledger match: they are recorded as the service answers requests."
+            if len(ledger)
+            else "No forecasts in the ledger yet: they are recorded as the service answers requests."
         )
     else:
         console().print(

@@ -10,16 +10,19 @@ import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cryptoforecast.cli._common import console, num
+from cryptoforecast.cli._common import check_end, console, log_lines, num, speaking_flags
 from cryptoforecast.config import load_config
-from cryptoforecast.data import resolve_asset, snapshot_assets
+from cryptoforecast.data import load_ohlcv, resolve_asset, snapshot_assets
 from cryptoforecast.exceptions import DataError
 from cryptoforecast.training.demo import run_demo
 from cryptoforecast.training.distributed import summarise_model, train_many
 from cryptoforecast.training.retrain import retrain_stale
 from cryptoforecast.training.train_pipeline import train_model_for_crypto
+from cryptoforecast.training import tuning
 
 __all__ = ["demo", "retrain", "summary_table", "train"]
+
+_FLAGS = {"source": "--source", "end": "--end", "days": "--days", "tune": "--tune"}
 
 
 def summary_table(summaries: list[dict], title: str) -> Table:
@@ -72,14 +75,25 @@ def train(
     ] = None,
     horizon: Annotated[
         list[int] | None,
-        typer.Option("--horizon", "-h", help="Horizon in days (repeatable); default 1."),
+        typer.Option(
+            "--horizon",
+            "-H",
+            min=1,
+            max=14,
+            help="Horizon in days, 1-14 (repeatable); default 1, with --all the config's horizons.",
+        ),
     ] = None,
     days: Annotated[
         int | None,
-        typer.Option("--days", "-d", help="Training window in candles (default: training.days)."),
+        typer.Option(
+            "--days", "-d", min=1, help="Training window in candles (default: training.days)."
+        ),
     ] = None,
     tune: Annotated[
-        int, typer.Option("--tune", help="Optuna trials before training (0: config parameters).")
+        int,
+        typer.Option(
+            "--tune", min=0, help="Optuna trials before training (0: config parameters)."
+        ),
     ] = 0,
     source: Annotated[
         str, typer.Option("--source", "-s", help="snapshot, binance or coingecko.")
@@ -87,7 +101,14 @@ def train(
     end: Annotated[
         str | None, typer.Option("--end", help="Last day of the training window.")
     ] = None,
-    all_assets: Annotated[bool, typer.Option("--all", help="Train every embedded asset.")] = False,
+    all_assets: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            help="Every embedded asset x every horizon of the config (horizons: 1, 3, 7, 14 by "
+            "default) x each --model (default lightgbm), on Dask.",
+        ),
+    ] = False,
     scheduler: Annotated[
         str | None,
         typer.Option(
@@ -109,8 +130,10 @@ def train(
     else:
         raise typer.BadParameter("give asset ids (e.g. bitcoin) or --all")
     models = model or ["lightgbm"]
-    horizons = horizon or [1]
+    horizons = horizon or (list(settings.horizons) if all_assets else [1])
     window = days or settings.training.days
+    last_snapshot = load_ohlcv(ids[0]).index[-1] if source == "snapshot" else None
+    check_end(end, last_snapshot, source)
     jobs = len(ids) * len(models) * len(horizons)
     columns = (
         SpinnerColumn(),
@@ -120,7 +143,11 @@ def train(
         TimeElapsedColumn(),
     )
     if jobs == 1 and scheduler is None:
-        with Progress(*columns, console=console(), transient=True) as progress:
+        with (
+            Progress(*columns, console=console(), transient=True) as progress,
+            log_lines(tuning.logger.name, progress.console),
+            speaking_flags(_FLAGS),
+        ):
             progress.add_task(
                 f"training {models[0]} for {ids[0]} h={horizons[0]} on {window} days", total=1
             )
@@ -159,19 +186,20 @@ def train(
                     highlight=False,
                 )
 
-            summaries = train_many(
-                ids,
-                models,
-                horizons,
-                scheduler=scheduler,
-                days=window,
-                tune=tune,
-                source=source,
-                end=end,
-                config=settings,
-                save_model=not no_save,
-                progress=advance,
-            )
+            with speaking_flags(_FLAGS):
+                summaries = train_many(
+                    ids,
+                    models,
+                    horizons,
+                    scheduler=scheduler,
+                    days=window,
+                    tune=tune,
+                    source=source,
+                    end=end,
+                    config=settings,
+                    save_model=not no_save,
+                    progress=advance,
+                )
     console().print(
         summary_table(
             summaries, "Training: validation beside the naive forecast (MASE < 1 beats naive)"

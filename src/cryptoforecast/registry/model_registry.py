@@ -17,6 +17,7 @@ stored relative to it, with the sha256 of every file, verified by :meth:`ModelRe
 
 from __future__ import annotations
 
+import difflib
 import getpass
 import hashlib
 import math
@@ -475,17 +476,62 @@ class ModelRegistry:
 
         return self._write(work, "register_model")
 
-    def promote(self, model_id: int, reason: str = "", *, actor: str | None = None) -> ModelRecord:
-        """Make ``model_id`` production for its key; the previous one is archived, atomically."""
+    @staticmethod
+    def _gate_failure(conn: Connection, model_id: int) -> str | None:
+        """The reason of the model's latest gate decision when it failed, else ``None``."""
+        last = conn.execute(
+            sa.select(stage_history.c.reason)
+            .where(stage_history.c.model_id == model_id, stage_history.c.event == "gate")
+            .order_by(stage_history.c.event_id.desc())
+            .limit(1)
+        ).first()
+        return last.reason if last is not None and last.reason.startswith("gate failed") else None
+
+    def promote(
+        self, model_id: int, reason: str = "", *, actor: str | None = None, force: bool = False
+    ) -> ModelRecord:
+        """Make ``model_id`` production for its key; the previous one is archived, atomically.
+
+        A model whose latest promotion-gate decision failed is refused unless ``force`` is set;
+        a forced promotion says so, with the gate's reason, in the history.
+        """
 
         def work(conn: Connection) -> ModelRecord:
             head = self._row(conn, model_id)
             self._lock_key(conn, (head.crypto_id, head.model_type, head.horizon))
             row = self._row(conn, model_id, for_update=True)
-            self._promote_locked(conn, row, reason or "promoted", actor, "promote")
+            why = reason or "promoted"
+            failure = self._gate_failure(conn, model_id)
+            if failure is not None and not force:
+                raise RegistryError(
+                    f"model {model_id} ({row.crypto_id} {row.model_type} h={row.horizon} "
+                    f"{row.version}) did not pass the promotion gate ({failure}); promote it "
+                    "anyway with force=True (CLI: --force), and the history records the override"
+                )
+            if failure is not None:
+                why = f"{why} (forced past the promotion gate: {failure})"
+            self._promote_locked(conn, row, why, actor, "promote")
             return self._record(self._row(conn, model_id))
 
         return self._write(work, "promote")
+
+    def demote(self, model_id: int, reason: str = "", *, actor: str | None = None) -> ModelRecord:
+        """Put a production model back in staging; its key then has no production model (the
+        service answers with the labelled fallback) until a promotion or rollback."""
+
+        def work(conn: Connection) -> ModelRecord:
+            head = self._row(conn, model_id)
+            self._lock_key(conn, (head.crypto_id, head.model_type, head.horizon))
+            row = self._row(conn, model_id, for_update=True)
+            if row.status != "production":
+                raise RegistryError(
+                    f"model {model_id} is {row.status}, not production; only a production model "
+                    "can be demoted (see `cryptoforecast registry list --status production`)"
+                )
+            self._set_status(conn, row, "staging", "demote", reason or "demoted", actor)
+            return self._record(self._row(conn, model_id))
+
+        return self._write(work, "demote")
 
     def archive(self, model_id: int, reason: str = "", *, actor: str | None = None) -> ModelRecord:
         """Archive a staging or production model (its key then has no production model)."""
@@ -543,10 +589,16 @@ class ModelRegistry:
             for ev in events:
                 if ev.to_status == "production":
                     stack = [m for m in stack if m != ev.model_id] + [ev.model_id]
-                elif ev.from_status == "production" and ev.event in ("archive", "rollback"):
+                elif ev.from_status == "production" and ev.event in (
+                    "archive",
+                    "rollback",
+                    "demote",
+                ):
                     stack = [m for m in stack if m != ev.model_id]
             if current is not None:
                 stack = [m for m in stack if m != current.model_id]
+            if not events and current is None:
+                self._refuse_unknown_key(conn, key)
             if not stack:
                 raise RegistryError(
                     "no earlier production model to roll back to for "
@@ -563,6 +615,25 @@ class ModelRegistry:
             return self._record(self._row(conn, target.model_id))
 
         return self._write(work, "rollback")
+
+    @staticmethod
+    def _refuse_unknown_key(conn: Connection, key: tuple[str, str, int]) -> None:
+        """Raise naming the closest registered keys: nothing was ever registered for ``key``."""
+        keys = conn.execute(
+            sa.select(models.c.crypto_id, models.c.model_type, models.c.horizon).distinct()
+        ).all()
+        known = sorted({f"{c} {m} h={h}" for c, m, h in keys})
+        wanted = f"{key[0]} {key[1]} h={key[2]}"
+        close = difflib.get_close_matches(wanted, known, n=3, cutoff=0.5)
+        hint = (
+            f"did you mean {' or '.join(close)}?"
+            if close
+            else f"registered: {', '.join(known[:10]) or 'nothing yet'}"
+        )
+        raise RegistryError(
+            f"no earlier production model to roll back to: no model was ever registered for "
+            f"{wanted}; {hint}"
+        )
 
     def record_gate_decision(
         self, model_id: int, passed: bool, reason: str, *, actor: str | None = None

@@ -279,6 +279,7 @@ def attach_actuals(frame: pd.DataFrame, closes: ClosesFn, now: datetime) -> pd.D
 
     frame = frame.drop_duplicates(subset=_DEDUP_KEY, keep="first").reset_index(drop=True)
     actual = np.full(len(frame), np.nan)
+    why = np.full(len(frame), None, dtype=object)
     now_ts = (
         pd.Timestamp(now).tz_convert("UTC")
         if pd.Timestamp(now).tzinfo
@@ -289,21 +290,33 @@ def attach_actuals(frame: pd.DataFrame, closes: ClosesFn, now: datetime) -> pd.D
     ).groups.items():
         step = check_interval(str(interval))
         sub = frame.loc[idx]
-        closed = (sub["target_time"] + step) <= now_ts  # the target candle has closed
+        pos = np.asarray(idx, dtype=int)  # labels are positions after reset_index
+        closed = ((sub["target_time"] + step) <= now_ts).to_numpy()  # the target candle closed
+        why[pos[~closed]] = "target candle not closed yet"
         if not closed.any():
             continue
         try:
             series = closes(str(cid), str(interval), str(data_source))
-        except DataError:
-            continue  # no realised data for this asset/source (yet): leave pending
+        except DataError:  # no realised data for this asset/source (yet): leave pending
+            why[pos[closed]] = f"no closes available from {data_source}"
+            continue
         found = series.reindex(pd.DatetimeIndex(sub["target_time"])).to_numpy(
             dtype="float64", copy=True
         )
-        found[~closed.to_numpy()] = np.nan
-        actual[np.asarray(idx, dtype=int)] = found  # labels are positions after reset_index
+        found[~closed] = np.nan
+        actual[pos] = found
+        last = f" ({series.index[-1]:%Y-%m-%d})" if len(series) else ""
+        why[pos[closed & ~np.isfinite(found)]] = f"target after the last {data_source} close{last}"
     out = frame.copy()
     out["actual"] = actual
+    out["pending_reason"] = why
     return out
+
+
+def _pending_reason(pending: pd.DataFrame) -> str | None:
+    """Why forecasts are still pending, most common reason first, with counts."""
+    counts = pending["pending_reason"].fillna("unknown").value_counts()
+    return "; ".join(f"{n}: {reason}" for reason, n in counts.items()) or None
 
 
 def _safe_mean(values: np.ndarray) -> float | None:
@@ -338,6 +351,7 @@ def score_frame(frame: pd.DataFrame) -> list[AccuracyRow]:
                 n_forecasts=int(len(g)),
                 n_scored=int(len(done)),
                 n_pending=int(len(g) - len(done)),
+                pending_reason=_pending_reason(g.drop(done.index)),
                 mape=_safe_mean(err / np.abs(a) * 100.0),
                 naive_mape=_safe_mean(naive_err / np.abs(a) * 100.0),
                 mae=mae,

@@ -93,6 +93,8 @@ class AccuracyRow(BaseModel):
 
     ``mase`` is the mean absolute error of the forecasts divided by that of the naive forecast
     (``last_close`` at forecast time) on the same scored forecasts; below 1 beats naive.
+    ``pending_reason`` says why unscored forecasts are pending, with counts (e.g. targets after
+    the last close of the embedded snapshot, which will never be scored from it).
     """
 
     model_config = ConfigDict(frozen=True, protected_namespaces=())
@@ -103,6 +105,7 @@ class AccuracyRow(BaseModel):
     n_forecasts: int
     n_scored: int
     n_pending: int
+    pending_reason: str | None = None
     mape: float | None = None
     naive_mape: float | None = None
     mae: float | None = None

@@ -16,6 +16,7 @@ several machines can share one study.
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -28,6 +29,8 @@ import sqlalchemy as sa
 from cryptoforecast.exceptions import ConfigError, DataError
 from cryptoforecast.redaction import mask_url, redact
 from cryptoforecast.registry.engine import URL_FORMS
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     import optuna
@@ -198,6 +201,23 @@ def _quiet_optuna() -> Iterator[None]:
         optuna.logging.set_verbosity(previous)
 
 
+def _trial_logger(n_trials: int) -> Callable[[Any, Any], None]:
+    """An Optuna callback logging one line per finished trial (``cryptoforecast train --tune``
+    shows them as progress)."""
+    done = [0]
+
+    def log_trial(study: Any, trial: Any) -> None:
+        done[0] += 1
+        value = "pruned" if trial.value is None else f"MASE {trial.value:.4f}"
+        try:
+            best = f"best MASE {study.best_value:.4f}"
+        except ValueError:  # no trial completed yet
+            best = "no completed trial yet"
+        logger.info("trial %d/%d: %s (%s)", done[0], n_trials, value, best)
+
+    return log_trial
+
+
 def tune_hyperparameters(
     X: pd.DataFrame,
     y: pd.Series,
@@ -280,7 +300,9 @@ def tune_hyperparameters(
             ) from None
         if study.trials:  # resuming: a fresh sampler with the same seed would replay old samples
             study.sampler = optuna.samplers.TPESampler(seed=seed + len(study.trials))
-        study.optimize(objective, n_trials=n_trials, catch=())
+        study.optimize(
+            objective, n_trials=n_trials, catch=(), callbacks=[_trial_logger(n_trials)]
+        )
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     if not complete:
         raise DataError(

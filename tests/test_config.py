@@ -82,3 +82,45 @@ def test_bad_environment_value() -> None:
 def test_missing_file() -> None:
     with pytest.raises(ConfigError, match="config file not found"):
         load_config("/nonexistent/config.yaml", environ={})
+
+
+def test_a_configs_folder_in_the_current_directory_is_not_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "configs" / "model_config.yaml").write_text("cache:\n  ttl_seconds: 11\n")
+    monkeypatch.chdir(tmp_path)
+    assert load_config(environ={}).cache.ttl_seconds == 300
+
+
+def test_search_order_and_config_show_says_what_it_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cryptoforecast.cli import main
+    from cryptoforecast.config import config_sources
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "config.yaml").write_text("cache:\n  ttl_seconds: 42\n")
+    named = tmp_path / "named.yaml"
+    named.write_text("cache:\n  ttl_seconds: 7\n")
+    env = {"CRYPTOFORECAST_HOME": str(home)}
+    assert load_config(environ=env).cache.ttl_seconds == 42
+    env["CRYPTOFORECAST_CONFIG"] = str(named)
+    assert load_config(environ=env).cache.ttl_seconds == 7
+    assert load_config(home / "config.yaml", environ=env).cache.ttl_seconds == 42
+    env["CRYPTOFORECAST_LSTM__EPOCHS"] = "3"
+    assert config_sources(environ=env)[1:] == [
+        f"file: {named} (from the $CRYPTOFORECAST_CONFIG)",
+        "environment: CRYPTOFORECAST_LSTM__EPOCHS",
+    ]
+
+    monkeypatch.setenv("CRYPTOFORECAST_HOME", str(home))
+    monkeypatch.setenv("CRYPTOFORECAST_CACHE__TTL_SECONDS", "60")
+    assert main(["config", "show"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        f"# read: file: {home / 'config.yaml'} (from the $CRYPTOFORECAST_HOME/config.yaml)" in out
+    )
+    assert "# read: environment: CRYPTOFORECAST_CACHE__TTL_SECONDS" in out
+    assert yaml.safe_load(out)["cache"]["ttl_seconds"] == 60

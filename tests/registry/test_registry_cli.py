@@ -100,3 +100,46 @@ def test_public_api():
     for name in pkg.__all__:
         assert hasattr(pkg, name), name
     assert {"ModelRegistry", "ModelRecord", "model_registry", "compute_lineage"} <= set(pkg.__all__)
+
+
+def test_promote_of_a_model_that_failed_the_gate_needs_force_and_is_recorded(two_models, capsys):
+    a, b = two_models
+    model_registry.record_gate_decision(b, passed=False, reason="val MASE 1.03 >= 1")
+    assert main(["registry", "promote", str(b)]) == 1
+    err = " ".join(capsys.readouterr().err.split())
+    assert "did not pass the promotion gate" in err and "--force" in err
+    assert model_registry.get_production_model("bitcoin", "lightgbm").model_id == a
+
+    assert main(["registry", "promote", str(b), "--force", "--reason", "trial"]) == 0
+    assert model_registry.get_production_model("bitcoin", "lightgbm").model_id == b
+    last = model_registry.history("bitcoin")[-1]
+    assert last.event == "promote" and last.model_id == b
+    assert "forced past the promotion gate" in last.reason and "val MASE 1.03" in last.reason
+
+
+def test_demote_empties_the_slot_and_rollback_checks_the_key(two_models, capsys):
+    a, b = two_models
+    assert main(["registry", "promote", str(b)]) == 0
+    assert main(["registry", "demote", str(a)]) == 1  # archived now, not production
+    assert "not production" in capsys.readouterr().err
+    assert main(["registry", "demote", str(b), "--reason", "bad week"]) == 0
+    assert "back in staging" in capsys.readouterr().out
+    assert model_registry.get_production_model("bitcoin", "lightgbm") is None
+    assert model_registry.get(b).status == "staging"
+    assert model_registry.history("bitcoin")[-1].event == "demote"
+    # the model before b is the rollback target; the demoted one is not
+    assert main(["registry", "rollback", "bitcoin", "-m", "lightgbm"]) == 0
+    assert model_registry.get_production_model("bitcoin", "lightgbm").model_id == a
+
+    assert main(["registry", "rollback", "bitcion", "--model", "lgbm"]) == 1
+    err = " ".join(capsys.readouterr().err.split())
+    assert "no model was ever registered for bitcion lgbm h=1" in err
+    assert "did you mean bitcoin lightgbm h=1" in err
+
+
+def test_registry_list_json(two_models, capsys):
+    a, b = two_models
+    assert main(["registry", "list", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert sorted(r["model_id"] for r in rows) == sorted([a, b])
+    assert {r["status"] for r in rows} == {"production", "staging"}

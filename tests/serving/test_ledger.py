@@ -162,3 +162,31 @@ def test_ledger_on_postgresql(registry: Any, btc_model: Trained) -> None:
             conn.execute(sa.delete(forecasts_table))
     finally:
         ledger.dispose()
+
+
+def test_pending_forecasts_say_why(registry: Any, btc_model: Trained) -> None:
+    ledger = Ledger()
+    # 2025-09-30 is the snapshot's last candle: its 1-day target is after it, forever pending
+    forecast_as_of(registry, ledger, "bitcoin", ["2025-06-01", "2025-09-30"])
+    (early,) = ledger.score(now=datetime(2025, 6, 2, 12, 0, tzinfo=UTC))
+    assert early.n_pending == 2 and early.pending_reason == "2: target candle not closed yet"
+    (row,) = ledger.score(now=datetime(2026, 1, 1, tzinfo=UTC))
+    assert (row.n_scored, row.n_pending) == (1, 1)
+    assert row.pending_reason == "1: target after the last snapshot close (2025-09-30)"
+
+
+def test_cli_ledger_score_checks_the_model_and_speaks_json(
+    registry: Any, btc_model: Trained, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from cryptoforecast.cli import main
+
+    ledger = Ledger()
+    forecast_as_of(registry, ledger, "bitcoin", AS_OF)
+    assert main(["ledger", "score", "-m", "drfit"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "--model" in err and "'drfit'" in err and "did you mean 'drift'" in err
+    assert main(["ledger", "score", "bitcoin", "--json", "-H", "1"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["model_type"] == "drift" and row["n_forecasts"] == len(AS_OF)

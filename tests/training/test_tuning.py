@@ -245,3 +245,24 @@ def test_an_unusable_storage_is_a_config_error_without_the_password(
             data.X, data.y, data.close, "lightgbm", 1, 1, cfg(optuna_storage=url), study_name="x"
         )
     assert "pw-hidden-42" not in str(info.value)
+
+
+def test_each_trial_is_reported_as_it_finishes(
+    tmp_path: Path, btc_daily: pd.DataFrame, caplog: pytest.LogCaptureFixture
+) -> None:
+    data = tp.prepare_training_data(btc_daily.iloc[-800:], 300, 1)
+    with caplog.at_level("INFO", logger=tuning.logger.name):
+        res = tuning.tune_hyperparameters(
+            data.X,
+            data.y,
+            data.close,
+            "lightgbm",
+            1,
+            2,
+            cfg(),
+            study_name="p",
+            storage=f"sqlite:///{tmp_path / 'p'}.db",
+        )
+    lines = [r.getMessage() for r in caplog.records if r.name == tuning.logger.name]
+    assert [line.split(":")[0] for line in lines] == ["trial 1/2", "trial 2/2"]
+    assert f"best MASE {res.best_value:.4f}" in lines[-1]

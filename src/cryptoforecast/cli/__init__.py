@@ -11,11 +11,12 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from cryptoforecast import __version__
 from cryptoforecast.cli import backtest, data, leakage, registry, serving, training
 from cryptoforecast.cli import config as config_cmd
-from cryptoforecast.cli._common import HELP, error_console
+from cryptoforecast.cli._common import HELP, error_console, name_the_flag
 from cryptoforecast.exceptions import CryptoForecastError
 
 __all__ = ["app", "main"]
@@ -75,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     except CryptoForecastError as exc:
         if debug:
             raise
-        error_console().print(f"[bold red]error:[/] {exc}", highlight=False)
+        text = name_the_flag(str(exc), typer.main.get_command(app), args)
+        error_console().print(f"[bold red]error:[/] {escape(text)}", highlight=False)
         return 1
     except typer.Exit as exc:
         return int(exc.exit_code or 0)

@@ -25,6 +25,7 @@ __all__ = [
     "echo_json",
     "error_console",
     "log_lines",
+    "name_the_flag",
     "num",
     "speaking_flags",
 ]
@@ -127,3 +128,50 @@ def log_lines(logger_name: str, con: Console) -> Iterator[None]:
     finally:
         log.removeHandler(handler)
         log.setLevel(previous)
+
+
+def _typed_options(root: Any, args: list[str]) -> list[tuple[str, str]]:
+    """``(long flag, value)`` for every option with a value in ``args`` of the command run."""
+    cmd, tokens = root, list(args)
+    while getattr(cmd, "commands", None):  # walk down to the command the arguments name
+        names = [t for t in tokens if not t.startswith("-")]
+        if not names or names[0] not in cmd.commands:
+            return []
+        tokens = tokens[tokens.index(names[0]) + 1 :]
+        cmd = cmd.commands[names[0]]
+    by_opt = {
+        opt: p
+        for p in cmd.params
+        if type(p).__name__.endswith("Option") and not getattr(p, "is_flag", False)
+        for opt in p.opts
+    }
+    typed = []
+    for i, tok in enumerate(tokens):
+        name, eq, inline = tok.partition("=")
+        param = by_opt.get(name)
+        if param is not None:
+            value = inline if eq else (tokens[i + 1] if i + 1 < len(tokens) else "")
+            long = next((o for o in param.opts if o.startswith("--")), name)
+            typed.append((long, value))
+    return typed
+
+
+def name_the_flag(message: str, root: Any, args: list[str]) -> str:
+    """Prefix an error with the flag whose value it is about, when it names no flag itself.
+
+    A lower layer says ``unknown interval '5m'``; the user typed ``--interval 5m``, so the line
+    becomes ``--interval 5m: unknown interval '5m' ...``.
+    """
+    typed = [(flag, value) for flag, value in _typed_options(root, args) if value]
+    if not typed or any(flag in message for flag, _ in typed):
+        return message
+    patterns = (
+        lambda v: f"'{v}'" in message or f'"{v}"' in message,
+        lambda v: re.search(rf"(got|given|at|found:?) {re.escape(v)}\b", message) is not None,
+        lambda v: re.search(rf"(?<![\w.-]){re.escape(v)}(?![\w-])", message) is not None,
+    )
+    for matches in patterns:
+        for flag, value in typed:
+            if matches(value):
+                return f"{flag} {value}: {message}"
+    return message

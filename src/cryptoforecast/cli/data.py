@@ -20,11 +20,14 @@ from cryptoforecast.cli._common import (
 )
 from cryptoforecast.data import ASSETS, CandleCache, load_ohlcv, resolve_asset, snapshot_assets
 from cryptoforecast.data.live import LIVE_SOURCE_NAMES, refresh_series
+from cryptoforecast.data.schema import check_interval
 from cryptoforecast.exceptions import CryptoForecastError, DataError
 
 __all__ = ["asset_summaries", "asset_summary_table", "data_app"]
 
-data_app = typer.Typer(help="Market data: list, show and update candles.", no_args_is_help=True, context_settings=HELP)
+data_app = typer.Typer(
+    help="Market data: list, show and update candles.", no_args_is_help=True, context_settings=HELP
+)
 
 
 def asset_summaries(interval: str = "1d") -> list[dict[str, Any]]:
@@ -142,6 +145,14 @@ def data_update(
 
     if source is not None and source not in LIVE_SOURCE_NAMES:
         raise DataError(f"--source must be one of {', '.join(LIVE_SOURCE_NAMES)}, got {source!r}")
+    if interval is not None:
+        with speaking_flags({"interval": "--interval"}):
+            check_interval(interval)
+    if base_url is not None and not base_url.startswith(("http://", "https://")):
+        raise DataError(
+            f"--base-url must start with https:// (or http://), got {base_url!r}; "
+            "e.g. --base-url https://api.binance.us"
+        )
     wanted = {resolve_asset(i).id for i in ids or []}
     if all_series:
         targets = [

@@ -13,10 +13,17 @@ from cryptoforecast.registry import model_registry
 
 __all__ = ["registry_app"]
 
-_FLAGS = {"crypto_id": "crypto id", "model_type": "--model", "horizon": "--horizon", "status": "--status"}
+_FLAGS = {
+    "crypto_id": "crypto id",
+    "model_type": "--model",
+    "horizon": "--horizon",
+    "status": "--status",
+}
 
 registry_app = typer.Typer(
-    help="Model registry: versions, stages and their history.", no_args_is_help=True, context_settings=HELP
+    help="Model registry: versions, stages and their history.",
+    no_args_is_help=True,
+    context_settings=HELP,
 )
 
 
@@ -50,7 +57,9 @@ def registry_list(
     model: Annotated[
         str | None, typer.Option("--model", "-m", help="Only this model type.")
     ] = None,
-    horizon: Annotated[int | None, typer.Option("--horizon", "-H", help="Only this horizon.")] = None,
+    horizon: Annotated[
+        int | None, typer.Option("--horizon", "-H", help="Only this horizon.")
+    ] = None,
     status: Annotated[
         str | None, typer.Option("--status", help="staging, production or archived.")
     ] = None,
@@ -130,7 +139,9 @@ def registry_demote(
 def registry_rollback(
     crypto_id: Annotated[str, typer.Argument(help="Asset id, e.g. bitcoin.")],
     model: Annotated[str, typer.Option("--model", "-m", help="Model type, e.g. lightgbm.")],
-    horizon: Annotated[int, typer.Option("--horizon", "-H", help="Forecast horizon in candles.")] = 1,
+    horizon: Annotated[
+        int, typer.Option("--horizon", "-H", help="Forecast horizon in candles.")
+    ] = 1,
     reason: Annotated[str, typer.Option("--reason", help="Why (kept in the history).")] = "",
 ) -> None:
     """Put the previous production model back in production."""
@@ -147,7 +158,9 @@ def registry_history(
     model: Annotated[
         str | None, typer.Option("--model", "-m", help="Only this model type.")
     ] = None,
-    horizon: Annotated[int | None, typer.Option("--horizon", "-H", help="Only this horizon.")] = None,
+    horizon: Annotated[
+        int | None, typer.Option("--horizon", "-H", help="Only this horizon.")
+    ] = None,
 ) -> None:
     """Every stage change and promotion-gate decision for an asset, oldest first."""
 

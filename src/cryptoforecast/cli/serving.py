@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from typing import Annotated
 
 import typer
@@ -12,14 +13,20 @@ from cryptoforecast.cli._common import HELP, console, echo_json, num
 from cryptoforecast.compat import import_optional
 from cryptoforecast.config import load_config
 from cryptoforecast.data import resolve_asset
+from cryptoforecast.data.live import LIVE_SOURCE_NAMES
 from cryptoforecast.redaction import mask_url
 from cryptoforecast.serving.app import create_app
 from cryptoforecast.serving.ledger import Ledger
 
 __all__ = ["ledger_app", "serve"]
 
+_LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+_HOST = re.compile(r"^[A-Za-z0-9.:\[\]%-]+$")
+
 ledger_app = typer.Typer(
-    help="The forecast ledger: live, out-of-sample accuracy.", no_args_is_help=True, context_settings=HELP
+    help="The forecast ledger: live, out-of-sample accuracy.",
+    no_args_is_help=True,
+    context_settings=HELP,
 )
 
 
@@ -27,14 +34,36 @@ def serve(
     host: Annotated[
         str, typer.Option("--host", help="Interface to bind (loopback by default).")
     ] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8000,
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="TCP port.")] = 8000,
     source: Annotated[
-        str, typer.Option("--source", "-s", help="Candle source of the forecasts.")
+        str,
+        typer.Option(
+            "--source", "-s", help="Candle source of the forecasts: snapshot, binance or coingecko."
+        ),
     ] = "snapshot",
-    log_level: Annotated[str, typer.Option("--log-level", help="uvicorn log level.")] = "info",
+    log_level: Annotated[
+        str,
+        typer.Option("--log-level", help=f"uvicorn log level: {', '.join(_LOG_LEVELS)}."),
+    ] = "info",
 ) -> None:
     """Serve forecasts over HTTP (FastAPI + uvicorn): the dashboard at /, OpenAPI at /docs, metrics at /metrics."""
 
+    if not _HOST.match(host):
+        raise typer.BadParameter(
+            f"{host!r} is not a host name or IP address (e.g. 127.0.0.1, 0.0.0.0, ::1, localhost)",
+            param_hint="'--host'",
+        )
+    if source not in ("snapshot", *LIVE_SOURCE_NAMES):
+        raise typer.BadParameter(
+            f"{source!r} is not a candle source to serve from; use snapshot, "
+            f"{', '.join(LIVE_SOURCE_NAMES)}",
+            param_hint="'--source'",
+        )
+    if log_level not in _LOG_LEVELS:
+        raise typer.BadParameter(
+            f"{log_level!r} is not a log level; use one of {', '.join(_LOG_LEVELS)}",
+            param_hint="'--log-level'",
+        )
     uvicorn = import_optional("uvicorn", "serve")
     uvicorn.run(create_app(load_config(), source=source), host=host, port=port, log_level=log_level)
 

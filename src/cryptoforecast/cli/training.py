@@ -14,11 +14,11 @@ from cryptoforecast.cli._common import check_end, console, log_lines, num, speak
 from cryptoforecast.config import load_config
 from cryptoforecast.data import load_ohlcv, resolve_asset, snapshot_assets
 from cryptoforecast.exceptions import DataError
+from cryptoforecast.training import tuning
 from cryptoforecast.training.demo import run_demo
 from cryptoforecast.training.distributed import summarise_model, train_many
 from cryptoforecast.training.retrain import retrain_stale
 from cryptoforecast.training.train_pipeline import train_model_for_crypto
-from cryptoforecast.training import tuning
 
 __all__ = ["demo", "retrain", "summary_table", "train"]
 
@@ -91,9 +91,7 @@ def train(
     ] = None,
     tune: Annotated[
         int,
-        typer.Option(
-            "--tune", min=0, help="Optuna trials before training (0: config parameters)."
-        ),
+        typer.Option("--tune", min=0, help="Optuna trials before training (0: config parameters)."),
     ] = 0,
     source: Annotated[
         str, typer.Option("--source", "-s", help="snapshot, binance or coingecko.")
@@ -230,6 +228,12 @@ def retrain(
     ] = False,
 ) -> None:
     """Retrain every tracked model that is too old, through the same promotion gate."""
+
+    if scheduler is not None and scheduler != "local" and "://" not in scheduler:
+        raise typer.BadParameter(
+            f"{scheduler!r} is not a Dask scheduler address; give e.g. tcp://host:8786 or local",
+            param_hint="'--scheduler'",
+        )
 
     with console().status("retraining stale models"):
         summaries = retrain_stale(older_than, scheduler=scheduler, dry_run=dry_run)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import ModuleType
 
 import numpy as np
 import pandas as pd
@@ -201,6 +202,24 @@ def check_lookahead(
     return report
 
 
+def _import_from_cwd_too(module_name: str) -> ModuleType:
+    """Import ``module_name`` looking in the current directory first, as ``python -m`` does
+    (an installed console script does not put it on ``sys.path``)."""
+    import importlib
+    import os
+    import sys
+
+    cwd = os.getcwd()
+    added = cwd not in sys.path
+    if added:
+        sys.path.insert(0, cwd)
+    try:
+        return importlib.import_module(module_name)
+    finally:
+        if added:
+            sys.path.remove(cwd)
+
+
 def load_feature_function(spec: str) -> FeatureFn:
     """Resolve ``"package.module:function"`` or ``"path/to/file.py:function"`` to a callable."""
     import importlib
@@ -226,10 +245,11 @@ def load_feature_function(spec: str) -> FeatureFn:
             module = importlib.util.module_from_spec(loader_spec)
             loader_spec.loader.exec_module(module)
         else:
-            module = importlib.import_module(module_name)
+            module = _import_from_cwd_too(module_name)
     except ImportError as exc:
         raise FeatureError(
-            f"cannot import {module_name!r} ({exc}); check the name and sys.path"
+            f"--features {spec}: cannot import {module_name!r} ({exc}) from the current "
+            f"directory ({Path.cwd()}) or sys.path; check the name, or give file.py:function"
         ) from None
     fn = getattr(module, func_name, None)
     if not callable(fn):

@@ -300,9 +300,7 @@ def tune_hyperparameters(
             ) from None
         if study.trials:  # resuming: a fresh sampler with the same seed would replay old samples
             study.sampler = optuna.samplers.TPESampler(seed=seed + len(study.trials))
-        study.optimize(
-            objective, n_trials=n_trials, catch=(), callbacks=[_trial_logger(n_trials)]
-        )
+        study.optimize(objective, n_trials=n_trials, catch=(), callbacks=[_trial_logger(n_trials)])
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     if not complete:
         raise DataError(

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from cryptoforecast.config import load_config
 from cryptoforecast.exceptions import ConfigError, CryptoForecastError, DataError
+from cryptoforecast.serving.docs import add_offline_docs
 from cryptoforecast.serving.jobs import Jobs, RetrainFn, default_retrain
 from cryptoforecast.serving.predictor import PredictionUnavailable, Predictor
 from cryptoforecast.serving.routes import ADMIN_TOKEN_ENV, MAX_BATCH
@@ -118,7 +119,10 @@ def create_app(
         version=_version(),
         description="Cryptocurrency forecasts, labelled with where they came from, scored live.",
         lifespan=lifespan,
+        docs_url=None,  # the offline page below replaces FastAPI's CDN one
+        redoc_url=None,
     )
+    add_offline_docs(app)
     app.state.service = service
     app.state.predictor = service.predictor
     app.state.metrics = service.metrics

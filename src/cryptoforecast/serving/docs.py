@@ -1,0 +1,52 @@
+"""``/docs`` that renders without the internet: Swagger UI served from the installed package.
+
+FastAPI's default page loads Swagger UI's script and style from a CDN, so behind a firewall it is
+a blank page. Here the same page points at copies shipped in the ``swagger-ui-bundle`` package
+(Swagger UI 4.15.5, Apache-2.0), served under ``/docs/assets/``; the online validator badge is
+off. ReDoc is not bundled, so ``/redoc`` is not offered.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cryptoforecast.compat import import_optional
+
+__all__ = ["ASSETS", "add_offline_docs"]
+
+ASSETS = {
+    "swagger-ui-bundle.js": "text/javascript",
+    "swagger-ui.css": "text/css",
+    "favicon-32x32.png": "image/png",
+}
+"""The Swagger UI files ``/docs`` loads, all served from the package."""
+
+
+def add_offline_docs(app: Any, prefix: str = "/docs") -> None:
+    """Add ``prefix`` (the Swagger UI page) and ``prefix/assets/<file>`` to ``app``.
+
+    The app must be created with ``docs_url=None`` so FastAPI's CDN page is not registered.
+    """
+    fastapi = import_optional("fastapi", "serve")
+    docs = import_optional("fastapi.openapi.docs", "serve")
+    responses = import_optional("fastapi.responses", "serve")
+    bundle = import_optional("swagger_ui_bundle", "serve")
+    root = bundle.swagger_ui_path
+
+    @app.get(prefix, include_in_schema=False)
+    def swagger_ui() -> Any:
+        return docs.get_swagger_ui_html(
+            openapi_url=app.openapi_url,
+            title=f"{app.title} - API docs",
+            swagger_js_url=f"{prefix}/assets/swagger-ui-bundle.js",
+            swagger_css_url=f"{prefix}/assets/swagger-ui.css",
+            swagger_favicon_url=f"{prefix}/assets/favicon-32x32.png",
+            swagger_ui_parameters={"validatorUrl": None},
+        )
+
+    @app.get(prefix + "/assets/{name}", include_in_schema=False)
+    def swagger_asset(name: str) -> Any:
+        media_type = ASSETS.get(name)
+        if media_type is None:  # only the known files: no path from the request reaches the disk
+            raise fastapi.HTTPException(status_code=404, detail=f"no docs asset {name!r}")
+        return responses.Response((root / name).read_bytes(), media_type=media_type)

@@ -490,3 +490,18 @@ def test_sqlite_uses_wal_and_the_default_location(cf_home, monkeypatch):
     monkeypatch.setenv("CRYPTOFORECAST_REGISTRY_URL", f"sqlite:///{cf_home / 'other.db'}")
     assert ModelRegistry().url.endswith("other.db")
     assert os.fspath(cf_home) in repr(ModelRegistry())
+
+
+def test_a_path_saved_under_the_current_directory_is_explained(
+    registry, artifact_root, tmp_path, monkeypatch
+):
+    work = tmp_path / "work"
+    write_artifact(work / "artifacts" / "lightgbm", "v1")
+    monkeypatch.chdir(work)
+    with pytest.raises(ArtifactError) as info:
+        registry.register_model(
+            model_type="naive", crypto_id="bitcoin", model_path="artifacts/lightgbm/v1"
+        )
+    text = str(info.value)
+    assert "relative to the registry's artifact root" in text and "not the current directory" in text
+    assert str(work / "artifacts" / "lightgbm" / "v1") in text and "new_artifact_dir" in text

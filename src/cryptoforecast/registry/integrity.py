@@ -27,6 +27,15 @@ def resolve_artifact(model_path: str | os.PathLike[str], root: Path) -> tuple[Pa
     elsewhere, a symlink anywhere on the way) or does not exist.
     """
     resolved = confine(model_path, root, "model_path", root_name=ROOT_NAME)
+    raw = Path(os.fspath(model_path)).expanduser()
+    if not resolved.exists() and not raw.is_absolute() and raw.exists():
+        raise ArtifactError(
+            f"model_path {os.fspath(model_path)!r} is read relative to the registry's artifact "
+            f"root {str(Path(root).expanduser().resolve())!r}, not the current directory, where "
+            f"a model was saved at {str(raw.resolve())!r}; save it into "
+            "model_registry.new_artifact_dir(crypto_id, model_type, horizon) (or anywhere under "
+            "the root) and register that path"
+        )
     if not resolved.exists():
         raise ArtifactError(
             f"model_path {os.fspath(model_path)!r} does not exist (looked at {str(resolved)!r}); "

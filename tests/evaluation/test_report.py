@@ -74,7 +74,8 @@ def test_report_is_self_contained_with_every_plot(runs: list[BacktestRun], tmp_p
     # both models, naive beside them, and the scorecard
     assert text.count("<h3>naive</h3>") == 1 and text.count("<h3>momentum</h3>") == 1
     assert "naive (same origins)" in text and "Honesty scorecard" in text
-    assert "naive does NOT beat naive" in text
+    assert "naive h=2: the baseline every model here is measured against." in text
+    assert "naive does NOT beat naive" not in text
     assert "coin: test" in text
 
 

@@ -20,6 +20,7 @@ from cryptoforecast.cli._common import (
 )
 from cryptoforecast.config import load_config
 from cryptoforecast.data import load_ohlcv, resolve_asset
+from cryptoforecast.evaluation.formatting import format_price
 from cryptoforecast.evaluation.report import BacktestRun, write_report
 from cryptoforecast.evaluation.scorecard import scorecard_table, verdict
 from cryptoforecast.features import warmup_rows
@@ -58,11 +59,14 @@ def backtest_table(runs: list, title: str) -> Table:
         ("long/flat Sharpe", "long_flat_sharpe", ".2f"),
     )
 
+    def cell(metrics: dict, key: str, fmt: str) -> str:
+        return format_price(metrics.get(key)) if key == "mae" else num(metrics.get(key), fmt)
+
     for label, key, fmt in rows:
         table.add_row(
             label,
-            *(num(r.metrics["model"].get(key), fmt) for r in runs),
-            num(runs[0].metrics["naive"].get(key), fmt),
+            *(cell(r.metrics["model"], key, fmt) for r in runs),
+            cell(runs[0].metrics["naive"], key, fmt),
         )
     table.add_row("DM p-value", *(num(r.metrics.get("dm_pvalue"), ".3g") for r in runs), "")
     bh = runs[0].metrics.get("buy_and_hold", {}).get("total_return")

@@ -13,6 +13,7 @@ from rich.table import Table
 from cryptoforecast.cli._common import check_end, console, log_lines, num, speaking_flags
 from cryptoforecast.config import load_config
 from cryptoforecast.data import load_ohlcv, resolve_asset, snapshot_assets
+from cryptoforecast.evaluation.formatting import format_price
 from cryptoforecast.exceptions import DataError
 from cryptoforecast.training import tuning
 from cryptoforecast.training.demo import run_demo
@@ -55,8 +56,8 @@ def summary_table(summaries: list[dict], title: str) -> Table:
             str(s.get("model_id") or "-"),
             str(s.get("status") or ("failed" if s.get("error") else "-")),
             num(m.get("mase"), ".3f"),
-            num(m.get("mae"), ",.2f"),
-            num(m.get("naive_mae"), ",.2f"),
+            format_price(m.get("mae")),
+            format_price(m.get("naive_mae")),
             num(m.get("dm_pvalue"), ".3f"),
             num(m.get("coverage_80"), ".0%"),
             num(s.get("seconds"), ".1f"),

@@ -1,9 +1,11 @@
 """One self-contained, offline HTML report of one or more backtests (same coin, same origins).
 
 Every plot is a matplotlib PNG embedded as base64 (no scripts, no external URLs), so the file opens
-anywhere without a network. Sections: verdict and metrics beside naive, the honesty scorecard,
-price with forecasts and intervals, error distribution, rolling MASE, cumulative strategy return
-vs buy-and-hold, interval calibration, feature importance (models that have one), per-fold table.
+anywhere without a network. In reading order: the verdict, one sentence per model and horizon;
+the forecast picture (price with forecasts and intervals); the evidence (error distribution,
+rolling MASE, cumulative strategy return vs buy-and-hold, interval calibration, feature importance
+of the models that have one); then the tables (metrics beside naive, the honesty scorecard,
+per-fold results). Prices are formatted by magnitude, so a sub-dollar coin keeps its digits.
 
 ::
 
@@ -27,6 +29,7 @@ import pandas as pd
 from cryptoforecast.evaluation import metrics as m
 from cryptoforecast.evaluation.figures import figure as _figure
 from cryptoforecast.evaluation.figures import png as _png
+from cryptoforecast.evaluation.formatting import format_price
 from cryptoforecast.evaluation.report_distribution import distribution_section
 from cryptoforecast.evaluation.scorecard import TARGETS, scorecard, verdict
 from cryptoforecast.exceptions import DataError
@@ -36,10 +39,13 @@ if TYPE_CHECKING:
 
     from cryptoforecast.training.backtester import ForecastBacktester
 
-__all__ = ["PLOTS", "BacktestRun", "render_report", "write_report"]
+__all__ = ["PLOTS", "SECTIONS", "BacktestRun", "render_report", "write_report"]
 
 #: image ids in the report, in order; ``importance`` only when a model has feature importance
 PLOTS = ("price", "errors", "rolling_mase", "strategy", "calibration", "importance")
+#: the section headings, in reading order
+SECTIONS = ("Verdict", "Forecasts", "Evidence", "Tables")
+_PRICE_KEYS = {"mae", "rmse", "winkler_80", "winkler_95"}
 _COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
 
 
@@ -68,6 +74,32 @@ class BacktestRun:
 # --------------------------------------------------------------------------------------------
 # figures
 # --------------------------------------------------------------------------------------------
+def _price_axis(ax: Any) -> None:
+    """Plain price labels on a log axis (``60,000``, ``0.25``), not ``6x10^4``."""
+    from matplotlib.ticker import FuncFormatter
+
+    fmt = FuncFormatter(lambda v, _pos: format_price(v, 3))
+    ax.yaxis.set_major_formatter(fmt)
+    ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _pos: ""))
+
+
+def _is_naive(run: BacktestRun) -> bool:
+    """The run is the naive model itself (named ``naive`` or ``naive h=7``)."""
+    return run.name.split(" ")[0] == "naive"
+
+
+def _label(run: BacktestRun) -> str:
+    """The run's name with its horizon (``lightgbm h=7``) unless the name has it already."""
+    h = int(run.metrics.get("horizon", 0))
+    return run.name if f"h={h}" in run.name else f"{run.name} h={h}"
+
+
+def _always_long(run: BacktestRun) -> bool:
+    """The model forecast a rise at every origin: its long/flat strategy is buy-and-hold."""
+    pred = run.results["y_pred_logret"].to_numpy(dtype="float64")
+    return bool(len(pred)) and bool(np.all(pred > 0))
+
+
 def _coverages(results: pd.DataFrame) -> list[int]:
     tags = sorted(
         int(c.split("_")[1]) for c in results.columns if c.startswith("lower_") and c[6:].isdigit()
@@ -94,6 +126,7 @@ def _plot_price(runs: Sequence[BacktestRun]) -> Figure:
             )
         ax.plot(t, r["y_pred"], color=color, lw=0.9, label=f"{run.name} forecast")
         ax.set_yscale("log")
+        _price_axis(ax)
         ax.set_ylabel("price")
         ax.set_title(
             f"{run.name}: forecast for the target date (h={int(r['horizon'].iloc[0])})", fontsize=10
@@ -111,9 +144,10 @@ def _plot_errors(runs: Sequence[BacktestRun]) -> Figure:
         r0 = group[0].results
         suffix = f" h={int(r0['horizon'].iloc[0])}" if len(groups) > 1 else ""
         series.append((f"naive{suffix}", (r0["naive"] - r0["y_true"]) / r0["y_true"] * 100, grey))
-    series += [
+    series += [  # naive itself is the baseline drawn above: not twice
         (run.name, (run.results["y_pred"] - run.results["y_true"]) / run.results["y_true"] * 100, c)
         for run, c in zip(runs, _COLORS, strict=False)
+        if not _is_naive(run)
     ]
     lo, hi = np.nanpercentile(np.concatenate([s.to_numpy() for _, s, _ in series]), [0.5, 99.5])
     bins = np.linspace(lo, hi, 60).tolist()
@@ -177,14 +211,18 @@ def _plot_strategy(runs: Sequence[BacktestRun]) -> Figure:
             ax.plot(t, np.ones(len(t)), color=color, lw=1.0, label=f"{run.name} (no signal: flat)")
             continue
         lf, ls = _equity(pred, ret, "long_flat", fee), _equity(pred, ret, "long_short", fee)
-        ax.plot(t, lf, color=color, lw=1.0, label=f"{run.name} long/flat ({lf[-1] - 1:+.0%})")
+        always = " = buy and hold: always long" if _always_long(run) else ""
+        ax.plot(
+            t, lf, color=color, lw=1.0, label=f"{run.name} long/flat ({lf[-1] - 1:+.0%}{always})"
+        )
         ax.plot(
             t, ls, color=color, lw=1.0, ls="--", label=f"{run.name} long/short ({ls[-1] - 1:+.0%})"
         )
     ax.set_yscale("log")
+    _price_axis(ax)
     ax.set_ylabel("growth of 1 (log scale)")
     ax.set_title(f"Sign of the forecast, held one bar, {fee:g} bps per unit traded", fontsize=10)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside, not over, data
     return fig
 
 
@@ -193,7 +231,7 @@ def _plot_calibration(runs: Sequence[BacktestRun]) -> Figure:
     ax = fig.subplots()
     ax.plot([0, 100], [0, 100], color="black", lw=1.0, ls="--", label="perfect calibration")
     low = 100.0
-    for run, color in zip(runs, _COLORS, strict=False):
+    for i, (run, color) in enumerate(zip(runs, _COLORS, strict=False)):
         r = run.results
         tags = _coverages(r)
         emp = [
@@ -205,7 +243,7 @@ def _plot_calibration(runs: Sequence[BacktestRun]) -> Figure:
                 f"{yv:.1f}%",
                 (x, yv),
                 textcoords="offset points",
-                xytext=(6, -10),
+                xytext=(6, -10 - 11 * i),  # one row of labels per model: no overlap
                 fontsize=8,
                 color=color,
             )
@@ -293,19 +331,25 @@ def _origin_groups(runs: Sequence[BacktestRun]) -> list[list[BacktestRun]]:
     return list(groups.values())
 
 
+def _cell(metrics: Mapping[str, Any], key: str) -> str:
+    value = metrics.get(key)
+    return format_price(value) if key in _PRICE_KEYS and value is not None else _fmt(value)
+
+
 def _metrics_table(runs: Sequence[BacktestRun]) -> str:
-    """Model columns, each group followed by its naive baseline and buy-and-hold on its origins."""
+    """Model columns, each group followed by its naive baseline and buy-and-hold on its origins
+    (a run of the naive model itself is that baseline column, not a second one)."""
     groups = _origin_groups(runs)
     columns: list[tuple[str, Any]] = []  # (header, key -> cell)
     for group in groups:
         h = group[0].metrics.get("horizon")
         for run in group:
-            columns.append((run.name, lambda key, r=run: _fmt(r.metrics["model"].get(key))))
+            if _is_naive(run):
+                continue
+            columns.append((run.name, lambda key, r=run: _cell(r.metrics["model"], key)))
         suffix = f" h={h}" if len(groups) > 1 else ""
         g0 = group[0].metrics
-        columns.append(
-            (f"naive{suffix} (same origins)", lambda key, a=g0: _fmt(a["naive"].get(key)))
-        )
+        columns.append((f"naive{suffix} (same origins)", lambda key, a=g0: _cell(a["naive"], key)))
 
         def bh_cell(key: str, a: dict[str, Any] = g0) -> str:
             sub = key.split("_", 2)[-1] if key.startswith("long_flat_") else None
@@ -391,6 +435,25 @@ td:first-child,th:first-child{text-align:left}
 """
 
 
+def _verdicts(runs: Sequence[BacktestRun]) -> list[str]:
+    """One sentence per model and horizon (models first, the naive baseline last), then a note
+    for every model that was long at every origin (its long/flat strategy is buy-and-hold)."""
+    ordered = sorted(runs, key=lambda r: (_is_naive(r), int(r.metrics.get("horizon", 0))))
+    lines = []
+    for run in ordered:
+        if _is_naive(run):
+            lines.append(f"{_label(run)}: the baseline every model here is measured against.")
+        else:
+            lines.append(verdict({**run.metrics, "model_type": _label(run)}))
+    lines += [
+        f"{_label(r)} forecast a rise at every origin, so its long/flat strategy is "
+        "buy-and-hold, not a trading signal."
+        for r in ordered
+        if not _is_naive(r) and _always_long(r)
+    ]
+    return lines
+
+
 def render_report(
     runs: BacktestRun | Sequence[BacktestRun],
     *,
@@ -422,10 +485,11 @@ def render_report(
         "importance": "Feature importance",
     }
     a0 = runs[0].metrics
+    horizons = sorted({int(r.metrics.get("horizon", 0)) for r in runs})
     meta = {
         "origins": f"{a0.get('start', '?')} .. {a0.get('end', '?')} "
         f"({a0.get('n_forecasts', '?')} forecasts)",
-        "horizon": a0.get("horizon"),
+        "horizon" if len(horizons) == 1 else "horizons": ", ".join(map(str, horizons)),
         "generated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         **dict(settings or {}),
     }
@@ -440,27 +504,36 @@ def render_report(
         + "</p>",
         "<p>Every figure stands beside the naive forecast (tomorrow's price = today's) on the same "
         "origins. A model that does not beat naive is reported as such.</p>",
-        "<ul>"
-        + "".join(f"<li class='verdict'>{html.escape(verdict(r.metrics))}</li>" for r in runs)
+        f"<h2>{SECTIONS[0]}</h2><ul>"
+        + "".join(f"<li class='verdict'>{html.escape(line)}</li>" for line in _verdicts(runs))
         + "</ul>",
-        "<h2>Metrics</h2>",
-        _metrics_table(runs),
-        "<h2>Honesty scorecard</h2>",
-        "".join(_scorecard_table(r) for r in runs),
     ]
     for key in PLOTS:
+        if key == "price":
+            parts.append(f"<h2>{SECTIONS[1]}</h2>")
+        elif key == "errors":
+            parts.append(f"<h2>{SECTIONS[2]}</h2>")
         fig = figures[key]
         if fig is None:
             parts.append(
-                f"<h2>{captions[key]}</h2><p>No model in this report has a feature importance.</p>"
+                f"<h3>{captions[key]}</h3><p>No model in this report has a feature importance.</p>"
             )
             continue
         parts.append(
-            f"<h2>{captions[key]}</h2><img id='plot-{key}' alt='{captions[key]}' "
+            f"<h3>{captions[key]}</h3><img id='plot-{key}' alt='{captions[key]}' "
             f"src='data:image/png;base64,{_png(fig)}'>"
         )
-    parts.append(distribution_section(runs))
-    parts += ["<h2>Per-fold results</h2>", "".join(_fold_table(r) for r in runs), "</body></html>"]
+    parts.append(distribution_section(runs))  # evidence too, before the tables
+    parts += [
+        f"<h2>{SECTIONS[3]}</h2>",
+        "<h3>Metrics</h3>",
+        _metrics_table(runs),
+        "<h3>Honesty scorecard</h3>",
+        "".join(_scorecard_table(r) for r in runs),
+        "<h3>Per-fold results</h3>",
+        "".join(_fold_table(r) for r in runs),
+        "</body></html>",
+    ]
     return "\n".join(parts)
 
 

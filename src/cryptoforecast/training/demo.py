@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from cryptoforecast.evaluation.formatting import format_price
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -220,8 +222,8 @@ def _scorecard_tables(result: DemoResult, crypto_id: str) -> list[Any]:
             str(h),
             _fmt(m.get("mape"), ".2f"),
             _fmt(m.get("naive_mape"), ".2f"),
-            _fmt(m.get("mae"), ",.0f"),
-            _fmt(m.get("naive_mae"), ",.0f"),
+            format_price(m.get("mae")),
+            format_price(m.get("naive_mae")),
             _fmt(mase, ".3f"),
             _fmt(m.get("directional_accuracy"), ".1%"),
             _fmt(m.get("dm_pvalue"), ".3f"),
@@ -300,8 +302,8 @@ def _training_table(result: DemoResult) -> Any:
             str(t["horizon"]),
             str(t.get("model_id") or "-"),
             _fmt(m.get("mase"), ".3f"),
-            _fmt(m.get("mae"), ",.0f"),
-            _fmt(m.get("naive_mae"), ",.0f"),
+            format_price(m.get("mae")),
+            format_price(m.get("naive_mae")),
             _fmt(m.get("dm_pvalue"), ".3f"),
             "[green]production[/]" if t.get("status") == "production" else str(t.get("status")),
             str(m.get("gate", {}).get("reason", "")),

@@ -1,0 +1,23 @@
+"""Numbers for people: prices by magnitude, so a sub-dollar coin's error is not ``0.01``."""
+
+from __future__ import annotations
+
+import math
+
+__all__ = ["format_price"]
+
+
+def format_price(value: float | None, significant: int = 4) -> str:
+    """A price (or a price error) with about ``significant`` digits, never in exponent form.
+
+    ``68,421`` for bitcoin, ``2,345.7`` for ether, ``0.2143`` for a 20-cent coin, ``0.0004512``
+    for an error a hundred times smaller; ``-`` when missing or not finite.
+    """
+    if value is None or not math.isfinite(float(value)):
+        return "-"
+    x = float(value)
+    if x == 0:
+        return "0"
+    magnitude = math.floor(math.log10(abs(x)))  # 4 for 68,421; -1 for 0.2143
+    decimals = max(0, significant - 1 - magnitude)
+    return f"{x:,.{decimals}f}"

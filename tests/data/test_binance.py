@@ -217,7 +217,7 @@ def test_connection_refused_is_retried_then_reported() -> None:
         sleep=sleep,
         retry=RetryPolicy(max_attempts=2, base_delay=0.001, jitter=0),
     )
-    with pytest.raises(SourceError, match=r"failed after 2 attempt\(s\): connection failed"):
+    with pytest.raises(SourceError, match=r"failed after 2 attempt\(s\): connection refused"):
         source.fetch(ETH, "1d")
     assert len(sleep.calls) == 1
 

@@ -151,9 +151,7 @@ def test_fetcher_retries_connection_errors_and_reports_them() -> None:
         raise httpx.ConnectError("connection refused")
 
     fetcher, fake = _fetcher(handler)
-    with pytest.raises(
-        SourceError, match=r"failed after 4 attempt\(s\): connection failed \(ConnectError"
-    ):
+    with pytest.raises(SourceError, match=r"failed after 4 attempt\(s\): connection refused"):
         run_sync(lambda: fetcher.get_json("http://test/x"))
     assert len(fake.sleeps) == 3
 
@@ -204,3 +202,52 @@ def test_importing_the_data_package_does_not_load_httpx() -> None:
     code = "import sys, cryptoforecast.data; print('httpx' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    ("error", "words"),
+    [
+        (httpx.ConnectError("[Errno -2] Name or service not known"), "name resolution failed"),
+        (
+            httpx.ConnectError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"),
+            "TLS handshake failed",
+        ),
+    ],
+    ids=["dns", "tls"],
+)
+def test_failures_retrying_cannot_fix_are_named_and_not_retried(
+    error: httpx.TransportError, words: str
+) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise error
+
+    fake = FakeTime()
+    fetcher = JSONFetcher(
+        "Binance",
+        transport=httpx.MockTransport(handler),
+        sleep=fake.sleep,
+        clock=fake.clock,
+    )
+    with pytest.raises(SourceError) as info:
+        run_sync(lambda: fetcher.get_json("https://api.binance.com/api/v3/klines"))
+    text = str(info.value)
+    assert words in text and "not retried" in text
+    assert "RetryPolicy.max_attempts" not in text and "rate limiting" not in text
+    assert fetcher.requests_sent == 1 and fake.sleeps == []
+
+
+def test_a_dropped_connection_is_still_retried() -> None:
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        if len(calls) == 1:
+            raise httpx.ReadError("connection reset by peer")
+        return httpx.Response(200, json={"ok": True})
+
+    fake = FakeTime()
+    fetcher = JSONFetcher(
+        "Binance", transport=httpx.MockTransport(handler), sleep=fake.sleep, clock=fake.clock
+    )
+    assert run_sync(lambda: fetcher.get_json("https://api.binance.com/x")) == {"ok": True}
+    assert len(calls) == 2

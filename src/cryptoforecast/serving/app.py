@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from cryptoforecast.config import load_config
-from cryptoforecast.exceptions import ConfigError, CryptoForecastError, DataError
+from cryptoforecast.exceptions import ConfigError, CryptoForecastError, DataError, SourceError
 from cryptoforecast.serving.docs import add_offline_docs
 from cryptoforecast.serving.jobs import Jobs, RetrainFn, default_retrain
 from cryptoforecast.serving.predictor import PredictionUnavailable, Predictor
@@ -49,6 +49,7 @@ _UNSET: Any = object()
 _STATUS: tuple[tuple[type[Exception], int], ...] = (
     (PredictionUnavailable, 503),
     (ConfigError, 422),
+    (SourceError, 502),  # a live data source failed: a bad gateway, not "not found"
     (DataError, 404),
     (CryptoForecastError, 503),
 )

@@ -202,8 +202,8 @@ class Predictor:
             warm = 250
         return warm + EXTRA_HISTORY
 
-    def candles(self, crypto_id: str) -> pd.DataFrame:
-        """The candles a forecast of ``crypto_id`` is built from (as of ``end``)."""
+    def candles(self, crypto_id: str, as_of: Any = None) -> pd.DataFrame:
+        """The candles a forecast of ``crypto_id`` is built from (as of ``as_of``, else ``end``)."""
         from cryptoforecast.data import load_ohlcv
 
         return load_ohlcv(
@@ -211,7 +211,7 @@ class Predictor:
             days=self._history_rows(),
             interval=self.interval,
             source=self.source,
-            end=self.end,
+            end=self.end if as_of is None else as_of,
         )
 
     def features(self, candles: pd.DataFrame) -> pd.DataFrame:
@@ -239,7 +239,7 @@ class Predictor:
 
     # -- prediction ----------------------------------------------------------------------------
     def _prepare(
-        self, crypto_id: str, horizon: int, model_type: str | None
+        self, crypto_id: str, horizon: int, model_type: str | None, as_of: Any = None
     ) -> tuple[str, pd.DataFrame, ModelRecord | None, str | None, tuple[Any, ...]]:
         """Checked inputs, candles, the production record (or why there is none), cache key."""
         from cryptoforecast.data import resolve_asset
@@ -247,7 +247,7 @@ class Predictor:
         asset = resolve_asset(crypto_id)
         horizon = self.check_horizon(horizon)
         model_type = self.check_model_type(model_type)
-        candles = self.candles(asset.id)
+        candles = self.candles(asset.id) if as_of is None else self.candles(asset.id, as_of)
         record: ModelRecord | None = None
         reason: str | None = None
         try:
@@ -269,20 +269,27 @@ class Predictor:
         return asset.id, candles, record, reason, key
 
     def predict_cached(
-        self, crypto_id: str, horizon: int = 1, model_type: str | None = None
+        self, crypto_id: str, horizon: int = 1, model_type: str | None = None, as_of: Any = None
     ) -> Forecast | None:
         """The cached forecast for the current key, or ``None`` (cheap: no features, no model)."""
-        *_, key = self._prepare(crypto_id, horizon, model_type)
+        *_, key = self._prepare(crypto_id, horizon, model_type, as_of)
         hit = self.cache.get(key)
         return hit.model_copy(update={"cached": True}) if hit is not None else None
 
-    def predict(self, crypto_id: str, horizon: int = 1, model_type: str | None = None) -> Forecast:
+    def predict(
+        self, crypto_id: str, horizon: int = 1, model_type: str | None = None, as_of: Any = None
+    ) -> Forecast:
         """Forecast ``crypto_id``'s close ``horizon`` candles ahead (see the module docstring).
+
+        ``as_of`` forecasts from the candles up to that date or time (default: the predictor's
+        ``end``, else the latest candle), e.g. ``predict("bitcoin", 7, as_of="2025-01-01")``.
 
         Raises :class:`DataError` for an unknown id or a bad horizon, :class:`ConfigError` for
         an unknown model type, :class:`PredictionUnavailable` when even the fallback fails.
         """
-        asset_id, candles, record, reason, key = self._prepare(crypto_id, horizon, model_type)
+        asset_id, candles, record, reason, key = self._prepare(
+            crypto_id, horizon, model_type, as_of
+        )
         hit = self.cache.get(key)
         if hit is not None:
             return hit.model_copy(update={"cached": True})

@@ -18,6 +18,8 @@ import asyncio
 import email.utils
 import logging
 import random
+import socket
+import ssl
 import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
@@ -30,6 +32,7 @@ from cryptoforecast.exceptions import ConfigError, SourceError
 from cryptoforecast.redaction import redact
 
 __all__ = [
+    "describe_transport_error",
     "JSONFetcher",
     "RateLimiter",
     "RetryPolicy",
@@ -248,7 +251,13 @@ class JSONFetcher:
             except httpx.TimeoutException as exc:
                 last = f"timed out after {self.timeout:g} s ({type(exc).__name__})"
             except httpx.TransportError as exc:
-                last = f"connection failed ({type(exc).__name__}: {self.clean(str(exc))})"
+                what, retryable = describe_transport_error(exc)
+                last = self.clean(what)
+                if not retryable:  # retrying cannot fix a bad name, a bad URL or a bad certificate
+                    raise SourceError(
+                        f"{self.source}: {shown_url} failed: {last} (not retried: retrying cannot "
+                        "fix it; check the network, the URL and any proxy or firewall)"
+                    ) from None
             else:
                 status = response.status_code
                 if status < 400:
@@ -291,8 +300,8 @@ class JSONFetcher:
             await self._sleep(wait)
         raise SourceError(
             f"{self.source}: {shown_url} failed after {policy.max_attempts} attempt(s): {last}. "
-            "The service may be down or rate limiting; try again later, or raise "
-            "RetryPolicy.max_attempts."
+            "The service may be down or rate limiting; try again later (in Python, "
+            "RetryPolicy(max_attempts=...) allows more attempts)."
         )
 
     def _decode(self, response: httpx.Response, shown_url: str) -> Any:
@@ -314,6 +323,40 @@ class JSONFetcher:
             f"{self.source} refused {shown_url} with HTTP {response.status_code}: "
             f"{body or response.reason_phrase}. Check the request (id, symbol, dates, API key)."
         )
+
+
+def describe_transport_error(exc: httpx.TransportError) -> tuple[str, bool]:
+    """What went wrong below HTTP, in words, and whether retrying can help.
+
+    Name resolution, a TLS failure and an invalid URL are not retried; a refused or dropped
+    connection or a protocol hiccup is.
+    """
+    chain: list[BaseException] = []
+    node: BaseException | None = exc
+    while node is not None and len(chain) < 8:
+        chain.append(node)
+        node = node.__cause__ or node.__context__
+    text = " ".join(f"{type(e).__name__}: {e}" for e in chain)
+    lowered = text.lower()
+    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
+        return f"the URL is not valid ({exc}); it must start with https:// or http://", False
+    if any(isinstance(e, socket.gaierror) for e in chain) or any(
+        s in lowered
+        for s in (
+            "name or service not known",
+            "temporary failure in name resolution",
+            "nodename nor servname",
+            "no address associated",
+            "getaddrinfo failed",
+        )
+    ):
+        return f"name resolution failed: the host name could not be looked up ({exc})", False
+    if any(isinstance(e, ConnectionRefusedError) for e in chain) or "refused" in lowered:
+        # a server restarting refuses for a moment: worth the policy's retries
+        return f"connection refused: nothing accepts connections there ({exc})", True
+    if any(isinstance(e, ssl.SSLError) for e in chain) or "certificate" in lowered:
+        return f"TLS handshake failed ({exc}); check the system clock, proxy or certificates", False
+    return f"connection failed ({type(exc).__name__}: {exc})", True
 
 
 def run_sync(make_coro: Callable[[], Coroutine[Any, Any, T]]) -> T:

@@ -7,6 +7,7 @@ import hmac
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
 from fastapi import Depends, Header, HTTPException, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.concurrency import run_in_threadpool
@@ -24,12 +25,14 @@ __all__ = [
     "CRYPTO_ID_PATH",
     "MAX_ID_LENGTH",
     "HORIZON_FILTER",
+    "AS_OF_QUERY",
     "HORIZON_QUERY",
     "MODEL_TYPE_QUERY",
     "SERVICE",
     "Service",
     "forecast",
     "invalid",
+    "known_query",
     "require_admin",
     "resolve",
     "service",
@@ -45,6 +48,12 @@ MODEL_TYPE_QUERY: Any = Query(
     None,
     max_length=64,
     description="lightgbm, xgboost, lstm, ensemble, naive, drift; default: the best",
+)
+AS_OF_QUERY: Any = Query(
+    None,
+    max_length=40,
+    description="forecast as of this date or time (candles after it are ignored), e.g. "
+    "2025-01-01; default: the latest candle",
 )
 
 
@@ -92,14 +101,26 @@ def resolve(crypto_id: str) -> str:
     return asset.id
 
 
-async def forecast(svc: Service, crypto_id: str, horizon: int, model_type: str | None) -> Forecast:
+async def forecast(
+    svc: Service, crypto_id: str, horizon: int, model_type: str | None, as_of: str | None = None
+) -> Forecast:
     """One forecast: a cache hit is answered on the event loop (about a millisecond); a miss is
-    computed in the thread pool so it never blocks other requests."""
+    computed in the thread pool so it never blocks other requests. ``as_of`` forecasts from the
+    candles up to that date or time."""
     pred = svc.predictor
     cid, mtype = resolve(crypto_id), model_type or None
-    result = pred.predict_cached(cid, horizon=horizon, model_type=mtype)
+    if as_of is not None:
+        try:
+            pd.Timestamp(as_of)
+        except (ValueError, TypeError):
+            raise invalid(
+                "query", "as_of", as_of, "as_of must be a date or time such as 2025-01-01"
+            ) from None
+    result = pred.predict_cached(cid, horizon=horizon, model_type=mtype, as_of=as_of)
     if result is None:
-        result = await run_in_threadpool(pred.predict, cid, horizon=horizon, model_type=mtype)
+        result = await run_in_threadpool(
+            pred.predict, cid, horizon=horizon, model_type=mtype, as_of=as_of
+        )
     svc.metrics.observe_forecast(result)
     return result
 
@@ -110,6 +131,25 @@ def invalid(where: str, name: str, value: Any, message: str) -> RequestValidatio
     return RequestValidationError(
         [{"loc": (where, name), "msg": message, "type": "value_error", "input": value}]
     )
+
+
+def known_query(*names: str) -> Any:
+    """A dependency answering 422 for a query parameter the endpoint does not take: ``?asof=``
+    for ``?as_of=`` would otherwise be ignored and the latest forecast returned as if it were
+    the one asked for."""
+
+    def check(request: Request) -> None:
+        unknown = sorted(set(request.query_params) - set(names))
+        if unknown:
+            raise invalid(
+                "query",
+                unknown[0],
+                request.query_params[unknown[0]],
+                f"unknown query parameter(s) {', '.join(unknown)}; this endpoint takes "
+                f"{', '.join(names)}",
+            )
+
+    return Depends(check)
 
 
 def require_admin(request: Request, authorization: str | None = Header(None)) -> None:

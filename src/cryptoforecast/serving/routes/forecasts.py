@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query
 
 from cryptoforecast.serving.routes import MAX_BATCH
 from cryptoforecast.serving.routes.deps import (
+    AS_OF_QUERY,
     CRYPTO_ID_PATH,
     HORIZON_QUERY,
     MAX_ID_LENGTH,
@@ -14,6 +15,7 @@ from cryptoforecast.serving.routes.deps import (
     Service,
     forecast,
     invalid,
+    known_query,
     resolve,
 )
 from cryptoforecast.serving.schemas import BatchForecast, Forecast
@@ -23,18 +25,27 @@ __all__ = ["router"]
 router = APIRouter(tags=["forecast"])
 
 
-@router.get("/v1/forecast/{crypto_id}", response_model=Forecast)
+@router.get(
+    "/v1/forecast/{crypto_id}",
+    response_model=Forecast,
+    dependencies=[known_query("horizon", "model_type", "as_of")],
+)
 async def forecast_one(
     crypto_id: str = CRYPTO_ID_PATH,
     horizon: int = HORIZON_QUERY,
     model_type: str | None = MODEL_TYPE_QUERY,
+    as_of: str | None = AS_OF_QUERY,
     svc: Service = SERVICE,
 ) -> Forecast:
     """One forecast, with its source (model or labelled fallback) and 80%/95% intervals."""
-    return await forecast(svc, crypto_id, horizon, model_type)
+    return await forecast(svc, crypto_id, horizon, model_type, as_of)
 
 
-@router.get("/v1/forecast", response_model=BatchForecast)
+@router.get(
+    "/v1/forecast",
+    response_model=BatchForecast,
+    dependencies=[known_query("ids", "horizon", "model_type", "as_of")],
+)
 async def forecast_batch(
     ids: str = Query(
         ...,
@@ -43,6 +54,7 @@ async def forecast_batch(
     ),
     horizon: int = HORIZON_QUERY,
     model_type: str | None = MODEL_TYPE_QUERY,
+    as_of: str | None = AS_OF_QUERY,
     svc: Service = SERVICE,
 ) -> BatchForecast:
     """Forecasts for several ids at once."""
@@ -57,4 +69,6 @@ async def forecast_batch(
             f"too many ids: {len(names)} given, at most {MAX_BATCH} per request",
         )
     resolved = [resolve(n) for n in names]  # 404 before any work when one id is unknown
-    return BatchForecast(forecasts=[await forecast(svc, c, horizon, model_type) for c in resolved])
+    return BatchForecast(
+        forecasts=[await forecast(svc, c, horizon, model_type, as_of) for c in resolved]
+    )

@@ -49,3 +49,17 @@ def test_quickstart_notebook_executes(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "validation MASE" in outputs and "vs naive" in outputs
     assert "gate:" in outputs and "Honesty scorecard" in outputs
     assert "95% interval" in outputs
+    assert "from technical_analysis_fallback" in outputs or "from model" in outputs
+
+
+def test_committed_notebook_is_executed_and_uses_the_products_forecast_path() -> None:
+    nbformat = pytest.importorskip("nbformat")
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(c.execution_count is not None and c.outputs for c in code), "commit it executed"
+    assert [c.execution_count for c in code] == list(range(1, len(code) + 1))
+    source = "\n".join(c.source for c in code)
+    assert "Predictor()" in source and "math.exp" not in source  # no price computed by hand
+    assert "prod.load()" not in source and "staging model" not in source  # no staging forecast
+    last = "".join(o.get("text", "") for o in code[-1].outputs)
+    assert "from technical_analysis_fallback" in last or "from model" in last

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
-__all__ = ["format_price"]
+__all__ = ["format_price", "price_axis"]
 
 
 def format_price(value: float | None, significant: int = 4) -> str:
@@ -21,3 +22,12 @@ def format_price(value: float | None, significant: int = 4) -> str:
     magnitude = math.floor(math.log10(abs(x)))  # 4 for 68,421; -1 for 0.2143
     decimals = max(0, significant - 1 - magnitude)
     return f"{x:,.{decimals}f}"
+
+
+def price_axis(ax: Any) -> None:
+    """Plain price labels on a log axis (``60,000``, ``0.25``), not ``6x10^4``."""
+    from matplotlib.ticker import FuncFormatter
+
+    fmt = FuncFormatter(lambda v, _pos: format_price(v, 3))
+    ax.yaxis.set_major_formatter(fmt)
+    ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _pos: ""))

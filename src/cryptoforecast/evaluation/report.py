@@ -29,9 +29,10 @@ import pandas as pd
 from cryptoforecast.evaluation import metrics as m
 from cryptoforecast.evaluation.figures import figure as _figure
 from cryptoforecast.evaluation.figures import png as _png
-from cryptoforecast.evaluation.formatting import format_price
+from cryptoforecast.evaluation.formatting import format_price, price_axis
 from cryptoforecast.evaluation.report_distribution import distribution_section
-from cryptoforecast.evaluation.scorecard import TARGETS, scorecard, verdict
+from cryptoforecast.evaluation.report_verdicts import always_long, is_naive, verdict_lines
+from cryptoforecast.evaluation.scorecard import TARGETS, scorecard
 from cryptoforecast.exceptions import DataError
 
 if TYPE_CHECKING:
@@ -74,32 +75,6 @@ class BacktestRun:
 # --------------------------------------------------------------------------------------------
 # figures
 # --------------------------------------------------------------------------------------------
-def _price_axis(ax: Any) -> None:
-    """Plain price labels on a log axis (``60,000``, ``0.25``), not ``6x10^4``."""
-    from matplotlib.ticker import FuncFormatter
-
-    fmt = FuncFormatter(lambda v, _pos: format_price(v, 3))
-    ax.yaxis.set_major_formatter(fmt)
-    ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _pos: ""))
-
-
-def _is_naive(run: BacktestRun) -> bool:
-    """The run is the naive model itself (named ``naive`` or ``naive h=7``)."""
-    return run.name.split(" ")[0] == "naive"
-
-
-def _label(run: BacktestRun) -> str:
-    """The run's name with its horizon (``lightgbm h=7``) unless the name has it already."""
-    h = int(run.metrics.get("horizon", 0))
-    return run.name if f"h={h}" in run.name else f"{run.name} h={h}"
-
-
-def _always_long(run: BacktestRun) -> bool:
-    """The model forecast a rise at every origin: its long/flat strategy is buy-and-hold."""
-    pred = run.results["y_pred_logret"].to_numpy(dtype="float64")
-    return bool(len(pred)) and bool(np.all(pred > 0))
-
-
 def _coverages(results: pd.DataFrame) -> list[int]:
     tags = sorted(
         int(c.split("_")[1]) for c in results.columns if c.startswith("lower_") and c[6:].isdigit()
@@ -126,7 +101,7 @@ def _plot_price(runs: Sequence[BacktestRun]) -> Figure:
             )
         ax.plot(t, r["y_pred"], color=color, lw=0.9, label=f"{run.name} forecast")
         ax.set_yscale("log")
-        _price_axis(ax)
+        price_axis(ax)
         ax.set_ylabel("price")
         ax.set_title(
             f"{run.name}: forecast for the target date (h={int(r['horizon'].iloc[0])})", fontsize=10
@@ -147,7 +122,7 @@ def _plot_errors(runs: Sequence[BacktestRun]) -> Figure:
     series += [  # naive itself is the baseline drawn above: not twice
         (run.name, (run.results["y_pred"] - run.results["y_true"]) / run.results["y_true"] * 100, c)
         for run, c in zip(runs, _COLORS, strict=False)
-        if not _is_naive(run)
+        if not is_naive(run)
     ]
     lo, hi = np.nanpercentile(np.concatenate([s.to_numpy() for _, s, _ in series]), [0.5, 99.5])
     bins = np.linspace(lo, hi, 60).tolist()
@@ -211,7 +186,7 @@ def _plot_strategy(runs: Sequence[BacktestRun]) -> Figure:
             ax.plot(t, np.ones(len(t)), color=color, lw=1.0, label=f"{run.name} (no signal: flat)")
             continue
         lf, ls = _equity(pred, ret, "long_flat", fee), _equity(pred, ret, "long_short", fee)
-        always = " = buy and hold: always long" if _always_long(run) else ""
+        always = " = buy and hold: always long" if always_long(run) else ""
         ax.plot(
             t, lf, color=color, lw=1.0, label=f"{run.name} long/flat ({lf[-1] - 1:+.0%}{always})"
         )
@@ -219,7 +194,7 @@ def _plot_strategy(runs: Sequence[BacktestRun]) -> Figure:
             t, ls, color=color, lw=1.0, ls="--", label=f"{run.name} long/short ({ls[-1] - 1:+.0%})"
         )
     ax.set_yscale("log")
-    _price_axis(ax)
+    price_axis(ax)
     ax.set_ylabel("growth of 1 (log scale)")
     ax.set_title(f"Sign of the forecast, held one bar, {fee:g} bps per unit traded", fontsize=10)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside, not over, data
@@ -344,7 +319,7 @@ def _metrics_table(runs: Sequence[BacktestRun]) -> str:
     for group in groups:
         h = group[0].metrics.get("horizon")
         for run in group:
-            if _is_naive(run):
+            if is_naive(run):
                 continue
             columns.append((run.name, lambda key, r=run: _cell(r.metrics["model"], key)))
         suffix = f" h={h}" if len(groups) > 1 else ""
@@ -435,25 +410,6 @@ td:first-child,th:first-child{text-align:left}
 """
 
 
-def _verdicts(runs: Sequence[BacktestRun]) -> list[str]:
-    """One sentence per model and horizon (models first, the naive baseline last), then a note
-    for every model that was long at every origin (its long/flat strategy is buy-and-hold)."""
-    ordered = sorted(runs, key=lambda r: (_is_naive(r), int(r.metrics.get("horizon", 0))))
-    lines = []
-    for run in ordered:
-        if _is_naive(run):
-            lines.append(f"{_label(run)}: the baseline every model here is measured against.")
-        else:
-            lines.append(verdict({**run.metrics, "model_type": _label(run)}))
-    lines += [
-        f"{_label(r)} forecast a rise at every origin, so its long/flat strategy is "
-        "buy-and-hold, not a trading signal."
-        for r in ordered
-        if not _is_naive(r) and _always_long(r)
-    ]
-    return lines
-
-
 def render_report(
     runs: BacktestRun | Sequence[BacktestRun],
     *,
@@ -505,7 +461,7 @@ def render_report(
         "<p>Every figure stands beside the naive forecast (tomorrow's price = today's) on the same "
         "origins. A model that does not beat naive is reported as such.</p>",
         f"<h2>{SECTIONS[0]}</h2><ul>"
-        + "".join(f"<li class='verdict'>{html.escape(line)}</li>" for line in _verdicts(runs))
+        + "".join(f"<li class='verdict'>{html.escape(line)}</li>" for line in verdict_lines(runs))
         + "</ul>",
     ]
     for key in PLOTS:

@@ -251,17 +251,10 @@ def test_each_trial_is_reported_as_it_finishes(
     tmp_path: Path, btc_daily: pd.DataFrame, caplog: pytest.LogCaptureFixture
 ) -> None:
     data = tp.prepare_training_data(btc_daily.iloc[-800:], 300, 1)
+    storage = f"sqlite:///{tmp_path / 'p'}.db"
     with caplog.at_level("INFO", logger=tuning.logger.name):
         res = tuning.tune_hyperparameters(
-            data.X,
-            data.y,
-            data.close,
-            "lightgbm",
-            1,
-            2,
-            cfg(),
-            study_name="p",
-            storage=f"sqlite:///{tmp_path / 'p'}.db",
+            data.X, data.y, data.close, "lightgbm", 1, 2, cfg(), study_name="p", storage=storage
         )
     lines = [r.getMessage() for r in caplog.records if r.name == tuning.logger.name]
     assert [line.split(":")[0] for line in lines] == ["trial 1/2", "trial 2/2"]

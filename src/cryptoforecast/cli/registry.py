@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from cryptoforecast.cli._common import HELP, console, echo_json, speaking_flags
-from cryptoforecast.registry import model_registry
+from cryptoforecast.registry import ModelRecord, model_registry
 
 __all__ = ["registry_app"]
 
@@ -25,6 +25,10 @@ registry_app = typer.Typer(
     no_args_is_help=True,
     context_settings=HELP,
 )
+
+
+def _what(rec: ModelRecord) -> str:
+    return f"{rec.crypto_id} {rec.model_type} h={rec.horizon} {rec.version}"
 
 
 def _registry_table(records: list, title: str) -> Table:
@@ -116,8 +120,7 @@ def registry_promote(
     """Promote a model to production; the previous production model is archived."""
 
     rec = model_registry.promote(model_id, reason=reason, force=force)
-    what = f"{rec.crypto_id} {rec.model_type} h={rec.horizon} {rec.version}"
-    typer.echo(f"model {rec.model_id} ({what}) is now production")
+    typer.echo(f"model {rec.model_id} ({_what(rec)}) is now production")
 
 
 @registry_app.command("demote")
@@ -131,8 +134,7 @@ def registry_demote(
     promotion or rollback (the service answers with the labelled fallback meanwhile)."""
 
     rec = model_registry.demote(model_id, reason=reason)
-    what = f"{rec.crypto_id} {rec.model_type} h={rec.horizon} {rec.version}"
-    typer.echo(f"model {rec.model_id} ({what}) is back in staging")
+    typer.echo(f"model {rec.model_id} ({_what(rec)}) is back in staging")
 
 
 @registry_app.command("rollback")
@@ -148,8 +150,7 @@ def registry_rollback(
 
     with speaking_flags(_FLAGS):
         rec = model_registry.rollback(crypto_id, model, horizon, reason=reason)
-    what = f"{rec.crypto_id} {rec.model_type} h={rec.horizon} {rec.version}"
-    typer.echo(f"rolled back: model {rec.model_id} ({what}) is production again")
+    typer.echo(f"rolled back: model {rec.model_id} ({_what(rec)}) is production again")
 
 
 @registry_app.command("history")

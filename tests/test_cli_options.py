@@ -59,6 +59,7 @@ WRONG: list[tuple[tuple[str, ...], list[str], str, str | None]] = [
     (("backtest",), ["bitcoin"], "--fee-bps", "-1"),
     (("backtest",), ["bitcoin"], "--intervals", "magic"),
     (("backtest",), ["bitcoin"], "--distribution", "normal"),
+    (("backtest",), ["bitcoin"], "--served", "yes"),
     (("backtest",), ["bitcoin"], "--json", "yes"),
     (("serve",), [], "--host", "not a host!"),
     (("serve",), [], "--port", "70000"),

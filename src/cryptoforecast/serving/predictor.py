@@ -202,8 +202,12 @@ class Predictor:
             warm = 250
         return warm + EXTRA_HISTORY
 
-    def candles(self, crypto_id: str, as_of: Any = None) -> pd.DataFrame:
-        """The candles a forecast of ``crypto_id`` is built from (as of ``as_of``, else ``end``)."""
+    def candles(self, crypto_id: str) -> pd.DataFrame:
+        """The candles a forecast of ``crypto_id`` is built from (as of ``end``)."""
+        return self.candles_as_of(crypto_id, self.end)
+
+    def candles_as_of(self, crypto_id: str, as_of: Any) -> pd.DataFrame:
+        """The candles up to ``as_of`` (``None``: the latest), as many as the features need."""
         from cryptoforecast.data import load_ohlcv
 
         return load_ohlcv(
@@ -211,7 +215,7 @@ class Predictor:
             days=self._history_rows(),
             interval=self.interval,
             source=self.source,
-            end=self.end if as_of is None else as_of,
+            end=as_of,
         )
 
     def features(self, candles: pd.DataFrame) -> pd.DataFrame:
@@ -247,7 +251,7 @@ class Predictor:
         asset = resolve_asset(crypto_id)
         horizon = self.check_horizon(horizon)
         model_type = self.check_model_type(model_type)
-        candles = self.candles(asset.id) if as_of is None else self.candles(asset.id, as_of)
+        candles = self.candles(asset.id) if as_of is None else self.candles_as_of(asset.id, as_of)
         record: ModelRecord | None = None
         reason: str | None = None
         try:

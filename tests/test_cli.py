@@ -100,7 +100,7 @@ def test_backtest_served_prints_the_track_record_and_writes_the_report(
         monkeypatch.setenv(f"CRYPTOFORECAST_{key}", value)
     report = tmp_path / "served.html"
     code, out, err = run(
-        ["backtest", "bitcoin", "--served", "-h", "1", "--days", "8", "--retrain-frequency", "4",
+        ["backtest", "bitcoin", "--served", "-H", "1", "--days", "8", "--retrain-frequency", "4",
          "-m", "lightgbm", "--report", str(report)],
         capsys,
     )  # fmt: skip

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from cryptoforecast.data import load_ohlcv
-from cryptoforecast.data.assets import snapshot_assets
+from cryptoforecast.assets import snapshot_assets
 from cryptoforecast.evaluation.distribution_summary import summarise_distribution
 from cryptoforecast.models.distribution import BASELINES, MarketData
 from cryptoforecast.training.distribution_walk import level_tag, walk_distribution

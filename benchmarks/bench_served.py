@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from cryptoforecast.data.assets import snapshot_assets
+from cryptoforecast.assets import snapshot_assets
 from cryptoforecast.training.served import backtest_served, served_table
 
 COINS = tuple(a.id for a in snapshot_assets())

@@ -48,7 +48,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from cryptoforecast.data.assets import ASSETS, resolve_asset
+from cryptoforecast.assets import ASSETS, resolve_asset
 
 __all__ = [
     "BINANCE_KLINES_PATH",

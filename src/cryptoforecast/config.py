@@ -32,7 +32,7 @@ from pydantic import (
     field_validator,
 )
 
-from cryptoforecast.data.assets import resolve_asset
+from cryptoforecast.assets import resolve_asset
 from cryptoforecast.exceptions import ConfigError, DataError
 from cryptoforecast.paths import HOME_ENV
 from cryptoforecast.redaction import mask_url

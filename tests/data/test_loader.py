@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cryptoforecast.assets import snapshot_assets
 from cryptoforecast.data import CandleCache, load_ohlcv
-from cryptoforecast.data.assets import snapshot_assets
 from cryptoforecast.exceptions import DataError
 
 HEADER = "open_time,open,high,low,close,volume\n"

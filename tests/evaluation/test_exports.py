@@ -19,7 +19,7 @@ MODULES = [
     "cryptoforecast.evaluation.summary",
     "cryptoforecast.evaluation.scorecard",
     "cryptoforecast.evaluation.report",
-    "cryptoforecast.training.splits",
+    "cryptoforecast.models.splits",
     "cryptoforecast.training.backtester",
 ]
 

@@ -18,8 +18,9 @@ import pytest
 
 from cryptoforecast.exceptions import ArtifactError, DataError, FeatureMismatchError, NotFittedError
 from cryptoforecast.models import make_forecaster
-from cryptoforecast.models.artifacts import MANIFEST, load_forecaster
+from cryptoforecast.models.artifacts import MANIFEST
 from cryptoforecast.models.base import Forecaster
+from cryptoforecast.models.catalog import load_forecaster
 from tests.models.contract import CONTRACT_MODELS, expected_rows, fit_on_known, synthetic_market
 
 MODELS = sorted(CONTRACT_MODELS)
@@ -157,7 +158,7 @@ import sys
 import numpy as np
 import pandas as pd
 from cryptoforecast.models import make_forecaster
-from cryptoforecast.models.artifacts import load_forecaster
+from cryptoforecast.models.catalog import load_forecaster
 path, data, out, model_type = sys.argv[1:]
 X = pd.read_parquet(data)
 by_manifest = load_forecaster(path)

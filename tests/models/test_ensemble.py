@@ -15,9 +15,10 @@ import pandas as pd
 import pytest
 
 from cryptoforecast.exceptions import ArtifactError, ConfigError, DataError
-from cryptoforecast.models.artifacts import MANIFEST, load_forecaster
+from cryptoforecast.models.artifacts import MANIFEST
 from cryptoforecast.models.base import BaseForecaster
 from cryptoforecast.models.baselines import DriftForecaster
+from cryptoforecast.models.catalog import load_forecaster
 from cryptoforecast.models.ensemble import EnsembleForecaster, inner_folds, nonneg_ridge
 from tests.models.contract import synthetic_market
 

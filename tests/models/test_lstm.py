@@ -16,8 +16,9 @@ import pytest
 
 from cryptoforecast.exceptions import ArtifactError, ConfigError, DataError
 from cryptoforecast.models import lstm_model
-from cryptoforecast.models.artifacts import MANIFEST, load_forecaster
+from cryptoforecast.models.artifacts import MANIFEST
 from cryptoforecast.models.base import time_tail_split
+from cryptoforecast.models.catalog import load_forecaster
 from cryptoforecast.models.lstm_model import (
     LSTMForecaster,
     default_threads,

@@ -10,7 +10,8 @@ import pytest
 
 from cryptoforecast.exceptions import ArtifactError
 from cryptoforecast.models import make_forecaster
-from cryptoforecast.models.artifacts import MANIFEST, load_forecaster
+from cryptoforecast.models.artifacts import MANIFEST
+from cryptoforecast.models.catalog import load_forecaster
 from tests.models.contract import synthetic_market
 
 

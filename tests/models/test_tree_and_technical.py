@@ -85,7 +85,8 @@ _DAMAGE = """
 import sys
 from pathlib import Path
 from cryptoforecast.exceptions import ArtifactError
-from cryptoforecast.models.artifacts import load_forecaster, MANIFEST, file_sha256
+from cryptoforecast.models.artifacts import MANIFEST, file_sha256
+from cryptoforecast.models.catalog import load_forecaster
 import json
 path, how = Path(sys.argv[1]), sys.argv[2]
 weights = path / "model.txt"

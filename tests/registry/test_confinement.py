@@ -16,7 +16,8 @@ import pytest
 import sqlalchemy as sa
 
 from cryptoforecast.exceptions import ArtifactError
-from cryptoforecast.models.artifacts import MANIFEST, load_forecaster
+from cryptoforecast.models.artifacts import MANIFEST
+from cryptoforecast.models.catalog import load_forecaster, load_registered
 from cryptoforecast.models.ensemble import EnsembleForecaster
 from cryptoforecast.registry import ModelRegistry
 from cryptoforecast.registry.schema import models
@@ -58,7 +59,7 @@ def test_a_stored_artifact_path_outside_the_root_is_not_loaded(
     shutil.copytree(inside, outside)  # the same files: their hashes match the record
     _set_path(registry, model_id, stored.format(outside=outside))
     with pytest.raises(ArtifactError, match="outside the registry's artifact root"):
-        registry.get(model_id).load()
+        load_registered(registry.get(model_id))
 
 
 def test_an_artifact_directory_swapped_for_a_symlink_is_not_loaded(
@@ -66,16 +67,16 @@ def test_an_artifact_directory_swapped_for_a_symlink_is_not_loaded(
 ) -> None:
     inside = _save(_naive(market), artifact_root / "bitcoin" / "naive")
     model_id = registry.register_model(model_type="naive", crypto_id="bitcoin", model_path=inside)
-    assert registry.get(model_id).load().model_type == "naive"
+    assert load_registered(registry.get(model_id)).model_type == "naive"
     moved = artifact_root / "elsewhere"
     inside.rename(moved)  # still inside the root, but reached through a link now
     inside.symlink_to(moved, target_is_directory=True)
     with pytest.raises(ArtifactError, match="symbolic link"):
-        registry.get(model_id).load()
+        load_registered(registry.get(model_id))
     (artifact_root / "bitcoin").rename(artifact_root / "real")
     (artifact_root / "bitcoin").symlink_to(artifact_root / "real", target_is_directory=True)
     with pytest.raises(ArtifactError, match="symbolic link"):
-        registry.get(model_id).load()
+        load_registered(registry.get(model_id))
 
 
 def test_directory_symlinks_are_refused_at_registration(

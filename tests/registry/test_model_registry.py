@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from cryptoforecast.exceptions import ArtifactError, RegistryError
+from cryptoforecast.models import load_registered
 from cryptoforecast.registry import ModelRegistry
 from tests.registry.registry_helpers import register_and_promote, write_artifact
 
@@ -314,7 +315,7 @@ def test_load_refuses_a_tampered_artifact(registry, artifact_root, tamper):
         (art / "extra.bin").write_bytes(b"x")
         expected = r"added: \['extra.bin'\]"
     with pytest.raises(ArtifactError, match=expected):
-        rec.load()
+        load_registered(rec)
 
 
 def test_single_file_artifact_is_hashed_and_verified(registry, artifact_root):
@@ -330,7 +331,7 @@ def test_single_file_artifact_is_hashed_and_verified(registry, artifact_root):
         rec.verify()
     file.unlink()
     with pytest.raises(ArtifactError, match="missing"):
-        rec.load()
+        load_registered(rec)
 
 
 def test_registers_and_loads_a_real_saved_forecaster(registry, btc_daily):
@@ -352,12 +353,12 @@ def test_registers_and_loads_a_real_saved_forecaster(registry, btc_daily):
     )
     rec = registry.get_production_model("bitcoin", "drift")
     assert rec.model_id == model_id
-    loaded = rec.load()
+    loaded = load_registered(rec)
     assert type(loaded) is DriftForecaster
     pd.testing.assert_series_equal(loaded.predict(X.iloc[-5:]), model.predict(X.iloc[-5:]))
     (Path(path) / "manifest.json").write_text((Path(path) / "manifest.json").read_text() + " ")
     with pytest.raises(ArtifactError, match="manifest.json"):
-        rec.load()
+        load_registered(rec)
 
 
 def test_naive_forecaster_roundtrip(registry, btc_daily):
@@ -373,7 +374,7 @@ def test_naive_forecaster_roundtrip(registry, btc_daily):
     registry.register_model(
         model_type="naive", crypto_id="bitcoin", model_path=path, status="production"
     )
-    loaded = registry.get_production_model("bitcoin", "naive").load()
+    loaded = load_registered(registry.get_production_model("bitcoin", "naive"))
     assert isinstance(loaded, NaiveForecaster)
     assert loaded.feature_names_ == ["ret_log_1"]
     assert (loaded.predict(X.iloc[-3:]) == 0.0).all()
@@ -397,11 +398,11 @@ def test_load_refuses_an_artifact_registered_under_another_type_or_horizon(regis
         )
         rec.verify()  # the files are intact: only the label is wrong
         with pytest.raises(ArtifactError, match="holds a 'drift' model for horizon 7"):
-            rec.load()
+            load_registered(rec)
     rec = registry.get(
         registry.register_model(model_type="drift", crypto_id="bitcoin", horizon=7, model_path=path)
     )
-    assert rec.load().horizon == 7
+    assert load_registered(rec).horizon == 7
 
 
 # --------------------------------------------------------------------------- concurrency
@@ -505,3 +506,48 @@ def test_a_path_saved_under_the_current_directory_is_explained(
     text = str(info.value)
     assert "relative to the registry's artifact root" in text and "not the current directory" in text
     assert str(work / "artifacts" / "lightgbm" / "v1") in text and "new_artifact_dir" in text
+
+
+def _save_fake(path: Path) -> None:
+    path.mkdir(parents=True)
+    (path / "manifest.json").write_text('{"model_type": "fake"}')
+    (path / "weights.bin").write_bytes(path.name.encode())
+
+
+def test_register_saved_picks_version_and_path_under_the_key_lock(registry):
+    """Threads registering one key at once get distinct, consecutive versions in the registry's
+    own layout, with no retry: the version is chosen and the artifact saved under the lock."""
+    import threading
+
+    barrier = threading.Barrier(4)
+    ids: list[int] = []
+
+    def train() -> None:
+        reg = ModelRegistry(registry.url, artifact_root=registry.artifact_root)
+        barrier.wait(timeout=60)
+        ids.append(reg.register_saved(_save_fake, "lightgbm", "BTC", 7, metrics={"mase": 0.9}))
+        reg.close()
+
+    threads = [threading.Thread(target=train) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    records = [registry.get(i) for i in ids]
+    assert sorted(r.version for r in records) == ["1.0.0", "1.1.0", "1.2.0", "1.3.0"]
+    for r in records:
+        assert r.artifact_relpath.startswith(f"lightgbm/bitcoin/h7/v{r.version}_")
+        r.verify()  # the hashes were taken of what save() wrote
+
+
+def test_register_saved_leaves_nothing_when_saving_fails(registry):
+    def broken(path: Path) -> None:
+        _save_fake(path)
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        registry.register_saved(broken, "lightgbm", "bitcoin")
+    assert registry.list_models() == []
+    assert not any(p.is_file() for p in registry.artifact_root.rglob("*"))
+    model_id = registry.register_saved(_save_fake, "lightgbm", "bitcoin")
+    assert registry.get(model_id).version == "1.0.0"  # the failed attempt took no version

@@ -11,6 +11,7 @@ import pytest
 
 from cryptoforecast.config import load_config
 from cryptoforecast.serving import create_app
+from cryptoforecast.training.retrain import retrain_job
 
 from .conftest import FakeClock, SyncASGIClient, Trained, fit_model, register
 
@@ -319,8 +320,11 @@ def test_importing_the_service_has_no_side_effects() -> None:
 
 
 def test_retrain_runs_the_training_pipeline(registry: Any, clock: FakeClock) -> None:
-    pytest.importorskip("cryptoforecast.training.train_pipeline")
-    c = SyncASGIClient(create_app(load_config(), registry=registry, admin_token=TOKEN, clock=clock))
+    c = SyncASGIClient(
+        create_app(
+            load_config(), registry=registry, admin_token=TOKEN, clock=clock, retrain=retrain_job
+        )
+    )
     ok = {"Authorization": f"Bearer {TOKEN}"}
     r = c.post(
         "/v1/retrain",

@@ -75,16 +75,16 @@ def test_second_call_is_cached_until_ttl(
 def test_model_loaded_once_and_reused(
     registry: Any, btc_model: Trained, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from cryptoforecast.registry import ModelRecord
+    from cryptoforecast.serving import predictor as predictor_module
 
     calls = []
-    original = ModelRecord.load
+    original = predictor_module.load_registered
 
-    def spy(self: ModelRecord) -> Any:
-        calls.append(self.model_id)
-        return original(self)
+    def spy(record: Any) -> Any:
+        calls.append(record.model_id)
+        return original(record)
 
-    monkeypatch.setattr(ModelRecord, "load", spy)
+    monkeypatch.setattr(predictor_module, "load_registered", spy)
     pred = make_predictor(registry, clock, cache_ttl=0)  # no cache: every call computes
     for h in (1, 1, 1):
         assert pred.predict("bitcoin", horizon=h).source == "model"

@@ -27,9 +27,9 @@ def test_local_cluster_of_two_workers_matches_a_sequential_run(tmp_path) -> None
         config=settings,
         registry=reg_dask,
         n_workers=2,
-        progress=lambda s: seen.append(s["crypto_id"]),
+        progress=lambda s: seen.append(s.crypto_id),
     )
-    assert len(seen) == 4 and all(r["error"] is None for r in dask_runs)
+    assert len(seen) == 4 and all(r.error is None for r in dask_runs)
 
     reg_seq = ModelRegistry(f"sqlite:///{tmp_path / 'seq.db'}", tmp_path / "seq-artifacts")
     specs = _specs(
@@ -37,21 +37,21 @@ def test_local_cluster_of_two_workers_matches_a_sequential_run(tmp_path) -> None
     )
     seq_runs = [train_task(**spec) for spec in specs]
 
-    assert [(r["crypto_id"], r["model_type"], r["horizon"]) for r in dask_runs] == [
-        (r["crypto_id"], r["model_type"], r["horizon"]) for r in seq_runs
+    assert [(r.crypto_id, r.model_type, r.horizon) for r in dask_runs] == [
+        (r.crypto_id, r.model_type, r.horizon) for r in seq_runs
     ]
     for a, b in zip(dask_runs, seq_runs, strict=True):
-        assert a["metrics"] == pytest.approx(b["metrics"], rel=1e-12, nan_ok=True), (
-            a["crypto_id"],
-            a["model_type"],
+        assert a.metrics == pytest.approx(b.metrics, rel=1e-12, nan_ok=True), (
+            a.crypto_id,
+            a.model_type,
         )
-        assert a["status"] == b["status"] and a["gate_reason"] == b["gate_reason"]
+        assert a.status == b.status and a.gate_reason == b.gate_reason
     # every training was registered by the workers, with its gate decision
     recs = reg_dask.list_models()
     assert len(recs) == 4
-    assert {r.model_id for r in recs} == {r["model_id"] for r in dask_runs}
+    assert {r.model_id for r in recs} == {r.model_id for r in dask_runs}
     assert len([e for e in reg_dask.history() if e.event == "gate"]) == 4
-    assert all(isinstance(r["model_id"], int) for r in dask_runs)  # summaries, not models
+    assert all(isinstance(r.model_id, int) for r in dask_runs)  # summaries, not models
 
 
 def test_a_failing_training_is_reported_without_cancelling_the_rest(tmp_path) -> None:  # noqa: ANN001
@@ -67,7 +67,7 @@ def test_a_failing_training_is_reported_without_cancelling_the_rest(tmp_path) ->
         n_workers=1,
         processes=False,
     )
-    assert len(out) == 1 and "DataError" in out[0]["error"] and "training window" in out[0]["error"]
+    assert len(out) == 1 and "DataError" in out[0].error and "training window" in out[0].error
     assert reg.list_models() == []
 
 

@@ -12,7 +12,7 @@ from cryptoforecast.cli import main
 from cryptoforecast.config import load_config
 from cryptoforecast.exceptions import ConfigError
 from cryptoforecast.registry import ModelRegistry
-from cryptoforecast.training.retrain import find_stale, parse_age, retrain_stale
+from cryptoforecast.training.retrain import find_stale, parse_age, retrain_stale, stale_models
 from cryptoforecast.training.train_pipeline import train_model_for_crypto
 
 FAST = {
@@ -71,27 +71,27 @@ def test_only_stale_keys_are_retrained_through_the_gate() -> None:
     }
     assert {s.days for s in stale} == {260, 250}  # each key keeps its training window
 
-    dry = retrain_stale("7d", registry=reg, config=FAST, dry_run=True, now=later)
-    assert len(dry) == 2 and all(d["dry_run"] for d in dry) and len(reg.list_models()) == 2
+    dry = stale_models("7d", registry=reg, config=FAST, now=later)  # what --dry-run lists
+    assert len(dry) == 2 and len(reg.list_models()) == 2
 
     results = retrain_stale("7d", registry=reg, config=FAST, now=later)
-    assert len(results) == 2 and all(r["error"] is None for r in results)
-    by_key = {(r["crypto_id"], r["model_type"]): r for r in results}
-    new_naive = reg.get(by_key[("ethereum", "naive")]["model_id"])
+    assert len(results) == 2 and all(r.error is None for r in results)
+    by_key = {(r.crypto_id, r.model_type): r for r in results}
+    new_naive = reg.get(by_key[("ethereum", "naive")].model_id)
     assert (
         new_naive.version == "1.1.0" and new_naive.status == "staging"
     )  # naive never passes the gate
-    assert by_key[("ethereum", "naive")]["replaces_model_id"] == old_naive.model_id
-    new_lgbm = reg.get(by_key[("bitcoin", "lightgbm")]["model_id"])
+    assert by_key[("ethereum", "naive")].replaces_model_id == old_naive.training_result_.model_id
+    new_lgbm = reg.get(by_key[("bitcoin", "lightgbm")].model_id)
     assert new_lgbm.config["days"] == 260
     # production holds a model only if it earned it
     prod = reg.get_production_model("bitcoin", "lightgbm")
     if new_lgbm.metrics["gate"]["promote"]:
         assert prod.model_id == new_lgbm.model_id
-        if old_lgbm.status == "production":  # the previous production model made way
-            assert reg.get(old_lgbm.model_id).status == "archived"
+        if old_lgbm.training_result_.status == "production":  # the previous production model made way
+            assert reg.get(old_lgbm.training_result_.model_id).status == "archived"
     else:
-        assert prod is None or prod.model_id == old_lgbm.model_id
+        assert prod is None or prod.model_id == old_lgbm.training_result_.model_id
     # right after, nothing is stale any more (relative to real time)
     assert find_stale(reg, "7d") == []
 
@@ -133,12 +133,12 @@ def test_retraining_keeps_a_tuned_models_hyperparameters() -> None:
             registry=reg,
         )
     )
-    tuned_params = reg.get(tuned.model_id).config["params"]
+    tuned_params = reg.get(tuned.training_result_.model_id).config["params"]
     later = dt.datetime.now(dt.UTC) + dt.timedelta(days=8)
     (stale,) = find_stale(reg, "7d", now=later)
     assert stale.tuned_params == tuned_params
     (result,) = retrain_stale("7d", registry=reg, config=FAST, now=later)
-    assert result["error"] is None
-    retrained = reg.get(result["model_id"]).config
+    assert result.error is None
+    retrained = reg.get(result.model_id).config
     assert retrained["params"] == tuned_params
     assert retrained["params"] != load_config(overrides=FAST).model_params("lightgbm")

@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from cryptoforecast.assets import snapshot_assets
 from cryptoforecast.config import load_config
 from cryptoforecast.data import load_ohlcv
-from cryptoforecast.data.assets import snapshot_assets
 from cryptoforecast.exceptions import ConfigError
 from cryptoforecast.registry import ModelRegistry
 from cryptoforecast.serving.predictor import Predictor

@@ -14,9 +14,15 @@ import pytest
 
 from cryptoforecast.config import PromotionGateConfig, load_config
 from cryptoforecast.exceptions import ConfigError, CryptoForecastError, DataError
+from cryptoforecast.models import load_registered
 from cryptoforecast.registry import ModelRegistry
+from cryptoforecast.training import fitting
 from cryptoforecast.training import train_pipeline as tp
-from cryptoforecast.training.train_pipeline import gate_decision, train_model_for_crypto
+from cryptoforecast.training.train_pipeline import (
+    TrainingResult,
+    gate_decision,
+    train_model_for_crypto,
+)
 
 #: small, fast settings: 2 validation folds of 30 origins, a light LightGBM
 FAST = {
@@ -53,7 +59,21 @@ def test_snippet_trains_registers_and_gates() -> None:
             crypto_id="bitcoin", model_type="lightgbm", days=365, save_model=True, config=settings()
         )
     )
-    m = model.metrics
+    result = model.training_result_
+    # one typed record of the training, not attributes patched onto the model
+    assert isinstance(result, TrainingResult) and result.model is model
+    for patched in ("metrics", "model_id", "status", "version", "artifact_path", "gate", "tuning", "params"):
+        assert not hasattr(model, patched), patched
+    assert result.gate.promote is result.metrics["gate"]["promote"]
+    assert result.record is not None and result.record.model_id == result.model_id
+    summary = result.summary()
+    assert (summary.model_id, summary.status, summary.gate_reason) == (
+        result.model_id,
+        result.status,
+        result.gate.reason,
+    )
+    assert summary.to_dict()["metrics"]["mase"] == result.metrics["mase"]
+    m = result.metrics
     # validation beside naive on the same origins
     for key in (
         "mase",
@@ -68,7 +88,7 @@ def test_snippet_trains_registers_and_gates() -> None:
         assert key in m
     assert m["n_validation"] == 60 and m["n_refits"] == 2
     assert math.isclose(m["mase"], m["mae"] / m["naive_mae"])
-    rec = model_registry.get(model.model_id)
+    rec = model_registry.get(model.training_result_.model_id)
     assert rec.metrics["mase"] == pytest.approx(m["mase"])
     prod = model_registry.get_production_model("bitcoin", "lightgbm")
     gate = m["gate"]
@@ -84,10 +104,10 @@ def test_snippet_trains_registers_and_gates() -> None:
     )
     assert gate["promote"] is passed
     if passed:
-        assert prod is not None and prod.model_id == model.model_id and model.status == "production"
+        assert prod is not None and prod.model_id == model.training_result_.model_id and model.training_result_.status == "production"
     else:
         assert prod is None and rec.status == "staging"
-    gate_events = [e for e in model_registry.history(model_id=model.model_id) if e.event == "gate"]
+    gate_events = [e for e in model_registry.history(model_id=model.training_result_.model_id) if e.event == "gate"]
     assert len(gate_events) == 1 and m["gate"]["reason"] in gate_events[0].reason
     # the stored importance and lineage describe this model
     assert set(rec.feature_importance) == set(model.feature_names_)
@@ -103,14 +123,14 @@ def test_artifact_layout_and_reload_gives_same_forecasts() -> None:
             "bitcoin", "lightgbm", days=300, horizon=7, config=settings(), registry=reg
         )
     )
-    rec = reg.get(model.model_id)
+    rec = reg.get(model.training_result_.model_id)
     assert re.fullmatch(r"lightgbm/bitcoin/h7/v1\.0\.0_\d{8}T\d{6}\d{6}Z", rec.artifact_relpath)
     assert rec.artifact_path.is_relative_to(reg.artifact_root)
     from cryptoforecast.data import load_ohlcv
     from cryptoforecast.features import build_features
 
     X = build_features(load_ohlcv("bitcoin", days=500)).dropna().iloc[-20:]
-    loaded = rec.load()
+    loaded = load_registered(rec)
     pd.testing.assert_series_equal(loaded.predict(X), model.predict(X))
     # a second training of the same key bumps the version
     again = run(
@@ -118,7 +138,7 @@ def test_artifact_layout_and_reload_gives_same_forecasts() -> None:
             "bitcoin", "lightgbm", days=300, horizon=7, config=settings(), registry=reg
         )
     )
-    assert reg.get(again.model_id).version == "1.1.0"
+    assert reg.get(again.training_result_.model_id).version == "1.1.0"
 
 
 def test_naive_never_passes_the_gate_and_the_reason_is_recorded() -> None:
@@ -126,10 +146,10 @@ def test_naive_never_passes_the_gate_and_the_reason_is_recorded() -> None:
     model = run(
         train_model_for_crypto("ethereum", "naive", days=200, config=settings(), registry=reg)
     )
-    assert model.metrics["mase"] == pytest.approx(1.0)
-    assert model.status == "staging"
+    assert model.training_result_.metrics["mase"] == pytest.approx(1.0)
+    assert model.training_result_.status == "staging"
     assert reg.get_production_model("ethereum", "naive") is None
-    reasons = [e.reason for e in reg.history(model_id=model.model_id) if e.event == "gate"]
+    reasons = [e.reason for e in reg.history(model_id=model.training_result_.model_id) if e.event == "gate"]
     assert reasons and "not below 1" in reasons[0]
 
 
@@ -144,10 +164,10 @@ def test_a_model_that_passes_the_gate_is_the_production_model() -> None:
         }
     )
     model = run(train_model_for_crypto("bitcoin", "drift", days=200, config=lax, registry=reg))
-    assert model.metrics["gate"]["promote"] and model.status == "production"
+    assert model.training_result_.metrics["gate"]["promote"] and model.training_result_.status == "production"
     prod = reg.get_production_model("bitcoin", "drift")
-    assert prod is not None and prod.model_id == model.model_id
-    events = [e.event for e in reg.history(model_id=model.model_id)]
+    assert prod is not None and prod.model_id == model.training_result_.model_id
+    events = [e.event for e in reg.history(model_id=model.training_result_.model_id)]
     assert events.index("gate") < events.index("promote")
 
 
@@ -155,9 +175,9 @@ def test_strict_gate_keeps_a_good_model_in_staging() -> None:
     reg = ModelRegistry()
     cfg = settings(promotion_gate={"max_mase": 0.01})
     model = run(train_model_for_crypto("bitcoin", "lightgbm", days=300, config=cfg, registry=reg))
-    assert model.status == "staging" and not model.metrics["gate"]["promote"]
+    assert model.training_result_.status == "staging" and not model.training_result_.metrics["gate"]["promote"]
     assert reg.get_production_model("bitcoin", "lightgbm") is None
-    assert reg.get(model.model_id).status == "staging"
+    assert reg.get(model.training_result_.model_id).status == "staging"
 
 
 #: direction-only gate (significance and stability off), to test each remaining rule alone
@@ -217,7 +237,7 @@ def test_bad_input_fails_clearly_and_leaves_registry_untouched(
     first = run(
         train_model_for_crypto("bitcoin", "drift", days=200, config=settings(), registry=reg)
     )
-    assert first.model_id is not None
+    assert first.training_result_.model_id is not None
     before = registry_state(reg)
     csv = tmp_path / "btc.csv"
     frame = btc_daily.iloc[-800:].copy()
@@ -292,9 +312,9 @@ def test_end_cuts_the_window_and_no_save_leaves_no_trace() -> None:
             registry=reg,
         )
     )
-    assert model.model_id is None
+    assert model.training_result_.model_id is None
     assert pd.Timestamp(model.train_end_) <= pd.Timestamp("2023-06-30", tz="UTC")
-    assert model.metrics["validation_end"] < "2023-07-01"
+    assert model.training_result_.metrics["validation_end"] < "2023-07-01"
     assert reg.list_models() == []
 
 
@@ -316,9 +336,9 @@ def test_validation_folds_never_train_on_labels_past_their_origin(
             "bitcoin", "drift", days=300, horizon=h, save_model=False, config=settings()
         )
     )
-    first_origin = pd.Timestamp(model.metrics["validation_start"])
+    first_origin = pd.Timestamp(model.training_result_.metrics["validation_start"])
     fold_fits, final_fit = seen[:-1], seen[-1]
-    assert len(fold_fits) == model.metrics["n_refits"] == 2
+    assert len(fold_fits) == model.training_result_.metrics["n_refits"] == 2
     for k, (last_row, _) in enumerate(fold_fits):
         origin = first_origin + pd.Timedelta(days=30 * k)
         assert last_row + pd.Timedelta(days=h) <= origin
@@ -327,13 +347,13 @@ def test_validation_folds_never_train_on_labels_past_their_origin(
 
 def test_top_k_features_are_ranked_on_training_rows_only(monkeypatch: pytest.MonkeyPatch) -> None:
     ranked_until: list[pd.Timestamp] = []
-    real = tp.rank_features
+    real = fitting.rank_features
 
     def spy(model_type, horizon, X, y, params, seed):  # noqa: ANN001, ANN202
         ranked_until.append(X.index[-1])
         return real(model_type, horizon, X, y, params, seed)
 
-    monkeypatch.setattr(tp, "rank_features", spy)
+    monkeypatch.setattr(fitting, "rank_features", spy)
     reg = ModelRegistry()
     model = run(
         train_model_for_crypto(
@@ -345,9 +365,9 @@ def test_top_k_features_are_ranked_on_training_rows_only(monkeypatch: pytest.Mon
         )
     )
     assert len(model.feature_names_) == 6
-    rec = reg.get(model.model_id)
+    rec = reg.get(model.training_result_.model_id)
     assert rec.lineage["features"] == model.feature_names_ and len(rec.feature_importance) == 6
-    start = pd.Timestamp(model.metrics["validation_start"])
+    start = pd.Timestamp(model.training_result_.metrics["validation_start"])
     *folds, final = ranked_until
     assert len(folds) == 2
     for k, t in enumerate(folds):  # each fold ranks on rows whose labels are known at its origin
@@ -365,8 +385,8 @@ def test_several_trainings_can_be_awaited_together() -> None:
         )
 
     a, b = run(both())
-    assert {reg.get(a.model_id).crypto_id, reg.get(b.model_id).crypto_id} == {"bitcoin", "ethereum"}
-    assert np.isfinite(a.metrics["mase"]) and b.metrics["mase"] == pytest.approx(1.0)
+    assert {reg.get(a.training_result_.model_id).crypto_id, reg.get(b.training_result_.model_id).crypto_id} == {"bitcoin", "ethereum"}
+    assert np.isfinite(a.training_result_.metrics["mase"]) and b.training_result_.metrics["mase"] == pytest.approx(1.0)
 
 
 def test_binance_source_end_to_end(httpserver, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
@@ -380,7 +400,7 @@ def test_binance_source_end_to_end(httpserver, monkeypatch: pytest.MonkeyPatch) 
         )
     )
     assert fake.requests, "the local Binance server was not asked"
-    rec = reg.get(model.model_id)
+    rec = reg.get(model.training_result_.model_id)
     assert rec.lineage["data_source"] == "binance" and rec.config["source"] == "binance"
     snap = run(
         train_model_for_crypto(
@@ -392,7 +412,7 @@ def test_binance_source_end_to_end(httpserver, monkeypatch: pytest.MonkeyPatch) 
             end=rec.lineage["last_candle"][:10],
         )
     )
-    assert model.metrics["mase"] == pytest.approx(snap.metrics["mase"], rel=1e-9)
+    assert model.training_result_.metrics["mase"] == pytest.approx(snap.training_result_.metrics["mase"], rel=1e-9)
 
 
 def test_cli_train_one_and_a_grid(

@@ -46,16 +46,16 @@ def test_walk_forward_mase_is_one_for_naive_and_reports_each_fold() -> None:
     from cryptoforecast.models import make_forecaster
 
     rng = np.random.default_rng(0)
-    idx = pd.date_range("2024-01-01", periods=120, freq="D", tz="UTC")
-    X = pd.DataFrame({"a": rng.normal(size=120)}, index=idx)
-    y = pd.Series(rng.normal(0, 0.02, 120), index=idx)
-    close = pd.Series(np.exp(np.cumsum(rng.normal(0, 0.02, 120))) * 100, index=idx)
+    idx = pd.date_range("2024-01-01", periods=121, freq="D", tz="UTC")
+    X = pd.DataFrame({"a": rng.normal(size=121)}, index=idx)
+    candles = pd.DataFrame(
+        {"close": np.exp(np.cumsum(rng.normal(0, 0.02, 121))) * 100}, index=idx
+    )  # 120 labelled rows at h=1
     reports: list[tuple[float, int]] = []
     value = walk_forward_mase(
         lambda X_, y_: make_forecaster("naive").fit(X_, y_),
+        candles,
         X,
-        y,
-        close,
         40,
         10,
         1,
@@ -71,12 +71,12 @@ def test_tune_stores_study_in_home_resumes_and_saves_best_params(
     seen: dict[str, object] = {}
     real = tuning.tune_hyperparameters
 
-    def spy(X, y, close, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
-        seen["last_row"] = X.index[-1]
+    def spy(data, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        seen["last_row"] = data.X.index[kwargs["rows"] - 1]
         seen["study"] = kwargs["study_name"]
-        return real(X, y, close, *args, **kwargs)
+        return real(data, *args, **kwargs)
 
-    monkeypatch.setattr(tuning, "tune_hyperparameters", spy)
+    monkeypatch.setattr(tp, "tune_hyperparameters", spy)
     reg = ModelRegistry()
     model = asyncio.run(
         tp.train_model_for_crypto(
@@ -86,11 +86,11 @@ def test_tune_stores_study_in_home_resumes_and_saves_best_params(
     db = cf_home / "optuna.db"
     assert db.is_file()
     # tuning saw only rows before the validation tail the gate judges
-    assert seen["last_row"] < pd.Timestamp(model.metrics["validation_start"])
-    rec = reg.get(model.model_id)
+    assert seen["last_row"] < pd.Timestamp(model.training_result_.metrics["validation_start"])
+    rec = reg.get(model.training_result_.model_id)
     assert rec.config["tuning"]["n_trials"] == 3
     best = rec.config["tuning"]["best_params"]
-    assert rec.config["params"] == best == model.params
+    assert rec.config["params"] == best == model.training_result_.params
     assert model.n_estimators == best["n_estimators"]
     # the same study resumes: three more trials make six
     study = optuna.load_study(study_name=str(seen["study"]), storage=f"sqlite:///{db}")
@@ -100,7 +100,7 @@ def test_tune_stores_study_in_home_resumes_and_saves_best_params(
             "bitcoin", "lightgbm", days=400, tune=3, config=cfg(), save_model=False
         )
     )
-    assert again.tuning["n_trials"] == 6
+    assert again.training_result_.tuning["n_trials"] == 6
 
 
 def test_tuning_labels_end_before_the_first_validation_origin(
@@ -109,11 +109,11 @@ def test_tuning_labels_end_before_the_first_validation_origin(
     """At h=7 the last tuning row's target spans 7 days: it must end by the gate's first origin."""
     seen: dict[str, pd.Timestamp] = {}
 
-    def spy(X, y, close, model_type, horizon, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
-        seen["last_row"] = X.index[-1]
+    def spy(data, *args, rows, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        seen["last_row"] = data.X.index[rows - 1]
         raise optuna.TrialPruned("stop here: only the tuning rows are checked")
 
-    monkeypatch.setattr(tuning, "tune_hyperparameters", spy)
+    monkeypatch.setattr(tp, "tune_hyperparameters", spy)
     h = 7
     with pytest.raises(optuna.TrialPruned):
         asyncio.run(
@@ -126,7 +126,7 @@ def test_tuning_labels_end_before_the_first_validation_origin(
             "bitcoin", "lightgbm", days=400, horizon=h, config=cfg(), save_model=False
         )
     )
-    first_origin = pd.Timestamp(model.metrics["validation_start"])
+    first_origin = pd.Timestamp(model.training_result_.metrics["validation_start"])
     # the label of row t is known at t + h: every tuning label is known at the first origin
     assert seen["last_row"] + pd.Timedelta(days=h) == first_origin
 
@@ -136,11 +136,8 @@ def test_seeded_tpe_samples_the_same_parameters(tmp_path: Path, btc_daily: pd.Da
     runs = []
     for name in ("a", "b"):
         res = tuning.tune_hyperparameters(
-            data.X,
-            data.y,
-            data.close,
+            data,
             "lightgbm",
-            1,
             3,
             cfg(),
             study_name="s",
@@ -156,7 +153,7 @@ def test_a_resumed_study_explores_new_parameters(tmp_path: Path, btc_daily: pd.D
     url = f"sqlite:///{tmp_path / 'resume.db'}"
     for _ in range(2):
         res = tuning.tune_hyperparameters(
-            data.X, data.y, data.close, "lightgbm", 1, 2, cfg(), study_name="r", storage=url
+            data, "lightgbm", 2, cfg(), study_name="r", storage=url
         )
     params = [tuple(sorted(h["params"].items())) for h in res.history]
     assert len(params) == 4
@@ -169,7 +166,7 @@ def test_storage_url_is_configurable(tmp_path: Path, btc_daily: pd.DataFrame) ->
     assert tuning.default_storage_url(settings) == url
     data = tp.prepare_training_data(btc_daily.iloc[-800:], 300, 1)
     res = tuning.tune_hyperparameters(
-        data.X, data.y, data.close, "lightgbm", 1, 1, settings, study_name="x"
+        data, "lightgbm", 1, settings, study_name="x"
     )
     assert (tmp_path / "shared-study.db").is_file() and res.storage == url
     assert (
@@ -200,18 +197,18 @@ def test_pruner_stops_a_trial_that_is_worse_than_the_median(
         def predict(self, X: pd.DataFrame) -> pd.Series:
             return self.inner.predict(X) + 0.5
 
+        def __getattr__(self, name: str):  # noqa: ANN204 - a forecaster in every other respect
+            return getattr(self.inner, name)
+
     def fit(model_type, horizon, X, y, params, seed=42, top_k=None):  # noqa: ANN001, ANN202
         fits["n"] += 1
         model = real_fit(model_type, horizon, X, y, params, seed, top_k)
         return Awful(model) if fits["n"] > 3 * folds_per_trial else model
 
-    monkeypatch.setattr(tp, "fit_forecaster", fit)
+    monkeypatch.setattr(tuning, "fit_forecaster", fit)
     res = tuning.tune_hyperparameters(
-        data.X,
-        data.y,
-        data.close,
+        data,
         "lightgbm",
-        1,
         6,
         settings,
         study_name="p",

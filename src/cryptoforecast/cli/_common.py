@@ -7,13 +7,14 @@ import contextlib
 import json
 import logging
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from cryptoforecast.exceptions import CryptoForecastError, DataError
 
@@ -28,6 +29,7 @@ __all__ = [
     "name_the_flag",
     "num",
     "speaking_flags",
+    "table",
 ]
 
 HELP: dict[str, Any] = {"help_option_names": ["-h", "--help"]}
@@ -175,3 +177,11 @@ def name_the_flag(message: str, root: Any, args: list[str]) -> str:
             if matches(value):
                 return f"{flag} {value}: {message}"
     return message
+
+
+def table(title: str, columns: Sequence[str], left: Collection[str]) -> Table:
+    """A Rich table with ``columns``: those in ``left`` (text) left-aligned, figures right."""
+    out = Table(title=title)
+    for col in columns:
+        out.add_column(col, justify="left" if col in left else "right")
+    return out

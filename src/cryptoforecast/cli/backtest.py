@@ -24,7 +24,7 @@ from cryptoforecast.evaluation.formatting import format_price
 from cryptoforecast.evaluation.report import BacktestRun, write_report
 from cryptoforecast.evaluation.scorecard import scorecard_table, verdict
 from cryptoforecast.features import warmup_rows
-from cryptoforecast.models import model_class
+from cryptoforecast.models.catalog import model_class
 from cryptoforecast.models.distribution import BASELINES, VOLATILITY_MODELS
 from cryptoforecast.training.backtester import ForecastBacktester, trainer_for
 from cryptoforecast.training.served import backtest_served, report_runs

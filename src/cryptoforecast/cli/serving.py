@@ -17,6 +17,7 @@ from cryptoforecast.data.live import LIVE_SOURCE_NAMES
 from cryptoforecast.redaction import mask_url
 from cryptoforecast.serving.app import create_app
 from cryptoforecast.serving.ledger import Ledger
+from cryptoforecast.training.retrain import retrain_job
 
 __all__ = ["ledger_app", "serve"]
 
@@ -65,7 +66,7 @@ def serve(
             param_hint="'--log-level'",
         )
     uvicorn = import_optional("uvicorn", "serve")
-    uvicorn.run(create_app(load_config(), source=source), host=host, port=port, log_level=log_level)
+    uvicorn.run(create_app(load_config(), source=source, retrain=retrain_job), host=host, port=port, log_level=log_level)
 
 
 @ledger_app.command("score")

@@ -1,4 +1,4 @@
-"""``cryptoforecast train``, ``retrain`` and ``demo``."""
+"""``cryptoforecast train`` and ``retrain``."""
 
 from __future__ import annotations
 
@@ -10,60 +10,59 @@ import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cryptoforecast.cli._common import check_end, console, log_lines, num, speaking_flags
+from cryptoforecast.cli._common import check_end, console, log_lines, num, speaking_flags, table
 from cryptoforecast.config import load_config
 from cryptoforecast.data import load_ohlcv, resolve_asset, snapshot_assets
 from cryptoforecast.evaluation.formatting import format_price
 from cryptoforecast.exceptions import DataError
 from cryptoforecast.training import tuning
-from cryptoforecast.training.demo import run_demo
 from cryptoforecast.training.distributed import summarise_model, train_many
-from cryptoforecast.training.retrain import retrain_stale
+from cryptoforecast.training.results import TrainingSummary
+from cryptoforecast.training.retrain import retrain_stale, stale_models
 from cryptoforecast.training.train_pipeline import train_model_for_crypto
 
-__all__ = ["demo", "retrain", "summary_table", "train"]
+__all__ = ["retrain", "summary_table", "train"]
 
 _FLAGS = {"source": "--source", "end": "--end", "days": "--days", "tune": "--tune"}
 
 
-def summary_table(summaries: list[dict], title: str) -> Table:
+def summary_table(summaries: list[TrainingSummary], title: str) -> Table:
     """One row per training: validation MASE beside naive (naive = 1), the gate and its reason."""
-    table = Table(title=title)
-    for col in (
-        "crypto",
-        "model",
-        "h",
-        "id",
-        "status",
-        "val MASE (naive=1)",
-        "MAE",
-        "naive MAE",
-        "DM p",
-        "80% cov",
-        "s",
-        "note",
-    ):
-        table.add_column(
-            col, justify="left" if col in ("crypto", "model", "status", "note") else "right"
-        )
-
+    out = table(
+        title,
+        (
+            "crypto",
+            "model",
+            "h",
+            "id",
+            "status",
+            "val MASE (naive=1)",
+            "MAE",
+            "naive MAE",
+            "DM p",
+            "80% cov",
+            "s",
+            "note",
+        ),
+        left=("crypto", "model", "status", "note"),
+    )
     for s in summaries:
-        m = s.get("metrics") or {}
-        table.add_row(
-            str(s.get("crypto_id")),
-            str(s.get("model_type")),
-            str(s.get("horizon")),
-            str(s.get("model_id") or "-"),
-            str(s.get("status") or ("failed" if s.get("error") else "-")),
+        m = s.metrics
+        out.add_row(
+            s.crypto_id,
+            s.model_type,
+            str(s.horizon),
+            str(s.model_id or "-"),
+            s.status or ("failed" if s.failed else "-"),
             num(m.get("mase"), ".3f"),
             format_price(m.get("mae")),
             format_price(m.get("naive_mae")),
             num(m.get("dm_pvalue"), ".3f"),
             num(m.get("coverage_80"), ".0%"),
-            num(s.get("seconds"), ".1f"),
-            str(s.get("error") or s.get("gate_reason") or ""),
+            num(s.seconds, ".1f"),
+            s.error or s.gate_reason or "",
         )
-    return table
+    return out
 
 
 def train(
@@ -164,24 +163,16 @@ def train(
                     config=settings,
                 )
             )
-        summaries = [
-            {
-                "crypto_id": ids[0],
-                "model_type": models[0],
-                "horizon": horizons[0],
-                **summarise_model(fitted),
-                "seconds": time.perf_counter() - started,
-            }
-        ]
+        summaries = [summarise_model(fitted, seconds=time.perf_counter() - started)]
     else:
         with Progress(*columns, console=console(), transient=True) as progress:
             task = progress.add_task(f"training {jobs} models", total=jobs)
 
-            def advance(summary: dict) -> None:
+            def advance(summary: TrainingSummary) -> None:
                 progress.advance(task)
                 progress.console.print(
-                    f"  {summary['crypto_id']} {summary['model_type']} h={summary['horizon']}: "
-                    f"{summary.get('status') or 'failed'}",
+                    f"  {summary.crypto_id} {summary.model_type} h={summary.horizon}: "
+                    f"{summary.status or 'failed'}",
                     highlight=False,
                 )
 
@@ -204,9 +195,9 @@ def train(
             summaries, "Training: validation beside the naive forecast (MASE < 1 beats naive)"
         )
     )
-    failed = [s for s in summaries if s.get("error")]
+    failed = [s for s in summaries if s.failed]
     if failed:
-        raise DataError(f"{len(failed)} of {len(summaries)} trainings failed: {failed[0]['error']}")
+        raise DataError(f"{len(failed)} of {len(summaries)} trainings failed: {failed[0].error}")
 
 
 def retrain(
@@ -236,41 +227,35 @@ def retrain(
             param_hint="'--scheduler'",
         )
 
+    if dry_run:
+        stale = stale_models(older_than)
+        if not stale:
+            console().print("Nothing to retrain: every tracked model is recent enough.")
+            return
+        plan = Table(title=f"Would retrain {len(stale)} model(s)")
+        for col in ("crypto", "model", "h", "newest id", "version", "age (days)", "days", "source"):
+            plan.add_column(col)
+        for st in stale:
+            plan.add_row(
+                st.crypto_id,
+                st.model_type,
+                str(st.horizon),
+                str(st.newest_model_id),
+                st.newest_version,
+                f"{st.age_days:.1f}",
+                str(st.days or "-"),
+                st.source,
+            )
+        console().print(plan)
+        return
     with console().status("retraining stale models"):
-        summaries = retrain_stale(older_than, scheduler=scheduler, dry_run=dry_run)
+        summaries = retrain_stale(older_than, scheduler=scheduler)
     if not summaries:
         console().print("Nothing to retrain: every tracked model is recent enough.")
         return
-    if dry_run:
-        table = Table(title=f"Would retrain {len(summaries)} model(s)")
-        for col in ("crypto", "model", "h", "newest id", "version", "age (days)", "days", "source"):
-            table.add_column(col)
-        for s in summaries:
-            table.add_row(
-                s["crypto_id"],
-                s["model_type"],
-                str(s["horizon"]),
-                str(s["newest_model_id"]),
-                s["newest_version"],
-                f"{s['age_days']:.1f}",
-                str(s["days"] or "-"),
-                s["source"],
-            )
-        console().print(table)
-        return
     console().print(summary_table(summaries, f"Retrained {len(summaries)} model(s)"))
-    failed = [s for s in summaries if s.get("error")]
+    failed = [s for s in summaries if s.failed]
     if failed:
         raise DataError(
-            f"{len(failed)} of {len(summaries)} retrainings failed: {failed[0]['error']}"
+            f"{len(failed)} of {len(summaries)} retrainings failed: {failed[0].error}"
         )
-
-
-def demo(
-    fast: Annotated[
-        bool, typer.Option("--fast", help="Tiny settings: a smoke run in seconds, not a result.")
-    ] = False,
-) -> None:
-    """The real thing on the embedded data: train, backtest vs naive, gate, report, forecast."""
-
-    run_demo(console=console(), fast=fast)

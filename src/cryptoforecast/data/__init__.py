@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cryptoforecast.data.assets import ASSETS, Asset, resolve_asset, snapshot_assets
+from cryptoforecast.assets import ASSETS, Asset, resolve_asset, snapshot_assets
 from cryptoforecast.data.cache import CandleCache
 from cryptoforecast.data.loader import SOURCES, load_ohlcv
 from cryptoforecast.data.schema import INTERVALS, OHLCV_COLUMNS, find_gaps, validate_candles

@@ -17,14 +17,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cryptoforecast.data.assets import Asset
+from cryptoforecast.assets import Asset
 from cryptoforecast.data.cache import CandleCache
 from cryptoforecast.data.schema import GapPolicy, check_interval, validate_candles
+from cryptoforecast.data.sources.binance import BinanceSource
+from cryptoforecast.data.sources.coingecko import CoinGeckoSource
 from cryptoforecast.exceptions import DataError, SourceError
 
 __all__ = ["LIVE_SOURCE_NAMES", "RefreshResult", "load_live", "make_source", "refresh_series"]
 
-LIVE_SOURCE_NAMES = ("binance", "coingecko")
+_LIVE_SOURCES: dict[str, type[BinanceSource] | type[CoinGeckoSource]] = {
+    "binance": BinanceSource,
+    "coingecko": CoinGeckoSource,
+}
+LIVE_SOURCE_NAMES = tuple(_LIVE_SOURCES)
 _log = logging.getLogger(__name__)
 
 
@@ -34,11 +40,8 @@ def make_source(source: str, **options: Any) -> Any:
     Options are the source's constructor arguments (``base_url``, ``client``, ``transport``,
     ``retry``, ``calls_per_minute``, ``api_key``, ...). An unknown one raises :class:`DataError`.
     """
-    if source == "binance":
-        from cryptoforecast.data.sources.binance import BinanceSource as cls
-    elif source == "coingecko":
-        from cryptoforecast.data.sources.coingecko import CoinGeckoSource as cls  # type: ignore[assignment]
-    else:
+    cls = _LIVE_SOURCES.get(source)
+    if cls is None:
         raise DataError(
             f"unknown live source {source!r}; use one of {', '.join(LIVE_SOURCE_NAMES)}"
         )

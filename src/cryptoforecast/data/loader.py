@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cryptoforecast.data.assets import Asset, resolve_asset
+from cryptoforecast.assets import Asset, resolve_asset
+from cryptoforecast.data.live import load_live
 from cryptoforecast.data.schema import GapPolicy, check_interval, validate_candles
 from cryptoforecast.data.sources.csv import CSVSource
 from cryptoforecast.data.sources.snapshot import SnapshotSource
@@ -117,8 +118,6 @@ def load_ohlcv(
         raw = CSVSource(path).fetch(asset, interval)
         frame = validate_candles(raw, interval, on_gap=on_gap or "raise", name=str(path))
     else:
-        from cryptoforecast.data.live import load_live
-
         frame = load_live(asset, interval, source, refresh=refresh, on_gap=on_gap, **source_options)
 
     if end_ts is not None:

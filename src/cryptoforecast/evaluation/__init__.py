@@ -11,8 +11,7 @@ Names are imported lazily (matplotlib only loads when a report is rendered).
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from cryptoforecast.compat import lazy_exports
 
 __all__ = [
     "BacktestRun",
@@ -36,13 +35,4 @@ _LAZY: dict[str, str] = {
     "write_report": "cryptoforecast.evaluation.report",
 }
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'cryptoforecast.evaluation' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

@@ -21,7 +21,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -38,8 +38,6 @@ from cryptoforecast.exceptions import DataError
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from cryptoforecast.training.backtester import ForecastBacktester
-
 __all__ = ["PLOTS", "SECTIONS", "BacktestRun", "render_report", "write_report"]
 
 #: image ids in the report, in order; ``importance`` only when a model has feature importance
@@ -48,6 +46,13 @@ PLOTS = ("price", "errors", "rolling_mase", "strategy", "calibration", "importan
 SECTIONS = ("Verdict", "Forecasts", "Evidence", "Tables")
 _PRICE_KEYS = {"mae", "rmse", "winkler_80", "winkler_95"}
 _COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
+
+
+class FinishedBacktest(Protocol):
+    """What a report reads of a ``ForecastBacktester`` (typed here, so evaluation needs no
+    import of training)."""
+
+    def calculate_aggregate_metrics(self) -> dict[str, Any]: ...
 
 
 @dataclass
@@ -60,7 +65,7 @@ class BacktestRun:
     feature_importance: pd.Series | None = None
 
     @classmethod
-    def from_backtester(cls, name: str, backtester: ForecastBacktester) -> BacktestRun:
+    def from_backtester(cls, name: str, backtester: FinishedBacktest) -> BacktestRun:
         """Collect a finished :class:`ForecastBacktester`'s results, metrics and importance."""
         if not hasattr(backtester, "results_"):
             raise DataError("the backtester has no results; run run_walk_forward_validation first")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cryptoforecast.exceptions import FeatureError
 from cryptoforecast.features.indicators import ema_window, wilder_window
 
 __all__ = [
@@ -257,8 +258,6 @@ FEATURE_GROUPS: dict[str, list[str]] = {
 
 def specs_for(feature_set: str = "ohlcv_trades", market: bool = False) -> list[FeatureSpec]:
     """The features ``build_features`` returns for ``feature_set``, with or without a market."""
-    from cryptoforecast.exceptions import FeatureError
-
     if feature_set not in FEATURE_SETS:
         raise FeatureError(
             f"unknown feature_set {feature_set!r}; use one of {', '.join(FEATURE_SETS)}"

@@ -10,8 +10,11 @@ date it differs.
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import ModuleType
 
 import numpy as np
@@ -222,10 +225,6 @@ def _import_from_cwd_too(module_name: str) -> ModuleType:
 
 def load_feature_function(spec: str) -> FeatureFn:
     """Resolve ``"package.module:function"`` or ``"path/to/file.py:function"`` to a callable."""
-    import importlib
-    import importlib.util
-    from pathlib import Path
-
     module_name, sep, func_name = spec.rpartition(":")
     if not sep or not module_name or not func_name:
         raise FeatureError(

@@ -1,4 +1,4 @@
-"""Forecasters: one protocol, many models. Classes are imported lazily (no torch on import).
+"""Forecasters: one protocol, many models. Names load lazily (no torch or lightgbm on import).
 
 ``make_forecaster("lightgbm", horizon=7, **params)`` builds any model by name;
 ``from cryptoforecast.models import LightGBMForecaster`` works too.
@@ -6,13 +6,25 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from cryptoforecast.exceptions import ConfigError
+from cryptoforecast.compat import lazy_exports
 
 if TYPE_CHECKING:
-    from cryptoforecast.models.base import Forecaster
+    from cryptoforecast.models.base import BaseForecaster, Forecaster
+    from cryptoforecast.models.baselines import DriftForecaster, NaiveForecaster
+    from cryptoforecast.models.catalog import (
+        load_forecaster,
+        load_registered,
+        make_forecaster,
+        model_class,
+    )
+    from cryptoforecast.models.ensemble import EnsembleForecaster
+    from cryptoforecast.models.lightgbm_model import LightGBMForecaster
+    from cryptoforecast.models.lstm_model import LSTMForecaster
+    from cryptoforecast.models.shrunk import ShrunkForecaster
+    from cryptoforecast.models.technical import TechnicalAnalysisForecaster
+    from cryptoforecast.models.xgboost_model import XGBoostForecaster
 
 __all__ = [
     "MODEL_TYPES",
@@ -27,46 +39,39 @@ __all__ = [
     "TechnicalAnalysisForecaster",
     "XGBoostForecaster",
     "load_forecaster",
+    "load_registered",
     "make_forecaster",
+    "model_class",
 ]
 
-_CLASSES: dict[str, tuple[str, str]] = {
-    "naive": ("cryptoforecast.models.baselines", "NaiveForecaster"),
-    "drift": ("cryptoforecast.models.baselines", "DriftForecaster"),
-    "technical": ("cryptoforecast.models.technical", "TechnicalAnalysisForecaster"),
-    "lightgbm": ("cryptoforecast.models.lightgbm_model", "LightGBMForecaster"),
-    "xgboost": ("cryptoforecast.models.xgboost_model", "XGBoostForecaster"),
-    "lstm": ("cryptoforecast.models.lstm_model", "LSTMForecaster"),
-    "ensemble": ("cryptoforecast.models.ensemble", "EnsembleForecaster"),
-    "shrunk": ("cryptoforecast.models.shrunk", "ShrunkForecaster"),
-}
-MODEL_TYPES: tuple[str, ...] = tuple(_CLASSES)
-_OTHER = {
-    "BaseForecaster": ("cryptoforecast.models.base", "BaseForecaster"),
-    "Forecaster": ("cryptoforecast.models.base", "Forecaster"),
-    "load_forecaster": ("cryptoforecast.models.artifacts", "load_forecaster"),
-}
+#: every model_type by name (``catalog.MODEL_CLASSES`` maps each to its class)
+MODEL_TYPES: tuple[str, ...] = (
+    "naive",
+    "drift",
+    "technical",
+    "lightgbm",
+    "xgboost",
+    "lstm",
+    "ensemble",
+    "shrunk",
+)
 
-
-def model_class(model_type: str) -> type:
-    """The forecaster class registered under ``model_type``."""
-    try:
-        module, name = _CLASSES[model_type]
-    except KeyError:
-        raise ConfigError(
-            f"unknown model_type {model_type!r}; use one of {', '.join(MODEL_TYPES)}"
-        ) from None
-    return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
-
-
-def make_forecaster(model_type: str, horizon: int = 1, **params: Any) -> Forecaster:
-    """Build an unfitted forecaster by name with plain keyword hyperparameters."""
-    return model_class(model_type)(horizon=horizon, **params)  # type: ignore[no-any-return]
-
-
-def __getattr__(name: str) -> Any:
-    for table in (_OTHER, {v[1]: v for v in _CLASSES.values()}):
-        if name in table:
-            module, attr = table[name]
-            return getattr(importlib.import_module(module), attr)
-    raise AttributeError(f"module 'cryptoforecast.models' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "BaseForecaster": "cryptoforecast.models.base",
+        "Forecaster": "cryptoforecast.models.base",
+        "NaiveForecaster": "cryptoforecast.models.baselines",
+        "DriftForecaster": "cryptoforecast.models.baselines",
+        "TechnicalAnalysisForecaster": "cryptoforecast.models.technical",
+        "LightGBMForecaster": "cryptoforecast.models.lightgbm_model",
+        "XGBoostForecaster": "cryptoforecast.models.xgboost_model",
+        "LSTMForecaster": "cryptoforecast.models.lstm_model",
+        "EnsembleForecaster": "cryptoforecast.models.ensemble",
+        "ShrunkForecaster": "cryptoforecast.models.shrunk",
+        "load_forecaster": "cryptoforecast.models.catalog",
+        "load_registered": "cryptoforecast.models.catalog",
+        "make_forecaster": "cryptoforecast.models.catalog",
+        "model_class": "cryptoforecast.models.catalog",
+    },
+)

@@ -22,14 +22,41 @@ import shutil
 import tempfile
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
+
+import numpy as np
 
 from cryptoforecast.exceptions import ArtifactError
 from cryptoforecast.models.intervals import ConformalCalibrator
 from cryptoforecast.paths import confine, list_files, sha256_file
 
-if TYPE_CHECKING:
-    from cryptoforecast.models.base import BaseForecaster, Forecaster
+
+class Persistable(Protocol):
+    """What saving and loading need of a forecaster (``BaseForecaster`` provides it all).
+
+    A protocol rather than the class keeps this module below ``models.base``, which saves and
+    loads through it.
+    """
+
+    horizon: int
+    feature_names_: list[str]
+    n_features_in_: int
+    calibrator_: ConformalCalibrator
+    manifest_: dict[str, Any]
+    feature_set_: Any
+    train_start_: Any
+    train_end_: Any
+    n_train_: Any
+    data_hash_: Any
+
+    @property
+    def model_type(self) -> str: ...
+    def get_params(self) -> dict[str, Any]: ...
+    def set_params(self, **params: Any) -> Any: ...
+    @classmethod
+    def _param_names(cls) -> list[str]: ...
+    def _save_native(self, directory: Path) -> dict[str, Any]: ...
+    def _load_native(self, directory: Path, manifest: dict[str, Any]) -> None: ...
 
 __all__ = [
     "FORMAT_VERSION",
@@ -37,7 +64,6 @@ __all__ = [
     "file_sha256",
     "install_directory",
     "library_versions",
-    "load_forecaster",
     "load_into",
     "read_manifest",
     "save_artifact",
@@ -72,8 +98,6 @@ def library_versions() -> dict[str, str | None]:
 
 
 def _json_default(value: Any) -> Any:
-    import numpy as np
-
     if isinstance(value, np.integer):
         return int(value)
     if isinstance(value, np.floating):
@@ -87,7 +111,7 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def save_artifact(model: BaseForecaster, path: Path) -> Path:
+def save_artifact(model: Persistable, path: Path) -> Path:
     """Write ``model`` to the directory ``path`` atomically; returns ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -260,13 +284,13 @@ def _verify_files(directory: Path, manifest: dict[str, Any]) -> None:
             )
 
 
-def load_into(model: BaseForecaster, path: Path) -> None:
+def load_into(model: Persistable, path: Path) -> None:
     """Restore ``model`` (an instance of the right class) from the directory ``path``."""
     manifest = read_manifest(path)
     if manifest["model_type"] != model.model_type:
         raise ArtifactError(
             f"{path} holds a {manifest['model_type']!r} model, not {model.model_type!r}; use "
-            f"cryptoforecast.models.artifacts.load_forecaster(path) to load any model type"
+            f"cryptoforecast.models.load_forecaster(path) to load any model type"
         )
     _verify_files(path, manifest)
     try:
@@ -297,13 +321,3 @@ def load_into(model: BaseForecaster, path: Path) -> None:
     model.data_hash_ = training.get("data_hash")
     model.calibrator_ = calibrator
     model.manifest_ = manifest
-
-
-def load_forecaster(path: str | Path) -> Forecaster:
-    """Load any saved model directory, choosing the class from its manifest."""
-    from cryptoforecast.models import make_forecaster
-
-    path = Path(path)
-    manifest = read_manifest(path)
-    model = make_forecaster(manifest["model_type"], horizon=int(manifest["horizon"]))
-    return model.load_model(path)

@@ -36,9 +36,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from cryptoforecast.compat import import_optional
 from cryptoforecast.exceptions import ConfigError, DataError
 from cryptoforecast.models.base import BaseForecaster, check_is_fitted
 from cryptoforecast.models.ensemble_artifact import StackParts, load_stack, save_stack
+from cryptoforecast.models.factory import BASE_CLASSES, build, class_for
 from cryptoforecast.models.intervals import ConformalCalibrator
 from cryptoforecast.models.stacking import inner_folds, nonneg_ridge
 
@@ -140,15 +142,13 @@ class EnsembleForecaster(BaseForecaster):
                 clone: Forecaster = type(spec)(**spec.get_params())
                 return clone
             return copy.deepcopy(spec)  # type: ignore[no-any-return]
-        from cryptoforecast.models import make_forecaster, model_class
-
         params = dict((self.base_params or {}).get(name, {}))
-        cls: Any = model_class(name)
+        cls: Any = class_for(BASE_CLASSES, name)
         accepted = inspect.signature(cls.__init__).parameters
         if "random_state" in accepted and "random_state" not in params:
             params["random_state"] = self.random_state
         params.pop("horizon", None)
-        return make_forecaster(name, horizon=self.horizon, **params)
+        return build(BASE_CLASSES, name, self.horizon, **params)
 
     @property
     def lookback(self) -> int:
@@ -177,13 +177,13 @@ class EnsembleForecaster(BaseForecaster):
             raise ConfigError(f"inner_folds must be a whole number >= 2, got {k!r}")
         specs = self._specs()
         h = int(self.horizon)
-        folds = inner_folds(len(X), k, h)
-        if folds[0][0] < MIN_INNER_TRAIN:
+        if len(X) - k * (len(X) // (k + 1)) - h < MIN_INNER_TRAIN:
             need = (MIN_INNER_TRAIN + h) * (k + 1)
             raise DataError(
                 f"EnsembleForecaster with inner_folds={k} and horizon={h} needs at least {need} "
                 f"training rows, got {len(X)}; pass more rows or lower inner_folds"
             )
+        folds = inner_folds(len(X), k, h)
         oof, fold_of = self._out_of_fold(X, y, specs, folds)
         P = oof.dropna()  # rows where every base forecast (common index)
         if len(P) < 10:
@@ -258,8 +258,7 @@ class EnsembleForecaster(BaseForecaster):
             self.intercept_ = 0.0
 
     def _train_lgbm(self, P: pd.DataFrame, y: pd.Series, regime: pd.DataFrame) -> Any:
-        import lightgbm as lgb
-
+        lgb = import_optional("lightgbm", "EnsembleForecaster(meta='lgbm')")
         data = np.hstack([P.to_numpy(), regime.to_numpy(dtype="float64")])
         train = lgb.Dataset(data, label=y.to_numpy(), params={"verbosity": -1})
         booster = lgb.train(self._meta_params(), train, num_boost_round=100)

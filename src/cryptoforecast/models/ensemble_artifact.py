@@ -19,8 +19,10 @@ from typing import Any
 
 import numpy as np
 
+from cryptoforecast.compat import import_optional
 from cryptoforecast.exceptions import ArtifactError
-from cryptoforecast.models.artifacts import load_forecaster
+from cryptoforecast.models.boosters import read_lightgbm_text
+from cryptoforecast.models.factory import BASE_CLASSES, load_with
 from cryptoforecast.paths import confine
 
 __all__ = ["META_FILE", "META_LGBM_FILE", "StackParts", "load_stack", "save_stack"]
@@ -77,7 +79,7 @@ def _base(directory: Path, part: Any) -> tuple[str, Any]:
         part["path"], directory, f"base model {part['name']!r} path", root_name=_ROOT_NAME
     )
     try:
-        return part["name"], load_forecaster(where)
+        return part["name"], load_with(BASE_CLASSES, where)
     except ArtifactError as exc:
         raise ArtifactError(
             f"cannot read the weights of base model {part['name']!r} in "
@@ -86,13 +88,10 @@ def _base(directory: Path, part: Any) -> tuple[str, Any]:
 
 
 def _meta_booster(directory: Path, meta: dict[str, Any], n_inputs: int) -> Any:
-    import lightgbm as lgb
-
-    # checked in full first: LightGBM's C parser crashes the process on damaged text
-    from cryptoforecast.models.lightgbm_model import _read_model_text
-
+    lgb = import_optional("lightgbm", "EnsembleForecaster(meta='lgbm')")
     file = confine(str(meta["lgbm_model"]), directory, "meta-learner file", root_name=_ROOT_NAME)
-    booster = lgb.Booster(model_str=_read_model_text(file))
+    # checked in full first: LightGBM's C parser crashes the process on damaged text
+    booster = lgb.Booster(model_str=read_lightgbm_text(file))
     if booster.num_feature() != n_inputs:
         raise ArtifactError(
             f"{file} expects {booster.num_feature()} inputs but the ensemble has {n_inputs} "

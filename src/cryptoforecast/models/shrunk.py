@@ -37,9 +37,12 @@ import numpy as np
 import pandas as pd
 
 from cryptoforecast.exceptions import ArtifactError, ConfigError, DataError
+from cryptoforecast.models.artifacts import weights_file
 from cryptoforecast.models.base import BaseForecaster, check_is_fitted, context_rows
-from cryptoforecast.models.ensemble import MIN_INNER_TRAIN, inner_folds
+from cryptoforecast.models.ensemble import MIN_INNER_TRAIN, EnsembleForecaster
+from cryptoforecast.models.factory import BASE_CLASSES, build, class_for, load_with
 from cryptoforecast.models.intervals import ConformalCalibrator
+from cryptoforecast.models.stacking import inner_folds
 
 if TYPE_CHECKING:
     from cryptoforecast.models.base import Forecaster
@@ -70,6 +73,9 @@ def shrinkage_weight(
     bound = slope - float(stats.norm.ppf(1.0 - alpha)) * se
     return float(min(1.0, max(0.0, bound))), slope, se
 
+
+#: what a shrunk forecaster may hold: every base model and the ensemble
+SHRINKABLE: dict[str, type[BaseForecaster]] = {**BASE_CLASSES, "ensemble": EnsembleForecaster}
 
 class ShrunkForecaster(BaseForecaster):
     """``w * base`` with ``w`` in [0, 1] chosen on out-of-fold forecasts (module docstring).
@@ -111,8 +117,6 @@ class ShrunkForecaster(BaseForecaster):
         return params
 
     def _new_base(self) -> Forecaster:
-        from cryptoforecast.models import make_forecaster, model_class
-
         if not isinstance(self.base, str):
             clone: Forecaster = type(self.base)(**self.base.get_params())  # type: ignore[attr-defined]
             clone.horizon = self.horizon  # type: ignore[misc]
@@ -121,11 +125,11 @@ class ShrunkForecaster(BaseForecaster):
             raise ConfigError(
                 "ShrunkForecaster cannot shrink itself; give a base such as 'lightgbm'"
             )
-        accepted = inspect.signature(model_class(self.base)).parameters
+        accepted = inspect.signature(class_for(SHRINKABLE, self.base)).parameters
         kwargs = {k: v for k, v in (self.base_params or {}).items() if k in accepted}
         if "random_state" in accepted:
             kwargs.setdefault("random_state", self.random_state)
-        return make_forecaster(self.base, horizon=self.horizon, **kwargs)
+        return build(SHRINKABLE, self.base, self.horizon, **kwargs)
 
     # -- fit / predict ----------------------------------------------------------------------
     def _oof(self, X: pd.DataFrame, y: pd.Series) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -213,14 +217,12 @@ class ShrunkForecaster(BaseForecaster):
         return {"base_dir": BASE_DIR, "shrink_file": SHRINK_FILE, "weight": float(self.weight_)}
 
     def _load_native(self, directory: Path, manifest: dict[str, Any]) -> None:
-        from cryptoforecast.models.artifacts import load_forecaster, weights_file
-
         info = json.loads(weights_file(directory, SHRINK_FILE, "shrinkage").read_text("utf-8"))
         w = float(info["weight"])
         if not 0.0 <= w <= 1.0:
             raise ArtifactError(f"{directory / SHRINK_FILE} holds weight {w}, outside [0, 1]")
         try:
-            self.base_ = load_forecaster(directory / BASE_DIR)
+            self.base_ = load_with(SHRINKABLE, directory / BASE_DIR)
         except ArtifactError as exc:
             raise ArtifactError(
                 f"cannot read the weights of the base model in {directory / BASE_DIR}: {exc}"

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from cryptoforecast.models.splits import walk_forward_splits
+
 __all__ = ["RIDGE_ALPHA", "inner_folds", "nonneg_ridge"]
 
 #: ridge penalty relative to the mean squared (centred) OOF forecast; small, only to keep the
@@ -20,15 +22,20 @@ def inner_folds(n: int, k: int, gap: int) -> list[tuple[int, int, int]]:
     """Expanding-window folds over ``n`` rows: ``[(train_stop, test_start, test_stop), ...]``.
 
     The rows are cut into ``k + 1`` blocks; fold ``j`` tests block ``j + 1`` and trains on rows
-    ``[0, test_start - gap)``. The last block absorbs the remainder.
+    ``[0, test_start - gap)``; the first block absorbs the remainder. Cut by the one splitter,
+    :func:`~cryptoforecast.models.splits.walk_forward_splits`, with a purge of ``gap + 1`` rows
+    (every row here has a known target, so the last block runs to row ``n - 1``).
     """
     block = n // (k + 1)
-    folds = []
-    for j in range(k):
-        start = n - (k - j) * block
-        stop = n if j == k - 1 else start + block
-        folds.append((start - gap, start, stop))
-    return folds
+    splits = walk_forward_splits(
+        n,
+        horizon=gap,
+        initial_train_size=n - k * block - gap,
+        test_size=block,
+        purge=gap + 1,
+        last_origin=n - 1,
+    )
+    return [(int(s.train[-1]) + 1, int(s.test[0]), int(s.test[-1]) + 1) for s in splits]
 
 
 def nonneg_ridge(

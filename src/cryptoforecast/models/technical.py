@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from cryptoforecast.exceptions import ConfigError, FeatureError
+from cryptoforecast.features import build_features, make_target
 from cryptoforecast.models.base import BaseForecaster, check_feature_frame, frame_hash
 from cryptoforecast.models.intervals import ConformalCalibrator
 
@@ -218,8 +219,6 @@ class TechnicalAnalysisForecaster(BaseForecaster):
         Targets known within ``ohlcv`` give conformal intervals; ``predict`` then works on
         ``build_features(ohlcv)`` rows after the warm-up.
         """
-        from cryptoforecast.features import build_features, make_target
-
         features = build_features(ohlcv)
         complete = features.notna().all(axis=1).to_numpy()
         X = features.loc[complete]

@@ -15,14 +15,13 @@ import numpy as np
 import pandas as pd
 
 from cryptoforecast.compat import import_optional
-from cryptoforecast.models.artifacts import weights_file
 from cryptoforecast.models.base import (
-    BaseForecaster,
     check_fraction,
     check_is_fitted,
     check_whole,
     normalised_importance,
 )
+from cryptoforecast.models.boosters import BoosterForecaster
 
 if TYPE_CHECKING:
     import xgboost
@@ -36,7 +35,7 @@ def _import_xgboost() -> Any:
     return import_optional("xgboost", "XGBoostForecaster")
 
 
-class XGBoostForecaster(BaseForecaster):
+class XGBoostForecaster(BoosterForecaster):
     """Direct XGBoost regressor of the ``horizon``-step log return.
 
     Defaults equal the ``xgboost`` section of ``configs/model_config.yaml``.
@@ -54,6 +53,8 @@ class XGBoostForecaster(BaseForecaster):
     """
 
     model_type: ClassVar[str] = "xgboost"
+    library: ClassVar[str] = "XGBoost"
+    weights_name: ClassVar[str] = WEIGHTS_FILE
     uses_validation_tail: ClassVar[bool] = True
 
     def __init__(
@@ -143,15 +144,11 @@ class XGBoostForecaster(BaseForecaster):
         )
         return normalised_importance(gain, self.feature_names_)
 
-    def _save_native(self, directory: Path) -> dict[str, Any]:
-        self.booster_.save_model(str(directory / WEIGHTS_FILE))
-        return {"weights": WEIGHTS_FILE, "best_iteration": self.best_iteration_}
-
-    def _load_native(self, directory: Path, manifest: dict[str, Any]) -> None:
-        xgb = _import_xgboost()
-        file = weights_file(directory, WEIGHTS_FILE, "XGBoost")
-        booster = xgb.Booster()
+    def _read_booster(self, file: Path) -> Any:
+        booster = _import_xgboost().Booster()
         booster.load_model(str(file))
-        weights_file(directory, WEIGHTS_FILE, "XGBoost", manifest, booster.num_features())
-        self.booster_ = booster
-        self.best_iteration_ = int(booster.num_boosted_rounds())
+        return booster
+
+    @staticmethod
+    def _booster_shape(booster: Any) -> tuple[int, int]:
+        return int(booster.num_features()), int(booster.num_boosted_rounds())

@@ -4,7 +4,8 @@
 >>> model_id = model_registry.register_model(model_type="lightgbm", crypto_id="bitcoin",
 ...     model_path="bitcoin/lightgbm/h1/run1", metrics={"val_mase": 0.98}, config={},
 ...     status="production")                                      # doctest: +SKIP
->>> model_registry.get_production_model("bitcoin", "lightgbm").load()   # doctest: +SKIP
+>>> from cryptoforecast.models import load_registered           # doctest: +SKIP
+>>> load_registered(model_registry.get_production_model("bitcoin", "lightgbm"))  # doctest: +SKIP
 
 ``model_registry`` is a lazy stand-in for ``ModelRegistry()``: importing this package touches no
 database; the real registry is built on first attribute access, from the environment at that
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from cryptoforecast.paths import home_dir
 from cryptoforecast.registry.lineage import compute_lineage
 from cryptoforecast.registry.model_registry import ModelRegistry, default_registry_url
 from cryptoforecast.registry.record import ModelRecord, StageEvent
@@ -46,8 +48,6 @@ class _LazyRegistry:
         self._cache: dict[tuple[str, str], ModelRegistry] = {}
 
     def _get(self) -> ModelRegistry:
-        from cryptoforecast.paths import home_dir
-
         key = (default_registry_url(), str(home_dir(create=False)))
         reg = self._cache.get(key)
         if reg is None:

@@ -21,6 +21,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cryptoforecast import __version__
+from cryptoforecast.exceptions import RegistryError
+
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
@@ -124,8 +127,6 @@ def compute_lineage(
     extra
         More keys to merge in (e.g. ``{"train_end": ...}``); they may not overwrite computed ones.
     """
-    from cryptoforecast import __version__
-
     lineage: dict[str, Any] = {
         "data_source": data_source,
         "interval": interval,
@@ -156,8 +157,6 @@ def compute_lineage(
         lineage["feature_hash"] = feature_hash(names)
     for key, value in (extra or {}).items():
         if key in lineage and lineage[key] is not None:
-            from cryptoforecast.exceptions import RegistryError
-
             raise RegistryError(
                 f"lineage extra key {key!r} would overwrite a computed value "
                 f"({lineage[key]!r}); pass it under another name"

@@ -12,7 +12,8 @@ Transient conflicts ("database is locked", serialization failures, deadlocks) ar
 exponential backoff. Nothing connects until the first call.
 
 Artifacts live under the artifact root (default ``$CRYPTOFORECAST_HOME/artifacts``); paths are
-stored relative to it, with the sha256 of every file, verified by :meth:`ModelRecord.load`.
+stored relative to it, with the sha256 of every file, verified by :meth:`ModelRecord.verify`
+(``cryptoforecast.models.load_registered`` verifies, then loads).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import hashlib
 import math
 import os
 import random
+import shutil
 import socket
 import time
 from collections.abc import Callable, Mapping
@@ -38,6 +40,7 @@ from cryptoforecast.paths import home_dir
 from cryptoforecast.redaction import mask_url, password_of, redact
 from cryptoforecast.registry.engine import make_engine, parse_url
 from cryptoforecast.registry.integrity import hash_artifact, resolve_artifact
+from cryptoforecast.registry.lineage import compute_lineage
 from cryptoforecast.registry.record import ModelRecord, StageEvent, validation_mase
 from cryptoforecast.registry.schema import STAGES, create_schema, models, stage_history
 from cryptoforecast.registry.values import (
@@ -397,15 +400,9 @@ class ModelRegistry:
         explicit version that already exists for the key is refused. ``status="production"``
         promotes it in the same transaction (archiving the previous production model).
         ``lineage=None`` stores :func:`compute_lineage` of the config (code version, hashes).
-        Non-finite metric values are stored as null.
+        Non-finite metric values are stored as null. :meth:`register_saved` also picks the
+        artifact's path.
         """
-        key = (
-            norm_crypto(crypto_id),
-            norm_type(model_type),
-            norm_horizon(horizon),
-        )
-        if status not in STAGES:
-            raise RegistryError(f"status must be one of {', '.join(STAGES)}; got {status!r}")
         if version is not None and (
             not isinstance(version, str) or not version.strip() or len(version) > 64
         ):
@@ -416,18 +413,96 @@ class ModelRegistry:
             raise RegistryError(
                 "model_path is required: save the model (save_model) and pass its path"
             )
+        key, values = self._new_row(
+            crypto_id, model_type, horizon, status, metrics, config, feature_importance, lineage
+        )
+        path, relpath = resolve_artifact(model_path, self.artifact_root)
+        values.update(artifact_path=relpath, artifact_files=hash_artifact(path, self.artifact_root))
+
+        def work(conn: Connection) -> int:
+            self._lock_key(conn, key)
+            existing = self._versions(conn, key)
+            ver = version.strip() if version is not None else next_version(existing)
+            if ver in existing:
+                raise RegistryError(
+                    f"version {ver!r} is already registered for {key[0]} {key[1]} h={key[2]}; "
+                    "pass another version or version=None to bump it automatically"
+                )
+            return self._insert(conn, ver, values, status, reason, actor)
+
+        return self._write(work, "register_model")
+
+    def register_saved(
+        self,
+        save: Callable[[Path], object],
+        model_type: str,
+        crypto_id: str,
+        horizon: int = 1,
+        *,
+        metrics: Mapping[str, Any] | None = None,
+        config: Mapping[str, Any] | None = None,
+        status: str = "staging",
+        feature_importance: Mapping[str, float] | Any | None = None,
+        lineage: Mapping[str, Any] | None = None,
+        reason: str = "",
+        actor: str | None = None,
+    ) -> int:
+        """Save a new version of a key into the registry's layout and register it, atomically.
+
+        Holding the key's write lock, the registry picks the next version, calls ``save(path)``
+        with ``<artifact root>/<model_type>/<crypto_id>/h<h>/v<version>_<UTC time>``, hashes
+        what was written and inserts the row in the same transaction. Concurrent trainers of one
+        key queue on the lock, so versions never clash and nothing is retried. If saving or the
+        insert fails, the directory is removed and nothing is registered. Returns the model_id.
+        """
+        key, values = self._new_row(
+            crypto_id, model_type, horizon, status, metrics, config, feature_importance, lineage
+        )
+
+        def work(conn: Connection) -> int:
+            self._lock_key(conn, key)
+            ver = next_version(self._versions(conn, key))
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+            path = self.artifact_root / key[1] / key[0] / f"h{key[2]}" / f"v{ver}_{stamp}"
+            try:
+                save(path)
+                path, relpath = resolve_artifact(path, self.artifact_root)
+                files = hash_artifact(path, self.artifact_root)
+                row = {**values, "artifact_path": relpath, "artifact_files": files}
+                return self._insert(conn, ver, row, status, reason, actor)
+            except BaseException:
+                shutil.rmtree(path, ignore_errors=True)
+                raise
+
+        return self._write(work, "register_saved")
+
+    def _new_row(
+        self,
+        crypto_id: str | None,
+        model_type: str,
+        horizon: int,
+        status: str,
+        metrics: Mapping[str, Any] | None,
+        config: Mapping[str, Any] | None,
+        feature_importance: Mapping[str, float] | Any | None,
+        lineage: Mapping[str, Any] | None,
+    ) -> tuple[tuple[str, str, int], dict[str, Any]]:
+        """The checked key and the column values of a new model (without its artifact)."""
+        key = (
+            norm_crypto(crypto_id),
+            norm_type(model_type),
+            norm_horizon(horizon),
+        )
+        if status not in STAGES:
+            raise RegistryError(f"status must be one of {', '.join(STAGES)}; got {status!r}")
         for name, value in (("metrics", metrics), ("config", config), ("lineage", lineage)):
             if value is not None and not isinstance(value, Mapping):
                 raise RegistryError(
                     f"{name} must be a mapping (dict), got {type(value).__name__}: {value!r}"
                 )
-        path, relpath = resolve_artifact(model_path, self.artifact_root)
-        files = hash_artifact(path, self.artifact_root)
         if lineage is None:
-            from cryptoforecast.registry.lineage import compute_lineage
-
             lineage = compute_lineage(config=config)
-        values = {
+        return key, {
             "crypto_id": key[0],
             "model_type": key[1],
             "horizon": key[2],
@@ -437,44 +512,49 @@ class ModelRegistry:
             "feature_importance": jsonable(feature_importance)
             if feature_importance is not None
             else None,
-            "artifact_path": relpath,
-            "artifact_files": files,
-            "created_by": actor or self.actor,
         }
 
-        def work(conn: Connection) -> int:
-            self._lock_key(conn, key)
-            existing = list(
-                conn.execute(
-                    sa.select(models.c.version).where(
-                        models.c.crypto_id == key[0],
-                        models.c.model_type == key[1],
-                        models.c.horizon == key[2],
-                    )
-                ).scalars()
-            )
-            ver = version.strip() if version is not None else next_version(existing)
-            if ver in existing:
-                raise RegistryError(
-                    f"version {ver!r} is already registered for {key[0]} {key[1]} h={key[2]}; "
-                    "pass another version or version=None to bump it automatically"
+    @staticmethod
+    def _versions(conn: Connection, key: tuple[str, str, int]) -> list[str]:
+        return list(
+            conn.execute(
+                sa.select(models.c.version).where(
+                    models.c.crypto_id == key[0],
+                    models.c.model_type == key[1],
+                    models.c.horizon == key[2],
                 )
-            now = datetime.now(UTC)
-            initial = "archived" if status == "archived" else "staging"
-            model_id = conn.execute(
-                sa.insert(models)
-                .values(version=ver, status=initial, created_at=now, updated_at=now, **values)
-                .returning(models.c.model_id)
-            ).scalar_one()
-            row = self._row(conn, model_id)
-            self._log(conn, row, "register", None, initial, reason or "registered", actor, now)
-            if status == "production":
-                self._promote_locked(
-                    conn, row, reason or "registered as production", actor, "promote"
-                )
-            return int(model_id)
+            ).scalars()
+        )
 
-        return self._write(work, "register_model")
+    def _insert(
+        self,
+        conn: Connection,
+        version: str,
+        values: dict[str, Any],
+        status: str,
+        reason: str,
+        actor: str | None,
+    ) -> int:
+        """Insert a new model row (the key is locked) and promote it if ``status`` says so."""
+        now = datetime.now(UTC)
+        initial = "archived" if status == "archived" else "staging"
+        model_id = conn.execute(
+            sa.insert(models)
+            .values(
+                version=version,
+                status=initial,
+                created_at=now,
+                updated_at=now,
+                created_by=actor or self.actor,
+                **values,
+            )
+            .returning(models.c.model_id)
+        ).scalar_one()
+        row = self._row(conn, model_id)
+        self._log(conn, row, "register", None, initial, reason or "registered", actor, now)
+        if status == "production":
+            self._promote_locked(conn, row, reason or "registered as production", actor, "promote")
+        return int(model_id)
 
     @staticmethod
     def _gate_failure(conn: Connection, model_id: int) -> str | None:

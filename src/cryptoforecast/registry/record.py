@@ -6,14 +6,11 @@ import math
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cryptoforecast.exceptions import ArtifactError
 from cryptoforecast.paths import confine
 from cryptoforecast.registry.integrity import ROOT_NAME, verify_artifact
-
-if TYPE_CHECKING:  # pragma: no cover
-    from cryptoforecast.models.base import Forecaster
 
 __all__ = ["ModelRecord", "StageEvent", "validation_mase"]
 
@@ -38,7 +35,10 @@ def validation_mase(metrics: dict[str, Any]) -> float | None:
 
 @dataclass(frozen=True)
 class ModelRecord:
-    """One registered model, as stored. ``load()`` returns the fitted forecaster.
+    """One registered model, as stored: where its artifact is and the hashes that vouch for it.
+
+    The registry does not load models: ``cryptoforecast.models.load_registered(record)`` verifies
+    the hashes (:meth:`verify`) and loads the forecaster.
 
     ``artifact_path`` is absolute (the registry's artifact root joined with ``artifact_relpath``);
     ``artifact_files`` maps each artifact file to the sha256 recorded at registration.
@@ -81,7 +81,7 @@ class ModelRecord:
         if self.artifact_root is None:
             raise ArtifactError(
                 f"model {self.model_id} has no artifact root to confine its artifact to; "
-                "load it through ModelRegistry.get(model_id).load()"
+                "load it through cryptoforecast.models.load_registered(ModelRegistry().get(model_id))"
             )
         return confine(
             self.artifact_relpath,
@@ -98,27 +98,6 @@ class ModelRecord:
         path = self.confined_path()
         verify_artifact(path, self.artifact_files)
         return path
-
-    def load(self) -> Forecaster:
-        """Verify the artifact's hashes, then load it with ``load_forecaster`` (no pickle).
-
-        Raises ``ArtifactError`` on a missing, changed or added file, an unreadable artifact, or
-        one whose model type or horizon is not the record's (its forecasts would be served
-        under the wrong label, e.g. a 7-day return as a 1-day forecast).
-        """
-        path = self.verify()
-        from cryptoforecast.models.artifacts import load_forecaster
-
-        model = load_forecaster(path)
-        found = (getattr(model, "model_type", None), getattr(model, "horizon", None))
-        if found != (self.model_type, self.horizon):
-            raise ArtifactError(
-                f"artifact {str(self.artifact_path)!r} holds a {found[0]!r} model for horizon "
-                f"{found[1]!r}, but model {self.model_id} is registered as {self.model_type!r} "
-                f"h={self.horizon}; register it again with model_type={found[0]!r} and "
-                f"horizon={found[1]!r}."
-            )
-        return model
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able dict of the record (paths and datetimes as strings)."""

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
+from cryptoforecast.assets import resolve_asset
 from cryptoforecast.exceptions import DataError, RegistryError
 
 __all__ = [
@@ -34,14 +35,6 @@ MAX_HORIZON = 10_000
 MAX_MODEL_ID = 2**63 - 1
 
 
-def _resolve_asset(crypto_id: str) -> Any:
-    # cryptoforecast.data imports pandas: importing the registry must stay light (the CLI and
-    # the service import it at start-up), so the asset table is read on first use
-    from cryptoforecast.data import resolve_asset
-
-    return resolve_asset(crypto_id)
-
-
 def norm_crypto(crypto_id: str | None) -> str:
     if not isinstance(crypto_id, str) or not crypto_id.strip():
         raise RegistryError(
@@ -49,7 +42,7 @@ def norm_crypto(crypto_id: str | None) -> str:
         )
 
     try:
-        return _resolve_asset(crypto_id).id
+        return resolve_asset(crypto_id).id
     except DataError:
         name = crypto_id.strip().lower()
         if not _NAME_RE.match(name):

@@ -3,8 +3,7 @@ and the HTTP API built by ``create_app(settings)``. Imported lazily (no FastAPI 
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from cryptoforecast.compat import lazy_exports
 
 __all__ = [
     "AccuracyRow",
@@ -26,12 +25,4 @@ _WHERE = {
     "create_app": "cryptoforecast.serving.app",
 }
 
-
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        return getattr(importlib.import_module(_WHERE[name]), name)
-    raise AttributeError(f"module 'cryptoforecast.serving' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)

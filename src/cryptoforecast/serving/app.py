@@ -27,10 +27,12 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from cryptoforecast import __version__
 from cryptoforecast.config import load_config
 from cryptoforecast.exceptions import ConfigError, CryptoForecastError, DataError, SourceError
+from cryptoforecast.registry import ModelRegistry
 from cryptoforecast.serving.docs import add_offline_docs
-from cryptoforecast.serving.jobs import Jobs, RetrainFn, default_retrain
+from cryptoforecast.serving.jobs import Jobs, RetrainJob
 from cryptoforecast.serving.predictor import PredictionUnavailable, Predictor
 from cryptoforecast.serving.routes import ADMIN_TOKEN_ENV, MAX_BATCH
 from cryptoforecast.serving.telemetry import Metrics, MetricsMiddleware
@@ -63,7 +65,7 @@ def create_app(
     ledger: Ledger | None = None,
     source: str = "snapshot",
     admin_token: str | None = _UNSET,
-    retrain: RetrainFn | None = _UNSET,
+    retrain: RetrainJob | None = None,
     clock: Callable[[], datetime] | None = None,
 ) -> FastAPI:
     """Build the service. Everything (predictor, registry, ledger, metrics, jobs) lives in here.
@@ -75,13 +77,14 @@ def create_app(
         ledger: the forecast ledger (default: next to the registry).
         source: candle source of the forecasts.
         admin_token: the admin bearer token (default: ``$CRYPTOFORECAST_ADMIN_TOKEN`` read now).
-        retrain: the function ``POST /v1/retrain`` runs in the background (default: the
-            training pipeline's ``retrain``).
+        retrain: the job ``POST /v1/retrain`` runs in the background (``cryptoforecast serve``
+            passes the training layer's ``retrain_job``); None: the endpoint answers 501.
         clock: current UTC time (tests).
     """
     from fastapi import FastAPI, Request
     from fastapi.responses import JSONResponse
 
+    # the routers import FastAPI at their top: they load here, with it, not with this module
     from cryptoforecast.serving.dashboard import dashboard_router
     from cryptoforecast.serving.routes import deps, forecasts, health, models
     from cryptoforecast.serving.routes import ledger as ledger_routes
@@ -90,8 +93,6 @@ def create_app(
     token = os.environ.get(ADMIN_TOKEN_ENV) if admin_token is _UNSET else admin_token
     if predictor is None:
         if registry is None:
-            from cryptoforecast.registry import ModelRegistry
-
             registry = ModelRegistry()
         predictor = Predictor(
             registry=registry,
@@ -106,7 +107,7 @@ def create_app(
         jobs=Jobs(),
         settings=settings,
         admin_token=token or None,
-        retrain=default_retrain() if retrain is _UNSET else retrain,
+        retrain=retrain,
         started=time.time(),
     )
 
@@ -147,6 +148,4 @@ def create_app(
 
 
 def _version() -> str:
-    from cryptoforecast import __version__
-
     return __version__

@@ -11,14 +11,31 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from cryptoforecast.redaction import redact
 
-__all__ = ["MAX_JOBS", "Jobs", "RetrainFn", "default_retrain"]
+__all__ = ["MAX_JOBS", "Jobs", "RetrainFn", "RetrainJob"]
 
 MAX_JOBS = 200
-RetrainFn = Callable[..., Any]
+
+
+class RetrainJob(Protocol):
+    """What ``POST /v1/retrain`` runs in the background. The training layer implements it
+    (``cryptoforecast.training.retrain.retrain_job``) and the top layer injects it
+    (``cryptoforecast serve``), so the service never imports training."""
+
+    def __call__(
+        self,
+        crypto_id: str | None = None,
+        model_type: str | None = None,
+        horizon: int | None = None,
+        older_than_days: float | None = None,
+        registry: Any = None,
+    ) -> Any: ...
+
+
+RetrainFn = RetrainJob
 
 
 class Jobs:
@@ -93,57 +110,3 @@ def _jsonable(value: Any) -> Any:
         if hasattr(value, attr):
             return _jsonable(getattr(value, attr)())
     return repr(value)
-
-
-def default_retrain() -> RetrainFn | None:
-    """The training pipeline as the ``POST /v1/retrain`` job, or None when it is not installed.
-
-    With ``crypto_id``: train that key now (``model_type`` default lightgbm, ``horizon`` default
-    1) with ``train_model_for_crypto``. Without: ``retrain_stale`` retrains every tracked key whose
-    newest model is older than ``older_than_days`` (default from config). Both go through the
-    promotion gate: a new model reaches production only if it beats naive.
-    """
-    try:
-        from cryptoforecast.training.retrain import retrain_stale
-        from cryptoforecast.training.train_pipeline import train_model_for_crypto
-    except ImportError:
-        return None
-
-    def run(
-        crypto_id: str | None = None,
-        model_type: str | None = None,
-        horizon: int | None = None,
-        older_than_days: float | None = None,
-        registry: Any = None,
-    ) -> Any:
-        import asyncio
-
-        if crypto_id is not None:
-            model = asyncio.run(
-                train_model_for_crypto(
-                    crypto_id=crypto_id,
-                    model_type=model_type or "lightgbm",
-                    horizon=horizon or 1,
-                    save_model=True,
-                    registry=registry,
-                )
-            )
-            return {
-                "crypto_id": crypto_id,
-                "model_type": model_type or "lightgbm",
-                "horizon": horizon or 1,
-                "model_id": getattr(model, "model_id", None),
-                "version": getattr(model, "version", None),
-                "status": getattr(model, "status", None),
-                "metrics": getattr(model, "metrics", None),
-            }
-        older = f"{older_than_days}d" if older_than_days is not None else None
-        results = retrain_stale(older_than=older, registry=registry)
-        return [
-            r
-            for r in results
-            if (model_type is None or r.get("model_type") == model_type)
-            and (horizon is None or r.get("horizon") == horizon)
-        ]
-
-    return run

@@ -31,7 +31,10 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from cryptoforecast.data import load_ohlcv
+from cryptoforecast.data.schema import check_interval
 from cryptoforecast.exceptions import DataError, RegistryError
+from cryptoforecast.paths import home_dir
 from cryptoforecast.redaction import mask_url, password_of, redact
 from cryptoforecast.registry.engine import make_engine
 from cryptoforecast.registry.schema import UTCDateTime
@@ -103,8 +106,6 @@ _APPEND_ONLY_POSTGRES = [
 
 def default_ledger_url(registry_url: str | None = None) -> str:
     """The ledger's database URL when none is given (see the module docstring)."""
-    from cryptoforecast.paths import home_dir
-
     env = os.environ.get(LEDGER_URL_ENV)
     if env:
         return env
@@ -115,8 +116,6 @@ def default_ledger_url(registry_url: str | None = None) -> str:
 
 
 def _snapshot_closes(crypto_id: str, interval: str, data_source: str) -> pd.Series:
-    from cryptoforecast.data import load_ohlcv
-
     return load_ohlcv(crypto_id, interval=interval, source=data_source)["close"]
 
 
@@ -275,8 +274,6 @@ _DEDUP_KEY = [
 
 def attach_actuals(frame: pd.DataFrame, closes: ClosesFn, now: datetime) -> pd.DataFrame:
     """Drop repeated forecasts and add ``actual`` (the realised close, NaN until known)."""
-    from cryptoforecast.data.schema import check_interval
-
     frame = frame.drop_duplicates(subset=_DEDUP_KEY, keep="first").reset_index(drop=True)
     actual = np.full(len(frame), np.nan)
     why = np.full(len(frame), None, dtype=object)

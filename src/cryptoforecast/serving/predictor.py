@@ -24,14 +24,22 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from cryptoforecast.data import load_ohlcv, resolve_asset
+from cryptoforecast.data.schema import check_interval
 from cryptoforecast.exceptions import ArtifactError, ConfigError, CryptoForecastError, DataError
+from cryptoforecast.features import build_features, make_target, warmup_rows
+from cryptoforecast.models import MODEL_TYPES
+from cryptoforecast.models.base import BaseForecaster, context_rows
+from cryptoforecast.models.catalog import load_registered, make_forecaster
 from cryptoforecast.redaction import hide_paths, redact
+from cryptoforecast.registry import ModelRegistry
 from cryptoforecast.serving.cache import TTLCache
 from cryptoforecast.serving.distribution import (
     MOVE_THRESHOLDS,
     ServedDistribution,
     served_distribution,
 )
+from cryptoforecast.serving.ledger import Ledger, default_ledger_url
 from cryptoforecast.serving.schemas import Forecast
 
 if TYPE_CHECKING:
@@ -147,8 +155,6 @@ class Predictor:
         if self._registry is None:
             with self._lock:
                 if self._registry is None:
-                    from cryptoforecast.registry import ModelRegistry
-
                     self._registry = ModelRegistry()
         return self._registry
 
@@ -157,8 +163,6 @@ class Predictor:
         if self._ledger is None:
             with self._lock:
                 if self._ledger is None:
-                    from cryptoforecast.serving.ledger import Ledger, default_ledger_url
-
                     self._ledger = Ledger(default_ledger_url(getattr(self._registry, "url", None)))
         return self._ledger
 
@@ -183,8 +187,6 @@ class Predictor:
 
     @staticmethod
     def check_model_type(model_type: str | None) -> str | None:
-        from cryptoforecast.models import MODEL_TYPES
-
         if model_type is not None and model_type not in MODEL_TYPES:
             raise ConfigError(
                 f"unknown model_type {model_type!r}; use one of {', '.join(MODEL_TYPES)} or omit it"
@@ -194,7 +196,6 @@ class Predictor:
     def _history_rows(self) -> int:
         if self.history is not None:
             return int(self.history)
-        from cryptoforecast.features import warmup_rows
 
         try:
             warm = int(warmup_rows())
@@ -208,8 +209,6 @@ class Predictor:
 
     def candles_as_of(self, crypto_id: str, as_of: Any) -> pd.DataFrame:
         """The candles up to ``as_of`` (``None``: the latest), as many as the features need."""
-        from cryptoforecast.data import load_ohlcv
-
         return load_ohlcv(
             crypto_id,
             days=self._history_rows(),
@@ -220,8 +219,6 @@ class Predictor:
 
     def features(self, candles: pd.DataFrame) -> pd.DataFrame:
         """Features from the same code training uses."""
-        from cryptoforecast.features import build_features
-
         return build_features(candles)
 
     # -- registry ------------------------------------------------------------------------------
@@ -236,7 +233,7 @@ class Predictor:
         """The fitted model of ``record``, loaded (and sha256-verified) once, then reused."""
         model = self._models.get(record.model_id)
         if model is None:
-            model = record.load()
+            model = load_registered(record)
             with self._lock:
                 self._models[record.model_id] = model
         return model
@@ -246,8 +243,6 @@ class Predictor:
         self, crypto_id: str, horizon: int, model_type: str | None, as_of: Any = None
     ) -> tuple[str, pd.DataFrame, ModelRecord | None, str | None, tuple[Any, ...]]:
         """Checked inputs, candles, the production record (or why there is none), cache key."""
-        from cryptoforecast.data import resolve_asset
-
         asset = resolve_asset(crypto_id)
         horizon = self.check_horizon(horizon)
         model_type = self.check_model_type(model_type)
@@ -385,13 +380,11 @@ class Predictor:
                 f"allow {features.attrs.get('feature_set', 'unknown')!r}. Serve it from a source "
                 "with the columns it was trained on, or retrain it on this source"
             )
-        from cryptoforecast.models.base import context_rows
 
         # windowed models (LSTM, an ensemble holding one) read `lookback` rows up to the origin
         X = features[names].iloc[-(context_rows(model) + 1) :]
         point = float(model.predict(X).iloc[-1])
         bands: dict[float, tuple[float, float]] = {}
-        from cryptoforecast.models.base import BaseForecaster
 
         if type(model).predict_interval is BaseForecaster.predict_interval:
             # the base implementation is ``point + calibrator offsets``: skip predicting twice more
@@ -410,9 +403,6 @@ class Predictor:
         self, candles: pd.DataFrame, features: pd.DataFrame, horizon: int
     ) -> tuple[float, dict[float, tuple[float, float]]]:
         """Fit the technical-analysis forecaster on this history only and predict the last row."""
-        from cryptoforecast.features import make_target
-        from cryptoforecast.models import make_forecaster
-
         target = make_target(candles, horizon)
         complete = features.notna().all(axis=1).to_numpy()
         X = features.loc[complete]
@@ -434,8 +424,6 @@ class Predictor:
         source: str,
         reason: str | None,
     ) -> Forecast:
-        from cryptoforecast.data.schema import check_interval
-
         now = self.clock()
         as_of = candles.index[-1]
         last_close = float(candles["close"].iloc[-1])

@@ -6,14 +6,16 @@ library. To export a new name, add one line to ``_LAZY`` (name -> module) and to
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from cryptoforecast.compat import lazy_exports
 
 __all__ = [
     "ForecastBacktester",
     "ServedBacktest",
     "Split",
     "backtest_served",
+    "TrainingResult",
+    "TrainingSummary",
+    "train_many",
     "train_model_for_crypto",
     "train_rows",
     "trainer_for",
@@ -23,22 +25,16 @@ __all__ = [
 #: public name -> module that defines it
 _LAZY: dict[str, str] = {
     "ForecastBacktester": "cryptoforecast.training.backtester",
-    "trainer_for": "cryptoforecast.training.backtester",
-    "Split": "cryptoforecast.training.splits",
-    "train_rows": "cryptoforecast.training.splits",
-    "walk_forward_splits": "cryptoforecast.training.splits",
+    "trainer_for": "cryptoforecast.training.fitting",
+    "Split": "cryptoforecast.models.splits",
+    "train_rows": "cryptoforecast.models.splits",
+    "walk_forward_splits": "cryptoforecast.models.splits",
     "train_model_for_crypto": "cryptoforecast.training.train_pipeline",
     "backtest_served": "cryptoforecast.training.served",
     "ServedBacktest": "cryptoforecast.training.served",
+    "TrainingResult": "cryptoforecast.training.train_pipeline",
+    "TrainingSummary": "cryptoforecast.training.results",
+    "train_many": "cryptoforecast.training.distributed",
 }
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'cryptoforecast.training' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

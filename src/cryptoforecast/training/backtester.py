@@ -11,7 +11,7 @@ How it works, in row positions of the feature frame (warm-up rows dropped):
 
 * Row ``i`` has the target ``log(close[i+h] / close[i])``, known from row ``i + h`` on.
 * Origins are cut into folds of ``test_size`` rows every ``step_size`` rows
-  (:func:`~cryptoforecast.training.splits.walk_forward_splits`).
+  (:func:`~cryptoforecast.models.splits.walk_forward_splits`).
 * ``model_trainer_fn(X_train, y_train)`` is called at an origin ``r`` when no model exists yet or
   ``r`` is ``retrain_frequency`` or more rows after the previous refit, with rows
   ``<= r - purge`` only (``purge`` defaults to ``h``); the model in force then forecasts every
@@ -29,8 +29,6 @@ How it works, in row positions of the feature frame (warm-up rows dropped):
 
 from __future__ import annotations
 
-import inspect
-import math
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -39,48 +37,30 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from cryptoforecast.exceptions import ConfigError, DataError, NotFittedError
-from cryptoforecast.models.base import Forecaster, context_rows
-from cryptoforecast.models.distribution import VOLATILITY_MODELS, MarketData
+from cryptoforecast.evaluation.distribution_summary import summarise_distribution
+from cryptoforecast.evaluation.summary import summarise_results
+from cryptoforecast.exceptions import DataError
+from cryptoforecast.models.base import Forecaster
+from cryptoforecast.models.distribution import MarketData
+from cryptoforecast.models.splits import train_rows, walk_forward_splits
 from cryptoforecast.training.adaptive_intervals import AdaptiveIntervals
+from cryptoforecast.training.backtest_frames import (
+    assemble_results,
+    check_horizon,
+    check_params,
+    coverage_tag,
+    mean_importance,
+    normalised_importance_of,
+    predict_block,
+    prepare_frames,
+)
 from cryptoforecast.training.distribution_walk import distribution_columns
-from cryptoforecast.training.splits import resolve_purge, train_rows, walk_forward_splits
+from cryptoforecast.training.fitting import ModelTrainer, trainer_for
 
 __all__ = ["ForecastBacktester", "ModelTrainer", "coverage_tag", "trainer_for"]
 
-#: ``model_trainer_fn(X_train, y_train) -> fitted Forecaster``
-ModelTrainer = Callable[[pd.DataFrame, pd.Series], Forecaster]
 #: ``progress(origins_done, origins_total)``
 ProgressFn = Callable[[int, int], None]
-
-
-def coverage_tag(coverage: float) -> str:
-    """Column suffix of a coverage level: ``0.8 -> "80"``, ``0.95 -> "95"``."""
-    return f"{round(coverage * 100):d}"
-
-
-def trainer_for(model_type: str, horizon: int = 1, **params: Any) -> ModelTrainer:
-    """A ``model_trainer_fn``: ``make_forecaster(model_type, horizon, **params).fit(X, y)``.
-
-    Raises :class:`ConfigError` at once for an unknown model type or parameter.
-    """
-    from cryptoforecast.models import make_forecaster, model_class
-
-    cls = model_class(model_type)
-    accepted = set(inspect.signature(cls).parameters)
-    unknown = sorted(set(params) - accepted)
-    if unknown:
-        raise ConfigError(
-            f"{cls.__name__} has no parameter(s) {unknown}; valid parameters: {sorted(accepted)}"
-        )
-
-    def train(X_train: pd.DataFrame, y_train: pd.Series) -> Forecaster:
-        model = make_forecaster(model_type, horizon=horizon, **params)
-        return model.fit(X_train, y_train)
-
-    train.__name__ = f"train_{model_type}"
-    train.__qualname__ = train.__name__
-    return train
 
 
 class ForecastBacktester:
@@ -159,50 +139,8 @@ class ForecastBacktester:
 
     # -- inputs ---------------------------------------------------------------------------
     def _check_params(self) -> int:
-        for name in (
-            "initial_train_size",
-            "test_size",
-            "step_size",
-            "retrain_frequency",
-            "horizon",
-        ):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-                raise ConfigError(f"{name} must be a whole number >= 1, got {value!r}")
-        if self.window not in ("expanding", "sliding"):
-            raise ConfigError(f"window must be 'expanding' or 'sliding', got {self.window!r}")
-        for c in self.interval_coverage:
-            if not 0.0 < float(c) < 1.0:
-                raise ConfigError(
-                    f"each interval_coverage must be strictly between 0 and 1, got {c!r}"
-                )
-        if self.interval_method not in ("split", "aci"):
-            raise ConfigError(
-                f"interval_method must be 'split' or 'aci', got {self.interval_method!r}"
-            )
-        gamma = self.aci_gamma
-        if (
-            isinstance(gamma, bool)
-            or not isinstance(gamma, int | float)
-            or not 0.0 < float(gamma) < 1.0
-        ):
-            raise ConfigError(
-                f"aci_gamma must be a number strictly between 0 and 1 (e.g. 0.01), got {gamma!r}"
-            )
-        if self.test_origins is not None and (
-            isinstance(self.test_origins, bool)
-            or not isinstance(self.test_origins, int)
-            or self.test_origins < 1
-        ):
-            raise ConfigError(
-                f"test_origins must be None or a whole number >= 1, got {self.test_origins!r}"
-            )
-        if self.distribution is not None and self.distribution not in VOLATILITY_MODELS:
-            raise ConfigError(
-                f"unknown distribution {self.distribution!r}; use one of "
-                f"{', '.join(VOLATILITY_MODELS)} or None"
-            )
-        return resolve_purge(self.horizon, self.purge)
+        """Refuse a bad setting (naming it and the fix); the purge gap in rows."""
+        return check_params(self)
 
     def prepare(
         self,
@@ -210,57 +148,9 @@ class ForecastBacktester:
         features: pd.DataFrame | None = None,
         market: pd.DataFrame | pd.Series | None = None,
     ) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
-        """Features ``X`` (complete rows only), target ``y`` and per-row context for ``data``.
-
-        The context frame holds ``close`` at each row, the true close ``h`` rows later, its
-        timestamp and the next candle's simple return (for the trading metrics).
-        """
-        if not isinstance(data, pd.DataFrame) or "close" not in data.columns:
-            raise DataError(
-                f"data must be a candle DataFrame with a 'close' column (load_ohlcv), got "
-                f"{type(data).__name__}"
-            )
-        from cryptoforecast.features import build_features, make_target
-
-        h = int(self.horizon)
-        if features is None:
-            features = build_features(data, market)
-        elif not features.index.equals(data.index):
-            missing = data.index.difference(features.index)
-            if len(missing):
-                raise DataError(
-                    f"features lack {len(missing)} of the candles' timestamps "
-                    f"(first {missing[0]}); "
-                    "build them from the same candles (build_features(data))"
-                )
-            features = features.loc[data.index]
-        values = features.to_numpy(dtype="float64", na_value=np.nan)
-        complete = np.isfinite(values).all(axis=1)
-        if not complete.any():
-            raise DataError(
-                f"no row of the {features.shape[1]} features is complete in {len(data)} candles; "
-                "load more history (features need a warm-up)"
-            )
-        first = int(np.argmax(complete))
-        if not complete[first:].all():
-            bad = features.index[first + int(np.argmin(complete[first:]))]
-            raise DataError(
-                f"features have NaN/infinite values after the warm-up, first at {bad}; fill or "
-                "drop the candle gap there before backtesting"
-            )
-        close = data["close"].astype("float64")
-        context = pd.DataFrame(
-            {
-                "close": close,
-                "close_at_target": close.shift(-h),
-                "target_time": pd.Series(data.index, index=data.index).shift(-h),
-                "next_return": close.shift(-1) / close - 1.0,
-            },
-            index=data.index,
-        )
-        y = make_target(data, h)
-        sl = slice(first, None)
-        return features.iloc[sl], y.iloc[sl], context.iloc[sl]
+        """Features ``X`` (complete rows only), target ``y`` and per-row context for ``data``
+        (see :func:`~cryptoforecast.training.backtest_frames.prepare_frames`)."""
+        return prepare_frames(data, int(self.horizon), features, market)
 
     # -- the walk ---------------------------------------------------------------------------
     def run_walk_forward_validation(
@@ -330,6 +220,7 @@ class ForecastBacktester:
         refit_at = -1
         fit_seconds = predict_seconds = 0.0
         done = 0
+        self._running = (blocks, y, ctx)
         for fold, split in enumerate(splits):
             origins = split.test
             j = 0
@@ -342,7 +233,7 @@ class ForecastBacktester:
                     tic = time.perf_counter()
                     model = model_trainer_fn(X.iloc[rows], y.iloc[rows])
                     fit_seconds += time.perf_counter() - tic
-                    _check_horizon(model, h)
+                    check_horizon(model, h)
                     refit_at = t0
                     refits.append(
                         {
@@ -356,7 +247,7 @@ class ForecastBacktester:
                     )
                     if aci is not None:
                         self._note_interval_error(refits[-1], aci.start_model(model))
-                    imp = _importance(model)
+                    imp = normalised_importance_of(model)
                     if imp is not None:
                         importances.append(imp)
                 # the block runs to the next refit or the end of the fold (origins are consecutive)
@@ -402,9 +293,19 @@ class ForecastBacktester:
         self.n_refits_ = len(refits)
         self.fit_seconds_ = fit_seconds
         self.predict_seconds_ = predict_seconds
-        self.feature_importance_ = _mean_importance(importances)
+        self.feature_importance_ = mean_importance(importances)
         self.model_ = model
         return results
+
+    def results_so_far(self) -> pd.DataFrame:
+        """The results of the origins forecast so far in the running walk (a ``progress`` hook
+        reads them, e.g. to prune a hopeless tuning trial); the finished walk's ``results_``."""
+        if not hasattr(self, "_running"):
+            raise DataError("no walk has started; call run_walk_forward_validation first")
+        blocks, y, ctx = self._running
+        if not blocks:
+            return self._assemble(pd.DataFrame(columns=["fold", "y_pred_logret"]), y, ctx)
+        return self._assemble(pd.concat(blocks), y, ctx)
 
     def _note_interval_error(self, refit: dict[str, Any], note: str | None) -> None:
         """Record (once per refit) and warn why a model's origins have NaN interval bands."""
@@ -423,72 +324,16 @@ class ForecastBacktester:
     def _predict_block(
         self, model: Forecaster, X: pd.DataFrame, block: np.ndarray, static: bool = True
     ) -> tuple[pd.DataFrame, str | None]:
-        """Point forecasts and, if ``static``, the model's own intervals (log returns) for the
-        origins in ``block``; also why the intervals are NaN, if they are."""
-        a, b = int(block[0]), int(block[-1]) + 1
-        index = X.index[a:b]
-        lo = max(0, a - context_rows(model))
-        pred = model.predict(X.iloc[lo:b]).reindex(index)
-        if pred.isna().any() and lo > 0:  # the model reads more history than it says: give it all
-            lo = 0
-            pred = model.predict(X.iloc[lo:b]).reindex(index)
-        if pred.isna().any():
-            raise DataError(
-                f"{type(model).__name__} gave no forecast for {int(pred.isna().sum())} origin(s) "
-                f"from {pred.index[pred.isna()][0]} even with {a} rows of history before the block"
-            )
-        out = pd.DataFrame({"y_pred_logret": pred.to_numpy(dtype="float64")}, index=index)
-        note = None
-        for c in self.interval_coverage:
-            tag = coverage_tag(c)
-            lower = upper = np.full(len(index), np.nan)
-            if static:
-                try:
-                    band = model.predict_interval(X.iloc[lo:b], coverage=float(c)).reindex(index)
-                    lower, upper = band["lower"].to_numpy(), band["upper"].to_numpy()
-                except (NotImplementedError, AttributeError):  # a model without intervals
-                    pass
-                except NotFittedError as exc:  # too few out-of-sample residuals to calibrate
-                    note = str(exc)
-            out[f"lower_{tag}_logret"] = lower
-            out[f"upper_{tag}_logret"] = upper
-        return out, note
+        return predict_block(model, X, block, self.interval_coverage, static)
 
     def _assemble(self, raw: pd.DataFrame, y: pd.Series, ctx: pd.DataFrame) -> pd.DataFrame:
-        """Turn per-origin log-return forecasts into the price-level results frame."""
-        idx = raw.index
-        c = ctx.loc[idx]
-        close = c["close"].to_numpy()
-        out = pd.DataFrame(
-            {
-                "origin": idx,
-                "target_time": c["target_time"].to_numpy(),
-                "horizon": int(self.horizon),
-                "fold": raw["fold"].to_numpy(),
-                "close_at_origin": close,
-                "y_true": c["close_at_target"].to_numpy(),
-                "y_pred": close * np.exp(raw["y_pred_logret"].to_numpy()),
-                "naive": close,
-            }
+        return assemble_results(
+            raw, y, ctx, int(self.horizon), self.interval_coverage, str(self.interval_method)
         )
-        for cov in self.interval_coverage:
-            tag = coverage_tag(cov)
-            out[f"lower_{tag}"] = close * np.exp(raw[f"lower_{tag}_logret"].to_numpy())
-            out[f"upper_{tag}"] = close * np.exp(raw[f"upper_{tag}_logret"].to_numpy())
-        out["y_true_logret"] = y.loc[idx].to_numpy()
-        out["y_pred_logret"] = raw["y_pred_logret"].to_numpy()
-        out["next_return"] = c["next_return"].to_numpy()
-        for key in ("model_type", "refit_origin", "train_start", "train_end", "n_train"):
-            out[key] = raw[key].to_numpy()
-        out["interval_method"] = str(self.interval_method)
-        return out
 
     # -- metrics ----------------------------------------------------------------------------
     def calculate_aggregate_metrics(self, results: pd.DataFrame | None = None) -> dict[str, Any]:
         """Every metric for the model and for naive on the same origins (``summarise_results``)."""
-        from cryptoforecast.evaluation.distribution_summary import summarise_distribution
-        from cryptoforecast.evaluation.summary import summarise_results
-
         if results is None:
             if not hasattr(self, "results_"):
                 raise DataError(
@@ -521,35 +366,3 @@ class ForecastBacktester:
             out["fit_seconds"] = float(self.fit_seconds_)
             out["predict_seconds"] = float(self.predict_seconds_)
         return out
-
-
-def _check_horizon(model: Any, horizon: int) -> None:
-    """Refuse a model built for another horizon: its internal purges would be too short."""
-    model_h = getattr(model, "horizon", None)
-    if model_h is not None and int(model_h) != horizon:
-        raise ConfigError(
-            f"model_trainer_fn returned a {type(model).__name__} with horizon {model_h}, but this "
-            f"backtest's horizon is {horizon}; build the model with horizon={horizon} (e.g. "
-            f"trainer_for(model_type, horizon={horizon})) so its early stopping, inner folds and "
-            "intervals purge the right number of rows"
-        )
-
-
-def _importance(model: Any) -> pd.Series | None:
-    try:
-        imp = model.feature_importance()
-    except (AttributeError, NotImplementedError):
-        return None
-    if imp is None or len(imp) == 0:
-        return None
-    imp = imp.astype("float64")
-    total = float(imp.sum())
-    return imp / total if total > 0 and math.isfinite(total) else imp
-
-
-def _mean_importance(items: list[pd.Series]) -> pd.Series | None:
-    """Mean importance over refits (features missing from a refit count as 0), highest first."""
-    if not items:
-        return None
-    frame = pd.concat(items, axis=1).fillna(0.0)
-    return frame.mean(axis=1).sort_values(ascending=False).rename("importance")

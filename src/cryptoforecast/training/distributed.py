@@ -5,8 +5,8 @@
 to the machine (one single-threaded worker process per core) is started and closed again; with
 ``scheduler="tcp://host:8786"`` the same tasks go to that cluster. Either way the code path is
 the same: :func:`train_task`, a top-level function of plain arguments, runs
-``train_model_for_crypto`` on a worker and returns a JSON-friendly summary (never the model; the
-model is in the registry). Every task gets the same explicit settings and seed, so results equal
+``train_model_for_crypto`` on a worker and returns a typed :class:`TrainingSummary` (plain
+values, never the model; the model is in the registry). Every task gets the same explicit settings and seed, so results equal
 a sequential run of :func:`train_task`.
 
 Workers on other machines must see the same registry and artifact root: use a shared database
@@ -23,13 +23,19 @@ import traceback
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cryptoforecast.compat import import_optional
+from cryptoforecast.config import Settings
 from cryptoforecast.exceptions import ConfigError, CryptoForecastError
-
-if TYPE_CHECKING:
-    from cryptoforecast.config import Settings
+from cryptoforecast.registry import ModelRegistry
+from cryptoforecast.training.results import TrainingSummary
+from cryptoforecast.training.train_pipeline import (
+    TRAINABLE_MODELS,
+    resolve_settings,
+    train_model_for_crypto,
+    training_result,
+)
 
 __all__ = [
     "TrainSpec",
@@ -43,26 +49,6 @@ __all__ = [
 #: one training job: plain values only, so it crosses process boundaries as it is
 TrainSpec = dict[str, Any]
 
-_SUMMARY_METRICS = (
-    "mase",
-    "mae",
-    "naive_mae",
-    "rmse",
-    "naive_rmse",
-    "mape",
-    "naive_mape",
-    "directional_accuracy",
-    "improvement_vs_naive_pct",
-    "dm_stat",
-    "dm_pvalue",
-    "dm_favours_model",
-    "coverage_80",
-    "coverage_95",
-    "n_validation",
-    "n_refits",
-)
-
-
 def machine_workers() -> int:
     """Cores this process may use (CPU affinity where the OS tells it)."""
     try:
@@ -71,20 +57,9 @@ def machine_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def summarise_model(model: Any) -> dict[str, Any]:
-    """A small JSON-friendly summary of a model returned by ``train_model_for_crypto``."""
-    metrics = dict(getattr(model, "metrics", {}) or {})
-    gate = metrics.get("gate") or {}
-    return {
-        "model_id": getattr(model, "model_id", None),
-        "version": getattr(model, "version", None),
-        "status": getattr(model, "status", None),
-        "artifact_path": str(getattr(model, "artifact_path", "") or "") or None,
-        "metrics": {k: metrics.get(k) for k in _SUMMARY_METRICS if k in metrics},
-        "gate_passed": gate.get("promote"),
-        "gate_reason": gate.get("reason"),
-        "n_features": len(getattr(model, "feature_names_", []) or []),
-    }
+def summarise_model(model: Any, seconds: float | None = None) -> TrainingSummary:
+    """The summary of a model returned by ``train_model_for_crypto`` (its ``training_result_``)."""
+    return training_result(model).summary(seconds)
 
 
 def train_task(
@@ -99,25 +74,15 @@ def train_task(
     registry_url: str | None,
     artifact_root: str | None,
     save_model: bool = True,
-) -> dict[str, Any]:
+) -> TrainingSummary:
     """Train one model and return its summary; runs on a Dask worker (or inline).
 
     Arguments are plain values (``settings`` is ``Settings.model_dump(mode="json")``). A
-    :class:`CryptoForecastError` (bad data, bad config) becomes ``{"error": ...}`` in the
-    summary so one failing coin does not cancel the others; anything else propagates.
+    :class:`CryptoForecastError` (bad data, bad config) becomes the summary's ``error`` so one
+    failing coin does not cancel the others; anything else propagates.
     """
-    from cryptoforecast.config import Settings
-    from cryptoforecast.registry import ModelRegistry
-    from cryptoforecast.training.train_pipeline import train_model_for_crypto
-
     started = time.perf_counter()
-    out: dict[str, Any] = {
-        "crypto_id": crypto_id,
-        "model_type": model_type,
-        "horizon": horizon,
-        "days": days,
-        "error": None,
-    }
+    out = TrainingSummary(crypto_id=crypto_id, model_type=model_type, horizon=horizon, days=days)
     cfg = Settings.model_validate(dict(settings))
     registry = ModelRegistry(registry_url, artifact_root) if save_model else None
     try:
@@ -135,14 +100,13 @@ def train_task(
                 registry=registry,
             )
         )
-        out.update(summarise_model(model))
+        out = summarise_model(model)
     except CryptoForecastError as exc:
-        out["error"] = f"{type(exc).__name__}: {exc}"
+        out = out.with_fields(error=f"{type(exc).__name__}: {exc}")
     finally:
         if registry is not None:
             registry.close()
-    out["seconds"] = time.perf_counter() - started
-    return out
+    return out.with_fields(seconds=time.perf_counter() - started)
 
 
 def _specs(
@@ -183,9 +147,9 @@ def run_specs(
     specs: Sequence[TrainSpec],
     scheduler: str | None = None,
     n_workers: int | None = None,
-    progress: Callable[[dict[str, Any]], None] | None = None,
+    progress: Callable[[TrainingSummary], None] | None = None,
     processes: bool = True,
-) -> list[dict[str, Any]]:
+) -> list[TrainingSummary]:
     """Run :func:`train_task` for every spec on Dask; summaries come back in ``specs`` order.
 
     ``scheduler=None`` starts a ``LocalCluster`` of ``n_workers`` (default: one per core)
@@ -232,19 +196,20 @@ def run_specs(
             for i, spec in enumerate(specs)
         ]
         index = {f.key: i for i, f in enumerate(futures)}
-        results: list[dict[str, Any] | None] = [None] * len(futures)
+        results: list[TrainingSummary | None] = [None] * len(futures)
         for fut in as_completed(futures):
             try:
-                summary = fut.result()
+                summary: TrainingSummary = fut.result()
             except Exception as exc:  # an unexpected failure: report it beside the others
                 spec = specs[index[fut.key]]
-                summary = {
-                    "crypto_id": spec["crypto_id"],
-                    "model_type": spec["model_type"],
-                    "horizon": spec["horizon"],
-                    "error": f"{type(exc).__name__}: {exc}",
-                    "traceback": "".join(traceback.format_exception(exc))[-2000:],
-                }
+                summary = TrainingSummary(
+                    crypto_id=spec["crypto_id"],
+                    model_type=spec["model_type"],
+                    horizon=spec["horizon"],
+                    days=spec["days"],
+                    error=f"{type(exc).__name__}: {exc}",
+                    traceback="".join(traceback.format_exception(exc))[-2000:],
+                )
             results[index[fut.key]] = summary
             if progress is not None:
                 progress(summary)
@@ -269,9 +234,9 @@ def train_many(
     registry: Any = None,
     save_model: bool = True,
     n_workers: int | None = None,
-    progress: Callable[[dict[str, Any]], None] | None = None,
+    progress: Callable[[TrainingSummary], None] | None = None,
     processes: bool = True,
-) -> list[dict[str, Any]]:
+) -> list[TrainingSummary]:
     """Train every (crypto_id, model_type, horizon) on Dask and return one summary per training.
 
     Args:
@@ -287,11 +252,9 @@ def train_many(
         progress: called with each summary as it arrives.
 
     Returns:
-        Summaries (ids, status, validation metrics beside naive, gate reason, seconds, or
-        ``error``) in grid order.
+        One :class:`TrainingSummary` per training (ids, status, validation metrics beside
+        naive, gate reason, seconds, or ``error``) in grid order.
     """
-    from cryptoforecast.training.train_pipeline import TRAINABLE_MODELS, resolve_settings
-
     settings = resolve_settings(config)
     for m in model_types:
         if m not in TRAINABLE_MODELS:
@@ -299,8 +262,6 @@ def train_many(
     registry_url = getattr(registry, "url", None)
     root = getattr(registry, "artifact_root", None)
     if save_model and registry is None:
-        from cryptoforecast.registry import ModelRegistry
-
         default = ModelRegistry()
         registry_url, root = default.url, default.artifact_root
     specs = _specs(

@@ -10,6 +10,7 @@ runs this; a weekly cron job or systemd timer keeps models fresh.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import datetime as dt
 import re
@@ -18,8 +19,19 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from cryptoforecast.exceptions import ConfigError
+from cryptoforecast.registry import ModelRegistry
+from cryptoforecast.training.distributed import run_specs, summarise_model, train_task
+from cryptoforecast.training.results import TrainingSummary
+from cryptoforecast.training.train_pipeline import resolve_settings, train_model_for_crypto
 
-__all__ = ["StaleModel", "find_stale", "parse_age", "retrain_stale"]
+__all__ = [
+    "StaleModel",
+    "find_stale",
+    "parse_age",
+    "retrain_job",
+    "retrain_stale",
+    "stale_models",
+]
 
 _AGE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$", re.IGNORECASE)
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -112,35 +124,45 @@ def _with_tuned_params(settings: dict[str, Any], stale: StaleModel) -> dict[str,
     return out
 
 
+def stale_models(
+    older_than: Any = None,
+    registry: Any = None,
+    config: Any = None,
+    now: dt.datetime | None = None,
+) -> list[StaleModel]:
+    """What :func:`retrain_stale` would retrain (``older_than`` default: the config's
+    ``retrain.older_than_days``), oldest first; nothing is trained."""
+    settings = resolve_settings(config)
+    reg = registry if registry is not None else ModelRegistry()
+    age = older_than if older_than is not None else f"{settings.retrain.older_than_days}d"
+    return find_stale(reg, age, now=now)
+
+
 def retrain_stale(
     older_than: Any = None,
     registry: Any = None,
     config: Any = None,
     scheduler: str | None = None,
-    dry_run: bool = False,
     now: dt.datetime | None = None,
-    progress: Callable[[dict[str, Any]], None] | None = None,
-) -> list[dict[str, Any]]:
+    progress: Callable[[TrainingSummary], None] | None = None,
+) -> list[TrainingSummary]:
     """Retrain every stale key through the promotion gate; return one summary per key.
 
     Args:
-        older_than: a duration (``"7d"``); default ``retrain.older_than_days`` of the config.
-        registry: the ``ModelRegistry`` to scan and register into (default: the configured one).
-        config: settings for the new trainings (see ``train_model_for_crypto``).
-        scheduler: ``None`` trains one after another in this process; a Dask scheduler
-            address (or ``"local"`` for a LocalCluster) fans the trainings out with Dask.
-        dry_run: only list what would be retrained (each summary has ``"dry_run": True``).
-        now: the reference time (tests).
+        older_than: ``"7d"``, ``"12h"``...; default ``retrain.older_than_days`` of the config.
+        registry: a ``ModelRegistry`` (default: the configured one).
+        config: settings for the new trainings (default: :func:`load_config`).
+        scheduler: ``None`` trains one after another in this process; ``"local"`` on a Dask
+            LocalCluster; an address (``tcp://host:8786``) on that cluster.
+        now: the current time (tests).
         progress: called with each summary as it arrives.
-    """
-    from cryptoforecast.registry import ModelRegistry
-    from cryptoforecast.training.distributed import run_specs, train_task
-    from cryptoforecast.training.train_pipeline import resolve_settings
 
+    Each summary carries ``replaces_model_id`` (the newest model before retraining) and
+    ``previous_age_days``. :func:`stale_models` lists the keys without training them.
+    """
     settings = resolve_settings(config)
     reg = registry if registry is not None else ModelRegistry()
-    age = older_than if older_than is not None else f"{settings.retrain.older_than_days}d"
-    stale = find_stale(reg, age, now=now)
+    stale = stale_models(older_than, reg, settings, now=now)
     dumped = settings.model_dump(mode="json")
     specs: list[dict[str, Any]] = [
         {
@@ -158,12 +180,6 @@ def retrain_stale(
         }
         for s in stale
     ]
-    if dry_run:
-        out = [{**s.to_dict(), "dry_run": True} for s in stale]
-        for item in out:
-            if progress is not None:
-                progress(item)
-        return out
     if scheduler is not None:
         results = run_specs(
             specs, scheduler=None if scheduler == "local" else scheduler, progress=progress
@@ -175,7 +191,42 @@ def retrain_stale(
             results.append(summary)
             if progress is not None:
                 progress(summary)
-    for s, r in zip(stale, results, strict=True):
-        r["replaces_model_id"] = s.newest_model_id
-        r["previous_age_days"] = round(s.age_days, 2)
-    return results
+    return [
+        r.with_fields(replaces_model_id=s.newest_model_id, previous_age_days=round(s.age_days, 2))
+        for s, r in zip(stale, results, strict=True)
+    ]
+
+
+def retrain_job(
+    crypto_id: str | None = None,
+    model_type: str | None = None,
+    horizon: int | None = None,
+    older_than_days: float | None = None,
+    registry: Any = None,
+) -> TrainingSummary | list[TrainingSummary]:
+    """The service's ``POST /v1/retrain`` job (``serving.app.RetrainJob``).
+
+    With ``crypto_id``: train that key now (``model_type`` default lightgbm, ``horizon`` default
+    1) with ``train_model_for_crypto``. Without: :func:`retrain_stale` retrains every tracked key
+    whose newest model is older than ``older_than_days`` (default from config). Both go through
+    the promotion gate: a new model reaches production only if it beats naive.
+    """
+    if crypto_id is not None:
+        model = asyncio.run(
+            train_model_for_crypto(
+                crypto_id=crypto_id,
+                model_type=model_type or "lightgbm",
+                horizon=horizon or 1,
+                save_model=True,
+                registry=registry,
+            )
+        )
+        return summarise_model(model)
+    older = f"{older_than_days}d" if older_than_days is not None else None
+    results = retrain_stale(older_than=older, registry=registry)
+    return [
+        r
+        for r in results
+        if (model_type is None or r.model_type == model_type)
+        and (horizon is None or r.horizon == horizon)
+    ]

@@ -148,7 +148,7 @@ def _train_date(
             "seed": settings.training.seed,
             "promotion_gate": settings.promotion_gate.model_dump(),
         }
-        model_id, _, _ = _register(
+        model_id = _register(
             registry, model, data, crypto_id, name, horizon, metrics, record,
             "served-backtest", decision, settings.promotion_gate.retire_on_fail,
         )  # fmt: skip

@@ -34,21 +34,33 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import inspect
 import math
-import shutil
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from cryptoforecast.exceptions import ConfigError, DataError
-from cryptoforecast.models.distribution.shapes import QUANTILES
+from cryptoforecast.config import Settings, load_config
+from cryptoforecast.exceptions import ConfigError
+from cryptoforecast.registry import ModelRegistry
+from cryptoforecast.registry.lineage import compute_lineage
+from cryptoforecast.registry.record import ModelRecord
+from cryptoforecast.training.fitting import (
+    TRAINABLE_MODELS,
+    TrainingData,
+    _load_candles,
+    _unwrap,
+    fit_forecaster,
+    model_params,
+    prepare_training_data,
+)
 from cryptoforecast.training.gate import GateDecision, decide_family, gate_decision
+from cryptoforecast.training.results import SUMMARY_METRICS, TrainingSummary
+from cryptoforecast.training.tuning import tune_hyperparameters
 from cryptoforecast.training.validation import (
     MIN_TRAIN_ROWS,
     FitCache,
@@ -57,7 +69,6 @@ from cryptoforecast.training.validation import (
 )
 
 if TYPE_CHECKING:
-    from cryptoforecast.config import Settings
     from cryptoforecast.models.base import Forecaster
 
 __all__ = [
@@ -66,7 +77,7 @@ __all__ = [
     "TRAINABLE_MODELS",
     "GateDecision",
     "TrainingData",
-    "artifact_dir",
+    "TrainingResult",
     "fit_forecaster",
     "gate_decision",
     "model_params",
@@ -74,19 +85,10 @@ __all__ = [
     "record_decision",
     "resolve_settings",
     "train_model_for_crypto",
+    "training_result",
     "validate_walk_forward",
 ]
 
-TRAINABLE_MODELS = (
-    "lightgbm",
-    "xgboost",
-    "lstm",
-    "ensemble",
-    "shrunk",
-    "naive",
-    "drift",
-    "technical",
-)
 #: rows of past features handed to ``predict`` before each test block (sequence models' lookback)
 PREDICT_CONTEXT = 400
 
@@ -96,8 +98,6 @@ PREDICT_CONTEXT = 400
 # --------------------------------------------------------------------------------------------
 def resolve_settings(config: Settings | Mapping[str, Any] | str | Path | None) -> Settings:
     """``Settings`` from a Settings object, a mapping of overrides, a YAML path or ``None``."""
-    from cryptoforecast.config import Settings, load_config
-
     if isinstance(config, Settings):
         return config
     if config is None:
@@ -113,285 +113,12 @@ def resolve_settings(config: Settings | Mapping[str, Any] | str | Path | None) -
 
 
 # --------------------------------------------------------------------------------------------
-# data
-# --------------------------------------------------------------------------------------------
-@dataclass
-class TrainingData:
-    """The training window: candles (with warm-up on top), features, target and closes.
-
-    ``X``, ``y`` and ``close`` cover the window's rows that have a known target (the last
-    ``horizon`` rows of the window cannot be labelled yet and are left out).
-    """
-
-    candles: pd.DataFrame
-    X: pd.DataFrame
-    y: pd.Series
-    close: pd.Series
-    horizon: int
-    feature_set: str | None = None
-    features: pd.DataFrame | None = None
-
-    @property
-    def start(self) -> pd.Timestamp:
-        return self.X.index[0]
-
-    @property
-    def end(self) -> pd.Timestamp:
-        return self.X.index[-1]
-
-
-def _warmup() -> int:
-    """Rows of history the features need before their first complete row."""
-    from cryptoforecast.features import warmup_rows
-
-    return int(warmup_rows())
-
-
-def prepare_training_data(candles: pd.DataFrame, days: int, horizon: int) -> TrainingData:
-    """Build features and target from ``candles`` and keep the last ``days`` complete rows."""
-    from cryptoforecast.features import build_features, make_target
-
-    if not isinstance(candles, pd.DataFrame) or candles.empty or "close" not in candles:
-        raise DataError(
-            f"training candles are empty or have no 'close' column (got "
-            f"{type(candles).__name__} with columns {list(getattr(candles, 'columns', []))[:8]}); "
-            "check the data source"
-        )
-    feats = build_features(candles)
-    target = make_target(candles, horizon)
-    complete = feats.notna().all(axis=1).to_numpy()
-    if not complete.any():
-        raise DataError(
-            f"no row of the {len(candles)} candles has a complete feature vector; load more "
-            "history (the features need warm-up rows)"
-        )
-    first = int(np.argmax(complete))
-    window = feats.iloc[first:].iloc[-days:]
-    if len(window) < days:
-        raise DataError(
-            f"{len(candles)} candles give only {len(window)} complete feature rows (the features "
-            f"need {first} rows of warm-up), fewer than the {days}-day training window asked for; "
-            f"train on days <= {len(window)} or load a longer history"
-        )
-    if not window.notna().all(axis=None):
-        bad = window.columns[window.isna().any()].tolist()[:5]
-        raise DataError(
-            f"features have gaps after the warm-up in columns {bad}; the candles probably have "
-            "missing or invalid values: repair or refresh the data"
-        )
-    y = target.reindex(window.index)
-    known = y.notna().to_numpy()
-    X = window.loc[known].astype("float64")
-    y = y.loc[known].astype("float64")
-    close = candles["close"].reindex(X.index).astype("float64")
-    return TrainingData(
-        candles=candles,
-        X=X,
-        y=y,
-        close=close,
-        horizon=horizon,
-        feature_set=feats.attrs.get("feature_set"),
-        features=feats,
-    )
-
-
-async def _load_candles(
-    crypto_id: str,
-    days: int,
-    horizon: int,
-    source: str,
-    end: Any,
-    path: str | Path | None,
-) -> pd.DataFrame:
-    """The window's candles plus the features' warm-up, read in a worker thread."""
-    from cryptoforecast.data import load_ohlcv
-
-    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
-        raise DataError(f"days must be a positive whole number of candles, got {days!r}")
-    n = days + _warmup() + horizon
-    kwargs: dict[str, Any] = {"days": n, "source": source, "end": end}
-    if path is not None:
-        kwargs["path"] = path
-    if source in ("binance", "coingecko") and end is None:
-        kwargs["refresh"] = True  # train on today's candles, not on a stale cache
-    return await asyncio.to_thread(load_ohlcv, crypto_id, **kwargs)
-
-
-# --------------------------------------------------------------------------------------------
-# fitting, with optional feature selection
-# --------------------------------------------------------------------------------------------
-class _ColumnSubset:
-    """A fitted forecaster that sees only ``columns`` of whatever frame it is given.
-
-    Used inside validation folds after top-k selection, so the backtester can pass the full
-    feature frame. Never saved: the final model is saved as the inner forecaster itself.
-    """
-
-    def __init__(self, inner: Forecaster, columns: list[str]) -> None:
-        self.inner = inner
-        self.columns = list(columns)
-        self.horizon = inner.horizon
-        self.model_type = inner.model_type
-        self.feature_names_ = list(columns)
-
-    def fit(
-        self, X: pd.DataFrame, y: pd.Series, X_val: Any = None, y_val: Any = None
-    ) -> _ColumnSubset:
-        self.inner.fit(X[self.columns], y)
-        return self
-
-    def predict(self, X: pd.DataFrame) -> pd.Series:
-        return self.inner.predict(X[self.columns])
-
-    def predict_interval(self, X: pd.DataFrame, coverage: float = 0.8) -> pd.DataFrame:
-        return self.inner.predict_interval(X[self.columns], coverage)
-
-    def predict_quantiles(self, X: pd.DataFrame, quantiles: Any = QUANTILES) -> pd.DataFrame:
-        return self.inner.predict_quantiles(X[self.columns], quantiles)
-
-    def feature_importance(self) -> pd.Series | None:
-        return self.inner.feature_importance()
-
-    def save_model(self, path: str | Path) -> Path:
-        return self.inner.save_model(path)
-
-    def load_model(self, path: str | Path) -> _ColumnSubset:
-        self.inner.load_model(path)
-        return self
-
-    def __getattr__(self, name: str) -> Any:
-        if name == "inner":
-            raise AttributeError(name)
-        return getattr(self.inner, name)
-
-
-def model_params(settings: Settings, model_type: str) -> dict[str, Any]:
-    """Hyperparameters of ``model_type`` from the config; the ensemble also gets its bases'."""
-    params: dict[str, Any] = dict(settings.model_params(model_type))
-    if model_type == "ensemble":
-        bases = params.get("base_models") or ["lightgbm", "lstm"]
-        params["base_params"] = {
-            b: settings.model_params(b)
-            for b in bases
-            if isinstance(b, str) and settings.model_params(b)
-        }
-    if model_type == "shrunk":
-        params["base_params"] = settings.model_params(str(params.get("base", "lightgbm")))
-    return params
-
-
-def _construct(model_type: str, horizon: int, params: Mapping[str, Any], seed: int) -> Forecaster:
-    from cryptoforecast.models import make_forecaster, model_class
-
-    if model_type not in TRAINABLE_MODELS:
-        raise ConfigError(
-            f"unknown model_type {model_type!r}; use one of {', '.join(TRAINABLE_MODELS)}"
-        )
-    cls = model_class(model_type)
-    accepted = inspect.signature(cls).parameters
-    kwargs = {k: v for k, v in params.items() if k in accepted}
-    if "random_state" in accepted and "random_state" not in kwargs:
-        kwargs["random_state"] = seed
-    return make_forecaster(model_type, horizon=horizon, **kwargs)
-
-
-def rank_features(
-    model_type: str,
-    horizon: int,
-    X: pd.DataFrame,
-    y: pd.Series,
-    params: Mapping[str, Any],
-    seed: int,
-) -> pd.Series:
-    """Feature importance learned from ``X``/``y`` only, highest first.
-
-    Uses the model's own importance when it has one, else a small LightGBM fitted on the same
-    rows. Ties keep the feature order of ``X`` (stable sort).
-    """
-    model = _construct(model_type, horizon, params, seed)
-    model.fit(X, y)
-    imp = model.feature_importance()
-    if imp is None or len(imp) == 0:
-        ranker = _construct("lightgbm", horizon, {"n_estimators": 200}, seed)
-        ranker.fit(X, y)
-        imp = ranker.feature_importance()
-    if imp is None:  # pragma: no cover - LightGBM always has one
-        raise DataError("could not rank features: no model gave a feature importance")
-    imp = imp.reindex([str(c) for c in X.columns]).fillna(0.0).astype("float64")
-    order = np.argsort(-imp.to_numpy(), kind="stable")
-    return imp.iloc[order]
-
-
-def fit_forecaster(
-    model_type: str,
-    horizon: int,
-    X: pd.DataFrame,
-    y: pd.Series,
-    params: Mapping[str, Any],
-    seed: int = 42,
-    top_k: int | None = None,
-) -> Forecaster:
-    """Fit ``model_type`` on ``X``/``y`` with ``params``; with ``top_k`` keep the best k features.
-
-    Features are ranked on ``X``/``y`` (the rows this fit may see) and nothing else. The result
-    predicts from a frame with all of ``X``'s columns either way.
-    """
-    if top_k is not None and 0 < top_k < X.shape[1]:
-        ranking = rank_features(model_type, horizon, X, y, params, seed)
-        keep_set = set(ranking.index[:top_k])
-        keep = [str(c) for c in X.columns if str(c) in keep_set]
-        inner = _construct(model_type, horizon, params, seed)
-        inner.fit(X[keep], y)
-        inner.feature_ranking_ = ranking  # type: ignore[attr-defined]
-        return _ColumnSubset(inner, keep)  # type: ignore[return-value]
-    model = _construct(model_type, horizon, params, seed)
-    return model.fit(X, y)
-
-
-def _unwrap(model: Forecaster) -> Forecaster:
-    return model.inner if isinstance(model, _ColumnSubset) else model  # type: ignore[return-value]
-
-
-# --------------------------------------------------------------------------------------------
 # artifacts and registration
 # --------------------------------------------------------------------------------------------
-def artifact_dir(
-    root: Path, model_type: str, crypto_id: str, horizon: int, version: str, when: dt.datetime
-) -> Path:
-    """``<root>/<model_type>/<crypto_id>/h<h>/v<version>_<UTC timestamp>``."""
-    stamp = when.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    return Path(root) / model_type / crypto_id / f"h{horizon}" / f"v{version}_{stamp}"
-
-
 def _registry(registry: Any) -> Any:
     if registry is not None:
         return registry
-    from cryptoforecast.registry import ModelRegistry
-
     return ModelRegistry()
-
-
-def _next_version(registry: Any, crypto_id: str, model_type: str, horizon: int) -> str:
-    """The version the registry would give next: bump the minor part (``1.0.0`` first)."""
-    existing = [
-        str(r.version)
-        for r in registry.list_models(crypto_id=crypto_id, model_type=model_type, horizon=horizon)
-    ]
-    numeric = []
-    for v in existing:
-        try:
-            numeric.append(tuple(int(p) for p in v.split(".")))
-        except ValueError:
-            continue
-    if not numeric:
-        candidate = "1.0.0"
-    else:
-        top = max(numeric)
-        parts = (top[0], top[1] + 1, *([0] * (len(top) - 2))) if len(top) > 1 else (top[0] + 1,)
-        candidate = ".".join(map(str, parts))
-    while candidate in existing:
-        candidate += ".1"
-    return candidate
 
 
 def _json_safe(value: Any) -> Any:
@@ -443,13 +170,9 @@ def _register(
     source: str,
     decision: GateDecision,
     retire_on_fail: bool = False,
-) -> tuple[int, str, Path]:
-    """Save, register as staging, then promote or record the gate's refusal."""
-    from cryptoforecast.exceptions import RegistryError
-    from cryptoforecast.registry.lineage import compute_lineage
-
+) -> int:
+    """Save, register as staging, then promote or record the gate's refusal; the model's id."""
     inner = _unwrap(model)
-    root = Path(registry.artifact_root)
     importance = inner.feature_importance()
     lineage = compute_lineage(
         data.candles,
@@ -464,42 +187,92 @@ def _register(
             "feature_set": data.feature_set,
         },
     )
-    version = _next_version(registry, crypto_id, model_type, horizon)
-    path = artifact_dir(root, model_type, crypto_id, horizon, version, dt.datetime.now(dt.UTC))
-    try:
-        inner.save_model(path)  # inside: a save that fails halfway leaves no partial directory
-        for attempt in range(5):
-            try:
-                model_id = registry.register_model(
-                    model_type=model_type,
-                    version=version,
-                    crypto_id=crypto_id,
-                    model_path=str(path),
-                    metrics=_json_safe(metrics),
-                    config=_json_safe(config),
-                    status="staging",
-                    horizon=horizon,
-                    feature_importance=None
-                    if importance is None
-                    else _json_safe(importance.to_dict()),
-                    lineage=_json_safe(lineage),
-                    reason="trained by train_model_for_crypto",
-                )
-                break
-            except RegistryError as exc:  # another trainer took this version meanwhile
-                if "already registered" not in str(exc) or attempt == 4:
-                    raise
-                version = _next_version(registry, crypto_id, model_type, horizon)
-                new_path = artifact_dir(
-                    root, model_type, crypto_id, horizon, version, dt.datetime.now(dt.UTC)
-                )
-                path.rename(new_path)
-                path = new_path
-    except BaseException:
-        shutil.rmtree(path, ignore_errors=True)
-        raise
+    # the registry picks the version and the artifact's path and saves into it under the key's
+    # lock, so concurrent trainers never clash; a save that fails halfway registers nothing
+    model_id = registry.register_saved(
+        inner.save_model,
+        model_type,
+        crypto_id,
+        horizon,
+        metrics=_json_safe(metrics),
+        config=_json_safe(config),
+        status="staging",
+        feature_importance=None if importance is None else _json_safe(importance.to_dict()),
+        lineage=_json_safe(lineage),
+        reason="trained by train_model_for_crypto",
+    )
     record_decision(registry, int(model_id), decision, retire_on_fail)
-    return int(model_id), version, path
+    return int(model_id)
+
+
+# --------------------------------------------------------------------------------------------
+# the result
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TrainingResult:
+    """What one ``train_model_for_crypto`` produced, carried by the model as ``training_result_``.
+
+    ``metrics`` are the walk-forward validation metrics beside the naive forecast's on the same
+    origins (with the gate's decision under ``"gate"`` and ``"timings"``); ``record`` is the
+    registry record when the model was saved (its stage after the gate), else None.
+    """
+
+    model: Forecaster = field(repr=False)
+    crypto_id: str
+    model_type: str
+    horizon: int
+    days: int
+    metrics: dict[str, Any]
+    params: dict[str, Any]
+    tuning: dict[str, Any] | None
+    gate: GateDecision
+    record: ModelRecord | None = None
+
+    @property
+    def model_id(self) -> int | None:
+        return None if self.record is None else self.record.model_id
+
+    @property
+    def version(self) -> str | None:
+        return None if self.record is None else self.record.version
+
+    @property
+    def artifact_path(self) -> Path | None:
+        return None if self.record is None else self.record.artifact_path
+
+    @property
+    def status(self) -> str | None:
+        """The registry stage right after training (``production`` when the gate promoted it)."""
+        return None if self.record is None else self.record.status
+
+    def summary(self, seconds: float | None = None) -> TrainingSummary:
+        """The plain-values summary (no model) that distributed training returns."""
+        return TrainingSummary(
+            crypto_id=self.crypto_id,
+            model_type=self.model_type,
+            horizon=self.horizon,
+            days=self.days,
+            model_id=self.model_id,
+            version=self.version,
+            status=self.status,
+            artifact_path=None if self.artifact_path is None else str(self.artifact_path),
+            metrics={k: self.metrics[k] for k in SUMMARY_METRICS if k in self.metrics},
+            gate_passed=self.gate.promote,
+            gate_reason=self.gate.reason,
+            n_features=len(getattr(self.model, "feature_names_", []) or []),
+            seconds=seconds,
+        )
+
+
+def training_result(model: Any) -> TrainingResult:
+    """The :class:`TrainingResult` a model returned by ``train_model_for_crypto`` carries."""
+    result = getattr(model, "training_result_", None)
+    if not isinstance(result, TrainingResult):
+        raise ConfigError(
+            f"{type(model).__name__} carries no training result: only a model returned by "
+            "train_model_for_crypto has one (as .training_result_)"
+        )
+    return result
 
 
 # --------------------------------------------------------------------------------------------
@@ -522,24 +295,20 @@ def _fit_all(
     timings: dict[str, float] = {}
     tuning: dict[str, Any] | None = None
     if tune:
-        from cryptoforecast.training.tuning import tune_hyperparameters
-
         t0 = time.perf_counter()
         n_gate = min(settings.training.validation_size, len(data.X) // 3)
         # purged like every validation fit: only rows whose h-step label is known at the gate's
         # first origin (row len - n_gate), so no tuning label overlaps a validation target
         cut = len(data.X) - n_gate - horizon + 1
         result = tune_hyperparameters(
-            data.X.iloc[:cut],
-            data.y.iloc[:cut],
-            data.close.iloc[:cut],
+            data,
             model_type,
-            horizon,
             tune,
             settings,
             study_name=f"{model_type}-{crypto_id}-h{horizon}-to{data.X.index[cut - 1]:%Y%m%d}-n{cut}",
             base_params=params,
             top_k=top_k,
+            rows=cut,
         )
         params = dict(result.best_params)
         tuning = result.to_dict()
@@ -592,9 +361,9 @@ async def train_model_for_crypto(
         path: the CSV file for ``source="csv"``.
 
     Returns:
-        The fitted forecaster with ``.metrics`` (validation metrics beside naive's, the gate's
-        decision under ``"gate"``), ``.params``, ``.tuning``, and, when saved, ``.model_id``,
-        ``.version``, ``.artifact_path`` and ``.status``.
+        The fitted forecaster, carrying what the training produced as one typed attribute,
+        ``.training_result_`` (:class:`TrainingResult`: validation metrics beside naive's, the
+        gate's decision, params, tuning, and the registry record when saved).
 
     Raises:
         DataError: missing, corrupt or too-short input (nothing is saved or registered).
@@ -634,15 +403,10 @@ async def train_model_for_crypto(
         "tuning": tuning,
     }
     inner = _unwrap(model)
-    inner.metrics = metrics  # type: ignore[attr-defined]
-    inner.params = params  # type: ignore[attr-defined]
-    inner.tuning = tuning  # type: ignore[attr-defined]
-    inner.gate = decision  # type: ignore[attr-defined]
-    inner.model_id = None  # type: ignore[attr-defined]
-    inner.status = None  # type: ignore[attr-defined]
+    record = None
     if save_model:
         reg = _registry(registry)
-        model_id, version, art = await asyncio.to_thread(
+        model_id = await asyncio.to_thread(
             _register,
             reg,
             model,
@@ -656,9 +420,18 @@ async def train_model_for_crypto(
             decision,
             settings.promotion_gate.retire_on_fail,
         )
-        inner.model_id = model_id  # type: ignore[attr-defined]
-        inner.version = version  # type: ignore[attr-defined]
-        inner.artifact_path = art  # type: ignore[attr-defined]
-        inner.status = "production" if decision.promote else "staging"  # type: ignore[attr-defined]
+        record = await asyncio.to_thread(reg.get, model_id)
     metrics.setdefault("timings", {})["total_s"] = time.perf_counter() - t_start
+    inner.training_result_ = TrainingResult(  # type: ignore[attr-defined]
+        model=inner,
+        crypto_id=crypto_id,
+        model_type=model_type,
+        horizon=horizon,
+        days=days,
+        metrics=metrics,
+        params=params,
+        tuning=tuning,
+        gate=decision,
+        record=record,
+    )
     return inner

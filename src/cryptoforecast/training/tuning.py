@@ -26,17 +26,22 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from cryptoforecast.compat import import_optional
+from cryptoforecast.config import Settings
+from cryptoforecast.evaluation.metrics import mase
 from cryptoforecast.exceptions import ConfigError, DataError
+from cryptoforecast.features import build_features
+from cryptoforecast.models.base import Forecaster
+from cryptoforecast.paths import home_dir
 from cryptoforecast.redaction import mask_url, redact
 from cryptoforecast.registry.engine import URL_FORMS
+from cryptoforecast.training.backtester import ForecastBacktester
+from cryptoforecast.training.fitting import TrainingData, fit_forecaster
 
 logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     import optuna
-
-    from cryptoforecast.config import Settings
-    from cryptoforecast.models.base import Forecaster
 
 __all__ = [
     "TUNABLE_MODELS",
@@ -82,7 +87,6 @@ def default_storage_url(settings: Settings | None = None) -> str:
     configured = getattr(getattr(settings, "training", None), "optuna_storage", None)
     if configured:
         return str(configured)
-    from cryptoforecast.paths import home_dir
 
     home = home_dir()
     home.mkdir(parents=True, exist_ok=True)
@@ -156,43 +160,71 @@ def walk_forward_folds(
 
 def walk_forward_mase(
     fit_fn: Callable[[pd.DataFrame, pd.Series], Forecaster],
-    X: pd.DataFrame,
-    y: pd.Series,
-    close: pd.Series,
+    candles: pd.DataFrame,
+    features: pd.DataFrame,
     n_val: int,
     step: int,
     horizon: int,
     report: Callable[[float, int], None] | None = None,
 ) -> float:
-    """Walk-forward MASE of the models ``fit_fn`` builds, on the last ``n_val`` rows of ``X``.
+    """Walk-forward MASE of the models ``fit_fn`` builds over the last ``n_val`` labelled rows.
 
-    ``X``, ``y`` and ``close`` share an index and have known targets on every row. Errors are
-    on prices: ``close * exp(prediction)`` against ``close * exp(y)``; the scale is the naive
-    forecast's MAE on the same origins. ``report(running_mase, fold)`` is called after each fold.
+    ``candles`` (with ``horizon`` rows after the last labelled one) and their ``features`` go to
+    :class:`ForecastBacktester`, the one walk-forward engine: expanding window, a refit every
+    ``step`` origins, purged by the horizon. MASE is on prices, against the naive forecast on the
+    same origins. ``report(running_mase, fold)`` is called after each fold (the backtester's
+    progress hook), so a pruner can stop the walk.
     """
-    abs_model = 0.0
-    abs_naive = 0.0
-    for fold, (train_stop, lo, hi) in enumerate(walk_forward_folds(len(X), n_val, step, horizon)):
-        model = fit_fn(X.iloc[:train_stop], y.iloc[:train_stop])
-        # past rows as context for sequence models; only the test rows' forecasts are scored
-        pred = model.predict(X.iloc[max(0, lo - 400) : hi]).reindex(X.index[lo:hi])
-        price = close.iloc[lo:hi].to_numpy()
-        truth = price * np.exp(y.iloc[lo:hi].to_numpy())
-        forecast = price * np.exp(pred.to_numpy())
-        if not np.isfinite(forecast).all():
-            raise DataError(f"{type(model).__name__} returned a non-finite forecast in fold {fold}")
-        abs_model += float(np.abs(truth - forecast).sum())
-        abs_naive += float(np.abs(truth - price).sum())
-        running = abs_model / abs_naive if abs_naive > 0 else math.inf
+    n_rows = len(candles) - horizon
+    first = n_rows - n_val
+    if n_val < 1 or step < 1 or first - horizon + 1 < 1:
+        raise DataError(
+            f"walk-forward over the last {n_val} of {n_rows} rows leaves no training rows at "
+            f"horizon {horizon}; train on more days or shrink training.validation_size"
+        )
+    backtester = ForecastBacktester(
+        initial_train_size=first - horizon + 1,
+        test_size=step,
+        step_size=step,
+        retrain_frequency=step,
+        horizon=horizon,
+        interval_coverage=(),
+        test_origins=n_val,
+    )
+    folds = iter(range(n_val))
+
+    def progress(done: int, total: int) -> None:
         if report is not None:
-            report(running, fold)
-    return abs_model / abs_naive if abs_naive > 0 else math.inf
+            report(_price_mase(backtester.results_so_far()), next(folds))
+
+    results = backtester.run_walk_forward_validation(
+        candles, fit_fn, features=features, progress=progress
+    )
+    return _price_mase(results)
+
+
+def _price_mase(results: pd.DataFrame) -> float:
+    """MASE of a backtest's price forecasts; infinite when the naive error is zero."""
+    if not np.isfinite(results["y_pred"].to_numpy()).all():
+        raise DataError("a model returned a non-finite forecast; check its inputs and parameters")
+    value = mase(results["y_true"], results["y_pred"], results["naive"])
+    return value if math.isfinite(value) else math.inf
+
+
+def tuning_frames(data: TrainingData, rows: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The candles and features of the window's first ``rows`` labelled rows, plus the
+    ``horizon`` candles after them whose closes are those rows' labels."""
+    if not 1 <= rows <= len(data.X):
+        raise ConfigError(f"rows must be between 1 and {len(data.X)}, got {rows!r}")
+    start = data.candles.index.get_loc(data.X.index[0])
+    candles = data.candles.iloc[start : start + rows + data.horizon]
+    full = data.features if data.features is not None else build_features(data.candles)
+    return candles, full.loc[candles.index]
 
 
 @contextlib.contextmanager
 def _quiet_optuna() -> Iterator[None]:
-    import optuna
-
+    optuna = import_optional("optuna", "tune_hyperparameters")
     previous = optuna.logging.get_verbosity()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
@@ -219,24 +251,21 @@ def _trial_logger(n_trials: int) -> Callable[[Any, Any], None]:
 
 
 def tune_hyperparameters(
-    X: pd.DataFrame,
-    y: pd.Series,
-    close: pd.Series,
+    data: TrainingData,
     model_type: str,
-    horizon: int,
     n_trials: int,
     settings: Settings,
     study_name: str,
     storage: str | None = None,
     base_params: dict[str, Any] | None = None,
     top_k: int | None = None,
+    rows: int | None = None,
 ) -> TuningResult:
     """Run ``n_trials`` more trials of the study ``study_name`` and return the best parameters.
 
     Args:
-        X, y, close: features, ``horizon``-step log-return targets and closes of the tuning data
-            (rows with known targets only; everything must be earlier than the data the tuned
-            model is judged on).
+        data: the training window; tuning uses its first ``rows`` labelled rows (default all),
+            which must all be earlier than the data the tuned model is judged on.
         model_type: one of :data:`TUNABLE_MODELS`.
         n_trials: trials to add to the study (it resumes when it exists already).
         settings: supplies the seed, the fold size and the default hyperparameters.
@@ -245,11 +274,12 @@ def tune_hyperparameters(
         base_params: hyperparameters the sampled ones override (default: the config's).
         top_k: keep only the ``top_k`` most important features in each fold (ranked on that
             fold's training rows).
+        rows: labelled rows of the window to tune on (the pipeline stops before the gate's tail).
     """
-    import optuna
-
-    from cryptoforecast.training.train_pipeline import fit_forecaster
-
+    optuna = import_optional("optuna", "tune_hyperparameters")
+    horizon = data.horizon
+    n = len(data.X) if rows is None else int(rows)
+    candles, features = tuning_frames(data, n)
     if model_type not in TUNABLE_MODELS:
         raise ConfigError(
             f"model_type {model_type!r} has nothing to tune; tune one of "
@@ -257,7 +287,6 @@ def tune_hyperparameters(
         )
     if n_trials < 1:
         raise ConfigError(f"n_trials must be >= 1, got {n_trials}")
-    n = len(X)
     n_val = min(settings.training.validation_size, n // 3)
     step = settings.training.validation_retrain_every
     if n_val < 10 or n - n_val < 60:
@@ -269,7 +298,7 @@ def tune_hyperparameters(
     url = storage or default_storage_url(settings)
     seed = settings.training.seed
 
-    def objective(trial: optuna.Trial) -> float:
+    def objective(trial: Any) -> float:
         params = {**base, **suggest_params(trial, model_type)}
 
         def fit_fn(X_tr: pd.DataFrame, y_tr: pd.Series) -> Forecaster:
@@ -280,7 +309,7 @@ def tune_hyperparameters(
             if trial.should_prune():
                 raise optuna.TrialPruned(f"running MASE {value:.4f} after fold {fold}")
 
-        return walk_forward_mase(fit_fn, X, y, close, n_val, step, horizon, report=report)
+        return walk_forward_mase(fit_fn, candles, features, n_val, step, horizon, report=report)
 
     with _quiet_optuna():
         try:

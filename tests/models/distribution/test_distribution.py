@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cryptoforecast.assets import snapshot_assets
 from cryptoforecast.data import load_ohlcv
-from cryptoforecast.data.assets import snapshot_assets
 from cryptoforecast.exceptions import ConfigError, DataError, NotFittedError
 from cryptoforecast.models.distribution import (
     QUANTILES,

@@ -7,8 +7,9 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import pandas as pd
 
-from cryptoforecast.data.assets import Asset
+from cryptoforecast.assets import Asset
 from cryptoforecast.data.schema import MAX_EPOCH_MS, MIN_EPOCH_MS
+from cryptoforecast.exceptions import DataError
 
 __all__ = ["CandleSource", "read_candle_csv"]
 
@@ -30,8 +31,6 @@ class CandleSource(Protocol):
 
 def _epoch_ms(times: pd.Series, label: str, column: str) -> pd.DatetimeIndex:
     """Epoch milliseconds as UTC times; seconds and out-of-range values get a message saying so."""
-    from cryptoforecast.exceptions import DataError
-
     values = pd.to_numeric(times, errors="coerce")
     if np.isinf(values).any():
         raise DataError(
@@ -61,8 +60,6 @@ def _epoch_ms(times: pd.Series, label: str, column: str) -> pd.DatetimeIndex:
 
 def read_candle_csv(file: object, label: str, compression: str = "infer") -> pd.DataFrame:
     """Read a CSV in the shared format: ``open_time`` (ISO 8601 UTC or epoch ms) + OHLCV columns."""
-    from cryptoforecast.exceptions import DataError
-
     try:
         raw = pd.read_csv(file, compression=compression)  # type: ignore[call-overload]
     except (OSError, ValueError, pd.errors.ParserError) as exc:

@@ -19,21 +19,23 @@ import math
 import os
 import random
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import pandas as pd
 
-from cryptoforecast.data.assets import Asset
+from cryptoforecast.assets import Asset
 from cryptoforecast.data.schema import MAX_EPOCH_MS, MIN_EPOCH_MS, check_interval, stamp
 from cryptoforecast.data.sources.http import (
-    JSONFetcher,
+    HTTPSource,
     RateLimiter,
     RetryPolicy,
     SleepFn,
     run_sync,
 )
 from cryptoforecast.exceptions import DataError, SourceError
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "BINANCE_URL_ENV",
@@ -136,7 +138,7 @@ def _to_ms(value: Any) -> int:
     return int(ts.value // 1_000_000)
 
 
-class BinanceSource:
+class BinanceSource(HTTPSource):
     """Spot klines from Binance (or Binance.US), as raw candles in the candle schema.
 
     Args:
@@ -153,6 +155,8 @@ class BinanceSource:
     """
 
     name = "binance"
+    label = "Binance"
+    burst = 10
 
     def __init__(
         self,
@@ -175,20 +179,17 @@ class BinanceSource:
             )
         self._base_url = base_url
         self.page_limit = page_limit
-        self._now = now
-        if rate_limiter is None and calls_per_minute is not None:
-            rate_limiter = RateLimiter(calls_per_minute, burst=10, clock=clock, sleep=sleep)
-        self.fetcher = JSONFetcher(
-            "Binance",
-            retry=retry,
-            rate_limiter=rate_limiter,
+        self._connect(
             client=client,
             transport=transport,
+            retry=retry,
+            calls_per_minute=calls_per_minute,
+            rate_limiter=rate_limiter,
             timeout=timeout,
+            now=now,
             sleep=sleep,
             clock=clock,
             rng=rng,
-            describe_error=self._describe_error,
         )
 
     @property
@@ -197,15 +198,6 @@ class BinanceSource:
         return (self._base_url or os.environ.get(BINANCE_URL_ENV) or DEFAULT_BINANCE_URL).rstrip(
             "/"
         )
-
-    @property
-    def requests_sent(self) -> int:
-        """HTTP requests sent so far by this source (retries included)."""
-        return self.fetcher.requests_sent
-
-    def now(self) -> pd.Timestamp:
-        """The current UTC time (injectable for tests)."""
-        return self._now() if self._now is not None else pd.Timestamp.now(tz="UTC")
 
     def _describe_error(self, response: httpx.Response) -> str:
         status = response.status_code

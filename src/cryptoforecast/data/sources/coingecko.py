@@ -25,21 +25,23 @@ import difflib
 import os
 import random
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import pandas as pd
 
-from cryptoforecast.data.assets import ASSETS, Asset
+from cryptoforecast.assets import ASSETS, Asset
 from cryptoforecast.data.sources.coingecko_payloads import parse_catalogue, parse_market_chart
 from cryptoforecast.data.sources.http import (
-    JSONFetcher,
+    HTTPSource,
     RateLimiter,
     RetryPolicy,
     SleepFn,
     run_sync,
 )
 from cryptoforecast.exceptions import DataError, SourceError
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "COINGECKO_KEY_ENV",
@@ -64,7 +66,7 @@ def _utc(value: Any) -> pd.Timestamp:
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
-class CoinGeckoSource:
+class CoinGeckoSource(HTTPSource):
     """Daily ``close volume market_cap`` candles from CoinGecko.
 
     Args:
@@ -80,6 +82,8 @@ class CoinGeckoSource:
     """
 
     name = "coingecko"
+    label = "CoinGecko"
+    burst = 5
 
     def __init__(
         self,
@@ -102,22 +106,19 @@ class CoinGeckoSource:
         self._api_key = api_key
         self._plan = plan
         self.history_days = history_days
-        self._now = now
         self._catalogue: list[dict[str, str]] | None = None
-        if rate_limiter is None and calls_per_minute is not None:
-            rate_limiter = RateLimiter(calls_per_minute, burst=5, clock=clock, sleep=sleep)
-        self.fetcher = JSONFetcher(
-            "CoinGecko",
-            retry=retry,
-            rate_limiter=rate_limiter,
+        self._connect(
             client=client,
             transport=transport,
+            retry=retry,
+            calls_per_minute=calls_per_minute,
+            rate_limiter=rate_limiter,
             timeout=timeout,
+            now=now,
             sleep=sleep,
             clock=clock,
             rng=rng,
             secrets=[api_key],
-            describe_error=self._describe_error,
         )
 
     def __repr__(self) -> str:
@@ -147,11 +148,6 @@ class CoinGeckoSource:
             return explicit.rstrip("/")
         return PRO_COINGECKO_URL if self.plan == "pro" and self.api_key else PUBLIC_COINGECKO_URL
 
-    @property
-    def requests_sent(self) -> int:
-        """HTTP requests sent so far by this source (retries included)."""
-        return self.fetcher.requests_sent
-
     def headers(self) -> dict[str, str]:
         """Request headers: ``accept`` and, with a key, the plan's key header."""
         out = {"accept": "application/json"}
@@ -159,10 +155,6 @@ class CoinGeckoSource:
         if key:
             out[_HEADERS[self.plan]] = key
         return out
-
-    def now(self) -> pd.Timestamp:
-        """The current UTC time (injectable for tests)."""
-        return self._now() if self._now is not None else pd.Timestamp.now(tz="UTC")
 
     def _describe_error(self, response: httpx.Response) -> str:
         status = response.status_code

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cryptoforecast.data.assets import Asset
+from cryptoforecast.assets import Asset
 from cryptoforecast.data.sources.base import read_candle_csv
 from cryptoforecast.exceptions import DataError
 

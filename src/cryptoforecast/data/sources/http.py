@@ -24,15 +24,20 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-import httpx
+import pandas as pd
 
+from cryptoforecast.compat import import_optional
 from cryptoforecast.exceptions import ConfigError, SourceError
 from cryptoforecast.redaction import redact
 
+if TYPE_CHECKING:
+    import httpx
+
 __all__ = [
     "describe_transport_error",
+    "HTTPSource",
     "JSONFetcher",
     "RateLimiter",
     "RetryPolicy",
@@ -47,6 +52,11 @@ ClockFn = Callable[[], float]
 T = TypeVar("T")
 
 _log = logging.getLogger(__name__)
+
+
+def _httpx() -> Any:
+    """httpx, imported when a live source first sends a request (not when data is imported)."""
+    return import_optional("httpx", "the live data sources (binance, coingecko)")
 
 
 @dataclass(frozen=True)
@@ -157,7 +167,7 @@ class RateLimiter:
         return waited
 
 
-ErrorDescriber = Callable[[httpx.Response], str | None]
+ErrorDescriber = Callable[["httpx.Response"], str | None]
 
 
 class JSONFetcher:
@@ -215,7 +225,7 @@ class JSONFetcher:
 
     def new_client(self) -> httpx.AsyncClient:
         """A fresh ``AsyncClient`` with this fetcher's timeout and transport."""
-        return httpx.AsyncClient(timeout=self.timeout, transport=self.transport)
+        return _httpx().AsyncClient(timeout=self.timeout, transport=self.transport)
 
     async def get_json(
         self,
@@ -237,6 +247,7 @@ class JSONFetcher:
         params: Mapping[str, Any] | None,
         headers: Mapping[str, str] | None,
     ) -> Any:
+        httpx = _httpx()
         policy = self.retry
         started = self._clock()
         last = "no attempt made"
@@ -357,6 +368,61 @@ def describe_transport_error(exc: httpx.TransportError) -> tuple[str, bool]:
     if any(isinstance(e, ssl.SSLError) for e in chain) or "certificate" in lowered:
         return f"TLS handshake failed ({exc}); check the system clock, proxy or certificates", False
     return f"connection failed ({type(exc).__name__}: {exc})", True
+class HTTPSource:
+    """What the live sources share: a :class:`JSONFetcher` (retries, redaction) behind a
+    client-side rate limit, the request count, and an injectable clock.
+
+    A source sets ``label`` (in messages) and ``burst`` (requests allowed at once), calls
+    :meth:`_connect` from its constructor and implements ``_describe_error``.
+    """
+
+    label: ClassVar[str] = "HTTP"
+    burst: ClassVar[int] = 5
+    fetcher: JSONFetcher
+
+    def _connect(
+        self,
+        *,
+        client: httpx.AsyncClient | None,
+        transport: httpx.AsyncBaseTransport | None,
+        retry: RetryPolicy | None,
+        calls_per_minute: float | None,
+        rate_limiter: RateLimiter | None,
+        timeout: float,
+        now: Callable[[], pd.Timestamp] | None,
+        sleep: SleepFn | None,
+        clock: ClockFn | None,
+        rng: random.Random | None,
+        secrets: Sequence[str | None] = (),
+    ) -> None:
+        self._now = now
+        if rate_limiter is None and calls_per_minute is not None:
+            rate_limiter = RateLimiter(calls_per_minute, burst=self.burst, clock=clock, sleep=sleep)
+        self.fetcher = JSONFetcher(
+            self.label,
+            retry=retry,
+            rate_limiter=rate_limiter,
+            client=client,
+            transport=transport,
+            timeout=timeout,
+            sleep=sleep,
+            clock=clock,
+            rng=rng,
+            secrets=secrets,
+            describe_error=self._describe_error,
+        )
+
+    @property
+    def requests_sent(self) -> int:
+        """HTTP requests sent so far by this source (retries included)."""
+        return self.fetcher.requests_sent
+
+    def now(self) -> pd.Timestamp:
+        """The current UTC time (injectable for tests)."""
+        return self._now() if self._now is not None else pd.Timestamp.now(tz="UTC")
+
+    def _describe_error(self, response: httpx.Response) -> str | None:
+        return None
 
 
 def run_sync(make_coro: Callable[[], Coroutine[Any, Any, T]]) -> T:

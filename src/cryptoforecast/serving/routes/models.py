@@ -115,9 +115,9 @@ def retrain(body: RetrainRequest | None = Body(None), svc: Service = SERVICE) ->
     if svc.retrain is None:
         raise HTTPException(
             status_code=501,
-            detail="retraining is not available in this installation (the training "
-            "pipeline, cryptoforecast.training, is missing); install it, or run "
-            "'cryptoforecast retrain' where it is installed",
+            detail="retraining is not wired into this service: build it with "
+            "create_app(..., retrain=cryptoforecast.training.retrain.retrain_job) as "
+            "'cryptoforecast serve' does, or run 'cryptoforecast retrain'",
         )
     fn = svc.retrain
     req = body or RetrainRequest()

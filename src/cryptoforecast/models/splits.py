@@ -1,5 +1,9 @@
 """Walk-forward splits with a purge gap: ``(origin, train, test)`` in row positions.
 
+The one splitter: the backtester (and so validation and tuning) and the ensemble's inner folds
+all cut rows with it. It lives with the models because a model, the ensemble, splits its own
+training rows, and models never import training.
+
 Row ``i`` of a feature frame carries the target ``log(close[i+h] / close[i])``, which becomes
 known only at row ``i + h``. At a forecast origin ``t`` a model may therefore be fitted on rows
 ``i <= t - purge`` with ``purge >= horizon``: no training label reaches past the origin.
@@ -92,6 +96,7 @@ def walk_forward_splits(
     purge: int | None = None,
     window: Window = "expanding",
     start_origin: int | None = None,
+    last_origin: int | None = None,
 ) -> Iterator[Split]:
     """Yield walk-forward folds over ``n_rows`` rows whose last ``horizon`` targets are unknown.
 
@@ -107,6 +112,9 @@ def walk_forward_splits(
             ``initial_train_size`` rows).
         start_origin: first origin, if later than the earliest possible one (e.g. to backtest
             only the last N origins).
+        last_origin: last origin (default ``n_rows - 1 - horizon``, the last whose target is
+            known); rows handed over with their targets already known (an ensemble's training
+            rows) may be forecast up to ``n_rows - 1``.
 
     Yields:
         :class:`Split` ``(origin, train, test)``: every ``train`` row is ``<= origin - purge``,
@@ -123,7 +131,7 @@ def walk_forward_splits(
         )
     earliest = first_origin(initial_train_size, p)
     origin = earliest if start_origin is None else max(earliest, int(start_origin))
-    last = n_rows - 1 - h  # the last origin whose target is known
+    last = n_rows - 1 - h if last_origin is None else min(int(last_origin), n_rows - 1)
     while origin <= last:
         test = np.arange(origin, min(origin + size, last + 1), dtype=np.intp)
         train = train_rows(origin, purge=p, window=window, train_size=initial_train_size)

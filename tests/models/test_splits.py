@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from cryptoforecast.exceptions import ConfigError
-from cryptoforecast.training.splits import resolve_purge, train_rows, walk_forward_splits
+from cryptoforecast.models.splits import resolve_purge, train_rows, walk_forward_splits
 
 
 @pytest.mark.parametrize("horizon", [1, 3, 7])

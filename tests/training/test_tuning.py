@@ -239,7 +239,7 @@ def test_an_unusable_storage_is_a_config_error_without_the_password(
     data = tp.prepare_training_data(btc_daily.iloc[-800:], 300, 1)
     with pytest.raises(ConfigError, match="cannot open the Optuna storage") as info:
         tuning.tune_hyperparameters(
-            data.X, data.y, data.close, "lightgbm", 1, 1, cfg(optuna_storage=url), study_name="x"
+            data, "lightgbm", 1, cfg(optuna_storage=url), study_name="x"
         )
     assert "pw-hidden-42" not in str(info.value)
 

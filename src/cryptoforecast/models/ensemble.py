@@ -36,13 +36,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from cryptoforecast.compat import import_optional
 from cryptoforecast.exceptions import ConfigError, DataError
 from cryptoforecast.models.base import BaseForecaster, check_is_fitted
 from cryptoforecast.models.ensemble_artifact import StackParts, load_stack, save_stack
 from cryptoforecast.models.factory import BASE_CLASSES, build, class_for
 from cryptoforecast.models.intervals import ConformalCalibrator
-from cryptoforecast.models.stacking import inner_folds, nonneg_ridge
+from cryptoforecast.models.stacking import inner_folds, nonneg_ridge, oof_summary, train_meta_lgbm
 
 if TYPE_CHECKING:
     from cryptoforecast.models.base import Forecaster
@@ -199,7 +198,7 @@ class EnsembleForecaster(BaseForecaster):
         self._residuals, self.oof_ = self._meta_residuals(
             P, y_oof, X.loc[P.index, regime], fold_of.loc[P.index]
         )
-        self.oof_summary_ = self._summary(P, y_oof)
+        self.oof_summary_ = oof_summary(P, y_oof, self.oof_)
         self.bases_ = {name: self._fresh(name, spec).fit(X, y) for name, spec in specs}
 
     def _out_of_fold(
@@ -249,20 +248,13 @@ class EnsembleForecaster(BaseForecaster):
         elif self.meta == "ridge":
             self.weight_values_, self.intercept_ = nonneg_ridge(P.to_numpy(), y.to_numpy())
         else:
-            self.meta_booster_ = self._train_lgbm(P, y, regime)
+            self.meta_booster_ = train_meta_lgbm(P, y, regime, self._meta_params())
             gain = np.asarray(
                 self.meta_booster_.feature_importance(importance_type="gain"), dtype="float64"
             )
             total = gain.sum()
             self.weight_values_ = gain[:n_bases] / total if total > 0 else np.zeros(n_bases)
             self.intercept_ = 0.0
-
-    def _train_lgbm(self, P: pd.DataFrame, y: pd.Series, regime: pd.DataFrame) -> Any:
-        lgb = import_optional("lightgbm", "EnsembleForecaster(meta='lgbm')")
-        data = np.hstack([P.to_numpy(), regime.to_numpy(dtype="float64")])
-        train = lgb.Dataset(data, label=y.to_numpy(), params={"verbosity": -1})
-        booster = lgb.train(self._meta_params(), train, num_boost_round=100)
-        return lgb.Booster(model_str=booster.model_to_string())
 
     def _combine(
         self,
@@ -296,7 +288,7 @@ class EnsembleForecaster(BaseForecaster):
             Pt, yt, rt = P.iloc[train], y.iloc[train], regime.iloc[train]
             if self.meta == "lgbm":
                 pred = self._combine(
-                    P.iloc[test], regime.iloc[test], booster=self._train_lgbm(Pt, yt, rt)
+                    P.iloc[test], regime.iloc[test], booster=train_meta_lgbm(Pt, yt, rt, self._meta_params())
                 )
             elif self.meta == "ridge":
                 w, b = nonneg_ridge(Pt.to_numpy(), yt.to_numpy())
@@ -309,21 +301,6 @@ class EnsembleForecaster(BaseForecaster):
         ens = pd.concat(preds)
         frame = P.loc[ens.index].assign(ensemble=ens, y_true=y.loc[ens.index])
         return (frame["y_true"] - frame["ensemble"]).to_numpy(), frame
-
-    def _summary(self, P: pd.DataFrame, y: pd.Series) -> dict[str, Any]:
-        yv = y.to_numpy()
-        mae = {name: float(np.mean(np.abs(yv - P[name].to_numpy()))) for name in P.columns}
-        scored = self.oof_
-        return {
-            "n_oof_rows": int(len(P)),
-            "oof_start": str(P.index[0]),
-            "oof_end": str(P.index[-1]),
-            "base_mae": mae,
-            "naive_mae": float(np.mean(np.abs(yv))),
-            "ensemble_mae_held_out": float(np.mean(np.abs(scored["y_true"] - scored["ensemble"]))),
-            "naive_mae_held_out": float(np.mean(np.abs(scored["y_true"]))),
-            "n_held_out_rows": int(len(scored)),
-        }
 
     def _make_calibrator(
         self,

@@ -7,11 +7,15 @@ forecasts on :func:`inner_folds` and, with ``meta="ridge"``, combines them with
 
 from __future__ import annotations
 
-import numpy as np
+from typing import Any
 
+import numpy as np
+import pandas as pd
+
+from cryptoforecast.compat import import_optional
 from cryptoforecast.models.splits import walk_forward_splits
 
-__all__ = ["RIDGE_ALPHA", "inner_folds", "nonneg_ridge"]
+__all__ = ["RIDGE_ALPHA", "inner_folds", "nonneg_ridge", "oof_summary", "train_meta_lgbm"]
 
 #: ridge penalty relative to the mean squared (centred) OOF forecast; small, only to keep the
 #: weights stable when base forecasts are nearly collinear
@@ -52,3 +56,30 @@ def nonneg_ridge(
     b = np.concatenate([yc, np.zeros(P.shape[1])])
     w, _ = nnls(A, b)
     return w, mean_y - float(mean_p @ w)
+
+
+def train_meta_lgbm(
+    P: pd.DataFrame, y: pd.Series, regime: pd.DataFrame, params: dict[str, Any]
+) -> Any:
+    """The ``meta="lgbm"`` learner: a small LightGBM on the OOF forecasts and regime columns."""
+    lgb = import_optional("lightgbm", "EnsembleForecaster(meta='lgbm')")
+    data = np.hstack([P.to_numpy(), regime.to_numpy(dtype="float64")])
+    train = lgb.Dataset(data, label=y.to_numpy(), params={"verbosity": -1})
+    booster = lgb.train(params, train, num_boost_round=100)
+    return lgb.Booster(model_str=booster.model_to_string())
+
+
+def oof_summary(P: pd.DataFrame, y: pd.Series, scored: pd.DataFrame) -> dict[str, Any]:
+    """The out-of-fold errors of every base and of the held-out ensemble, beside naive's."""
+    yv = y.to_numpy()
+    mae = {name: float(np.mean(np.abs(yv - P[name].to_numpy()))) for name in P.columns}
+    return {
+        "n_oof_rows": int(len(P)),
+        "oof_start": str(P.index[0]),
+        "oof_end": str(P.index[-1]),
+        "base_mae": mae,
+        "naive_mae": float(np.mean(np.abs(yv))),
+        "ensemble_mae_held_out": float(np.mean(np.abs(scored["y_true"] - scored["ensemble"]))),
+        "naive_mae_held_out": float(np.mean(np.abs(scored["y_true"]))),
+        "n_held_out_rows": int(len(scored)),
+    }

@@ -19,33 +19,29 @@ stored relative to it, with the sha256 of every file, verified by :meth:`ModelRe
 from __future__ import annotations
 
 import difflib
-import getpass
-import hashlib
 import math
 import os
-import random
 import shutil
-import socket
-import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 
 from cryptoforecast.exceptions import RegistryError
-from cryptoforecast.paths import home_dir
-from cryptoforecast.redaction import mask_url, password_of, redact
-from cryptoforecast.registry.engine import make_engine, parse_url
+from cryptoforecast.registry.database import (
+    ACTOR_ENV,
+    REGISTRY_URL_ENV,
+    default_registry_url,
+)
 from cryptoforecast.registry.integrity import hash_artifact, resolve_artifact
-from cryptoforecast.registry.lineage import compute_lineage
 from cryptoforecast.registry.record import ModelRecord, StageEvent, validation_mase
-from cryptoforecast.registry.schema import STAGES, create_schema, models, stage_history
+from cryptoforecast.registry.rows import RegistryRows
+from cryptoforecast.registry.schema import STAGES, models, stage_history
 from cryptoforecast.registry.values import (
     MAX_MODEL_ID,
-    jsonable,
     next_version,
     norm_crypto,
     norm_horizon,
@@ -54,33 +50,8 @@ from cryptoforecast.registry.values import (
 
 __all__ = ["ACTOR_ENV", "REGISTRY_URL_ENV", "ModelRegistry", "default_registry_url"]
 
-REGISTRY_URL_ENV = "CRYPTOFORECAST_REGISTRY_URL"
-ACTOR_ENV = "CRYPTOFORECAST_ACTOR"
-_SCHEMA_LOCK_ID = 0x43460000  # advisory lock id for schema creation on PostgreSQL
-_TRANSIENT_PG = {"40001", "40P01", "55P03", "23505"}
-T = TypeVar("T")
 
-
-def default_registry_url() -> str:
-    """``$CRYPTOFORECAST_REGISTRY_URL`` or SQLite at ``$CRYPTOFORECAST_HOME/registry.db``."""
-    url = os.environ.get(REGISTRY_URL_ENV)
-    if url:
-        return url
-    return f"sqlite:///{home_dir(create=False) / 'registry.db'}"
-
-
-def _default_actor() -> str:
-    actor = os.environ.get(ACTOR_ENV)
-    if actor:
-        return actor
-    try:
-        user = getpass.getuser()
-    except Exception:  # no passwd entry in some containers
-        user = str(os.getuid()) if hasattr(os, "getuid") else "unknown"
-    return f"{user}@{socket.gethostname()}"
-
-
-class ModelRegistry:
+class ModelRegistry(RegistryRows):
     """Registry of trained models on any SQLAlchemy database (SQLite by default).
 
     Parameters
@@ -99,148 +70,9 @@ class ModelRegistry:
         Seconds SQLite waits for a lock before reporting "database is locked".
     """
 
-    def __init__(
-        self,
-        url: str | None = None,
-        artifact_root: str | os.PathLike[str] | None = None,
-        *,
-        actor: str | None = None,
-        max_attempts: int = 60,
-        busy_timeout: float = 30.0,
-    ) -> None:
-        self.url = url or default_registry_url()
-        self.artifact_root = (
-            Path(
-                artifact_root if artifact_root is not None else home_dir(create=False) / "artifacts"
-            )
-            .expanduser()
-            .resolve()
-        )
-        self.actor = actor or _default_actor()
-        self.max_attempts = max_attempts
-        self.busy_timeout = busy_timeout
-        self._engine: Engine | None = None
-        self._schema_ready = False
-
-    def __repr__(self) -> str:
-        return (
-            f"ModelRegistry(url={mask_url(self.url)!r}, artifact_root={str(self.artifact_root)!r})"
-        )
 
     # ------------------------------------------------------------------ connection plumbing
-    @property
-    def engine(self) -> Engine:
-        """The SQLAlchemy engine, created on first use."""
-        if self._engine is None:
-            self._engine = self._create_engine()
-        return self._engine
 
-    def _create_engine(self) -> Engine:
-        url = parse_url(self.url, "registry", REGISTRY_URL_ENV)
-        if url.get_backend_name() != "sqlite":
-            return make_engine(self.url, "registry", REGISTRY_URL_ENV, pool_pre_ping=True)
-        if url.database and url.database != ":memory:":
-            Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = make_engine(
-            self.url, "registry", REGISTRY_URL_ENV, connect_args={"timeout": self.busy_timeout}
-        )
-        busy_ms = int(self.busy_timeout * 1000)
-
-        @sa.event.listens_for(engine, "connect")
-        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-            dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
-            cur = dbapi_conn.cursor()
-            cur.execute(f"PRAGMA busy_timeout = {busy_ms}")
-            cur.execute("PRAGMA foreign_keys = ON")
-            for _ in range(50):  # switching to WAL needs a brief exclusive lock
-                try:
-                    cur.execute("PRAGMA journal_mode = WAL")
-                    break
-                except Exception as exc:  # sqlite3.OperationalError: database is locked
-                    if "locked" not in str(exc) and "busy" not in str(exc):
-                        raise
-                    time.sleep(0.05)
-            cur.execute("PRAGMA synchronous = NORMAL")
-            cur.close()
-
-        @sa.event.listens_for(engine, "begin")
-        def _on_begin(conn: Connection) -> None:
-            write = conn.get_execution_options().get("cf_write", False)
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
-
-        return engine
-
-    def close(self) -> None:
-        """Dispose of the connection pool (the registry reconnects if used again)."""
-        if self._engine is not None:
-            self._engine.dispose()
-            self._engine = None
-
-    def __enter__(self) -> ModelRegistry:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def _is_transient(self, exc: sa.exc.DBAPIError) -> bool:
-        sqlstate = getattr(exc.orig, "sqlstate", None)
-        if sqlstate in _TRANSIENT_PG:
-            return True
-        text = str(exc.orig).lower()
-        return isinstance(exc, sa.exc.OperationalError | sa.exc.IntegrityError) and (
-            "database is locked" in text
-            or "database is busy" in text
-            or "unique constraint" in text
-        )
-
-    def _transaction(self, fn: Callable[[Connection], T], *, write: bool, what: str) -> T:
-        """Run ``fn`` in one transaction, retrying transient conflicts with backoff."""
-        delay = 0.005
-        for attempt in range(1, self.max_attempts + 1):
-            try:
-                with self.engine.connect() as conn:
-                    conn.execution_options(cf_write=write)
-                    with conn.begin():
-                        return fn(conn)
-            except sa.exc.DBAPIError as exc:
-                if not self._is_transient(exc) or attempt == self.max_attempts:
-                    raise RegistryError(
-                        f"registry {what} failed on {self!r} after {attempt} attempt(s): "
-                        f"{type(exc.orig).__name__}: "
-                        f"{redact(str(exc.orig).strip(), password_of(self.url))}. Check that the "
-                        "database is reachable and writable."
-                    ) from None
-                time.sleep(delay * random.uniform(0.5, 1.5))
-                delay = min(delay * 2, 0.5)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _write(self, fn: Callable[[Connection], T], what: str) -> T:
-        self._ensure_schema()
-        return self._transaction(fn, write=True, what=what)
-
-    def _read(self, fn: Callable[[Connection], T], what: str) -> T:
-        self._ensure_schema()
-        return self._transaction(fn, write=False, what=what)
-
-    def _ensure_schema(self) -> None:
-        if self._schema_ready:
-            return
-
-        def create(conn: Connection) -> int:
-            if conn.dialect.name == "postgresql":
-                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SCHEMA_LOCK_ID})
-            return create_schema(conn)
-
-        self._transaction(create, write=True, what="schema creation")
-        self._schema_ready = True
-
-    @staticmethod
-    def _lock_key(conn: Connection, key: tuple[str, str, int]) -> None:
-        """Serialize writers of one key. SQLite writers already hold the database write lock."""
-        if conn.dialect.name == "postgresql":
-            digest = hashlib.sha256(repr(key).encode()).digest()
-            lock_id = int.from_bytes(digest[:8], "big", signed=True)
-            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock_id})
 
     def new_artifact_dir(self, crypto_id: str, model_type: str, horizon: int = 1) -> Path:
         """A fresh, empty directory under the artifact root to save a model into."""
@@ -257,123 +89,7 @@ class ModelRegistry:
         return path
 
     # ------------------------------------------------------------------ rows -> records
-    def _record(self, row: Any) -> ModelRecord:
-        m = row._mapping
-        return ModelRecord(
-            model_id=int(m["model_id"]),
-            crypto_id=m["crypto_id"],
-            model_type=m["model_type"],
-            horizon=int(m["horizon"]),
-            version=m["version"],
-            status=m["status"],
-            metrics=dict(m["metrics"] or {}),
-            config=dict(m["config"] or {}),
-            lineage=dict(m["lineage"] or {}),
-            feature_importance=dict(m["feature_importance"])
-            if m["feature_importance"] is not None
-            else None,
-            artifact_path=self.artifact_root / m["artifact_path"],
-            artifact_relpath=m["artifact_path"],
-            artifact_files=dict(m["artifact_files"]),
-            created_at=m["created_at"],
-            updated_at=m["updated_at"],
-            created_by=m["created_by"],
-            artifact_root=self.artifact_root,
-        )
 
-    @staticmethod
-    def _row(conn: Connection, model_id: int, *, for_update: bool = False) -> Any:
-        if isinstance(model_id, bool) or not isinstance(model_id, int):
-            raise RegistryError(f"model_id must be an integer, got {model_id!r:.40}")
-        if not 1 <= model_id <= MAX_MODEL_ID:  # the database cannot even hold such an id
-            raise RegistryError(
-                f"no model with id {str(model_id)[:40]} in the registry (ids run from 1 to "
-                f"{MAX_MODEL_ID}); list them with `cryptoforecast registry list`"
-            )
-        stmt = sa.select(models).where(models.c.model_id == model_id)
-        if for_update:
-            stmt = stmt.with_for_update()
-        row = conn.execute(stmt).first()
-        if row is None:
-            raise RegistryError(
-                f"no model with id {model_id} in the registry; "
-                "list them with `cryptoforecast registry list`"
-            )
-        return row
-
-    def _log(
-        self,
-        conn: Connection,
-        row: Any,
-        event: str,
-        from_status: str | None,
-        to_status: str,
-        reason: str,
-        actor: str | None,
-        now: datetime,
-    ) -> None:
-        m = row._mapping
-        conn.execute(
-            sa.insert(stage_history).values(
-                model_id=m["model_id"],
-                crypto_id=m["crypto_id"],
-                model_type=m["model_type"],
-                horizon=m["horizon"],
-                event=event,
-                from_status=from_status,
-                to_status=to_status,
-                reason=reason or "",
-                actor=actor or self.actor,
-                at=now,
-            )
-        )
-
-    def _set_status(
-        self, conn: Connection, row: Any, to: str, event: str, reason: str, actor: str | None
-    ) -> None:
-        now = datetime.now(UTC)
-        conn.execute(
-            sa.update(models)
-            .where(models.c.model_id == row.model_id)
-            .values(status=to, updated_at=now)
-        )
-        self._log(conn, row, event, row.status, to, reason, actor, now)
-
-    @staticmethod
-    def _current_production(conn: Connection, key: tuple[str, str, int]) -> Any:
-        return conn.execute(
-            sa.select(models)
-            .where(
-                models.c.crypto_id == key[0],
-                models.c.model_type == key[1],
-                models.c.horizon == key[2],
-                models.c.status == "production",
-            )
-            .with_for_update()
-        ).first()
-
-    def _promote_locked(
-        self, conn: Connection, row: Any, reason: str, actor: str | None, event: str
-    ) -> None:
-        """Archive the key's current production model (if any), then promote ``row``."""
-        key = (row.crypto_id, row.model_type, row.horizon)
-        current = self._current_production(conn, key)
-        if current is not None and current.model_id == row.model_id:
-            raise RegistryError(
-                f"model {row.model_id} ({row.model_type} {row.version}) is already the production "
-                f"model for {row.crypto_id} h={row.horizon}; nothing to promote"
-            )
-        if current is not None:
-            why = f"replaced by model {row.model_id} ({row.version})"
-            self._set_status(
-                conn,
-                current,
-                "archived",
-                "rollback" if event == "rollback" else "supersede",
-                why,
-                actor,
-            )
-        self._set_status(conn, row, "production", event, reason, actor)
 
     # ------------------------------------------------------------------ public API: writes
     def register_model(
@@ -476,85 +192,6 @@ class ModelRegistry:
 
         return self._write(work, "register_saved")
 
-    def _new_row(
-        self,
-        crypto_id: str | None,
-        model_type: str,
-        horizon: int,
-        status: str,
-        metrics: Mapping[str, Any] | None,
-        config: Mapping[str, Any] | None,
-        feature_importance: Mapping[str, float] | Any | None,
-        lineage: Mapping[str, Any] | None,
-    ) -> tuple[tuple[str, str, int], dict[str, Any]]:
-        """The checked key and the column values of a new model (without its artifact)."""
-        key = (
-            norm_crypto(crypto_id),
-            norm_type(model_type),
-            norm_horizon(horizon),
-        )
-        if status not in STAGES:
-            raise RegistryError(f"status must be one of {', '.join(STAGES)}; got {status!r}")
-        for name, value in (("metrics", metrics), ("config", config), ("lineage", lineage)):
-            if value is not None and not isinstance(value, Mapping):
-                raise RegistryError(
-                    f"{name} must be a mapping (dict), got {type(value).__name__}: {value!r}"
-                )
-        if lineage is None:
-            lineage = compute_lineage(config=config)
-        return key, {
-            "crypto_id": key[0],
-            "model_type": key[1],
-            "horizon": key[2],
-            "metrics": jsonable(dict(metrics or {})),
-            "config": jsonable(dict(config or {})),
-            "lineage": jsonable(dict(lineage)),
-            "feature_importance": jsonable(feature_importance)
-            if feature_importance is not None
-            else None,
-        }
-
-    @staticmethod
-    def _versions(conn: Connection, key: tuple[str, str, int]) -> list[str]:
-        return list(
-            conn.execute(
-                sa.select(models.c.version).where(
-                    models.c.crypto_id == key[0],
-                    models.c.model_type == key[1],
-                    models.c.horizon == key[2],
-                )
-            ).scalars()
-        )
-
-    def _insert(
-        self,
-        conn: Connection,
-        version: str,
-        values: dict[str, Any],
-        status: str,
-        reason: str,
-        actor: str | None,
-    ) -> int:
-        """Insert a new model row (the key is locked) and promote it if ``status`` says so."""
-        now = datetime.now(UTC)
-        initial = "archived" if status == "archived" else "staging"
-        model_id = conn.execute(
-            sa.insert(models)
-            .values(
-                version=version,
-                status=initial,
-                created_at=now,
-                updated_at=now,
-                created_by=actor or self.actor,
-                **values,
-            )
-            .returning(models.c.model_id)
-        ).scalar_one()
-        row = self._row(conn, model_id)
-        self._log(conn, row, "register", None, initial, reason or "registered", actor, now)
-        if status == "production":
-            self._promote_locked(conn, row, reason or "registered as production", actor, "promote")
-        return int(model_id)
 
     @staticmethod
     def _gate_failure(conn: Connection, model_id: int) -> str | None:

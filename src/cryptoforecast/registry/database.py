@@ -1,0 +1,198 @@
+"""The registry's database: the engine (SQLite with WAL and a busy timeout, or any SQLAlchemy URL),
+created on first use; one transaction per call, retried on transient conflicts; the schema created
+once; per-key write locks."""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import os
+import random
+import socket
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Self, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from cryptoforecast.exceptions import RegistryError
+from cryptoforecast.paths import home_dir
+from cryptoforecast.redaction import mask_url, password_of, redact
+from cryptoforecast.registry.engine import make_engine, parse_url
+from cryptoforecast.registry.schema import create_schema
+
+__all__ = ["ACTOR_ENV", "REGISTRY_URL_ENV", "RegistryDatabase", "default_registry_url"]
+
+REGISTRY_URL_ENV = "CRYPTOFORECAST_REGISTRY_URL"
+ACTOR_ENV = "CRYPTOFORECAST_ACTOR"
+_SCHEMA_LOCK_ID = 0x43460000  # advisory lock id for schema creation on PostgreSQL
+_TRANSIENT_PG = {"40001", "40P01", "55P03", "23505"}
+T = TypeVar("T")
+
+
+def default_registry_url() -> str:
+    """``$CRYPTOFORECAST_REGISTRY_URL`` or SQLite at ``$CRYPTOFORECAST_HOME/registry.db``."""
+    url = os.environ.get(REGISTRY_URL_ENV)
+    if url:
+        return url
+    return f"sqlite:///{home_dir(create=False) / 'registry.db'}"
+
+
+def _default_actor() -> str:
+    actor = os.environ.get(ACTOR_ENV)
+    if actor:
+        return actor
+    try:
+        user = getpass.getuser()
+    except Exception:  # no passwd entry in some containers
+        user = str(os.getuid()) if hasattr(os, "getuid") else "unknown"
+    return f"{user}@{socket.gethostname()}"
+
+
+class RegistryDatabase:
+    """The registry's database connection; the parameters are
+    :class:`~cryptoforecast.registry.model_registry.ModelRegistry`'s."""
+
+    def __init__(
+        self,
+        url: str | None = None,
+        artifact_root: str | os.PathLike[str] | None = None,
+        *,
+        actor: str | None = None,
+        max_attempts: int = 60,
+        busy_timeout: float = 30.0,
+    ) -> None:
+        self.url = url or default_registry_url()
+        self.artifact_root = (
+            Path(
+                artifact_root if artifact_root is not None else home_dir(create=False) / "artifacts"
+            )
+            .expanduser()
+            .resolve()
+        )
+        self.actor = actor or _default_actor()
+        self.max_attempts = max_attempts
+        self.busy_timeout = busy_timeout
+        self._engine: Engine | None = None
+        self._schema_ready = False
+
+    def __repr__(self) -> str:
+        return (
+            f"ModelRegistry(url={mask_url(self.url)!r}, artifact_root={str(self.artifact_root)!r})"
+        )
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine, created on first use."""
+        if self._engine is None:
+            self._engine = self._create_engine()
+        return self._engine
+
+    def _create_engine(self) -> Engine:
+        url = parse_url(self.url, "registry", REGISTRY_URL_ENV)
+        if url.get_backend_name() != "sqlite":
+            return make_engine(self.url, "registry", REGISTRY_URL_ENV, pool_pre_ping=True)
+        if url.database and url.database != ":memory:":
+            Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = make_engine(
+            self.url, "registry", REGISTRY_URL_ENV, connect_args={"timeout": self.busy_timeout}
+        )
+        busy_ms = int(self.busy_timeout * 1000)
+
+        @sa.event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
+            cur = dbapi_conn.cursor()
+            cur.execute(f"PRAGMA busy_timeout = {busy_ms}")
+            cur.execute("PRAGMA foreign_keys = ON")
+            for _ in range(50):  # switching to WAL needs a brief exclusive lock
+                try:
+                    cur.execute("PRAGMA journal_mode = WAL")
+                    break
+                except Exception as exc:  # sqlite3.OperationalError: database is locked
+                    if "locked" not in str(exc) and "busy" not in str(exc):
+                        raise
+                    time.sleep(0.05)
+            cur.execute("PRAGMA synchronous = NORMAL")
+            cur.close()
+
+        @sa.event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            write = conn.get_execution_options().get("cf_write", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+        return engine
+
+    def close(self) -> None:
+        """Dispose of the connection pool (the registry reconnects if used again)."""
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _is_transient(self, exc: sa.exc.DBAPIError) -> bool:
+        sqlstate = getattr(exc.orig, "sqlstate", None)
+        if sqlstate in _TRANSIENT_PG:
+            return True
+        text = str(exc.orig).lower()
+        return isinstance(exc, sa.exc.OperationalError | sa.exc.IntegrityError) and (
+            "database is locked" in text
+            or "database is busy" in text
+            or "unique constraint" in text
+        )
+
+    def _transaction(self, fn: Callable[[Connection], T], *, write: bool, what: str) -> T:
+        """Run ``fn`` in one transaction, retrying transient conflicts with backoff."""
+        delay = 0.005
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                with self.engine.connect() as conn:
+                    conn.execution_options(cf_write=write)
+                    with conn.begin():
+                        return fn(conn)
+            except sa.exc.DBAPIError as exc:
+                if not self._is_transient(exc) or attempt == self.max_attempts:
+                    raise RegistryError(
+                        f"registry {what} failed on {self!r} after {attempt} attempt(s): "
+                        f"{type(exc.orig).__name__}: "
+                        f"{redact(str(exc.orig).strip(), password_of(self.url))}. Check that the "
+                        "database is reachable and writable."
+                    ) from None
+                time.sleep(delay * random.uniform(0.5, 1.5))
+                delay = min(delay * 2, 0.5)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _write(self, fn: Callable[[Connection], T], what: str) -> T:
+        self._ensure_schema()
+        return self._transaction(fn, write=True, what=what)
+
+    def _read(self, fn: Callable[[Connection], T], what: str) -> T:
+        self._ensure_schema()
+        return self._transaction(fn, write=False, what=what)
+
+    def _ensure_schema(self) -> None:
+        if self._schema_ready:
+            return
+
+        def create(conn: Connection) -> int:
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SCHEMA_LOCK_ID})
+            return create_schema(conn)
+
+        self._transaction(create, write=True, what="schema creation")
+        self._schema_ready = True
+
+    @staticmethod
+    def _lock_key(conn: Connection, key: tuple[str, str, int]) -> None:
+        """Serialize writers of one key. SQLite writers already hold the database write lock."""
+        if conn.dialect.name == "postgresql":
+            digest = hashlib.sha256(repr(key).encode()).digest()
+            lock_id = int.from_bytes(digest[:8], "big", signed=True)
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock_id})

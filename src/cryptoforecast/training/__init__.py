@@ -32,7 +32,7 @@ _LAZY: dict[str, str] = {
     "train_model_for_crypto": "cryptoforecast.training.train_pipeline",
     "backtest_served": "cryptoforecast.training.served",
     "ServedBacktest": "cryptoforecast.training.served",
-    "TrainingResult": "cryptoforecast.training.train_pipeline",
+    "TrainingResult": "cryptoforecast.training.results",
     "TrainingSummary": "cryptoforecast.training.results",
     "train_many": "cryptoforecast.training.distributed",
 }

@@ -29,12 +29,11 @@ from cryptoforecast.compat import import_optional
 from cryptoforecast.config import Settings
 from cryptoforecast.exceptions import ConfigError, CryptoForecastError
 from cryptoforecast.registry import ModelRegistry
-from cryptoforecast.training.results import TrainingSummary
+from cryptoforecast.training.results import TrainingSummary, training_result
 from cryptoforecast.training.train_pipeline import (
     TRAINABLE_MODELS,
     resolve_settings,
     train_model_for_crypto,
-    training_result,
 )
 
 __all__ = [

@@ -37,7 +37,6 @@ import datetime as dt
 import math
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,7 +47,6 @@ from cryptoforecast.config import Settings, load_config
 from cryptoforecast.exceptions import ConfigError
 from cryptoforecast.registry import ModelRegistry
 from cryptoforecast.registry.lineage import compute_lineage
-from cryptoforecast.registry.record import ModelRecord
 from cryptoforecast.training.fitting import (
     TRAINABLE_MODELS,
     TrainingData,
@@ -59,7 +57,7 @@ from cryptoforecast.training.fitting import (
     prepare_training_data,
 )
 from cryptoforecast.training.gate import GateDecision, decide_family, gate_decision
-from cryptoforecast.training.results import SUMMARY_METRICS, TrainingSummary
+from cryptoforecast.training.results import TrainingResult, training_result
 from cryptoforecast.training.tuning import tune_hyperparameters
 from cryptoforecast.training.validation import (
     MIN_TRAIN_ROWS,
@@ -203,76 +201,6 @@ def _register(
     )
     record_decision(registry, int(model_id), decision, retire_on_fail)
     return int(model_id)
-
-
-# --------------------------------------------------------------------------------------------
-# the result
-# --------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class TrainingResult:
-    """What one ``train_model_for_crypto`` produced, carried by the model as ``training_result_``.
-
-    ``metrics`` are the walk-forward validation metrics beside the naive forecast's on the same
-    origins (with the gate's decision under ``"gate"`` and ``"timings"``); ``record`` is the
-    registry record when the model was saved (its stage after the gate), else None.
-    """
-
-    model: Forecaster = field(repr=False)
-    crypto_id: str
-    model_type: str
-    horizon: int
-    days: int
-    metrics: dict[str, Any]
-    params: dict[str, Any]
-    tuning: dict[str, Any] | None
-    gate: GateDecision
-    record: ModelRecord | None = None
-
-    @property
-    def model_id(self) -> int | None:
-        return None if self.record is None else self.record.model_id
-
-    @property
-    def version(self) -> str | None:
-        return None if self.record is None else self.record.version
-
-    @property
-    def artifact_path(self) -> Path | None:
-        return None if self.record is None else self.record.artifact_path
-
-    @property
-    def status(self) -> str | None:
-        """The registry stage right after training (``production`` when the gate promoted it)."""
-        return None if self.record is None else self.record.status
-
-    def summary(self, seconds: float | None = None) -> TrainingSummary:
-        """The plain-values summary (no model) that distributed training returns."""
-        return TrainingSummary(
-            crypto_id=self.crypto_id,
-            model_type=self.model_type,
-            horizon=self.horizon,
-            days=self.days,
-            model_id=self.model_id,
-            version=self.version,
-            status=self.status,
-            artifact_path=None if self.artifact_path is None else str(self.artifact_path),
-            metrics={k: self.metrics[k] for k in SUMMARY_METRICS if k in self.metrics},
-            gate_passed=self.gate.promote,
-            gate_reason=self.gate.reason,
-            n_features=len(getattr(self.model, "feature_names_", []) or []),
-            seconds=seconds,
-        )
-
-
-def training_result(model: Any) -> TrainingResult:
-    """The :class:`TrainingResult` a model returned by ``train_model_for_crypto`` carries."""
-    result = getattr(model, "training_result_", None)
-    if not isinstance(result, TrainingResult):
-        raise ConfigError(
-            f"{type(model).__name__} carries no training result: only a model returned by "
-            "train_model_for_crypto has one (as .training_result_)"
-        )
-    return result
 
 
 # --------------------------------------------------------------------------------------------

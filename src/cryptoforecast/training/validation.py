@@ -36,7 +36,7 @@ from cryptoforecast.training.gate import one_sided_dm, subperiod_mae
 if TYPE_CHECKING:
     from cryptoforecast.config import Settings
     from cryptoforecast.models.base import Forecaster
-    from cryptoforecast.training.train_pipeline import TrainingData
+    from cryptoforecast.training.fitting import TrainingData
 
 __all__ = ["MIN_TRAIN_ROWS", "FitCache", "validate_walk_forward", "validation_metrics"]
 

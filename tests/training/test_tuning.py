@@ -16,7 +16,7 @@ from cryptoforecast.redaction import mask_url
 from cryptoforecast.registry import ModelRegistry
 from cryptoforecast.training import train_pipeline as tp
 from cryptoforecast.training import tuning
-from cryptoforecast.training.tuning import walk_forward_folds, walk_forward_mase
+from cryptoforecast.training.tuning import walk_forward_mase
 
 FAST = {
     "lightgbm": {"n_estimators": 30, "early_stopping_rounds": 10},
@@ -28,18 +28,6 @@ def cfg(**training: object) -> object:
     over = {k: dict(v) for k, v in FAST.items()}
     over["training"].update(training)
     return load_config(overrides=over)
-
-
-@pytest.mark.parametrize(
-    ("n", "n_val", "step", "h"), [(100, 30, 10, 1), (100, 31, 7, 7), (50, 10, 30, 3)]
-)
-def test_walk_forward_folds_purge_and_cover(n: int, n_val: int, step: int, h: int) -> None:
-    folds = list(walk_forward_folds(n, n_val, step, h))
-    tested = [i for _, lo, hi in folds for i in range(lo, hi)]
-    assert tested == list(range(n - n_val, n))  # every validation row exactly once, in order
-    for stop, lo, _ in folds:
-        assert (stop - 1) + h <= lo  # the last training label is known at the origin
-        assert stop == lo - h + 1  # and no usable row is wasted
 
 
 def test_walk_forward_mase_is_one_for_naive_and_reports_each_fold() -> None:

@@ -49,7 +49,6 @@ __all__ = [
     "default_storage_url",
     "suggest_params",
     "tune_hyperparameters",
-    "walk_forward_folds",
     "walk_forward_mase",
 ]
 
@@ -132,30 +131,6 @@ def suggest_params(trial: optuna.Trial, model_type: str) -> dict[str, Any]:
         f"model_type {model_type!r} has nothing to tune; tune one of {', '.join(TUNABLE_MODELS)} "
         "or pass tune=0"
     )
-
-
-def walk_forward_folds(
-    n_rows: int, n_val: int, step: int, horizon: int
-) -> Iterator[tuple[int, int, int]]:
-    """Yield ``(train_stop, test_start, test_stop)`` row positions of an expanding walk-forward.
-
-    The last ``n_val`` rows are forecast, ``step`` origins per refit. Row ``i``'s target is the
-    close ``horizon`` rows later, so at origin ``o`` only rows ``i <= o - horizon`` have a known
-    label: the training slice is ``[0, o - horizon + 1)`` (a purge gap of ``horizon - 1`` rows
-    whose labels reach past the origin).
-    """
-    if n_val < 1 or step < 1 or horizon < 1:
-        raise ConfigError(
-            f"walk-forward needs n_val, step, horizon >= 1, got {n_val}, {step}, {horizon}"
-        )
-    start = n_rows - n_val
-    if start - horizon + 1 < 1:
-        raise DataError(
-            f"walk-forward over the last {n_val} of {n_rows} rows leaves no training rows at "
-            f"horizon {horizon}; train on more days or shrink training.validation_size"
-        )
-    for origin in range(start, n_rows, step):
-        yield origin - horizon + 1, origin, min(origin + step, n_rows)
 
 
 def walk_forward_mase(

@@ -239,7 +239,7 @@ def test_each_trial_is_reported_as_it_finishes(
     storage = f"sqlite:///{tmp_path / 'p'}.db"
     with caplog.at_level("INFO", logger=tuning.logger.name):
         res = tuning.tune_hyperparameters(
-            data.X, data.y, data.close, "lightgbm", 1, 2, cfg(), study_name="p", storage=storage
+            data, "lightgbm", 2, cfg(), study_name="p", storage=storage
         )
     lines = [r.getMessage() for r in caplog.records if r.name == tuning.logger.name]
     assert [line.split(":")[0] for line in lines] == ["trial 1/2", "trial 2/2"]

@@ -349,6 +349,7 @@ def describe_transport_error(exc: httpx.TransportError) -> tuple[str, bool]:
         node = node.__cause__ or node.__context__
     text = " ".join(f"{type(e).__name__}: {e}" for e in chain)
     lowered = text.lower()
+    httpx = _httpx()
     if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
         return f"the URL is not valid ({exc}); it must start with https:// or http://", False
     if any(isinstance(e, socket.gaierror) for e in chain) or any(

@@ -46,6 +46,9 @@ __all__ = [
     "LightGBMConfig",
     "LSTMConfig",
     "PromotionGateConfig",
+    "RefreshConfig",
+    "RetrainConfig",
+    "ServingConfig",
     "Settings",
     "TrainingConfig",
     "XGBoostConfig",
@@ -183,6 +186,32 @@ class PromotionGateConfig(_Section):
 
 class RetrainConfig(_Section):
     older_than_days: int = Field(7, ge=1)
+    schedule_every_hours: float | None = Field(
+        None, gt=0, description="run the stale-model retraining inside the service this often"
+    )
+
+
+class RefreshConfig(_Section):
+    """The service's background candle refresher (live sources only)."""
+
+    enabled: bool = True
+    delay_seconds: float = Field(30.0, ge=0, le=3600, description="wait after a candle closes")
+    jitter_seconds: float = Field(30.0, ge=0, le=3600, description="plus up to this, at random")
+    retry_seconds: float = Field(
+        60.0, gt=0, le=3600, description="first back-off after a failed refresh (doubles)"
+    )
+    lock_retry_seconds: float = Field(
+        60.0, gt=0, le=3600, description="how often another process retries to take over"
+    )
+
+
+class ServingConfig(_Section):
+    stale_grace_seconds: float = Field(
+        3600.0,
+        ge=0,
+        description="a forecast is stale when a newer candle closed more than this long ago",
+    )
+    refresh: RefreshConfig = Field(default_factory=RefreshConfig)
 
 
 def _check_horizons(value: list[int]) -> list[int]:
@@ -229,6 +258,7 @@ class Settings(_Section):
     cache: CacheConfig = Field(default_factory=CacheConfig)
     promotion_gate: PromotionGateConfig = Field(default_factory=PromotionGateConfig)
     retrain: RetrainConfig = Field(default_factory=RetrainConfig)
+    serving: ServingConfig = Field(default_factory=ServingConfig)
     demo: DemoConfig = Field(default_factory=DemoConfig)
 
     @field_validator("horizons")

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from cryptoforecast.data.loader import parse_time
 from cryptoforecast.exceptions import ArtifactError, ConfigError, CryptoForecastError, DataError
 from cryptoforecast.redaction import hide_paths, redact
 from cryptoforecast.serving.cache import TTLCache
@@ -32,6 +33,7 @@ from cryptoforecast.serving.distribution import (
     ServedDistribution,
     served_distribution,
 )
+from cryptoforecast.serving.freshness import staleness
 from cryptoforecast.serving.schemas import Forecast
 
 if TYPE_CHECKING:
@@ -109,6 +111,8 @@ class Predictor:
             registry's database or ``$CRYPTOFORECAST_HOME/ledger.db``); ``record=False`` skips it.
         history: candles to load (default: feature warm-up + ``EXTRA_HISTORY``).
         move_thresholds: |price change| fractions for ``Forecast.p_move`` (default 5% and 10%).
+        stale_grace_seconds: a forecast is ``stale`` when a candle newer than its ``as_of``
+            closed more than this long ago (checked again on every cache hit).
     """
 
     def __init__(
@@ -123,6 +127,7 @@ class Predictor:
         record: bool = True,
         history: int | None = None,
         move_thresholds: tuple[float, ...] = MOVE_THRESHOLDS,
+        stale_grace_seconds: float = 3600.0,
     ) -> None:
         self._registry = registry
         self.source = source
@@ -134,6 +139,7 @@ class Predictor:
         self.record = record
         self.history = history
         self.move_thresholds = tuple(move_thresholds)
+        self.stale_grace_seconds = stale_grace_seconds
         self.cache: TTLCache[tuple[Any, ...], Forecast] = TTLCache(
             cache_ttl, clock=lambda: self.clock().timestamp()
         )
@@ -278,7 +284,25 @@ class Predictor:
         """The cached forecast for the current key, or ``None`` (cheap: no features, no model)."""
         *_, key = self._prepare(crypto_id, horizon, model_type, as_of)
         hit = self.cache.get(key)
-        return hit.model_copy(update={"cached": True}) if hit is not None else None
+        return self._answer_cached(hit) if hit is not None else None
+
+    def _answer_cached(self, hit: Forecast) -> Forecast:
+        """A cached forecast, marked cached, its staleness judged again at the current time."""
+        return hit.model_copy(update={"cached": True, **self._staleness(hit.as_of)})
+
+    def _staleness(self, as_of: Any) -> dict[str, Any]:
+        """``stale`` and ``stale_reason`` of a forecast from ``as_of`` (see ``freshness``).
+
+        With ``end`` set (a forecast "as of" a past time), staleness is judged at that time.
+        """
+        now = self.clock()
+        if self.end is not None:
+            end, date_only = parse_time(self.end)
+            if date_only:
+                end = end.normalize() + pd.Timedelta(days=1)
+            now = min(now, end.to_pydatetime())
+        s = staleness(as_of, self.interval, now, self.stale_grace_seconds, self.source)
+        return {"stale": s.stale, "stale_reason": s.reason}
 
     def predict(
         self, crypto_id: str, horizon: int = 1, model_type: str | None = None, as_of: Any = None
@@ -296,7 +320,7 @@ class Predictor:
         )
         hit = self.cache.get(key)
         if hit is not None:
-            return hit.model_copy(update={"cached": True})
+            return self._answer_cached(hit)
 
         forecast = self._compute(asset_id, candles, key[1], record, reason)
         self.cache.set(key, forecast)
@@ -475,4 +499,5 @@ class Predictor:
             fallback_reason=reason,
             cached=False,
             generated_at=now,
+            **self._staleness(as_of),
         )

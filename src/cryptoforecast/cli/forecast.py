@@ -1,0 +1,137 @@
+"""``cryptoforecast forecast``: the production model's forecast (or the labelled fallback)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from cryptoforecast.cli._common import console, error_console, num
+from cryptoforecast.config import load_config
+from cryptoforecast.data import resolve_asset
+from cryptoforecast.exceptions import CryptoForecastError, DataError
+from cryptoforecast.serving.predictor import Predictor
+from cryptoforecast.serving.schemas import Forecast
+
+__all__ = ["forecast", "forecast_table"]
+
+
+def _quantile_levels(forecasts: list[Forecast]) -> list[float]:
+    """Quantile levels carried by any forecast (none until the forecasts carry quantiles)."""
+    levels: set[float] = set()
+    for f in forecasts:
+        levels |= {float(q) for q in (getattr(f, "quantiles", None) or {})}
+    return sorted(levels)
+
+
+def _band(f: Forecast, coverage: float) -> str:
+    lo, hi = f.intervals.get(coverage, (float("nan"), float("nan")))
+    return f"{num(lo, ',.2f')} - {num(hi, ',.2f')}"
+
+
+def _when(f: Forecast) -> str:
+    return f.as_of.strftime("%Y-%m-%d" if f.interval == "1d" else "%Y-%m-%d %H:%M")
+
+
+def forecast_table(forecasts: list[Forecast]) -> Table:
+    """One row per forecast: the naive forecast (last close) beside the model's, its intervals,
+    where it came from, and whether its candles are stale (reasons are printed below it)."""
+    table = Table(title="Forecasts beside the naive forecast (the last close)")
+    levels = _quantile_levels(forecasts)
+    probs = sorted({k for f in forecasts for k in (getattr(f, "probabilities", None) or {})})
+    cols = ["crypto", "h", "as of", "naive", "forecast", "change", "80%", "95%"]
+    cols += [f"q{q:g}" for q in levels] + probs + ["from", "stale"]
+    for col in cols:
+        table.add_column(col, justify="left" if col in ("crypto", "from") else "right")
+    for f in forecasts:
+        quantiles = getattr(f, "quantiles", None) or {}
+        probabilities = getattr(f, "probabilities", None) or {}
+        row = [
+            f.crypto_id,
+            str(f.horizon),
+            _when(f),
+            num(f.last_close, ",.2f"),
+            num(f.predicted_price, ",.2f"),
+            num(f.predicted_price / f.last_close - 1.0, "+.2%"),
+            _band(f, 0.8),
+            _band(f, 0.95),
+        ]
+        row += [num(quantiles.get(q), ",.2f") for q in levels]
+        row += [num(probabilities.get(p), ".0%") for p in probs]
+        if f.source == "model":
+            origin = f"{f.model_type} v{f.model_version}" if f.model_version else f.model_type
+        else:
+            origin = "fallback*"
+        row += [origin, "yes*" if f.stale else "no"]
+        table.add_row(*row)
+    return table
+
+
+def _notes(forecasts: list[Forecast]) -> list[str]:
+    """The fallback and staleness reasons behind the table's asterisks, each said once."""
+    notes: dict[str, None] = {}
+    for f in forecasts:
+        if f.fallback_reason:
+            notes[f"fallback* {f.crypto_id}: technical analysis, because {f.fallback_reason}"] = (
+                None
+            )
+        if f.stale_reason:
+            notes[f"stale* {f.crypto_id}: {f.stale_reason}"] = None
+    return list(notes)
+
+
+def forecast(
+    crypto_ids: Annotated[
+        list[str], typer.Argument(help="Asset ids or symbols, e.g. bitcoin ETH.")
+    ],
+    horizon: Annotated[
+        list[int] | None,
+        typer.Option("--horizon", "-H", help="Candles ahead, 1 to 14 (repeatable); default 1."),
+    ] = None,
+    source: Annotated[
+        str,
+        typer.Option("--source", "-s", help="Candle source: snapshot, binance or coingecko."),
+    ] = "snapshot",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Forecast from the production model (or the labelled fallback), with 80%/95% intervals."""
+
+    ids = list(dict.fromkeys(resolve_asset(c).id for c in crypto_ids))  # bad ids fail first
+    horizons = list(dict.fromkeys(horizon or [1]))
+    for h in horizons:
+        Predictor.check_horizon(h)
+    settings = load_config()
+    predictor = Predictor(
+        source=source, cache_ttl=0, stale_grace_seconds=settings.serving.stale_grace_seconds
+    )
+    forecasts: list[Forecast] = []
+    errors: list[dict[str, Any]] = []
+    for cid in ids:
+        for h in horizons:
+            try:
+                forecasts.append(predictor.predict(cid, horizon=h))
+            except CryptoForecastError as exc:
+                errors.append({"crypto_id": cid, "horizon": h, "error": str(exc)})
+    if as_json:
+        payload = {
+            "forecasts": [f.model_dump(mode="json") for f in forecasts],
+            "errors": errors,
+        }
+        typer.echo(json.dumps(payload, indent=2))
+    else:
+        if forecasts:
+            console().print(forecast_table(forecasts))
+        for note in _notes(forecasts):
+            console().print(note, highlight=False)
+        for e in errors:
+            error_console().print(
+                f"[red]no forecast:[/] {e['crypto_id']} h={e['horizon']}: {e['error']}",
+                highlight=False,
+            )
+    if not forecasts:
+        raise DataError(
+            f"nothing could forecast {', '.join(ids)} (h={', '.join(map(str, horizons))}) from "
+            f"source {source!r}: {errors[0]['error'] if errors else 'no result'}"
+        )

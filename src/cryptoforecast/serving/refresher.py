@@ -124,7 +124,13 @@ class CandleRefresher:
                 ids += list(self.tracked())
             except Exception as exc:  # e.g. the registry is down: refresh what is cached
                 log.warning("candle refresher: cannot list the tracked assets: %s", exc)
-        return list(dict.fromkeys(ids))
+        out: dict[str, None] = {}
+        for name in ids:
+            try:
+                out[resolve_asset(name).id] = None
+            except Exception as exc:  # a stray file in the cache: skip it, say so
+                log.warning("candle refresher: skipping %r: %s", name, exc)
+        return list(out)
 
     def refresh_once(self) -> RefreshRun:
         """Refresh every series once; failures are recorded per series, never raised."""

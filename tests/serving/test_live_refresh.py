@@ -3,7 +3,6 @@ Binance-format server picks up a candle published after it started, without a re
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -19,7 +18,7 @@ from cryptoforecast.serving.service import create_service
 from ..live_servers import BinanceFake, shared_candles, use_binance_server
 from .conftest import Trained
 from .test_refresher import OffsetClock
-from .test_server import free_port
+from .conftest import running_server
 
 DELAY, JITTER = 1.0, 0.5
 #: the last candle served at start opens on 09-29; the next one (09-30) closes on 10-01 00:00
@@ -31,8 +30,6 @@ LEAD = 8.0  # seconds between the server's start and that close, on the service'
 def live_server(
     registry: Any, btc_model: Trained, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[str, BinanceFake, OffsetClock]]:
-    import uvicorn
-
     fake = use_binance_server(httpserver, monkeypatch, symbols=["bitcoin"])
     fake.set_candles("bitcoin", "1d", shared_candles("bitcoin", "1d", end="2025-09-29"))
     clock = OffsetClock(NEXT_CLOSE - timedelta(seconds=LEAD))
@@ -40,24 +37,8 @@ def live_server(
         overrides={"serving": {"refresh": {"delay_seconds": DELAY, "jitter_seconds": JITTER}}}
     )
     app = create_service(settings, source="binance", registry=registry, clock=clock)
-    port = free_port()
-    srv = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=srv.run, name="uvicorn-live-test", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            srv.should_exit = True
-            pytest.fail("uvicorn did not start within 20 s")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}", fake, clock
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=15)
-        assert not thread.is_alive(), "uvicorn did not shut down"
+    with running_server(app) as url:
+        yield url, fake, clock
     assert not app.state.background.leader  # the lock was released at shutdown
 
 

@@ -18,7 +18,7 @@ from pytest_httpserver import HTTPServer
 from cryptoforecast.data import CandleCache, load_ohlcv
 
 from ..live_servers import shared_candles, use_binance_server
-from .test_server import free_port
+from .conftest import free_port
 
 
 def _log(path: Path) -> str:

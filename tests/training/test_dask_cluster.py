@@ -7,20 +7,18 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from cryptoforecast.data import snapshot_assets
 from cryptoforecast.registry import ModelRegistry
 
 from ..dask_cluster import DaskCluster
+from ..postgres import POSTGRES_ENV, fresh_schema_url
 
-POSTGRES_ENV = "CRYPTOFORECAST_TEST_POSTGRES_URL"
 #: lean settings for the workers and the command (plain environment overrides)
 FAST_ENV = {
     "CRYPTOFORECAST_TRAINING__VALIDATION_SIZE": "60",
@@ -35,17 +33,8 @@ def shared_registry_url(tmp_path: Path) -> Iterator[str]:
     if not base:
         yield f"sqlite:///{tmp_path / 'shared-registry.db'}"
         return
-    schema = f"cf_dask_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(base)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    url = sa.make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.dispose()
+    with fresh_schema_url(base, prefix="cf_dask") as url:
+        yield url
 
 
 @pytest.mark.slow

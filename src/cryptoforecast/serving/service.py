@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from cryptoforecast.config import Settings, load_config
@@ -109,27 +108,18 @@ def build_background(
 def create_service(
     settings: Settings | None = None,
     *,
-    source: str = "snapshot",
-    registry: Any = None,
-    clock: Callable[[], datetime] | None = None,
     retrain: Callable[[], Any] | None = None,
     **app_options: Any,
 ) -> FastAPI:
-    """The app of ``cryptoforecast serve``: :func:`create_app` plus the background jobs."""
+    """The app of ``cryptoforecast serve``: :func:`create_app` (``app_options``: ``source``,
+    ``registry``, ``clock``...) with its background jobs (``retrain`` replaces the scheduled
+    training pipeline, for tests)."""
     settings = settings or load_config()
-    if registry is None:
-        from cryptoforecast.registry import ModelRegistry
 
-        registry = ModelRegistry()
-    predictor = Predictor(
-        registry=registry,
-        source=source,
-        cache_ttl=settings.cache.ttl_seconds,
-        clock=clock,
-        stale_grace_seconds=settings.serving.stale_grace_seconds,
-    )
-    background = build_background(settings, predictor, retrain=retrain)
-    return create_app(settings, predictor=predictor, background=background, **app_options)
+    def jobs(predictor: Predictor) -> BackgroundJobs:
+        return build_background(settings, predictor, retrain=retrain)
+
+    return create_app(settings, background=jobs, **app_options)
 
 
 def app_from_env() -> FastAPI:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,6 +16,7 @@ from cryptoforecast.serving import create_app
 from cryptoforecast.serving.freshness import staleness
 from cryptoforecast.serving.ledger import Ledger
 
+from ..postgres import POSTGRES_ENV, fresh_schema_url
 from .conftest import FakeClock, SyncASGIClient, Trained
 
 LAST = pd.Timestamp("2025-09-30", tz="UTC")  # last daily candle of the embedded snapshot
@@ -89,39 +92,47 @@ def test_snapshot_service_reports_stale_series_but_stays_ok(
     assert client.get("/v1/forecast/bitcoin").json()["stale"] is True
 
 
-_OLD_LEDGER = """
-CREATE TABLE forecasts (
-    forecast_id INTEGER NOT NULL PRIMARY KEY, crypto_id VARCHAR(64) NOT NULL,
-    horizon INTEGER NOT NULL, interval VARCHAR(8) NOT NULL, data_source VARCHAR(32) NOT NULL,
-    as_of DATETIME NOT NULL, target_time DATETIME NOT NULL, last_close FLOAT NOT NULL,
-    predicted_price FLOAT NOT NULL, predicted_return FLOAT NOT NULL, lower_80 FLOAT,
-    upper_80 FLOAT, lower_95 FLOAT, upper_95 FLOAT, model_type VARCHAR(64) NOT NULL,
-    model_id INTEGER, model_version VARCHAR(64), source VARCHAR(40) NOT NULL,
-    fallback_reason TEXT, generated_at DATETIME NOT NULL)
-"""
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def ledger_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old-ledger.db'}"
+        return
+    base = os.environ.get(POSTGRES_ENV)
+    if not base:
+        pytest.skip(f"{POSTGRES_ENV} is not set (.ci/run sets it after starting PostgreSQL)")
+    with fresh_schema_url(base, prefix="cf_ledger") as url:
+        yield url
 
 
 def test_a_ledger_from_before_staleness_gains_the_columns_and_keeps_its_rows(
-    tmp_path: Any, btc_model: Trained, clock: FakeClock
+    ledger_url: str, btc_model: Trained, clock: FakeClock
 ) -> None:
+    from cryptoforecast.serving.ledger import forecasts_table
     from cryptoforecast.serving.predictor import Predictor
 
-    url = f"sqlite:///{tmp_path / 'old-ledger.db'}"
-    engine = sa.create_engine(url)
+    # the table as the first release created it: without the staleness columns
+    old = sa.Table(
+        "forecasts",
+        sa.MetaData(),
+        *[c._copy() for c in forecasts_table.columns if not c.name.startswith("stale")],
+    )
+    engine = sa.create_engine(ledger_url)
+    old.create(engine)
     with engine.begin() as conn:
-        conn.exec_driver_sql(_OLD_LEDGER)
-        conn.exec_driver_sql(
-            "INSERT INTO forecasts (crypto_id, horizon, interval, data_source, as_of, "
-            "target_time, last_close, predicted_price, predicted_return, model_type, source, "
-            "generated_at) VALUES ('bitcoin', 1, '1d', 'snapshot', '2025-09-29 00:00:00', "
-            "'2025-09-30 00:00:00', 1.0, 1.0, 0.0, 'naive', 'model', '2025-09-29 01:00:00')"
-        )
+        conn.execute(
+            old.insert().values(
+                crypto_id="bitcoin", horizon=1, interval="1d", data_source="snapshot",
+                as_of=datetime(2025, 9, 29, tzinfo=UTC), target_time=datetime(2025, 9, 30, tzinfo=UTC),
+                last_close=1.0, predicted_price=1.0, predicted_return=0.0, model_type="naive",
+                source="model", generated_at=datetime(2025, 9, 29, 1, tzinfo=UTC),
+            )
+        )  # fmt: skip
     engine.dispose()
     for _ in range(2):  # opening it twice is harmless
-        ledger = Ledger(url)
+        ledger = Ledger(ledger_url)
         assert len(ledger) == 1
         ledger.dispose()
-    ledger = Ledger(url)
+    ledger = Ledger(ledger_url)
     forecast = Predictor(clock=clock, ledger=ledger).predict("bitcoin")
     ledger.record(forecast, "snapshot")
     rows = ledger.forecasts()

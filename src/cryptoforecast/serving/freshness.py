@@ -11,7 +11,7 @@ nature once time has moved past them, and say so.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -28,15 +28,16 @@ __all__ = ["Staleness", "data_freshness", "staleness"]
 class Staleness:
     """Age of a series' last candle and whether that makes it stale (with why)."""
 
-    last_candle: pd.Timestamp
+    last_candle: datetime
     age_hours: float
     stale: bool
     reason: str | None
 
 
-def _utc(value: Any) -> pd.Timestamp:
-    ts = pd.Timestamp(value)
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+def _utc(value: Any) -> datetime:
+    if isinstance(value, pd.Timestamp) or not isinstance(value, datetime):
+        value = pd.Timestamp(value).to_pydatetime()
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def staleness(
@@ -44,15 +45,15 @@ def staleness(
 ) -> Staleness:
     """Whether candles ending at ``as_of`` (open time of the last one) are stale at ``now``.
 
-    ``age_hours`` is the time since the last candle's stamp (its open time). The reason names the newer candle
-    that is missing and what to do about it for this kind of source.
+    ``age_hours`` is the time since the last candle's stamp (its open time). The reason names
+    the newer candle that is missing and what to do about it for this kind of source. Plain
+    datetime arithmetic: this runs on every cache hit.
     """
-    step = check_interval(interval)
-    last = _utc(as_of)
-    now_ts = _utc(now)
+    step = check_interval(interval).to_pytimedelta()
+    last, now_utc = _utc(as_of), _utc(now)
     closed = last + step
-    age = now_ts - closed
-    stale = age > step + pd.Timedelta(seconds=grace_seconds)
+    age = now_utc - closed
+    stale = age > step + timedelta(seconds=grace_seconds)
     reason = None
     if stale:
         missing = closed + step  # when the first missing candle closed
@@ -68,7 +69,7 @@ def staleness(
             f"{age.total_seconds() / 3600:.1f} h ago; the next one closed at "
             f"{missing.isoformat()} and is not in the data ({where})"
         )
-    hours = (now_ts - last).total_seconds() / 3600
+    hours = (now_utc - last).total_seconds() / 3600
     return Staleness(last, round(hours, 2), bool(stale), reason)
 
 

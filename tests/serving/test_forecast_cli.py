@@ -6,10 +6,12 @@ import json
 from typing import Any
 
 import pytest
+from pytest_httpserver import HTTPServer
 
 from cryptoforecast.cli import main
 from cryptoforecast.serving.schemas import Forecast
 
+from ..live_servers import shared_candles, use_binance_server
 from .conftest import Trained, last_close
 
 
@@ -90,3 +92,22 @@ def test_forecast_rejects_bad_input_before_any_work(capsys: pytest.CaptureFixtur
     assert code == 1 and "notacoin" in err
     code, _, err = run(["forecast", "bitcoin", "-H", "15"], capsys)
     assert code == 1 and "horizon" in err and "15" in err
+
+
+def test_forecast_from_a_live_source_fetches_new_candles_first(
+    btc_model: Trained,
+    capsys: pytest.CaptureFixture[str],
+    httpserver: HTTPServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fake = use_binance_server(httpserver, monkeypatch, symbols=["bitcoin"])
+    fake.set_candles("bitcoin", "1d", shared_candles("bitcoin", "1d", end="2025-09-28"))
+    code, out, _ = run(["forecast", "bitcoin", "--source", "binance", "--json"], capsys)
+    assert code == 0
+    assert json.loads(out)["forecasts"][0]["as_of"].startswith("2025-09-28")
+    fake.set_candles("bitcoin", "1d", shared_candles("bitcoin", "1d", end="2025-09-30"))
+    code, out, _ = run(["forecast", "bitcoin", "-s", "binance", "--no-refresh", "--json"], capsys)
+    assert json.loads(out)["forecasts"][0]["as_of"].startswith("2025-09-28")  # the cache only
+    code, out, _ = run(["forecast", "bitcoin", "-s", "binance", "--json"], capsys)
+    (forecast,) = json.loads(out)["forecasts"]
+    assert forecast["as_of"].startswith("2025-09-30") and forecast["source"] == "model"

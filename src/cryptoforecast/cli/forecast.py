@@ -11,6 +11,8 @@ from rich.table import Table
 from cryptoforecast.cli._common import console, error_console, num
 from cryptoforecast.config import load_config
 from cryptoforecast.data import resolve_asset
+from cryptoforecast.data.live import refresh_series
+from cryptoforecast.data.loader import LIVE_SOURCES
 from cryptoforecast.exceptions import CryptoForecastError, DataError
 from cryptoforecast.serving.predictor import Predictor
 from cryptoforecast.serving.schemas import Forecast
@@ -95,8 +97,17 @@ def forecast(
         typer.Option("--source", "-s", help="Candle source: snapshot, binance or coingecko."),
     ] = "snapshot",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    refresh: Annotated[
+        bool,
+        typer.Option(
+            "--refresh/--no-refresh",
+            help="Live sources: fetch new candles into the cache first (default: yes).",
+        ),
+    ] = True,
 ) -> None:
-    """Forecast from the production model (or the labelled fallback), with 80%/95% intervals."""
+    """Forecast from the production model (or the labelled fallback), with 80%/95% intervals.
+
+    Each forecast says its last candle (as of) and whether that candle is stale."""
 
     ids = list(dict.fromkeys(resolve_asset(c).id for c in crypto_ids))  # bad ids fail first
     horizons = list(dict.fromkeys(horizon or [1]))
@@ -108,6 +119,12 @@ def forecast(
     )
     forecasts: list[Forecast] = []
     errors: list[dict[str, Any]] = []
+    if refresh and source in LIVE_SOURCES:
+        for cid in ids:
+            try:
+                refresh_series(resolve_asset(cid), predictor.interval, source)
+            except CryptoForecastError as exc:  # forecast from the cache; staleness will show
+                error_console().print(f"[yellow]could not refresh {cid}:[/] {exc}", highlight=False)
     for cid in ids:
         for h in horizons:
             try:

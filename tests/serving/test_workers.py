@@ -75,3 +75,29 @@ def test_two_workers_run_one_refresher(
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def test_serve_starts_uvicorn_on_the_app_factory(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Workers import the app by factory string; the source reaches them in the environment."""
+    from cryptoforecast.cli import main
+    from cryptoforecast.serving.service import SOURCE_ENV, app_from_env
+
+    calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+    monkeypatch.setattr("uvicorn.run", lambda *a, **k: calls.append((a, k)))
+    monkeypatch.setenv(SOURCE_ENV, "snapshot")  # restored after the test
+    assert main(["serve", "--workers", "3", "--source", "binance", "--port", "8123"]) == 0
+    ((args, kwargs),) = calls
+    assert args == ("cryptoforecast.serving.service:app_from_env",)
+    assert (kwargs["factory"], kwargs["workers"], kwargs["port"]) == (True, 3, 8123)
+    assert os.environ[SOURCE_ENV] == "binance"
+    app = app_from_env()
+    assert app.state.predictor.source == "binance" and app.state.background.refresher is not None
+    monkeypatch.setenv(SOURCE_ENV, "snapshot")
+    assert app_from_env().state.background.empty  # nothing to refresh, no schedule by default
+
+    assert main(["serve", "--workers", "0"]) == 1
+    assert "--workers must be at least 1, got 0" in capsys.readouterr().err
+    assert main(["serve", "--source", "nasdaq"]) == 1
+    assert "--source 'nasdaq' is unknown" in capsys.readouterr().err

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,20 +10,13 @@ import pytest
 
 from cryptoforecast.registry import ModelRegistry
 
-from ..postgres import POSTGRES_ENV, fresh_schema_url
+from ..postgres import BACKENDS, database_url
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(params=BACKENDS)
 def registry_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty registry database URL."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'registry.db'}"
-        return
-    base = os.environ.get(POSTGRES_ENV)
-    if not base:
-        pytest.skip(f"{POSTGRES_ENV} is not set (.ci/run sets it after starting PostgreSQL)")
-    with fresh_schema_url(base) as url:
-        yield url
+    yield from database_url(request.param, tmp_path / "registry.db")
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -16,7 +15,7 @@ from cryptoforecast.serving import create_app
 from cryptoforecast.serving.freshness import staleness
 from cryptoforecast.serving.ledger import Ledger
 
-from ..postgres import POSTGRES_ENV, fresh_schema_url
+from ..postgres import BACKENDS, database_url
 from .conftest import FakeClock, SyncASGIClient, Trained
 
 LAST = pd.Timestamp("2025-09-30", tz="UTC")  # last daily candle of the embedded snapshot
@@ -92,16 +91,9 @@ def test_snapshot_service_reports_stale_series_but_stays_ok(
     assert client.get("/v1/forecast/bitcoin").json()["stale"] is True
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(params=BACKENDS)
 def ledger_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'old-ledger.db'}"
-        return
-    base = os.environ.get(POSTGRES_ENV)
-    if not base:
-        pytest.skip(f"{POSTGRES_ENV} is not set (.ci/run sets it after starting PostgreSQL)")
-    with fresh_schema_url(base, prefix="cf_ledger") as url:
-        yield url
+    yield from database_url(request.param, tmp_path / "old-ledger.db", prefix="cf_ledger")
 
 
 def test_a_ledger_from_before_staleness_gains_the_columns_and_keeps_its_rows(

@@ -115,6 +115,7 @@ def test_only_one_process_runs_the_jobs_and_another_takes_over(tmp_path: Any) ->
     assert not b.leader and set(calls) == {"a"}
     assert b.status()["leader"]["pid"] == a.status()["this_process"]
     assert b.status()["leader"]["jobs"]["tick"]["runs"] >= 1  # read from the shared status file
+    assert b.status()["leader"]["running"] is True
     a.stop()
     assert wait_for(lambda: b.leader, timeout=5)
     assert wait_for(lambda: "b" in calls)

@@ -155,12 +155,14 @@ class BackgroundJobs:
             if thread is not threading.current_thread():
                 thread.join(timeout)
         if self.leader:
+            self.write_status()  # "running": false until another process takes over
             self._lock.release()
             self.leader = False
 
     def local_status(self) -> dict[str, Any]:
         return {
             "pid": os.getpid(),
+            "running": self.leader and not self._stop.is_set(),
             "updated_at": datetime.now(UTC).isoformat(),
             "refresher": self.refresher.status() if self.refresher is not None else None,
             "jobs": {job.name: job.status() for job in self.jobs},

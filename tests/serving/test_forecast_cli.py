@@ -28,7 +28,10 @@ def test_forecast_from_the_production_model(
     assert code == 0, out
     assert "bitcoin" in out and "drift" in out and "fallback*" not in out
     when, close = last_close("bitcoin")
-    assert when.strftime("%Y-%m-%d") in out and f"{close:,.2f}" in out  # the naive beside it
+    assert when.strftime("%Y-%m-%d") in out and f"{close:,.0f}" in out  # the naive beside it
+    assert "median" in out and "P(up)" in out and "P±5%" in out  # the distribution
+    code, out, _ = run(["forecast", "BTC", "--quantiles"], capsys)
+    assert code == 0 and "price quantiles" in out and "97.5%" in out
 
 
 def test_forecast_falls_back_with_its_reason(
@@ -70,6 +73,11 @@ def test_forecast_json_parses_back_into_forecasts(
     assert model.as_of == when.to_pydatetime() and model.last_close == close
     lo, hi = model.intervals[0.8]
     assert lo < model.predicted_price < hi
+    for f in forecasts:  # the predictive distribution travels with every forecast
+        assert f.quantiles is not None and f.p_up is not None and f.p_move is not None
+        levels = sorted(f.quantiles)
+        assert [f.quantiles[q] for q in levels] == sorted(f.quantiles.values())
+        assert 0 <= f.p_up <= 1
     assert all(f.stale and "fixed history" in (f.stale_reason or "") for f in forecasts)
 
 

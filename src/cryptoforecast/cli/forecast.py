@@ -6,6 +6,7 @@ import json
 from typing import Annotated, Any
 
 import typer
+from rich.box import SIMPLE_HEAD
 from rich.table import Table
 
 from cryptoforecast.cli._common import console, error_console, num
@@ -17,20 +18,32 @@ from cryptoforecast.exceptions import CryptoForecastError, DataError
 from cryptoforecast.serving.predictor import Predictor
 from cryptoforecast.serving.schemas import Forecast
 
-__all__ = ["forecast", "forecast_table"]
+__all__ = ["forecast", "forecast_table", "quantile_table"]
 
 
-def _quantile_levels(forecasts: list[Forecast]) -> list[float]:
-    """Quantile levels carried by any forecast (none until the forecasts carry quantiles)."""
-    levels: set[float] = set()
+def quantile_table(forecasts: list[Forecast]) -> Table:
+    """Every price quantile of each forecast's predictive distribution (``--quantiles``)."""
+    levels = sorted({float(q) for f in forecasts for q in (f.quantiles or {})})
+    table = Table(title="Predictive distribution: price quantiles", box=SIMPLE_HEAD)
+    for col in ["crypto", "h", *[f"{q:.1%}".replace(".0%", "%") for q in levels]]:
+        table.add_column(col, justify="left" if col == "crypto" else "right")
     for f in forecasts:
-        levels |= {float(q) for q in (getattr(f, "quantiles", None) or {})}
-    return sorted(levels)
+        table.add_row(
+            f.crypto_id, str(f.horizon), *[_price((f.quantiles or {}).get(q)) for q in levels]
+        )
+    return table
+
+
+def _price(value: float | None) -> str:
+    """A price as wide as it needs: no cents on large prices, 4 significant digits on small."""
+    if value is None or value != value:
+        return "-"
+    return format(value, ",.0f" if abs(value) >= 1000 else ",.2f" if abs(value) >= 1 else ".4g")
 
 
 def _band(f: Forecast, coverage: float) -> str:
     lo, hi = f.intervals.get(coverage, (float("nan"), float("nan")))
-    return f"{num(lo, ',.2f')} - {num(hi, ',.2f')}"
+    return f"{_price(lo)}-{_price(hi)}"
 
 
 def _when(f: Forecast) -> str:
@@ -39,29 +52,37 @@ def _when(f: Forecast) -> str:
 
 def forecast_table(forecasts: list[Forecast]) -> Table:
     """One row per forecast: the naive forecast (last close) beside the model's, its intervals,
-    where it came from, and whether its candles are stale (reasons are printed below it)."""
-    table = Table(title="Forecasts beside the naive forecast (the last close)")
-    levels = _quantile_levels(forecasts)
-    probs = sorted({k for f in forecasts for k in (getattr(f, "probabilities", None) or {})})
+    the predictive distribution (median, P(up), P(|move| > x)), where it came from, and whether
+    its candles are stale (reasons are printed below it)."""
+    table = Table(
+        title="Forecasts beside the naive forecast (the last close)",
+        box=SIMPLE_HEAD,
+        padding=(0, 1),
+        collapse_padding=True,
+        pad_edge=False,
+    )
+    has_median = any(0.5 in (f.quantiles or {}) for f in forecasts)
+    moves = sorted({float(t) for f in forecasts for t in (f.p_move or {})})
     cols = ["crypto", "h", "as of", "naive", "forecast", "change", "80%", "95%"]
-    cols += [f"q{q:g}" for q in levels] + probs + ["from", "stale"]
+    cols += ["median"] if has_median else []
+    cols += ["P(up)"] if any(f.p_up is not None for f in forecasts) else []
+    cols += [f"P±{t:.0%}" for t in moves] + ["from", "stale"]
     for col in cols:
         table.add_column(col, justify="left" if col in ("crypto", "from") else "right")
     for f in forecasts:
-        quantiles = getattr(f, "quantiles", None) or {}
-        probabilities = getattr(f, "probabilities", None) or {}
         row = [
             f.crypto_id,
             str(f.horizon),
             _when(f),
-            num(f.last_close, ",.2f"),
-            num(f.predicted_price, ",.2f"),
+            _price(f.last_close),
+            _price(f.predicted_price),
             num(f.predicted_price / f.last_close - 1.0, "+.2%"),
             _band(f, 0.8),
             _band(f, 0.95),
         ]
-        row += [num(quantiles.get(q), ",.2f") for q in levels]
-        row += [num(probabilities.get(p), ".0%") for p in probs]
+        row += [_price((f.quantiles or {}).get(0.5))] if has_median else []
+        row += [num(f.p_up, ".0%")] if "P(up)" in cols else []
+        row += [num((f.p_move or {}).get(t), ".0%") for t in moves]
         if f.source == "model":
             origin = f"{f.model_type} v{f.model_version}" if f.model_version else f.model_type
         else:
@@ -74,11 +95,18 @@ def forecast_table(forecasts: list[Forecast]) -> Table:
 def _notes(forecasts: list[Forecast]) -> list[str]:
     """The fallback and staleness reasons behind the table's asterisks, each said once."""
     notes: dict[str, None] = {}
+    if any(f.p_up is not None for f in forecasts):
+        notes[
+            "P(up): probability the close ends higher; P±x: probability it moves more than x "
+            "either way (from the predictive distribution)"
+        ] = None
     for f in forecasts:
         if f.fallback_reason:
             notes[f"fallback* {f.crypto_id}: technical analysis, because {f.fallback_reason}"] = (
                 None
             )
+        if f.distribution_source and f.distribution_source != "model":
+            notes[f"distribution {f.crypto_id}: scale from {f.distribution_source}"] = None
         if f.stale_reason:
             notes[f"stale* {f.crypto_id}: {f.stale_reason}"] = None
     return list(notes)
@@ -97,6 +125,12 @@ def forecast(
         typer.Option("--source", "-s", help="Candle source: snapshot, binance or coingecko."),
     ] = "snapshot",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    quantiles: Annotated[
+        bool,
+        typer.Option(
+            "--quantiles", help="Show every quantile of the distribution, not the median."
+        ),
+    ] = False,
     refresh: Annotated[
         bool,
         typer.Option(
@@ -140,6 +174,8 @@ def forecast(
     else:
         if forecasts:
             console().print(forecast_table(forecasts))
+            if quantiles:
+                console().print(quantile_table(forecasts))
         for note in _notes(forecasts):
             console().print(note, highlight=False)
         for e in errors:

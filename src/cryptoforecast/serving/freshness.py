@@ -1,4 +1,4 @@
-"""How old the candles behind a forecast are: ``as_of``, staleness and the ``/healthz`` data block.
+"""How old the candles behind a forecast are: its ``as_of`` and whether that makes it stale.
 
 A candle stamped ``t`` (its open time) closes at ``t + interval``. The series is *stale* when the
 next candle closed more than a grace period ago and is still not in the data: the last candle's
@@ -16,12 +16,10 @@ from typing import Any
 
 import pandas as pd
 
-from cryptoforecast.data import CandleCache, load_ohlcv, snapshot_assets
 from cryptoforecast.data.loader import LIVE_SOURCES
 from cryptoforecast.data.schema import check_interval
-from cryptoforecast.exceptions import CryptoForecastError
 
-__all__ = ["Staleness", "data_freshness", "staleness"]
+__all__ = ["Staleness", "staleness"]
 
 
 @dataclass(frozen=True)
@@ -71,56 +69,3 @@ def staleness(
         )
     hours = (now_utc - last).total_seconds() / 3600
     return Staleness(last, round(hours, 2), bool(stale), reason)
-
-
-def _last_candles(source: str, interval: str, end: Any) -> dict[str, Any]:
-    """Last candle per series. Never fetches: for a live source, only the series already in the
-    local cache (``data update`` or the refresher fill it); a file that cannot be read is an
-    error of that series, not of the probe."""
-    lasts: dict[str, Any] = {}
-    if source in LIVE_SOURCES:
-        cache = CandleCache()
-        for src, crypto_id, ival in cache.entries():
-            if src != source or ival != interval:
-                continue
-            try:
-                frame = cache.read(src, crypto_id, ival)
-            except Exception as exc:  # a corrupt file
-                lasts[crypto_id] = CryptoForecastError(
-                    f"cannot read the cached candles: {type(exc).__name__}: {exc}"
-                )
-                continue
-            if frame is not None and len(frame):
-                lasts[crypto_id] = frame.index[-1]
-    else:
-        for asset in snapshot_assets():
-            try:
-                lasts[asset.id] = load_ohlcv(
-                    asset.id, days=1, interval=interval, source=source, end=end
-                ).index[-1]
-            except CryptoForecastError as exc:
-                lasts[asset.id] = exc
-    return lasts
-
-
-def data_freshness(
-    source: str, interval: str, now: datetime, grace_seconds: float, end: Any = None
-) -> tuple[dict[str, Any], bool]:
-    """The ``/healthz`` data block (per series: last candle, age, staleness) and whether the
-    service is degraded by it: a stale (or unreadable) series of a live source."""
-    data: dict[str, Any] = {}
-    degraded = False
-    for crypto_id, last in _last_candles(source, interval, end).items():
-        if isinstance(last, Exception):
-            data[crypto_id] = {"error": str(last)}
-            degraded = degraded or source in LIVE_SOURCES
-            continue
-        s = staleness(last, interval, now, grace_seconds, source)
-        data[crypto_id] = {
-            "last_candle": s.last_candle.isoformat(),
-            "age_hours": s.age_hours,
-            "stale": s.stale,
-            "stale_reason": s.reason,
-        }
-        degraded = degraded or (s.stale and source in LIVE_SOURCES)
-    return data, degraded

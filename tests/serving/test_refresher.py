@@ -179,3 +179,22 @@ def test_refresh_failures_are_counted_in_metrics_and_healthz(
     refresher = health["background"]["leader"]["refresher"]
     assert refresher["failures"] >= 2 and "bitcoin" in refresher["last_run"]["errors"]
     assert health["background"]["leader_here"] is True
+
+
+def test_refresh_errors_shown_by_healthz_carry_no_secret_or_server_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from cryptoforecast.exceptions import DataError
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        raise DataError(
+            "cannot write via postgresql://cf:hunter2@db.internal/cf with api_key=abc123 "
+            "to /var/lib/cryptoforecast/candles/binance/bitcoin_1d.parquet"
+        )
+
+    monkeypatch.setattr("cryptoforecast.serving.refresher.refresh_series", failing)
+    run = CandleRefresher("binance", tracked=lambda: ["bitcoin"]).refresh_once()
+    error = run.errors["bitcoin"]
+    assert "DataError: cannot write" in error and "bitcoin_1d.parquet" in error
+    for secret in ("hunter2", "abc123", "/var/lib/cryptoforecast"):
+        assert secret not in error

@@ -22,6 +22,7 @@ from typing import Any
 from filelock import FileLock, Timeout
 
 from cryptoforecast.data.cache import atomic_write_bytes
+from cryptoforecast.redaction import hide_paths, redact
 from cryptoforecast.serving.refresher import CandleRefresher
 
 __all__ = ["BackgroundJobs", "JobsCollector", "ScheduledJob"]
@@ -51,7 +52,7 @@ class ScheduledJob:
                 log.info("scheduled job %s done: %s", self.name, _summary(result))
             except Exception as exc:
                 self.failures += 1
-                self.last_error = f"{type(exc).__name__}: {exc}"
+                self.last_error = hide_paths(redact(f"{type(exc).__name__}: {exc}"))
                 log.warning("scheduled job %s failed: %s", self.name, self.last_error)
             self.runs += 1
             self.last_finished_at = datetime.now(UTC).isoformat()

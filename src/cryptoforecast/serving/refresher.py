@@ -27,6 +27,7 @@ from typing import Any
 from cryptoforecast.data import CandleCache, resolve_asset
 from cryptoforecast.data.live import refresh_series
 from cryptoforecast.data.schema import check_interval
+from cryptoforecast.redaction import hide_paths, redact
 
 __all__ = ["CandleRefresher", "RefreshRun", "next_candle_close"]
 
@@ -123,7 +124,7 @@ class CandleRefresher:
             try:
                 ids += list(self.tracked())
             except Exception as exc:  # e.g. the registry is down: refresh what is cached
-                log.warning("candle refresher: cannot list the tracked assets: %s", exc)
+                log.warning("candle refresher: cannot list the tracked assets: %s", redact(exc))
         out: dict[str, None] = {}
         for name in ids:
             try:
@@ -145,7 +146,8 @@ class CandleRefresher:
                     **self.source_options,
                 )
             except Exception as exc:
-                run.errors[crypto_id] = f"{type(exc).__name__}: {exc}"
+                # shown by /healthz: no secret, no server path
+                run.errors[crypto_id] = hide_paths(redact(f"{type(exc).__name__}: {exc}"))
                 log.warning(
                     "candle refresher: %s %s %s failed: %s",
                     self.source,
@@ -175,7 +177,7 @@ class CandleRefresher:
             try:
                 self.after_run(run)
             except Exception as exc:
-                log.warning("candle refresher: after-refresh job failed: %s", exc)
+                log.warning("candle refresher: after-refresh job failed: %s", redact(exc))
         return run
 
     def next_run_at(self, now: datetime) -> datetime:

@@ -16,9 +16,8 @@ from cryptoforecast.config import load_config
 from cryptoforecast.serving.service import create_service
 
 from ..live_servers import BinanceFake, shared_candles, use_binance_server
-from .conftest import Trained
+from .conftest import Trained, running_server
 from .test_refresher import OffsetClock
-from .conftest import running_server
 
 DELAY, JITTER = 1.0, 0.5
 #: the last candle served at start opens on 09-29; the next one (09-30) closes on 10-01 00:00

@@ -97,7 +97,8 @@ def test_serve_starts_uvicorn_on_the_app_factory(
     monkeypatch.setenv(SOURCE_ENV, "snapshot")
     assert app_from_env().state.background.empty  # nothing to refresh, no schedule by default
 
-    assert main(["serve", "--workers", "0"]) == 1
-    assert "--workers must be at least 1, got 0" in capsys.readouterr().err
-    assert main(["serve", "--source", "nasdaq"]) == 1
-    assert "--source 'nasdaq' is unknown" in capsys.readouterr().err
+    assert main(["serve", "--workers", "0"]) == 2  # a usage error, before anything starts
+    assert "'--workers'" in capsys.readouterr().err
+    assert main(["serve", "--source", "nasdaq"]) == 2
+    err = capsys.readouterr().err
+    assert "'--source'" in err and "'nasdaq' is not a candle source" in err

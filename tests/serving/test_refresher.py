@@ -179,6 +179,8 @@ def test_refresh_failures_are_counted_in_metrics_and_healthz(
     refresher = health["background"]["leader"]["refresher"]
     assert refresher["failures"] >= 2 and "bitcoin" in refresher["last_run"]["errors"]
     assert health["background"]["leader_here"] is True
+    # the cached candles are not overdue yet, but the source is down: not "ok"
+    assert health["status"] == "degraded"
 
 
 def test_refresh_errors_shown_by_healthz_carry_no_secret_or_server_path(

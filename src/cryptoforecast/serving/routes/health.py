@@ -30,8 +30,9 @@ router = APIRouter(tags=["operations"])
 
 @router.get("/healthz")
 def healthz(svc: Service = SERVICE) -> dict[str, Any]:
-    """Model ages, cache size, data freshness; ``status`` is ``degraded`` when a part fails or
-    a live series is stale (the embedded snapshot is a fixed history: stale, but as configured)."""
+    """Model ages, cache size, data freshness; ``status`` is ``degraded`` when a part fails, a
+    live series is stale (the embedded snapshot is a fixed history: stale, but as configured) or
+    the candle refresher's last run could not reach its live source."""
     pred = svc.predictor
     now = pred.clock()
     out: dict[str, Any] = {
@@ -70,6 +71,9 @@ def healthz(svc: Service = SERVICE) -> dict[str, Any]:
         out["status"] = "degraded"  # the refresher is not keeping a live series fresh
     if svc.background is not None:
         out["background"] = svc.background.status()
+        refresher = (out["background"].get("leader") or {}).get("refresher") or {}
+        if (refresher.get("last_run") or {}).get("errors"):
+            out["status"] = "degraded"  # the live source failed on the refresher's last run
     return out
 
 

@@ -41,6 +41,7 @@ __all__ = [
     "BacktestConfig",
     "CacheConfig",
     "DemoConfig",
+    "DistributionConfig",
     "EnsembleConfig",
     "FeatureSelectionConfig",
     "LightGBMConfig",
@@ -184,6 +185,19 @@ class PromotionGateConfig(_Section):
     retire_on_fail: bool = True
 
 
+VolatilityName = Literal["rolling_gaussian", "ewma_t", "garch_t", "har_rv", "lightgbm_vol"]
+
+
+class DistributionConfig(_Section):
+    """The scale model trained with every point model and saved in its artifact (``None``: none;
+    the service then uses an ``ewma_t`` scale fitted per request, labelled as a fallback)."""
+
+    model: VolatilityName | None = "har_rv"
+    calibration_fraction: float = Field(
+        0.3, gt=0, lt=1, description="share of the window whose scores calibrate the shape"
+    )
+
+
 class RetrainConfig(_Section):
     older_than_days: int = Field(7, ge=1)
     schedule_every_hours: float | None = Field(
@@ -257,6 +271,7 @@ class Settings(_Section):
     backtest: BacktestConfig = Field(default_factory=BacktestConfig)
     cache: CacheConfig = Field(default_factory=CacheConfig)
     promotion_gate: PromotionGateConfig = Field(default_factory=PromotionGateConfig)
+    distribution: DistributionConfig = Field(default_factory=DistributionConfig)
     retrain: RetrainConfig = Field(default_factory=RetrainConfig)
     serving: ServingConfig = Field(default_factory=ServingConfig)
     demo: DemoConfig = Field(default_factory=DemoConfig)

@@ -98,6 +98,7 @@ def save_artifact(model: BaseForecaster, path: Path) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:
         extra = model._save_native(tmp)
+        extra.update(model._save_distribution(tmp))  # inside tmp: hashed like the weights
         files = {
             str(f.relative_to(tmp)): file_sha256(f) for f in sorted(tmp.rglob("*")) if f.is_file()
         }
@@ -281,6 +282,7 @@ def load_into(model: BaseForecaster, path: Path) -> None:
         ) from exc
     try:
         model._load_native(path, manifest)
+        model._load_distribution(path, manifest)
     except ArtifactError:
         raise
     except Exception as exc:

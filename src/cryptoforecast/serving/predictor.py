@@ -31,6 +31,7 @@ from cryptoforecast.serving.cache import TTLCache
 from cryptoforecast.serving.distribution import (
     MOVE_THRESHOLDS,
     ServedDistribution,
+    model_label,
     served_distribution,
 )
 from cryptoforecast.serving.freshness import staleness
@@ -38,6 +39,7 @@ from cryptoforecast.serving.schemas import Forecast
 
 if TYPE_CHECKING:
     from cryptoforecast.models.base import Forecaster
+    from cryptoforecast.models.distribution import DistributionForecaster
     from cryptoforecast.registry.record import ModelRecord
     from cryptoforecast.serving.ledger import Ledger
 
@@ -372,6 +374,7 @@ class Predictor:
                         record,
                         "model",
                         None,
+                        getattr(model, "distribution_", None),
                     )
         assert reason is not None
         try:
@@ -457,7 +460,10 @@ class Predictor:
         record: ModelRecord | None,
         source: str,
         reason: str | None,
+        stored: DistributionForecaster | None = None,
     ) -> Forecast:
+        """The response; the distribution is the model's stored one (``stored``) when it has
+        one, else the labelled ``ewma_t`` fallback."""
         from cryptoforecast.data.schema import check_interval
 
         now = self.clock()
@@ -466,10 +472,18 @@ class Predictor:
         age = None
         if record is not None:
             age = round((now - record.created_at).total_seconds() / 86_400.0, 4)
+        dist: ServedDistribution | None = None
         try:
-            dist: ServedDistribution | None = served_distribution(
-                candles, horizon, point, self.move_thresholds
-            )
+            if stored is not None and record is not None:
+                try:
+                    label = model_label(stored.volatility, record.model_type, record.version)
+                    dist = served_distribution(
+                        candles, horizon, point, self.move_thresholds, stored, label
+                    )
+                except DataError as exc:  # the stored scale cannot read these candles: fallback
+                    log.warning("stored distribution unusable for %s: %s", crypto_id, exc)
+            if dist is None:
+                dist = served_distribution(candles, horizon, point, self.move_thresholds)
         except DataError as exc:  # too little history for a scale: the point forecast still serves
             log.warning("no distribution for %s h=%s: %s", crypto_id, horizon, exc)
             dist = None

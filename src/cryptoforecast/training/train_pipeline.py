@@ -48,6 +48,8 @@ import pandas as pd
 
 from cryptoforecast.exceptions import ConfigError, DataError
 from cryptoforecast.models.distribution.shapes import QUANTILES
+from cryptoforecast.models.probabilities import QuantileProbabilities
+from cryptoforecast.training.distribution_model import attach_distribution
 from cryptoforecast.training.gate import GateDecision, decide_family, gate_decision
 from cryptoforecast.training.validation import (
     MIN_TRAIN_ROWS,
@@ -220,7 +222,7 @@ async def _load_candles(
 # --------------------------------------------------------------------------------------------
 # fitting, with optional feature selection
 # --------------------------------------------------------------------------------------------
-class _ColumnSubset:
+class _ColumnSubset(QuantileProbabilities):
     """A fitted forecaster that sees only ``columns`` of whatever frame it is given.
 
     Used inside validation folds after top-k selection, so the backtester can pass the full
@@ -243,8 +245,10 @@ class _ColumnSubset:
     def predict(self, X: pd.DataFrame) -> pd.Series:
         return self.inner.predict(X[self.columns])
 
-    def predict_interval(self, X: pd.DataFrame, coverage: float = 0.8) -> pd.DataFrame:
-        return self.inner.predict_interval(X[self.columns], coverage)
+    def predict_interval(
+        self, X: pd.DataFrame, coverage: float | None = None, level: Any = None
+    ) -> pd.DataFrame:
+        return self.inner.predict_interval(X[self.columns], coverage, level)
 
     def predict_quantiles(self, X: pd.DataFrame, quantiles: Any = QUANTILES) -> pd.DataFrame:
         return self.inner.predict_quantiles(X[self.columns], quantiles)
@@ -545,7 +549,7 @@ def _fit_all(
         tuning = result.to_dict()
         timings["tune_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    metrics, _ = validate_walk_forward(
+    metrics, validation = validate_walk_forward(
         data,
         lambda X, y: fit_forecaster(model_type, horizon, X, y, params, seed, top_k),
         settings,
@@ -556,6 +560,7 @@ def _fit_all(
     timings["validate_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     model = fit_forecaster(model_type, horizon, data.X, data.y, params, seed, top_k)
+    metrics.update(attach_distribution(model, data, validation, settings))
     timings["fit_s"] = time.perf_counter() - t0
     metrics["timings"] = timings
     return model, metrics, params, tuning

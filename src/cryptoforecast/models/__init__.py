@@ -20,6 +20,7 @@ __all__ = [
     "DriftForecaster",
     "EnsembleForecaster",
     "Forecaster",
+    "GlobalLightGBMForecaster",
     "LSTMForecaster",
     "LightGBMForecaster",
     "NaiveForecaster",
@@ -39,6 +40,7 @@ _CLASSES: dict[str, tuple[str, str]] = {
     "lstm": ("cryptoforecast.models.lstm_model", "LSTMForecaster"),
     "ensemble": ("cryptoforecast.models.ensemble", "EnsembleForecaster"),
     "shrunk": ("cryptoforecast.models.shrunk", "ShrunkForecaster"),
+    "global_lightgbm": ("cryptoforecast.models.global_model", "GlobalLightGBMForecaster"),
 }
 MODEL_TYPES: tuple[str, ...] = tuple(_CLASSES)
 _OTHER = {

@@ -14,6 +14,7 @@ __all__ = [
     "ServedBacktest",
     "Split",
     "backtest_served",
+    "train_global_model",
     "train_model_for_crypto",
     "train_rows",
     "trainer_for",
@@ -29,6 +30,7 @@ _LAZY: dict[str, str] = {
     "walk_forward_splits": "cryptoforecast.training.splits",
     "train_model_for_crypto": "cryptoforecast.training.train_pipeline",
     "backtest_served": "cryptoforecast.training.served",
+    "train_global_model": "cryptoforecast.training.global_training",
     "ServedBacktest": "cryptoforecast.training.served",
 }
 

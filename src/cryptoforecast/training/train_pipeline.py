@@ -149,8 +149,17 @@ def _warmup() -> int:
     return int(warmup_rows())
 
 
-def prepare_training_data(candles: pd.DataFrame, days: int, horizon: int) -> TrainingData:
-    """Build features and target from ``candles`` and keep the last ``days`` complete rows."""
+def prepare_training_data(
+    candles: pd.DataFrame,
+    days: int,
+    horizon: int,
+    extra_features: pd.DataFrame | None = None,
+) -> TrainingData:
+    """Build features and target from ``candles`` and keep the last ``days`` complete rows.
+
+    ``extra_features`` (on the candles' index, e.g. the global model's cross-sectional ones) are
+    joined onto the built features before the window is cut.
+    """
     from cryptoforecast.features import build_features, make_target
 
     if not isinstance(candles, pd.DataFrame) or candles.empty or "close" not in candles:
@@ -160,6 +169,10 @@ def prepare_training_data(candles: pd.DataFrame, days: int, horizon: int) -> Tra
             "check the data source"
         )
     feats = build_features(candles)
+    if extra_features is not None:
+        attrs = dict(feats.attrs)
+        feats = feats.join(extra_features.reindex(feats.index))
+        feats.attrs.update(attrs)
     target = make_target(candles, horizon)
     complete = feats.notna().all(axis=1).to_numpy()
     if not complete.any():

@@ -28,6 +28,7 @@ from cryptoforecast.data.loader import parse_time
 from cryptoforecast.exceptions import ArtifactError, ConfigError, CryptoForecastError, DataError
 from cryptoforecast.redaction import hide_paths, redact
 from cryptoforecast.serving.cache import TTLCache
+from cryptoforecast.serving.cross_section import with_cross_section
 from cryptoforecast.serving.distribution import (
     MOVE_THRESHOLDS,
     ServedDistribution,
@@ -232,6 +233,15 @@ class Predictor:
 
         return build_features(candles)
 
+    def _model_features(
+        self, crypto_id: str, candles: pd.DataFrame, features: pd.DataFrame, model: Forecaster
+    ) -> pd.DataFrame:
+        """A global model (one with a ``universe_``) also reads the market's candles."""
+        universe = getattr(model, "universe_", None)
+        if not universe:
+            return features
+        return with_cross_section(crypto_id, candles, features, universe, self.candles)
+
     # -- registry ------------------------------------------------------------------------------
     def production_record(
         self, crypto_id: str, horizon: int, model_type: str | None
@@ -360,7 +370,9 @@ class Predictor:
                 )
             else:
                 try:
-                    point, bands = self._predict_last(model, features)
+                    point, bands = self._predict_last(
+                        model, self._model_features(crypto_id, candles, features, model)
+                    )
                 except Exception as exc:
                     reason = f"prediction failed: {type(exc).__name__}: {hide_paths(redact(exc))}"
                 else:

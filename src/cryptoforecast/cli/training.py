@@ -18,6 +18,11 @@ from cryptoforecast.exceptions import DataError
 from cryptoforecast.training import tuning
 from cryptoforecast.training.demo import run_demo
 from cryptoforecast.training.distributed import summarise_model, train_many
+from cryptoforecast.training.global_training import (
+    GLOBAL_MODEL,
+    global_summaries,
+    train_global_model,
+)
 from cryptoforecast.training.retrain import retrain_stale
 from cryptoforecast.training.train_pipeline import train_model_for_crypto
 
@@ -72,7 +77,12 @@ def train(
     ] = None,
     model: Annotated[
         list[str] | None,
-        typer.Option("--model", "-m", help="Model type (repeatable); default lightgbm."),
+        typer.Option(
+            "--model",
+            "-m",
+            help=f"Model type (repeatable); default lightgbm. {GLOBAL_MODEL}: one model for all "
+            "the given coins (or --all), registered per coin.",
+        ),
     ] = None,
     horizon: Annotated[
         list[int] | None,
@@ -141,7 +151,24 @@ def train(
         TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(),
     )
-    if jobs == 1 and scheduler is None:
+    if GLOBAL_MODEL in models:
+        if models != [GLOBAL_MODEL]:
+            raise typer.BadParameter(
+                f"--model {GLOBAL_MODEL} trains one model across the coins; train it on its own "
+                f"(got --model {' --model '.join(models)})"
+            )
+        summaries = []
+        for h in horizons:
+            started = time.perf_counter()
+            with (
+                console().status(f"training {GLOBAL_MODEL} on {len(ids)} coins h={h}"),
+                speaking_flags(_FLAGS),
+            ):
+                result = train_global_model(
+                    ids, h, window, not no_save, source, end, settings, scheduler=scheduler
+                )
+            summaries += global_summaries(result, time.perf_counter() - started)
+    elif jobs == 1 and scheduler is None:
         with (
             Progress(*columns, console=console(), transient=True) as progress,
             log_lines(tuning.logger.name, progress.console),

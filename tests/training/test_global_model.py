@@ -312,3 +312,33 @@ def test_train_global_cli_registers_every_coin(tmp_path: Path) -> None:
     assert sorted(r.crypto_id for r in records) == ["bitcoin", "ethereum"]
     assert len({r.artifact_relpath for r in records}) == 1
     assert GLOBAL_MODEL in out.output
+
+
+def test_retrain_retrains_a_stale_global_model_once_for_its_universe(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import datetime as dt
+
+    from cryptoforecast.training.retrain import retrain_stale
+
+    reg = ModelRegistry(f"sqlite:///{tmp_path / 'r.db'}", tmp_path / "art")
+    settings = load_config(overrides=FAST)
+    first = train_global_model(
+        COINS[:2], horizon=1, days=250, end=END, config=settings, registry=reg
+    )
+    calls: list[tuple[tuple[str, ...], int]] = []
+    original = global_training.train_global_model
+
+    def spy(coins, horizon, *args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append((tuple(coins), horizon))
+        return original(coins, horizon, *args, **kwargs)
+
+    monkeypatch.setattr("cryptoforecast.training.global_retrain.train_global_model", spy)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=30)
+    summaries = retrain_stale("7d", registry=reg, config=settings, now=later)
+    assert calls == [(tuple(sorted(COINS[:2])), 1)]
+    assert sorted(s["crypto_id"] for s in summaries) == sorted(COINS[:2])
+    assert all("error" not in s and s["model_type"] == GLOBAL_MODEL for s in summaries)
+    assert {s["replaces_model_id"] for s in summaries} == set(first.model_ids.values())
+    new_ids = {s["model_id"] for s in summaries}
+    assert len({reg.get(i).artifact_relpath for i in new_ids}) == 1

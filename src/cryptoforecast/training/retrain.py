@@ -18,6 +18,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from cryptoforecast.exceptions import ConfigError
+from cryptoforecast.training.global_retrain import retrain_global
+from cryptoforecast.training.global_training import GLOBAL_MODEL
 
 __all__ = ["StaleModel", "find_stale", "parse_age", "retrain_stale"]
 
@@ -141,6 +143,9 @@ def retrain_stale(
     reg = registry if registry is not None else ModelRegistry()
     age = older_than if older_than is not None else f"{settings.retrain.older_than_days}d"
     stale = find_stale(reg, age, now=now)
+    # a global model's keys share one artifact: they are retrained together (global_retrain)
+    global_stale = [s for s in stale if s.model_type == GLOBAL_MODEL]
+    stale = [s for s in stale if s.model_type != GLOBAL_MODEL]
     dumped = settings.model_dump(mode="json")
     specs: list[dict[str, Any]] = [
         {
@@ -159,7 +164,7 @@ def retrain_stale(
         for s in stale
     ]
     if dry_run:
-        out = [{**s.to_dict(), "dry_run": True} for s in stale]
+        out = [{**s.to_dict(), "dry_run": True} for s in stale + global_stale]
         for item in out:
             if progress is not None:
                 progress(item)
@@ -175,6 +180,12 @@ def retrain_stale(
             results.append(summary)
             if progress is not None:
                 progress(summary)
+    if global_stale:
+        for summary in retrain_global(global_stale, reg, settings):
+            results.append(summary)
+            if progress is not None:
+                progress(summary)
+        stale += global_stale
     for s, r in zip(stale, results, strict=True):
         r["replaces_model_id"] = s.newest_model_id
         r["previous_age_days"] = round(s.age_days, 2)

@@ -250,10 +250,10 @@ class _LaterCandles(Predictor):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.others = others
 
-    def candles(self, crypto_id: str) -> pd.DataFrame:
+    def candles_as_of(self, crypto_id: str, as_of: object) -> pd.DataFrame:
         if crypto_id in self.others:
-            return self.others[crypto_id]
-        return super().candles(crypto_id)
+            return self.others[crypto_id]  # past the origin asked for
+        return super().candles_as_of(crypto_id, as_of)
 
 
 def test_predictor_cuts_the_other_coins_at_the_origin(
@@ -278,19 +278,30 @@ def test_predictor_cuts_the_other_coins_at_the_origin(
     assert moved.predict("bitcoin", 7).predicted_return != plain.predicted_return
 
 
+def test_predictor_as_of_reads_the_market_up_to_that_origin(
+    trained: tuple[object, ModelRegistry],
+) -> None:
+    _, reg = trained
+    at_end = Predictor(registry=reg, end=END, record=False, cache_ttl=0).predict("ethereum", 7)
+    latest = Predictor(registry=reg, record=False, cache_ttl=0)
+    as_of = latest.predict("ethereum", 7, as_of=END)
+    assert as_of.source == "model" and as_of.as_of == at_end.as_of
+    assert as_of.predicted_return == at_end.predicted_return
+
+
 def test_predictor_falls_back_when_the_market_cannot_be_loaded(
     trained: tuple[object, ModelRegistry], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _, reg = trained
     predictor = Predictor(registry=reg, end=END, record=False, cache_ttl=0)
-    own = Predictor.candles
+    own = Predictor.candles_as_of
 
-    def candles(self: Predictor, crypto_id: str) -> pd.DataFrame:
+    def candles_as_of(self: Predictor, crypto_id: str, as_of: object) -> pd.DataFrame:
         if crypto_id == "solana":
             raise DataError("no candles for solana")
-        return own(self, crypto_id)
+        return own(self, crypto_id, as_of)
 
-    monkeypatch.setattr(Predictor, "candles", candles)
+    monkeypatch.setattr(Predictor, "candles_as_of", candles_as_of)
     fc = predictor.predict("bitcoin", 7)
     assert fc.source == "technical_analysis_fallback"
     assert "no candles for solana" in (fc.fallback_reason or "")

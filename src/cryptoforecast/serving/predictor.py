@@ -236,11 +236,15 @@ class Predictor:
     def _model_features(
         self, crypto_id: str, candles: pd.DataFrame, features: pd.DataFrame, model: Forecaster
     ) -> pd.DataFrame:
-        """A global model (one with a ``universe_``) also reads the market's candles."""
+        """A global model (one with a ``universe_``) also reads the market's candles, each coin's
+        loaded up to this forecast's origin (whatever ``end`` or ``as_of`` chose it)."""
         universe = getattr(model, "universe_", None)
         if not universe:
             return features
-        return with_cross_section(crypto_id, candles, features, universe, self.candles)
+        origin = candles.index[-1]
+        return with_cross_section(
+            crypto_id, candles, features, universe, lambda c: self.candles_as_of(c, origin)
+        )
 
     # -- registry ------------------------------------------------------------------------------
     def production_record(

@@ -1,7 +1,7 @@
 """Predictive distributions walk-forward: CRPS skill against rolling_gaussian, ewma_t and garch_t.
 
 Run: ``.venv/bin/python benchmarks/bench_distribution.py [--coins BTCUSDT,...] [--horizons 1,7,14]
-[--days 1095] [--retrain 30] [--json out.json]``; ``--summarise a.json b.json`` prints the aims
+[--days 1095] [--retrain 30] [--models har_rv,...] [--daily-only] [--json out.json]``; ``--summarise a.json b.json`` prints the aims
 over saved runs (so coins can run in parallel processes).
 
 For each embedded coin and horizon, every origin of the last ``--days`` days with a known target
@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cryptoforecast.data import load_ohlcv
 from cryptoforecast.assets import snapshot_assets
+from cryptoforecast.data import load_ohlcv
 from cryptoforecast.evaluation.distribution_summary import summarise_distribution
 from cryptoforecast.models.distribution import BASELINES, MarketData
 from cryptoforecast.training.distribution_walk import level_tag, walk_distribution
@@ -34,9 +34,16 @@ MODELS = ("rolling_gaussian", "ewma_t", "garch_t", "har_rv", "lightgbm_vol")
 PARAMS: dict[str, dict[str, Any]] = {"lightgbm_vol": {"n_estimators": 100, "n_folds": 2}}
 
 
-def run_one(symbol: str, h: int, days: int, retrain: int) -> list[dict[str, Any]]:
+def run_one(
+    symbol: str,
+    h: int,
+    days: int,
+    retrain: int,
+    models: tuple[str, ...] = MODELS,
+    daily_only: bool = False,
+) -> list[dict[str, Any]]:
     daily = load_ohlcv(symbol)
-    intraday = load_ohlcv(symbol, interval="4h")
+    intraday = None if daily_only else load_ohlcv(symbol, interval="4h")
     market = MarketData(daily, intraday)
     y = np.log(daily["close"].shift(-h) / daily["close"])
     origins = daily.index[-days - h : -h]
@@ -47,7 +54,7 @@ def run_one(symbol: str, h: int, days: int, retrain: int) -> list[dict[str, Any]
         for b in BASELINES
     }
     rows = []
-    for name in MODELS:
+    for name in models:
         walk = walk_distribution(
             market,
             origins,
@@ -136,6 +143,12 @@ def main() -> None:
     parser.add_argument("--horizons", default="1,7,14")
     parser.add_argument("--days", type=int, default=1095)
     parser.add_argument("--retrain", type=int, default=30)
+    parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument(
+        "--daily-only",
+        action="store_true",
+        help="realised measures from daily candles only (what training and serving read)",
+    )
     parser.add_argument("--json", default=None, help="also write the per-run blocks here")
     parser.add_argument("--summarise", nargs="*", default=None, help="JSON files to summarise")
     args = parser.parse_args()
@@ -147,7 +160,16 @@ def main() -> None:
     tic = time.perf_counter()
     for symbol in args.coins.split(","):
         for h in (int(x) for x in args.horizons.split(",")):
-            rows.extend(run_one(symbol, h, args.days, args.retrain))
+            rows.extend(
+                run_one(
+                    symbol,
+                    h,
+                    args.days,
+                    args.retrain,
+                    tuple(args.models.split(",")),
+                    args.daily_only,
+                )
+            )
     print(f"wall {time.perf_counter() - tic:.0f}s")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, default=str))

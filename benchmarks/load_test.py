@@ -12,7 +12,8 @@ What it does (in a temporary ``$CRYPTOFORECAST_HOME``, nothing else touched):
    each phase stopped by a hard time limit, and prints throughput, p50/p99 and errors.
 
 Run: ``.venv/bin/python benchmarks/load_test.py [--requests 5000] [--uncached-requests 1000]
-[--concurrency 50] [--time-limit 120]``. It stops by itself and kills only the server it started.
+[--concurrency 50] [--time-limit 120] [--workers 1]``; ``--workers 2`` serves with two uvicorn
+worker processes (``serve --workers 2``), each with its own forecast cache. It stops by itself and kills only the server it started.
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ def in_process_latency(n: int = 200) -> tuple[float, float]:
 class Server:
     """``cryptoforecast serve`` in a subprocess on a free loopback port."""
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], workers: int = 1) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         cmd = [
@@ -108,6 +109,8 @@ class Server:
             str(self.port),
             "--log-level",
             "warning",
+            "--workers",
+            str(workers),
         ]
         self.proc = subprocess.Popen(cmd, env=env)
 
@@ -226,14 +229,15 @@ def report(name: str, res: dict[str, Any]) -> None:
     )
 
 
-def scenario(label: str, env: dict[str, str], n: int, concurrency: int, time_limit: float) -> None:
-    server = Server(env)
+def scenario(
+    label: str, env: dict[str, str], n: int, concurrency: int, time_limit: float, workers: int = 1
+) -> None:
+    server = Server(env, workers)
     try:
         server.wait_ready()
         path = "/v1/forecast/bitcoin?horizon=1"
-        asyncio.run(
-            run_load(server.url, path, 20, 1, time_limit)
-        )  # warm-up: model load, first cache fill
+        # warm-up: model load and first cache fill (in every worker: one connection each)
+        asyncio.run(run_load(server.url, path, 20 * workers, workers, time_limit))
         print(f"{label}:")
         report(
             "sequential (concurrency 1)",
@@ -256,6 +260,7 @@ def main() -> None:
         "--uncached-requests", type=int, default=1000, help="requests in the uncached load phase"
     )
     parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument(
         "--time-limit", type=float, default=120.0, help="hard limit per phase, seconds"
     )
@@ -281,12 +286,14 @@ def main() -> None:
             f"p50 {p50:.2f} ms  p99 {p99:.2f} ms"
         )
         env = dict(os.environ, PYTHONUNBUFFERED="1")
+        print(f"server processes (uvicorn workers): {args.workers}")
         scenario(
             "cached mix (300 s cache, one hot key)",
             env,
             args.requests,
             args.concurrency,
             args.time_limit,
+            args.workers,
         )
         scenario(
             "uncached mix (cache off: features + LightGBM + ledger insert per request)",
@@ -294,6 +301,7 @@ def main() -> None:
             args.uncached_requests,
             args.concurrency,
             args.time_limit,
+            args.workers,
         )
         rows = _ledger_rows(Path(home))
         print(f"ledger rows written: {rows}")

@@ -41,11 +41,15 @@ __all__ = [
     "BacktestConfig",
     "CacheConfig",
     "DemoConfig",
+    "DistributionConfig",
     "EnsembleConfig",
     "FeatureSelectionConfig",
     "LightGBMConfig",
     "LSTMConfig",
     "PromotionGateConfig",
+    "RefreshConfig",
+    "RetrainConfig",
+    "ServingConfig",
     "Settings",
     "TrainingConfig",
     "XGBoostConfig",
@@ -181,8 +185,47 @@ class PromotionGateConfig(_Section):
     retire_on_fail: bool = True
 
 
+VolatilityName = Literal["rolling_gaussian", "ewma_t", "garch_t", "har_rv", "lightgbm_vol"]
+
+
+class DistributionConfig(_Section):
+    """The scale model trained with every point model and saved in its artifact (``None``: none;
+    the service then uses an ``ewma_t`` scale fitted per request, labelled as a fallback)."""
+
+    model: VolatilityName | None = "har_rv"
+    calibration_fraction: float = Field(
+        0.3, gt=0, lt=1, description="share of the window whose scores calibrate the shape"
+    )
+
+
 class RetrainConfig(_Section):
     older_than_days: int = Field(7, ge=1)
+    schedule_every_hours: float | None = Field(
+        None, gt=0, description="run the stale-model retraining inside the service this often"
+    )
+
+
+class RefreshConfig(_Section):
+    """The service's background candle refresher (live sources only)."""
+
+    enabled: bool = True
+    delay_seconds: float = Field(30.0, ge=0, le=3600, description="wait after a candle closes")
+    jitter_seconds: float = Field(30.0, ge=0, le=3600, description="plus up to this, at random")
+    retry_seconds: float = Field(
+        60.0, gt=0, le=3600, description="first back-off after a failed refresh (doubles)"
+    )
+    lock_retry_seconds: float = Field(
+        60.0, gt=0, le=3600, description="how often another process retries to take over"
+    )
+
+
+class ServingConfig(_Section):
+    stale_grace_seconds: float = Field(
+        3600.0,
+        ge=0,
+        description="a forecast is stale when a newer candle closed more than this long ago",
+    )
+    refresh: RefreshConfig = Field(default_factory=RefreshConfig)
 
 
 def _check_horizons(value: list[int]) -> list[int]:
@@ -228,7 +271,9 @@ class Settings(_Section):
     backtest: BacktestConfig = Field(default_factory=BacktestConfig)
     cache: CacheConfig = Field(default_factory=CacheConfig)
     promotion_gate: PromotionGateConfig = Field(default_factory=PromotionGateConfig)
+    distribution: DistributionConfig = Field(default_factory=DistributionConfig)
     retrain: RetrainConfig = Field(default_factory=RetrainConfig)
+    serving: ServingConfig = Field(default_factory=ServingConfig)
     demo: DemoConfig = Field(default_factory=DemoConfig)
 
     @field_validator("horizons")

@@ -229,7 +229,7 @@ def test_failures_retrying_cannot_fix_are_named_and_not_retried(
         clock=fake.clock,
     )
     with pytest.raises(SourceError) as info:
-        run_sync(lambda: fetcher.get_json("https://api.binance.com/api/v3/klines"))
+        run_sync(lambda: fetcher.get_json("https://binance.invalid/api/v3/klines"))
     text = str(info.value)
     assert words in text and "not retried" in text
     assert "RetryPolicy.max_attempts" not in text and "rate limiting" not in text
@@ -249,5 +249,5 @@ def test_a_dropped_connection_is_still_retried() -> None:
     fetcher = JSONFetcher(
         "Binance", transport=httpx.MockTransport(handler), sleep=fake.sleep, clock=fake.clock
     )
-    assert run_sync(lambda: fetcher.get_json("https://api.binance.com/x")) == {"ok": True}
+    assert run_sync(lambda: fetcher.get_json("https://binance.invalid/x")) == {"ok": True}
     assert len(calls) == 2

@@ -504,7 +504,9 @@ def test_a_path_saved_under_the_current_directory_is_explained(
             model_type="naive", crypto_id="bitcoin", model_path="artifacts/lightgbm/v1"
         )
     text = str(info.value)
-    assert "relative to the registry's artifact root" in text and "not the current directory" in text
+    assert (
+        "relative to the registry's artifact root" in text and "not the current directory" in text
+    )
     assert str(work / "artifacts" / "lightgbm" / "v1") in text and "new_artifact_dir" in text
 
 

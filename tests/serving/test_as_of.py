@@ -43,9 +43,9 @@ def test_unknown_query_parameters_are_refused(app: Any) -> None:
 
 def test_an_upstream_failure_is_a_bad_gateway_not_a_404(app: Any) -> None:
     def down(*_a: Any, **_k: Any) -> Any:
-        raise SourceError("Binance: name resolution failed for api.binance.com")
+        raise SourceError("Binance: name resolution failed for binance.invalid")
 
     app.state.predictor.candles = down
     answer = SyncASGIClient(app).get("/v1/forecast/bitcoin")
     assert answer.status_code == 502
-    assert answer.json()["detail"] == "Binance: name resolution failed for api.binance.com"
+    assert answer.json()["detail"] == "Binance: name resolution failed for binance.invalid"

@@ -88,7 +88,9 @@ def test_only_stale_keys_are_retrained_through_the_gate() -> None:
     prod = reg.get_production_model("bitcoin", "lightgbm")
     if new_lgbm.metrics["gate"]["promote"]:
         assert prod.model_id == new_lgbm.model_id
-        if old_lgbm.training_result_.status == "production":  # the previous production model made way
+        if (
+            old_lgbm.training_result_.status == "production"
+        ):  # the previous production model made way
             assert reg.get(old_lgbm.training_result_.model_id).status == "archived"
     else:
         assert prod is None or prod.model_id == old_lgbm.training_result_.model_id

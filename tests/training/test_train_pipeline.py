@@ -62,7 +62,16 @@ def test_snippet_trains_registers_and_gates() -> None:
     result = model.training_result_
     # one typed record of the training, not attributes patched onto the model
     assert isinstance(result, TrainingResult) and result.model is model
-    for patched in ("metrics", "model_id", "status", "version", "artifact_path", "gate", "tuning", "params"):
+    for patched in (
+        "metrics",
+        "model_id",
+        "status",
+        "version",
+        "artifact_path",
+        "gate",
+        "tuning",
+        "params",
+    ):
         assert not hasattr(model, patched), patched
     assert result.gate.promote is result.metrics["gate"]["promote"]
     assert result.record is not None and result.record.model_id == result.model_id
@@ -104,10 +113,18 @@ def test_snippet_trains_registers_and_gates() -> None:
     )
     assert gate["promote"] is passed
     if passed:
-        assert prod is not None and prod.model_id == model.training_result_.model_id and model.training_result_.status == "production"
+        assert (
+            prod is not None
+            and prod.model_id == model.training_result_.model_id
+            and model.training_result_.status == "production"
+        )
     else:
         assert prod is None and rec.status == "staging"
-    gate_events = [e for e in model_registry.history(model_id=model.training_result_.model_id) if e.event == "gate"]
+    gate_events = [
+        e
+        for e in model_registry.history(model_id=model.training_result_.model_id)
+        if e.event == "gate"
+    ]
     assert len(gate_events) == 1 and m["gate"]["reason"] in gate_events[0].reason
     # the stored importance and lineage describe this model
     assert set(rec.feature_importance) == set(model.feature_names_)
@@ -149,7 +166,9 @@ def test_naive_never_passes_the_gate_and_the_reason_is_recorded() -> None:
     assert model.training_result_.metrics["mase"] == pytest.approx(1.0)
     assert model.training_result_.status == "staging"
     assert reg.get_production_model("ethereum", "naive") is None
-    reasons = [e.reason for e in reg.history(model_id=model.training_result_.model_id) if e.event == "gate"]
+    reasons = [
+        e.reason for e in reg.history(model_id=model.training_result_.model_id) if e.event == "gate"
+    ]
     assert reasons and "not below 1" in reasons[0]
 
 
@@ -164,7 +183,10 @@ def test_a_model_that_passes_the_gate_is_the_production_model() -> None:
         }
     )
     model = run(train_model_for_crypto("bitcoin", "drift", days=200, config=lax, registry=reg))
-    assert model.training_result_.metrics["gate"]["promote"] and model.training_result_.status == "production"
+    assert (
+        model.training_result_.metrics["gate"]["promote"]
+        and model.training_result_.status == "production"
+    )
     prod = reg.get_production_model("bitcoin", "drift")
     assert prod is not None and prod.model_id == model.training_result_.model_id
     events = [e.event for e in reg.history(model_id=model.training_result_.model_id)]
@@ -175,7 +197,10 @@ def test_strict_gate_keeps_a_good_model_in_staging() -> None:
     reg = ModelRegistry()
     cfg = settings(promotion_gate={"max_mase": 0.01})
     model = run(train_model_for_crypto("bitcoin", "lightgbm", days=300, config=cfg, registry=reg))
-    assert model.training_result_.status == "staging" and not model.training_result_.metrics["gate"]["promote"]
+    assert (
+        model.training_result_.status == "staging"
+        and not model.training_result_.metrics["gate"]["promote"]
+    )
     assert reg.get_production_model("bitcoin", "lightgbm") is None
     assert reg.get(model.training_result_.model_id).status == "staging"
 
@@ -385,8 +410,13 @@ def test_several_trainings_can_be_awaited_together() -> None:
         )
 
     a, b = run(both())
-    assert {reg.get(a.training_result_.model_id).crypto_id, reg.get(b.training_result_.model_id).crypto_id} == {"bitcoin", "ethereum"}
-    assert np.isfinite(a.training_result_.metrics["mase"]) and b.training_result_.metrics["mase"] == pytest.approx(1.0)
+    assert {
+        reg.get(a.training_result_.model_id).crypto_id,
+        reg.get(b.training_result_.model_id).crypto_id,
+    } == {"bitcoin", "ethereum"}
+    assert np.isfinite(a.training_result_.metrics["mase"]) and b.training_result_.metrics[
+        "mase"
+    ] == pytest.approx(1.0)
 
 
 def test_binance_source_end_to_end(httpserver, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
@@ -412,7 +442,9 @@ def test_binance_source_end_to_end(httpserver, monkeypatch: pytest.MonkeyPatch) 
             end=rec.lineage["last_candle"][:10],
         )
     )
-    assert model.training_result_.metrics["mase"] == pytest.approx(snap.training_result_.metrics["mase"], rel=1e-9)
+    assert model.training_result_.metrics["mase"] == pytest.approx(
+        snap.training_result_.metrics["mase"], rel=1e-9
+    )
 
 
 def test_cli_train_one_and_a_grid(

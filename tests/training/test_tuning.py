@@ -140,9 +140,7 @@ def test_a_resumed_study_explores_new_parameters(tmp_path: Path, btc_daily: pd.D
     data = tp.prepare_training_data(btc_daily.iloc[-800:], 300, 1)
     url = f"sqlite:///{tmp_path / 'resume.db'}"
     for _ in range(2):
-        res = tuning.tune_hyperparameters(
-            data, "lightgbm", 2, cfg(), study_name="r", storage=url
-        )
+        res = tuning.tune_hyperparameters(data, "lightgbm", 2, cfg(), study_name="r", storage=url)
     params = [tuple(sorted(h["params"].items())) for h in res.history]
     assert len(params) == 4
     assert len(set(params)) == 4  # the second run did not replay the first run's samples
@@ -153,9 +151,7 @@ def test_storage_url_is_configurable(tmp_path: Path, btc_daily: pd.DataFrame) ->
     settings = cfg(optuna_storage=url)
     assert tuning.default_storage_url(settings) == url
     data = tp.prepare_training_data(btc_daily.iloc[-800:], 300, 1)
-    res = tuning.tune_hyperparameters(
-        data, "lightgbm", 1, settings, study_name="x"
-    )
+    res = tuning.tune_hyperparameters(data, "lightgbm", 1, settings, study_name="x")
     assert (tmp_path / "shared-study.db").is_file() and res.storage == url
     assert (
         mask_url("postgresql+psycopg://bob:secret@db:5432/optuna")
@@ -226,9 +222,7 @@ def test_an_unusable_storage_is_a_config_error_without_the_password(
 ) -> None:
     data = tp.prepare_training_data(btc_daily.iloc[-800:], 300, 1)
     with pytest.raises(ConfigError, match="cannot open the Optuna storage") as info:
-        tuning.tune_hyperparameters(
-            data, "lightgbm", 1, cfg(optuna_storage=url), study_name="x"
-        )
+        tuning.tune_hyperparameters(data, "lightgbm", 1, cfg(optuna_storage=url), study_name="x")
     assert "pw-hidden-42" not in str(info.value)
 
 

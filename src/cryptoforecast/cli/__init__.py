@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from cryptoforecast import __version__
-from cryptoforecast.cli import backtest, data, demo, leakage, registry, serving, training
+from cryptoforecast.cli import backtest, data, demo, forecast, leakage, registry, serving, training
 from cryptoforecast.cli import config as config_cmd
 from cryptoforecast.cli._common import HELP, error_console, name_the_flag
 from cryptoforecast.exceptions import CryptoForecastError
@@ -38,6 +38,7 @@ app.command()(training.retrain)
 app.command()(demo.demo)
 app.command()(backtest.backtest)
 app.command()(serving.serve)
+app.command()(forecast.forecast)
 app.command("check-leakage")(leakage.check_leakage)
 
 

@@ -224,7 +224,9 @@ def backtest_table(result: DemoResult, crypto_id: str) -> Table:
 def forecast_label(forecast: Forecast) -> str:
     """Where a forecast came from: the production model, or the labelled fallback and why."""
     if forecast.source == "model":
-        return f"{forecast.model_type} v{forecast.model_version} (production, id {forecast.model_id})"
+        return (
+            f"{forecast.model_type} v{forecast.model_version} (production, id {forecast.model_id})"
+        )
     return f"FALLBACK: technical-analysis rules ({forecast.fallback_reason})"
 
 

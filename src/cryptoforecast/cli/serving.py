@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from typing import Annotated
 
@@ -10,14 +11,12 @@ import typer
 from rich.table import Table
 
 from cryptoforecast.cli._common import HELP, console, echo_json, num
+from cryptoforecast.cli.app_factory import SOURCE_ENV
 from cryptoforecast.compat import import_optional
-from cryptoforecast.config import load_config
 from cryptoforecast.data import resolve_asset
 from cryptoforecast.data.live import LIVE_SOURCE_NAMES
 from cryptoforecast.redaction import mask_url
-from cryptoforecast.serving.app import create_app
 from cryptoforecast.serving.ledger import Ledger
-from cryptoforecast.training.retrain import retrain_job
 
 __all__ = ["ledger_app", "serve"]
 
@@ -46,8 +45,21 @@ def serve(
         str,
         typer.Option("--log-level", help=f"uvicorn log level: {', '.join(_LOG_LEVELS)}."),
     ] = "info",
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            "-w",
+            min=1,
+            help="Server processes; the candle refresher and scheduled jobs run in one of them.",
+        ),
+    ] = 1,
 ) -> None:
-    """Serve forecasts over HTTP (FastAPI + uvicorn): the dashboard at /, OpenAPI at /docs, metrics at /metrics."""
+    """Serve forecasts over HTTP (FastAPI + uvicorn): the dashboard at /, OpenAPI at /docs,
+    metrics at /metrics.
+
+    With a live source (binance, coingecko) a background refresher fetches each new candle a
+    little after it closes; stale-model retraining runs on the schedule set in the config."""
 
     if not _HOST.match(host):
         raise typer.BadParameter(
@@ -66,7 +78,15 @@ def serve(
             param_hint="'--log-level'",
         )
     uvicorn = import_optional("uvicorn", "serve")
-    uvicorn.run(create_app(load_config(), source=source, retrain=retrain_job), host=host, port=port, log_level=log_level)
+    os.environ[SOURCE_ENV] = source  # read by the app factory in every worker process
+    uvicorn.run(
+        "cryptoforecast.cli.app_factory:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        log_level=log_level,
+        workers=workers,
+    )
 
 
 @ledger_app.command("score")

@@ -17,6 +17,11 @@ from cryptoforecast.evaluation.formatting import format_price
 from cryptoforecast.exceptions import DataError
 from cryptoforecast.training import tuning
 from cryptoforecast.training.distributed import summarise_model, train_many
+from cryptoforecast.training.global_training import (
+    GLOBAL_MODEL,
+    global_summaries,
+    train_global_model,
+)
 from cryptoforecast.training.results import TrainingSummary
 from cryptoforecast.training.retrain import retrain_stale, stale_models
 from cryptoforecast.training.train_pipeline import train_model_for_crypto
@@ -71,7 +76,12 @@ def train(
     ] = None,
     model: Annotated[
         list[str] | None,
-        typer.Option("--model", "-m", help="Model type (repeatable); default lightgbm."),
+        typer.Option(
+            "--model",
+            "-m",
+            help=f"Model type (repeatable); default lightgbm. {GLOBAL_MODEL}: one model for all "
+            "the given coins (or --all), registered per coin.",
+        ),
     ] = None,
     horizon: Annotated[
         list[int] | None,
@@ -140,7 +150,24 @@ def train(
         TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(),
     )
-    if jobs == 1 and scheduler is None:
+    if GLOBAL_MODEL in models:
+        if models != [GLOBAL_MODEL]:
+            raise typer.BadParameter(
+                f"--model {GLOBAL_MODEL} trains one model across the coins; train it on its own "
+                f"(got --model {' --model '.join(models)})"
+            )
+        summaries = []
+        for h in horizons:
+            started = time.perf_counter()
+            with (
+                console().status(f"training {GLOBAL_MODEL} on {len(ids)} coins h={h}"),
+                speaking_flags(_FLAGS),
+            ):
+                result = train_global_model(
+                    ids, h, window, not no_save, source, end, settings, scheduler=scheduler
+                )
+            summaries += global_summaries(result, time.perf_counter() - started)
+    elif jobs == 1 and scheduler is None:
         with (
             Progress(*columns, console=console(), transient=True) as progress,
             log_lines(tuning.logger.name, progress.console),
@@ -256,6 +283,4 @@ def retrain(
     console().print(summary_table(summaries, f"Retrained {len(summaries)} model(s)"))
     failed = [s for s in summaries if s.failed]
     if failed:
-        raise DataError(
-            f"{len(failed)} of {len(summaries)} retrainings failed: {failed[0].error}"
-        )
+        raise DataError(f"{len(failed)} of {len(summaries)} retrainings failed: {failed[0].error}")

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
         model_class,
     )
     from cryptoforecast.models.ensemble import EnsembleForecaster
+    from cryptoforecast.models.global_model import GlobalLightGBMForecaster
     from cryptoforecast.models.lightgbm_model import LightGBMForecaster
     from cryptoforecast.models.lstm_model import LSTMForecaster
     from cryptoforecast.models.shrunk import ShrunkForecaster
@@ -32,6 +33,7 @@ __all__ = [
     "DriftForecaster",
     "EnsembleForecaster",
     "Forecaster",
+    "GlobalLightGBMForecaster",
     "LSTMForecaster",
     "LightGBMForecaster",
     "NaiveForecaster",
@@ -54,6 +56,7 @@ MODEL_TYPES: tuple[str, ...] = (
     "lstm",
     "ensemble",
     "shrunk",
+    "global_lightgbm",
 )
 
 __getattr__, __dir__ = lazy_exports(
@@ -69,6 +72,7 @@ __getattr__, __dir__ = lazy_exports(
         "LSTMForecaster": "cryptoforecast.models.lstm_model",
         "EnsembleForecaster": "cryptoforecast.models.ensemble",
         "ShrunkForecaster": "cryptoforecast.models.shrunk",
+        "GlobalLightGBMForecaster": "cryptoforecast.models.global_model",
         "load_forecaster": "cryptoforecast.models.catalog",
         "load_registered": "cryptoforecast.models.catalog",
         "make_forecaster": "cryptoforecast.models.catalog",

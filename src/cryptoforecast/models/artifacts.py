@@ -57,6 +57,9 @@ class Persistable(Protocol):
     def _param_names(cls) -> list[str]: ...
     def _save_native(self, directory: Path) -> dict[str, Any]: ...
     def _load_native(self, directory: Path, manifest: dict[str, Any]) -> None: ...
+    def _save_distribution(self, directory: Path) -> dict[str, Any]: ...
+    def _load_distribution(self, directory: Path, manifest: dict[str, Any]) -> None: ...
+
 
 __all__ = [
     "FORMAT_VERSION",
@@ -122,6 +125,7 @@ def save_artifact(model: Persistable, path: Path) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:
         extra = model._save_native(tmp)
+        extra.update(model._save_distribution(tmp))  # inside tmp: hashed like the weights
         files = {
             str(f.relative_to(tmp)): file_sha256(f) for f in sorted(tmp.rglob("*")) if f.is_file()
         }
@@ -305,6 +309,7 @@ def load_into(model: Persistable, path: Path) -> None:
         ) from exc
     try:
         model._load_native(path, manifest)
+        model._load_distribution(path, manifest)
     except ArtifactError:
         raise
     except Exception as exc:

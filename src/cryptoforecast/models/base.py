@@ -28,8 +28,14 @@ from cryptoforecast.models.checks import (
     normalised_importance,
     time_tail_split,
 )
-from cryptoforecast.models.distribution.shapes import QUANTILES, check_levels
+from cryptoforecast.models.distribution.attached import (
+    DistributionForecaster,
+    load_attached,
+    save_attached,
+)
+from cryptoforecast.models.distribution.shapes import QUANTILES, check_levels, coverage_levels
 from cryptoforecast.models.intervals import ConformalCalibrator
+from cryptoforecast.models.probabilities import QuantileProbabilities
 
 __all__ = [
     "BaseForecaster",
@@ -65,11 +71,17 @@ class Forecaster(Protocol):
 
     def predict(self, X: pd.DataFrame) -> pd.Series: ...
 
-    def predict_interval(self, X: pd.DataFrame, coverage: float = 0.8) -> pd.DataFrame: ...
+    def predict_interval(
+        self, X: pd.DataFrame, coverage: float | None = None, level: Any = None
+    ) -> pd.DataFrame: ...
 
     def predict_quantiles(
         self, X: pd.DataFrame, quantiles: Sequence[float] = QUANTILES
     ) -> pd.DataFrame: ...
+
+    def p_up(self, X: pd.DataFrame) -> pd.Series: ...
+
+    def p_move(self, X: pd.DataFrame, threshold: float) -> pd.Series: ...
 
     def save_model(self, path: str | Path) -> Path: ...
 
@@ -78,8 +90,13 @@ class Forecaster(Protocol):
     def feature_importance(self) -> pd.Series | None: ...
 
 
-class BaseForecaster:
+class BaseForecaster(QuantileProbabilities):
     """Shared machinery; subclasses implement ``_fit``, ``_predict`` and optionally the native I/O.
+
+    ``p_up`` and ``p_move`` come from :meth:`predict_quantiles`
+    (:class:`~cryptoforecast.models.probabilities.QuantileProbabilities`). ``distribution_``
+    (``None`` unless training attached one) is the volatility-aware predictive distribution
+    composed with this point model; it is saved inside the artifact, under ``distribution/``.
 
     Subclass hooks:
         ``_fit(X, y, X_val, y_val)``: learn from checked inputs (``X_val`` may be ``None``).
@@ -101,6 +118,8 @@ class BaseForecaster:
     manifest_: dict[str, Any]
     #: fraction of training rows held out (time-ordered) for early stopping and conformal residuals
     uses_validation_tail: ClassVar[bool] = False
+    #: the scale model trained with this point model (attached by training, saved with it)
+    distribution_: DistributionForecaster | None = None
 
     def __init__(self, horizon: int = 1, random_state: int = 42) -> None:
         self.horizon = horizon
@@ -276,11 +295,22 @@ class BaseForecaster:
         out = self._predict(X)
         return out.rename("y_pred").astype("float64")
 
-    def predict_interval(self, X: pd.DataFrame, coverage: float = 0.8) -> pd.DataFrame:
-        """Conformal interval ``[lower, upper]`` (log-return units) around :meth:`predict`."""
+    def predict_interval(
+        self, X: pd.DataFrame, coverage: float | None = None, level: Any = None
+    ) -> pd.DataFrame:
+        """Conformal interval(s) (log-return units) around :meth:`predict`: ``lower``/``upper``
+        for one ``coverage`` (default 0.8), or ``lower_<L>``/``upper_<L>`` for each of the
+        ecosystem's ``level=[80, 95]``. The bounds are :meth:`predict_quantiles` at
+        ``(1 -+ c) / 2``, widened (if ever needed) to contain the point forecast."""
+        covs = coverage_levels(coverage, level)
         point = self.predict(X)
-        lo, hi = self.calibrator_.interval(point.to_numpy(), coverage)
-        return pd.DataFrame({"lower": lo, "upper": hi}, index=point.index)
+        out = pd.DataFrame(index=point.index)
+        for c in covs:
+            lo, hi = self.calibrator_.interval(point.to_numpy(), c)
+            tag = "" if level is None else f"_{round(c * 100):d}"
+            out[f"lower{tag}"] = lo
+            out[f"upper{tag}"] = hi
+        return out
 
     def predict_quantiles(
         self, X: pd.DataFrame, quantiles: Sequence[float] = QUANTILES
@@ -304,6 +334,13 @@ class BaseForecaster:
 
     def _load_native(self, directory: Path, manifest: dict[str, Any]) -> None:
         return None
+
+    def _save_distribution(self, directory: Path) -> dict[str, Any]:
+        """Write the attached distribution under ``directory`` (hashed with the weights)."""
+        return save_attached(self.distribution_, directory)
+
+    def _load_distribution(self, directory: Path, manifest: dict[str, Any]) -> None:
+        self.distribution_ = load_attached(directory, manifest.get("extra") or {})
 
     def save_model(self, path: str | Path) -> Path:
         """Save as a directory: native weights + ``manifest.json`` (no pickle). Returns the path."""

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from cryptoforecast.exceptions import ArtifactError
 from cryptoforecast.models.base import BaseForecaster, Forecaster
 from cryptoforecast.models.factory import build, class_for, load_with
+from cryptoforecast.models.global_model import GlobalLightGBMForecaster
 from cryptoforecast.models.shrunk import SHRINKABLE, ShrunkForecaster
 
 __all__ = [
@@ -21,7 +22,11 @@ __all__ = [
 ]
 
 #: model_type -> forecaster class, in the order of ``cryptoforecast.models.MODEL_TYPES``
-MODEL_CLASSES: dict[str, type[BaseForecaster]] = {**SHRINKABLE, "shrunk": ShrunkForecaster}
+MODEL_CLASSES: dict[str, type[BaseForecaster]] = {
+    **SHRINKABLE,
+    "shrunk": ShrunkForecaster,
+    "global_lightgbm": GlobalLightGBMForecaster,
+}
 
 
 class RegisteredArtifact(Protocol):

@@ -288,7 +288,9 @@ class EnsembleForecaster(BaseForecaster):
             Pt, yt, rt = P.iloc[train], y.iloc[train], regime.iloc[train]
             if self.meta == "lgbm":
                 pred = self._combine(
-                    P.iloc[test], regime.iloc[test], booster=train_meta_lgbm(Pt, yt, rt, self._meta_params())
+                    P.iloc[test],
+                    regime.iloc[test],
+                    booster=train_meta_lgbm(Pt, yt, rt, self._meta_params()),
                 )
             elif self.meta == "ridge":
                 w, b = nonneg_ridge(Pt.to_numpy(), yt.to_numpy())

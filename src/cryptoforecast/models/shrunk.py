@@ -77,6 +77,7 @@ def shrinkage_weight(
 #: what a shrunk forecaster may hold: every base model and the ensemble
 SHRINKABLE: dict[str, type[BaseForecaster]] = {**BASE_CLASSES, "ensemble": EnsembleForecaster}
 
+
 class ShrunkForecaster(BaseForecaster):
     """``w * base`` with ``w`` in [0, 1] chosen on out-of-fold forecasts (module docstring).
 

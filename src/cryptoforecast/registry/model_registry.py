@@ -70,10 +70,6 @@ class ModelRegistry(RegistryRows):
         Seconds SQLite waits for a lock before reporting "database is locked".
     """
 
-
-    # ------------------------------------------------------------------ connection plumbing
-
-
     def new_artifact_dir(self, crypto_id: str, model_type: str, horizon: int = 1) -> Path:
         """A fresh, empty directory under the artifact root to save a model into."""
         key = (
@@ -87,9 +83,6 @@ class ModelRegistry(RegistryRows):
         )
         path.mkdir(parents=True, exist_ok=False)
         return path
-
-    # ------------------------------------------------------------------ rows -> records
-
 
     # ------------------------------------------------------------------ public API: writes
     def register_model(
@@ -192,6 +185,73 @@ class ModelRegistry(RegistryRows):
 
         return self._write(work, "register_saved")
 
+    def register_shared(
+        self,
+        save: Callable[[Path], object],
+        model_type: str,
+        rows: Mapping[str, Mapping[str, Any]],
+        horizon: int = 1,
+        *,
+        artifact_key: str,
+        reason: str = "",
+        actor: str | None = None,
+    ) -> tuple[dict[str, int], Path]:
+        """Save one artifact that serves several coins and register it once per coin, atomically.
+
+        ``rows`` maps each crypto_id to its own record values (``metrics``, ``config``,
+        ``feature_importance``, ``lineage``). Holding every key's write lock, the registry picks
+        one version above each key's highest (the records share it), calls ``save(path)`` with
+        ``<artifact root>/<model_type>/<artifact_key>/h<h>/v<version>_<UTC time>`` and inserts
+        every row as staging in the same transaction: all are registered or none is (and the
+        directory is removed). Returns ``({crypto_id: model_id}, artifact path)``.
+        """
+        if not rows:
+            raise RegistryError("register_shared needs at least one crypto_id in rows")
+        prepared = {
+            crypto_id: self._new_row(
+                crypto_id,
+                model_type,
+                horizon,
+                "staging",
+                values.get("metrics"),
+                values.get("config"),
+                values.get("feature_importance"),
+                values.get("lineage"),
+            )
+            for crypto_id, values in rows.items()
+        }
+        keys = sorted(key for key, _ in prepared.values())  # one lock order: no deadlock
+        folder = norm_crypto(artifact_key)
+
+        def work(conn: Connection) -> tuple[dict[str, int], Path]:
+            existing: set[str] = set()
+            for key in keys:
+                self._lock_key(conn, key)
+                existing.update(self._versions(conn, key))
+            ver = next_version(sorted(existing))
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+            path = self.artifact_root / keys[0][1] / folder / f"h{keys[0][2]}" / f"v{ver}_{stamp}"
+            try:
+                save(path)
+                path, relpath = resolve_artifact(path, self.artifact_root)
+                files = hash_artifact(path, self.artifact_root)
+                ids = {
+                    crypto_id: self._insert(
+                        conn,
+                        ver,
+                        {**values, "artifact_path": relpath, "artifact_files": files},
+                        "staging",
+                        reason,
+                        actor,
+                    )
+                    for crypto_id, (_, values) in prepared.items()
+                }
+                return ids, path
+            except BaseException:
+                shutil.rmtree(path, ignore_errors=True)
+                raise
+
+        return self._write(work, "register_shared")
 
     @staticmethod
     def _gate_failure(conn: Connection, model_id: int) -> str | None:

@@ -31,6 +31,7 @@ from cryptoforecast import __version__
 from cryptoforecast.config import load_config
 from cryptoforecast.exceptions import ConfigError, CryptoForecastError, DataError, SourceError
 from cryptoforecast.registry import ModelRegistry
+from cryptoforecast.serving.background import JobsCollector
 from cryptoforecast.serving.docs import add_offline_docs
 from cryptoforecast.serving.jobs import Jobs, RetrainJob
 from cryptoforecast.serving.predictor import PredictionUnavailable, Predictor
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
     from cryptoforecast.config import Settings
+    from cryptoforecast.serving.background import BackgroundJobs
     from cryptoforecast.serving.ledger import Ledger
 
 __all__ = ["ADMIN_TOKEN_ENV", "MAX_BATCH", "create_app"]
@@ -67,6 +69,7 @@ def create_app(
     admin_token: str | None = _UNSET,
     retrain: RetrainJob | None = None,
     clock: Callable[[], datetime] | None = None,
+    background: Callable[[Predictor], BackgroundJobs] | None = None,
 ) -> FastAPI:
     """Build the service. Everything (predictor, registry, ledger, metrics, jobs) lives in here.
 
@@ -80,9 +83,12 @@ def create_app(
         retrain: the job ``POST /v1/retrain`` runs in the background (``cryptoforecast serve``
             passes the training layer's ``retrain_job``); None: the endpoint answers 501.
         clock: current UTC time (tests).
+        background: builds, from the predictor, the jobs started with the app and stopped with
+            it (candle refresher, scheduled retraining; see ``serving.service``).
     """
     from fastapi import FastAPI, Request
     from fastapi.responses import JSONResponse
+    from starlette.concurrency import run_in_threadpool
 
     # the routers import FastAPI at their top: they load here, with it, not with this module
     from cryptoforecast.serving.dashboard import dashboard_router
@@ -100,6 +106,7 @@ def create_app(
             cache_ttl=settings.cache.ttl_seconds,
             clock=clock,
             ledger=ledger,
+            stale_grace_seconds=settings.serving.stale_grace_seconds,
         )
     service = deps.Service(
         predictor=predictor,
@@ -109,12 +116,21 @@ def create_app(
         admin_token=token or None,
         retrain=retrain,
         started=time.time(),
+        background=background(predictor) if background is not None else None,
     )
+    if service.background is not None:
+        service.metrics.registry.register(JobsCollector(service.background))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        service.jobs.shutdown()
+        if service.background is not None:
+            service.background.start()
+        try:
+            yield
+        finally:
+            if service.background is not None:
+                await run_in_threadpool(service.background.stop)
+            service.jobs.shutdown()
 
     app = FastAPI(
         title="cryptoforecast",
@@ -130,6 +146,7 @@ def create_app(
     app.state.metrics = service.metrics
     app.state.jobs = service.jobs
     app.state.settings = settings
+    app.state.background = service.background
     app.add_middleware(MetricsMiddleware, metrics=service.metrics)
 
     async def known_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -1,8 +1,11 @@
 """The predictive distribution served with each forecast: price quantiles, ``p_up``, ``p_move``.
 
-No gated distribution model is in the registry yet, so the scale comes from ``ewma_t`` fitted on
-the request's own candles (calibrated on scores out of sample within them) around the served
-point forecast, and is labelled ``ewma_t (fallback scale)``.
+When the production model's artifact holds a distribution (trained with it, part of its
+version), its scale model reads the request's candles (each scale uses candles up to its row
+only) around the served point forecast, and the forecast is labelled with the scale model's name
+and the model version, e.g. ``har_rv (lightgbm v1.2.0)``. Otherwise (no production model, or one
+trained without a distribution) the scale comes from ``ewma_t`` fitted on the request's own
+candles (calibrated on scores out of sample within them), labelled ``ewma_t (fallback scale)``.
 """
 
 from __future__ import annotations
@@ -16,7 +19,13 @@ import pandas as pd
 from cryptoforecast.exceptions import DataError
 from cryptoforecast.models.distribution import QUANTILES, DistributionForecaster, MarketData
 
-__all__ = ["FALLBACK_SCALE", "MOVE_THRESHOLDS", "ServedDistribution", "served_distribution"]
+__all__ = [
+    "FALLBACK_SCALE",
+    "MOVE_THRESHOLDS",
+    "ServedDistribution",
+    "model_label",
+    "served_distribution",
+]
 
 FALLBACK_SCALE = "ewma_t (fallback scale)"
 #: default |price change| thresholds for ``p_move`` (5% and 10%)
@@ -33,23 +42,43 @@ class ServedDistribution:
     source: str
 
 
+def model_label(volatility: str, model_type: str, version: str | None) -> str:
+    """How a stored distribution is labelled: scale model, then the model version it belongs to."""
+    return f"{volatility} ({model_type} v{version})"
+
+
 def served_distribution(
     candles: pd.DataFrame,
     horizon: int,
     point: float,
     thresholds: tuple[float, ...] = MOVE_THRESHOLDS,
+    stored: DistributionForecaster | None = None,
+    label: str | None = None,
 ) -> ServedDistribution:
     """The distribution at the last candle: location ``point`` (h-step log return), scale and
-    shape from ``ewma_t`` on ``candles`` only. ``p_move[t]`` is ``P(|price change| > t)``."""
+    shape from ``stored`` (the production model's distribution, labelled ``label``) or, without
+    one, from ``ewma_t`` fitted on ``candles`` only. ``p_move[t]`` is ``P(|price change| > t)``.
+    """
     for t in thresholds:
         if not 0 < t < 1:
             raise DataError(f"move thresholds must be fractions in (0, 1), e.g. 0.05; got {t!r}")
+    if stored is not None and int(stored.horizon) != int(horizon):
+        raise DataError(
+            f"the stored {stored.volatility} distribution is for h={stored.horizon}, not "
+            f"h={horizon}; retrain the model"
+        )
     market = MarketData(candles)
-    dist = DistributionForecaster("ewma_t", horizon=int(horizon)).fit(market)
+    if stored is None:
+        dist = DistributionForecaster("ewma_t", horizon=int(horizon)).fit(market)
+        source = FALLBACK_SCALE
+    else:
+        dist, source = stored, label or stored.volatility
     last = candles.index[-1:]
-    pred = dist.predict_distribution(MarketData(candles), pd.Series([point], index=last))
+    pred = dist.predict_distribution(market, pd.Series([point], index=last))
     if len(pred.mu) != 1:
-        raise DataError("the ewma_t scale is undefined at the last candle (too little history)")
+        raise DataError(
+            f"the {dist.volatility} scale is undefined at the last candle (too little history)"
+        )
     close = float(candles["close"].iloc[-1])
     q = pred.quantiles(QUANTILES).iloc[0]
     p_move = {
@@ -60,5 +89,5 @@ def served_distribution(
         quantiles={float(k): close * float(np.exp(v)) for k, v in q.items()},
         p_up=float(pred.p_up().iloc[0]),
         p_move=p_move,
-        source=FALLBACK_SCALE,
+        source=source,
     )

@@ -81,7 +81,12 @@ forecasts_table = sa.Table(
     sa.Column("source", sa.String(40), nullable=False),
     sa.Column("fallback_reason", sa.Text, nullable=True),
     sa.Column("generated_at", UTCDateTime, nullable=False),
+    # added after the first release: NULL on rows written before (see _add_missing_columns)
+    sa.Column("stale", sa.Boolean, nullable=True),
+    sa.Column("stale_reason", sa.Text, nullable=True),
 )
+#: columns a ledger created by an earlier release may lack, with their SQL type
+_ADDED_COLUMNS = {"stale": "BOOLEAN", "stale_reason": "TEXT"}
 sa.Index(
     "ix_forecasts_key",
     forecasts_table.c.crypto_id,
@@ -113,6 +118,27 @@ def default_ledger_url(registry_url: str | None = None) -> str:
         if candidate and not candidate.startswith("sqlite"):
             return candidate
     return f"sqlite:///{home_dir() / 'ledger.db'}"
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Add the columns of later releases to an existing ``forecasts`` table (idempotent).
+
+    ``ALTER TABLE ... ADD COLUMN`` of a nullable column keeps every existing row (its value is
+    NULL: unknown) and is not an UPDATE, so the append-only triggers allow it. Two processes may
+    race to add the same column: the loser's "duplicate column" error is ignored once the column
+    is seen to exist.
+    """
+    for name, sql_type in _ADDED_COLUMNS.items():
+        present = {c["name"] for c in sa.inspect(engine).get_columns("forecasts")}
+        if name in present:
+            continue
+        try:
+            with engine.begin() as conn:
+                conn.exec_driver_sql(f"ALTER TABLE forecasts ADD COLUMN {name} {sql_type}")
+        except sa.exc.SQLAlchemyError:
+            present = {c["name"] for c in sa.inspect(engine).get_columns("forecasts")}
+            if name not in present:
+                raise
 
 
 def _snapshot_closes(crypto_id: str, interval: str, data_source: str) -> pd.Series:
@@ -160,6 +186,8 @@ class Ledger:
                 engine = make_engine(self.url, "ledger", LEDGER_URL_ENV, pool_pre_ping=True)
             with engine.begin() as conn:
                 _metadata.create_all(conn, checkfirst=True)
+            _add_missing_columns(engine)
+            with engine.begin() as conn:
                 stmts = {"sqlite": _APPEND_ONLY_SQLITE, "postgresql": _APPEND_ONLY_POSTGRES}
                 for stmt in stmts.get(conn.dialect.name, []):
                     conn.exec_driver_sql(stmt)
@@ -201,6 +229,8 @@ class Ledger:
             "source": forecast.source,
             "fallback_reason": forecast.fallback_reason,
             "generated_at": forecast.generated_at,
+            "stale": forecast.stale,
+            "stale_reason": forecast.stale_reason,
         }
         with self.engine.begin() as conn:
             stmt = sa.insert(forecasts_table).values(**row).returning(forecasts_table.c.forecast_id)

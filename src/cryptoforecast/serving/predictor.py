@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from cryptoforecast.data import load_ohlcv, resolve_asset
+from cryptoforecast.data.loader import parse_time
 from cryptoforecast.data.schema import check_interval
 from cryptoforecast.exceptions import ArtifactError, ConfigError, CryptoForecastError, DataError
 from cryptoforecast.features import build_features, make_target, warmup_rows
@@ -34,16 +35,20 @@ from cryptoforecast.models.catalog import load_registered, make_forecaster
 from cryptoforecast.redaction import hide_paths, redact
 from cryptoforecast.registry import ModelRegistry
 from cryptoforecast.serving.cache import TTLCache
+from cryptoforecast.serving.cross_section import with_cross_section
 from cryptoforecast.serving.distribution import (
     MOVE_THRESHOLDS,
     ServedDistribution,
+    model_label,
     served_distribution,
 )
+from cryptoforecast.serving.freshness import staleness
 from cryptoforecast.serving.ledger import Ledger, default_ledger_url
 from cryptoforecast.serving.schemas import Forecast
 
 if TYPE_CHECKING:
     from cryptoforecast.models.base import Forecaster
+    from cryptoforecast.models.distribution import DistributionForecaster
     from cryptoforecast.registry.record import ModelRecord
     from cryptoforecast.serving.ledger import Ledger
 
@@ -117,6 +122,8 @@ class Predictor:
             registry's database or ``$CRYPTOFORECAST_HOME/ledger.db``); ``record=False`` skips it.
         history: candles to load (default: feature warm-up + ``EXTRA_HISTORY``).
         move_thresholds: |price change| fractions for ``Forecast.p_move`` (default 5% and 10%).
+        stale_grace_seconds: a forecast is ``stale`` when a candle newer than its ``as_of``
+            closed more than this long ago (checked again on every cache hit).
     """
 
     def __init__(
@@ -131,6 +138,7 @@ class Predictor:
         record: bool = True,
         history: int | None = None,
         move_thresholds: tuple[float, ...] = MOVE_THRESHOLDS,
+        stale_grace_seconds: float = 3600.0,
     ) -> None:
         self._registry = registry
         self.source = source
@@ -142,6 +150,7 @@ class Predictor:
         self.record = record
         self.history = history
         self.move_thresholds = tuple(move_thresholds)
+        self.stale_grace_seconds = stale_grace_seconds
         self.cache: TTLCache[tuple[Any, ...], Forecast] = TTLCache(
             cache_ttl, clock=lambda: self.clock().timestamp()
         )
@@ -221,6 +230,19 @@ class Predictor:
         """Features from the same code training uses."""
         return build_features(candles)
 
+    def _model_features(
+        self, crypto_id: str, candles: pd.DataFrame, features: pd.DataFrame, model: Forecaster
+    ) -> pd.DataFrame:
+        """A global model (one with a ``universe_``) also reads the market's candles, each coin's
+        loaded up to this forecast's origin (whatever ``end`` or ``as_of`` chose it)."""
+        universe = getattr(model, "universe_", None)
+        if not universe:
+            return features
+        origin = candles.index[-1]
+        return with_cross_section(
+            crypto_id, candles, features, universe, lambda c: self.candles_as_of(c, origin)
+        )
+
     # -- registry ------------------------------------------------------------------------------
     def production_record(
         self, crypto_id: str, horizon: int, model_type: str | None
@@ -273,7 +295,25 @@ class Predictor:
         """The cached forecast for the current key, or ``None`` (cheap: no features, no model)."""
         *_, key = self._prepare(crypto_id, horizon, model_type, as_of)
         hit = self.cache.get(key)
-        return hit.model_copy(update={"cached": True}) if hit is not None else None
+        return self._answer_cached(hit) if hit is not None else None
+
+    def _answer_cached(self, hit: Forecast) -> Forecast:
+        """A cached forecast, marked cached, its staleness judged again at the current time."""
+        return hit.model_copy(update={"cached": True, **self._staleness(hit.as_of)})
+
+    def _staleness(self, as_of: Any) -> dict[str, Any]:
+        """``stale`` and ``stale_reason`` of a forecast from ``as_of`` (see ``freshness``).
+
+        With ``end`` set (a forecast "as of" a past time), staleness is judged at that time.
+        """
+        now = self.clock()
+        if self.end is not None:
+            end, date_only = parse_time(self.end)
+            if date_only:
+                end = end.normalize() + pd.Timedelta(days=1)
+            now = min(now, end.to_pydatetime())
+        s = staleness(as_of, self.interval, now, self.stale_grace_seconds, self.source)
+        return {"stale": s.stale, "stale_reason": s.reason}
 
     def predict(
         self, crypto_id: str, horizon: int = 1, model_type: str | None = None, as_of: Any = None
@@ -291,7 +331,7 @@ class Predictor:
         )
         hit = self.cache.get(key)
         if hit is not None:
-            return hit.model_copy(update={"cached": True})
+            return self._answer_cached(hit)
 
         forecast = self._compute(asset_id, candles, key[1], record, reason)
         self.cache.set(key, forecast)
@@ -329,7 +369,9 @@ class Predictor:
                 )
             else:
                 try:
-                    point, bands = self._predict_last(model, features)
+                    point, bands = self._predict_last(
+                        model, self._model_features(crypto_id, candles, features, model)
+                    )
                 except Exception as exc:
                     reason = f"prediction failed: {type(exc).__name__}: {hide_paths(redact(exc))}"
                 else:
@@ -343,6 +385,7 @@ class Predictor:
                         record,
                         "model",
                         None,
+                        getattr(model, "distribution_", None),
                     )
         assert reason is not None
         try:
@@ -423,17 +466,28 @@ class Predictor:
         record: ModelRecord | None,
         source: str,
         reason: str | None,
+        stored: DistributionForecaster | None = None,
     ) -> Forecast:
+        """The response; the distribution is the model's stored one (``stored``) when it has
+        one, else the labelled ``ewma_t`` fallback."""
         now = self.clock()
         as_of = candles.index[-1]
         last_close = float(candles["close"].iloc[-1])
         age = None
         if record is not None:
             age = round((now - record.created_at).total_seconds() / 86_400.0, 4)
+        dist: ServedDistribution | None = None
         try:
-            dist: ServedDistribution | None = served_distribution(
-                candles, horizon, point, self.move_thresholds
-            )
+            if stored is not None and record is not None:
+                try:
+                    label = model_label(stored.volatility, record.model_type, record.version)
+                    dist = served_distribution(
+                        candles, horizon, point, self.move_thresholds, stored, label
+                    )
+                except DataError as exc:  # the stored scale cannot read these candles: fallback
+                    log.warning("stored distribution unusable for %s: %s", crypto_id, exc)
+            if dist is None:
+                dist = served_distribution(candles, horizon, point, self.move_thresholds)
         except DataError as exc:  # too little history for a scale: the point forecast still serves
             log.warning("no distribution for %s h=%s: %s", crypto_id, horizon, exc)
             dist = None
@@ -463,4 +517,5 @@ class Predictor:
             fallback_reason=reason,
             cached=False,
             generated_at=now,
+            **self._staleness(as_of),
         )

@@ -86,6 +86,11 @@ class Forecast(BaseModel):
     fallback_reason: str | None = None
     cached: bool = False
     generated_at: datetime
+    stale: bool = Field(
+        False,
+        description="true when a newer candle than as_of closed more than the grace period ago",
+    )
+    stale_reason: str | None = None
 
 
 class AccuracyRow(BaseModel):

@@ -54,13 +54,9 @@ def check_params(bt: Any) -> int:
         raise ConfigError(f"window must be 'expanding' or 'sliding', got {bt.window!r}")
     for c in bt.interval_coverage:
         if not 0.0 < float(c) < 1.0:
-            raise ConfigError(
-                f"each interval_coverage must be strictly between 0 and 1, got {c!r}"
-            )
+            raise ConfigError(f"each interval_coverage must be strictly between 0 and 1, got {c!r}")
     if bt.interval_method not in ("split", "aci"):
-        raise ConfigError(
-            f"interval_method must be 'split' or 'aci', got {bt.interval_method!r}"
-        )
+        raise ConfigError(f"interval_method must be 'split' or 'aci', got {bt.interval_method!r}")
     gamma = bt.aci_gamma
     if (
         isinstance(gamma, bool)

@@ -48,6 +48,7 @@ __all__ = [
 #: one training job: plain values only, so it crosses process boundaries as it is
 TrainSpec = dict[str, Any]
 
+
 def machine_workers() -> int:
     """Cores this process may use (CPU affinity where the OS tells it)."""
     try:

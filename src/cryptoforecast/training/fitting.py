@@ -23,6 +23,7 @@ from cryptoforecast.features import build_features, make_target, warmup_rows
 from cryptoforecast.models.base import Forecaster
 from cryptoforecast.models.catalog import make_forecaster, model_class
 from cryptoforecast.models.distribution.shapes import QUANTILES
+from cryptoforecast.models.probabilities import QuantileProbabilities
 
 __all__ = [
     "TRAINABLE_MODELS",
@@ -80,8 +81,17 @@ def _warmup() -> int:
     return int(warmup_rows())
 
 
-def prepare_training_data(candles: pd.DataFrame, days: int, horizon: int) -> TrainingData:
-    """Build features and target from ``candles`` and keep the last ``days`` complete rows."""
+def prepare_training_data(
+    candles: pd.DataFrame,
+    days: int,
+    horizon: int,
+    extra_features: pd.DataFrame | None = None,
+) -> TrainingData:
+    """Build features and target from ``candles`` and keep the last ``days`` complete rows.
+
+    ``extra_features`` (on the candles' index, e.g. the global model's cross-sectional ones) are
+    joined onto the built features before the window is cut.
+    """
     if not isinstance(candles, pd.DataFrame) or candles.empty or "close" not in candles:
         raise DataError(
             f"training candles are empty or have no 'close' column (got "
@@ -89,6 +99,10 @@ def prepare_training_data(candles: pd.DataFrame, days: int, horizon: int) -> Tra
             "check the data source"
         )
     feats = build_features(candles)
+    if extra_features is not None:
+        attrs = dict(feats.attrs)
+        feats = feats.join(extra_features.reindex(feats.index))
+        feats.attrs.update(attrs)
     target = make_target(candles, horizon)
     complete = feats.notna().all(axis=1).to_numpy()
     if not complete.any():
@@ -149,7 +163,7 @@ async def _load_candles(
 # --------------------------------------------------------------------------------------------
 # fitting, with optional feature selection
 # --------------------------------------------------------------------------------------------
-class _ColumnSubset:
+class _ColumnSubset(QuantileProbabilities):
     """A fitted forecaster that sees only ``columns`` of whatever frame it is given.
 
     Used inside validation folds after top-k selection, so the backtester can pass the full
@@ -172,8 +186,10 @@ class _ColumnSubset:
     def predict(self, X: pd.DataFrame) -> pd.Series:
         return self.inner.predict(X[self.columns])
 
-    def predict_interval(self, X: pd.DataFrame, coverage: float = 0.8) -> pd.DataFrame:
-        return self.inner.predict_interval(X[self.columns], coverage)
+    def predict_interval(
+        self, X: pd.DataFrame, coverage: float | None = None, level: Any = None
+    ) -> pd.DataFrame:
+        return self.inner.predict_interval(X[self.columns], coverage, level)
 
     def predict_quantiles(self, X: pd.DataFrame, quantiles: Any = QUANTILES) -> pd.DataFrame:
         return self.inner.predict_quantiles(X[self.columns], quantiles)

@@ -18,6 +18,13 @@ smallest (1-based) is adjusted to ``max_{j <= i} min(1, (m - j + 1) * p_(j))``. 
 whose p-value is not known (a candidate type not trained on this window) counts as ``p = 1``:
 it never helps another member pass, and ``m`` stays the number of candidates competing.
 
+4. **Recorded, not gated:** the predictive distribution's CRPS skill against ``ewma_t`` on the
+   same validation origins (``crps``, ``crps_skill_pct``, ``dm_pvalue``) is kept in the decision
+   and its reason. The edge the distribution models showed in the benchmark is small (well
+   under 1% of CRPS against ``ewma_t`` at h=7 and h=14, not significant there), so gating a
+   point model on it would add noise, not evidence; and a point model that is refused falls
+   back with its distribution anyway.
+
 Everything here is a pure function of numbers; the training pipeline stores the returned
 :class:`GateDecision` (every number behind it) in the registry history.
 """
@@ -41,6 +48,7 @@ if TYPE_CHECKING:
 __all__ = [
     "GateDecision",
     "decide_family",
+    "distribution_evidence",
     "gate_decision",
     "holm_adjust",
     "one_sided_dm",
@@ -128,6 +136,8 @@ class GateDecision:
     subperiod_naive_mae: list[float] = field(default_factory=list)
     subperiods_won: int | None = None
     stability_min_wins: int | None = None
+    #: the distribution's CRPS against ewma_t (recorded, not gated); None when none was scored
+    distribution: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -141,6 +151,32 @@ def _num(value: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return v if math.isfinite(v) else None
+
+
+def distribution_evidence(metrics: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The distribution's CRPS skill against ``ewma_t`` from validation ``metrics``, if scored."""
+    if metrics.get("distribution_model") is None:
+        return None
+    return {
+        "model": metrics.get("distribution_model"),
+        "crps": _num(metrics.get("distribution_crps")),
+        "crps_ewma_t": _num(metrics.get("distribution_crps_ewma_t")),
+        "crps_skill_pct": _num(metrics.get("distribution_crps_skill_pct")),
+        "dm_pvalue": _num(metrics.get("distribution_dm_pvalue")),
+    }
+
+
+def _distribution_note(evidence: Mapping[str, Any] | None) -> str:
+    if evidence is None:
+        return ""
+    if evidence["crps"] is None or evidence["crps_ewma_t"] is None:
+        return f"; distribution {evidence['model']}: not scored (recorded, not gated)"
+    skill, p = evidence["crps_skill_pct"], evidence["dm_pvalue"]
+    return (
+        f"; distribution {evidence['model']}: CRPS {evidence['crps']:.5g} vs ewma_t "
+        f"{evidence['crps_ewma_t']:.5g} (skill {'n/a' if skill is None else f'{skill:+.2f}%'}, "
+        f"DM p = {'n/a' if p is None else f'{p:.3g}'}; recorded, not gated)"
+    )
 
 
 def gate_decision(
@@ -203,6 +239,8 @@ def gate_decision(
             reason += f", DM p = {p_adj:.3g}" + (" (Holm)" if family_size > 1 else "")
         if wins is not None:
             reason += f", better than naive in {wins} of {len(sub_m)} sub-periods"
+    evidence = distribution_evidence(metrics)
+    reason += _distribution_note(evidence)
     return GateDecision(
         promote=not failures,
         reason=reason,
@@ -219,6 +257,7 @@ def gate_decision(
         subperiod_naive_mae=sub_n,
         subperiods_won=wins,
         stability_min_wins=gate.stability_min_wins or None,
+        distribution=evidence,
     )
 
 

@@ -21,6 +21,8 @@ from typing import Any
 from cryptoforecast.exceptions import ConfigError
 from cryptoforecast.registry import ModelRegistry
 from cryptoforecast.training.distributed import run_specs, summarise_model, train_task
+from cryptoforecast.training.global_retrain import retrain_global
+from cryptoforecast.training.global_training import GLOBAL_MODEL
 from cryptoforecast.training.results import TrainingSummary
 from cryptoforecast.training.train_pipeline import resolve_settings, train_model_for_crypto
 
@@ -163,6 +165,9 @@ def retrain_stale(
     settings = resolve_settings(config)
     reg = registry if registry is not None else ModelRegistry()
     stale = stale_models(older_than, reg, settings, now=now)
+    # a global model's keys share one artifact: they are retrained together (global_retrain)
+    global_stale = [s for s in stale if s.model_type == GLOBAL_MODEL]
+    stale = [s for s in stale if s.model_type != GLOBAL_MODEL]
     dumped = settings.model_dump(mode="json")
     specs: list[dict[str, Any]] = [
         {
@@ -191,6 +196,12 @@ def retrain_stale(
             results.append(summary)
             if progress is not None:
                 progress(summary)
+    if global_stale:
+        for summary in retrain_global(global_stale, reg, settings):
+            results.append(summary)
+            if progress is not None:
+                progress(summary)
+        stale += global_stale
     return [
         r.with_fields(replaces_model_id=s.newest_model_id, previous_age_days=round(s.age_days, 2))
         for s, r in zip(stale, results, strict=True)

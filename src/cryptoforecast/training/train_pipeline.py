@@ -47,6 +47,7 @@ from cryptoforecast.config import Settings, load_config
 from cryptoforecast.exceptions import ConfigError
 from cryptoforecast.registry import ModelRegistry
 from cryptoforecast.registry.lineage import compute_lineage
+from cryptoforecast.training.distribution_model import attach_distribution
 from cryptoforecast.training.fitting import (
     TRAINABLE_MODELS,
     TrainingData,
@@ -242,7 +243,7 @@ def _fit_all(
         tuning = result.to_dict()
         timings["tune_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    metrics, _ = validate_walk_forward(
+    metrics, validation = validate_walk_forward(
         data,
         lambda X, y: fit_forecaster(model_type, horizon, X, y, params, seed, top_k),
         settings,
@@ -253,6 +254,7 @@ def _fit_all(
     timings["validate_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     model = fit_forecaster(model_type, horizon, data.X, data.y, params, seed, top_k)
+    metrics.update(attach_distribution(model, data, validation, settings))
     timings["fit_s"] = time.perf_counter() - t0
     metrics["timings"] = timings
     return model, metrics, params, tuning

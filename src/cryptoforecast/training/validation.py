@@ -16,7 +16,10 @@ it), adding at most ``validation_retrain_every - 1`` earlier origins; without it
 Metrics come from :func:`~cryptoforecast.evaluation.summary.summarise_results` (the one metrics
 engine) flattened into the keys the registry and the gate read (``mase``, ``dm_pvalue`` ...),
 plus the gate's evidence: the one-sided DM p-value and the MAE of model and naive in
-``promotion_gate.stability_periods`` consecutive sub-periods.
+``promotion_gate.stability_periods`` consecutive sub-periods. With ``distribution.model`` set,
+the same walk scores that predictive distribution around the validation forecasts (the
+backtester's distribution block) and the metrics gain its CRPS skill against ``ewma_t``
+(:func:`~cryptoforecast.training.distribution_model.distribution_metrics`).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from cryptoforecast.evaluation.summary import summarise_results
 from cryptoforecast.exceptions import DataError
 from cryptoforecast.features import build_features
 from cryptoforecast.training.backtester import ForecastBacktester
+from cryptoforecast.training.distribution_model import distribution_metrics
 from cryptoforecast.training.gate import one_sided_dm, subperiod_mae
 
 if TYPE_CHECKING:
@@ -87,6 +91,8 @@ def validation_metrics(
     for c in coverages:
         tag = f"{round(c * 100):d}"
         out[f"coverage_{tag}"] = model.get(f"coverage_{tag}", np.nan)
+    # the predictive distribution's CRPS skill against ewma_t, when the run scored one
+    out.update(distribution_metrics(results, horizon))
     return out
 
 
@@ -142,6 +148,7 @@ def validate_walk_forward(
         window="sliding",
         interval_coverage=coverages,
         test_origins=n_val,
+        distribution=settings.distribution.model,
     )
 
     def trainer(X: pd.DataFrame, y: pd.Series) -> Forecaster:

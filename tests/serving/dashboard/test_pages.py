@@ -66,12 +66,13 @@ def test_fan_uses_quantiles_when_the_forecast_has_them_and_intervals_otherwise()
 
 
 def test_staleness_counts_from_the_close_of_the_newest_candle() -> None:
-    f = forecast()  # daily candle opened 2025-09-30, closed 2025-10-01 00:00
+    # daily candle opened 2025-09-30, closed 2025-10-01 00:00; every forecast now carries its
+    # own ``stale`` (judged by the predictor with its grace period), and the page shows it
     closed = AS_OF + timedelta(days=1)
-    assert staleness(f, closed + timedelta(hours=23)).stale is False
-    late = staleness(f, closed + timedelta(hours=25))
+    assert staleness(forecast(stale=False), closed + timedelta(hours=23)).stale is False
+    late = staleness(forecast(stale=True), closed + timedelta(hours=25))
     assert late.stale is True and late.label == "stale: last candle closed 25 h ago"
-    assert "3 days" in staleness(f, closed + timedelta(days=3)).label
+    assert "3 days" in staleness(forecast(stale=True), closed + timedelta(days=3)).label
     # a forecast that says itself whether it is stale is believed
     assert staleness(forecast(stale=False), closed + timedelta(days=3)).stale is False
 

@@ -9,4 +9,3 @@ from cryptoforecast.data.sources.csv import CSVSource
 from cryptoforecast.data.sources.snapshot import SnapshotSource
 
 __all__ = ["BinanceSource", "CSVSource", "CandleSource", "CoinGeckoSource", "SnapshotSource"]
-

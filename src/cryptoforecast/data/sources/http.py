@@ -369,6 +369,8 @@ def describe_transport_error(exc: httpx.TransportError) -> tuple[str, bool]:
     if any(isinstance(e, ssl.SSLError) for e in chain) or "certificate" in lowered:
         return f"TLS handshake failed ({exc}); check the system clock, proxy or certificates", False
     return f"connection failed ({type(exc).__name__}: {exc})", True
+
+
 class HTTPSource:
     """What the live sources share: a :class:`JSONFetcher` (retries, redaction) behind a
     client-side rate limit, the request count, and an injectable clock.

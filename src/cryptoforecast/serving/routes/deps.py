@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from cryptoforecast.data import ASSETS, resolve_asset
 from cryptoforecast.exceptions import DataError
+from cryptoforecast.serving.background import BackgroundJobs
 from cryptoforecast.serving.jobs import Jobs, RetrainFn
 from cryptoforecast.serving.predictor import MAX_HORIZON, Predictor
 from cryptoforecast.serving.routes import ADMIN_TOKEN_ENV
@@ -68,6 +69,8 @@ class Service:
     admin_token: str | None
     retrain: RetrainFn | None
     started: float
+    #: the candle refresher and scheduled jobs (``None``: the app runs none)
+    background: BackgroundJobs | None = None
 
 
 def service(request: Request) -> Service:

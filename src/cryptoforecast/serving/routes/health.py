@@ -18,6 +18,7 @@ from cryptoforecast.data import CandleCache, load_ohlcv, snapshot_assets
 from cryptoforecast.data.loader import LIVE_SOURCES
 from cryptoforecast.exceptions import CryptoForecastError
 from cryptoforecast.redaction import redact
+from cryptoforecast.serving.freshness import staleness
 from cryptoforecast.serving.predictor import Predictor
 from cryptoforecast.serving.routes.deps import SERVICE, Service
 
@@ -29,7 +30,9 @@ router = APIRouter(tags=["operations"])
 
 @router.get("/healthz")
 def healthz(svc: Service = SERVICE) -> dict[str, Any]:
-    """Model ages, cache size, data freshness; ``status`` is ``degraded`` when a part fails."""
+    """Model ages, cache size, data freshness; ``status`` is ``degraded`` when a part fails, a
+    live series is stale (the embedded snapshot is a fixed history: stale, but as configured) or
+    the candle refresher's last run could not reach its live source."""
     pred = svc.predictor
     now = pred.clock()
     out: dict[str, Any] = {
@@ -64,6 +67,13 @@ def healthz(svc: Service = SERVICE) -> dict[str, Any]:
     out["data"] = data_freshness(pred, now)
     if any("error" in entry for entry in out["data"].values()):
         out["status"] = "degraded"
+    if pred.source in LIVE_SOURCES and any(e.get("stale") for e in out["data"].values()):
+        out["status"] = "degraded"  # the refresher is not keeping a live series fresh
+    if svc.background is not None:
+        out["background"] = svc.background.status()
+        refresher = (out["background"].get("leader") or {}).get("refresher") or {}
+        if (refresher.get("last_run") or {}).get("errors"):
+            out["status"] = "degraded"  # the live source failed on the refresher's last run
     return out
 
 
@@ -85,7 +95,8 @@ def _last_candle(pred: Predictor, cache: CandleCache | None, crypto_id: str) -> 
 
 
 def data_freshness(pred: Predictor, now: datetime) -> dict[str, Any]:
-    """Last candle and its age per asset, or ``{"error": ...}`` for a series that cannot be read.
+    """Last candle, its age and staleness per asset, or ``{"error": ...}`` for a series that
+    cannot be read.
 
     A health probe never fetches: for a live source it reads only the series already in the
     local cache (``data update`` fills it); a damaged cached file is reported, never raised.
@@ -109,6 +120,11 @@ def data_freshness(pred: Predictor, now: datetime) -> dict[str, Any]:
             continue
         if last is None:
             continue
-        age = (now - last.to_pydatetime()).total_seconds() / 3600
-        data[crypto_id] = {"last_candle": last.isoformat(), "age_hours": round(age, 2)}
+        fresh = staleness(last, pred.interval, now, pred.stale_grace_seconds, pred.source)
+        data[crypto_id] = {
+            "last_candle": last.isoformat(),
+            "age_hours": fresh.age_hours,
+            "stale": fresh.stale,
+            "stale_reason": fresh.reason,
+        }
     return data

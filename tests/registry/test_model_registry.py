@@ -553,3 +553,55 @@ def test_register_saved_leaves_nothing_when_saving_fails(registry):
     assert not any(p.is_file() for p in registry.artifact_root.rglob("*"))
     model_id = registry.register_saved(_save_fake, "lightgbm", "bitcoin")
     assert registry.get(model_id).version == "1.0.0"  # the failed attempt took no version
+
+
+def test_register_shared_saves_once_and_registers_every_coin_with_one_version(registry):
+    """A global model: one artifact, one record per coin, one version above every key's own."""
+    registry.register_saved(_save_fake, "global_lightgbm", "ethereum")  # ethereum at 1.0.0
+    registry.register_saved(_save_fake, "global_lightgbm", "ethereum")  # ... and 1.1.0
+    rows = {
+        "bitcoin": {"metrics": {"mase": 0.99}, "config": {"universe": ["bitcoin", "ethereum"]}},
+        "ethereum": {"metrics": {"mase": 1.01}, "config": {"universe": ["bitcoin", "ethereum"]}},
+    }
+    ids, path = registry.register_shared(
+        _save_fake, "global_lightgbm", rows, 1, artifact_key="global", reason="test"
+    )
+    records = {coin: registry.get(i) for coin, i in ids.items()}
+    assert sorted(records) == ["bitcoin", "ethereum"]
+    assert {r.version for r in records.values()} == {"1.2.0"}  # above ethereum's 1.1.0
+    assert {r.artifact_relpath for r in records.values()} == {
+        path.relative_to(registry.artifact_root).as_posix()
+    }
+    assert (
+        path.relative_to(registry.artifact_root)
+        .as_posix()
+        .startswith("global_lightgbm/global/h1/v1.2.0_")
+    )
+    assert records["bitcoin"].metrics["mase"] == 0.99
+    assert records["ethereum"].metrics["mase"] == 1.01
+    assert all(r.status == "staging" for r in records.values())
+    for r in records.values():
+        r.verify()  # the hashes were taken of what save() wrote
+
+
+def test_register_shared_registers_all_coins_or_none(registry, monkeypatch):
+    """A failure on the second coin's row leaves no row of the first and no artifact."""
+    rows = {"bitcoin": {"metrics": {"mase": 1.0}}, "ethereum": {"metrics": {"mase": 1.0}}}
+    inserted: list[str] = []
+    original = ModelRegistry._insert
+
+    def failing_second(self, conn, version, values, status, reason, actor):  # type: ignore[no-untyped-def]
+        if inserted:
+            raise OSError("connection lost")
+        inserted.append(values["crypto_id"])
+        return original(self, conn, version, values, status, reason, actor)
+
+    monkeypatch.setattr(ModelRegistry, "_insert", failing_second)
+    with pytest.raises(OSError, match="connection lost"):
+        registry.register_shared(_save_fake, "global_lightgbm", rows, 1, artifact_key="global")
+    monkeypatch.undo()
+    assert inserted == ["bitcoin"]  # the first row was inserted, then rolled back
+    assert registry.list_models() == []
+    assert not any(p.is_file() for p in registry.artifact_root.rglob("*"))
+    with pytest.raises(RegistryError, match="at least one"):
+        registry.register_shared(_save_fake, "global_lightgbm", {}, 1, artifact_key="global")

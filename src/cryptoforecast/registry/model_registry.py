@@ -20,11 +20,7 @@ from __future__ import annotations
 
 import difflib
 import math
-import os
-import shutil
-from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -36,13 +32,11 @@ from cryptoforecast.registry.database import (
     REGISTRY_URL_ENV,
     default_registry_url,
 )
-from cryptoforecast.registry.integrity import hash_artifact, resolve_artifact
 from cryptoforecast.registry.record import ModelRecord, StageEvent, validation_mase
-from cryptoforecast.registry.rows import RegistryRows
+from cryptoforecast.registry.registration import RegistryWrites
 from cryptoforecast.registry.schema import STAGES, models, stage_history
 from cryptoforecast.registry.values import (
     MAX_MODEL_ID,
-    next_version,
     norm_crypto,
     norm_horizon,
     norm_type,
@@ -51,7 +45,24 @@ from cryptoforecast.registry.values import (
 __all__ = ["ACTOR_ENV", "REGISTRY_URL_ENV", "ModelRegistry", "default_registry_url"]
 
 
-class ModelRegistry(RegistryRows):
+def _where_key(
+    stmt: sa.Select[Any],
+    table: sa.Table,
+    crypto_id: str | None,
+    model_type: str | None,
+    horizon: int | None,
+) -> sa.Select[Any]:
+    """``stmt`` narrowed to the key parts given (``None``: any)."""
+    if crypto_id is not None:
+        stmt = stmt.where(table.c.crypto_id == norm_crypto(crypto_id))
+    if model_type is not None:
+        stmt = stmt.where(table.c.model_type == norm_type(model_type))
+    if horizon is not None:
+        stmt = stmt.where(table.c.horizon == norm_horizon(horizon))
+    return stmt
+
+
+class ModelRegistry(RegistryWrites):
     """Registry of trained models on any SQLAlchemy database (SQLite by default).
 
     Parameters
@@ -69,189 +80,6 @@ class ModelRegistry(RegistryRows):
     busy_timeout
         Seconds SQLite waits for a lock before reporting "database is locked".
     """
-
-    def new_artifact_dir(self, crypto_id: str, model_type: str, horizon: int = 1) -> Path:
-        """A fresh, empty directory under the artifact root to save a model into."""
-        key = (
-            norm_crypto(crypto_id),
-            norm_type(model_type),
-            norm_horizon(horizon),
-        )
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-        path = (
-            self.artifact_root / key[0] / key[1] / f"h{key[2]}" / f"{stamp}-{os.urandom(4).hex()}"
-        )
-        path.mkdir(parents=True, exist_ok=False)
-        return path
-
-    # ------------------------------------------------------------------ public API: writes
-    def register_model(
-        self,
-        model_type: str,
-        version: str | None = None,
-        crypto_id: str | None = None,
-        model_path: str | os.PathLike[str] | None = None,
-        metrics: Mapping[str, Any] | None = None,
-        config: Mapping[str, Any] | None = None,
-        status: str = "staging",
-        horizon: int = 1,
-        feature_importance: Mapping[str, float] | Any | None = None,
-        lineage: Mapping[str, Any] | None = None,
-        *,
-        reason: str = "",
-        actor: str | None = None,
-    ) -> int:
-        """Register a saved model and return its ``model_id``.
-
-        ``model_path`` (a model directory or a single file) must be inside the artifact root,
-        absolute or relative to it; the sha256 of every file is recorded. ``version=None``
-        bumps the minor version of the key's highest numeric version (``1.0.0`` first); an
-        explicit version that already exists for the key is refused. ``status="production"``
-        promotes it in the same transaction (archiving the previous production model).
-        ``lineage=None`` stores :func:`compute_lineage` of the config (code version, hashes).
-        Non-finite metric values are stored as null. :meth:`register_saved` also picks the
-        artifact's path.
-        """
-        if version is not None and (
-            not isinstance(version, str) or not version.strip() or len(version) > 64
-        ):
-            raise RegistryError(
-                f"version must be a non-empty string of at most 64 characters, got {version!r}"
-            )
-        if model_path is None:
-            raise RegistryError(
-                "model_path is required: save the model (save_model) and pass its path"
-            )
-        key, values = self._new_row(
-            crypto_id, model_type, horizon, status, metrics, config, feature_importance, lineage
-        )
-        path, relpath = resolve_artifact(model_path, self.artifact_root)
-        values.update(artifact_path=relpath, artifact_files=hash_artifact(path, self.artifact_root))
-
-        def work(conn: Connection) -> int:
-            self._lock_key(conn, key)
-            existing = self._versions(conn, key)
-            ver = version.strip() if version is not None else next_version(existing)
-            if ver in existing:
-                raise RegistryError(
-                    f"version {ver!r} is already registered for {key[0]} {key[1]} h={key[2]}; "
-                    "pass another version or version=None to bump it automatically"
-                )
-            return self._insert(conn, ver, values, status, reason, actor)
-
-        return self._write(work, "register_model")
-
-    def register_saved(
-        self,
-        save: Callable[[Path], object],
-        model_type: str,
-        crypto_id: str,
-        horizon: int = 1,
-        *,
-        metrics: Mapping[str, Any] | None = None,
-        config: Mapping[str, Any] | None = None,
-        status: str = "staging",
-        feature_importance: Mapping[str, float] | Any | None = None,
-        lineage: Mapping[str, Any] | None = None,
-        reason: str = "",
-        actor: str | None = None,
-    ) -> int:
-        """Save a new version of a key into the registry's layout and register it, atomically.
-
-        Holding the key's write lock, the registry picks the next version, calls ``save(path)``
-        with ``<artifact root>/<model_type>/<crypto_id>/h<h>/v<version>_<UTC time>``, hashes
-        what was written and inserts the row in the same transaction. Concurrent trainers of one
-        key queue on the lock, so versions never clash and nothing is retried. If saving or the
-        insert fails, the directory is removed and nothing is registered. Returns the model_id.
-        """
-        key, values = self._new_row(
-            crypto_id, model_type, horizon, status, metrics, config, feature_importance, lineage
-        )
-
-        def work(conn: Connection) -> int:
-            self._lock_key(conn, key)
-            ver = next_version(self._versions(conn, key))
-            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-            path = self.artifact_root / key[1] / key[0] / f"h{key[2]}" / f"v{ver}_{stamp}"
-            try:
-                save(path)
-                path, relpath = resolve_artifact(path, self.artifact_root)
-                files = hash_artifact(path, self.artifact_root)
-                row = {**values, "artifact_path": relpath, "artifact_files": files}
-                return self._insert(conn, ver, row, status, reason, actor)
-            except BaseException:
-                shutil.rmtree(path, ignore_errors=True)
-                raise
-
-        return self._write(work, "register_saved")
-
-    def register_shared(
-        self,
-        save: Callable[[Path], object],
-        model_type: str,
-        rows: Mapping[str, Mapping[str, Any]],
-        horizon: int = 1,
-        *,
-        artifact_key: str,
-        reason: str = "",
-        actor: str | None = None,
-    ) -> tuple[dict[str, int], Path]:
-        """Save one artifact that serves several coins and register it once per coin, atomically.
-
-        ``rows`` maps each crypto_id to its own record values (``metrics``, ``config``,
-        ``feature_importance``, ``lineage``). Holding every key's write lock, the registry picks
-        one version above each key's highest (the records share it), calls ``save(path)`` with
-        ``<artifact root>/<model_type>/<artifact_key>/h<h>/v<version>_<UTC time>`` and inserts
-        every row as staging in the same transaction: all are registered or none is (and the
-        directory is removed). Returns ``({crypto_id: model_id}, artifact path)``.
-        """
-        if not rows:
-            raise RegistryError("register_shared needs at least one crypto_id in rows")
-        prepared = {
-            crypto_id: self._new_row(
-                crypto_id,
-                model_type,
-                horizon,
-                "staging",
-                values.get("metrics"),
-                values.get("config"),
-                values.get("feature_importance"),
-                values.get("lineage"),
-            )
-            for crypto_id, values in rows.items()
-        }
-        keys = sorted(key for key, _ in prepared.values())  # one lock order: no deadlock
-        folder = norm_crypto(artifact_key)
-
-        def work(conn: Connection) -> tuple[dict[str, int], Path]:
-            existing: set[str] = set()
-            for key in keys:
-                self._lock_key(conn, key)
-                existing.update(self._versions(conn, key))
-            ver = next_version(sorted(existing))
-            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-            path = self.artifact_root / keys[0][1] / folder / f"h{keys[0][2]}" / f"v{ver}_{stamp}"
-            try:
-                save(path)
-                path, relpath = resolve_artifact(path, self.artifact_root)
-                files = hash_artifact(path, self.artifact_root)
-                ids = {
-                    crypto_id: self._insert(
-                        conn,
-                        ver,
-                        {**values, "artifact_path": relpath, "artifact_files": files},
-                        "staging",
-                        reason,
-                        actor,
-                    )
-                    for crypto_id, (_, values) in prepared.items()
-                }
-                return ids, path
-            except BaseException:
-                shutil.rmtree(path, ignore_errors=True)
-                raise
-
-        return self._write(work, "register_shared")
 
     @staticmethod
     def _gate_failure(conn: Connection, model_id: int) -> str | None:
@@ -443,13 +271,9 @@ class ModelRegistry(RegistryRows):
         status: str | None = None,
     ) -> list[ModelRecord]:
         """Records matching every filter given, oldest first."""
-        stmt = sa.select(models).order_by(models.c.model_id)
-        if crypto_id is not None:
-            stmt = stmt.where(models.c.crypto_id == norm_crypto(crypto_id))
-        if model_type is not None:
-            stmt = stmt.where(models.c.model_type == norm_type(model_type))
-        if horizon is not None:
-            stmt = stmt.where(models.c.horizon == norm_horizon(horizon))
+        stmt = _where_key(
+            sa.select(models).order_by(models.c.model_id), models, crypto_id, model_type, horizon
+        )
         if status is not None:
             if status not in STAGES:
                 raise RegistryError(f"status must be one of {', '.join(STAGES)}; got {status!r}")
@@ -483,17 +307,15 @@ class ModelRegistry(RegistryRows):
         model_id: int | None = None,
     ) -> list[StageEvent]:
         """Stage changes and gate decisions matching the filters, oldest first."""
-        stmt = (
+        stmt = _where_key(
             sa.select(stage_history, models.c.version)
             .join(models, models.c.model_id == stage_history.c.model_id)
-            .order_by(stage_history.c.event_id)
+            .order_by(stage_history.c.event_id),
+            stage_history,
+            crypto_id,
+            model_type,
+            horizon,
         )
-        if crypto_id is not None:
-            stmt = stmt.where(stage_history.c.crypto_id == norm_crypto(crypto_id))
-        if model_type is not None:
-            stmt = stmt.where(stage_history.c.model_type == norm_type(model_type))
-        if horizon is not None:
-            stmt = stmt.where(stage_history.c.horizon == norm_horizon(horizon))
         if model_id is not None:
             if isinstance(model_id, bool) or not isinstance(model_id, int):
                 raise RegistryError(f"model_id must be an integer, got {model_id!r:.40}")

@@ -24,14 +24,12 @@ from __future__ import annotations
 import argparse
 import time
 
-from cryptoforecast.data.assets import snapshot_assets
-
 from cryptoforecast.config import load_config
-from cryptoforecast.data import load_ohlcv
+from cryptoforecast.data import load_ohlcv, snapshot_assets
 from cryptoforecast.evaluation.stats import diebold_mariano
 from cryptoforecast.features import warmup_rows
+from cryptoforecast.training.fitting import _ColumnSubset, fit_forecaster
 from cryptoforecast.training.global_training import GlobalFitter, build_universe_data, load_universe
-from cryptoforecast.training.train_pipeline import _ColumnSubset, fit_forecaster
 from cryptoforecast.training.validation import validate_walk_forward
 
 COINS = tuple(a.id for a in snapshot_assets())

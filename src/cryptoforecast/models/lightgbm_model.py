@@ -16,30 +16,15 @@ Saved as LightGBM's native text model (``model.txt``) plus ``manifest.json``; no
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
-import pandas as pd
 
-from cryptoforecast.compat import import_optional
-from cryptoforecast.models.base import (
-    check_fraction,
-    check_is_fitted,
-    check_whole,
-    normalised_importance,
-)
-from cryptoforecast.models.boosters import BoosterForecaster, read_lightgbm_text
-
-if TYPE_CHECKING:
-    import lightgbm
+from cryptoforecast.models.boosters import BoosterForecaster, Rows, read_lightgbm_text
 
 __all__ = ["LightGBMForecaster"]
 
 WEIGHTS_FILE = "model.txt"
-
-
-def _import_lightgbm() -> Any:
-    return import_optional("lightgbm", "LightGBMForecaster")
 
 
 class LightGBMForecaster(BoosterForecaster):
@@ -62,9 +47,9 @@ class LightGBMForecaster(BoosterForecaster):
     """
 
     model_type: ClassVar[str] = "lightgbm"
+    module: ClassVar[str] = "lightgbm"
     library: ClassVar[str] = "LightGBM"
     weights_name: ClassVar[str] = WEIGHTS_FILE
-    uses_validation_tail: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -98,8 +83,6 @@ class LightGBMForecaster(BoosterForecaster):
         self.n_jobs = n_jobs
 
     def _booster_params(self) -> dict[str, Any]:
-        check_whole(self, "n_estimators")
-        check_fraction(self, "validation_fraction")
         return {
             "objective": "regression",
             "learning_rate": float(self.learning_rate),
@@ -117,56 +100,33 @@ class LightGBMForecaster(BoosterForecaster):
             "verbosity": -1,
         }
 
-    def _fit(
-        self,
-        X: pd.DataFrame,
-        y: pd.Series,
-        X_val: pd.DataFrame | None,
-        y_val: pd.Series | None,
-    ) -> None:
-        lgb = _import_lightgbm()
-        params = self._booster_params()
-        train = lgb.Dataset(
-            X.to_numpy(dtype="float64"),
-            label=y.to_numpy(dtype="float64"),
-            free_raw_data=True,
-            params={"verbosity": -1},
-        )
+    def _train(
+        self, lib: Any, params: dict[str, Any], train: Rows, tail: Rows | None
+    ) -> tuple[Any, int]:
+        data = lib.Dataset(train[0], label=train[1], free_raw_data=True, params={"verbosity": -1})
         kwargs: dict[str, Any] = {"num_boost_round": int(self.n_estimators)}
-        if X_val is not None and y_val is not None and len(X_val) > 0:
-            valid = lgb.Dataset(
-                X_val.to_numpy(dtype="float64"),
-                label=y_val.to_numpy(dtype="float64"),
-                reference=train,
-            )
-            kwargs["valid_sets"] = [valid]
+        if tail is not None:
+            kwargs["valid_sets"] = [lib.Dataset(tail[0], label=tail[1], reference=data)]
             kwargs["valid_names"] = ["validation_tail"]
             kwargs["callbacks"] = [
-                lgb.early_stopping(
+                lib.early_stopping(
                     int(self.early_stopping_rounds), first_metric_only=True, verbose=False
                 )
             ]
-        booster = lgb.train(params, train, **kwargs)
+        booster = lib.train(params, data, **kwargs)
         best = booster.best_iteration if booster.best_iteration > 0 else booster.current_iteration()
         # keep exactly the trees in use, so the saved text model and predictions agree
-        self.booster_: lightgbm.Booster = lgb.Booster(
-            model_str=booster.model_to_string(num_iteration=best)
-        )
-        self.best_iteration_ = int(best)
+        return lib.Booster(model_str=booster.model_to_string(num_iteration=best)), int(best)
 
-    def _predict(self, X: pd.DataFrame) -> pd.Series:
-        values = self.booster_.predict(X.to_numpy(dtype="float64"), num_threads=int(self.n_jobs))
-        return pd.Series(np.asarray(values, dtype="float64"), index=X.index)
+    def _booster_predict(self, values: np.ndarray) -> Any:
+        return self.booster_.predict(values, num_threads=int(self.n_jobs))
 
-    def feature_importance(self) -> pd.Series | None:
-        """Total split gain per feature, normalised to sum to 1 (all zeros if no split was made)."""
-        check_is_fitted(self)
-        gain = self.booster_.feature_importance(importance_type="gain")
-        return normalised_importance(gain, self.feature_names_)
+    def _split_gain(self) -> np.ndarray:
+        return np.asarray(self.booster_.feature_importance(importance_type="gain"))
 
     def _read_booster(self, file: Path) -> Any:
         # checked in full first: LightGBM's C parser crashes the process on damaged text
-        return _import_lightgbm().Booster(model_str=read_lightgbm_text(file))
+        return self._import_library().Booster(model_str=read_lightgbm_text(file))
 
     @staticmethod
     def _booster_shape(booster: Any) -> tuple[int, int]:

@@ -9,30 +9,15 @@ best iteration and saved in XGBoost's native JSON format (``model.json``); no pi
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
-import pandas as pd
 
-from cryptoforecast.compat import import_optional
-from cryptoforecast.models.base import (
-    check_fraction,
-    check_is_fitted,
-    check_whole,
-    normalised_importance,
-)
-from cryptoforecast.models.boosters import BoosterForecaster
-
-if TYPE_CHECKING:
-    import xgboost
+from cryptoforecast.models.boosters import BoosterForecaster, Rows
 
 __all__ = ["XGBoostForecaster"]
 
 WEIGHTS_FILE = "model.json"
-
-
-def _import_xgboost() -> Any:
-    return import_optional("xgboost", "XGBoostForecaster")
 
 
 class XGBoostForecaster(BoosterForecaster):
@@ -53,9 +38,9 @@ class XGBoostForecaster(BoosterForecaster):
     """
 
     model_type: ClassVar[str] = "xgboost"
+    module: ClassVar[str] = "xgboost"
     library: ClassVar[str] = "XGBoost"
     weights_name: ClassVar[str] = WEIGHTS_FILE
-    uses_validation_tail: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -85,8 +70,6 @@ class XGBoostForecaster(BoosterForecaster):
         self.n_jobs = n_jobs
 
     def _booster_params(self) -> dict[str, Any]:
-        check_whole(self, "n_estimators")
-        check_fraction(self, "validation_fraction")
         return {
             "objective": "reg:squarederror",
             "eval_metric": "rmse",
@@ -102,50 +85,31 @@ class XGBoostForecaster(BoosterForecaster):
             "verbosity": 0,
         }
 
-    def _fit(
-        self,
-        X: pd.DataFrame,
-        y: pd.Series,
-        X_val: pd.DataFrame | None,
-        y_val: pd.Series | None,
-    ) -> None:
-        xgb = _import_xgboost()
-        params = self._booster_params()
-        dtrain = xgb.DMatrix(
-            X.to_numpy(dtype="float64"), label=y.to_numpy(dtype="float64"), nthread=int(self.n_jobs)
-        )
+    def _train(
+        self, lib: Any, params: dict[str, Any], train: Rows, tail: Rows | None
+    ) -> tuple[Any, int]:
+        dtrain = lib.DMatrix(train[0], label=train[1], nthread=int(self.n_jobs))
         kwargs: dict[str, Any] = {"num_boost_round": int(self.n_estimators), "verbose_eval": False}
-        if X_val is not None and y_val is not None and len(X_val) > 0:
-            dval = xgb.DMatrix(
-                X_val.to_numpy(dtype="float64"),
-                label=y_val.to_numpy(dtype="float64"),
-                nthread=int(self.n_jobs),
-            )
+        if tail is not None:
+            dval = lib.DMatrix(tail[0], label=tail[1], nthread=int(self.n_jobs))
             kwargs["evals"] = [(dval, "validation_tail")]
             kwargs["early_stopping_rounds"] = int(self.early_stopping_rounds)
-        booster = xgb.train(params, dtrain, **kwargs)
+        booster = lib.train(params, dtrain, **kwargs)
         n_trees = booster.num_boosted_rounds()
         best = getattr(booster, "best_iteration", None) if "evals" in kwargs else None
         if best is not None and best + 1 < n_trees:
             booster = booster[: best + 1]  # keep exactly the trees in use
-        self.booster_: xgboost.Booster = booster
-        self.best_iteration_ = int(booster.num_boosted_rounds())
+        return booster, int(booster.num_boosted_rounds())
 
-    def _predict(self, X: pd.DataFrame) -> pd.Series:
-        values = self.booster_.inplace_predict(X.to_numpy(dtype="float64"))
-        return pd.Series(np.asarray(values, dtype="float64"), index=X.index)
+    def _booster_predict(self, values: np.ndarray) -> Any:
+        return self.booster_.inplace_predict(values)
 
-    def feature_importance(self) -> pd.Series | None:
-        """Total split gain per feature, normalised to sum to 1 (all zeros if no split was made)."""
-        check_is_fitted(self)
+    def _split_gain(self) -> np.ndarray:
         scores = self.booster_.get_score(importance_type="total_gain")
-        gain = np.array(
-            [float(scores.get(f"f{i}", 0.0)) for i in range(len(self.feature_names_))]  # type: ignore[arg-type]
-        )
-        return normalised_importance(gain, self.feature_names_)
+        return np.array([float(scores.get(f"f{i}", 0.0)) for i in range(len(self.feature_names_))])
 
     def _read_booster(self, file: Path) -> Any:
-        booster = _import_xgboost().Booster()
+        booster = self._import_library().Booster()
         booster.load_model(str(file))
         return booster
 

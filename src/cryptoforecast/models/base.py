@@ -99,7 +99,8 @@ class BaseForecaster(QuantileProbabilities):
     composed with this point model; it is saved inside the artifact, under ``distribution/``.
 
     Subclass hooks:
-        ``_fit(X, y, X_val, y_val)``: learn from checked inputs (``X_val`` may be ``None``).
+        ``_fit(X, y, X_val, y_val)``: learn from checked inputs (``X_val`` may be ``None``); may
+            set ``_residuals`` for the intervals (see :meth:`_make_calibrator`).
         ``_predict(X) -> Series``: point forecasts for the rows it can predict.
         ``_save_native(directory) -> dict``: write weights, return extra manifest entries.
         ``_load_native(directory, manifest)``: read them back.
@@ -118,6 +119,12 @@ class BaseForecaster(QuantileProbabilities):
     manifest_: dict[str, Any]
     #: fraction of training rows held out (time-ordered) for early stopping and conformal residuals
     uses_validation_tail: ClassVar[bool] = False
+    #: without a validation tail, interval residuals come from a held-out half of the rows, never
+    #: from the rows fitted on (always so for models with ``uses_validation_tail``)
+    holds_out_residuals: ClassVar[bool] = False
+    #: residuals ``_fit`` measured itself for the intervals (inner folds, a windowed model's own
+    #: validation tail, a rule's volatility); ``None`` leaves them to :meth:`_make_calibrator`
+    _residuals: np.ndarray | None = None
     #: the scale model trained with this point model (attached by training, saved with it)
     distribution_: DistributionForecaster | None = None
 
@@ -233,7 +240,7 @@ class BaseForecaster(QuantileProbabilities):
         self.feature_set_ = X.attrs.get("feature_set")
         self.train_start_ = str(X.index[0])
         self.train_end_ = str(X.index[-1])
-        self.n_train_ = int(len(X_fit))
+        self.n_train_ = self._n_fitted(X_fit)
         self.data_hash_ = frame_hash(X, y)
         self.calibrator_ = self._make_calibrator(X_fit, y_fit, X_val, y_val)
         return self
@@ -245,13 +252,17 @@ class BaseForecaster(QuantileProbabilities):
         X_val: pd.DataFrame | None,
         y_val: pd.Series | None,
     ) -> ConformalCalibrator:
-        """Residuals on the validation tail (out of sample). Without a tail, a model that learns
-        gets held-out residuals (:meth:`_holdout_residuals`); in-sample ones are used only by
-        models with no learned state beyond a constant (naive, drift)."""
-        if X_val is not None and y_val is not None and len(X_val) >= 2:
+        """The residuals ``_fit`` measured itself (``_residuals``: the ensemble's and the shrunk
+        model's out-of-fold ones, the LSTM's on its own tail), else those on the validation tail
+        (out of sample). Without either, a model that learns gets held-out residuals
+        (:meth:`_holdout_residuals`); in-sample ones are used only by models with no learned state
+        beyond a constant (naive, drift, the technical rule)."""
+        if self._residuals is not None:
+            res = self._residuals
+        elif X_val is not None and y_val is not None and len(X_val) >= 2:
             pred = self._predict(X_val)
             res = (y_val.loc[pred.index] - pred).to_numpy()
-        elif self.uses_validation_tail:
+        elif self.uses_validation_tail or self.holds_out_residuals:
             res = self._holdout_residuals(X_fit, y_fit)
         else:
             pred = self._predict(X_fit)
@@ -285,6 +296,11 @@ class BaseForecaster(QuantileProbabilities):
         y_val: pd.Series | None,
     ) -> None:
         raise NotImplementedError
+
+    def _n_fitted(self, X_fit: pd.DataFrame) -> int:
+        """Rows the learned state was fitted on (``n_train_``); a model that cuts its own
+        validation tail inside ``_fit`` counts them itself."""
+        return int(len(X_fit))
 
     def _predict(self, X: pd.DataFrame) -> pd.Series:
         raise NotImplementedError

@@ -40,7 +40,6 @@ from cryptoforecast.exceptions import ConfigError, DataError
 from cryptoforecast.models.base import BaseForecaster, check_is_fitted
 from cryptoforecast.models.ensemble_artifact import StackParts, load_stack, save_stack
 from cryptoforecast.models.factory import BASE_CLASSES, build, class_for
-from cryptoforecast.models.intervals import ConformalCalibrator
 from cryptoforecast.models.stacking import inner_folds, nonneg_ridge, oof_summary, train_meta_lgbm
 
 if TYPE_CHECKING:
@@ -303,15 +302,6 @@ class EnsembleForecaster(BaseForecaster):
         ens = pd.concat(preds)
         frame = P.loc[ens.index].assign(ensemble=ens, y_true=y.loc[ens.index])
         return (frame["y_true"] - frame["ensemble"]).to_numpy(), frame
-
-    def _make_calibrator(
-        self,
-        X_fit: pd.DataFrame,
-        y_fit: pd.Series,
-        X_val: pd.DataFrame | None,
-        y_val: pd.Series | None,
-    ) -> ConformalCalibrator:
-        return ConformalCalibrator.from_residuals(self._residuals)
 
     # -- predict --------------------------------------------------------------------------
     def _predict(self, X: pd.DataFrame) -> pd.Series:

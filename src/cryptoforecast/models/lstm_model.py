@@ -29,7 +29,7 @@ Saved as a ``state_dict`` (``state_dict.pt``, loaded with ``weights_only=True``)
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -37,7 +37,6 @@ import pandas as pd
 from cryptoforecast.exceptions import ArtifactError, ConfigError, DataError
 from cryptoforecast.models.artifacts import weights_file
 from cryptoforecast.models.base import BaseForecaster, check_fraction, check_whole
-from cryptoforecast.models.intervals import ConformalCalibrator
 from cryptoforecast.models.lstm_network import (
     FeatureScaler,
     build_network,
@@ -75,6 +74,7 @@ class LSTMForecaster(BaseForecaster):
     model_type: ClassVar[str] = "lstm"
     # the tail is cut inside _fit (validation windows need the feature rows before the tail)
     uses_validation_tail: ClassVar[bool] = False
+    holds_out_residuals: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -132,19 +132,6 @@ class LSTMForecaster(BaseForecaster):
             )
 
     # -- fit ------------------------------------------------------------------------------
-    def fit(
-        self,
-        X: pd.DataFrame,
-        y: pd.Series,
-        X_val: pd.DataFrame | None = None,
-        y_val: pd.Series | None = None,
-    ) -> Self:
-        """Fit on ``X``/``y``; the validation tail (or ``X_val``/``y_val``, later in time) drives
-        early stopping and the conformal residuals. Returns ``self``."""
-        super().fit(X, y, X_val, y_val)
-        self.n_train_ = self._n_fit_rows
-        return self
-
     def _fit(
         self,
         X: pd.DataFrame,
@@ -205,7 +192,7 @@ class LSTMForecaster(BaseForecaster):
         # out-of-sample residuals on the validation origins (aligned with what predict returns for
         # them); with no tail, _make_calibrator asks for held-out ones (never in-sample ones)
         val_idx = ends[val_mask]
-        self._residuals: np.ndarray | None = None
+        self._residuals = None
         if len(val_idx) >= 2:
             pred = val_pred.astype("float64") * y_std + y_mean
             self._residuals = target[val_idx] - pred
@@ -261,16 +248,8 @@ class LSTMForecaster(BaseForecaster):
             best_epoch = len(history)
         return net, history, best_epoch
 
-    def _make_calibrator(
-        self,
-        X_fit: pd.DataFrame,
-        y_fit: pd.Series,
-        X_val: pd.DataFrame | None,
-        y_val: pd.Series | None,
-    ) -> ConformalCalibrator:
-        if self._residuals is None:
-            return ConformalCalibrator.from_residuals(self._holdout_residuals(X_fit, y_fit))
-        return ConformalCalibrator.from_residuals(self._residuals)
+    def _n_fitted(self, X_fit: pd.DataFrame) -> int:
+        return self._n_fit_rows  # the rows before the tail _fit cut
 
     # -- predict --------------------------------------------------------------------------
     def _predict(self, X: pd.DataFrame) -> pd.Series:

@@ -41,7 +41,6 @@ from cryptoforecast.models.artifacts import weights_file
 from cryptoforecast.models.base import BaseForecaster, check_is_fitted, context_rows
 from cryptoforecast.models.ensemble import MIN_INNER_TRAIN, EnsembleForecaster
 from cryptoforecast.models.factory import BASE_CLASSES, build, class_for, load_with
-from cryptoforecast.models.intervals import ConformalCalibrator
 from cryptoforecast.models.stacking import inner_folds
 
 if TYPE_CHECKING:
@@ -171,7 +170,7 @@ class ShrunkForecaster(BaseForecaster):
         self.oof_slope_ = slope
         self.oof_se_ = se
         self.oof_train_ends_ = ends
-        self.oof_residuals_ = t - w * f
+        self.oof_residuals_ = self._residuals = t - w * f  # the intervals' residuals
         self.base_ = self._new_base().fit(X, y)
         self.oof_summary_ = {
             "n": int(len(t)),
@@ -181,15 +180,6 @@ class ShrunkForecaster(BaseForecaster):
             "mse_base": float(np.mean((t - f) ** 2)),
             "mse_naive": float(np.mean(t**2)),
         }
-
-    def _make_calibrator(
-        self,
-        X_fit: pd.DataFrame,
-        y_fit: pd.Series,
-        X_val: pd.DataFrame | None,
-        y_val: pd.Series | None,
-    ) -> ConformalCalibrator:
-        return ConformalCalibrator.from_residuals(self.oof_residuals_)
 
     def _predict(self, X: pd.DataFrame) -> pd.Series:
         return self.weight_ * self.base_.predict(X)

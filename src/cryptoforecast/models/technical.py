@@ -148,31 +148,23 @@ class TechnicalAnalysisForecaster(BaseForecaster):
     ) -> None:
         self._check_columns(X)
         self._check_params()
+        # too few known targets for conformal residuals: volatility-based ones (module docstring)
+        n_known = len(y_val) if X_val is not None and y_val is not None else len(y)
+        few = n_known < int(self.min_residuals)
+        self._residuals = self._volatility_residuals(X if X_val is None else X_val) if few else None
 
     def _predict(self, X: pd.DataFrame) -> pd.Series:
         score = self.signals(X)["score"].to_numpy()
         step_vol = self._volatility(X) * math.sqrt(self.horizon)
         return pd.Series(float(self.strength) * score * step_vol, index=X.index, dtype="float64")
 
-    def _volatility_calibrator(self, X: pd.DataFrame) -> ConformalCalibrator:
+    def _volatility_residuals(self, X: pd.DataFrame) -> np.ndarray:
         """Pseudo-residuals whose quantiles are those of N(0, (vol_last * sqrt(h))**2)."""
         from scipy.stats import norm
 
         sigma = float(self._volatility(X.iloc[[-1]])[0]) * math.sqrt(self.horizon)
         probs = (np.arange(_N_VOL_RESIDUALS) + 0.5) / _N_VOL_RESIDUALS
-        return ConformalCalibrator.from_residuals(sigma * norm.ppf(probs))
-
-    def _make_calibrator(
-        self,
-        X_fit: pd.DataFrame,
-        y_fit: pd.Series,
-        X_val: pd.DataFrame | None,
-        y_val: pd.Series | None,
-    ) -> ConformalCalibrator:
-        n_known = len(y_val) if X_val is not None and y_val is not None else len(y_fit)
-        if n_known < int(self.min_residuals):
-            return self._volatility_calibrator(X_fit if X_val is None else X_val)
-        return super()._make_calibrator(X_fit, y_fit, X_val, y_val)
+        return np.asarray(sigma * norm.ppf(probs), dtype="float64")
 
     def fit(
         self,
@@ -207,7 +199,7 @@ class TechnicalAnalysisForecaster(BaseForecaster):
         self.train_end_ = str(X.index[-1])
         self.n_train_ = int(len(X))
         self.data_hash_ = frame_hash(X)
-        self.calibrator_ = self._volatility_calibrator(X)
+        self.calibrator_ = ConformalCalibrator.from_residuals(self._volatility_residuals(X))
         return self
 
     @classmethod

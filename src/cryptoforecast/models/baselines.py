@@ -17,9 +17,6 @@ class NaiveForecaster(BaseForecaster):
 
     model_type: ClassVar[str] = "naive"
 
-    def __init__(self, horizon: int = 1, random_state: int = 42) -> None:
-        super().__init__(horizon=horizon, random_state=random_state)
-
     def _fit(
         self, X: pd.DataFrame, y: pd.Series, X_val: pd.DataFrame | None, y_val: pd.Series | None
     ) -> None:
@@ -33,9 +30,6 @@ class DriftForecaster(BaseForecaster):
     """Mean ``horizon``-step log return over the training window, as a constant forecast."""
 
     model_type: ClassVar[str] = "drift"
-
-    def __init__(self, horizon: int = 1, random_state: int = 42) -> None:
-        super().__init__(horizon=horizon, random_state=random_state)
 
     def _fit(
         self, X: pd.DataFrame, y: pd.Series, X_val: pd.DataFrame | None, y_val: pd.Series | None

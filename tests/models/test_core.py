@@ -1,4 +1,5 @@
-"""The model core's own helpers: tail split purge, parameter checks, context rows, manifest."""
+"""The model core's own helpers: tail split purge, parameter checks, context rows, manifest, and
+which residuals the conformal intervals are built from."""
 
 from __future__ import annotations
 
@@ -11,7 +12,13 @@ import pytest
 
 from cryptoforecast.exceptions import ConfigError
 from cryptoforecast.models import make_forecaster
-from cryptoforecast.models.base import check_fraction, check_whole, context_rows, time_tail_split
+from cryptoforecast.models.base import (
+    BaseForecaster,
+    check_fraction,
+    check_whole,
+    context_rows,
+    time_tail_split,
+)
 
 
 def test_tail_split_purges_horizon_rows_between_fit_and_tail() -> None:
@@ -74,3 +81,35 @@ def test_manifest_records_feature_set_and_training_window(
     assert manifest["horizon"] == 3
     assert manifest["training"]["end"] == str(X.index[keep.to_numpy()][-1])
     assert manifest["training"]["n_rows"] == int(keep.sum())
+
+
+class _Constant(BaseForecaster):
+    """Predicts 0.1; ``measured`` residuals, if given, are handed over by ``_fit``."""
+
+    measured: np.ndarray | None = None
+
+    def _fit(
+        self, X: pd.DataFrame, y: pd.Series, X_val: pd.DataFrame | None, y_val: pd.Series | None
+    ) -> None:
+        self._residuals = self.measured
+
+    def _predict(self, X: pd.DataFrame) -> pd.Series:
+        return pd.Series(0.1, index=X.index, dtype="float64")
+
+
+def test_intervals_use_the_residuals_fit_measured_first() -> None:
+    index = pd.date_range("2024-01-01", periods=40, freq="D", tz="UTC")
+    X = pd.DataFrame({"x": np.arange(40.0)}, index=index)
+    y = pd.Series(np.linspace(-1.0, 1.0, 40), index=index)
+    measured = np.array([-0.3, -0.1, 0.2, 0.4, 0.5])
+    model = _Constant()
+    model.measured = measured
+    # measured residuals win over the validation tail's
+    model.fit(X.iloc[:30], y.iloc[:30], X.iloc[30:], y.iloc[30:])
+    np.testing.assert_allclose(np.sort(model.calibrator_.residuals), measured)
+    # none measured: the tail's residuals, then (no tail, nothing learned) the in-sample ones
+    model.measured = None
+    model.fit(X.iloc[:30], y.iloc[:30], X.iloc[30:], y.iloc[30:])
+    np.testing.assert_allclose(np.sort(model.calibrator_.residuals), y.iloc[30:] - 0.1)
+    model.fit(X, y)
+    np.testing.assert_allclose(np.sort(model.calibrator_.residuals), y - 0.1)

@@ -246,3 +246,14 @@ def test_4h_candles_keep_real_outages(httpserver: HTTPServer) -> None:
 def test_page_limit_is_checked() -> None:
     with pytest.raises(DataError, match="page_limit must be between 1 and 1000.*got 5000"):
         BinanceSource(page_limit=5000)
+
+
+def test_http_options_have_the_source_defaults_and_unknown_ones_are_refused() -> None:
+    source = BinanceSource(timeout=3.0)
+    assert source.fetcher.timeout == 3.0
+    assert source.fetcher.rate_limiter is not None
+    assert source.fetcher.rate_limiter.calls_per_minute == 600.0
+    assert BinanceSource().fetcher.timeout == 15.0
+    assert BinanceSource(calls_per_minute=None).fetcher.rate_limiter is None
+    with pytest.raises(TypeError, match=r"unexpected keyword argument\(s\) \['timeot'\]"):
+        BinanceSource(timeot=3.0)  # type: ignore[call-arg]

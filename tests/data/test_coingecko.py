@@ -264,3 +264,11 @@ def test_null_market_cap_is_allowed() -> None:
     payload["market_caps"][0][1] = None  # type: ignore[call-overload]
     frame = parse_market_chart(payload, "t")
     assert np.isnan(frame["market_cap"].iloc[0]) and frame["close"].notna().all()
+
+
+def test_http_option_defaults_are_the_free_tiers() -> None:
+    source = CoinGeckoSource()
+    assert source.fetcher.timeout == 20.0
+    assert source.fetcher.rate_limiter is not None
+    assert source.fetcher.rate_limiter.calls_per_minute == 30.0
+    assert source.fetcher.rate_limiter.burst == 5

@@ -10,14 +10,9 @@ import time
 import httpx
 import pytest
 
-from cryptoforecast.data.sources.http import (
-    JSONFetcher,
-    RateLimiter,
-    RetryPolicy,
-    parse_retry_after,
-    redact,
-    run_sync,
-)
+from cryptoforecast.data.sources.http import JSONFetcher, redact
+from cryptoforecast.data.sources.http_source import run_sync
+from cryptoforecast.data.sources.pacing import RateLimiter, RetryPolicy, parse_retry_after
 from cryptoforecast.exceptions import ConfigError, SourceError
 
 
@@ -184,6 +179,8 @@ def test_run_sync_works_inside_a_running_event_loop() -> None:
         "cryptoforecast.data.live",
         "cryptoforecast.data.sources",
         "cryptoforecast.data.sources.http",
+        "cryptoforecast.data.sources.http_source",
+        "cryptoforecast.data.sources.pacing",
         "cryptoforecast.data.sources.binance",
         "cryptoforecast.data.sources.coingecko",
     ],

@@ -8,7 +8,6 @@ validation) happens before the write, so a failed refresh leaves the previous fi
 
 from __future__ import annotations
 
-import inspect
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,7 +44,7 @@ def make_source(source: str, **options: Any) -> Any:
         raise DataError(
             f"unknown live source {source!r}; use one of {', '.join(LIVE_SOURCE_NAMES)}"
         )
-    accepted = [p for p in inspect.signature(cls).parameters if p != "self"]
+    accepted = cls.option_names()
     unknown = sorted(set(options) - set(accepted))
     if unknown:
         raise DataError(

@@ -14,24 +14,15 @@ United States, who use ``https://api.binance.us`` (same API) instead: set ``base
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
-import random
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 import pandas as pd
 
 from cryptoforecast.assets import Asset
 from cryptoforecast.data.schema import MAX_EPOCH_MS, MIN_EPOCH_MS, check_interval, stamp
-from cryptoforecast.data.sources.http import (
-    HTTPSource,
-    RateLimiter,
-    RetryPolicy,
-    SleepFn,
-    run_sync,
-)
+from cryptoforecast.data.sources.http_source import HTTPOptions, HTTPSource, blocking
 from cryptoforecast.exceptions import DataError, SourceError
 
 if TYPE_CHECKING:
@@ -144,34 +135,20 @@ class BinanceSource(HTTPSource):
     Args:
         base_url: API root; default ``$CRYPTOFORECAST_BINANCE_URL`` (read at each call), else
             ``https://api.binance.com``. US users: ``https://api.binance.us``.
-        client: an ``httpx.AsyncClient`` you own (for :meth:`afetch` inside your event loop).
-        transport: an ``httpx.AsyncBaseTransport`` for the clients made here (tests).
-        retry: the :class:`RetryPolicy` (default: 5 attempts, 0.5 s doubling, 2 minutes in all).
-        calls_per_minute: client-side rate limit (``None`` for none); ``rate_limiter`` overrides it.
-        timeout: seconds per request.
         page_limit: candles per request (Binance allows up to 1,000).
-        now: a function returning the current UTC time (candles not closed by then are dropped).
-        sleep, clock, rng: injectable for tests.
+        **http: the :class:`~cryptoforecast.data.sources.http_source.HTTPOptions` (client,
+            transport, retry, calls_per_minute (default 600), rate_limiter, timeout (default
+            15 s), now, sleep, clock, rng).
     """
 
     name = "binance"
     label = "Binance"
     burst = 10
+    default_calls_per_minute = 600.0
+    default_timeout = 15.0
 
     def __init__(
-        self,
-        base_url: str | None = None,
-        client: httpx.AsyncClient | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        retry: RetryPolicy | None = None,
-        calls_per_minute: float | None = 600.0,
-        rate_limiter: RateLimiter | None = None,
-        timeout: float = 15.0,
-        page_limit: int = 1000,
-        now: Callable[[], pd.Timestamp] | None = None,
-        sleep: SleepFn | None = None,
-        clock: Callable[[], float] | None = None,
-        rng: random.Random | None = None,
+        self, base_url: str | None = None, page_limit: int = 1000, **http: Unpack[HTTPOptions]
     ) -> None:
         if not 1 <= page_limit <= 1000:
             raise DataError(
@@ -179,18 +156,7 @@ class BinanceSource(HTTPSource):
             )
         self._base_url = base_url
         self.page_limit = page_limit
-        self._connect(
-            client=client,
-            transport=transport,
-            retry=retry,
-            calls_per_minute=calls_per_minute,
-            rate_limiter=rate_limiter,
-            timeout=timeout,
-            now=now,
-            sleep=sleep,
-            clock=clock,
-            rng=rng,
-        )
+        super().__init__(http)
 
     @property
     def base_url(self) -> str:
@@ -227,16 +193,6 @@ class BinanceSource(HTTPSource):
         text = response.text[:200].strip() or response.reason_phrase
         return f"Binance refused klines for symbol {symbol!r} with HTTP {status}: {text}"
 
-    def fetch(
-        self,
-        asset: Asset,
-        interval: str,
-        start: pd.Timestamp | None = None,
-        end: pd.Timestamp | None = None,
-    ) -> pd.DataFrame:
-        """Synchronous :meth:`afetch`."""
-        return run_sync(lambda: self.afetch(asset, interval, start, end))
-
     async def afetch(
         self,
         asset: Asset,
@@ -259,10 +215,7 @@ class BinanceSource(HTTPSource):
         end_ms = min(_to_ms(end), now_ms) if end is not None else now_ms
         url = f"{self.base_url}/api/v3/klines"
         rows: list[tuple[int, int, list[float]]] = []
-        async with contextlib.AsyncExitStack() as stack:
-            client = self.fetcher.client or await stack.enter_async_context(
-                self.fetcher.new_client()
-            )
+        async with self.fetcher.session() as client:
             while start_ms <= end_ms:
                 params = {
                     "symbol": symbol,
@@ -291,3 +244,5 @@ class BinanceSource(HTTPSource):
         return pd.DataFrame(
             [r[2] for r in complete], index=index, columns=list(KLINE_COLUMNS), dtype="float64"
         )
+
+    fetch = blocking(afetch)

@@ -20,24 +20,15 @@ sets the plan. The key is sent only in that header and never appears in logs or 
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import os
-import random
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 import pandas as pd
 
 from cryptoforecast.assets import ASSETS, Asset
 from cryptoforecast.data.sources.coingecko_payloads import parse_catalogue, parse_market_chart
-from cryptoforecast.data.sources.http import (
-    HTTPSource,
-    RateLimiter,
-    RetryPolicy,
-    SleepFn,
-    run_sync,
-)
+from cryptoforecast.data.sources.http_source import HTTPOptions, HTTPSource, blocking
 from cryptoforecast.exceptions import DataError, SourceError
 
 if TYPE_CHECKING:
@@ -76,14 +67,16 @@ class CoinGeckoSource(HTTPSource):
         plan: ``"demo"`` (default) or ``"pro"``; default ``$CRYPTOFORECAST_COINGECKO_PLAN``.
         history_days: how far back a first download goes when no ``start`` is given (default
             365 days, the limit of the public and demo plans; 3,650 with a pro key).
-        client, transport, retry, calls_per_minute (30: the free tier's budget), rate_limiter,
-            timeout, now, sleep, clock, rng: as for
-            :class:`~cryptoforecast.data.sources.binance.BinanceSource`.
+        **http: the :class:`~cryptoforecast.data.sources.http_source.HTTPOptions` (client,
+            transport, retry, calls_per_minute (default 30: the free tier's budget),
+            rate_limiter, timeout (default 20 s), now, sleep, clock, rng).
     """
 
     name = "coingecko"
     label = "CoinGecko"
     burst = 5
+    default_calls_per_minute = 30.0
+    default_timeout = 20.0
 
     def __init__(
         self,
@@ -91,35 +84,14 @@ class CoinGeckoSource(HTTPSource):
         api_key: str | None = None,
         plan: str | None = None,
         history_days: int | None = None,
-        client: httpx.AsyncClient | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        retry: RetryPolicy | None = None,
-        calls_per_minute: float | None = 30.0,
-        rate_limiter: RateLimiter | None = None,
-        timeout: float = 20.0,
-        now: Callable[[], pd.Timestamp] | None = None,
-        sleep: SleepFn | None = None,
-        clock: Callable[[], float] | None = None,
-        rng: random.Random | None = None,
+        **http: Unpack[HTTPOptions],
     ) -> None:
         self._base_url = base_url
         self._api_key = api_key
         self._plan = plan
         self.history_days = history_days
         self._catalogue: list[dict[str, str]] | None = None
-        self._connect(
-            client=client,
-            transport=transport,
-            retry=retry,
-            calls_per_minute=calls_per_minute,
-            rate_limiter=rate_limiter,
-            timeout=timeout,
-            now=now,
-            sleep=sleep,
-            clock=clock,
-            rng=rng,
-            secrets=[api_key],
-        )
+        super().__init__(http, secrets=[api_key])
 
     def __repr__(self) -> str:
         key = "set" if self.api_key else "none"
@@ -187,10 +159,6 @@ class CoinGeckoSource(HTTPSource):
         return f"CoinGecko refused {url} with HTTP {status}: {detail}.{hint}"
 
     # ---------------------------------------------------------------- catalogue
-    def catalogue(self) -> list[dict[str, str]]:
-        """Synchronous :meth:`acatalogue`."""
-        return run_sync(self.acatalogue)
-
     async def acatalogue(self) -> list[dict[str, str]]:
         """The ``/coins/list`` catalogue (fetched once per source object)."""
         if self._catalogue is None:
@@ -203,10 +171,6 @@ class CoinGeckoSource(HTTPSource):
                 raise SourceError(self.fetcher.clean(str(exc))) from None
             self._catalogue = rows
         return self._catalogue
-
-    def resolve_id(self, name: str) -> str:
-        """Synchronous :meth:`aresolve_id`."""
-        return run_sync(lambda: self.aresolve_id(name))
 
     async def aresolve_id(self, name: str) -> str:
         """The CoinGecko id for an id (``bitcoin``) or a symbol (``BTC``), from the catalogue.
@@ -233,17 +197,10 @@ class CoinGeckoSource(HTTPSource):
         hint = f" Did you mean: {', '.join(close)}?" if close else ""
         raise DataError(f"CoinGecko knows no coin with id or symbol {name!r}.{hint}")
 
-    # ---------------------------------------------------------------- history
-    def fetch(
-        self,
-        asset: Asset | str,
-        interval: str = "1d",
-        start: pd.Timestamp | None = None,
-        end: pd.Timestamp | None = None,
-    ) -> pd.DataFrame:
-        """Synchronous :meth:`afetch`."""
-        return run_sync(lambda: self.afetch(asset, interval, start, end))
+    catalogue = blocking(acatalogue)
+    resolve_id = blocking(aresolve_id)
 
+    # ---------------------------------------------------------------- history
     async def afetch(
         self,
         asset: Asset | str,
@@ -261,10 +218,7 @@ class CoinGeckoSource(HTTPSource):
                 f"CoinGecko gives daily closes only, got interval={interval!r}; use interval='1d' "
                 "or source='binance' for 4h candles"
             )
-        async with contextlib.AsyncExitStack() as stack:
-            client = self.fetcher.client or await stack.enter_async_context(
-                self.fetcher.new_client()
-            )
+        async with self.fetcher.session() as client:
             if isinstance(asset, Asset):
                 coin_id = asset.id
             else:
@@ -294,3 +248,5 @@ class CoinGeckoSource(HTTPSource):
         # A candle is complete once its day has ended.
         frame = frame[frame.index + pd.Timedelta(days=1) <= now]
         return frame[(frame.index >= first.floor("D")) & (frame.index <= stop)]
+
+    fetch = blocking(afetch)

@@ -1,55 +1,52 @@
-"""HTTP plumbing shared by the live sources: one retry policy, a client-side rate limit, httpx.
+"""JSON over HTTP for the live sources: one fetcher with retries, a rate limit and clean errors.
 
-* :class:`RetryPolicy`: exponential backoff with jitter on timeouts, connection errors, 429 and
-  5xx, honouring ``Retry-After``; a cap on attempts and on total time. Other 4xx fail at once.
-* :class:`RateLimiter`: a token bucket (``calls_per_minute`` with a small ``burst``).
 * :class:`JSONFetcher`: sends GET requests through an ``httpx.AsyncClient`` (given, or made per
-  call), applies both, decodes JSON and turns every failure into a
-  :class:`~cryptoforecast.exceptions.SourceError` whose message never contains secrets.
-* :func:`run_sync`: runs a coroutine from synchronous code, even inside a running event loop.
+  call), applies the :class:`~cryptoforecast.data.sources.pacing.RetryPolicy` and the
+  :class:`~cryptoforecast.data.sources.pacing.RateLimiter`, decodes JSON and turns every failure
+  into a :class:`~cryptoforecast.exceptions.SourceError` whose message never contains secrets.
+* :func:`describe_transport_error`: what went wrong below HTTP, and whether retrying can help.
 
-Everything time-related (``sleep``, ``clock``, ``rng``) is injectable so tests run in
-milliseconds while still checking which delays were asked for.
+The pacing names (``RetryPolicy``, ``RateLimiter``, ``SleepFn``, ``parse_retry_after``) are
+importable from here too, as they are part of the fetcher's arguments. What the live sources
+share on top of the fetcher is :class:`~cryptoforecast.data.sources.http_source.HTTPSource`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import email.utils
+import contextlib
 import logging
 import random
 import socket
 import ssl
-import threading
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
-
-import pandas as pd
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from cryptoforecast.compat import import_optional
-from cryptoforecast.exceptions import ConfigError, SourceError
+from cryptoforecast.data.sources.pacing import (
+    ClockFn,
+    RateLimiter,
+    RetryPolicy,
+    SleepFn,
+    parse_retry_after,
+)
+from cryptoforecast.exceptions import SourceError
 from cryptoforecast.redaction import redact
 
 if TYPE_CHECKING:
     import httpx
 
 __all__ = [
-    "describe_transport_error",
-    "HTTPSource",
+    "ErrorDescriber",
     "JSONFetcher",
     "RateLimiter",
     "RetryPolicy",
     "SleepFn",
+    "describe_transport_error",
     "parse_retry_after",
     "redact",
-    "run_sync",
 ]
-
-SleepFn = Callable[[float], Awaitable[None]]
-ClockFn = Callable[[], float]
-T = TypeVar("T")
 
 _log = logging.getLogger(__name__)
 
@@ -57,114 +54,6 @@ _log = logging.getLogger(__name__)
 def _httpx() -> Any:
     """httpx, imported when a live source first sends a request (not when data is imported)."""
     return import_optional("httpx", "the live data sources (binance, coingecko)")
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """When and how long to wait before trying a request again.
-
-    Attributes:
-        max_attempts: total tries per request (1 means no retry).
-        base_delay: the first backoff in seconds; attempt ``n`` waits ``base_delay * 2**(n-1)``.
-        max_delay: cap on one backoff (and on an honoured ``Retry-After``).
-        jitter: fraction of the backoff added at random (0.5 means up to +50%).
-        total_timeout: give up when the next wait would end after this many seconds in total.
-        retry_statuses: HTTP statuses worth retrying (429 and 5xx by default).
-    """
-
-    max_attempts: int = 5
-    base_delay: float = 0.5
-    max_delay: float = 30.0
-    jitter: float = 0.5
-    total_timeout: float = 120.0
-    retry_statuses: frozenset[int] = field(
-        default_factory=lambda: frozenset({408, 425, 429, 500, 502, 503, 504})
-    )
-
-    def __post_init__(self) -> None:
-        if self.max_attempts < 1:
-            raise ConfigError(f"RetryPolicy.max_attempts must be >= 1, got {self.max_attempts}")
-        for name in ("base_delay", "max_delay", "jitter", "total_timeout"):
-            if getattr(self, name) < 0:
-                raise ConfigError(f"RetryPolicy.{name} must be >= 0, got {getattr(self, name)}")
-
-    def backoff(self, attempt: int, rng: random.Random | None = None) -> float:
-        """Seconds to wait after failed try number ``attempt`` (1-based), jitter included."""
-        base = self.base_delay * 2 ** min(max(attempt - 1, 0), 60)
-        spread = 1.0 + self.jitter * (rng or random).random() if self.jitter else 1.0
-        return min(self.max_delay, base * spread)
-
-    def retryable(self, status: int) -> bool:
-        """Whether an HTTP ``status`` is worth another try."""
-        return status in self.retry_statuses or 500 <= status < 600
-
-
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds asked for by a ``Retry-After`` header (delta-seconds or an HTTP date), or ``None``."""
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    try:
-        return max(0.0, float(text))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    if when is None:
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
-
-
-class RateLimiter:
-    """Token bucket: at most ``calls_per_minute`` on average, ``burst`` back to back.
-
-    One limiter belongs to one source object; share the object to share the budget.
-    """
-
-    def __init__(
-        self,
-        calls_per_minute: float,
-        burst: int = 1,
-        clock: ClockFn | None = None,
-        sleep: SleepFn | None = None,
-    ) -> None:
-        if calls_per_minute <= 0:
-            raise ConfigError(f"calls_per_minute must be > 0, got {calls_per_minute}")
-        if burst < 1:
-            raise ConfigError(f"burst must be >= 1, got {burst}")
-        self.calls_per_minute = float(calls_per_minute)
-        self.burst = int(burst)
-        self._clock = clock or time.monotonic
-        self._sleep = sleep or asyncio.sleep
-        self._tokens = float(burst)
-        self._stamp: float | None = None
-        self.waits: list[float] = []
-
-    @property
-    def interval(self) -> float:
-        """Seconds between calls at the sustained rate."""
-        return 60.0 / self.calls_per_minute
-
-    def _refill(self) -> None:
-        now = self._clock()
-        if self._stamp is not None:
-            self._tokens = min(self.burst, self._tokens + (now - self._stamp) / self.interval)
-        self._stamp = now
-
-    async def acquire(self) -> float:
-        """Wait until a call is allowed; return the seconds waited."""
-        self._refill()
-        waited = 0.0
-        if self._tokens < 1.0:
-            waited = (1.0 - self._tokens) * self.interval
-            self.waits.append(waited)
-            await self._sleep(waited)
-            self._refill()
-            self._tokens = max(self._tokens, 1.0)
-        self._tokens -= 1.0
-        return waited
 
 
 ErrorDescriber = Callable[["httpx.Response"], str | None]
@@ -227,6 +116,18 @@ class JSONFetcher:
         """A fresh ``AsyncClient`` with this fetcher's timeout and transport."""
         return _httpx().AsyncClient(timeout=self.timeout, transport=self.transport)
 
+    @contextlib.asynccontextmanager
+    async def session(self) -> AsyncIterator[httpx.AsyncClient]:
+        """The caller's client when one was given (left open), else a fresh one closed on exit.
+
+        A download of several requests holds one session so they share a connection.
+        """
+        if self.client is not None:
+            yield self.client
+            return
+        async with self.new_client() as own:
+            yield own
+
     async def get_json(
         self,
         url: str,
@@ -235,10 +136,10 @@ class JSONFetcher:
         client: httpx.AsyncClient | None = None,
     ) -> Any:
         """GET ``url`` and return the decoded JSON, retrying what is worth retrying."""
-        if client is None and self.client is None:
-            async with self.new_client() as own:
-                return await self._get_json(own, url, params, headers)
-        return await self._get_json(client or self.client, url, params, headers)  # type: ignore[arg-type]
+        if client is not None:
+            return await self._get_json(client, url, params, headers)
+        async with self.session() as own:
+            return await self._get_json(own, url, params, headers)
 
     async def _get_json(
         self,
@@ -369,86 +270,3 @@ def describe_transport_error(exc: httpx.TransportError) -> tuple[str, bool]:
     if any(isinstance(e, ssl.SSLError) for e in chain) or "certificate" in lowered:
         return f"TLS handshake failed ({exc}); check the system clock, proxy or certificates", False
     return f"connection failed ({type(exc).__name__}: {exc})", True
-
-
-class HTTPSource:
-    """What the live sources share: a :class:`JSONFetcher` (retries, redaction) behind a
-    client-side rate limit, the request count, and an injectable clock.
-
-    A source sets ``label`` (in messages) and ``burst`` (requests allowed at once), calls
-    :meth:`_connect` from its constructor and implements ``_describe_error``.
-    """
-
-    label: ClassVar[str] = "HTTP"
-    burst: ClassVar[int] = 5
-    fetcher: JSONFetcher
-
-    def _connect(
-        self,
-        *,
-        client: httpx.AsyncClient | None,
-        transport: httpx.AsyncBaseTransport | None,
-        retry: RetryPolicy | None,
-        calls_per_minute: float | None,
-        rate_limiter: RateLimiter | None,
-        timeout: float,
-        now: Callable[[], pd.Timestamp] | None,
-        sleep: SleepFn | None,
-        clock: ClockFn | None,
-        rng: random.Random | None,
-        secrets: Sequence[str | None] = (),
-    ) -> None:
-        self._now = now
-        if rate_limiter is None and calls_per_minute is not None:
-            rate_limiter = RateLimiter(calls_per_minute, burst=self.burst, clock=clock, sleep=sleep)
-        self.fetcher = JSONFetcher(
-            self.label,
-            retry=retry,
-            rate_limiter=rate_limiter,
-            client=client,
-            transport=transport,
-            timeout=timeout,
-            sleep=sleep,
-            clock=clock,
-            rng=rng,
-            secrets=secrets,
-            describe_error=self._describe_error,
-        )
-
-    @property
-    def requests_sent(self) -> int:
-        """HTTP requests sent so far by this source (retries included)."""
-        return self.fetcher.requests_sent
-
-    def now(self) -> pd.Timestamp:
-        """The current UTC time (injectable for tests)."""
-        return self._now() if self._now is not None else pd.Timestamp.now(tz="UTC")
-
-    def _describe_error(self, response: httpx.Response) -> str | None:
-        return None
-
-
-def run_sync(make_coro: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """Run the coroutine built by ``make_coro`` to completion from synchronous code.
-
-    Uses ``asyncio.run``; when called from inside a running event loop (a notebook, an async
-    web handler), runs it on a fresh loop in a worker thread instead of failing.
-    """
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(make_coro())
-    box: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            box["value"] = asyncio.run(make_coro())
-        except BaseException as exc:  # re-raised in the caller's thread
-            box["error"] = exc
-
-    thread = threading.Thread(target=target, name="cryptoforecast-http", daemon=True)
-    thread.start()
-    thread.join()
-    if "error" in box:
-        raise box["error"]
-    return box["value"]  # type: ignore[no-any-return]

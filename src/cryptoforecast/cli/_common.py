@@ -1,5 +1,5 @@
-"""What every command shares: the console, number formatting, the progress callback, the
-flag-speaking error translation and the ``--json`` output."""
+"""What every command shares: the console, number formatting, the progress bar and its callback,
+the flag-speaking error translation and the ``--json`` output."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from cryptoforecast.exceptions import CryptoForecastError, DataError
@@ -28,6 +29,7 @@ __all__ = [
     "log_lines",
     "name_the_flag",
     "num",
+    "progress_bar",
     "speaking_flags",
     "table",
 ]
@@ -52,6 +54,22 @@ def error_console() -> Console:
 def num(value: object, fmt: str) -> str:
     """``value`` formatted with ``fmt``, or ``-`` when it is missing or NaN."""
     return "-" if not isinstance(value, int | float) or value != value else format(value, fmt)
+
+
+def progress_bar(unit: str = "", *, disable: bool = False) -> Progress:
+    """A transient progress bar on :func:`console`: spinner, description, bar, ``done/total
+    unit`` and the time elapsed."""
+    count = "{task.completed}/{task.total}" + (f" {unit}" if unit else "")
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn(count),
+        TimeElapsedColumn(),
+        console=console(),
+        transient=True,
+        disable=disable,
+    )
 
 
 def advance(progress: Any, task: Any, done: int, total: int) -> None:

@@ -7,7 +7,6 @@ import inspect
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from cryptoforecast.cli._common import (
@@ -16,6 +15,7 @@ from cryptoforecast.cli._common import (
     console,
     echo_json,
     num,
+    progress_bar,
     speaking_flags,
 )
 from cryptoforecast.config import load_config
@@ -221,15 +221,8 @@ def backtest(
     if distribution is not None and source == "snapshot":  # realised measures from 4h candles
         intraday = load_ohlcv(asset.id, interval="4h", end=end)
     runs = []
-    columns = (
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total} origins"),
-        TimeElapsedColumn(),
-    )
     with (
-        Progress(*columns, console=console(), transient=True, disable=as_json) as progress,
+        progress_bar("origins", disable=as_json) as progress,
         speaking_flags(_FLAGS),
     ):
         for name in models:

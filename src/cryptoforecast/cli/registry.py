@@ -27,6 +27,12 @@ registry_app = typer.Typer(
 )
 
 
+# Options that mean the same in several commands, declared once.
+ModelFilter = Annotated[str | None, typer.Option("--model", "-m", help="Only this model type.")]
+HorizonFilter = Annotated[int | None, typer.Option("--horizon", "-H", help="Only this horizon.")]
+Reason = Annotated[str, typer.Option("--reason", help="Why (kept in the history).")]
+
+
 def _what(rec: ModelRecord) -> str:
     return f"{rec.crypto_id} {rec.model_type} h={rec.horizon} {rec.version}"
 
@@ -58,12 +64,8 @@ def registry_list(
     crypto_id: Annotated[
         str | None, typer.Option("--crypto", "-c", help="Only this asset.")
     ] = None,
-    model: Annotated[
-        str | None, typer.Option("--model", "-m", help="Only this model type.")
-    ] = None,
-    horizon: Annotated[
-        int | None, typer.Option("--horizon", "-H", help="Only this horizon.")
-    ] = None,
+    model: ModelFilter = None,
+    horizon: HorizonFilter = None,
     status: Annotated[
         str | None, typer.Option("--status", help="staging, production or archived.")
     ] = None,
@@ -107,9 +109,7 @@ def registry_show(
 @registry_app.command("promote")
 def registry_promote(
     model_id: Annotated[int, typer.Argument(help="Model id to put in production.")],
-    reason: Annotated[
-        str, typer.Option("--reason", help="Why (kept in the history).")
-    ] = "promoted from the CLI",
+    reason: Reason = "promoted from the CLI",
     force: Annotated[
         bool,
         typer.Option(
@@ -126,9 +126,7 @@ def registry_promote(
 @registry_app.command("demote")
 def registry_demote(
     model_id: Annotated[int, typer.Argument(help="Production model id to put back in staging.")],
-    reason: Annotated[
-        str, typer.Option("--reason", help="Why (kept in the history).")
-    ] = "demoted from the CLI",
+    reason: Reason = "demoted from the CLI",
 ) -> None:
     """Put a production model back in staging; its key has no production model until a
     promotion or rollback (the service answers with the labelled fallback meanwhile)."""
@@ -144,7 +142,7 @@ def registry_rollback(
     horizon: Annotated[
         int, typer.Option("--horizon", "-H", help="Forecast horizon in candles.")
     ] = 1,
-    reason: Annotated[str, typer.Option("--reason", help="Why (kept in the history).")] = "",
+    reason: Reason = "",
 ) -> None:
     """Put the previous production model back in production."""
 
@@ -156,12 +154,8 @@ def registry_rollback(
 @registry_app.command("history")
 def registry_history(
     crypto_id: Annotated[str, typer.Argument(help="Asset id, e.g. bitcoin.")],
-    model: Annotated[
-        str | None, typer.Option("--model", "-m", help="Only this model type.")
-    ] = None,
-    horizon: Annotated[
-        int | None, typer.Option("--horizon", "-H", help="Only this horizon.")
-    ] = None,
+    model: ModelFilter = None,
+    horizon: HorizonFilter = None,
 ) -> None:
     """Every stage change and promotion-gate decision for an asset, oldest first."""
 

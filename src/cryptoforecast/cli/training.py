@@ -7,10 +7,17 @@ import time
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cryptoforecast.cli._common import check_end, console, log_lines, num, speaking_flags, table
+from cryptoforecast.cli._common import (
+    check_end,
+    console,
+    log_lines,
+    num,
+    progress_bar,
+    speaking_flags,
+    table,
+)
 from cryptoforecast.config import load_config
 from cryptoforecast.data import load_ohlcv, resolve_asset, snapshot_assets
 from cryptoforecast.evaluation.formatting import format_price
@@ -143,13 +150,6 @@ def train(
     last_snapshot = load_ohlcv(ids[0]).index[-1] if source == "snapshot" else None
     check_end(end, last_snapshot, source)
     jobs = len(ids) * len(models) * len(horizons)
-    columns = (
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-    )
     if GLOBAL_MODEL in models:
         if models != [GLOBAL_MODEL]:
             raise typer.BadParameter(
@@ -169,7 +169,7 @@ def train(
             summaries += global_summaries(result, time.perf_counter() - started)
     elif jobs == 1 and scheduler is None:
         with (
-            Progress(*columns, console=console(), transient=True) as progress,
+            progress_bar() as progress,
             log_lines(tuning.logger.name, progress.console),
             speaking_flags(_FLAGS),
         ):
@@ -192,7 +192,7 @@ def train(
             )
         summaries = [summarise_model(fitted, seconds=time.perf_counter() - started)]
     else:
-        with Progress(*columns, console=console(), transient=True) as progress:
+        with progress_bar() as progress:
             task = progress.add_task(f"training {jobs} models", total=jobs)
 
             def advance(summary: TrainingSummary) -> None:

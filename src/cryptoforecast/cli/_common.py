@@ -9,7 +9,7 @@ import logging
 import re
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import pandas as pd
 import typer
@@ -21,6 +21,7 @@ from cryptoforecast.exceptions import CryptoForecastError, DataError
 
 __all__ = [
     "HELP",
+    "CandleSourceOption",
     "advance",
     "check_end",
     "console",
@@ -36,6 +37,11 @@ __all__ = [
 
 HELP: dict[str, Any] = {"help_option_names": ["-h", "--help"]}
 """Context settings of every command group: ``-h`` is help everywhere (``-H`` is --horizon)."""
+
+CandleSourceOption = Annotated[
+    str, typer.Option("--source", "-s", help="snapshot, binance or coingecko.")
+]
+"""``--source`` of the commands that model candles (train, backtest)."""
 
 
 def console() -> Console:

@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from cryptoforecast.cli._common import (
+    CandleSourceOption,
     advance,
     check_end,
     console,
@@ -151,9 +152,7 @@ def backtest(
     window: Annotated[
         str | None, typer.Option("--window", help="expanding or sliding (default backtest.window).")
     ] = None,
-    source: Annotated[
-        str, typer.Option("--source", "-s", help="snapshot, binance or coingecko.")
-    ] = "snapshot",
+    source: CandleSourceOption = "snapshot",
     end: Annotated[str | None, typer.Option("--end", help="Last candle to use.")] = None,
     fee_bps: Annotated[
         float, typer.Option("--fee-bps", min=0.0, help="Trading fee per unit traded, basis points.")

@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from cryptoforecast.cli._common import (
+    CandleSourceOption,
     check_end,
     console,
     log_lines,
@@ -110,9 +111,7 @@ def train(
         int,
         typer.Option("--tune", min=0, help="Optuna trials before training (0: config parameters)."),
     ] = 0,
-    source: Annotated[
-        str, typer.Option("--source", "-s", help="snapshot, binance or coingecko.")
-    ] = "snapshot",
+    source: CandleSourceOption = "snapshot",
     end: Annotated[
         str | None, typer.Option("--end", help="Last day of the training window.")
     ] = None,

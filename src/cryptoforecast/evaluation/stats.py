@@ -19,14 +19,17 @@ statistic equals the one-sample t-statistic of ``d`` (a check the tests use).
 from __future__ import annotations
 
 import math
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, get_args
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from cryptoforecast.exceptions import DataError
 
-__all__ = ["DMResult", "diebold_mariano", "diebold_mariano_loss"]
+__all__ = ["DMResult", "Kernel", "diebold_mariano", "diebold_mariano_loss"]
+
+#: weights of the autocovariances in the long-run variance: Bartlett (default) or equal
+Kernel = Literal["newey-west", "rectangular"]
 
 
 class DMResult(NamedTuple):
@@ -45,7 +48,7 @@ def diebold_mariano(
     e_naive: ArrayLike,
     horizon: int = 1,
     *,
-    kernel: Literal["newey-west", "rectangular"] = "newey-west",
+    kernel: Kernel = "newey-west",
     hln: bool = True,
 ) -> DMResult:
     """Diebold-Mariano test of equal squared-error loss, with the HLN small-sample correction.
@@ -86,7 +89,7 @@ def diebold_mariano_loss(
     loss_base: ArrayLike,
     horizon: int = 1,
     *,
-    kernel: Literal["newey-west", "rectangular"] = "newey-west",
+    kernel: Kernel = "newey-west",
     hln: bool = True,
 ) -> DMResult:
     """Diebold-Mariano test on any per-origin losses (e.g. CRPS), ``d = loss_model - loss_base``.
@@ -97,7 +100,7 @@ def diebold_mariano_loss(
 
     if isinstance(horizon, bool) or not isinstance(horizon, int | np.integer) or horizon < 1:
         raise DataError(f"horizon must be a whole number >= 1, got {horizon!r}")
-    if kernel not in ("newey-west", "rectangular"):
+    if kernel not in get_args(Kernel):
         raise DataError(f"kernel must be 'newey-west' or 'rectangular', got {kernel!r}")
     h = int(horizon)
     l1, l2 = _paired(loss_model, loss_base, "loss_model", "loss_base", "losses")

@@ -15,52 +15,49 @@ says so: ``source="technical_analysis_fallback"`` with ``fallback_reason``. Neve
 from __future__ import annotations
 
 import logging
-import math
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
 from cryptoforecast.data import load_ohlcv, resolve_asset
 from cryptoforecast.data.loader import parse_time
-from cryptoforecast.data.schema import check_interval
 from cryptoforecast.exceptions import ArtifactError, ConfigError, CryptoForecastError, DataError
-from cryptoforecast.features import build_features, make_target, warmup_rows
+from cryptoforecast.features import build_features, warmup_rows
 from cryptoforecast.models import MODEL_TYPES
-from cryptoforecast.models.base import BaseForecaster, context_rows
-from cryptoforecast.models.catalog import load_registered, make_forecaster
+from cryptoforecast.models.catalog import load_registered
 from cryptoforecast.redaction import hide_paths, redact
 from cryptoforecast.registry import ModelRegistry
 from cryptoforecast.serving.cache import TTLCache
 from cryptoforecast.serving.cross_section import with_cross_section
-from cryptoforecast.serving.distribution import (
-    MOVE_THRESHOLDS,
-    ServedDistribution,
-    model_label,
-    served_distribution,
-)
+from cryptoforecast.serving.distribution import MOVE_THRESHOLDS
 from cryptoforecast.serving.freshness import staleness
 from cryptoforecast.serving.ledger import Ledger, default_ledger_url
+from cryptoforecast.serving.model_checks import is_missing, trained_after
+from cryptoforecast.serving.point_forecast import (
+    COVERAGES,
+    FALLBACK_MODEL_TYPE,
+    Bands,
+    PointForecast,
+    predict_last,
+    technical_forecast,
+)
+from cryptoforecast.serving.response import build_forecast
 from cryptoforecast.serving.schemas import Forecast
 
 if TYPE_CHECKING:
     from cryptoforecast.models.base import Forecaster
-    from cryptoforecast.models.distribution import DistributionForecaster
     from cryptoforecast.registry.record import ModelRecord
-    from cryptoforecast.serving.ledger import Ledger
 
 __all__ = ["COVERAGES", "MAX_HORIZON", "Predictor", "PredictionUnavailable"]
 
 log = logging.getLogger(__name__)
 
-COVERAGES: tuple[float, ...] = (0.8, 0.95)
 MAX_HORIZON = 14
 #: candles of history loaded on top of the feature warm-up (the fallback is fitted on them)
 EXTRA_HISTORY = 400
-FALLBACK_MODEL_TYPE = "technical"
 
 
 class PredictionUnavailable(CryptoForecastError):
@@ -69,42 +66,6 @@ class PredictionUnavailable(CryptoForecastError):
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def _is_missing(record: ModelRecord) -> bool:
-    """True when the artifact or one of its registered files is gone (vs. changed)."""
-    path = record.artifact_path
-    if not path.exists():
-        return True
-    if path.is_file():
-        return False
-    return any(not (path / name).is_file() for name in record.artifact_files)
-
-
-def _trained_after(record: ModelRecord, as_of: pd.Timestamp) -> str | None:
-    """Why ``record`` must not forecast from ``as_of``: it was trained on later candles.
-
-    Its forecast would be in-sample (the model may have fitted the very close it forecasts),
-    e.g. forecasting "as of" an earlier date, or serving from a source that ends before the
-    training data did. ``None`` when the lineage shows no later candle (or has no last candle).
-    """
-    last = (record.lineage or {}).get("last_candle")
-    if not last:
-        return None
-    try:
-        trained_to = pd.Timestamp(last)
-    except (TypeError, ValueError):
-        return None
-    if trained_to.tzinfo is None:
-        trained_to = trained_to.tz_localize("UTC")
-    if trained_to <= as_of:
-        return None
-    return (
-        f"model trained after the forecast origin: model {record.model_id} was trained on "
-        f"candles up to {trained_to.isoformat()}, after this forecast's last candle "
-        f"{as_of.isoformat()}, so its forecast would be in-sample; forecast from newer candles "
-        "(a fresher data source) or promote a model trained before this origin"
-    )
 
 
 class Predictor:
@@ -352,41 +313,65 @@ class Predictor:
         reason: str | None,
     ) -> Forecast:
         features = self.features(candles)
+        answer: PointForecast | str | None = reason
         if record is not None:
-            reason = _trained_after(record, candles.index[-1])
-        if record is not None and reason is None:
-            try:
-                model = self.load_model(record)
-            except ArtifactError as exc:
-                reason = "artifact missing" if _is_missing(record) else "integrity check failed"
-                log.warning("model %s (%s): %s: %s", record.model_id, crypto_id, reason, exc)
-            except Exception as exc:
-                reason = (
-                    f"prediction failed: cannot load model {record.model_id}: {type(exc).__name__}"
-                )
-                log.warning(
-                    "model %s (%s): %s: %s", record.model_id, crypto_id, reason, redact(exc)
-                )
-            else:
-                try:
-                    point, bands = self._predict_last(
-                        model, self._model_features(crypto_id, candles, features, model)
-                    )
-                except Exception as exc:
-                    reason = f"prediction failed: {type(exc).__name__}: {hide_paths(redact(exc))}"
-                else:
-                    return self._build(
-                        crypto_id,
-                        candles,
-                        horizon,
-                        point,
-                        bands,
-                        record.model_type,
-                        record,
-                        "model",
-                        None,
-                        getattr(model, "distribution_", None),
-                    )
+            answer = self._model_forecast(crypto_id, candles, features, record)
+        if not isinstance(answer, PointForecast):
+            answer = self._fallback_forecast(crypto_id, candles, features, horizon, answer)
+        now = self.clock()
+        return build_forecast(
+            crypto_id,
+            candles,
+            horizon,
+            answer,
+            interval=self.interval,
+            now=now,
+            move_thresholds=self.move_thresholds,
+            staleness=self._staleness(candles.index[-1]),
+        )
+
+    def _model_forecast(
+        self, crypto_id: str, candles: pd.DataFrame, features: pd.DataFrame, record: ModelRecord
+    ) -> PointForecast | str:
+        """The production model's forecast, or why it cannot give one (a fallback reason)."""
+        reason = trained_after(record, candles.index[-1])
+        if reason is not None:
+            return reason
+        try:
+            model = self.load_model(record)
+        except ArtifactError as exc:
+            reason = "artifact missing" if is_missing(record) else "integrity check failed"
+            log.warning("model %s (%s): %s: %s", record.model_id, crypto_id, reason, exc)
+            return reason
+        except Exception as exc:
+            reason = f"prediction failed: cannot load model {record.model_id}: {type(exc).__name__}"
+            log.warning("model %s (%s): %s: %s", record.model_id, crypto_id, reason, redact(exc))
+            return reason
+        try:
+            point, bands = predict_last(
+                model, self._model_features(crypto_id, candles, features, model)
+            )
+        except Exception as exc:
+            return f"prediction failed: {type(exc).__name__}: {hide_paths(redact(exc))}"
+        return PointForecast(
+            point,
+            bands,
+            record.model_type,
+            "model",
+            record=record,
+            distribution=getattr(model, "distribution_", None),
+        )
+
+    def _fallback_forecast(
+        self,
+        crypto_id: str,
+        candles: pd.DataFrame,
+        features: pd.DataFrame,
+        horizon: int,
+        reason: str | None,
+    ) -> PointForecast:
+        """The technical-analysis forecast, labelled with why the production model did not
+        answer; :class:`PredictionUnavailable` when it fails too."""
         assert reason is not None
         try:
             point, bands = self._fallback(candles, features, horizon)
@@ -397,125 +382,16 @@ class Predictor:
                 f"{hide_paths(redact(exc))}). Check the market data for {crypto_id!r} (source "
                 f"{self.source!r})."
             ) from exc
-        return self._build(
-            crypto_id,
-            candles,
-            horizon,
+        return PointForecast(
             point,
             bands,
             FALLBACK_MODEL_TYPE,
-            None,
             "technical_analysis_fallback",
-            reason,
+            fallback_reason=reason,
         )
-
-    @staticmethod
-    def _predict_last(
-        model: Forecaster, features: pd.DataFrame
-    ) -> tuple[float, dict[float, tuple[float, float]]]:
-        names = list(model.feature_names_)
-        missing = [c for c in names if c not in features.columns]
-        if missing:
-            raise DataError(
-                f"the model needs {len(missing)} feature(s) these candles do not give, e.g. "
-                f"{missing[:5]}: it was trained on the "
-                f"{getattr(model, 'feature_set_', None) or 'unknown'!r} feature set, the candles "
-                f"allow {features.attrs.get('feature_set', 'unknown')!r}. Serve it from a source "
-                "with the columns it was trained on, or retrain it on this source"
-            )
-
-        # windowed models (LSTM, an ensemble holding one) read `lookback` rows up to the origin
-        X = features[names].iloc[-(context_rows(model) + 1) :]
-        point = float(model.predict(X).iloc[-1])
-        bands: dict[float, tuple[float, float]] = {}
-
-        if type(model).predict_interval is BaseForecaster.predict_interval:
-            # the base implementation is ``point + calibrator offsets``: skip predicting twice more
-            for c in COVERAGES:
-                lo, hi = model.calibrator_.offsets(c)  # type: ignore[attr-defined]
-                bands[c] = (point + lo, point + hi)
-        else:
-            for c in COVERAGES:
-                iv = model.predict_interval(X, coverage=c)
-                bands[c] = (float(iv["lower"].iloc[-1]), float(iv["upper"].iloc[-1]))
-        if not all(math.isfinite(v) for v in (point, *[x for b in bands.values() for x in b])):
-            raise DataError(f"the model returned a non-finite forecast ({point!r}, {bands!r})")
-        return point, bands
 
     def _fallback(
         self, candles: pd.DataFrame, features: pd.DataFrame, horizon: int
-    ) -> tuple[float, dict[float, tuple[float, float]]]:
+    ) -> tuple[float, Bands]:
         """Fit the technical-analysis forecaster on this history only and predict the last row."""
-        target = make_target(candles, horizon)
-        complete = features.notna().all(axis=1).to_numpy()
-        X = features.loc[complete]
-        y = target.loc[X.index]
-        known = y.notna().to_numpy()
-        model = make_forecaster(FALLBACK_MODEL_TYPE, horizon=horizon)
-        model.fit(X.loc[known], y.loc[known])
-        return self._predict_last(model, features)
-
-    def _build(
-        self,
-        crypto_id: str,
-        candles: pd.DataFrame,
-        horizon: int,
-        point: float,
-        bands: dict[float, tuple[float, float]],
-        model_type: str,
-        record: ModelRecord | None,
-        source: str,
-        reason: str | None,
-        stored: DistributionForecaster | None = None,
-    ) -> Forecast:
-        """The response; the distribution is the model's stored one (``stored``) when it has
-        one, else the labelled ``ewma_t`` fallback."""
-        now = self.clock()
-        as_of = candles.index[-1]
-        last_close = float(candles["close"].iloc[-1])
-        age = None
-        if record is not None:
-            age = round((now - record.created_at).total_seconds() / 86_400.0, 4)
-        dist: ServedDistribution | None = None
-        try:
-            if stored is not None and record is not None:
-                try:
-                    label = model_label(stored.volatility, record.model_type, record.version)
-                    dist = served_distribution(
-                        candles, horizon, point, self.move_thresholds, stored, label
-                    )
-                except DataError as exc:  # the stored scale cannot read these candles: fallback
-                    log.warning("stored distribution unusable for %s: %s", crypto_id, exc)
-            if dist is None:
-                dist = served_distribution(candles, horizon, point, self.move_thresholds)
-        except DataError as exc:  # too little history for a scale: the point forecast still serves
-            log.warning("no distribution for %s h=%s: %s", crypto_id, horizon, exc)
-            dist = None
-        return Forecast(
-            crypto_id=crypto_id,
-            horizon=horizon,
-            interval=self.interval,
-            as_of=as_of.to_pydatetime(),
-            target_time=(as_of + horizon * check_interval(self.interval)).to_pydatetime(),
-            last_close=last_close,
-            predicted_price=last_close * float(np.exp(point)),
-            predicted_return=point,
-            direction="up" if point > 0 else "down" if point < 0 else "flat",
-            intervals={
-                c: (last_close * float(np.exp(lo)), last_close * float(np.exp(hi)))
-                for c, (lo, hi) in bands.items()
-            },
-            quantiles=dist.quantiles if dist else None,
-            p_up=dist.p_up if dist else None,
-            p_move=dist.p_move if dist else None,
-            distribution_source=dist.source if dist else None,
-            model_type=model_type,
-            model_id=record.model_id if record else None,
-            model_version=record.version if record else None,
-            model_age_days=age,
-            source=source,  # type: ignore[arg-type]
-            fallback_reason=reason,
-            cached=False,
-            generated_at=now,
-            **self._staleness(as_of),
-        )
+        return technical_forecast(candles, features, horizon)

@@ -7,16 +7,14 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from cryptoforecast.evaluation.backtest_run import BacktestRun
 from cryptoforecast.evaluation.distribution_summary import BASELINE_NAMES
 from cryptoforecast.evaluation.figures import figure, png
-
-if TYPE_CHECKING:
-    from cryptoforecast.evaluation.report import BacktestRun
 
 __all__ = ["distribution_section"]
 

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 
+from cryptoforecast.evaluation.backtest_run import BacktestRun
 from cryptoforecast.evaluation.scorecard import verdict
-
-if TYPE_CHECKING:
-    from cryptoforecast.evaluation.report import BacktestRun
 
 __all__ = ["always_long", "is_naive", "run_label", "verdict_lines"]
 

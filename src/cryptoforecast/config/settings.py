@@ -40,28 +40,28 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
-class LightGBMConfig(_Section):
+class _BoosterSection(_Section):
+    """The hyperparameters LightGBM and XGBoost share, with the same meaning, bounds and
+    defaults (so the two boosters are configured alike)."""
+
     n_estimators: int = Field(500, ge=1, le=100_000)
     learning_rate: float = Field(0.03, gt=0, le=1)
+    subsample: float = Field(0.8, gt=0, le=1)
+    colsample_bytree: float = Field(0.8, gt=0, le=1)
+    reg_lambda: float = Field(1.0, ge=0)
+    early_stopping_rounds: int = Field(50, ge=1)
+
+
+class LightGBMConfig(_BoosterSection):
     num_leaves: int = Field(15, ge=2, le=4096)
     max_depth: int = Field(-1, ge=-1)
     min_child_samples: int = Field(20, ge=1)
-    subsample: float = Field(0.8, gt=0, le=1)
     subsample_freq: int = Field(1, ge=0)
-    colsample_bytree: float = Field(0.8, gt=0, le=1)
-    reg_lambda: float = Field(1.0, ge=0)
-    early_stopping_rounds: int = Field(50, ge=1)
 
 
-class XGBoostConfig(_Section):
-    n_estimators: int = Field(500, ge=1, le=100_000)
-    learning_rate: float = Field(0.03, gt=0, le=1)
+class XGBoostConfig(_BoosterSection):
     max_depth: int = Field(4, ge=1, le=32)
     min_child_weight: float = Field(5.0, ge=0)
-    subsample: float = Field(0.8, gt=0, le=1)
-    colsample_bytree: float = Field(0.8, gt=0, le=1)
-    reg_lambda: float = Field(1.0, ge=0)
-    early_stopping_rounds: int = Field(50, ge=1)
 
 
 class LSTMConfig(_Section):

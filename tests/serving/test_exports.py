@@ -11,7 +11,10 @@ MODULES = [
     "cryptoforecast.serving.app",
     "cryptoforecast.serving.cache",
     "cryptoforecast.serving.ledger",
+    "cryptoforecast.serving.model_checks",
+    "cryptoforecast.serving.point_forecast",
     "cryptoforecast.serving.predictor",
+    "cryptoforecast.serving.response",
     "cryptoforecast.serving.schemas",
 ]
 

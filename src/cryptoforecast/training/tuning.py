@@ -92,28 +92,43 @@ def default_storage_url(settings: Settings | None = None) -> str:
     return f"sqlite:///{(home / 'optuna.db').as_posix()}"
 
 
+def _booster_params(
+    trial: optuna.Trial, tree_shape: Callable[[optuna.Trial], dict[str, Any]]
+) -> dict[str, Any]:
+    """The search space LightGBM and XGBoost share, around each one's ``tree_shape``.
+
+    Suggested in this order (rounds, rate, tree shape, sampling, L2): a seeded sampler's draws
+    follow the order of the suggestions, so the order is part of the search.
+    """
+    params = {
+        "n_estimators": trial.suggest_int("n_estimators", 100, 1000, log=True),
+        "learning_rate": trial.suggest_float("learning_rate", 0.005, 0.2, log=True),
+        **tree_shape(trial),
+    }
+    params["subsample"] = trial.suggest_float("subsample", 0.5, 1.0)
+    params["colsample_bytree"] = trial.suggest_float("colsample_bytree", 0.3, 1.0)
+    params["reg_lambda"] = trial.suggest_float("reg_lambda", 1e-3, 10.0, log=True)
+    return params
+
+
 def suggest_params(trial: optuna.Trial, model_type: str) -> dict[str, Any]:
     """Sample one parameter set for ``model_type`` (the search space lives here)."""
     if model_type == "lightgbm":
-        return {
-            "n_estimators": trial.suggest_int("n_estimators", 100, 1000, log=True),
-            "learning_rate": trial.suggest_float("learning_rate", 0.005, 0.2, log=True),
-            "num_leaves": trial.suggest_int("num_leaves", 4, 63, log=True),
-            "min_child_samples": trial.suggest_int("min_child_samples", 5, 100, log=True),
-            "subsample": trial.suggest_float("subsample", 0.5, 1.0),
-            "colsample_bytree": trial.suggest_float("colsample_bytree", 0.3, 1.0),
-            "reg_lambda": trial.suggest_float("reg_lambda", 1e-3, 10.0, log=True),
-        }
+        return _booster_params(
+            trial,
+            lambda t: {
+                "num_leaves": t.suggest_int("num_leaves", 4, 63, log=True),
+                "min_child_samples": t.suggest_int("min_child_samples", 5, 100, log=True),
+            },
+        )
     if model_type == "xgboost":
-        return {
-            "n_estimators": trial.suggest_int("n_estimators", 100, 1000, log=True),
-            "learning_rate": trial.suggest_float("learning_rate", 0.005, 0.2, log=True),
-            "max_depth": trial.suggest_int("max_depth", 2, 8),
-            "min_child_weight": trial.suggest_float("min_child_weight", 0.5, 20.0, log=True),
-            "subsample": trial.suggest_float("subsample", 0.5, 1.0),
-            "colsample_bytree": trial.suggest_float("colsample_bytree", 0.3, 1.0),
-            "reg_lambda": trial.suggest_float("reg_lambda", 1e-3, 10.0, log=True),
-        }
+        return _booster_params(
+            trial,
+            lambda t: {
+                "max_depth": t.suggest_int("max_depth", 2, 8),
+                "min_child_weight": t.suggest_float("min_child_weight", 0.5, 20.0, log=True),
+            },
+        )
     if model_type == "lstm":
         return {
             "hidden_size": trial.suggest_categorical("hidden_size", [16, 32, 64]),

@@ -86,13 +86,13 @@ def main() -> None:
             vs = diebold_mariano(e_global, truth - l_res["y_pred"].to_numpy(), h)
             print(
                 f"{coin:<14}{len(g_res):>5}  {str(g_res['origin'].iloc[0])[:10]:<12} "
-                f"{g_metrics['mase']:>11.3f} {g_metrics['dm_pvalue']:>7.3f}  "
-                f"{l_metrics['mase']:>13.3f} {l_metrics['dm_pvalue']:>7.3f}  {vs.pvalue:>23.3f}",
+                f"{g_metrics.mase:>11.3f} {g_metrics.dm_pvalue:>7.3f}  "
+                f"{l_metrics.mase:>13.3f} {l_metrics.dm_pvalue:>7.3f}  {vs.pvalue:>23.3f}",
                 flush=True,
             )
             for name, m in (("global", g_metrics), ("per-coin", l_metrics)):
-                if m["mase"] < EDGE_MASE and m["dm_pvalue"] < EDGE_P:
-                    edges.append((name, coin, h, m["mase"], m["dm_pvalue"]))
+                if m.mase < EDGE_MASE and m.dm_pvalue < EDGE_P:
+                    edges.append((name, coin, h, m.mase, m.dm_pvalue))
         took = time.perf_counter() - t0
         print(f"h={h}: {len(fitter.fits)} global fits, {took:.0f} s (2 shared cores)", flush=True)
     print()

@@ -42,7 +42,7 @@ def train(model_type: str = "lightgbm", **extra: dict) -> object:
 
 def test_training_stores_the_distribution_and_records_its_skill() -> None:
     model = train(distribution={"model": "har_rv"})
-    m = model.training_result_.metrics
+    m = model.training_result_.metrics.to_dict()  # the flat metrics, as the registry stores them
     assert m["distribution_attached"] == "har_rv" and m["distribution_model"] == "har_rv"
     assert m["distribution_n"] > 60
     for key in ("distribution_crps", "distribution_crps_ewma_t", "distribution_crps_skill_pct"):
@@ -53,7 +53,7 @@ def test_training_stores_the_distribution_and_records_its_skill() -> None:
     assert 0 <= m["distribution_dm_pvalue"] <= 1
     assert set(m["distribution_skill"]) == {"rolling_gaussian", "ewma_t", "garch_t"}
     # the gate records it beside the point evidence, in its decision and its reason
-    gate = m["gate"]
+    gate = model.training_result_.gate.to_dict()
     assert gate["distribution"]["crps_skill_pct"] == m["distribution_crps_skill_pct"]
     assert "distribution har_rv: CRPS" in gate["reason"] and "recorded, not gated" in gate["reason"]
     reg = ModelRegistry()
@@ -77,12 +77,12 @@ def test_training_stores_the_distribution_and_records_its_skill() -> None:
 
 def test_no_distribution_configured_records_why() -> None:
     model = train("drift", distribution={"model": None})
-    m = model.training_result_.metrics
+    m = model.training_result_.metrics.to_dict()
     assert (
         m["distribution_attached"] is None
         and "distribution.model is null" in m["distribution_note"]
     )
-    assert "distribution_crps" not in m and m["gate"]["distribution"] is None
+    assert "distribution_crps" not in m and model.training_result_.gate.distribution is None
     assert load_forecaster(model.training_result_.artifact_path).distribution_ is None
 
 
@@ -98,8 +98,9 @@ def test_validation_scores_match_the_backtester_block() -> None:
         data, lambda X, y: fit_forecaster("drift", 1, X, y, {}), cfg
     )
     block = summarise_distribution(results, 1, "garch_t")
-    assert metrics["distribution_crps"] == pytest.approx(block["crps"])
-    assert metrics["distribution_dm_pvalue"] == pytest.approx(block["skill"]["ewma_t"]["dm_pvalue"])
+    assert metrics.distribution is not None
+    assert metrics.distribution.crps == pytest.approx(block["crps"])
+    assert metrics.distribution.dm_pvalue == pytest.approx(block["skill"]["ewma_t"]["dm_pvalue"])
     # the location of the distribution is the validation point forecast at each origin
     q50 = results["q_0.5"].to_numpy()
     assert np.isfinite(q50).sum() > 60

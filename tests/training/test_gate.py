@@ -8,6 +8,7 @@ import pytest
 
 from cryptoforecast.config import PromotionGateConfig, load_config
 from cryptoforecast.training.gate import decide_family, holm_adjust, one_sided_dm, subperiod_mae
+from cryptoforecast.training.metrics import ValidationMetrics
 from cryptoforecast.training.train_pipeline import prepare_training_data
 from cryptoforecast.training.validation import validate_walk_forward, validation_metrics
 from tests.training.ridge import RidgeForecaster
@@ -88,14 +89,14 @@ def test_a_planted_edge_is_promoted_through_the_real_validation() -> None:
     metrics, results = validate_walk_forward(
         data, lambda X, y: LagRidge(horizon=1).fit(X, y), settings
     )
-    assert metrics["n_validation"] >= 365 and metrics["n_refits"] >= 12
+    assert metrics.n_validation >= 365 and metrics.n_refits >= 12
     decision = decide_family({"ridge": metrics}, settings.promotion_gate)["ridge"]
     assert decision.promote, decision.reason
     assert decision.family_size == 4 and decision.dm_pvalue_holm <= 0.05
     assert decision.subperiods_won >= 2
 
 
-def noise_family(rng: np.random.Generator, k: int = 4) -> dict[str, dict]:
+def noise_family(rng: np.random.Generator, k: int = 4) -> dict[str, ValidationMetrics]:
     """``k`` candidates without an edge: forecasts independent of a random-walk truth."""
     truth = 0.03 * rng.standard_t(4, N)
     out = {}
@@ -114,15 +115,15 @@ def test_pure_noise_is_not_promoted_in_95_of_100_seeded_trials() -> None:
     assert promoted <= 5
 
 
-def family_with_one_lucky_candidate() -> dict[str, dict]:
+def family_with_one_lucky_candidate() -> dict[str, ValidationMetrics]:
     """Four candidates; one's one-sided p is 0.03 (stable, MASE < 1), the others' are large."""
     stable = {"subperiod_mae": [0.9, 0.9, 1.1], "subperiod_naive_mae": [1.0, 1.0, 1.0]}
     base = {"mase": 0.97, "dm_favours_model": True, **stable}
     return {
-        "lucky": {**base, "dm_pvalue_one_sided": 0.03},
-        "b": {**base, "dm_pvalue_one_sided": 0.40},
-        "c": {**base, "dm_pvalue_one_sided": 0.60},
-        "d": {**base, "dm_pvalue_one_sided": 0.80},
+        "lucky": ValidationMetrics(**base, dm_pvalue_one_sided=0.03),
+        "b": ValidationMetrics(**base, dm_pvalue_one_sided=0.40),
+        "c": ValidationMetrics(**base, dm_pvalue_one_sided=0.60),
+        "d": ValidationMetrics(**base, dm_pvalue_one_sided=0.80),
     }
 
 
@@ -148,7 +149,7 @@ def test_stability_rule_refuses_an_edge_from_one_lucky_stretch() -> None:
         *(results_frame(truth, pred)[c].to_numpy() for c in ("y_true", "y_pred", "naive"))
     )
     assert model[0] < naive[0] and model[1] > naive[1] and model[2] > naive[2]
-    assert metrics["mase"] < 1 and metrics["dm_pvalue_one_sided"] < 0.0125
+    assert metrics.mase < 1 and metrics.dm_pvalue_one_sided < 0.0125
     stable_gate = decide_family({"m": metrics}, PromotionGateConfig())["m"]
     no_stability = decide_family({"m": metrics}, PromotionGateConfig(stability_min_wins=0))["m"]
     assert no_stability.promote

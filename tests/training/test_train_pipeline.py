@@ -20,6 +20,7 @@ from cryptoforecast.training import fitting
 from cryptoforecast.training import train_pipeline as tp
 from cryptoforecast.training.train_pipeline import (
     TrainingResult,
+    ValidationMetrics,
     gate_decision,
     train_model_for_crypto,
 )
@@ -73,7 +74,8 @@ def test_snippet_trains_registers_and_gates() -> None:
         "params",
     ):
         assert not hasattr(model, patched), patched
-    assert result.gate.promote is result.metrics["gate"]["promote"]
+    assert isinstance(result.metrics, ValidationMetrics)
+    assert result.gate.promote is result.record.metrics["gate"]["promote"]
     assert result.record is not None and result.record.model_id == result.model_id
     summary = result.summary()
     assert (summary.model_id, summary.status, summary.gate_reason) == (
@@ -81,8 +83,8 @@ def test_snippet_trains_registers_and_gates() -> None:
         result.status,
         result.gate.reason,
     )
-    assert summary.to_dict()["metrics"]["mase"] == result.metrics["mase"]
-    m = result.metrics
+    assert summary.to_dict()["metrics"]["mase"] == result.metrics.mase
+    m = result.metrics.to_dict()
     # validation beside naive on the same origins
     for key in (
         "mase",
@@ -100,7 +102,7 @@ def test_snippet_trains_registers_and_gates() -> None:
     rec = model_registry.get(model.training_result_.model_id)
     assert rec.metrics["mase"] == pytest.approx(m["mase"])
     prod = model_registry.get_production_model("bitcoin", "lightgbm")
-    gate = m["gate"]
+    gate = result.gate.to_dict()
     # the gate: MASE < 1, DM favours the model and is significant (Holm over the 4 candidate
     # types), and the model beats naive in at least 2 of 3 sub-periods
     assert gate["family_size"] == 4 and len(gate["subperiod_mae"]) == 3
@@ -125,7 +127,7 @@ def test_snippet_trains_registers_and_gates() -> None:
         for e in model_registry.history(model_id=model.training_result_.model_id)
         if e.event == "gate"
     ]
-    assert len(gate_events) == 1 and m["gate"]["reason"] in gate_events[0].reason
+    assert len(gate_events) == 1 and gate["reason"] in gate_events[0].reason
     # the stored importance and lineage describe this model
     assert set(rec.feature_importance) == set(model.feature_names_)
     assert rec.lineage["features"] == model.feature_names_
@@ -163,7 +165,7 @@ def test_naive_never_passes_the_gate_and_the_reason_is_recorded() -> None:
     model = run(
         train_model_for_crypto("ethereum", "naive", days=200, config=settings(), registry=reg)
     )
-    assert model.training_result_.metrics["mase"] == pytest.approx(1.0)
+    assert model.training_result_.metrics.mase == pytest.approx(1.0)
     assert model.training_result_.status == "staging"
     assert reg.get_production_model("ethereum", "naive") is None
     reasons = [
@@ -183,10 +185,7 @@ def test_a_model_that_passes_the_gate_is_the_production_model() -> None:
         }
     )
     model = run(train_model_for_crypto("bitcoin", "drift", days=200, config=lax, registry=reg))
-    assert (
-        model.training_result_.metrics["gate"]["promote"]
-        and model.training_result_.status == "production"
-    )
+    assert model.training_result_.gate.promote and model.training_result_.status == "production"
     prod = reg.get_production_model("bitcoin", "drift")
     assert prod is not None and prod.model_id == model.training_result_.model_id
     events = [e.event for e in reg.history(model_id=model.training_result_.model_id)]
@@ -197,10 +196,7 @@ def test_strict_gate_keeps_a_good_model_in_staging() -> None:
     reg = ModelRegistry()
     cfg = settings(promotion_gate={"max_mase": 0.01})
     model = run(train_model_for_crypto("bitcoin", "lightgbm", days=300, config=cfg, registry=reg))
-    assert (
-        model.training_result_.status == "staging"
-        and not model.training_result_.metrics["gate"]["promote"]
-    )
+    assert model.training_result_.status == "staging" and not model.training_result_.gate.promote
     assert reg.get_production_model("bitcoin", "lightgbm") is None
     assert reg.get(model.training_result_.model_id).status == "staging"
 
@@ -243,7 +239,7 @@ STABLE = {"subperiod_mae": [1.0, 1.0, 2.0], "subperiod_naive_mae": [1.1, 1.1, 1.
     ],
 )
 def test_gate_decision_rules(metrics: dict, gate: dict, promote: bool, words: str) -> None:
-    decision = gate_decision(metrics, PromotionGateConfig(**gate))
+    decision = gate_decision(ValidationMetrics(**metrics), PromotionGateConfig(**gate))
     assert decision.promote is promote
     assert words in decision.reason
 
@@ -339,7 +335,7 @@ def test_end_cuts_the_window_and_no_save_leaves_no_trace() -> None:
     )
     assert model.training_result_.model_id is None
     assert pd.Timestamp(model.train_end_) <= pd.Timestamp("2023-06-30", tz="UTC")
-    assert model.training_result_.metrics["validation_end"] < "2023-07-01"
+    assert model.training_result_.metrics.validation_end < "2023-07-01"
     assert reg.list_models() == []
 
 
@@ -361,9 +357,9 @@ def test_validation_folds_never_train_on_labels_past_their_origin(
             "bitcoin", "drift", days=300, horizon=h, save_model=False, config=settings()
         )
     )
-    first_origin = pd.Timestamp(model.training_result_.metrics["validation_start"])
+    first_origin = pd.Timestamp(model.training_result_.metrics.validation_start)
     fold_fits, final_fit = seen[:-1], seen[-1]
-    assert len(fold_fits) == model.training_result_.metrics["n_refits"] == 2
+    assert len(fold_fits) == model.training_result_.metrics.n_refits == 2
     for k, (last_row, _) in enumerate(fold_fits):
         origin = first_origin + pd.Timedelta(days=30 * k)
         assert last_row + pd.Timedelta(days=h) <= origin
@@ -392,7 +388,7 @@ def test_top_k_features_are_ranked_on_training_rows_only(monkeypatch: pytest.Mon
     assert len(model.feature_names_) == 6
     rec = reg.get(model.training_result_.model_id)
     assert rec.lineage["features"] == model.feature_names_ and len(rec.feature_importance) == 6
-    start = pd.Timestamp(model.training_result_.metrics["validation_start"])
+    start = pd.Timestamp(model.training_result_.metrics.validation_start)
     *folds, final = ranked_until
     assert len(folds) == 2
     for k, t in enumerate(folds):  # each fold ranks on rows whose labels are known at its origin
@@ -414,9 +410,9 @@ def test_several_trainings_can_be_awaited_together() -> None:
         reg.get(a.training_result_.model_id).crypto_id,
         reg.get(b.training_result_.model_id).crypto_id,
     } == {"bitcoin", "ethereum"}
-    assert np.isfinite(a.training_result_.metrics["mase"]) and b.training_result_.metrics[
-        "mase"
-    ] == pytest.approx(1.0)
+    assert np.isfinite(a.training_result_.metrics.mase) and b.training_result_.metrics.mase == (
+        pytest.approx(1.0)
+    )
 
 
 def test_binance_source_end_to_end(httpserver, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
@@ -442,8 +438,8 @@ def test_binance_source_end_to_end(httpserver, monkeypatch: pytest.MonkeyPatch) 
             end=rec.lineage["last_candle"][:10],
         )
     )
-    assert model.training_result_.metrics["mase"] == pytest.approx(
-        snap.training_result_.metrics["mase"], rel=1e-9
+    assert model.training_result_.metrics.mase == pytest.approx(
+        snap.training_result_.metrics.mase, rel=1e-9
     )
 
 

@@ -74,7 +74,7 @@ def test_tune_stores_study_in_home_resumes_and_saves_best_params(
     db = cf_home / "optuna.db"
     assert db.is_file()
     # tuning saw only rows before the validation tail the gate judges
-    assert seen["last_row"] < pd.Timestamp(model.training_result_.metrics["validation_start"])
+    assert seen["last_row"] < pd.Timestamp(model.training_result_.metrics.validation_start)
     rec = reg.get(model.training_result_.model_id)
     assert rec.config["tuning"]["n_trials"] == 3
     best = rec.config["tuning"]["best_params"]
@@ -114,7 +114,7 @@ def test_tuning_labels_end_before_the_first_validation_origin(
             "bitcoin", "lightgbm", days=400, horizon=h, config=cfg(), save_model=False
         )
     )
-    first_origin = pd.Timestamp(model.training_result_.metrics["validation_start"])
+    first_origin = pd.Timestamp(model.training_result_.metrics.validation_start)
     # the label of row t is known at t + h: every tuning label is known at the first origin
     assert seen["last_row"] + pd.Timedelta(days=h) == first_origin
 

@@ -9,8 +9,9 @@ validation forecast at each origin (made by a model that never saw that origin's
 
 The validation walk-forward scores the same distribution at every validation origin (the
 backtester's distribution block) against ``rolling_gaussian``, ``ewma_t`` and ``garch_t``;
-:func:`distribution_metrics` flattens the skill against ``ewma_t`` into the metrics stored in the
-registry beside the point metrics. The gate records it; it does not decide on it.
+:func:`distribution_metrics` reads the skill against ``ewma_t`` into a typed
+:class:`~cryptoforecast.training.metrics.DistributionSkill`, stored in the registry beside the
+point metrics. The gate records it; it does not decide on it.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import pandas as pd
 from cryptoforecast.evaluation.distribution_summary import summarise_distribution
 from cryptoforecast.exceptions import DataError
 from cryptoforecast.models.distribution import DistributionForecaster, MarketData
+from cryptoforecast.training.metrics import SKILL_BASELINE, DistributionSkill
 
 if TYPE_CHECKING:
     from cryptoforecast.config import Settings
@@ -32,9 +34,6 @@ if TYPE_CHECKING:
 __all__ = ["SKILL_BASELINE", "attach_distribution", "distribution_metrics", "fit_distribution"]
 
 log = logging.getLogger(__name__)
-
-#: the baseline whose CRPS skill is recorded beside the point metrics
-SKILL_BASELINE = "ewma_t"
 
 
 def _num(value: Any) -> float | None:
@@ -45,29 +44,29 @@ def _num(value: Any) -> float | None:
     return v if math.isfinite(v) else None
 
 
-def distribution_metrics(results: pd.DataFrame, horizon: int) -> dict[str, Any]:
-    """Flat distribution metrics of a validation run whose results carry the distribution
-    columns (``crps``, ``crps_<baseline>``, ``q_<level>``); ``{}`` when they carry none."""
+def distribution_metrics(results: pd.DataFrame, horizon: int) -> DistributionSkill | None:
+    """The distribution's scores of a validation run whose results carry the distribution
+    columns (``crps``, ``crps_<baseline>``, ``q_<level>``); ``None`` when they carry none."""
     if "crps" not in results.columns:
-        return {}
+        return None
     name = str(results["distribution"].iloc[0]) if "distribution" in results.columns else None
     block = summarise_distribution(results, int(horizon), name)
     skill = block.get("skill", {}).get(SKILL_BASELINE, {})
     coverage = block.get("coverage", {})
-    return {
-        "distribution_model": name,
-        "distribution_n": int(block.get("n", 0)),
-        "distribution_crps": _num(block.get("crps")),
-        f"distribution_crps_{SKILL_BASELINE}": _num(skill.get("crps")),
-        "distribution_crps_skill_pct": _num(skill.get("crps_skill_pct")),
-        "distribution_dm_pvalue": _num(skill.get("dm_pvalue")),
-        "distribution_coverage_80": _num(coverage.get("80")),
-        "distribution_coverage_95": _num(coverage.get("95")),
-        "distribution_skill": {
+    return DistributionSkill(
+        model=name,
+        n=int(block.get("n", 0)),
+        crps=_num(block.get("crps")),
+        crps_baseline=_num(skill.get("crps")),
+        crps_skill_pct=_num(skill.get("crps_skill_pct")),
+        dm_pvalue=_num(skill.get("dm_pvalue")),
+        coverage_80=_num(coverage.get("80")),
+        coverage_95=_num(coverage.get("95")),
+        skill={
             base: {k: _num(v) for k, v in vals.items()}
             for base, vals in block.get("skill", {}).items()
         },
-    }
+    )
 
 
 def fit_distribution(

@@ -41,6 +41,7 @@ from numpy.typing import ArrayLike
 
 from cryptoforecast.evaluation.stats import diebold_mariano
 from cryptoforecast.exceptions import ConfigError, DataError
+from cryptoforecast.training.metrics import ValidationMetrics
 
 if TYPE_CHECKING:
     from cryptoforecast.config import PromotionGateConfig
@@ -153,16 +154,17 @@ def _num(value: Any) -> float | None:
     return v if math.isfinite(v) else None
 
 
-def distribution_evidence(metrics: Mapping[str, Any]) -> dict[str, Any] | None:
+def distribution_evidence(metrics: ValidationMetrics) -> dict[str, Any] | None:
     """The distribution's CRPS skill against ``ewma_t`` from validation ``metrics``, if scored."""
-    if metrics.get("distribution_model") is None:
+    dist = metrics.distribution
+    if dist is None or dist.model is None:
         return None
     return {
-        "model": metrics.get("distribution_model"),
-        "crps": _num(metrics.get("distribution_crps")),
-        "crps_ewma_t": _num(metrics.get("distribution_crps_ewma_t")),
-        "crps_skill_pct": _num(metrics.get("distribution_crps_skill_pct")),
-        "dm_pvalue": _num(metrics.get("distribution_dm_pvalue")),
+        "model": dist.model,
+        "crps": _num(dist.crps),
+        "crps_ewma_t": _num(dist.crps_baseline),
+        "crps_skill_pct": _num(dist.crps_skill_pct),
+        "dm_pvalue": _num(dist.dm_pvalue),
     }
 
 
@@ -180,7 +182,7 @@ def _distribution_note(evidence: Mapping[str, Any] | None) -> str:
 
 
 def gate_decision(
-    metrics: Mapping[str, Any],
+    metrics: ValidationMetrics,
     gate: PromotionGateConfig,
     *,
     holm_pvalue: float | None = None,
@@ -189,15 +191,17 @@ def gate_decision(
 ) -> GateDecision:
     """Apply the gate to one candidate's validation ``metrics``.
 
-    ``metrics`` holds ``mase``, ``dm_favours_model``, ``dm_pvalue`` (two-sided),
-    ``dm_pvalue_one_sided`` and ``subperiod_mae`` / ``subperiod_naive_mae`` (what
-    :func:`cryptoforecast.training.validation.validation_metrics` returns). ``holm_pvalue`` is
-    the candidate's Holm-adjusted one-sided p-value (default: its own, a family of one).
+    The gate reads ``mase``, ``dm_favours_model``, ``dm_pvalue`` (two-sided),
+    ``dm_pvalue_one_sided``, ``subperiod_mae`` / ``subperiod_naive_mae`` and the distribution's
+    skill of :class:`~cryptoforecast.training.metrics.ValidationMetrics` (what
+    :func:`cryptoforecast.training.validation.validation_metrics` returns); a NaN figure counts
+    as missing. ``holm_pvalue`` is the candidate's Holm-adjusted one-sided p-value (default: its
+    own, a family of one).
     """
-    mase = _num(metrics.get("mase"))
-    favours = metrics.get("dm_favours_model")
-    p_two = _num(metrics.get("dm_pvalue"))
-    p_one = _num(metrics.get("dm_pvalue_one_sided"))
+    mase = _num(metrics.mase)
+    favours = metrics.dm_favours_model
+    p_two = _num(metrics.dm_pvalue)
+    p_one = _num(metrics.dm_pvalue_one_sided)
     if p_one is None and p_two is not None and favours is not None:
         # only the two-sided p is known: halve it when the direction favours the model
         p_one = p_two / 2 if favours else 1 - p_two / 2
@@ -218,8 +222,8 @@ def gate_decision(
             f"{label} {shown} is not at most {gate.max_dm_pvalue:g}"
             + (f" ({family_size} candidates)" if family_size > 1 else "")
         )
-    sub_m = [float(v) for v in metrics.get("subperiod_mae") or []]
-    sub_n = [float(v) for v in metrics.get("subperiod_naive_mae") or []]
+    sub_m = [float(v) for v in metrics.subperiod_mae]
+    sub_n = [float(v) for v in metrics.subperiod_naive_mae]
     wins: int | None = None
     if gate.stability_min_wins:
         if not sub_m or len(sub_m) != len(sub_n):
@@ -262,7 +266,7 @@ def gate_decision(
 
 
 def decide_family(
-    candidates: Mapping[str, Mapping[str, Any]],
+    candidates: Mapping[str, ValidationMetrics],
     gate: PromotionGateConfig,
     family_size: int | None = None,
     others: Mapping[str, float | None] | None = None,
@@ -275,8 +279,7 @@ def decide_family(
     """
     pvalues: dict[str, float | None] = {}
     for name, metrics in candidates.items():
-        p = _num(metrics.get("dm_pvalue_one_sided"))
-        pvalues[name] = p
+        pvalues[name] = _num(metrics.dm_pvalue_one_sided)
     extra = dict(others or {})
     family = {**extra, **pvalues}
     m = family_size or max(len(family), len(gate.candidates))

@@ -43,11 +43,16 @@ from cryptoforecast.features.cross_section import cross_section_features, market
 from cryptoforecast.models.base import Forecaster
 from cryptoforecast.models.global_model import COIN_LEVEL, TIME_LEVEL, GlobalLightGBMForecaster
 from cryptoforecast.registry import ModelRegistry
-from cryptoforecast.registry.lineage import compute_lineage
 from cryptoforecast.training.fitting import TrainingData, prepare_training_data
 from cryptoforecast.training.gate import GateDecision, decide_family
-from cryptoforecast.training.results import TrainingSummary
-from cryptoforecast.training.train_pipeline import record_decision, resolve_settings
+from cryptoforecast.training.metrics import ValidationMetrics
+from cryptoforecast.training.results import TrainingSummary, stored_metrics
+from cryptoforecast.training.train_pipeline import (
+    config_record,
+    record_decision,
+    resolve_settings,
+    training_lineage,
+)
 from cryptoforecast.training.validation import validate_walk_forward
 
 __all__ = [
@@ -72,7 +77,7 @@ class GlobalTrainingResult:
 
     model: GlobalLightGBMForecaster
     horizon: int
-    metrics: dict[str, dict[str, Any]]
+    metrics: dict[str, ValidationMetrics]
     decisions: dict[str, GateDecision]
     model_ids: dict[str, int] = field(default_factory=dict)
     artifact_path: Path | None = None
@@ -201,7 +206,7 @@ class GlobalFitter:
 
 def validate_global(
     data: Mapping[str, TrainingData], fitter: GlobalFitter, settings: Settings
-) -> dict[str, dict[str, Any]]:
+) -> dict[str, ValidationMetrics]:
     """Each coin's walk-forward validation metrics (beside naive's) of the global model."""
     return {
         coin: validate_walk_forward(d, fitter.fold_fit, settings)[0] for coin, d in data.items()
@@ -223,24 +228,19 @@ def _register_all(
     importance = model.feature_importance()
     rows: dict[str, dict[str, Any]] = {}
     for coin, d in data.items():
-        lineage = compute_lineage(
-            d.candles.loc[:last_candle],
-            list(model.feature_names_),
+        lineage = training_lineage(
+            d,
+            model.feature_names_,
             config,
-            data_source=source,
-            interval=str(d.candles.attrs.get("interval", "1d")),
-            extra={
-                "train_start": str(d.start),
-                "train_end": str(d.end),
-                "n_train_rows": int(sum(len(x.X) for x in data.values())),
-                "feature_set": d.feature_set,
-                "universe": coins,
-                "universe_last_candle": str(last_candle),
-            },
+            source,
+            candles=d.candles.loc[:last_candle],
+            n_train_rows=int(sum(len(x.X) for x in data.values())),
+            universe=coins,
+            universe_last_candle=str(last_candle),
         )
         lineage["last_candle"] = str(last_candle)
         rows[coin] = {
-            "metrics": {**result.metrics[coin], "gate": result.decisions[coin].to_dict()},
+            "metrics": stored_metrics(result.metrics[coin], result.decisions[coin]),
             "config": config,
             "feature_importance": None if importance is None else importance.to_dict(),
             "lineage": lineage,
@@ -301,24 +301,24 @@ def train_global_model(
     }
     result = GlobalTrainingResult(model, horizon, metrics, decisions)
     if save_model:
-        config_record: dict[str, Any] = {
-            "model_type": GLOBAL_MODEL,
-            "horizon": horizon,
-            "days": days,
-            "source": source,
-            "end": None if end is None else str(end),
-            "universe": list(data),
-            "params": params,
-            "seed": settings.training.seed,
-            "validation_size": settings.training.validation_size,
-            "validation_retrain_every": settings.training.validation_retrain_every,
-            "promotion_gate": settings.promotion_gate.model_dump(),
-        }
+        run_config = config_record(
+            GLOBAL_MODEL,
+            horizon,
+            days,
+            source,
+            end,
+            universe=list(data),
+            params=params,
+            seed=settings.training.seed,
+            validation_size=settings.training.validation_size,
+            validation_retrain_every=settings.training.validation_retrain_every,
+            promotion_gate=settings.promotion_gate.model_dump(),
+        )
         _register_all(
             registry if registry is not None else ModelRegistry(),
             result,
             data,
-            config_record,
+            run_config,
             source,
             settings.promotion_gate.retire_on_fail,
         )
@@ -337,7 +337,7 @@ def global_summaries(result: GlobalTrainingResult, seconds: float) -> list[Train
             version=result.version,
             status=("production" if decision.promote else "staging") if saved else "not saved",
             artifact_path=None if result.artifact_path is None else str(result.artifact_path),
-            metrics=dict(result.metrics[coin]),
+            metrics=result.metrics[coin].to_dict(),
             gate_passed=decision.promote,
             gate_reason=decision.reason,
             n_features=len(result.model.feature_names_),

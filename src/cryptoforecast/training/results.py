@@ -3,8 +3,11 @@
 ``train_model_for_crypto`` returns the fitted model carrying one :class:`TrainingResult` (the
 model, its validation metrics beside naive's, the gate's decision, the registry record) as
 ``training_result_``. Its :meth:`~TrainingResult.summary` is a :class:`TrainingSummary`: plain
-values only (no model), so it crosses process boundaries (Dask workers) as it is and turns into
-JSON with :meth:`TrainingSummary.to_dict`.
+values only (no model; its metrics are the :data:`SUMMARY_METRICS` entries of
+:meth:`ValidationMetrics.to_dict <cryptoforecast.training.metrics.ValidationMetrics.to_dict>`),
+so it crosses process boundaries (Dask workers) as it is and turns into JSON with
+:meth:`TrainingSummary.to_dict`. :func:`stored_metrics` is what the registry stores as a
+model's metrics: the validation's flat dict with the gate's decision under ``"gate"``.
 """
 
 from __future__ import annotations
@@ -17,8 +20,15 @@ from cryptoforecast.exceptions import ConfigError
 from cryptoforecast.models.base import Forecaster
 from cryptoforecast.registry.record import ModelRecord
 from cryptoforecast.training.gate import GateDecision
+from cryptoforecast.training.metrics import ValidationMetrics
 
-__all__ = ["SUMMARY_METRICS", "TrainingResult", "TrainingSummary", "training_result"]
+__all__ = [
+    "SUMMARY_METRICS",
+    "TrainingResult",
+    "TrainingSummary",
+    "stored_metrics",
+    "training_result",
+]
 
 #: the validation metrics a summary keeps (each beside naive's where it has one)
 SUMMARY_METRICS = (
@@ -85,8 +95,9 @@ class TrainingResult:
     """What one ``train_model_for_crypto`` produced, carried by the model as ``training_result_``.
 
     ``metrics`` are the walk-forward validation metrics beside the naive forecast's on the same
-    origins (with the gate's decision under ``"gate"`` and ``"timings"``); ``record`` is the
-    registry record when the model was saved (its stage after the gate), else None.
+    origins (with the distribution attached and ``timings`` in their ``extra``); ``gate`` is the
+    promotion gate's decision; ``record`` is the registry record when the model was saved (its
+    stage after the gate), else None.
     """
 
     model: Forecaster = field(repr=False)
@@ -94,7 +105,7 @@ class TrainingResult:
     model_type: str
     horizon: int
     days: int
-    metrics: dict[str, Any]
+    metrics: ValidationMetrics
     params: dict[str, Any]
     tuning: dict[str, Any] | None
     gate: GateDecision
@@ -119,6 +130,7 @@ class TrainingResult:
 
     def summary(self, seconds: float | None = None) -> TrainingSummary:
         """The plain-values summary (no model) that distributed training returns."""
+        flat = self.metrics.to_dict()
         return TrainingSummary(
             crypto_id=self.crypto_id,
             model_type=self.model_type,
@@ -128,12 +140,18 @@ class TrainingResult:
             version=self.version,
             status=self.status,
             artifact_path=None if self.artifact_path is None else str(self.artifact_path),
-            metrics={k: self.metrics[k] for k in SUMMARY_METRICS if k in self.metrics},
+            metrics={k: flat[k] for k in SUMMARY_METRICS if k in flat},
             gate_passed=self.gate.promote,
             gate_reason=self.gate.reason,
             n_features=len(getattr(self.model, "feature_names_", []) or []),
             seconds=seconds,
         )
+
+
+def stored_metrics(metrics: ValidationMetrics, decision: GateDecision) -> dict[str, Any]:
+    """A model's metrics as the registry stores them: the validation's flat dict, then the
+    gate's decision (every number behind it) under ``"gate"``."""
+    return {**metrics.to_dict(), "gate": decision.to_dict()}
 
 
 def training_result(model: Any) -> TrainingResult:

@@ -42,10 +42,12 @@ from cryptoforecast.features import warmup_rows
 from cryptoforecast.registry import ModelRegistry
 from cryptoforecast.serving.predictor import COVERAGES, Predictor
 from cryptoforecast.training.gate import decide_family
+from cryptoforecast.training.metrics import ValidationMetrics
 from cryptoforecast.training.train_pipeline import (
     TRAINABLE_MODELS,
     _fit_all,
     _register,
+    config_record,
     prepare_training_data,
     resolve_settings,
 )
@@ -120,7 +122,7 @@ def _train_date(
     history = candles.loc[:date]
     days = min(settings.training.days, len(history) - warmup_rows() - horizon)
     data = prepare_training_data(history, days, horizon)
-    fitted: dict[str, tuple[Any, dict[str, Any], dict[str, Any]]] = {}
+    fitted: dict[str, tuple[Any, ValidationMetrics, dict[str, Any]]] = {}
     errors: dict[str, str] = {}
     for name in candidates:
         try:
@@ -137,17 +139,16 @@ def _train_date(
     rows = [{"retrain_date": date, "candidate": k, "error": v} for k, v in errors.items()]
     for name, (model, metrics, params) in fitted.items():
         decision = decisions[name]
-        metrics["gate"] = decision.to_dict()
-        record = {
-            "model_type": name,
-            "horizon": horizon,
-            "days": days,
-            "source": "served-backtest",
-            "end": str(date),
-            "params": params,
-            "seed": settings.training.seed,
-            "promotion_gate": settings.promotion_gate.model_dump(),
-        }
+        record = config_record(
+            name,
+            horizon,
+            days,
+            "served-backtest",
+            date,
+            params=params,
+            seed=settings.training.seed,
+            promotion_gate=settings.promotion_gate.model_dump(),
+        )
         model_id = _register(
             registry, model, data, crypto_id, name, horizon, metrics, record,
             "served-backtest", decision, settings.promotion_gate.retire_on_fail,

@@ -36,7 +36,7 @@ import asyncio
 import datetime as dt
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -58,7 +58,8 @@ from cryptoforecast.training.fitting import (
     prepare_training_data,
 )
 from cryptoforecast.training.gate import GateDecision, decide_family, gate_decision
-from cryptoforecast.training.results import TrainingResult, training_result
+from cryptoforecast.training.metrics import ValidationMetrics
+from cryptoforecast.training.results import TrainingResult, stored_metrics, training_result
 from cryptoforecast.training.tuning import tune_hyperparameters
 from cryptoforecast.training.validation import (
     MIN_TRAIN_ROWS,
@@ -77,6 +78,8 @@ __all__ = [
     "GateDecision",
     "TrainingData",
     "TrainingResult",
+    "ValidationMetrics",
+    "config_record",
     "fit_forecaster",
     "gate_decision",
     "model_params",
@@ -84,6 +87,7 @@ __all__ = [
     "record_decision",
     "resolve_settings",
     "train_model_for_crypto",
+    "training_lineage",
     "training_result",
     "validate_walk_forward",
 ]
@@ -157,25 +161,33 @@ def record_decision(
         )
 
 
-def _register(
-    registry: Any,
-    model: Forecaster,
+def config_record(
+    model_type: str, horizon: int, days: int, source: str, end: Any, **rest: Any
+) -> dict[str, Any]:
+    """The config a model is registered with: what was trained, on what, then ``rest``."""
+    return {
+        "model_type": model_type,
+        "horizon": horizon,
+        "days": days,
+        "source": source,
+        "end": None if end is None else str(end),
+        **rest,
+    }
+
+
+def training_lineage(
     data: TrainingData,
-    crypto_id: str,
-    model_type: str,
-    horizon: int,
-    metrics: dict[str, Any],
-    config: dict[str, Any],
+    feature_names: Sequence[str],
+    config: Mapping[str, Any],
     source: str,
-    decision: GateDecision,
-    retire_on_fail: bool = False,
-) -> int:
-    """Save, register as staging, then promote or record the gate's refusal; the model's id."""
-    inner = _unwrap(model)
-    importance = inner.feature_importance()
-    lineage = compute_lineage(
-        data.candles,
-        list(inner.feature_names_),
+    candles: pd.DataFrame | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """The lineage of a model trained on ``data`` (or on ``candles`` of its coin): the data's
+    hash, the features, the config and the training window, then ``extra``."""
+    return compute_lineage(
+        data.candles if candles is None else candles,
+        list(feature_names),
         config,
         data_source=source,
         interval=str(data.candles.attrs.get("interval", "1d")),
@@ -184,8 +196,28 @@ def _register(
             "train_end": str(data.end),
             "n_train_rows": int(len(data.X)),
             "feature_set": data.feature_set,
+            **extra,
         },
     )
+
+
+def _register(
+    registry: Any,
+    model: Forecaster,
+    data: TrainingData,
+    crypto_id: str,
+    model_type: str,
+    horizon: int,
+    metrics: ValidationMetrics,
+    config: dict[str, Any],
+    source: str,
+    decision: GateDecision,
+    retire_on_fail: bool = False,
+) -> int:
+    """Save, register as staging, then promote or record the gate's refusal; the model's id."""
+    inner = _unwrap(model)
+    importance = inner.feature_importance()
+    lineage = training_lineage(data, inner.feature_names_, config, source)
     # the registry picks the version and the artifact's path and saves into it under the key's
     # lock, so concurrent trainers never clash; a save that fails halfway registers nothing
     model_id = registry.register_saved(
@@ -193,7 +225,7 @@ def _register(
         model_type,
         crypto_id,
         horizon,
-        metrics=_json_safe(metrics),
+        metrics=_json_safe(stored_metrics(metrics, decision)),
         config=_json_safe(config),
         status="staging",
         feature_importance=None if importance is None else _json_safe(importance.to_dict()),
@@ -216,7 +248,7 @@ def _fit_all(
     settings: Settings,
     fit_cache: FitCache | None = None,
     anchor: Any = None,
-) -> tuple[Forecaster, dict[str, Any], dict[str, Any], dict[str, Any] | None]:
+) -> tuple[Forecaster, ValidationMetrics, dict[str, Any], dict[str, Any] | None]:
     """CPU-bound part: tune, validate, fit the final model. Returns model, metrics, params, tuning."""
     params = model_params(settings, model_type)
     seed = settings.training.seed
@@ -254,10 +286,9 @@ def _fit_all(
     timings["validate_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     model = fit_forecaster(model_type, horizon, data.X, data.y, params, seed, top_k)
-    metrics.update(attach_distribution(model, data, validation, settings))
+    attached = attach_distribution(model, data, validation, settings)
     timings["fit_s"] = time.perf_counter() - t0
-    metrics["timings"] = timings
-    return model, metrics, params, tuning
+    return model, metrics.with_extra(**attached, timings=timings), params, tuning
 
 
 async def train_model_for_crypto(
@@ -317,21 +348,20 @@ async def train_model_for_crypto(
     )
     # one candidate decided alone: the other candidate types count in the Holm family (p = 1)
     decision = decide_family({model_type: metrics}, settings.promotion_gate)[model_type]
-    metrics["gate"] = decision.to_dict()
-    config_record: dict[str, Any] = {
-        "model_type": model_type,
-        "horizon": horizon,
-        "days": days,
-        "source": source,
-        "end": None if end is None else str(end),
-        "params": params,
-        "seed": settings.training.seed,
-        "top_k_features": settings.feature_selection.top_k,
-        "validation_size": settings.training.validation_size,
-        "validation_retrain_every": settings.training.validation_retrain_every,
-        "promotion_gate": settings.promotion_gate.model_dump(),
-        "tuning": tuning,
-    }
+    run_config = config_record(
+        model_type,
+        horizon,
+        days,
+        source,
+        end,
+        params=params,
+        seed=settings.training.seed,
+        top_k_features=settings.feature_selection.top_k,
+        validation_size=settings.training.validation_size,
+        validation_retrain_every=settings.training.validation_retrain_every,
+        promotion_gate=settings.promotion_gate.model_dump(),
+        tuning=tuning,
+    )
     inner = _unwrap(model)
     record = None
     if save_model:
@@ -345,13 +375,15 @@ async def train_model_for_crypto(
             model_type,
             horizon,
             metrics,
-            config_record,
+            run_config,
             source,
             decision,
             settings.promotion_gate.retire_on_fail,
         )
         record = await asyncio.to_thread(reg.get, model_id)
-    metrics.setdefault("timings", {})["total_s"] = time.perf_counter() - t_start
+    # the total (after registration) is kept with the result, not in the stored record
+    timings = {**metrics.extra.get("timings", {}), "total_s": time.perf_counter() - t_start}
+    metrics = metrics.with_extra(timings=timings)
     inner.training_result_ = TrainingResult(  # type: ignore[attr-defined]
         model=inner,
         crypto_id=crypto_id,

@@ -1,6 +1,6 @@
 """The training pipeline's validation: the one walk-forward engine, scored for the gate.
 
-``validate_walk_forward(data, model_type, params, settings)`` runs
+``validate_walk_forward(data, fit, settings)`` runs
 :class:`~cryptoforecast.training.backtester.ForecastBacktester` (the same splits, purge and
 refit schedule as every backtest) over the last ``training.validation_size`` origins of the
 training window (365 by default), refitting every ``training.validation_retrain_every`` rows
@@ -14,16 +14,18 @@ it), adding at most ``validation_retrain_every - 1`` earlier origins; without it
 ``validation_size`` origins before the window's end.
 
 Metrics come from :func:`~cryptoforecast.evaluation.summary.summarise_results` (the one metrics
-engine) flattened into the keys the registry and the gate read (``mase``, ``dm_pvalue`` ...),
-plus the gate's evidence: the one-sided DM p-value and the MAE of model and naive in
+engine) as a typed :class:`~cryptoforecast.training.metrics.ValidationMetrics` (what the gate,
+the training result and the registry read; ``to_dict()`` is the flat dict stored), plus the
+gate's evidence: the one-sided DM p-value and the MAE of model and naive in
 ``promotion_gate.stability_periods`` consecutive sub-periods. With ``distribution.model`` set,
 the same walk scores that predictive distribution around the validation forecasts (the
-backtester's distribution block) and the metrics gain its CRPS skill against ``ewma_t``
+backtester's distribution block) and the metrics carry its CRPS skill against ``ewma_t``
 (:func:`~cryptoforecast.training.distribution_model.distribution_metrics`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +38,7 @@ from cryptoforecast.features import build_features
 from cryptoforecast.training.backtester import ForecastBacktester
 from cryptoforecast.training.distribution_model import distribution_metrics
 from cryptoforecast.training.gate import one_sided_dm, subperiod_mae
+from cryptoforecast.training.metrics import ValidationMetrics
 
 if TYPE_CHECKING:
     from cryptoforecast.config import Settings
@@ -57,8 +60,8 @@ def validation_metrics(
     horizon: int,
     coverages: tuple[float, ...],
     stability_periods: int = 3,
-) -> dict[str, Any]:
-    """Validation metrics of ``results`` (the backtester's frame) beside naive's, flat."""
+) -> ValidationMetrics:
+    """Validation metrics of ``results`` (the backtester's frame) beside naive's, typed."""
     agg = summarise_results(results, horizon=horizon, coverages=coverages)
     model, naive = agg["model"], agg["naive"]
     truth = results["y_true"].to_numpy(dtype="float64")
@@ -66,34 +69,32 @@ def validation_metrics(
     base = results["naive"].to_numpy(dtype="float64")
     stat, p_one = one_sided_dm(truth - pred, truth - base, horizon)
     sub_m, sub_n = subperiod_mae(truth, pred, base, min(stability_periods, len(truth)))
-    out: dict[str, Any] = {
-        "mase": model["mase"],
-        "mae": model["mae"],
-        "rmse": model["rmse"],
-        "mape": model["mape"],
-        "directional_accuracy": model["directional_accuracy"],
-        "naive_mae": naive["mae"],
-        "naive_rmse": naive["rmse"],
-        "naive_mape": naive["mape"],
-        "improvement_vs_naive_pct": agg["improvement_vs_naive_pct"],
-        "dm_stat": agg["dm_statistic"],
-        "dm_pvalue": agg["dm_pvalue"],
-        "dm_pvalue_one_sided": p_one,
+    levels = [round(c * 100) for c in coverages]
+    return ValidationMetrics(
+        mase=model["mase"],
+        mae=model["mae"],
+        rmse=model["rmse"],
+        mape=model["mape"],
+        directional_accuracy=model["directional_accuracy"],
+        naive_mae=naive["mae"],
+        naive_rmse=naive["rmse"],
+        naive_mape=naive["mape"],
+        improvement_vs_naive_pct=agg["improvement_vs_naive_pct"],
+        dm_stat=agg["dm_statistic"],
+        dm_pvalue=agg["dm_pvalue"],
+        dm_pvalue_one_sided=p_one,
         # squared-error loss (the DM test's): does the loss differential favour the model?
-        "dm_favours_model": agg["dm_favours"] == "model",
-        "subperiod_mae": sub_m,
-        "subperiod_naive_mae": sub_n,
-        "n_validation": int(len(results)),
-        "n_refits": int(agg["n_refits"]),
-        "validation_start": str(results["origin"].iloc[0]),
-        "validation_end": str(results["origin"].iloc[-1]),
-    }
-    for c in coverages:
-        tag = f"{round(c * 100):d}"
-        out[f"coverage_{tag}"] = model.get(f"coverage_{tag}", np.nan)
-    # the predictive distribution's CRPS skill against ewma_t, when the run scored one
-    out.update(distribution_metrics(results, horizon))
-    return out
+        dm_favours_model=agg["dm_favours"] == "model",
+        subperiod_mae=sub_m,
+        subperiod_naive_mae=sub_n,
+        n_validation=int(len(results)),
+        n_refits=int(agg["n_refits"]),
+        validation_start=str(results["origin"].iloc[0]),
+        validation_end=str(results["origin"].iloc[-1]),
+        coverage={lv: model.get(f"coverage_{lv:d}", np.nan) for lv in levels},
+        # the predictive distribution's CRPS skill against ewma_t, when the run scored one
+        distribution=distribution_metrics(results, horizon),
+    )
 
 
 def _anchored_origins(data: TrainingData, n_val: int, step: int, anchor: Any) -> int:
@@ -116,7 +117,7 @@ def validate_walk_forward(
     cache_key: Any = None,
     fit_cache: FitCache | None = None,
     anchor: Any = None,
-) -> tuple[dict[str, Any], pd.DataFrame]:
+) -> tuple[ValidationMetrics, pd.DataFrame]:
     """Walk-forward validation over the window's last ``training.validation_size`` rows.
 
     ``fit(X, y)`` returns a fitted forecaster. Returns ``(metrics, results)``. The validation
@@ -163,8 +164,7 @@ def validate_walk_forward(
 
     results = backtester.run_walk_forward_validation(candles, trainer, features=feats)
     metrics = validation_metrics(results, h, coverages, settings.promotion_gate.stability_periods)
-    metrics["n_refits"] = int(backtester.n_refits_)
-    return metrics, results
+    return dataclasses.replace(metrics, n_refits=int(backtester.n_refits_)), results
 
 
 def params_key(model_type: str, params: Mapping[str, Any], seed: int, top_k: int | None) -> str:

@@ -2,8 +2,9 @@
 
 ``backtest_served("bitcoin", 7)`` replays the real loop walk-forward over the last ``days``
 origins: at every ``retrain_every``-th origin it trains each candidate on the candles up to that
-date through the real pipeline (:func:`prepare_training_data`, the walk-forward validation, the
-Holm-corrected gate, registration and promotion) into a throwaway registry, and until the next
+date through the real pipeline (:func:`~cryptoforecast.training.candidates.train_candidates`:
+:func:`prepare_training_data`, the walk-forward validation, the Holm-corrected gate,
+registration and promotion) into a throwaway registry, and until the next
 retraining it forecasts each origin with exactly what :class:`~cryptoforecast.serving.Predictor`
 serves from that registry and the candles up to the origin: the production model with the lowest
 validation MASE, or the technical-analysis fallback when none earned production.
@@ -41,16 +42,9 @@ from cryptoforecast.exceptions import ConfigError, DataError
 from cryptoforecast.features import warmup_rows
 from cryptoforecast.registry import ModelRegistry
 from cryptoforecast.serving.predictor import COVERAGES, Predictor
-from cryptoforecast.training.gate import decide_family
-from cryptoforecast.training.metrics import ValidationMetrics
-from cryptoforecast.training.train_pipeline import (
-    TRAINABLE_MODELS,
-    _fit_all,
-    _register,
-    config_record,
-    prepare_training_data,
-    resolve_settings,
-)
+from cryptoforecast.training.candidates import train_candidates
+from cryptoforecast.training.fitting import TRAINABLE_MODELS
+from cryptoforecast.training.train_pipeline import resolve_settings
 from cryptoforecast.training.validation import FitCache
 
 __all__ = [
@@ -107,69 +101,6 @@ class ReplayPredictor(Predictor):
         return point
 
 
-def _train_date(
-    candles: pd.DataFrame,
-    crypto_id: str,
-    horizon: int,
-    date: pd.Timestamp,
-    candidates: Sequence[str],
-    settings: Settings,
-    registry: ModelRegistry,
-    fit_cache: FitCache | None,
-    anchor: pd.Timestamp,
-) -> list[dict[str, Any]]:
-    """Train every candidate on candles up to ``date``, gate them together, register them."""
-    history = candles.loc[:date]
-    days = min(settings.training.days, len(history) - warmup_rows() - horizon)
-    data = prepare_training_data(history, days, horizon)
-    fitted: dict[str, tuple[Any, ValidationMetrics, dict[str, Any]]] = {}
-    errors: dict[str, str] = {}
-    for name in candidates:
-        try:
-            model, metrics, params, _ = _fit_all(
-                data, crypto_id, name, horizon, 0, settings, fit_cache, anchor
-            )
-        except DataError as exc:  # too little history for this candidate: it sits this one out
-            errors[name] = str(exc)
-            continue
-        fitted[name] = (model, metrics, params)
-    decisions = decide_family(
-        {k: v[1] for k, v in fitted.items()}, settings.promotion_gate, family_size=len(candidates)
-    )
-    rows = [{"retrain_date": date, "candidate": k, "error": v} for k, v in errors.items()]
-    for name, (model, metrics, params) in fitted.items():
-        decision = decisions[name]
-        record = config_record(
-            name,
-            horizon,
-            days,
-            "served-backtest",
-            date,
-            params=params,
-            seed=settings.training.seed,
-            promotion_gate=settings.promotion_gate.model_dump(),
-        )
-        model_id = _register(
-            registry, model, data, crypto_id, name, horizon, metrics, record,
-            "served-backtest", decision, settings.promotion_gate.retire_on_fail,
-        )  # fmt: skip
-        rows.append(
-            {
-                "retrain_date": date,
-                "candidate": name,
-                "model_id": model_id,
-                "promoted": decision.promote,
-                "mase": decision.mase,
-                "dm_pvalue_one_sided": decision.dm_pvalue_one_sided,
-                "dm_pvalue_holm": decision.dm_pvalue_holm,
-                "subperiods_won": decision.subperiods_won,
-                "reason": decision.reason,
-                "error": None,
-            }
-        )
-    return rows
-
-
 def replay_period(
     candles: pd.DataFrame,
     crypto_id: str,
@@ -184,7 +115,7 @@ def replay_period(
     anchor: pd.Timestamp | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Retrain at ``date``, then forecast ``origins`` as the service would: (rows, retrains)."""
-    retrains = _train_date(
+    retrains = train_candidates(
         candles, crypto_id, horizon, date, candidates, settings, registry, fit_cache,
         date if anchor is None else anchor,
     )  # fmt: skip

@@ -15,6 +15,7 @@ __all__ = [
     "backtest_served",
     "TrainingResult",
     "TrainingSummary",
+    "ValidationMetrics",
     "train_many",
     "train_global_model",
     "train_model_for_crypto",
@@ -36,6 +37,7 @@ _LAZY: dict[str, str] = {
     "ServedBacktest": "cryptoforecast.training.served",
     "TrainingResult": "cryptoforecast.training.results",
     "TrainingSummary": "cryptoforecast.training.results",
+    "ValidationMetrics": "cryptoforecast.training.metrics",
     "train_many": "cryptoforecast.training.distributed",
 }
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 __all__ = ["SKILL_BASELINE", "DistributionSkill", "ValidationMetrics"]
@@ -60,28 +60,8 @@ class DistributionSkill:
         }
 
 
-#: the point figures, in the order the registry stores them
-_POINT_FIELDS = (
-    "mase",
-    "mae",
-    "rmse",
-    "mape",
-    "directional_accuracy",
-    "naive_mae",
-    "naive_rmse",
-    "naive_mape",
-    "improvement_vs_naive_pct",
-    "dm_stat",
-    "dm_pvalue",
-    "dm_pvalue_one_sided",
-    "dm_favours_model",
-    "subperiod_mae",
-    "subperiod_naive_mae",
-    "n_validation",
-    "n_refits",
-    "validation_start",
-    "validation_end",
-)
+#: fields stored in their own layout after the point figures (the rest keep their names)
+_NESTED = ("coverage", "distribution", "extra")
 
 
 @dataclass(frozen=True)
@@ -94,7 +74,8 @@ class ValidationMetrics:
     maps an interval level (80) to the share of outcomes inside it. ``distribution`` is the
     predictive distribution's CRPS skill, when the run scored one. ``extra`` holds figures
     recorded beside the validation by training (which distribution the saved model carries,
-    timings); they are stored after the rest.
+    timings); they are stored after the rest. The fields are declared in the order the registry
+    stores them: keep it so.
     """
 
     mase: float = math.nan
@@ -127,7 +108,10 @@ class ValidationMetrics:
     def to_dict(self) -> dict[str, Any]:
         """The flat dict the registry stores: point figures, ``coverage_<level>``, the
         distribution's ``distribution_*`` entries, then :attr:`extra`."""
-        out: dict[str, Any] = {name: getattr(self, name) for name in _POINT_FIELDS}
+        # the point figures under their own names, in declaration order (the stored order)
+        out: dict[str, Any] = {
+            f.name: getattr(self, f.name) for f in fields(self) if f.name not in _NESTED
+        }
         out["subperiod_mae"] = list(self.subperiod_mae)
         out["subperiod_naive_mae"] = list(self.subperiod_naive_mae)
         for level, share in self.coverage.items():

@@ -22,7 +22,8 @@ from cryptoforecast.registry import ModelRegistry
 from cryptoforecast.training.fitting import prepare_training_data
 from cryptoforecast.training.gate import decide_family
 from cryptoforecast.training.metrics import ValidationMetrics
-from cryptoforecast.training.train_pipeline import _fit_all, _register, config_record
+from cryptoforecast.training.records import config_record, register_trained
+from cryptoforecast.training.train_pipeline import _fit_all
 from cryptoforecast.training.validation import FitCache
 
 __all__ = ["SOURCE", "train_candidates"]
@@ -78,7 +79,7 @@ def train_candidates(
             seed=settings.training.seed,
             promotion_gate=settings.promotion_gate.model_dump(),
         )
-        model_id = _register(
+        model_id = register_trained(
             registry, model, data, crypto_id, name, horizon, metrics, record,
             SOURCE, decision, settings.promotion_gate.retire_on_fail,
         )  # fmt: skip

@@ -46,13 +46,15 @@ from cryptoforecast.registry import ModelRegistry
 from cryptoforecast.training.fitting import TrainingData, prepare_training_data
 from cryptoforecast.training.gate import GateDecision, decide_family
 from cryptoforecast.training.metrics import ValidationMetrics
-from cryptoforecast.training.results import TrainingSummary, stored_metrics
-from cryptoforecast.training.train_pipeline import (
+from cryptoforecast.training.records import (
     config_record,
     record_decision,
-    resolve_settings,
+    registry_or_default,
+    stored_metrics,
     training_lineage,
 )
+from cryptoforecast.training.results import TrainingSummary
+from cryptoforecast.training.train_pipeline import resolve_settings
 from cryptoforecast.training.validation import validate_walk_forward
 
 __all__ = [
@@ -315,7 +317,7 @@ def train_global_model(
             promotion_gate=settings.promotion_gate.model_dump(),
         )
         _register_all(
-            registry if registry is not None else ModelRegistry(),
+            registry_or_default(registry),
             result,
             data,
             run_config,

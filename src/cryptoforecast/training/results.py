@@ -6,8 +6,7 @@ model, its validation metrics beside naive's, the gate's decision, the registry 
 values only (no model; its metrics are the :data:`SUMMARY_METRICS` entries of
 :meth:`ValidationMetrics.to_dict <cryptoforecast.training.metrics.ValidationMetrics.to_dict>`),
 so it crosses process boundaries (Dask workers) as it is and turns into JSON with
-:meth:`TrainingSummary.to_dict`. :func:`stored_metrics` is what the registry stores as a
-model's metrics: the validation's flat dict with the gate's decision under ``"gate"``.
+:meth:`TrainingSummary.to_dict`.
 """
 
 from __future__ import annotations
@@ -26,7 +25,6 @@ __all__ = [
     "SUMMARY_METRICS",
     "TrainingResult",
     "TrainingSummary",
-    "stored_metrics",
     "training_result",
 ]
 
@@ -146,12 +144,6 @@ class TrainingResult:
             n_features=len(getattr(self.model, "feature_names_", []) or []),
             seconds=seconds,
         )
-
-
-def stored_metrics(metrics: ValidationMetrics, decision: GateDecision) -> dict[str, Any]:
-    """A model's metrics as the registry stores them: the validation's flat dict, then the
-    gate's decision (every number behind it) under ``"gate"``."""
-    return {**metrics.to_dict(), "gate": decision.to_dict()}
 
 
 def training_result(model: Any) -> TrainingResult:

@@ -33,20 +33,13 @@ only: every validation fold ranks on its fold's rows, the final model on the win
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
-
 from cryptoforecast.config import Settings, load_config
 from cryptoforecast.exceptions import ConfigError
-from cryptoforecast.registry import ModelRegistry
-from cryptoforecast.registry.lineage import compute_lineage
 from cryptoforecast.training.distribution_model import attach_distribution
 from cryptoforecast.training.fitting import (
     TRAINABLE_MODELS,
@@ -59,7 +52,13 @@ from cryptoforecast.training.fitting import (
 )
 from cryptoforecast.training.gate import GateDecision, decide_family, gate_decision
 from cryptoforecast.training.metrics import ValidationMetrics
-from cryptoforecast.training.results import TrainingResult, stored_metrics, training_result
+from cryptoforecast.training.records import (
+    config_record,
+    record_decision,
+    register_trained,
+    registry_or_default,
+)
+from cryptoforecast.training.results import TrainingResult, training_result
 from cryptoforecast.training.tuning import tune_hyperparameters
 from cryptoforecast.training.validation import (
     MIN_TRAIN_ROWS,
@@ -79,7 +78,6 @@ __all__ = [
     "TrainingData",
     "TrainingResult",
     "ValidationMetrics",
-    "config_record",
     "fit_forecaster",
     "gate_decision",
     "model_params",
@@ -87,7 +85,6 @@ __all__ = [
     "record_decision",
     "resolve_settings",
     "train_model_for_crypto",
-    "training_lineage",
     "training_result",
     "validate_walk_forward",
 ]
@@ -113,127 +110,6 @@ def resolve_settings(config: Settings | Mapping[str, Any] | str | Path | None) -
         f"config must be a Settings object, a mapping of overrides or a YAML path, got "
         f"{type(config).__name__}"
     )
-
-
-# --------------------------------------------------------------------------------------------
-# artifacts and registration
-# --------------------------------------------------------------------------------------------
-def _registry(registry: Any) -> Any:
-    if registry is not None:
-        return registry
-    return ModelRegistry()
-
-
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, float | np.floating):
-        v = float(value)
-        return v if math.isfinite(v) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, pd.Timestamp | dt.datetime):
-        return value.isoformat()
-    return value
-
-
-def record_decision(
-    registry: Any, model_id: int, decision: GateDecision, retire_on_fail: bool = False
-) -> None:
-    """Store the gate's decision; promote on a pass. With ``retire_on_fail``, a failed retrain
-    also archives the key's production model: its edge was not confirmed on the newer window."""
-    registry.record_gate_decision(model_id, passed=decision.promote, reason=decision.reason)
-    if decision.promote:
-        registry.promote(model_id, reason=f"promotion gate passed: {decision.reason}")
-        return
-    if not retire_on_fail:
-        return
-    rec = registry.get(model_id)
-    current = registry.get_production_model(rec.crypto_id, rec.model_type, horizon=rec.horizon)
-    if current is not None and current.model_id != model_id:
-        registry.archive(
-            current.model_id,
-            reason=f"retired: its retrained successor {model_id} failed the gate on newer data",
-        )
-
-
-def config_record(
-    model_type: str, horizon: int, days: int, source: str, end: Any, **rest: Any
-) -> dict[str, Any]:
-    """The config a model is registered with: what was trained, on what, then ``rest``."""
-    return {
-        "model_type": model_type,
-        "horizon": horizon,
-        "days": days,
-        "source": source,
-        "end": None if end is None else str(end),
-        **rest,
-    }
-
-
-def training_lineage(
-    data: TrainingData,
-    feature_names: Sequence[str],
-    config: Mapping[str, Any],
-    source: str,
-    candles: pd.DataFrame | None = None,
-    **extra: Any,
-) -> dict[str, Any]:
-    """The lineage of a model trained on ``data`` (or on ``candles`` of its coin): the data's
-    hash, the features, the config and the training window, then ``extra``."""
-    return compute_lineage(
-        data.candles if candles is None else candles,
-        list(feature_names),
-        config,
-        data_source=source,
-        interval=str(data.candles.attrs.get("interval", "1d")),
-        extra={
-            "train_start": str(data.start),
-            "train_end": str(data.end),
-            "n_train_rows": int(len(data.X)),
-            "feature_set": data.feature_set,
-            **extra,
-        },
-    )
-
-
-def _register(
-    registry: Any,
-    model: Forecaster,
-    data: TrainingData,
-    crypto_id: str,
-    model_type: str,
-    horizon: int,
-    metrics: ValidationMetrics,
-    config: dict[str, Any],
-    source: str,
-    decision: GateDecision,
-    retire_on_fail: bool = False,
-) -> int:
-    """Save, register as staging, then promote or record the gate's refusal; the model's id."""
-    inner = _unwrap(model)
-    importance = inner.feature_importance()
-    lineage = training_lineage(data, inner.feature_names_, config, source)
-    # the registry picks the version and the artifact's path and saves into it under the key's
-    # lock, so concurrent trainers never clash; a save that fails halfway registers nothing
-    model_id = registry.register_saved(
-        inner.save_model,
-        model_type,
-        crypto_id,
-        horizon,
-        metrics=_json_safe(stored_metrics(metrics, decision)),
-        config=_json_safe(config),
-        status="staging",
-        feature_importance=None if importance is None else _json_safe(importance.to_dict()),
-        lineage=_json_safe(lineage),
-        reason="trained by train_model_for_crypto",
-    )
-    record_decision(registry, int(model_id), decision, retire_on_fail)
-    return int(model_id)
 
 
 # --------------------------------------------------------------------------------------------
@@ -365,9 +241,9 @@ async def train_model_for_crypto(
     inner = _unwrap(model)
     record = None
     if save_model:
-        reg = _registry(registry)
+        reg = registry_or_default(registry)
         model_id = await asyncio.to_thread(
-            _register,
+            register_trained,
             reg,
             model,
             data,

@@ -1,0 +1,170 @@
+"""What a trained model is registered with, and the registration itself.
+
+``register_trained`` saves a fitted model into the registry (which picks the version and the
+artifact's path under the key's lock), as ``staging`` with:
+
+* metrics: :func:`stored_metrics`, the validation's flat dict
+  (:meth:`~cryptoforecast.training.metrics.ValidationMetrics.to_dict`) with the gate's decision
+  under ``"gate"``;
+* config: :func:`config_record`, what was trained on what (model type, horizon, window, source,
+  end) and the settings behind it;
+* lineage: :func:`training_lineage`, the candles' hash, the features, the config's hash and the
+  training window;
+
+then :func:`record_decision` promotes it or records the gate's refusal. The training pipeline,
+the global model and the served backtest's retrainings all register through these.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from cryptoforecast.registry import ModelRegistry
+from cryptoforecast.registry.lineage import compute_lineage
+from cryptoforecast.training.fitting import TrainingData, _unwrap
+from cryptoforecast.training.gate import GateDecision
+from cryptoforecast.training.metrics import ValidationMetrics
+
+if TYPE_CHECKING:
+    from cryptoforecast.models.base import Forecaster
+
+__all__ = [
+    "config_record",
+    "record_decision",
+    "register_trained",
+    "registry_or_default",
+    "stored_metrics",
+    "training_lineage",
+]
+
+
+def stored_metrics(metrics: ValidationMetrics, decision: GateDecision) -> dict[str, Any]:
+    """A model's metrics as the registry stores them: the validation's flat dict, then the
+    gate's decision (every number behind it) under ``"gate"``."""
+    return {**metrics.to_dict(), "gate": decision.to_dict()}
+
+
+def registry_or_default(registry: Any) -> Any:
+    """``registry``, or a new :class:`ModelRegistry` on the configured URL when it is None."""
+    if registry is not None:
+        return registry
+    return ModelRegistry()
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, float | np.floating):
+        v = float(value)
+        return v if math.isfinite(v) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, pd.Timestamp | dt.datetime):
+        return value.isoformat()
+    return value
+
+
+def record_decision(
+    registry: Any, model_id: int, decision: GateDecision, retire_on_fail: bool = False
+) -> None:
+    """Store the gate's decision; promote on a pass. With ``retire_on_fail``, a failed retrain
+    also archives the key's production model: its edge was not confirmed on the newer window."""
+    registry.record_gate_decision(model_id, passed=decision.promote, reason=decision.reason)
+    if decision.promote:
+        registry.promote(model_id, reason=f"promotion gate passed: {decision.reason}")
+        return
+    if not retire_on_fail:
+        return
+    rec = registry.get(model_id)
+    current = registry.get_production_model(rec.crypto_id, rec.model_type, horizon=rec.horizon)
+    if current is not None and current.model_id != model_id:
+        registry.archive(
+            current.model_id,
+            reason=f"retired: its retrained successor {model_id} failed the gate on newer data",
+        )
+
+
+def config_record(
+    model_type: str, horizon: int, days: int, source: str, end: Any, **rest: Any
+) -> dict[str, Any]:
+    """The config a model is registered with: what was trained, on what, then ``rest``."""
+    return {
+        "model_type": model_type,
+        "horizon": horizon,
+        "days": days,
+        "source": source,
+        "end": None if end is None else str(end),
+        **rest,
+    }
+
+
+def training_lineage(
+    data: TrainingData,
+    feature_names: Sequence[str],
+    config: Mapping[str, Any],
+    source: str,
+    candles: pd.DataFrame | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """The lineage of a model trained on ``data`` (or on ``candles`` of its coin): the data's
+    hash, the features, the config and the training window, then ``extra``."""
+    return compute_lineage(
+        data.candles if candles is None else candles,
+        list(feature_names),
+        config,
+        data_source=source,
+        interval=str(data.candles.attrs.get("interval", "1d")),
+        extra={
+            "train_start": str(data.start),
+            "train_end": str(data.end),
+            "n_train_rows": int(len(data.X)),
+            "feature_set": data.feature_set,
+            **extra,
+        },
+    )
+
+
+def register_trained(
+    registry: Any,
+    model: Forecaster,
+    data: TrainingData,
+    crypto_id: str,
+    model_type: str,
+    horizon: int,
+    metrics: ValidationMetrics,
+    config: dict[str, Any],
+    source: str,
+    decision: GateDecision,
+    retire_on_fail: bool = False,
+) -> int:
+    """Save, register as staging with its metrics (the gate's decision included), config,
+    lineage and feature importance, then promote or record the gate's refusal; the model's id."""
+    inner = _unwrap(model)
+    importance = inner.feature_importance()
+    lineage = training_lineage(data, inner.feature_names_, config, source)
+    # the registry picks the version and the artifact's path and saves into it under the key's
+    # lock, so concurrent trainers never clash; a save that fails halfway registers nothing
+    model_id = registry.register_saved(
+        inner.save_model,
+        model_type,
+        crypto_id,
+        horizon,
+        metrics=_json_safe(stored_metrics(metrics, decision)),
+        config=_json_safe(config),
+        status="staging",
+        feature_importance=None if importance is None else _json_safe(importance.to_dict()),
+        lineage=_json_safe(lineage),
+        reason="trained by train_model_for_crypto",
+    )
+    record_decision(registry, int(model_id), decision, retire_on_fail)
+    return int(model_id)

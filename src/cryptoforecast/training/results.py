@@ -21,12 +21,7 @@ from cryptoforecast.registry.record import ModelRecord
 from cryptoforecast.training.gate import GateDecision
 from cryptoforecast.training.metrics import ValidationMetrics
 
-__all__ = [
-    "SUMMARY_METRICS",
-    "TrainingResult",
-    "TrainingSummary",
-    "training_result",
-]
+__all__ = ["SUMMARY_METRICS", "TrainingResult", "TrainingSummary", "training_result"]
 
 #: the validation metrics a summary keeps (each beside naive's where it has one)
 SUMMARY_METRICS = (

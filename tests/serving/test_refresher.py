@@ -12,8 +12,10 @@ import pandas as pd
 import pytest
 from pytest_httpserver import HTTPServer
 
+from cryptoforecast.cli.app_factory import scheduled_retraining
 from cryptoforecast.config import load_config
 from cryptoforecast.data import CandleCache
+from cryptoforecast.exceptions import ConfigError
 from cryptoforecast.serving.background import BackgroundJobs, ScheduledJob
 from cryptoforecast.serving.predictor import Predictor
 from cryptoforecast.serving.refresher import CandleRefresher, next_candle_close
@@ -140,6 +142,39 @@ def test_scheduled_retraining_is_off_by_default_and_runs_on_its_schedule(
     finally:
         background.stop()
     assert job.runs >= 1 and job.failures == 0
+
+
+def test_a_schedule_without_a_retraining_job_is_refused(registry: Any) -> None:
+    """Serving never imports training: the job is handed in, and a schedule with none is an
+    error naming the fix, not a service that silently never retrains."""
+    predictor = Predictor(registry=registry)
+    settings = load_config(overrides={"retrain": {"schedule_every_hours": 6}})
+    with pytest.raises(ConfigError, match="schedule_every_hours.*no retraining job"):
+        build_background(settings, predictor)
+
+
+def test_the_served_app_schedules_the_training_pipeline(
+    registry: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """cryptoforecast serve's factory wires retrain_stale, on the service's registry, into the
+    schedule."""
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(
+        "cryptoforecast.cli.app_factory.retrain_stale", lambda **kw: calls.append(kw) or []
+    )
+    settings = load_config(overrides={"retrain": {"schedule_every_hours": 6}})
+    predictor = Predictor(registry=registry)
+    job = scheduled_retraining(settings, predictor)
+    assert job() == [] and calls == [
+        {
+            "older_than": f"{settings.retrain.older_than_days}d",
+            "registry": registry,
+            "config": settings,
+        }
+    ]
+    app = create_service(settings, schedule=scheduled_retraining, registry=registry)
+    ((name, every),) = [(j.name, j.every_seconds) for j in app.state.background.jobs]
+    assert (name, every) == ("retrain", 6 * 3600.0)
 
 
 def test_refresh_failures_are_counted_in_metrics_and_healthz(

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from cryptoforecast.exceptions import RegistryError
 from cryptoforecast.paths import home_dir
-from cryptoforecast.redaction import mask_url, password_of, redact
+from cryptoforecast.redaction import describe_url, password_of, redact
 from cryptoforecast.registry.engine import make_engine, parse_url
 from cryptoforecast.registry.schema import create_schema
 
@@ -80,7 +80,7 @@ class RegistryDatabase:
 
     def __repr__(self) -> str:
         return (
-            f"ModelRegistry(url={mask_url(self.url)!r}, artifact_root={str(self.artifact_root)!r})"
+            f"ModelRegistry(url={describe_url(self.url)!r}, artifact_root={str(self.artifact_root)!r})"
         )
 
     @property

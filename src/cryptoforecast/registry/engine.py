@@ -2,7 +2,7 @@
 
 A malformed URL, an unknown database kind or a driver that is not installed becomes a
 :class:`RegistryError` that names the expected URL form and what to install; the URL is always
-shown masked (:func:`cryptoforecast.redaction.mask_url`).
+named without its credentials (:func:`cryptoforecast.redaction.describe_url`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine
 
 from cryptoforecast.exceptions import RegistryError
-from cryptoforecast.redaction import mask_url
+from cryptoforecast.redaction import describe_url
 
 __all__ = ["URL_FORMS", "make_engine", "parse_url"]
 
@@ -30,7 +30,7 @@ def parse_url(url: str, what: str, env: str) -> URL:
         return sa.make_url(url)
     except (sa.exc.ArgumentError, ValueError, TypeError):
         raise RegistryError(
-            f"the {what} URL {mask_url(url)!r} is not a database URL; expected {URL_FORMS}. "
+            f"the {what} URL {describe_url(url)!r} is not a database URL; expected {URL_FORMS}. "
             f"Fix {env} or the url= argument."
         ) from None
 
@@ -43,12 +43,12 @@ def make_engine(url: str, what: str, env: str, **kwargs: Any) -> Engine:
         return sa.create_engine(parsed, **kwargs)
     except sa.exc.NoSuchModuleError:
         raise RegistryError(
-            f"the {what} URL {mask_url(url)!r} names the database kind {parsed.drivername!r}, "
+            f"the {what} URL {describe_url(url)!r} names the database kind {parsed.drivername!r}, "
             f"which SQLAlchemy does not know; expected {URL_FORMS}. Fix {env}."
         ) from None
     except ImportError as exc:
         install = _EXTRAS.get(backend, f"install the Python driver {exc.name or backend!r}")
         raise RegistryError(
-            f"the database driver for the {what} URL {mask_url(url)!r} is not installed "
+            f"the database driver for the {what} URL {describe_url(url)!r} is not installed "
             f"({type(exc).__name__}: {exc}); {install}, or use {URL_FORMS}."
         ) from None

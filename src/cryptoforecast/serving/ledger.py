@@ -35,7 +35,7 @@ from cryptoforecast.data import load_ohlcv
 from cryptoforecast.data.schema import check_interval
 from cryptoforecast.exceptions import DataError, RegistryError
 from cryptoforecast.paths import home_dir
-from cryptoforecast.redaction import mask_url, password_of, redact
+from cryptoforecast.redaction import describe_url, password_of, redact
 from cryptoforecast.registry.engine import make_engine
 from cryptoforecast.registry.schema import UTCDateTime
 from cryptoforecast.serving.schemas import AccuracyRow, Forecast
@@ -154,7 +154,7 @@ class Ledger:
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
-        return f"Ledger(url={mask_url(self.url)!r})"
+        return f"Ledger(url={describe_url(self.url)!r})"
 
     # -- engine -----------------------------------------------------------------------------
     @property
@@ -193,7 +193,7 @@ class Ledger:
                     conn.exec_driver_sql(stmt)
         except sa.exc.SQLAlchemyError as exc:
             raise RegistryError(
-                f"cannot open the forecast ledger at {mask_url(self.url)!r}: "
+                f"cannot open the forecast ledger at {describe_url(self.url)!r}: "
                 f"{exc.__class__.__name__}: {redact(exc, password_of(self.url))}. "
                 f"Check the database URL ({LEDGER_URL_ENV} or {REGISTRY_URL_ENV})."
             ) from None

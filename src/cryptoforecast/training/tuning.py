@@ -33,7 +33,7 @@ from cryptoforecast.exceptions import ConfigError, DataError
 from cryptoforecast.features import build_features
 from cryptoforecast.models.base import Forecaster
 from cryptoforecast.paths import home_dir
-from cryptoforecast.redaction import mask_url, redact
+from cryptoforecast.redaction import describe_url, mask_url, password_of, redact
 from cryptoforecast.registry.engine import URL_FORMS
 from cryptoforecast.training.backtester import ForecastBacktester
 from cryptoforecast.training.fitting import TrainingData, fit_forecaster
@@ -313,8 +313,9 @@ def tune_hyperparameters(
             )
         except (ImportError, ValueError, RuntimeError, sa.exc.SQLAlchemyError) as exc:
             raise ConfigError(
-                f"cannot open the Optuna storage {mask_url(url)!r} (training.optuna_storage): "
-                f"{type(exc).__name__}: {redact(str(exc).splitlines()[0] if str(exc) else exc)}. "
+                f"cannot open the Optuna storage {describe_url(url)!r} (training.optuna_storage): "
+                f"{type(exc).__name__}: "
+                f"{redact(str(exc).splitlines()[0] if str(exc) else exc, password_of(url))}. "
                 f"Use a reachable database URL such as {URL_FORMS}."
             ) from None
         if study.trials:  # resuming: a fresh sampler with the same seed would replay old samples

@@ -3,16 +3,23 @@
 Heavy libraries (torch, lightgbm, xgboost, distributed) are imported where they are used, never
 when ``cryptoforecast`` is imported; :func:`import_optional` is the one place that does it.
 :func:`lazy_exports` is the one way a subpackage exports names whose modules load heavy libraries.
+
+Imports from several threads at once can see a half-initialised module (``module 'scipy' has no
+attribute '_lib'``), and a failed import can leave ``sys.modules`` broken for the rest of the
+process. So :func:`import_optional` holds one process-wide lock, and a long-running process (the
+service) calls :func:`preload` once, on its main thread, before any request thread exists: every
+library a request can reach is then already imported whole.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Iterable, Mapping
 from types import ModuleType
 from typing import Any
 
-__all__ = ["import_optional", "lazy_exports"]
+__all__ = ["SERVING_LIBRARIES", "import_optional", "lazy_exports", "preload"]
 
 #: what to ``pip install`` for each module the package imports lazily
 INSTALL: dict[str, str] = {
@@ -26,13 +33,50 @@ INSTALL: dict[str, str] = {
 }
 
 
+#: the heavy libraries a forecast request can reach: the model libraries a registered artifact
+#: loads with, and the scipy modules the scale models and scores use
+SERVING_LIBRARIES: tuple[str, ...] = (
+    "scipy.stats",
+    "scipy.special",
+    "scipy.signal",
+    "scipy.optimize",
+    "lightgbm",
+    "xgboost",
+    "torch",
+    "arch",
+)
+
+_IMPORT_LOCK = threading.RLock()
+
+
 def import_optional(module: str, needed_by: str) -> ModuleType:
-    """Import ``module``; if it is missing, raise an ImportError naming ``needed_by`` and the fix."""
+    """Import ``module``; if it is missing, raise an ImportError naming ``needed_by`` and the fix.
+
+    One process-wide lock is held while importing, so two threads never initialise a library
+    at the same time.
+    """
     try:
-        return importlib.import_module(module)
+        with _IMPORT_LOCK:
+            return importlib.import_module(module)
     except ImportError as exc:
         install = INSTALL.get(module, module)
         raise ImportError(f"{needed_by} needs {module}: pip install '{install}'") from exc
+
+
+def preload(modules: Iterable[str] = SERVING_LIBRARIES) -> dict[str, str]:
+    """Import ``modules`` now, under the import lock; returns the ones that failed and why.
+
+    Call it on the main thread of a long-running process before it starts threads. A library
+    that is not installed is reported, not raised: the models that need it then fall back,
+    labelled, when a request reaches them.
+    """
+    failed: dict[str, str] = {}
+    for module in modules:
+        try:
+            import_optional(module, "serving")
+        except ImportError as exc:
+            failed[module] = str(exc)
+    return failed
 
 
 def lazy_exports(
@@ -48,7 +92,8 @@ def lazy_exports(
         module = where.get(name)
         if module is None:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        return getattr(importlib.import_module(module), name)
+        with _IMPORT_LOCK:
+            return getattr(importlib.import_module(module), name)
 
     def __dir__() -> list[str]:
         return sorted(set(where) | set(vars(importlib.import_module(package))))

@@ -310,7 +310,7 @@ def load_into(model: Persistable, path: Path) -> None:
     try:
         model._load_native(path, manifest)
         model._load_distribution(path, manifest)
-    except ArtifactError:
+    except (ArtifactError, ImportError):  # a missing library says nothing about the artifact
         raise
     except Exception as exc:
         raise ArtifactError(

@@ -28,6 +28,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from cryptoforecast import __version__
+from cryptoforecast.compat import preload
 from cryptoforecast.config import load_config
 from cryptoforecast.exceptions import ConfigError, CryptoForecastError, DataError, SourceError
 from cryptoforecast.registry import ModelRegistry
@@ -95,6 +96,9 @@ def create_app(
     from cryptoforecast.serving.routes import deps, forecasts, health, models
     from cryptoforecast.serving.routes import ledger as ledger_routes
 
+    # every heavy library a request can reach, imported whole on this thread before any request
+    # thread exists (concurrent first imports can leave a library half-initialised)
+    preload()
     settings = settings or load_config()
     token = os.environ.get(ADMIN_TOKEN_ENV) if admin_token is _UNSET else admin_token
     if predictor is None:

@@ -7,7 +7,8 @@ changes the key) -> ``build_features`` (the code training uses) -> ``predict`` a
 
 When there is no production model, its artifact is missing or fails its sha256 check, its
 lineage shows it was trained on candles after the forecast's last candle (an in-sample forecast,
-which must not reach the ledger as out-of-sample), or the model raises while predicting,
+which must not reach the ledger as out-of-sample), its library fails to import (not cached, so
+the next request tries again), or the model raises while predicting,
 ``TechnicalAnalysisForecaster`` answers instead and the forecast
 says so: ``source="technical_analysis_fallback"`` with ``fallback_reason``. Never silently.
 """
@@ -56,6 +57,9 @@ __all__ = ["COVERAGES", "MAX_HORIZON", "Predictor", "PredictionUnavailable"]
 log = logging.getLogger(__name__)
 
 MAX_HORIZON = 14
+#: the fallback reason when a model's library failed to import (never cached, never a verdict
+#: on the artifact)
+LIBRARY_UNAVAILABLE = "model library unavailable"
 #: candles of history loaded on top of the feature warm-up (the fallback is fitted on them)
 EXTRA_HISTORY = 400
 
@@ -295,7 +299,8 @@ class Predictor:
             return self._answer_cached(hit)
 
         forecast = self._compute(asset_id, candles, key[1], record, reason)
-        self.cache.set(key, forecast)
+        if not (forecast.fallback_reason or "").startswith(LIBRARY_UNAVAILABLE):
+            self.cache.set(key, forecast)  # a failed import is not kept: the next request retries
         if self.record:
             try:
                 self.ledger.record(forecast, self.source)
@@ -339,6 +344,10 @@ class Predictor:
             return reason
         try:
             model = self.load_model(record)
+        except ImportError as exc:  # the process's libraries, not the artifact: try again later
+            reason = f"{LIBRARY_UNAVAILABLE}: model {record.model_id} ({record.model_type})"
+            log.warning("model %s (%s): %s: %s", record.model_id, crypto_id, reason, exc)
+            return reason
         except ArtifactError as exc:
             reason = "artifact missing" if is_missing(record) else "integrity check failed"
             log.warning("model %s (%s): %s: %s", record.model_id, crypto_id, reason, exc)

@@ -36,6 +36,7 @@ FALLBACK_REASONS: tuple[str, ...] = (
     "artifact missing",
     "integrity check failed",
     "prediction failed",
+    "model library unavailable",
     "registry unavailable",
     "model trained after the forecast origin",
 )

@@ -79,9 +79,7 @@ class RegistryDatabase:
         self._schema_ready = False
 
     def __repr__(self) -> str:
-        return (
-            f"ModelRegistry(url={describe_url(self.url)!r}, artifact_root={str(self.artifact_root)!r})"
-        )
+        return f"ModelRegistry(url={describe_url(self.url)!r}, artifact_root={str(self.artifact_root)!r})"
 
     @property
     def engine(self) -> Engine:

@@ -108,7 +108,7 @@ def dashboard_router(reports_dir: str | Path | None = None) -> "APIRouter":
     def models(request: Request) -> HTMLResponse:
         reports = list_reports(folder, REPORTS_PREFIX)
         view = models_page(request.app.state.predictor, reports)
-        return page("models.html", request, view=view, reports_dir=str(folder))
+        return page("models.html", request, view=view)
 
     @router.get(STATIC_PREFIX + "/{name}")
     def static_file(name: str) -> Response:

@@ -252,3 +252,31 @@ def test_a_failed_scheduled_job_shown_by_healthz_names_the_kind_only() -> None:
     job.run(stop, on_done=stop.set)
     assert job.failures == 1
     assert job.status()["last_error"] == "registry unavailable: RegistryError"
+
+
+def test_a_client_error_keeps_its_message_but_not_a_server_path(
+    registry: Any, clock: FakeClock, cf_home: Path
+) -> None:
+    app = create_app(load_config(), registry=registry, clock=clock, retrain=None)
+
+    def missing(*_a: Any, **_k: Any) -> Any:
+        raise DataError(f"no 1d candles for 'bitcoin' in {cf_home}/candles/bitcoin_1d.parquet")
+
+    app.state.predictor.candles = missing
+    r = SyncASGIClient(app).get("/v1/forecast/bitcoin")
+    assert r.status_code == 404
+    assert r.json() == {"detail": "no 1d candles for 'bitcoin' in .../bitcoin_1d.parquet"}
+
+
+def test_the_packages_own_fallback_reason_is_shown_without_paths(
+    registry: Any, btc_model: Trained, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refused(*_a: Any, **_k: Any) -> Any:
+        raise DataError("features differ from /srv/models/bitcoin/manifest.json: add 'rsi_14'")
+
+    monkeypatch.setattr("cryptoforecast.models.baselines.DriftForecaster.predict", refused)
+    app = create_app(load_config(), registry=registry, clock=clock, retrain=None)
+    body = SyncASGIClient(app).get("/v1/forecast/bitcoin").json()
+    assert body["fallback_reason"] == (
+        "prediction failed: DataError: features differ from .../manifest.json: add 'rsi_14'"
+    )

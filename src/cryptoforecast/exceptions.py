@@ -85,7 +85,7 @@ class RegistryError(CryptoForecastError):
 
 
 class LedgerError(RegistryError):
-    """The forecast ledger's database cannot be opened, read or written."""
+    """The forecast ledger's database cannot be opened or read."""
 
 
 class NotFittedError(CryptoForecastError, ValueError):

@@ -4,26 +4,32 @@ Every error the package raises on purpose derives from :class:`CryptoForecastErr
 
     CryptoForecastError
     ├── DataError            bad, missing or inconsistent market data; unknown asset ids
-    │   └── SourceError      a live data source failed (HTTP status, timeout, bad payload)
+    │   ├── SourceError      a live data source failed (HTTP status, timeout, bad payload)
+    │   └── CacheError       a cached file (a candle series) cannot be read: damaged or foreign
     ├── FeatureError         features cannot be built (too little history, bad columns)
     ├── ConfigError          a configuration value is missing or out of range
     ├── ArtifactError        a saved model is missing, corrupt, tampered or incompatible
     │   └── FeatureMismatchError  features at predict time differ from those the model was fitted on
     ├── RegistryError        the model registry refused an operation
+    │   └── LedgerError      the forecast ledger cannot be opened or read
     └── NotFittedError       a model was used before ``fit`` (also a ``ValueError``)
 
-Messages say what went wrong, show the value received and say how to fix it.
+Messages say what went wrong, show the value received and say how to fix it. They are written for
+whoever runs the code and may name files and databases; ``public``, when an error has one, says
+the same without them (what the service tells an anonymous client).
 """
 
 from __future__ import annotations
 
 __all__ = [
     "ArtifactError",
+    "CacheError",
     "ConfigError",
     "CryptoForecastError",
     "DataError",
     "FeatureError",
     "FeatureMismatchError",
+    "LedgerError",
     "NotFittedError",
     "RegistryError",
     "SourceError",
@@ -33,6 +39,10 @@ __all__ = [
 class CryptoForecastError(Exception):
     """Base class of every error raised by cryptoforecast."""
 
+    #: the failure told without any path, URL or driver message (``None``: only its kind may be
+    #: told); the service answers this instead of the message
+    public: str | None = None
+
 
 class DataError(CryptoForecastError, ValueError):
     """Market data is missing, malformed or inconsistent, or an asset id is unknown."""
@@ -40,6 +50,18 @@ class DataError(CryptoForecastError, ValueError):
 
 class SourceError(DataError):
     """A live data source failed: HTTP error, timeout, or a payload that does not validate."""
+
+
+class CacheError(DataError):
+    """A cached file cannot be read: damaged, truncated or not written by cryptoforecast.
+
+    The message names the file (delete it and fetch again); ``public`` names only the series,
+    e.g. ``the binance 1d candles for bitcoin are unreadable``.
+    """
+
+    def __init__(self, message: str, public: str = "the cached candles are unreadable") -> None:
+        super().__init__(message)
+        self.public = public
 
 
 class FeatureError(DataError):
@@ -60,6 +82,10 @@ class FeatureMismatchError(ArtifactError, DataError):
 
 class RegistryError(CryptoForecastError):
     """The model registry refused an operation."""
+
+
+class LedgerError(RegistryError):
+    """The forecast ledger's database cannot be opened or read."""
 
 
 class NotFittedError(CryptoForecastError, ValueError):

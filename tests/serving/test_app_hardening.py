@@ -112,9 +112,7 @@ def test_fallback_reasons_show_no_server_paths(
     monkeypatch.setattr("cryptoforecast.models.baselines.DriftForecaster.predict", broken)
     body = client.get("/v1/forecast/bitcoin").json()
     assert body["source"] == "technical_analysis_fallback"
-    assert body["fallback_reason"].startswith("prediction failed: FileNotFoundError")
-    assert str(btc_model.path) not in body["fallback_reason"]
-    assert ".../weights.bin" in body["fallback_reason"]
+    assert body["fallback_reason"] == "prediction failed: FileNotFoundError"
 
     def unloadable(*_args: Any, **_kwargs: Any) -> Any:
         raise OSError(f"cannot map {btc_model.path}/weights.bin")

@@ -48,4 +48,4 @@ def test_an_upstream_failure_is_a_bad_gateway_not_a_404(app: Any) -> None:
     app.state.predictor.candles = down
     answer = SyncASGIClient(app).get("/v1/forecast/bitcoin")
     assert answer.status_code == 502
-    assert answer.json()["detail"] == "Binance: name resolution failed for binance.invalid"
+    assert answer.json()["detail"] == "data source unavailable: SourceError"  # no upstream URL

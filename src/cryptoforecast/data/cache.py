@@ -22,14 +22,25 @@ from pathlib import Path
 import pandas as pd
 from filelock import FileLock, Timeout
 
-from cryptoforecast.exceptions import DataError
+from cryptoforecast.exceptions import CacheError, DataError
 from cryptoforecast.paths import home_dir
 
-__all__ = ["STALE_TMP_SECONDS", "CandleCache", "atomic_write_bytes", "remove_stale_temporaries"]
+__all__ = [
+    "STALE_TMP_SECONDS",
+    "CandleCache",
+    "atomic_write_bytes",
+    "remove_stale_temporaries",
+    "unreadable",
+]
 
 #: a temporary file older than this was left by a writer that died (a write takes well under it)
 STALE_TMP_SECONDS = 3600.0
 _KEY_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
+
+
+def unreadable(source: str, crypto_id: str, interval: str) -> str:
+    """A cached series that cannot be read, named without its file (``CacheError.public``)."""
+    return f"the {source} {interval} candles for {crypto_id} are unreadable"
 
 
 def _umask() -> int:
@@ -120,10 +131,11 @@ class CandleCache:
         try:
             return pd.read_parquet(target)
         except Exception as exc:  # pyarrow raises its own types for a damaged file
-            raise DataError(
+            raise CacheError(
                 f"the cached candles {str(target)!r} are unreadable ({type(exc).__name__}: "
                 f"{str(exc)[:200]}); the file is damaged. Delete it and run "
-                "`cryptoforecast data update` to fetch the series again."
+                "`cryptoforecast data update` to fetch the series again.",
+                public=unreadable(source, crypto_id, interval),
             ) from None
 
     def write(self, df: pd.DataFrame, source: str, crypto_id: str, interval: str) -> Path:

@@ -17,11 +17,11 @@ import numpy as np
 import pandas as pd
 
 from cryptoforecast.assets import Asset
-from cryptoforecast.data.cache import CandleCache
+from cryptoforecast.data.cache import CandleCache, unreadable
 from cryptoforecast.data.schema import GapPolicy, check_interval, validate_candles
 from cryptoforecast.data.sources.binance import BinanceSource
 from cryptoforecast.data.sources.coingecko import CoinGeckoSource
-from cryptoforecast.exceptions import DataError, SourceError
+from cryptoforecast.exceptions import CacheError, DataError, SourceError
 
 __all__ = ["LIVE_SOURCE_NAMES", "RefreshResult", "load_live", "make_source", "refresh_series"]
 
@@ -71,9 +71,10 @@ def _read_cached(
         return cache.read(source, asset.id, interval)
     except Exception as exc:  # a corrupt or foreign file
         path = cache.path(source, asset.id, interval)
-        raise DataError(
+        raise CacheError(
             f"cannot read the cached {source} {asset.id} {interval} candles at {path}: {exc}. "
-            "Delete the file or refresh with full=True (cryptoforecast data update --full)."
+            "Delete the file or refresh with full=True (cryptoforecast data update --full).",
+            public=unreadable(source, asset.id, interval),
         ) from exc
 
 

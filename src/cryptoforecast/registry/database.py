@@ -93,7 +93,15 @@ class RegistryDatabase:
         if url.get_backend_name() != "sqlite":
             return make_engine(self.url, "registry", REGISTRY_URL_ENV, pool_pre_ping=True)
         if url.database and url.database != ":memory:":
-            Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(url.database).expanduser().parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise RegistryError(
+                    f"cannot create the folder {str(folder)!r} of the SQLite registry "
+                    f"({type(exc).__name__}: {exc.strerror or exc}). Fix {REGISTRY_URL_ENV} or "
+                    "the url= argument, or create the folder."
+                ) from None
         engine = make_engine(
             self.url, "registry", REGISTRY_URL_ENV, connect_args={"timeout": self.busy_timeout}
         )

@@ -20,6 +20,7 @@ Admin endpoints need ``Authorization: Bearer <token>`` matching ``CRYPTOFORECAST
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import AsyncIterator, Callable
@@ -30,10 +31,18 @@ from typing import TYPE_CHECKING, Any
 from cryptoforecast import __version__
 from cryptoforecast.compat import preload
 from cryptoforecast.config import load_config
-from cryptoforecast.exceptions import ConfigError, CryptoForecastError, DataError, SourceError
+from cryptoforecast.exceptions import (
+    CacheError,
+    ConfigError,
+    CryptoForecastError,
+    DataError,
+    SourceError,
+)
+from cryptoforecast.redaction import hide_paths, redact
 from cryptoforecast.registry import ModelRegistry
 from cryptoforecast.serving.background import JobsCollector
 from cryptoforecast.serving.docs import add_offline_docs
+from cryptoforecast.serving.failures import public_reason
 from cryptoforecast.serving.jobs import Jobs, RetrainJob
 from cryptoforecast.serving.predictor import PredictionUnavailable, Predictor
 from cryptoforecast.serving.routes import ADMIN_TOKEN_ENV, MAX_BATCH
@@ -48,6 +57,8 @@ if TYPE_CHECKING:
 
 __all__ = ["ADMIN_TOKEN_ENV", "MAX_BATCH", "create_app"]
 
+log = logging.getLogger(__name__)
+
 _UNSET: Any = object()
 
 #: exception type -> HTTP status, most specific first (the first match wins)
@@ -55,6 +66,7 @@ _STATUS: tuple[tuple[type[Exception], int], ...] = (
     (PredictionUnavailable, 503),
     (ConfigError, 422),
     (SourceError, 502),  # a live data source failed: a bad gateway, not "not found"
+    (CacheError, 503),  # a cached file is damaged: the server's failure, not "not found"
     (DataError, 404),
     (CryptoForecastError, 503),
 )
@@ -153,12 +165,24 @@ def create_app(
     app.state.background = service.background
     app.add_middleware(MetricsMiddleware, metrics=service.metrics)
 
-    async def known_error(_request: Request, exc: Exception) -> JSONResponse:
+    async def known_error(request: Request, exc: Exception) -> JSONResponse:
         status = next(code for kind, code in _STATUS if isinstance(exc, kind))
         if status == 422:  # the documented validation-error shape
             detail: Any = [{"loc": ["query"], "msg": str(exc), "type": "value_error"}]
             return JSONResponse({"detail": detail}, status_code=status)
-        return JSONResponse({"detail": str(exc)}, status_code=status)
+        if status >= 500:  # the server's failure: the client learns its kind, the log the rest
+            log.warning(
+                "%s %s answered %d: %s: %s",
+                request.method,
+                request.url.path,
+                status,
+                type(exc).__name__,
+                redact(exc),
+            )
+            return JSONResponse({"detail": public_reason(exc)}, status_code=status)
+        # the client's error (an unknown id, no candles before as_of): the message, and should
+        # one ever name a server path or a secret, without it
+        return JSONResponse({"detail": hide_paths(redact(exc))}, status_code=status)
 
     for kind, _code in _STATUS:
         app.add_exception_handler(kind, known_error)

@@ -22,7 +22,8 @@ from typing import Any
 from filelock import FileLock, Timeout
 
 from cryptoforecast.data.cache import atomic_write_bytes
-from cryptoforecast.redaction import hide_paths, redact
+from cryptoforecast.redaction import redact
+from cryptoforecast.serving.failures import public_reason
 from cryptoforecast.serving.refresher import CandleRefresher
 
 __all__ = ["BackgroundJobs", "JobsCollector", "ScheduledJob"]
@@ -52,8 +53,10 @@ class ScheduledJob:
                 log.info("scheduled job %s done: %s", self.name, _summary(result))
             except Exception as exc:
                 self.failures += 1
-                self.last_error = hide_paths(redact(f"{type(exc).__name__}: {exc}"))
-                log.warning("scheduled job %s failed: %s", self.name, self.last_error)
+                self.last_error = public_reason(exc)  # shown by /healthz: the kind only
+                log.warning(
+                    "scheduled job %s failed: %s: %s", self.name, type(exc).__name__, redact(exc)
+                )
             self.runs += 1
             self.last_finished_at = datetime.now(UTC).isoformat()
             on_done()

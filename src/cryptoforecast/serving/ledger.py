@@ -33,7 +33,7 @@ from sqlalchemy.engine import Engine
 
 from cryptoforecast.data import load_ohlcv
 from cryptoforecast.data.schema import check_interval
-from cryptoforecast.exceptions import DataError, RegistryError
+from cryptoforecast.exceptions import DataError, LedgerError, RegistryError
 from cryptoforecast.paths import home_dir
 from cryptoforecast.redaction import describe_url, password_of, redact
 from cryptoforecast.registry.engine import make_engine
@@ -191,8 +191,10 @@ class Ledger:
                 stmts = {"sqlite": _APPEND_ONLY_SQLITE, "postgresql": _APPEND_ONLY_POSTGRES}
                 for stmt in stmts.get(conn.dialect.name, []):
                     conn.exec_driver_sql(stmt)
+        except RegistryError as exc:  # a malformed URL or a missing driver (make_engine)
+            raise LedgerError(str(exc)) from None
         except sa.exc.SQLAlchemyError as exc:
-            raise RegistryError(
+            raise LedgerError(
                 f"cannot open the forecast ledger at {describe_url(self.url)!r}: "
                 f"{exc.__class__.__name__}: {redact(exc, password_of(self.url))}. "
                 f"Check the database URL ({LEDGER_URL_ENV} or {REGISTRY_URL_ENV})."
@@ -251,8 +253,11 @@ class Ledger:
             q = q.where(forecasts_table.c.model_type == model_type)
         if horizon is not None:
             q = q.where(forecasts_table.c.horizon == horizon)
-        with self.engine.connect() as conn:
-            rows = conn.execute(q).mappings().all()
+        try:
+            with self.engine.connect() as conn:
+                rows = conn.execute(q).mappings().all()
+        except sa.exc.SQLAlchemyError as exc:
+            raise self._read_error(exc) from None
         cols = [c.name for c in forecasts_table.columns]
         frame = pd.DataFrame([dict(r) for r in rows], columns=cols)
         for col in ("as_of", "target_time", "generated_at"):
@@ -260,10 +265,22 @@ class Ledger:
         return frame
 
     def __len__(self) -> int:
-        with self.engine.connect() as conn:
-            return int(
-                conn.execute(sa.select(sa.func.count()).select_from(forecasts_table)).scalar_one()
-            )
+        try:
+            with self.engine.connect() as conn:
+                return int(
+                    conn.execute(
+                        sa.select(sa.func.count()).select_from(forecasts_table)
+                    ).scalar_one()
+                )
+        except sa.exc.SQLAlchemyError as exc:
+            raise self._read_error(exc) from None
+
+    def _read_error(self, exc: sa.exc.SQLAlchemyError) -> LedgerError:
+        return LedgerError(
+            f"reading the forecast ledger at {describe_url(self.url)!r} failed: "
+            f"{exc.__class__.__name__}: {redact(exc, password_of(self.url))}. Check that the "
+            "database is reachable and holds the ledger."
+        )
 
     def scored(self, closes: ClosesFn | None = None, now: datetime | None = None) -> pd.DataFrame:
         """Unique forecasts with their realised close (``actual``; NaN while pending)."""

@@ -34,6 +34,7 @@ from cryptoforecast.registry import ModelRegistry
 from cryptoforecast.serving.cache import TTLCache
 from cryptoforecast.serving.cross_section import with_cross_section
 from cryptoforecast.serving.distribution import MOVE_THRESHOLDS
+from cryptoforecast.serving.failures import unavailable
 from cryptoforecast.serving.freshness import staleness
 from cryptoforecast.serving.ledger import Ledger, default_ledger_url
 from cryptoforecast.serving.model_checks import is_missing, trained_after
@@ -66,6 +67,10 @@ EXTRA_HISTORY = 400
 
 class PredictionUnavailable(CryptoForecastError):
     """Neither the production model nor the technical-analysis fallback could forecast."""
+
+    def __init__(self, message: str, public: str | None = None) -> None:
+        super().__init__(message)
+        self.public = public
 
 
 def _utcnow() -> datetime:
@@ -240,7 +245,7 @@ class Predictor:
             record = self.production_record(asset.id, horizon, model_type)
         except Exception as exc:  # a database or driver error: still answer, labelled
             # the reason reaches anonymous clients: the error's kind, never its URL or paths
-            reason = f"registry unavailable: {type(exc).__name__}"
+            reason = unavailable("registry", exc)
             log.warning("the registry failed for %s: %s", asset.id, redact(exc))
         if record is None and reason is None:
             reason = "no production model"
@@ -361,7 +366,13 @@ class Predictor:
                 model, self._model_features(crypto_id, candles, features, model)
             )
         except Exception as exc:
-            return f"prediction failed: {type(exc).__name__}: {hide_paths(redact(exc))}"
+            # the reason is public: the package's own words (without paths or secrets), or only
+            # the kind of a library's error; the log has the rest
+            reason = f"prediction failed: {type(exc).__name__}"
+            if isinstance(exc, CryptoForecastError):
+                reason += f": {hide_paths(redact(exc))}"
+            log.warning("model %s (%s): %s: %s", record.model_id, crypto_id, reason, redact(exc))
+            return reason
         return PointForecast(
             point,
             bands,
@@ -389,7 +400,9 @@ class Predictor:
                 f"no forecast for {crypto_id!r} h={horizon}: the production model was unusable "
                 f"({reason}) and the technical-analysis fallback failed too ({type(exc).__name__}: "
                 f"{hide_paths(redact(exc))}). Check the market data for {crypto_id!r} (source "
-                f"{self.source!r})."
+                f"{self.source!r}).",
+                public=f"no forecast for {crypto_id} h={horizon}: {reason}, and the "
+                f"technical-analysis fallback failed ({type(exc).__name__})",
             ) from exc
         return PointForecast(
             point,

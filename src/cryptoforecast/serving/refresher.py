@@ -27,7 +27,8 @@ from typing import Any
 from cryptoforecast.data import CandleCache, resolve_asset
 from cryptoforecast.data.live import refresh_series
 from cryptoforecast.data.schema import check_interval
-from cryptoforecast.redaction import hide_paths, redact
+from cryptoforecast.redaction import redact
+from cryptoforecast.serving.failures import public_reason
 
 __all__ = ["CandleRefresher", "RefreshRun", "next_candle_close"]
 
@@ -146,14 +147,15 @@ class CandleRefresher:
                     **self.source_options,
                 )
             except Exception as exc:
-                # shown by /healthz: no secret, no server path
-                run.errors[crypto_id] = hide_paths(redact(f"{type(exc).__name__}: {exc}"))
+                # shown by /healthz: the kind of failure only; the log has the details
+                run.errors[crypto_id] = public_reason(exc)
                 log.warning(
-                    "candle refresher: %s %s %s failed: %s",
+                    "candle refresher: %s %s %s failed: %s: %s",
                     self.source,
                     crypto_id,
                     self.interval,
-                    run.errors[crypto_id],
+                    type(exc).__name__,
+                    redact(exc),
                 )
             else:
                 run.added[crypto_id] = result.added

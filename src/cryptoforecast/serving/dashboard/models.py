@@ -4,6 +4,7 @@ the backtest reports found in the reports folder. Everything comes from the regi
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -14,7 +15,10 @@ from cryptoforecast.registry import ModelRecord, StageEvent
 from cryptoforecast.serving.dashboard.charts import TimelineEvent, timeline_chart
 from cryptoforecast.serving.predictor import Predictor
 
-__all__ = ["ModelCard", "ModelsPage", "ReportLink", "list_reports", "models_page"]
+__all__ = ["ModelCard", "ModelsPage", "ReportLink", "list_reports", "models_page", "report_path"]
+
+#: a backtest report is a plain ``.html`` file name: no path, no hidden file
+_REPORT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\.html$")
 
 
 @dataclass(frozen=True)
@@ -106,16 +110,43 @@ def _model_card(
     return ModelCard(record, pairs, coverages, _gate_reason(record, events), events, timeline, mine)
 
 
+def report_path(reports_dir: Path, name: str) -> Path | None:
+    """The report ``name`` of ``reports_dir`` if it may be served, else ``None``.
+
+    Served: a plain ``.html`` file name (no path, no hidden file), a regular file, and no
+    symbolic link out of the folder. The listing and the report route both ask this, so the
+    listing links only to reports the route serves.
+    """
+    if not _REPORT_NAME.fullmatch(name):
+        return None
+    path = reports_dir / name
+    try:
+        if path.is_file() and path.resolve().parent == reports_dir.resolve():
+            return path
+    except OSError:  # a link loop, a file removed meanwhile
+        pass
+    return None
+
+
 def list_reports(reports_dir: Path | None, prefix: str) -> list[ReportLink]:
-    """The HTML backtest reports in ``reports_dir`` (newest first), linked under ``prefix``."""
+    """The HTML backtest reports in ``reports_dir`` that :func:`report_path` serves (newest
+    first), linked under ``prefix``."""
     if reports_dir is None or not reports_dir.is_dir():
         return []
-    found = [p for p in reports_dir.glob("*.html") if p.is_file()]
-    found.sort(key=lambda p: p.stat().st_mtime, reverse=True)
-    return [
-        ReportLink(p.name, f"{prefix}/{p.name}", datetime.fromtimestamp(p.stat().st_mtime, UTC))
-        for p in found
-    ]
+    links = []
+    for entry in reports_dir.iterdir():
+        path = report_path(reports_dir, entry.name)
+        try:
+            modified = path.stat().st_mtime if path is not None else None
+        except OSError:  # removed meanwhile
+            modified = None
+        if path is not None and modified is not None:
+            links.append(
+                ReportLink(
+                    path.name, f"{prefix}/{path.name}", datetime.fromtimestamp(modified, UTC)
+                )
+            )
+    return sorted(links, key=lambda link: link.modified, reverse=True)
 
 
 def models_page(pred: Predictor, reports: list[ReportLink]) -> ModelsPage:

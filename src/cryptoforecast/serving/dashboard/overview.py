@@ -6,6 +6,7 @@ Forecasts come from ``Predictor.predict`` (its cache included), so the page show
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,7 +17,9 @@ import sqlalchemy as sa
 from cryptoforecast.data import ASSETS, resolve_asset, snapshot_assets
 from cryptoforecast.data.schema import check_interval
 from cryptoforecast.exceptions import CryptoForecastError
+from cryptoforecast.redaction import redact
 from cryptoforecast.serving.dashboard.charts import FanPoint, fan_chart
+from cryptoforecast.serving.failures import public_reason
 from cryptoforecast.serving.ledger import forecasts_table
 from cryptoforecast.serving.predictor import COVERAGES, Predictor
 from cryptoforecast.serving.schemas import Forecast
@@ -31,6 +34,8 @@ __all__ = [
     "staleness",
     "tracked_coins",
 ]
+
+log = logging.getLogger(__name__)
 
 #: days of closes drawn before the fan
 CLOSE_DAYS = 90
@@ -148,8 +153,9 @@ def _card(pred: Predictor, crypto_id: str, horizons: list[int], now: datetime) -
             bands, how = forecast_bands(f)
             rows.append(HorizonRow(f, bands, how, _source_label(f)))
         closes = pred.candles(crypto_id)["close"].iloc[-CLOSE_DAYS:]
-    except CryptoForecastError as exc:
-        return CoinCard(crypto_id, name, [], None, None, None, error=str(exc))
+    except CryptoForecastError as exc:  # the page is public: the kind of failure, no details
+        log.warning("overview: no forecast for %s: %s", crypto_id, redact(exc))
+        return CoinCard(crypto_id, name, [], None, None, None, error=public_reason(exc))
     first = rows[0].forecast
     points = [
         FanPoint(
@@ -180,7 +186,8 @@ def overview_page(pred: Predictor, horizons: list[int]) -> OverviewPage:
     try:
         records = pred.registry.list_models()
     except CryptoForecastError as exc:
-        records, note = [], f"The model registry is unavailable: {exc}"
+        log.warning("overview: the registry failed: %s", redact(exc))
+        records, note = [], f"The model registry is unavailable ({type(exc).__name__})."
     served: dict[str, set[int]] = defaultdict(set)
     for r in records:
         if r.status == "production":
@@ -188,8 +195,9 @@ def overview_page(pred: Predictor, horizons: list[int]) -> OverviewPage:
     try:
         coins = tracked_coins(pred, {r.crypto_id for r in records})
     except (CryptoForecastError, sa.exc.SQLAlchemyError) as exc:
+        log.warning("overview: the ledger failed: %s", redact(exc))
         coins = [a.id for a in snapshot_assets()]
-        note = f"The forecast ledger is unavailable: {exc}"
+        note = f"The forecast ledger is unavailable ({type(exc).__name__})."
     cards = [_card(pred, c, sorted(set(horizons) | served.get(c, set())), now) for c in coins]
     if note is None and not served:
         note = (

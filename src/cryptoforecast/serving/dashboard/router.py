@@ -9,7 +9,6 @@ nothing but the app itself: the browser refuses any script, style, font or image
 # No ``from __future__ import annotations`` here: FastAPI reads the route functions' annotations
 # (``Request``), which are imported inside ``dashboard_router`` and must be objects, not strings.
 import os
-import re
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,7 +18,7 @@ from markupsafe import Markup
 
 from cryptoforecast.serving.dashboard.accuracy import ROLLING_WINDOW, accuracy_page
 from cryptoforecast.serving.dashboard.charts import format_number
-from cryptoforecast.serving.dashboard.models import list_reports, models_page
+from cryptoforecast.serving.dashboard.models import list_reports, models_page, report_path
 from cryptoforecast.serving.dashboard.overview import CLOSE_DAYS, overview_page
 
 if TYPE_CHECKING:
@@ -42,7 +41,6 @@ PAGE_CSP = (
 REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
 
 _STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
-_REPORT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\.html$")
 
 
 def _environment() -> Environment:
@@ -108,7 +106,7 @@ def dashboard_router(reports_dir: str | Path | None = None) -> "APIRouter":
     def models(request: Request) -> HTMLResponse:
         reports = list_reports(folder, REPORTS_PREFIX)
         view = models_page(request.app.state.predictor, reports)
-        return page("models.html", request, view=view, reports_dir=str(folder))
+        return page("models.html", request, view=view)
 
     @router.get(STATIC_PREFIX + "/{name}")
     def static_file(name: str) -> Response:
@@ -123,19 +121,20 @@ def dashboard_router(reports_dir: str | Path | None = None) -> "APIRouter":
 
     @router.get(REPORTS_PREFIX + "/{name}", response_class=HTMLResponse)
     def report(name: str) -> HTMLResponse:
-        # only a plain file name that the listing shows: no path, no hidden file, no symlink out
-        path = folder / name
-        if (
-            not _REPORT_NAME.fullmatch(name)
-            or not path.is_file()
-            or path.resolve().parent != folder
-        ):
+        # only what the listing shows (the same check): no path, no hidden file, no symlink out
+        path = report_path(folder, name)
+        try:
+            body = path.read_bytes() if path is not None else None
+        except OSError:  # removed or made unreadable since
+            body = None
+        if body is None:
             raise HTTPException(
                 status_code=404,
                 detail=f"no backtest report {name!r}; the list is on /models",
             )
+        # a report is written in UTF-8; bytes that are not are shown as U+FFFD, never a 500
         return HTMLResponse(
-            path.read_text(encoding="utf-8"),
+            body.decode("utf-8", errors="replace"),
             headers={"Content-Security-Policy": REPORT_CSP, "X-Content-Type-Options": "nosniff"},
         )
 

@@ -149,7 +149,7 @@ def test_the_help_and_the_api_say_what_as_of_means(
 ) -> None:
     params = client.get("/openapi.json").json()["paths"]["/v1/forecast/{crypto_id}"]["get"]
     (as_of,) = [p for p in params["parameters"] if p["name"] == "as_of"]
-    for words in ("that day's close", "closed at or before", "422"):
+    for words in ("that day's close", "closed at or before", "422", "ledger"):
         assert words in as_of["description"]
     assert "closed at or before" in (Predictor.predict.__doc__ or "")
     code, out, _ = run(["forecast", "--help"], capsys)

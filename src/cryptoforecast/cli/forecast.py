@@ -146,7 +146,8 @@ def forecast(
             help="Forecast from what was known then. A date (2025-01-01) means that day's "
             "close; a date-time (2025-01-01T12:00, UTC unless it ends in Z or an offset such "
             "as +02:00) means the last candle closed at or before it (a 1d candle dated D "
-            "closes at D+1 00:00 UTC). Default: the latest candle.",
+            "closes at D+1 00:00 UTC). Such a back-dated forecast is not recorded in the "
+            "ledger. Default: the latest candle.",
         ),
     ] = None,
 ) -> None:

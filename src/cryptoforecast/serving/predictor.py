@@ -3,7 +3,8 @@
 Per request: cached candles -> the registry's production record -> cache lookup keyed by
 ``(crypto_id, horizon, model_type, last candle time, model_id)`` (a new candle or a promotion
 changes the key) -> ``build_features`` (the code training uses) -> ``predict`` and
-``predict_interval`` -> :class:`Forecast`, appended to the ledger.
+``predict_interval`` -> :class:`Forecast`, appended to the ledger unless it is back-dated (asked
+for with ``as_of``: see :meth:`Predictor.predict`).
 
 When there is no production model, its artifact is missing or fails its sha256 check, its
 lineage shows it was trained on candles after the forecast's last candle (an in-sample forecast,
@@ -84,7 +85,8 @@ class Predictor:
         clock: returns the current UTC datetime (inject a fake one in tests).
         end: forecast "as of" this time, as ``as_of`` of :meth:`predict` means it (the forms of
             :mod:`cryptoforecast.data.times`; :class:`DataError` for any other); ``None`` = the
-            latest candle.
+            latest candle. Unlike ``as_of``, forecasts of a predictor set to an earlier time on
+            purpose (a replay, a test of the ledger) are recorded as ``record`` says.
         interval: candle interval (``1d`` or ``4h``).
         ledger: where non-cached forecasts are appended (default: :class:`Ledger` on the
             registry's database or ``$CRYPTOFORECAST_HOME/ledger.db``); ``record=False`` skips it.
@@ -267,6 +269,7 @@ class Predictor:
             candles.index[-1],
             record.model_id if record else None,
             self.interval,
+            as_of is not None,  # a back-dated answer is never the live one (it is not recorded)
         )
         return asset.id, candles, record, reason, key
 
@@ -314,6 +317,10 @@ class Predictor:
           2261-12-31) raises :class:`DataError` naming ``as_of``, the value and these forms
           (the API answers 422).
 
+        A forecast asked for with ``as_of`` is back-dated, whatever time it names (even one at or
+        after the latest candle): it is never recorded in the ledger, so no live score counts
+        it, and it is cached apart from the live forecast of the same candle.
+
         Raises :class:`DataError` for an unknown id, a bad horizon or a bad ``as_of``,
         :class:`ConfigError` for an unknown model type, :class:`PredictionUnavailable` when even
         the fallback fails.
@@ -328,7 +335,7 @@ class Predictor:
         forecast = self._compute(asset_id, candles, key[1], record, reason, as_of)
         if not (forecast.fallback_reason or "").startswith(LIBRARY_UNAVAILABLE):
             self.cache.set(key, forecast)  # a failed import is not kept: the next request retries
-        if self.record:
+        if self.record and as_of is None:  # a back-dated forecast is not a live one
             try:
                 self.ledger.record(forecast, self.source)
             except Exception as exc:  # the forecast is still good; the ledger failure is logged

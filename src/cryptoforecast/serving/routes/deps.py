@@ -58,7 +58,9 @@ AS_OF_QUERY: Any = Query(
     "(2025-01-01T12:00, 2025-01-01T12:00:00Z, 2025-01-01T14:00:00%2B02:00 with the + encoded) "
     "means the last candle closed at or before it (a 1d candle dated D closes at D+1 00:00 "
     "UTC, a 4h candle 4 hours after it opens); without a zone it is UTC. From 1970-01-01 to "
-    "2261-12-31; anything else is a 422. Staleness is judged at that time.",
+    "2261-12-31; anything else is a 422. Staleness is judged at that time. A forecast asked "
+    "for with as_of is back-dated: it is not recorded in the ledger, so live accuracy "
+    "(/v1/accuracy) never counts it.",
 )
 
 

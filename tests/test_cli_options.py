@@ -71,6 +71,7 @@ WRONG: list[tuple[tuple[str, ...], list[str], str, str | None]] = [
     (("forecast",), ["bitcoin"], "--json", "yes"),
     (("forecast",), ["bitcoin"], "--quantiles", "yes"),
     (("forecast",), ["bitcoin"], "--refresh", "yes"),
+    (("forecast",), ["bitcoin"], "--as-of", "nan"),
     (("check-leakage",), [], "--features", "no_such_module_here:fn"),
     (("check-leakage",), [], "--asset", "nosuchcoin"),
     (("check-leakage",), [], "--interval", "5m"),

@@ -53,8 +53,9 @@ def test_each_served_forecast_equals_what_predictor_serves(tmp_path: Path) -> No
         )  # fmt: skip
         assert [r["promoted"] for r in retrains] == [settings is passes]
         for row in rows:
+            closed = row["origin"] + pd.Timedelta(days=1)  # as of the origin's close
             plain = Predictor(
-                registry=reg, source="snapshot", end=row["origin"], record=False, cache_ttl=0
+                registry=reg, source="snapshot", end=closed, record=False, cache_ttl=0
             ).predict("bitcoin", h)
             assert plain.as_of == row["origin"]
             assert plain.model_id == row["model_id"]

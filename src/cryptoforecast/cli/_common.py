@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from cryptoforecast.data.times import parse_time
 from cryptoforecast.exceptions import CryptoForecastError, DataError
 
 __all__ = [
@@ -122,11 +123,7 @@ def check_end(end: str | None, last_candle: pd.Timestamp | None, source: str) ->
     """Refuse an ``--end`` in the future or after the last candle the source has (no silent clip)."""
     if end is None:
         return
-    try:
-        ts = pd.Timestamp(end)
-    except (ValueError, TypeError):
-        raise DataError(f"--end must be a date such as 2024-01-31, got {end!r}") from None
-    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    ts, _ = parse_time(end, "--end")
     if ts > pd.Timestamp(datetime.now(UTC)):
         raise DataError(f"--end {end} is in the future; give a past date or leave --end out")
     if last_candle is not None and ts.normalize() > last_candle.normalize():

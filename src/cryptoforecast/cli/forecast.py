@@ -14,6 +14,7 @@ from cryptoforecast.config import load_config
 from cryptoforecast.data import resolve_asset
 from cryptoforecast.data.live import refresh_series
 from cryptoforecast.data.loader import LIVE_SOURCES
+from cryptoforecast.data.times import parse_time
 from cryptoforecast.exceptions import CryptoForecastError, DataError
 from cryptoforecast.serving.predictor import Predictor
 from cryptoforecast.serving.schemas import Forecast
@@ -138,6 +139,17 @@ def forecast(
             help="Live sources: fetch new candles into the cache first (default: yes).",
         ),
     ] = True,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Forecast from what was known then. A date (2025-01-01) means that day's "
+            "close; a date-time (2025-01-01T12:00, UTC unless it ends in Z or an offset such "
+            "as +02:00) means the last candle closed at or before it (a 1d candle dated D "
+            "closes at D+1 00:00 UTC). Such a back-dated forecast is not recorded in the "
+            "ledger. Default: the latest candle.",
+        ),
+    ] = None,
 ) -> None:
     """Forecast from the production model (or the labelled fallback), with 80%/95% intervals.
 
@@ -147,6 +159,8 @@ def forecast(
     horizons = list(dict.fromkeys(horizon or [1]))
     for h in horizons:
         Predictor.check_horizon(h)
+    if as_of is not None:
+        parse_time(as_of, "--as-of")  # before any work: the API's rules, the flag's name
     settings = load_config()
     predictor = Predictor(
         source=source, cache_ttl=0, stale_grace_seconds=settings.serving.stale_grace_seconds
@@ -162,7 +176,7 @@ def forecast(
     for cid in ids:
         for h in horizons:
             try:
-                forecasts.append(predictor.predict(cid, horizon=h))
+                forecasts.append(predictor.predict(cid, horizon=h, as_of=as_of))
             except CryptoForecastError as exc:
                 errors.append({"crypto_id": cid, "horizon": h, "error": str(exc)})
     if as_json:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -15,35 +14,13 @@ from cryptoforecast.data.live import load_live
 from cryptoforecast.data.schema import GapPolicy, check_interval, validate_candles
 from cryptoforecast.data.sources.csv import CSVSource
 from cryptoforecast.data.sources.snapshot import SnapshotSource
+from cryptoforecast.data.times import as_of_instant, parse_time
 from cryptoforecast.exceptions import DataError
 
-__all__ = ["LIVE_SOURCES", "SOURCES", "load_ohlcv", "parse_time"]
+__all__ = ["LIVE_SOURCES", "SOURCES", "load_ohlcv"]
 
 LIVE_SOURCES = ("binance", "coingecko")
 SOURCES = ("snapshot", "csv", *LIVE_SOURCES)
-
-
-def parse_time(value: Any, name: str = "end") -> tuple[pd.Timestamp, bool]:
-    """Parse a date/time as UTC. Returns ``(timestamp, date_only)``; a date means the whole day."""
-    if isinstance(value, pd.Timestamp | dt.datetime):
-        ts = pd.Timestamp(value)
-        date_only = False
-    elif isinstance(value, dt.date):
-        ts, date_only = pd.Timestamp(value), True
-    elif isinstance(value, str):
-        try:
-            ts = pd.Timestamp(value)
-        except ValueError:
-            raise DataError(
-                f"{name}={value!r} is not a date; use ISO 8601, e.g. '2024-01-31'"
-            ) from None
-        date_only = len(value.strip()) <= 10
-    else:
-        raise DataError(
-            f"{name} must be a date, datetime or ISO string, got {type(value).__name__}"
-        )
-    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-    return ts, date_only
 
 
 @lru_cache(maxsize=64)
@@ -64,6 +41,7 @@ def load_ohlcv(
     path: str | Path | None = None,
     on_gap: GapPolicy | None = None,
     refresh: bool = False,
+    as_of: Any = None,
     **source_options: Any,
 ) -> pd.DataFrame:
     """Load validated candles for ``crypto_id``.
@@ -74,12 +52,17 @@ def load_ohlcv(
         interval: ``"1d"`` or ``"4h"``.
         source: ``"snapshot"`` (embedded, default), ``"csv"`` (with ``path=``), ``"binance"`` or
             ``"coingecko"`` (live, through the local cache).
-        end: cut the history at this time (inclusive; a date means that whole day), so a
-            backtest can ask for data "as of" a date.
+        end: the last candle to keep: candles dated at or before this time (a date means every
+            candle of that day), so a backtest or a training window can end on a given candle.
+            The forms of :mod:`cryptoforecast.data.times`.
         path: the CSV file for ``source="csv"``.
         on_gap: what to do with missing candles: ``"raise"`` (default; the embedded 4h data
             defaults to ``"drop"`` since it keeps real exchange outages), ``"drop"``, ``"ffill"``.
         refresh: live sources only: fetch new candles before reading the cache.
+        as_of: keep only the candles known at this time, i.e. closed at or before it: a date
+            means that day's close, a date-time the last candle closed by then (a candle dated
+            ``t`` closes at ``t + interval``); see :func:`~cryptoforecast.data.times.as_of_instant`.
+            Not with ``end``.
         **source_options: live sources only: ``base_url=``, ``client=``, ``retry=``, ``api_key=``
             ... (see :func:`cryptoforecast.data.live.load_live`).
 
@@ -105,7 +88,13 @@ def load_ohlcv(
         )
     if on_gap is not None and on_gap not in ("raise", "drop", "ffill"):
         raise DataError(f"on_gap must be 'raise', 'drop' or 'ffill', got {on_gap!r}")
+    if end is not None and as_of is not None:
+        raise DataError(
+            f"give end= (the last candle to keep) or as_of= (what was known then), not both; "
+            f"got end={end!r} and as_of={as_of!r}"
+        )
     end_ts, date_only = parse_time(end) if end is not None else (None, False)
+    known_at = as_of_instant(as_of) if as_of is not None else None
 
     if source == "snapshot":
         frame = _snapshot_frame(asset.id, interval)
@@ -127,6 +116,13 @@ def load_ohlcv(
             frame = frame[frame.index <= end_ts]
         if frame.empty:
             raise DataError(f"no {interval} candles for {asset.id!r} on or before end={end!r}")
+    if known_at is not None:
+        frame = frame[frame.index + check_interval(interval) <= known_at]
+        if frame.empty:
+            raise DataError(
+                f"no {interval} candles for {asset.id!r} had closed by as_of={as_of!r} "
+                f"({known_at.isoformat()}); give a later as_of"
+            )
     if days is not None:
         frame = frame.iloc[-int(days) :]
     frame.attrs.update({"crypto_id": asset.id, "interval": interval, "source": source})

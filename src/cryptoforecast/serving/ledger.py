@@ -1,6 +1,7 @@
 """The forecast ledger: an append-only ``forecasts`` table, scored against what the market did.
 
-Every non-cached forecast the service makes is appended here (SQLAlchemy Core). Once a
+Every non-cached live forecast the service makes is appended here (SQLAlchemy Core); a
+back-dated one (asked for with ``as_of``) never is, so no live score counts it. Once a
 forecast's target candle has closed, :meth:`Ledger.score` matches it with the realised close from
 the same data source and reports, per (crypto_id, model_type, horizon):
 

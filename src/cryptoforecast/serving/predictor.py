@@ -3,7 +3,8 @@
 Per request: cached candles -> the registry's production record -> cache lookup keyed by
 ``(crypto_id, horizon, model_type, last candle time, model_id)`` (a new candle or a promotion
 changes the key) -> ``build_features`` (the code training uses) -> ``predict`` and
-``predict_interval`` -> :class:`Forecast`, appended to the ledger.
+``predict_interval`` -> :class:`Forecast`, appended to the ledger unless it is back-dated (asked
+for with ``as_of``: see :meth:`Predictor.predict`).
 
 When there is no production model, its artifact is missing or fails its sha256 check, its
 lineage shows it was trained on candles after the forecast's last candle (an in-sample forecast,
@@ -24,7 +25,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from cryptoforecast.data import load_ohlcv, resolve_asset
-from cryptoforecast.data.loader import parse_time
+from cryptoforecast.data.schema import check_interval
+from cryptoforecast.data.times import as_of_instant, parse_time
 from cryptoforecast.exceptions import ArtifactError, ConfigError, CryptoForecastError, DataError
 from cryptoforecast.features import build_features, warmup_rows
 from cryptoforecast.models import MODEL_TYPES
@@ -86,7 +88,10 @@ class Predictor:
         source: candle source for ``load_ohlcv`` (``snapshot``, ``binance``, ...).
         cache_ttl: seconds a forecast stays cached (0 disables the cache).
         clock: returns the current UTC datetime (inject a fake one in tests).
-        end: forecast "as of" this time (candles after it are ignored); ``None`` = latest.
+        end: forecast "as of" this time, as ``as_of`` of :meth:`predict` means it (the forms of
+            :mod:`cryptoforecast.data.times`; :class:`DataError` for any other); ``None`` = the
+            latest candle. Unlike ``as_of``, forecasts of a predictor set to an earlier time on
+            purpose (a replay, a test of the ledger) are recorded as ``record`` says.
         interval: candle interval (``1d`` or ``4h``).
         ledger: where non-cached forecasts are appended (default: :class:`Ledger` on the
             registry's database or ``$CRYPTOFORECAST_HOME/ledger.db``); ``record=False`` skips it.
@@ -146,6 +151,18 @@ class Predictor:
         return self._ledger
 
     @property
+    def end(self) -> Any:
+        """The time every forecast is made "as of" unless a call gives ``as_of`` (``None``:
+        the latest candle); checked when set."""
+        return self._end
+
+    @end.setter
+    def end(self, value: Any) -> None:
+        if value is not None:
+            parse_time(value, "end")
+        self._end = value
+
+    @property
     def loaded_models(self) -> dict[int, Forecaster]:
         """Models loaded so far, by model_id (each is loaded once and reused)."""
         return dict(self._models)
@@ -187,13 +204,14 @@ class Predictor:
         return self.candles_as_of(crypto_id, self.end)
 
     def candles_as_of(self, crypto_id: str, as_of: Any) -> pd.DataFrame:
-        """The candles up to ``as_of`` (``None``: the latest), as many as the features need."""
+        """The candles known at ``as_of`` (closed by then; ``None``: the latest), as many as
+        the features need."""
         return load_ohlcv(
             crypto_id,
             days=self._history_rows(),
             interval=self.interval,
             source=self.source,
-            end=as_of,
+            as_of=as_of,
         )
 
     def features(self, candles: pd.DataFrame) -> pd.DataFrame:
@@ -208,9 +226,9 @@ class Predictor:
         universe = getattr(model, "universe_", None)
         if not universe:
             return features
-        origin = candles.index[-1]
+        closed = candles.index[-1] + check_interval(self.interval)  # when the origin closed
         return with_cross_section(
-            crypto_id, candles, features, universe, lambda c: self.candles_as_of(c, origin)
+            crypto_id, candles, features, universe, lambda c: self.candles_as_of(c, closed)
         )
 
     # -- registry ------------------------------------------------------------------------------
@@ -256,6 +274,7 @@ class Predictor:
             candles.index[-1],
             record.model_id if record else None,
             self.interval,
+            as_of is not None,  # a back-dated answer is never the live one (it is not recorded)
         )
         return asset.id, candles, record, reason, key
 
@@ -265,24 +284,23 @@ class Predictor:
         """The cached forecast for the current key, or ``None`` (cheap: no features, no model)."""
         *_, key = self._prepare(crypto_id, horizon, model_type, as_of)
         hit = self.cache.get(key)
-        return self._answer_cached(hit) if hit is not None else None
+        return self._answer_cached(hit, as_of) if hit is not None else None
 
-    def _answer_cached(self, hit: Forecast) -> Forecast:
+    def _answer_cached(self, hit: Forecast, as_of: Any) -> Forecast:
         """A cached forecast, marked cached, its staleness judged again at the current time."""
-        return hit.model_copy(update={"cached": True, **self._staleness(hit.as_of)})
+        return hit.model_copy(update={"cached": True, **self._staleness(hit.as_of, as_of)})
 
-    def _staleness(self, as_of: Any) -> dict[str, Any]:
-        """``stale`` and ``stale_reason`` of a forecast from ``as_of`` (see ``freshness``).
+    def _staleness(self, last_candle: Any, as_of: Any = None) -> dict[str, Any]:
+        """``stale`` and ``stale_reason`` of a forecast from ``last_candle`` (see ``freshness``).
 
-        With ``end`` set (a forecast "as of" a past time), staleness is judged at that time.
+        A forecast "as of" a past time (``as_of``, else the predictor's ``end``) is judged at
+        that time: :func:`~cryptoforecast.data.times.as_of_instant`, as its candles were chosen.
         """
         now = self.clock()
-        if self.end is not None:
-            end, date_only = parse_time(self.end)
-            if date_only:
-                end = end.normalize() + pd.Timedelta(days=1)
-            now = min(now, end.to_pydatetime())
-        s = staleness(as_of, self.interval, now, self.stale_grace_seconds, self.source)
+        when = self.end if as_of is None else as_of
+        if when is not None:
+            now = min(now, as_of_instant(when, "end" if as_of is None else "as_of").to_pydatetime())
+        s = staleness(last_candle, self.interval, now, self.stale_grace_seconds, self.source)
         return {"stale": s.stale, "stale_reason": s.reason}
 
     def predict(
@@ -290,23 +308,39 @@ class Predictor:
     ) -> Forecast:
         """Forecast ``crypto_id``'s close ``horizon`` candles ahead (see the module docstring).
 
-        ``as_of`` forecasts from the candles up to that date or time (default: the predictor's
-        ``end``, else the latest candle), e.g. ``predict("bitcoin", 7, as_of="2025-01-01")``.
+        ``as_of`` forecasts from what was known at that time (default: the predictor's ``end``,
+        else the latest candle), e.g. ``predict("bitcoin", 7, as_of="2025-01-01")``:
 
-        Raises :class:`DataError` for an unknown id or a bad horizon, :class:`ConfigError` for
-        an unknown model type, :class:`PredictionUnavailable` when even the fallback fails.
+        - a date (``2025-01-01``) means that day's close: the daily candle dated that day (for 4h
+          candles, the day's last one, which closes at midnight UTC);
+        - a date-time means the last candle that had closed at or before it: a 1d candle dated D
+          closes at D+1 00:00 UTC, a 4h candle four hours after it opens, so
+          ``2025-01-01T00:00:01`` is answered from the daily candle of 2024-12-31. A date-time
+          with ``Z`` or an offset (``+02:00``) is converted to UTC; one without is UTC;
+        - staleness is judged at that time too;
+        - anything else (empty, ``nan``, ``NaT``, ``-1``, ``now``, out of 1970-01-01 ..
+          2261-12-31) raises :class:`DataError` naming ``as_of``, the value and these forms
+          (the API answers 422).
+
+        A forecast asked for with ``as_of`` is back-dated, whatever time it names (even one at or
+        after the latest candle): it is never recorded in the ledger, so no live score counts
+        it, and it is cached apart from the live forecast of the same candle.
+
+        Raises :class:`DataError` for an unknown id, a bad horizon or a bad ``as_of``,
+        :class:`ConfigError` for an unknown model type, :class:`PredictionUnavailable` when even
+        the fallback fails.
         """
         asset_id, candles, record, reason, key = self._prepare(
             crypto_id, horizon, model_type, as_of
         )
         hit = self.cache.get(key)
         if hit is not None:
-            return self._answer_cached(hit)
+            return self._answer_cached(hit, as_of)
 
-        forecast = self._compute(asset_id, candles, key[1], record, reason)
+        forecast = self._compute(asset_id, candles, key[1], record, reason, as_of)
         if not (forecast.fallback_reason or "").startswith(LIBRARY_UNAVAILABLE):
             self.cache.set(key, forecast)  # a failed import is not kept: the next request retries
-        if self.record:
+        if self.record and as_of is None:  # a back-dated forecast is not a live one
             try:
                 self.ledger.record(forecast, self.source)
             except Exception as exc:  # the forecast is still good; the ledger failure is logged
@@ -321,6 +355,7 @@ class Predictor:
         horizon: int,
         record: ModelRecord | None,
         reason: str | None,
+        as_of: Any = None,
     ) -> Forecast:
         features = self.features(candles)
         answer: PointForecast | str | None = reason
@@ -337,7 +372,7 @@ class Predictor:
             interval=self.interval,
             now=now,
             move_thresholds=self.move_thresholds,
-            staleness=self._staleness(candles.index[-1]),
+            staleness=self._staleness(candles.index[-1], as_of),
         )
 
     def _model_forecast(

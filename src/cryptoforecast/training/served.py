@@ -36,6 +36,8 @@ import pandas as pd
 from cryptoforecast.compat import import_optional
 from cryptoforecast.config import Settings
 from cryptoforecast.data import load_ohlcv, resolve_asset
+from cryptoforecast.data.schema import check_interval
+from cryptoforecast.data.times import as_of_instant
 from cryptoforecast.evaluation.report import BacktestRun
 from cryptoforecast.evaluation.summary import summarise_results
 from cryptoforecast.exceptions import ConfigError, DataError
@@ -84,14 +86,18 @@ class ServedBacktest:
 
 
 class ReplayPredictor(Predictor):
-    """The service's :class:`Predictor`, reading candles from a frame "as of" ``end``."""
+    """The service's :class:`Predictor`, reading candles from a frame "as of" ``end`` (those
+    closed by then, as :func:`~cryptoforecast.data.times.as_of_instant` says)."""
 
     def __init__(self, candles: pd.DataFrame, registry: Any) -> None:
         super().__init__(registry=registry, cache_ttl=0, record=False)
         self._all = candles
 
     def candles(self, crypto_id: str) -> pd.DataFrame:
-        out = self._all.loc[: self.end].iloc[-self._history_rows() :]
+        out = self._all
+        if self.end is not None:
+            out = out[out.index + check_interval(self.interval) <= as_of_instant(self.end, "end")]
+        out = out.iloc[-self._history_rows() :]
         out.attrs = dict(self._all.attrs)
         return out
 
@@ -123,8 +129,9 @@ def replay_period(
     close = candles["close"].astype("float64")
     position = {t: i for i, t in enumerate(candles.index)}
     rows = []
+    step = check_interval(predictor.interval)
     for origin in origins:
-        predictor.end = origin
+        predictor.end = origin + step  # as of the origin's close: the service's first chance
         forecast = predictor.predict(crypto_id, horizon)
         i = position[origin]
         last = float(forecast.last_close)

@@ -7,12 +7,12 @@ import hmac
 from dataclasses import dataclass
 from typing import Any
 
-import pandas as pd
 from fastapi import Depends, Header, HTTPException, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.concurrency import run_in_threadpool
 
 from cryptoforecast.data import ASSETS, resolve_asset
+from cryptoforecast.data.times import parse_time
 from cryptoforecast.exceptions import DataError
 from cryptoforecast.serving.background import BackgroundJobs
 from cryptoforecast.serving.jobs import Jobs, RetrainFn
@@ -53,8 +53,14 @@ MODEL_TYPE_QUERY: Any = Query(
 AS_OF_QUERY: Any = Query(
     None,
     max_length=40,
-    description="forecast as of this date or time (candles after it are ignored), e.g. "
-    "2025-01-01; default: the latest candle",
+    description="forecast from what was known at this time; default: the latest candle. A "
+    "date (2025-01-01) means that day's close (the daily candle dated that day); a date-time "
+    "(2025-01-01T12:00, 2025-01-01T12:00:00Z, 2025-01-01T14:00:00%2B02:00 with the + encoded) "
+    "means the last candle closed at or before it (a 1d candle dated D closes at D+1 00:00 "
+    "UTC, a 4h candle 4 hours after it opens); without a zone it is UTC. From 1970-01-01 to "
+    "2261-12-31; anything else is a 422. Staleness is judged at that time. A forecast asked "
+    "for with as_of is back-dated: it is not recorded in the ledger, so live accuracy "
+    "(/v1/accuracy) never counts it.",
 )
 
 
@@ -108,17 +114,15 @@ async def forecast(
     svc: Service, crypto_id: str, horizon: int, model_type: str | None, as_of: str | None = None
 ) -> Forecast:
     """One forecast: a cache hit is answered on the event loop (about a millisecond); a miss is
-    computed in the thread pool so it never blocks other requests. ``as_of`` forecasts from the
-    candles up to that date or time."""
+    computed in the thread pool so it never blocks other requests. ``as_of``: see
+    :meth:`Predictor.predict`; one that does not parse is a 422 naming it."""
     pred = svc.predictor
     cid, mtype = resolve(crypto_id), model_type or None
     if as_of is not None:
         try:
-            pd.Timestamp(as_of)
-        except (ValueError, TypeError):
-            raise invalid(
-                "query", "as_of", as_of, "as_of must be a date or time such as 2025-01-01"
-            ) from None
+            parse_time(as_of, "as_of")
+        except DataError as exc:
+            raise invalid("query", "as_of", as_of, str(exc)) from None
     result = pred.predict_cached(cid, horizon=horizon, model_type=mtype, as_of=as_of)
     if result is None:
         result = await run_in_threadpool(

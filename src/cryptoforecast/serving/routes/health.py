@@ -90,7 +90,9 @@ def _last_candle(pred: Predictor, cache: CandleCache | None, crypto_id: str) -> 
     if cache is not None:
         frame = cache.read(pred.source, crypto_id, pred.interval)
         return frame.index[-1] if frame is not None and len(frame) else None
-    frame = load_ohlcv(crypto_id, days=1, interval=pred.interval, source=pred.source, end=pred.end)
+    frame = load_ohlcv(
+        crypto_id, days=1, interval=pred.interval, source=pred.source, as_of=pred.end
+    )
     return frame.index[-1]
 
 

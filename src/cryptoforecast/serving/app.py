@@ -88,6 +88,7 @@ def create_app(
             it (candle refresher, scheduled retraining; see ``serving.service``).
     """
     from fastapi import FastAPI, Request
+    from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse
     from starlette.concurrency import run_in_threadpool
 
@@ -162,6 +163,7 @@ def create_app(
 
     for kind, _code in _STATUS:
         app.add_exception_handler(kind, known_error)
+    app.add_exception_handler(RequestValidationError, deps.validation_error)
     for module in (forecasts, models, ledger_routes, health):
         app.include_router(module.router)
     app.include_router(dashboard_router())  # the read-only HTML pages: /, /accuracy, /models

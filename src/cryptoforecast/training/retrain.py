@@ -247,8 +247,7 @@ def retrain_job(
             )
         )
         return summarise_model(model)
-    older = f"{older_than_days}d" if older_than_days is not None else None
-    results = retrain_stale(older_than=older, registry=registry)
+    results = retrain_stale(older_than=older_than_days, registry=registry)  # a number: days
     return [
         r
         for r in results

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import difflib
 import hmac
+import math
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 from fastapi import Depends, Header, HTTPException, Path, Query, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from cryptoforecast.data import ASSETS, resolve_asset
@@ -37,6 +40,7 @@ __all__ = [
     "require_admin",
     "resolve",
     "service",
+    "validation_error",
 ]
 
 HORIZON_QUERY: Any = Query(1, ge=1, le=MAX_HORIZON, description=f"candles ahead, 1..{MAX_HORIZON}")
@@ -134,6 +138,25 @@ def invalid(where: str, name: str, value: Any, message: str) -> RequestValidatio
     return RequestValidationError(
         [{"loc": (where, name), "msg": message, "type": "value_error", "input": value}]
     )
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # 'nan', 'inf', '-inf': JSON has no such numbers
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+async def validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    """The 422 of a request that failed validation, in FastAPI's shape (``detail: [{loc, msg,
+    type, input, ctx}]``), with a non-finite number received (a body's ``NaN`` or ``Infinity``)
+    echoed as a string: the answer stays valid JSON instead of failing to render (a 500)."""
+    assert isinstance(exc, RequestValidationError)
+    detail = _json_safe(jsonable_encoder(exc.errors()))
+    return JSONResponse({"detail": detail}, status_code=422)
 
 
 def known_query(*names: str) -> Any:

@@ -93,6 +93,7 @@ def create_app(
     from starlette.concurrency import run_in_threadpool
 
     # the routers import FastAPI at their top: they load here, with it, not with this module
+    from cryptoforecast.serving.body_limit import BodyLimit
     from cryptoforecast.serving.dashboard import dashboard_router
     from cryptoforecast.serving.routes import deps, forecasts, health, models
     from cryptoforecast.serving.routes import ledger as ledger_routes
@@ -152,6 +153,7 @@ def create_app(
     app.state.jobs = service.jobs
     app.state.settings = settings
     app.state.background = service.background
+    app.add_middleware(BodyLimit)  # inside the metrics: a 413 is counted
     app.add_middleware(MetricsMiddleware, metrics=service.metrics)
 
     async def known_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -6,6 +6,7 @@ of reaching the service (a 500 on every forecast, a retrain thread that dies at 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import types
 import typing
 from typing import Any
@@ -77,6 +78,13 @@ def test_the_bounds_are_in_the_json_schema() -> None:
     every = schema["$defs"]["RetrainConfig"]["properties"]["schedule_every_hours"]
     (number,) = [s for s in every["anyOf"] if s.get("type") == "number"]
     assert "minimum" in number and "maximum" in number
+
+
+def test_config_show_schema_prints_the_bounds(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["config", "show", "--schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    grace = schema["$defs"]["ServingConfig"]["properties"]["stale_grace_seconds"]
+    assert (grace["minimum"], grace["maximum"]) == (0, 30 * 86_400)
 
 
 def _env(key: str, value: str) -> dict[str, str]:

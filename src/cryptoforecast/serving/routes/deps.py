@@ -157,8 +157,8 @@ async def validation_error(_request: Request, exc: Exception) -> JSONResponse:
     """The 422 of a request that failed validation, in FastAPI's shape (``detail: [{loc, msg,
     type, input, ctx}]``), with a non-finite number received (a body's ``NaN`` or ``Infinity``)
     echoed as a string: the answer stays valid JSON instead of failing to render (a 500)."""
-    assert isinstance(exc, RequestValidationError)
-    detail = _json_safe(jsonable_encoder(exc.errors()))
+    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+    detail = _json_safe(jsonable_encoder(errors))
     return JSONResponse({"detail": detail}, status_code=422)
 
 

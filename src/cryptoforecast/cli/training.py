@@ -19,7 +19,7 @@ from cryptoforecast.cli._common import (
     speaking_flags,
     table,
 )
-from cryptoforecast.config import MAX_WINDOW_CANDLES, load_config
+from cryptoforecast.config import MAX_OLDER_THAN_DAYS, MAX_WINDOW_CANDLES, load_config
 from cryptoforecast.data import load_ohlcv, resolve_asset, snapshot_assets
 from cryptoforecast.evaluation.formatting import format_price
 from cryptoforecast.exceptions import DataError
@@ -240,7 +240,8 @@ def retrain(
         str | None,
         typer.Option(
             "--older-than",
-            help="Retrain keys whose newest model is older than this (7d, 12h, 2w); default retrain.older_than_days.",
+            help=f"Retrain keys whose newest model is older than this (7d, 12h, 2w; from 1s to "
+            f"{MAX_OLDER_THAN_DAYS}d); default retrain.older_than_days.",
         ),
     ] = None,
     scheduler: Annotated[

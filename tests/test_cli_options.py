@@ -91,6 +91,7 @@ WRONG: list[tuple[tuple[str, ...], list[str], str, str | None]] = [
     (("data", "update"), ["bitcoin"], "--full", "yes"),
     (("data", "update"), ["bitcoin"], "--base-url", "api.binance.us"),
     (("config", "show"), [], "--path", "/nonexistent/config.yaml"),
+    (("config", "show"), [], "--schema", "yes"),
     (("registry", "list"), [], "--crypto", "Not A Coin!"),
     (("registry", "list"), [], "--model", "Not A Model!"),
     (("registry", "list"), [], "--horizon", "0"),

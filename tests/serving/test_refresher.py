@@ -132,10 +132,10 @@ def test_scheduled_retraining_is_off_by_default_and_runs_on_its_schedule(
     assert build_background(load_config(), predictor).empty  # snapshot, no schedule
 
     done = threading.Event()
-    settings = load_config(overrides={"retrain": {"schedule_every_hours": 0.1 / 3600}})
+    settings = load_config(overrides={"retrain": {"schedule_every_hours": 1 / 3600}})  # 1 s
     background = build_background(settings, predictor, retrain=lambda: done.set() or [])
     (job,) = background.jobs
-    assert (job.name, job.every_seconds) == ("retrain", pytest.approx(0.1))
+    assert (job.name, job.every_seconds) == ("retrain", pytest.approx(1.0))
     background.start()
     try:
         assert done.wait(20)

@@ -19,7 +19,7 @@ from cryptoforecast.cli._common import (
     progress_bar,
     speaking_flags,
 )
-from cryptoforecast.config import load_config
+from cryptoforecast.config import MAX_WINDOW_CANDLES, load_config
 from cryptoforecast.data import load_ohlcv, resolve_asset
 from cryptoforecast.evaluation.formatting import format_price
 from cryptoforecast.evaluation.report import BacktestRun, write_report
@@ -130,6 +130,7 @@ def backtest(
             "--days",
             "-d",
             min=1,
+            max=MAX_WINDOW_CANDLES,
             help="Forecast origins to backtest: the last N (default demo.backtest_days).",
         ),
     ] = None,
@@ -138,6 +139,7 @@ def backtest(
         typer.Option(
             "--initial-train-size",
             min=1,
+            max=MAX_WINDOW_CANDLES,
             help="Minimum training rows of the first fit (default backtest.initial_train_size); earlier rows are used too with an expanding window.",
         ),
     ] = None,
@@ -146,6 +148,7 @@ def backtest(
         typer.Option(
             "--retrain-frequency",
             min=1,
+            max=MAX_WINDOW_CANDLES,
             help="Refit every N origins (default backtest.retrain_frequency).",
         ),
     ] = None,
@@ -155,7 +158,13 @@ def backtest(
     source: CandleSourceOption = "snapshot",
     end: Annotated[str | None, typer.Option("--end", help="Last candle to use.")] = None,
     fee_bps: Annotated[
-        float, typer.Option("--fee-bps", min=0.0, help="Trading fee per unit traded, basis points.")
+        float,
+        typer.Option(
+            "--fee-bps",
+            min=0.0,
+            max=10_000.0,
+            help="Trading fee per unit traded, basis points (10000: all of it).",
+        ),
     ] = 10.0,
     intervals: Annotated[
         str,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 import typer
 import yaml
 
 from cryptoforecast.cli._common import HELP
-from cryptoforecast.config import config_sources, load_config
+from cryptoforecast.config import Settings, config_sources, load_config
 
 __all__ = ["config_app"]
 
@@ -18,6 +19,14 @@ config_app = typer.Typer(help="Configuration.", no_args_is_help=True, context_se
 @config_app.command("show")
 def config_show(
     path: Annotated[str | None, typer.Option("--path", help="YAML config file to read.")] = None,
+    schema: Annotated[
+        bool,
+        typer.Option(
+            "--schema",
+            help="Print the JSON schema instead: every key with its type, default, allowed "
+            "range and description.",
+        ),
+    ] = False,
 ) -> None:
     """Print the effective configuration, after the files and variables it was read from.
 
@@ -25,6 +34,9 @@ def config_show(
     $CRYPTOFORECAST_CONFIG, $CRYPTOFORECAST_HOME/config.yaml; CRYPTOFORECAST_<SECTION>__<KEY>
     environment variables. The current directory is never searched.
     """
+    if schema:
+        typer.echo(json.dumps(Settings.model_json_schema(), indent=2))
+        return
 
     settings = load_config(path)
     for line in config_sources(path):

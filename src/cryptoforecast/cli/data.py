@@ -18,6 +18,7 @@ from cryptoforecast.cli._common import (
     error_console,
     speaking_flags,
 )
+from cryptoforecast.config import MAX_WINDOW_CANDLES
 from cryptoforecast.data import ASSETS, CandleCache, load_ohlcv, resolve_asset, snapshot_assets
 from cryptoforecast.data.live import LIVE_SOURCE_NAMES, refresh_series
 from cryptoforecast.data.schema import check_interval
@@ -91,7 +92,9 @@ def data_list(
 @data_app.command("show")
 def data_show(
     crypto_id: Annotated[str, typer.Argument(help="Asset id or symbol, e.g. bitcoin or BTC.")],
-    days: Annotated[int, typer.Option("--days", "-n", min=1, help="How many candles.")] = 10,
+    days: Annotated[
+        int, typer.Option("--days", "-n", min=1, max=MAX_WINDOW_CANDLES, help="How many candles.")
+    ] = 10,
     interval: Annotated[str, typer.Option("--interval", "-i", help="1d or 4h.")] = "1d",
     source: Annotated[
         str, typer.Option("--source", "-s", help="snapshot, csv, binance or coingecko.")

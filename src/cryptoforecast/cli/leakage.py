@@ -31,8 +31,12 @@ def check_leakage(
         ),
     ] = None,
     interval: Annotated[str, typer.Option("--interval", "-i", help="1d or 4h")] = "1d",
-    cuts: Annotated[int, typer.Option("--cuts", help="Random cut points per asset.")] = 50,
-    seed: Annotated[int, typer.Option("--seed")] = 0,
+    cuts: Annotated[
+        int, typer.Option("--cuts", min=1, max=10_000, help="Random cut points per asset.")
+    ] = 50,
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, max=2**32 - 1, help="Seed of the random cut points.")
+    ] = 0,
     market: Annotated[
         str | None,
         typer.Option("--market", help="Pass this asset's candles as market= (e.g. bitcoin)."),

@@ -51,6 +51,7 @@ def serve(
             "--workers",
             "-w",
             min=1,
+            max=64,
             help="Server processes; the candle refresher and scheduled jobs run in one of them.",
         ),
     ] = 1,
@@ -96,7 +97,7 @@ def ledger_score(
         str | None, typer.Option("--model", "-m", help="Only this model type.")
     ] = None,
     horizon: Annotated[
-        int | None, typer.Option("--horizon", "-H", min=1, help="Only this horizon.")
+        int | None, typer.Option("--horizon", "-H", min=1, max=14, help="Only this horizon.")
     ] = None,
     url: Annotated[str | None, typer.Option("--url", help="Ledger database URL.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON.")] = False,

@@ -19,7 +19,7 @@ from cryptoforecast.cli._common import (
     speaking_flags,
     table,
 )
-from cryptoforecast.config import load_config
+from cryptoforecast.config import MAX_OLDER_THAN_DAYS, MAX_WINDOW_CANDLES, load_config
 from cryptoforecast.data import load_ohlcv, resolve_asset, snapshot_assets
 from cryptoforecast.evaluation.formatting import format_price
 from cryptoforecast.exceptions import DataError
@@ -104,12 +104,21 @@ def train(
     days: Annotated[
         int | None,
         typer.Option(
-            "--days", "-d", min=1, help="Training window in candles (default: training.days)."
+            "--days",
+            "-d",
+            min=1,
+            max=MAX_WINDOW_CANDLES,
+            help="Training window in candles (default: training.days).",
         ),
     ] = None,
     tune: Annotated[
         int,
-        typer.Option("--tune", min=0, help="Optuna trials before training (0: config parameters)."),
+        typer.Option(
+            "--tune",
+            min=0,
+            max=10_000,
+            help="Optuna trials before training (0: config parameters).",
+        ),
     ] = 0,
     source: CandleSourceOption = "snapshot",
     end: Annotated[
@@ -231,7 +240,8 @@ def retrain(
         str | None,
         typer.Option(
             "--older-than",
-            help="Retrain keys whose newest model is older than this (7d, 12h, 2w); default retrain.older_than_days.",
+            help=f"Retrain keys whose newest model is older than this (7d, 12h, 2w; from 1s to "
+            f"{MAX_OLDER_THAN_DAYS}d); default retrain.older_than_days.",
         ),
     ] = None,
     scheduler: Annotated[

@@ -12,7 +12,7 @@ Resolution order (later wins):
    ``CRYPTOFORECAST_CACHE__TTL_SECONDS=60``.
 
 A bad value raises :class:`~cryptoforecast.exceptions.ConfigError` naming the key, the value and
-what is allowed. Hyperparameters reach models as plain keyword arguments (``cfg.lightgbm.model_dump()``).
+what is allowed (every number is finite, between the bounds its field declares). Hyperparameters reach models as plain keyword arguments (``cfg.lightgbm.model_dump()``).
 
 The sections and :class:`Settings` live in :mod:`~cryptoforecast.config.settings`; the file and
 environment resolution and :func:`load_config` in :mod:`~cryptoforecast.config.loader`.
@@ -29,6 +29,9 @@ from cryptoforecast.config.loader import (
     load_config,
 )
 from cryptoforecast.config.settings import (
+    MAX_OLDER_THAN_DAYS,
+    MAX_WINDOW_CANDLES,
+    MIN_OLDER_THAN_DAYS,
     BacktestConfig,
     BaseModelName,
     CacheConfig,
@@ -63,6 +66,9 @@ __all__ = [
     "HOME_CONFIG",
     "LSTMConfig",
     "LightGBMConfig",
+    "MAX_OLDER_THAN_DAYS",
+    "MAX_WINDOW_CANDLES",
+    "MIN_OLDER_THAN_DAYS",
     "ModelName",
     "PromotionGateConfig",
     "RefreshConfig",

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import yaml
 from pydantic import ValidationError
@@ -29,12 +29,42 @@ ENV_PREFIX = "CRYPTOFORECAST_"
 CONFIG_ENV = "CRYPTOFORECAST_CONFIG"
 
 
+def _bound(value: object) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _allowed(loc: tuple[int | str, ...]) -> str:
+    """`` (allowed: >= 0 and <= 2592000)`` for the numeric setting at ``loc``; ``""`` when the
+    setting declares no bounds (not a number, or not a setting)."""
+    model: Any = Settings
+    field = None
+    for part in loc:
+        fields = getattr(model, "model_fields", None)
+        if not isinstance(part, str) or not fields or part not in fields:
+            return ""
+        field = fields[part]
+        model = field.annotation
+    if field is None:
+        return ""
+    lower = upper = ""
+    for rule in field.metadata:  # pydantic's annotated-types constraints, read by their names
+        for name, sign in (("ge", ">="), ("gt", ">")):
+            if getattr(rule, name, None) is not None:
+                lower = f"{sign} {_bound(getattr(rule, name))}"
+        for name, sign in (("le", "<="), ("lt", "<")):
+            if getattr(rule, name, None) is not None:
+                upper = f"{sign} {_bound(getattr(rule, name))}"
+    allowed = " and ".join(b for b in (lower, upper) if b)
+    kind = "a whole number" if int in (model, *get_args(model)) else "a finite number"
+    return f" (allowed: {kind} {allowed})" if allowed else ""
+
+
 def _format_validation_error(exc: ValidationError, source: str) -> str:
     lines = []
     for err in exc.errors():
         key = ".".join(str(p) for p in err["loc"])
         value = err.get("input")
-        lines.append(f"{key} = {value!r}: {err['msg']}")
+        lines.append(f"{key} = {value!r}: {err['msg']}{_allowed(err['loc'])}")
     return (
         f"invalid configuration ({source}): "
         + "; ".join(lines)

@@ -1,7 +1,9 @@
 """What the configuration may hold: one pydantic section per concern (each model's
 hyperparameters, training, backtest, promotion gate, distribution, retraining, serving, demo) and
-:class:`Settings`, which gathers them. Every section refuses unknown keys and out-of-range values;
-the defaults here equal ``configs/model_config.yaml`` (a test keeps them equal)."""
+:class:`Settings`, which gathers them. Every section refuses unknown keys and out-of-range values:
+every number is finite and has a lower and an upper bound, declared in its ``Field`` (so they show
+in the JSON schema); the defaults here equal ``configs/model_config.yaml`` (a test keeps them
+equal)."""
 
 from __future__ import annotations
 
@@ -23,6 +25,9 @@ __all__ = [
     "FeatureSelectionConfig",
     "LightGBMConfig",
     "LSTMConfig",
+    "MAX_OLDER_THAN_DAYS",
+    "MAX_WINDOW_CANDLES",
+    "MIN_OLDER_THAN_DAYS",
     "ModelName",
     "PromotionGateConfig",
     "RefreshConfig",
@@ -36,8 +41,16 @@ __all__ = [
 ]
 
 
+#: the longest window of candles anything is asked to use (a century of daily candles, more
+#: than a decade of 4-hour ones): training windows, backtest origins, ``--days`` options
+MAX_WINDOW_CANDLES = 100_000
+#: retraining ages in days (``retrain.older_than_days``, ``POST /v1/retrain``): a day to a century
+MIN_OLDER_THAN_DAYS = 1
+MAX_OLDER_THAN_DAYS = 36_500
+
+
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 class _BoosterSection(_Section):
@@ -48,20 +61,20 @@ class _BoosterSection(_Section):
     learning_rate: float = Field(0.03, gt=0, le=1)
     subsample: float = Field(0.8, gt=0, le=1)
     colsample_bytree: float = Field(0.8, gt=0, le=1)
-    reg_lambda: float = Field(1.0, ge=0)
-    early_stopping_rounds: int = Field(50, ge=1)
+    reg_lambda: float = Field(1.0, ge=0, le=10_000)
+    early_stopping_rounds: int = Field(50, ge=1, le=100_000)
 
 
 class LightGBMConfig(_BoosterSection):
     num_leaves: int = Field(15, ge=2, le=4096)
-    max_depth: int = Field(-1, ge=-1)
-    min_child_samples: int = Field(20, ge=1)
-    subsample_freq: int = Field(1, ge=0)
+    max_depth: int = Field(-1, ge=-1, le=64, description="-1: no limit")
+    min_child_samples: int = Field(20, ge=1, le=MAX_WINDOW_CANDLES)
+    subsample_freq: int = Field(1, ge=0, le=1000)
 
 
 class XGBoostConfig(_BoosterSection):
     max_depth: int = Field(4, ge=1, le=32)
-    min_child_weight: float = Field(5.0, ge=0)
+    min_child_weight: float = Field(5.0, ge=0, le=10_000)
 
 
 class LSTMConfig(_Section):
@@ -70,10 +83,10 @@ class LSTMConfig(_Section):
     num_layers: int = Field(1, ge=1, le=4)
     dropout: float = Field(0.1, ge=0, lt=1)
     epochs: int = Field(40, ge=1, le=10_000)
-    batch_size: int = Field(64, ge=1)
+    batch_size: int = Field(64, ge=1, le=65_536)
     learning_rate: float = Field(1e-3, gt=0, le=1)
-    weight_decay: float = Field(1e-4, ge=0)
-    patience: int = Field(5, ge=1)
+    weight_decay: float = Field(1e-4, ge=0, le=1)
+    patience: int = Field(5, ge=1, le=10_000)
 
 
 BaseModelName = Literal["lightgbm", "xgboost", "lstm", "naive", "drift"]
@@ -101,10 +114,12 @@ class ShrunkConfig(_Section):
 
 
 class TrainingConfig(_Section):
-    days: int = Field(1095, ge=60, description="training window in candles")
-    validation_size: int = Field(365, ge=10, description="walk-forward validation tail, in origins")
-    validation_retrain_every: int = Field(30, ge=1)
-    seed: int = 42
+    days: int = Field(1095, ge=60, le=MAX_WINDOW_CANDLES, description="training window in candles")
+    validation_size: int = Field(
+        365, ge=10, le=MAX_WINDOW_CANDLES, description="walk-forward validation tail, in origins"
+    )
+    validation_retrain_every: int = Field(30, ge=1, le=MAX_WINDOW_CANDLES)
+    seed: int = Field(42, ge=0, le=2**31 - 1, description="what every model library accepts")
     optuna_storage: str | None = Field(
         None, description="Optuna RDB URL; None: SQLite under $CRYPTOFORECAST_HOME"
     )
@@ -116,15 +131,18 @@ class TrainingConfig(_Section):
 
 class FeatureSelectionConfig(_Section):
     top_k: int | None = Field(
-        None, ge=1, description="keep the k most important features, ranked on training rows only"
+        None,
+        ge=1,
+        le=10_000,
+        description="keep the k most important features, ranked on training rows only",
     )
 
 
 class BacktestConfig(_Section):
-    initial_train_size: int = Field(730, ge=30)
-    test_size: int = Field(30, ge=1)
-    step_size: int = Field(30, ge=1)
-    retrain_frequency: int = Field(30, ge=1)
+    initial_train_size: int = Field(730, ge=30, le=MAX_WINDOW_CANDLES)
+    test_size: int = Field(30, ge=1, le=MAX_WINDOW_CANDLES)
+    step_size: int = Field(30, ge=1, le=MAX_WINDOW_CANDLES)
+    retrain_frequency: int = Field(30, ge=1, le=MAX_WINDOW_CANDLES)
     window: Literal["expanding", "sliding"] = "expanding"
     interval_coverage: list[float] = Field(default_factory=lambda: [0.8, 0.95])
 
@@ -146,7 +164,7 @@ class CacheConfig(_Section):
 
 
 class PromotionGateConfig(_Section):
-    max_mase: float = Field(1.0, gt=0)
+    max_mase: float = Field(1.0, gt=0, le=100)
     require_dm_direction: bool = True
     max_dm_pvalue: float | None = Field(0.05, gt=0, le=1)
     holm: bool = True
@@ -154,8 +172,8 @@ class PromotionGateConfig(_Section):
         default_factory=lambda: ["lightgbm", "xgboost", "lstm", "ensemble"],
         description="model types competing for one (coin, horizon): the Holm family",
     )
-    stability_periods: int = Field(3, ge=1)
-    stability_min_wins: int = Field(2, ge=0)
+    stability_periods: int = Field(3, ge=1, le=100)
+    stability_min_wins: int = Field(2, ge=0, le=100)
     retire_on_fail: bool = True
 
 
@@ -173,9 +191,13 @@ class DistributionConfig(_Section):
 
 
 class RetrainConfig(_Section):
-    older_than_days: int = Field(7, ge=1)
+    older_than_days: int = Field(7, ge=MIN_OLDER_THAN_DAYS, le=MAX_OLDER_THAN_DAYS)
     schedule_every_hours: float | None = Field(
-        None, gt=0, description="run the stale-model retraining inside the service this often"
+        None,
+        ge=1 / 3600,
+        le=8760,
+        description="run the stale-model retraining inside the service this often (a second to "
+        "a year)",
     )
 
 
@@ -197,7 +219,9 @@ class ServingConfig(_Section):
     stale_grace_seconds: float = Field(
         3600.0,
         ge=0,
-        description="a forecast is stale when a newer candle closed more than this long ago",
+        le=30 * 86_400,
+        description="a forecast is stale when a newer candle closed more than this long ago "
+        "(at most 30 days)",
     )
     refresh: RefreshConfig = Field(default_factory=RefreshConfig)
 
@@ -215,9 +239,9 @@ class DemoConfig(_Section):
     crypto_id: str = "bitcoin"
     horizons: list[int] = Field(default_factory=lambda: [1, 7])
     models: list[ModelName] = Field(default_factory=_default_demo_models)
-    backtest_days: int = Field(365, ge=30)
-    retrain_frequency: int = Field(90, ge=1)
-    lstm_epochs: int = Field(15, ge=1)
+    backtest_days: int = Field(365, ge=30, le=MAX_WINDOW_CANDLES)
+    retrain_frequency: int = Field(90, ge=1, le=MAX_WINDOW_CANDLES)
+    lstm_epochs: int = Field(15, ge=1, le=10_000)
 
     @field_validator("crypto_id")
     @classmethod

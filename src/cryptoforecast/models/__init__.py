@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from cryptoforecast.models.xgboost_model import XGBoostForecaster
 
 __all__ = [
+    "CROSS_ASSET_MODEL_TYPES",
     "MODEL_TYPES",
     "BaseForecaster",
     "DriftForecaster",
@@ -58,6 +59,9 @@ MODEL_TYPES: tuple[str, ...] = (
     "shrunk",
     "global_lightgbm",
 )
+#: the model types trained on many assets at once (one model, registered per coin); every other
+#: type is trained one asset at a time
+CROSS_ASSET_MODEL_TYPES: tuple[str, ...] = ("global_lightgbm",)
 
 __getattr__, __dir__ = lazy_exports(
     __name__,

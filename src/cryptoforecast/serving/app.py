@@ -100,10 +100,12 @@ def create_app(
             it (candle refresher, scheduled retraining; see ``serving.service``).
     """
     from fastapi import FastAPI, Request
+    from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse
     from starlette.concurrency import run_in_threadpool
 
     # the routers import FastAPI at their top: they load here, with it, not with this module
+    from cryptoforecast.serving.body_limit import BodyLimit
     from cryptoforecast.serving.dashboard import dashboard_router
     from cryptoforecast.serving.routes import deps, forecasts, health, models
     from cryptoforecast.serving.routes import ledger as ledger_routes
@@ -163,6 +165,7 @@ def create_app(
     app.state.jobs = service.jobs
     app.state.settings = settings
     app.state.background = service.background
+    app.add_middleware(BodyLimit)  # inside the metrics: a 413 is counted
     app.add_middleware(MetricsMiddleware, metrics=service.metrics)
 
     async def known_error(request: Request, exc: Exception) -> JSONResponse:
@@ -186,6 +189,7 @@ def create_app(
 
     for kind, _code in _STATUS:
         app.add_exception_handler(kind, known_error)
+    app.add_exception_handler(RequestValidationError, deps.validation_error)
     for module in (forecasts, models, ledger_routes, health):
         app.include_router(module.router)
     app.include_router(dashboard_router())  # the read-only HTML pages: /, /accuracy, /models

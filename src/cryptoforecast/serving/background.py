@@ -30,13 +30,19 @@ __all__ = ["BackgroundJobs", "JobsCollector", "ScheduledJob"]
 
 log = logging.getLogger(__name__)
 
+#: the longest period a job may have: a year (``threading.Event.wait`` refuses far longer ones)
+_LONGEST_WAIT = 365 * 86_400.0
+
 
 class ScheduledJob:
     """``fn`` every ``every_seconds`` (first run one period after start); failures counted."""
 
     def __init__(self, name: str, fn: Callable[[], Any], every_seconds: float) -> None:
-        if every_seconds <= 0:
-            raise ValueError(f"every_seconds must be positive, got {every_seconds!r}")
+        if not 0 < every_seconds <= _LONGEST_WAIT:  # False for NaN too
+            raise ValueError(
+                f"every_seconds must be positive and at most {_LONGEST_WAIT:g} (a year), got "
+                f"{every_seconds!r}"
+            )
         self.name = name
         self.fn = fn
         self.every_seconds = float(every_seconds)

@@ -7,11 +7,12 @@ Every number a client receives says where it came from: ``source`` is ``"model"`
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
 
-from cryptoforecast.models import MODEL_TYPES
+from cryptoforecast.config import MAX_OLDER_THAN_DAYS, MIN_OLDER_THAN_DAYS
+from cryptoforecast.models import CROSS_ASSET_MODEL_TYPES, MODEL_TYPES
 
 __all__ = [
     "FALLBACK_REASONS",
@@ -169,6 +170,8 @@ class ModelList(BaseModel):
 class PromoteRequest(BaseModel):
     """Body of ``POST /v1/models/{model_id}/promote`` (optional)."""
 
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not ignored
+
     reason: str = Field("promoted through the API", max_length=500)
 
 
@@ -177,14 +180,25 @@ class RetrainRequest(BaseModel):
 
     With ``crypto_id``: retrain that (crypto_id, model_type or lightgbm, horizon or 1) now.
     Without: retrain every tracked model older than ``older_than_days`` (default from config).
+    Only what the job can run is accepted: ``older_than_days`` within the bounds of the config's
+    ``retrain.older_than_days``, and with ``crypto_id`` a model type trained one coin at a time.
+    A misspelt field is an error, not ignored.
     """
 
-    model_config = ConfigDict(protected_namespaces=())
+    model_config = ConfigDict(protected_namespaces=(), extra="forbid")
 
     crypto_id: str | None = Field(default=None, max_length=64)
-    model_type: str | None = Field(default=None, description=f"one of {', '.join(MODEL_TYPES)}")
+    model_type: (
+        Annotated[str, WithJsonSchema({"type": "string", "enum": list(MODEL_TYPES)})] | None
+    ) = Field(default=None, description=f"one of {', '.join(MODEL_TYPES)}")
     horizon: int | None = Field(default=None, ge=1, le=14)
-    older_than_days: float | None = Field(default=None, gt=0, le=36_500)
+    older_than_days: float | None = Field(
+        default=None,
+        ge=MIN_OLDER_THAN_DAYS,
+        le=MAX_OLDER_THAN_DAYS,
+        description=f"{MIN_OLDER_THAN_DAYS} to {MAX_OLDER_THAN_DAYS} days, as the config's "
+        "retrain.older_than_days",
+    )
 
     @field_validator("model_type")
     @classmethod
@@ -194,3 +208,13 @@ class RetrainRequest(BaseModel):
                 f"unknown model_type {value!r}; use one of {', '.join(MODEL_TYPES)} or omit it"
             )
         return value
+
+    @model_validator(mode="after")
+    def _one_coin_type(self) -> RetrainRequest:
+        if self.crypto_id is not None and self.model_type in CROSS_ASSET_MODEL_TYPES:
+            raise ValueError(
+                f"model_type {self.model_type!r} is trained on many coins at once, not for one "
+                "crypto_id: omit crypto_id to retrain the stale ones, or run 'cryptoforecast "
+                f"train --model {self.model_type}' with the coins"
+            )
+        return self

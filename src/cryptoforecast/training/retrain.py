@@ -13,11 +13,13 @@ from __future__ import annotations
 import asyncio
 import copy
 import datetime as dt
+import math
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from cryptoforecast.config import MAX_OLDER_THAN_DAYS
 from cryptoforecast.exceptions import ConfigError
 from cryptoforecast.registry import ModelRegistry
 from cryptoforecast.training.distributed import run_specs, summarise_model, train_task
@@ -36,24 +38,36 @@ __all__ = [
 ]
 
 _AGE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$", re.IGNORECASE)
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 7 * 86_400}
 
 
 def parse_age(value: str | int | float | dt.timedelta) -> dt.timedelta:
-    """``"7d"``, ``"12h"``, ``"2w"``, ``"30m"``, ``"90s"`` (or a number of days) as a timedelta."""
+    """``"7d"``, ``"12h"``, ``"2w"``, ``"30m"``, ``"90s"`` (or a number of days) as a timedelta,
+    from one second to :data:`~cryptoforecast.config.MAX_OLDER_THAN_DAYS` days."""
     if isinstance(value, dt.timedelta):
-        age = value
+        seconds = value.total_seconds()
     elif isinstance(value, int | float) and not isinstance(value, bool):
-        age = dt.timedelta(days=float(value))
+        seconds = _times(value, 86_400)
     elif isinstance(value, str) and (m := _AGE_RE.match(value)):
-        age = dt.timedelta(**{_UNITS[m.group(2).lower()]: float(m.group(1))})
+        seconds = _times(float(m.group(1)), _SECONDS[m.group(2).lower()])
     else:
         raise ConfigError(
             f"older-than must be a duration like 7d, 12h, 2w, 30m or 90s, got {value!r}"
         )
-    if age <= dt.timedelta(0):
-        raise ConfigError(f"older-than must be positive, got {value!r}")
-    return age
+    if not 1 <= seconds <= MAX_OLDER_THAN_DAYS * 86_400:  # False for NaN too
+        raise ConfigError(
+            f"older-than must be at least 1s and at most {MAX_OLDER_THAN_DAYS} days (100 years), "
+            f"got {value!r}"
+        )
+    return dt.timedelta(seconds=seconds)
+
+
+def _times(number: float, unit_seconds: int) -> float:
+    """``number * unit_seconds`` as a float (infinite when too large for one, never an error)."""
+    try:
+        return float(number) * unit_seconds
+    except OverflowError:  # an int beyond a float's range
+        return math.inf
 
 
 @dataclass(frozen=True)
@@ -233,8 +247,7 @@ def retrain_job(
             )
         )
         return summarise_model(model)
-    older = f"{older_than_days}d" if older_than_days is not None else None
-    results = retrain_stale(older_than=older, registry=registry)
+    results = retrain_stale(older_than=older_than_days, registry=registry)  # a number: days
     return [
         r
         for r in results

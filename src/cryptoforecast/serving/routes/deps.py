@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import difflib
 import hmac
+import math
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import Depends, Header, HTTPException, Path, Query, Request
+from fastapi import Depends, Header, HTTPException, Path, Query, Request, Response
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
 from cryptoforecast.data import ASSETS, resolve_asset
@@ -27,6 +32,7 @@ __all__ = [
     "MAX_ID_LENGTH",
     "HORIZON_FILTER",
     "AS_OF_QUERY",
+    "AdminRoute",
     "HORIZON_QUERY",
     "MODEL_TYPE_QUERY",
     "SERVICE",
@@ -37,6 +43,7 @@ __all__ = [
     "require_admin",
     "resolve",
     "service",
+    "validation_error",
 ]
 
 HORIZON_QUERY: Any = Query(1, ge=1, le=MAX_HORIZON, description=f"candles ahead, 1..{MAX_HORIZON}")
@@ -140,6 +147,25 @@ def invalid(where: str, name: str, value: Any, message: str) -> RequestValidatio
     )
 
 
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # 'nan', 'inf', '-inf': JSON has no such numbers
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+async def validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    """The 422 of a request that failed validation, in FastAPI's shape (``detail: [{loc, msg,
+    type, input, ctx}]``), with a non-finite number received (a body's ``NaN`` or ``Infinity``)
+    echoed as a string: the answer stays valid JSON instead of failing to render (a 500)."""
+    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+    detail = _json_safe(jsonable_encoder(errors))
+    return JSONResponse({"detail": detail}, status_code=422)
+
+
 def known_query(*names: str) -> Any:
     """A dependency answering 422 for a query parameter the endpoint does not take: ``?asof=``
     for ``?as_of=`` would otherwise be ignored and the latest forecast returned as if it were
@@ -178,3 +204,21 @@ def require_admin(request: Request, authorization: str | None = Header(None)) ->
             detail="missing or wrong admin token; send 'Authorization: Bearer <token>'",
             headers={"WWW-Authenticate": "Bearer"},
         )
+
+
+class AdminRoute(APIRoute):
+    """A route that, when it depends on :func:`require_admin`, checks the token before the body
+    is read. FastAPI reads and parses a body before it solves a route's dependencies, so the
+    dependency alone lets an anonymous client make the service buffer and parse any body (and
+    answers 422, not 401); the dependency stays, and documents the header in OpenAPI."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        if not any(d.dependency is require_admin for d in self.dependencies):
+            return handler
+
+        async def token_first(request: Request) -> Response:
+            require_admin(request, request.headers.get("authorization"))
+            return await handler(request)
+
+        return token_first

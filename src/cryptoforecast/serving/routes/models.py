@@ -18,6 +18,7 @@ from cryptoforecast.serving.routes.deps import (
     HORIZON_FILTER,
     MODEL_TYPE_QUERY,
     SERVICE,
+    AdminRoute,
     Service,
     invalid,
     require_admin,
@@ -30,7 +31,7 @@ __all__ = ["MAX_MODEL_ID", "router"]
 #: model ids are 64-bit database integers; a larger one cannot exist
 MAX_MODEL_ID = 2**63 - 1
 
-router = APIRouter()
+router = APIRouter(route_class=AdminRoute)  # admin routes check the token before the body
 _ADMIN = [Depends(require_admin)]
 _STATUS_FILTER: Any = Query(None, max_length=16, description="staging, production or archived")
 

@@ -74,6 +74,8 @@ def healthz(svc: Service = SERVICE) -> dict[str, Any]:
         refresher = (out["background"].get("leader") or {}).get("refresher") or {}
         if (refresher.get("last_run") or {}).get("errors"):
             out["status"] = "degraded"  # the live source failed on the refresher's last run
+        if out["background"]["problems"]:
+            out["status"] = "degraded"  # the jobs cannot run, a job died, or their state is unknown
     return out
 
 

@@ -64,6 +64,12 @@ def healthz(svc: Service = SERVICE) -> dict[str, Any]:
         out["registry_error"] = (
             f"the model registry is unavailable ({type(exc).__name__}); see the service log"
         )
+    try:
+        pred.ledger.check()
+    except Exception as exc:
+        log.warning("health check: the ledger failed: %s", redact(exc))
+        out["status"] = "degraded"
+        out["ledger_error"] = f"ledger unavailable ({type(exc).__name__}); see the service log"
     out["data"] = data_freshness(pred, now)
     if any("error" in entry for entry in out["data"].values()):
         out["status"] = "degraded"

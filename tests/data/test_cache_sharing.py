@@ -11,11 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-import pwd
-import shutil
 import stat
-import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,13 +26,7 @@ from cryptoforecast.data.live import refresh_series
 from cryptoforecast.exceptions import DataError
 
 from ..live_servers import shared_candles, use_binance_server
-
-SRC = Path(__file__).resolve().parents[2] / "src"
-#: the second service user and the group both users share (no passwd entry is needed)
-OTHER_UID = OTHER_GID = 54321
-as_root_only = pytest.mark.skipif(
-    not hasattr(os, "geteuid") or os.geteuid() != 0, reason="acting as a second user needs root"
-)
+from ..second_user import OTHER_UID, as_root_only, run_as_other_user, shared_home
 
 
 def mode(path: Path) -> int:
@@ -136,68 +126,24 @@ def test_a_cache_directory_this_user_may_not_write_is_a_clear_error(
 
 
 @pytest.fixture
-def shared_home(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A service home owned by root and shared with group OTHER_GID (setgid, group rwx), under
-    a directory every user may traverse; this process uses it with ``umask 0027``."""
-    try:
-        pwd.getpwuid(OTHER_UID)
-        pytest.skip(f"uid {OTHER_UID} exists on this machine; the test needs an unused one")
-    except KeyError:
-        pass
-    outer = Path(tempfile.mkdtemp(prefix="cf-shared-"))
-    os.chmod(outer, 0o711)
-    home = outer / "home"
-    home.mkdir()
-    os.chown(home, 0, OTHER_GID)
-    os.chmod(home, 0o2770)
-    monkeypatch.setenv("CRYPTOFORECAST_HOME", str(home))
-    old = os.umask(0o027)
-    try:
-        yield home
-    finally:
-        os.umask(old)
-        shutil.rmtree(outer)
+def home(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    with shared_home() as path:
+        monkeypatch.setenv("CRYPTOFORECAST_HOME", str(path))
+        yield path
 
 
 def forecast_as_other_user(home: Path) -> tuple[int, str, str]:
-    """``cryptoforecast forecast bitcoin --source binance --json`` run by the second user.
-
-    A forked child drops to the second user for good and runs the CLI (the interpreter's own
-    files may be out of that user's reach, so the modules are imported beforehand, as root);
-    returns the exit code, stdout and stderr."""
+    """``cryptoforecast forecast bitcoin --source binance --json`` run by the second user."""
     from cryptoforecast.cli import main
 
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - the child
-            code = 70
-            try:
-                os.setgroups([OTHER_GID])
-                os.setgid(OTHER_GID)
-                os.setuid(OTHER_UID)
-                os.environ.update({"CRYPTOFORECAST_HOME": str(home), "HOME": str(home)})
-                os.dup2(out.fileno(), 1)
-                os.dup2(err.fileno(), 2)
-                sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115
-                sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115
-                code = main(["forecast", "bitcoin", "--source", "binance", "--json"])
-            except BaseException:
-                import traceback
-
-                traceback.print_exc()
-            finally:
-                sys.stdout.flush()
-                sys.stderr.flush()
-                os._exit(code)
-        _, status = os.waitpid(pid, 0)
-        out.seek(0)
-        err.seek(0)
-        return os.waitstatus_to_exitcode(status), out.read().decode(), err.read().decode()
+    return run_as_other_user(
+        lambda: main(["forecast", "bitcoin", "--source", "binance", "--json"]), home
+    )
 
 
 @as_root_only
 def test_a_second_user_of_the_group_forecasts_from_the_shared_cache(
-    shared_home: Path, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+    home: Path, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The issue's deployment: root fills the cache with umask 0027, the second user forecasts.
 
@@ -205,13 +151,13 @@ def test_a_second_user_of_the_group_forecasts_from_the_shared_cache(
     such (the forecast comes from the cache); with group write it refreshes the shared cache."""
     fake = use_binance_server(httpserver, monkeypatch, symbols=["bitcoin"])
     fake.set_candles("bitcoin", "1d", shared_candles("bitcoin", "1d", end="2025-09-28"))
-    warm_up(shared_home.parent / "warm", monkeypatch)
+    warm_up(home.parent / "warm", monkeypatch)
     result = refresh_series_for("bitcoin")
     candles_dir = result.parent
     assert mode(candles_dir) & 0o070 == 0o050  # group read, as umask 0027 leaves it
     fake.set_candles("bitcoin", "1d", shared_candles("bitcoin", "1d", end="2025-09-30"))
 
-    code, out, err = forecast_as_other_user(shared_home)
+    code, out, err = forecast_as_other_user(home)
     assert code == 0, err
     assert "PermissionError" not in err and "Traceback" not in err
     assert "could not refresh bitcoin" in err and "group write" in err
@@ -219,7 +165,7 @@ def test_a_second_user_of_the_group_forecasts_from_the_shared_cache(
     assert forecast["as_of"].startswith("2025-09-28")  # from the cache, as it was
 
     os.chmod(candles_dir, mode(candles_dir) | 0o020)  # the fix the message names
-    code, out, err = forecast_as_other_user(shared_home)
+    code, out, err = forecast_as_other_user(home)
     assert code == 0, err
     assert "could not refresh" not in err
     (forecast,) = json.loads(out)["forecasts"]

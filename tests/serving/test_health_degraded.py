@@ -7,6 +7,7 @@ retrain queue keeps at most ``MAX_JOBS`` jobs, as SECURITY.md says.
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import threading
@@ -23,6 +24,7 @@ from cryptoforecast.serving.background import BackgroundJobs, ScheduledJob
 from cryptoforecast.serving.jobs import MAX_JOBS, JobQueueFull, Jobs
 from cryptoforecast.serving.ledger import Ledger
 
+from ..second_user import as_root_only, run_as_other_user, shared_home
 from .conftest import SyncASGIClient
 
 TOKEN = "t0ken-for-tests"
@@ -84,6 +86,39 @@ def test_the_jobs_lock_file_is_group_writable_under_umask_0027(
         os.umask(old)
     assert stat.S_IMODE(jobs.lock_path.stat().st_mode) == 0o660
     assert stat.S_IMODE(jobs.status_path.stat().st_mode) == 0o640  # follows the umask
+
+
+@as_root_only
+def test_a_second_user_takes_over_the_jobs_of_a_shared_cache(
+    stopping: list[BackgroundJobs],
+) -> None:
+    """root leads the jobs of a cache made with umask 0027, then stops; the second user of the
+    group takes the lock over (its thread once died of a PermissionError). Its directory is not
+    group-writable, so it cannot publish its status: that is a problem it reports."""
+    with shared_home() as home:
+        candles = home / "candles"
+        first = ticking(candles)
+        stopping.append(first)
+        first.start()
+        assert wait_for(lambda: first.leader)
+        first.stop()
+        assert stat.S_IMODE(candles.stat().st_mode) & 0o070 == 0o050  # group read only
+
+        def second_user() -> int:
+            calls: list[int] = []
+            jobs = ticking(candles, calls)
+            jobs.start()
+            took = wait_for(lambda: jobs.leader and len(calls) >= 1, timeout=10)
+            print(json.dumps({"leader": took, "problems": jobs.status().get("problems")}))
+            jobs.stop()
+            return 0
+
+        code, out, err = run_as_other_user(second_user, home)
+    assert code == 0, err
+    seen = json.loads(out)
+    assert seen["leader"] is True, err
+    (problem,) = seen["problems"]
+    assert "cannot write their status file" in problem and "group write" in problem
 
 
 def test_a_jobs_lock_this_user_may_not_take_degrades_healthz_and_is_retried(

@@ -192,6 +192,8 @@ class BackgroundJobs:
         self.election_error: str | None = None
         #: background threads of this process that died: thread name -> the kind of error
         self.dead_threads: dict[str, str] = {}
+        #: why this (leading) process could not publish its status (None: it could)
+        self.publish_error: str | None = None
         self._last_problem: str | None = None
 
     @property
@@ -308,7 +310,17 @@ class BackgroundJobs:
             try:
                 atomic_write_bytes(self.status_path, payload)
             except OSError as exc:
-                log.warning("cannot write %s: %s", self.status_path, exc)
+                reason = (
+                    f"the background jobs cannot write their status file ({type(exc).__name__}); "
+                    "other workers show an old status"
+                )
+                if isinstance(exc, PermissionError):
+                    reason += ": the service users sharing the candle cache need group write on it"
+                if reason != self.publish_error:
+                    log.warning("cannot write %s: %s. %s", self.status_path, exc, CACHE_SHARING_FIX)
+                self.publish_error = reason
+            else:
+                self.publish_error = None
 
     def shared_status(self) -> SharedStatus:
         """The leader's status: ours when we lead, else the validated status file, limited to
@@ -378,7 +390,7 @@ class BackgroundJobs:
 
     def problems(self, shared: SharedStatus) -> list[str]:
         """Why the background jobs are not known to run as they should (empty: nothing known)."""
-        out = [self.election_error] if self.election_error else []
+        out = [e for e in (self.election_error, self.publish_error if self.leader else None) if e]
         dead = dict(self.dead_threads)
         if shared.leader is not None:
             dead.update(shared.leader.dead_threads)

@@ -115,6 +115,14 @@ CORRUPT: dict[str, bytes] = {
             refresher={**leader_status()["refresher"], "last_success_at": "0001-01-01T00:00:00"}
         )
     ).encode(),
+    "a note that is not a number": json.dumps(
+        leader_status(
+            refresher={
+                **leader_status()["refresher"],
+                "last_run": {"started_at": NOW, "notes": {"ledger": {"scored": float("nan")}}},
+            }
+        )
+    ).encode(),
     "an infinite period": json.dumps(leader_status()).replace("3600.0", "Infinity").encode(),
 }
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import stat
 import threading
@@ -30,7 +31,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from filelock import Timeout
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue
 
 from cryptoforecast.data.cache import CACHE_SHARING_FIX, atomic_write_bytes, shared_file_lock
 from cryptoforecast.redaction import hide_paths, redact
@@ -100,7 +101,19 @@ def _iso_time(value: str) -> str:
     return value
 
 
+def _finite(value: Any) -> Any:
+    """``value`` (JSON) if every number in it is finite (JSON has no NaN or Infinity)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{value!r} is not a JSON number")
+    for item in (
+        value.values() if isinstance(value, dict) else (value if isinstance(value, list) else ())
+    ):
+        _finite(item)
+    return value
+
+
 IsoTime = Annotated[str, AfterValidator(_iso_time)]
+Notes = Annotated[dict[str, JsonValue], AfterValidator(_finite)]
 Count = Annotated[int, Field(ge=0, le=_MAX_COUNT)]
 
 
@@ -124,7 +137,7 @@ class RefreshRunStatus(_Status):
     started_at: IsoTime
     added: dict[str, Count] = {}
     errors: dict[str, str] = {}
-    notes: dict[str, Any] = {}
+    notes: Notes = {}
 
 
 class RefresherCounters(_Status):

@@ -1,7 +1,8 @@
 """Background retraining for ``POST /v1/retrain``: one worker thread, state held by the app.
 
-Only the newest :data:`MAX_JOBS` jobs are kept (finished ones are forgotten first), so a client
-polling or submitting in a loop cannot grow the service's memory without bound.
+At most :data:`MAX_JOBS` jobs are kept: a new job makes room by forgetting the oldest finished
+one, and while all of them are queued or running a new one is refused (:class:`JobQueueFull`,
+``503``), so a client submitting in a loop cannot grow the service's memory or queue without bound.
 """
 
 from __future__ import annotations
@@ -13,11 +14,17 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from cryptoforecast.exceptions import CryptoForecastError
 from cryptoforecast.redaction import redact
 
-__all__ = ["MAX_JOBS", "Jobs", "RetrainFn", "RetrainJob"]
+__all__ = ["MAX_JOBS", "JobQueueFull", "Jobs", "RetrainFn", "RetrainJob"]
 
 MAX_JOBS = 200
+_FINISHED = ("done", "failed")
+
+
+class JobQueueFull(CryptoForecastError):
+    """:data:`MAX_JOBS` retrain jobs are queued or running: none can be forgotten for a new one."""
 
 
 class RetrainJob(Protocol):
@@ -70,8 +77,8 @@ class Jobs:
             "submitted_at": datetime.now(UTC).isoformat(),
         }
         with self.lock:
+            self._make_room()
             self.jobs[job_id] = job
-            self._forget_old()
 
         def run() -> None:
             job["status"] = "running"
@@ -90,11 +97,18 @@ class Jobs:
         job = self.jobs.get(job_id)
         return dict(job) if job is not None else None
 
-    def _forget_old(self) -> None:
-        excess = len(self.jobs) - MAX_JOBS
+    def _make_room(self) -> None:
+        """Forget the oldest finished jobs until a new one fits (the lock is held)."""
+        excess = len(self.jobs) - MAX_JOBS + 1
         if excess <= 0:
             return
-        finished = [k for k, j in self.jobs.items() if j["status"] in ("done", "failed")]
+        finished = [k for k, j in self.jobs.items() if j["status"] in _FINISHED]
+        if len(finished) < excess:
+            raise JobQueueFull(
+                f"the service keeps at most {MAX_JOBS} retrain jobs and all of them are queued "
+                "or running; try again once one has finished (GET /v1/retrain/{job_id} says "
+                "when)"
+            )
         for key in finished[:excess]:
             del self.jobs[key]
 

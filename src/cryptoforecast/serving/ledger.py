@@ -202,6 +202,11 @@ class Ledger:
             ) from None
         return engine
 
+    def check(self) -> None:
+        """Read one row: raises when the ledger cannot be opened or read (a health check)."""
+        with self.engine.connect() as conn:
+            conn.execute(sa.select(forecasts_table.c.forecast_id).limit(1)).all()
+
     def dispose(self) -> None:
         """Close pooled connections."""
         if self._engine is not None:

@@ -64,6 +64,12 @@ def healthz(svc: Service = SERVICE) -> dict[str, Any]:
         out["registry_error"] = (
             f"the model registry is unavailable ({type(exc).__name__}); see the service log"
         )
+    try:
+        pred.ledger.check()
+    except Exception as exc:
+        log.warning("health check: the ledger failed: %s", redact(exc))
+        out["status"] = "degraded"
+        out["ledger_error"] = f"ledger unavailable ({type(exc).__name__}); see the service log"
     out["data"] = data_freshness(pred, now)
     if any("error" in entry for entry in out["data"].values()):
         out["status"] = "degraded"
@@ -74,6 +80,8 @@ def healthz(svc: Service = SERVICE) -> dict[str, Any]:
         refresher = (out["background"].get("leader") or {}).get("refresher") or {}
         if (refresher.get("last_run") or {}).get("errors"):
             out["status"] = "degraded"  # the live source failed on the refresher's last run
+        if out["background"]["problems"]:
+            out["status"] = "degraded"  # the jobs cannot run, a job died, or their state is unknown
     return out
 
 

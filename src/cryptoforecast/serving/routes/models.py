@@ -13,6 +13,7 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query
 
 from cryptoforecast.exceptions import RegistryError
 from cryptoforecast.registry import STAGES
+from cryptoforecast.serving.jobs import JobQueueFull
 from cryptoforecast.serving.routes.deps import (
     CRYPTO_ID_FILTER,
     HORIZON_FILTER,
@@ -128,7 +129,12 @@ def retrain(body: RetrainRequest | None = Body(None), svc: Service = SERVICE) ->
     if svc.predictor._registry is not None:
         kwargs.setdefault("registry", svc.predictor.registry)
     shown = {k: v for k, v in kwargs.items() if k != "registry"}
-    return svc.jobs.submit(lambda: fn(**kwargs), shown)
+    try:
+        return svc.jobs.submit(lambda: fn(**kwargs), shown)
+    except JobQueueFull as exc:
+        raise HTTPException(
+            status_code=503, detail=str(exc), headers={"Retry-After": "60"}
+        ) from None
 
 
 @router.get("/v1/retrain/{job_id}", tags=["admin"], dependencies=_ADMIN)

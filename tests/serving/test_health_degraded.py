@@ -81,7 +81,9 @@ def test_the_jobs_lock_file_is_group_writable_under_umask_0027(
         jobs = ticking(tmp_path)
         stopping.append(jobs)
         jobs.start()
-        assert wait_for(lambda: jobs.leader)
+        # the leader writes its status file just after taking the lock: wait for both, under
+        # the umask being tested
+        assert wait_for(lambda: jobs.leader and jobs.status_path.exists())
     finally:
         os.umask(old)
     assert stat.S_IMODE(jobs.lock_path.stat().st_mode) == 0o660

@@ -2,7 +2,7 @@
 the service, registered), as if it had been written wrong. Loading refuses every one with an
 ``ArtifactError`` naming the file, the field, the value and the fix; the service answers with the
 labelled fallback (never a 500, never a non-finite number) and ``forecast --json`` prints valid
-JSON."""
+JSON; registration refuses a manifest that is not a JSON object."""
 
 from __future__ import annotations
 
@@ -177,6 +177,52 @@ def test_forecast_json_of_a_malformed_artifact_is_valid_json(
         "integrity check failed",
     )
     assert all_finite(f)
+
+
+# -- registration ------------------------------------------------------------------------------
+def test_register_model_refuses_a_manifest_that_is_not_an_object(
+    registry: Any, drift_btc: Any
+) -> None:
+    path = registry.new_artifact_dir("bitcoin", "drift", 1)
+    drift_btc.save_model(path)
+    (path / MANIFEST).write_text("[]")
+    with pytest.raises(ArtifactError) as info:
+        registry.register_model(
+            model_type="drift", crypto_id="bitcoin", model_path=path, status="production"
+        )
+    text = str(info.value)
+    assert MANIFEST in text and "JSON object" in text and "list" in text
+    assert registry.list_models() == []
+
+
+def test_register_saved_refuses_a_manifest_that_is_not_an_object_and_keeps_nothing(
+    registry: Any, drift_btc: Any
+) -> None:
+    def save(path: Path) -> None:
+        drift_btc.save_model(path)
+        (path / MANIFEST).write_text("[]")
+
+    with pytest.raises(ArtifactError, match="JSON object"):
+        registry.register_saved(save, "drift", "bitcoin", 1)
+    assert registry.list_models() == []
+    assert not any(p.is_file() for p in Path(registry.artifact_root).rglob("*"))
+
+
+@pytest.fixture(scope="module")
+def drift_btc() -> Any:
+    return fit_model("bitcoin", "drift", 1)
+
+
+def test_registration_refuses_manifest_values_of_the_wrong_type(
+    registry: Any, drift_btc: Any
+) -> None:
+    path = registry.new_artifact_dir("bitcoin", "drift", 1)
+    drift_btc.save_model(path)
+    edit(path / MANIFEST, setitem("horizon", value="seven"))
+    with pytest.raises(ArtifactError, match=r"'horizon'.*'seven'"):
+        registry.register_model(model_type="drift", crypto_id="bitcoin", model_path=path)
+    assert registry.list_models() == []
+    shutil.rmtree(path)
 
 
 # -- every model's stored values, checked when loaded ------------------------------------------

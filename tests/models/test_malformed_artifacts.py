@@ -1,8 +1,8 @@
 """Malformed artifacts whose hashes match: each was edited, then its manifests re-hashed (and, for
 the service, registered), as if it had been written wrong. Loading refuses every one with an
 ``ArtifactError`` naming the file, the field, the value and the fix; the service answers with the
-labelled fallback (never a 500, never a non-finite number) and ``forecast --json`` prints valid
-JSON; registration refuses a manifest that is not a JSON object."""
+labelled fallback (never a 500, never a non-finite number); ``forecast --json`` prints valid JSON
+whatever a model produces; registration refuses a manifest that is not a JSON object."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ from cryptoforecast.models.catalog import load_forecaster
 from cryptoforecast.models.distribution import DistributionForecaster, MarketData
 from cryptoforecast.paths import sha256_file
 from cryptoforecast.serving import create_app
-from tests.serving.conftest import TRAIN_END, FakeClock, SyncASGIClient, fit_model
+from cryptoforecast.serving.distribution import FALLBACK_SCALE
+from tests.serving.conftest import TRAIN_END, FakeClock, SyncASGIClient, fit_model, register
 
 DIST = "distribution/distribution.json"
 
@@ -177,6 +178,71 @@ def test_forecast_json_of_a_malformed_artifact_is_valid_json(
         "integrity check failed",
     )
     assert all_finite(f)
+
+
+# -- the last line of defence: whatever a loaded model produces -------------------------------
+def overflowing(monkeypatch: pytest.MonkeyPatch, change: Callable[[Any], None]) -> None:
+    """Models load as stored, then ``change`` makes them produce numbers no price can hold."""
+    import cryptoforecast.serving.predictor as predictor
+
+    real = predictor.load_registered
+
+    def load(record: Any) -> Any:
+        model = real(record)
+        change(model)
+        return model
+
+    monkeypatch.setattr(predictor, "load_registered", load)
+
+
+def huge_drift(model: Any) -> None:
+    model.drift_ = 800.0  # a finite log return whose price, close * e^800, is not
+
+
+def test_a_forecast_whose_price_overflows_falls_back_labelled(
+    registry: Any, client: SyncASGIClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    register(registry, fit_model("bitcoin", "drift", 1), "bitcoin")
+    overflowing(monkeypatch, huge_drift)
+    r = client.get("/v1/forecast/bitcoin")
+    assert r.status_code == 200, r.text
+    body = strict_json(r.text)
+    assert body["source"] == "technical_analysis_fallback"
+    assert body["fallback_reason"].startswith("prediction failed")
+    assert "finite" in body["fallback_reason"]
+    assert all_finite(body)
+
+
+def test_forecast_json_stays_valid_when_a_price_overflows(
+    registry: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cryptoforecast.cli import main
+
+    register(registry, fit_model("bitcoin", "drift", 1), "bitcoin")
+    overflowing(monkeypatch, huge_drift)
+    code = main(["forecast", "bitcoin", "--json"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    (f,) = strict_json(out)["forecasts"]
+    assert f["source"] == "technical_analysis_fallback" and all_finite(f)
+
+
+def test_a_stored_distribution_that_overflows_gives_the_labelled_fallback_scale(
+    registry: Any, client: SyncASGIClient, drift_har: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    register(registry, drift_har, "bitcoin")
+
+    def wide(model: Any) -> None:
+        model.distribution_.model_.resid_var_ = (
+            940.0  # sigma ~ 1e100: finite, its price quantiles are not
+        )
+
+    overflowing(monkeypatch, wide)
+    r = client.get("/v1/forecast/bitcoin", params={"horizon": 7})
+    assert r.status_code == 200, r.text
+    body = strict_json(r.text)
+    assert body["source"] == "model" and body["distribution_source"] == FALLBACK_SCALE
+    assert all_finite(body) and body["quantiles"] is not None
 
 
 # -- registration ------------------------------------------------------------------------------

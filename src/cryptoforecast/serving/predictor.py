@@ -358,7 +358,9 @@ class Predictor:
             return reason
         try:
             point, bands = predict_last(
-                model, self._model_features(crypto_id, candles, features, model)
+                model,
+                self._model_features(crypto_id, candles, features, model),
+                float(candles["close"].iloc[-1]),
             )
         except Exception as exc:
             return f"prediction failed: {type(exc).__name__}: {hide_paths(redact(exc))}"

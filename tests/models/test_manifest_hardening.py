@@ -44,7 +44,7 @@ def _edit(path: Path, **changes: Any) -> None:
         ({"horizon": 0}, "'horizon' must be a positive integer"),
         ({"feature_names": "close"}, "'feature_names' must be a list"),
         ({"extra": [1]}, "'extra' must be a JSON object or null"),
-        ({"conformal": {"residuals": "x"}}, "cannot read the parameters"),
+        ({"conformal": {"residuals": "x"}}, r"conformal.residuals must be a list of finite"),
     ],
 )
 def test_malformed_manifests_are_artifact_errors(

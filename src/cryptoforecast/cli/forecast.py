@@ -181,7 +181,9 @@ def forecast(
                 errors.append({"crypto_id": cid, "horizon": h, "error": str(exc)})
     if as_json:
         payload = {
-            "forecasts": [f.model_dump(mode="json") for f in forecasts],
+            # pydantic's JSON: a number that is not finite (never served) would be null, so the
+            # output stays JSON whatever a forecast holds
+            "forecasts": [json.loads(f.model_dump_json()) for f in forecasts],
             "errors": errors,
         }
         typer.echo(json.dumps(payload, indent=2))

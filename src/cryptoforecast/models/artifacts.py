@@ -27,7 +27,9 @@ from typing import Any, Protocol
 import numpy as np
 
 from cryptoforecast.exceptions import ArtifactError
+from cryptoforecast.manifest import MANIFEST, load_manifest_file
 from cryptoforecast.models.intervals import ConformalCalibrator
+from cryptoforecast.models.stored_values import stored_params
 from cryptoforecast.paths import confine, list_files, sha256_file
 
 
@@ -74,7 +76,6 @@ __all__ = [
 ]
 
 FORMAT_VERSION = 1
-MANIFEST = "manifest.json"
 _LIBRARIES = (
     "cryptoforecast",
     "numpy",
@@ -205,14 +206,7 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     file = path / MANIFEST if path.is_dir() else path
     if not file.is_file():
         raise ArtifactError(f"{path} has no {MANIFEST}; it is not a saved cryptoforecast model")
-    try:
-        manifest = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ArtifactError(
-            f"{file} is not valid JSON ({exc}); the artifact is corrupt, retrain or restore it"
-        ) from None
-    if not isinstance(manifest, dict):
-        raise ArtifactError(f"{file} must hold a JSON object, got {type(manifest).__name__}")
+    manifest = load_manifest_file(file)  # a JSON object whose keys have the right types
     fmt = manifest.get("format_version")
     if fmt != FORMAT_VERSION:
         raise ArtifactError(
@@ -224,38 +218,7 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
             raise ArtifactError(
                 f"{file} lacks the required key {key!r}; the artifact is incomplete"
             )
-    _check_shape(file, manifest)
     return manifest
-
-
-def _check_shape(file: Path, manifest: dict[str, Any]) -> None:
-    """Refuse a manifest whose values have the wrong type (it was edited or corrupted)."""
-
-    def bad(key: str, wanted: str) -> ArtifactError:
-        return ArtifactError(
-            f"{file}: {key!r} must be {wanted}, got {manifest.get(key)!r:.200}; the manifest is "
-            "corrupt or was edited. Restore the artifact or retrain the model."
-        )
-
-    horizon = manifest["horizon"]
-    if isinstance(horizon, bool) or not isinstance(horizon, int) or not 1 <= horizon <= 10_000:
-        raise bad("horizon", "a positive integer (candles ahead)")
-    if not isinstance(manifest["model_type"], str) or not manifest["model_type"]:
-        raise bad("model_type", "a model name such as 'lightgbm'")
-    names = manifest["feature_names"]
-    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-        raise bad("feature_names", "a list of feature names")
-    for key in ("params", "conformal"):
-        if not isinstance(manifest[key], dict):
-            raise bad(key, "a JSON object")
-    for key in ("extra", "training"):
-        if manifest.get(key) is not None and not isinstance(manifest[key], dict):
-            raise bad(key, "a JSON object or null")
-    files = manifest["files"]
-    if not isinstance(files, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in files.items()
-    ):
-        raise bad("files", "an object mapping each weights file to its sha256")
 
 
 def _verify_files(directory: Path, manifest: dict[str, Any]) -> None:
@@ -299,9 +262,12 @@ def load_into(model: Persistable, path: Path) -> None:
     _verify_files(path, manifest)
     try:
         params = {k: v for k, v in manifest["params"].items() if k in model._param_names()}
+        stored_params(type(model), params, path / MANIFEST)
         model.set_params(**params)
         model.horizon = int(manifest["horizon"])
-        calibrator = ConformalCalibrator.from_dict(manifest["conformal"])
+        calibrator = ConformalCalibrator.from_dict(manifest["conformal"], str(path / MANIFEST))
+    except ArtifactError:
+        raise
     except Exception as exc:
         raise ArtifactError(
             f"cannot read the parameters in {path / MANIFEST}: {type(exc).__name__}: {exc}; the "

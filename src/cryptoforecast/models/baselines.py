@@ -7,7 +7,9 @@ from typing import Any, ClassVar
 
 import pandas as pd
 
+from cryptoforecast.models.artifacts import MANIFEST
 from cryptoforecast.models.base import BaseForecaster
+from cryptoforecast.models.stored_values import MAX_ABS_LOG_RETURN, stored_number
 
 __all__ = ["DriftForecaster", "NaiveForecaster"]
 
@@ -43,4 +45,10 @@ class DriftForecaster(BaseForecaster):
         return {"drift": self.drift_}
 
     def _load_native(self, directory: Path, manifest: dict[str, Any]) -> None:
-        self.drift_ = float(manifest["extra"]["drift"])
+        self.drift_ = stored_number(
+            (manifest.get("extra") or {}).get("drift"),
+            directory / MANIFEST,
+            "extra.drift",
+            low=-MAX_ABS_LOG_RETURN,
+            high=MAX_ABS_LOG_RETURN,
+        )

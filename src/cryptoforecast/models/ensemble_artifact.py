@@ -21,8 +21,18 @@ import numpy as np
 
 from cryptoforecast.compat import import_optional
 from cryptoforecast.exceptions import ArtifactError
-from cryptoforecast.models.boosters import read_lightgbm_text
+from cryptoforecast.models.artifacts import weights_file
 from cryptoforecast.models.factory import BASE_CLASSES, load_with
+from cryptoforecast.models.lightgbm_text import read_lightgbm_text
+from cryptoforecast.models.stored_values import (
+    MAX_ABS_LOG_RETURN,
+    refuse,
+    stored_choice,
+    stored_names,
+    stored_number,
+    stored_numbers,
+    stored_object,
+)
 from cryptoforecast.paths import confine
 
 __all__ = ["META_FILE", "META_LGBM_FILE", "StackParts", "load_stack", "save_stack"]
@@ -101,7 +111,9 @@ def _meta_booster(directory: Path, meta: dict[str, Any], n_inputs: int) -> Any:
 
 
 def load_stack(directory: Path, manifest: dict[str, Any]) -> StackParts:
-    """Read what :func:`save_stack` wrote, checking every path and count on the way."""
+    """Read what :func:`save_stack` wrote, checking every path, count and value on the way: each
+    base reads the ensemble's features, one finite weight >= 0 per base, a finite intercept in
+    log-return units, regime columns among the features and a known meta-learner."""
     extra = manifest.get("extra") or {}
     parts = extra.get("parts")
     if not parts or not isinstance(parts, list):
@@ -109,22 +121,43 @@ def load_stack(directory: Path, manifest: dict[str, Any]) -> StackParts:
             f"{directory}/manifest.json lists no base models; the artifact is incomplete"
         )
     bases = dict(_base(directory, part) for part in parts)
-    meta = json.loads((directory / META_FILE).read_text(encoding="utf-8"))
-    names = list(meta["base_models"])
+    features = list(manifest["feature_names"])
+    for name, base in bases.items():
+        if list(base.feature_names_) != features:
+            raise ArtifactError(
+                f"base model {name!r} in {directory} reads {len(base.feature_names_)} features, "
+                f"not the ensemble's {len(features)}; the artifact is inconsistent. Restore it "
+                "from a backup or retrain the model."
+            )
+    file = weights_file(directory, META_FILE, "ensemble meta-learner")
+    try:
+        meta = stored_object(json.loads(file.read_text(encoding="utf-8")), file, "the file")
+    except ValueError as exc:
+        raise ArtifactError(
+            f"{file} is not valid JSON ({exc}); restore the artifact or retrain the model"
+        ) from None
+    names = stored_names(meta.get("base_models"), file, "base_models")
     if names != [p["name"] for p in parts]:
         raise ArtifactError(
             f"{directory}/{META_FILE} names bases {names}, the manifest {list(bases)}"
         )
-    regime = list(meta.get("regime_columns", []))
+    stored_choice(meta.get("meta"), file, "meta", [manifest["params"].get("meta", "ridge")])
+    weights = stored_numbers(meta.get("weights"), file, "weights", length=len(names), low=0.0)
+    intercept = stored_number(
+        meta.get("intercept"), file, "intercept", low=-MAX_ABS_LOG_RETURN, high=MAX_ABS_LOG_RETURN
+    )
+    regime = stored_names(meta.get("regime_columns", []), file, "regime_columns", allow_empty=True)
+    if not set(regime) <= set(features):
+        raise refuse(file, "regime_columns", "columns among the features", regime)
     booster = (
         _meta_booster(directory, meta, len(names) + len(regime)) if meta.get("lgbm_model") else None
     )
     return StackParts(
         base_names=names,
         bases=bases,
-        weights=np.asarray(meta["weights"], dtype="float64"),
-        intercept=float(meta["intercept"]),
+        weights=weights,
+        intercept=intercept,
         regime_columns=regime,
-        oof_summary=dict(meta.get("out_of_fold", {})),
+        oof_summary=dict(stored_object(meta.get("out_of_fold", {}), file, "out_of_fold")),
         meta_booster=booster,
     )

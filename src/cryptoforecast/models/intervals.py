@@ -18,6 +18,15 @@ from typing import Any, Literal
 import numpy as np
 
 from cryptoforecast.exceptions import DataError, NotFittedError
+from cryptoforecast.models.stored_values import (
+    MAX_ABS_LOG_RETURN,
+    refuse,
+    stored_choice,
+    stored_number,
+    stored_numbers,
+    stored_object,
+    stored_whole,
+)
 
 __all__ = ["ConformalCalibrator"]
 
@@ -135,11 +144,42 @@ class ConformalCalibrator:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ConformalCalibrator:
+    def from_dict(
+        cls, data: Any, where: str = "conformal calibrator", field: str = "conformal"
+    ) -> ConformalCalibrator:
+        """The calibrator :meth:`to_dict` wrote, every value checked (residuals finite log returns,
+        a known method, ``gamma`` in [0, 1], ``window`` >= 1, finite ACI levels): an
+        :class:`ArtifactError` naming ``where``, the field and the value otherwise."""
+        data = stored_object(data, where, field)
+        residuals = stored_numbers(
+            data.get("residuals", []),
+            where,
+            f"{field}.residuals",
+            low=-MAX_ABS_LOG_RETURN,
+            high=MAX_ABS_LOG_RETURN,
+        )
+        method = stored_choice(
+            data.get("method", "split"), where, f"{field}.method", ("split", "aci")
+        )
+        gamma = stored_number(data.get("gamma", 0.01), where, f"{field}.gamma", low=0.0, high=1.0)
+        window = data.get("window")
+        if window is not None:
+            window = stored_whole(window, where, f"{field}.window", low=1)
+        adjust: dict[float, float] = {}
+        for key, value in stored_object(
+            data.get("alpha_adjust", {}), where, f"{field}.alpha_adjust"
+        ).items():
+            try:
+                coverage = float(key)
+            except ValueError:
+                coverage = math.nan
+            if not 0.0 < coverage < 1.0:
+                raise refuse(where, f"{field}.alpha_adjust", "keyed by coverages in (0, 1)", key)
+            adjust[coverage] = stored_number(value, where, f"{field}.alpha_adjust[{key!r}]")
         return cls(
-            residuals=np.asarray(data.get("residuals", []), dtype="float64"),
-            method=data.get("method", "split"),
-            gamma=float(data.get("gamma", 0.01)),
-            window=data.get("window"),
-            alpha_adjust={float(k): float(v) for k, v in data.get("alpha_adjust", {}).items()},
+            residuals=residuals,
+            method=method,  # type: ignore[arg-type]
+            gamma=gamma,
+            window=window,
+            alpha_adjust=adjust,
         )

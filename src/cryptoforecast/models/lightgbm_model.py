@@ -20,7 +20,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from cryptoforecast.models.boosters import BoosterForecaster, Rows, read_lightgbm_text
+from cryptoforecast.models.boosters import BoosterForecaster, Rows
+from cryptoforecast.models.lightgbm_text import read_lightgbm_text
 
 __all__ = ["LightGBMForecaster"]
 

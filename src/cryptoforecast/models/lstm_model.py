@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from cryptoforecast.exceptions import ArtifactError, ConfigError, DataError
-from cryptoforecast.models.artifacts import weights_file
+from cryptoforecast.models.artifacts import MANIFEST, weights_file
 from cryptoforecast.models.base import BaseForecaster, check_fraction, check_whole
 from cryptoforecast.models.lstm_network import (
     FeatureScaler,
@@ -45,6 +45,13 @@ from cryptoforecast.models.lstm_network import (
     machine_threads,
     make_windows,
     torch_session,
+)
+from cryptoforecast.models.stored_values import (
+    MAX_ABS_LOG_RETURN,
+    refuse,
+    stored_number,
+    stored_object,
+    stored_whole,
 )
 
 __all__ = ["FeatureScaler", "LSTMForecaster", "default_threads", "machine_threads", "make_windows"]
@@ -278,25 +285,57 @@ class LSTMForecaster(BaseForecaster):
     def _load_native(self, directory: Path, manifest: dict[str, Any]) -> None:
         torch = import_torch()
         file = weights_file(directory, WEIGHTS_FILE, "LSTM")
+        where = directory / MANIFEST
+        try:
+            self._check_params()
+        except ConfigError as exc:
+            raise ArtifactError(
+                f"{where}: the LSTM's params are out of range ({exc}); the artifact is corrupt or "
+                "was written wrong. Restore it from a backup or retrain the model."
+            ) from None
         extra = manifest.get("extra") or {}
         n_features = len(manifest["feature_names"])
-        try:
-            scaler = FeatureScaler.from_dict(extra["scaler"], n_features)
-            y_mean = float(extra["target_scaling"]["mean"])
-            y_std = float(extra["target_scaling"]["std"])
-        except (KeyError, TypeError) as exc:
+        if "scaler" not in extra or "target_scaling" not in extra:
             raise ArtifactError(
-                f"{directory}/manifest.json lacks the LSTM scaler or target scaling ({exc}); "
-                "retrain the model"
-            ) from None
+                f"{where} lacks the LSTM scaler or target scaling (extra.scaler, "
+                "extra.target_scaling); retrain the model"
+            )
+        scaler = FeatureScaler.from_dict(extra["scaler"], n_features, str(where), "extra.scaler")
+        target = stored_object(extra["target_scaling"], where, "extra.target_scaling")
+        y_mean = stored_number(
+            target.get("mean"),
+            where,
+            "extra.target_scaling.mean",
+            low=-MAX_ABS_LOG_RETURN,
+            high=MAX_ABS_LOG_RETURN,
+        )
+        y_std = stored_number(
+            target.get("std"),
+            where,
+            "extra.target_scaling.std",
+            low=0.0,
+            high=MAX_ABS_LOG_RETURN,
+            low_open=True,
+        )
         state = torch.load(file, map_location="cpu", weights_only=True)
         net = build_network(
             n_features, int(self.hidden_size), int(self.num_layers), float(self.dropout)
         )
         net.load_state_dict(state, strict=True)
+        for name, tensor in net.state_dict().items():
+            if not bool(torch.isfinite(tensor).all()):
+                raise ArtifactError(
+                    f"{file}: weight {name!r} holds a non-finite value; the artifact is corrupt or "
+                    "was written wrong. Restore it from a backup or retrain the model."
+                )
         net.eval()
         self.network_ = net
         self.scaler_ = scaler
         self.y_mean_, self.y_std_ = y_mean, y_std
-        self.best_epoch_ = int(extra.get("best_epoch", 0))
-        self.history_ = list(extra.get("history", []))
+        self.best_epoch_ = stored_whole(
+            extra.get("best_epoch", 0), where, "extra.best_epoch", low=0
+        )
+        history = extra.get("history", [])
+        if not isinstance(history, list):
+            raise refuse(where, "extra.history", "a list of epochs", history)
+        self.history_ = list(history)

@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from cryptoforecast.compat import import_optional
-from cryptoforecast.exceptions import ArtifactError, DataError
+from cryptoforecast.exceptions import DataError
+from cryptoforecast.models.stored_values import stored_numbers, stored_object
 
 __all__ = [
     "CLIP",
@@ -88,15 +89,16 @@ class FeatureScaler:
         return {"mean": [float(v) for v in self.mean_], "scale": [float(v) for v in self.scale_]}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], n_features: int) -> FeatureScaler:
-        mean = np.asarray(data["mean"], dtype="float64")
-        scale = np.asarray(data["scale"], dtype="float64")
-        if mean.shape != (n_features,) or scale.shape != (n_features,) or not (scale > 0).all():
-            raise ArtifactError(
-                f"the manifest's scaler has {mean.size} means and {scale.size} scales for "
-                f"{n_features} features (scales must be > 0); the artifact is inconsistent, "
-                "retrain it"
-            )
+    def from_dict(
+        cls, data: Any, n_features: int, where: str = "LSTM scaler", field: str = "scaler"
+    ) -> FeatureScaler:
+        """The scaler :meth:`to_dict` wrote: ``n_features`` finite means and scales > 0, or an
+        :class:`ArtifactError` naming ``where``, the field and the value."""
+        data = stored_object(data, where, field)
+        mean = stored_numbers(data.get("mean"), where, f"{field}.mean", length=n_features)
+        scale = stored_numbers(
+            data.get("scale"), where, f"{field}.scale", length=n_features, low=0.0, low_open=True
+        )
         return cls(mean_=mean, scale_=scale)
 
 

@@ -42,6 +42,7 @@ from cryptoforecast.models.base import BaseForecaster, check_is_fitted, context_
 from cryptoforecast.models.ensemble import MIN_INNER_TRAIN, EnsembleForecaster
 from cryptoforecast.models.factory import BASE_CLASSES, build, class_for, load_with
 from cryptoforecast.models.stacking import inner_folds
+from cryptoforecast.models.stored_values import refuse, stored_number, stored_object
 
 if TYPE_CHECKING:
     from cryptoforecast.models.base import Forecaster
@@ -208,19 +209,33 @@ class ShrunkForecaster(BaseForecaster):
         return {"base_dir": BASE_DIR, "shrink_file": SHRINK_FILE, "weight": float(self.weight_)}
 
     def _load_native(self, directory: Path, manifest: dict[str, Any]) -> None:
-        info = json.loads(weights_file(directory, SHRINK_FILE, "shrinkage").read_text("utf-8"))
-        w = float(info["weight"])
-        if not 0.0 <= w <= 1.0:
-            raise ArtifactError(f"{directory / SHRINK_FILE} holds weight {w}, outside [0, 1]")
+        file = weights_file(directory, SHRINK_FILE, "shrinkage")
+        try:
+            info = stored_object(json.loads(file.read_text("utf-8")), file, "the file")
+        except ValueError as exc:
+            raise ArtifactError(
+                f"{file} is not valid JSON ({exc}); restore the artifact or retrain the model"
+            ) from None
+        w = stored_number(info.get("weight"), file, "weight", low=0.0, high=1.0)
         try:
             self.base_ = load_with(SHRINKABLE, directory / BASE_DIR)
         except ArtifactError as exc:
             raise ArtifactError(
                 f"cannot read the weights of the base model in {directory / BASE_DIR}: {exc}"
             ) from exc
+        if list(self.base_.feature_names_) != list(manifest["feature_names"]):
+            raise ArtifactError(
+                f"the base model in {directory / BASE_DIR} reads "
+                f"{len(self.base_.feature_names_)} features, not the shrunk model's "
+                f"{len(manifest['feature_names'])}; the artifact is inconsistent. Restore it from "
+                "a backup or retrain the model."
+            )
         self.weight_ = w
-        self.oof_slope_ = float(info.get("oof_slope", math.nan))
+        self.oof_slope_ = stored_number(info.get("oof_slope", 0.0), file, "oof_slope")
         se = info.get("oof_se")
-        self.oof_se_ = math.inf if se is None else float(se)
-        self.oof_train_ends_ = list(info.get("oof_train_ends", []))
-        self.oof_summary_ = dict(info.get("out_of_fold") or {})
+        self.oof_se_ = math.inf if se is None else stored_number(se, file, "oof_se", low=0.0)
+        ends = info.get("oof_train_ends", [])
+        if not isinstance(ends, list) or not all(isinstance(e, str) for e in ends):
+            raise refuse(file, "oof_train_ends", "a list of times", ends)
+        self.oof_train_ends_ = list(ends)
+        self.oof_summary_ = dict(stored_object(info.get("out_of_fold") or {}, file, "out_of_fold"))

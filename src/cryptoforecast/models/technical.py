@@ -35,8 +35,9 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import pandas as pd
 
-from cryptoforecast.exceptions import ConfigError, FeatureError
+from cryptoforecast.exceptions import ArtifactError, ConfigError, FeatureError
 from cryptoforecast.features import build_features, make_target
+from cryptoforecast.models.artifacts import MANIFEST
 from cryptoforecast.models.base import BaseForecaster, check_feature_frame, frame_hash
 from cryptoforecast.models.intervals import ConformalCalibrator
 
@@ -224,3 +225,21 @@ class TechnicalAnalysisForecaster(BaseForecaster):
 
     def _save_native(self, directory: Path) -> dict[str, Any]:
         return {"rule": "rsi+macd+trend", "required_columns": self.required_columns}
+
+    def _load_native(self, directory: Path, manifest: dict[str, Any]) -> None:
+        """Refuse stored parameters the rule cannot run with, or columns it reads that the
+        model's features do not hold."""
+        where = directory / MANIFEST
+        try:
+            self._check_params()
+        except ConfigError as exc:
+            raise ArtifactError(
+                f"{where}: the technical rule's params are out of range ({exc}); the artifact is "
+                "corrupt or was written wrong. Restore it from a backup or retrain the model."
+            ) from None
+        missing = [c for c in self.required_columns if c not in manifest["feature_names"]]
+        if missing:
+            raise ArtifactError(
+                f"{where}: feature_names lacks {missing}, the columns the rule reads; the "
+                "artifact is corrupt or was written wrong. Restore it from a backup or retrain."
+            )

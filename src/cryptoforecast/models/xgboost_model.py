@@ -8,16 +8,63 @@ best iteration and saved in XGBoost's native JSON format (``model.json``); no pi
 
 from __future__ import annotations
 
+import json
+import math
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
+from cryptoforecast.exceptions import ArtifactError
 from cryptoforecast.models.boosters import BoosterForecaster, Rows
 
 __all__ = ["XGBoostForecaster"]
 
 WEIGHTS_FILE = "model.json"
+
+
+def _non_finite(value: Any, where: str) -> str | None:
+    """The JSON path of the first number in ``value`` that is not finite, else ``None``."""
+    if isinstance(value, float):
+        return None if math.isfinite(value) else where
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        found = _non_finite(item, f"{where}[{key!r}]")
+        if found is not None:
+            return found
+    return None
+
+
+def _check_model_json(file: Path) -> None:
+    """Refuse an XGBoost JSON model holding a number that is not finite (``NaN``, ``Infinity``
+    or one past a float's range, such as ``1e999``): a leaf or the base score would carry it into
+    every prediction. XGBoost's parser would accept it."""
+
+    def refuse_constant(token: str) -> Any:
+        raise ValueError(f"it holds {token}")
+
+    try:
+        model = json.loads(file.read_text(encoding="utf-8"), parse_constant=refuse_constant)
+        base = model["learner"]["learner_model_param"]["base_score"]
+        scores = [float(v) for v in str(base).strip("[]").split(",")]
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+        raise ArtifactError(
+            f"cannot read the weights in {file}: it is not an XGBoost JSON model ({exc}). "
+            "Restore the artifact from a backup or retrain the model."
+        ) from None
+    where = _non_finite(model, "model")
+    if where is None and not all(math.isfinite(v) for v in scores):
+        where = "model['learner']['learner_model_param']['base_score']"
+    if where is not None:
+        raise ArtifactError(
+            f"{file}: {where} is not a finite number; the artifact is corrupt or was written "
+            "wrong. Restore it from a backup or retrain the model."
+        )
 
 
 class XGBoostForecaster(BoosterForecaster):
@@ -109,6 +156,7 @@ class XGBoostForecaster(BoosterForecaster):
         return np.array([float(scores.get(f"f{i}", 0.0)) for i in range(len(self.feature_names_))])
 
     def _read_booster(self, file: Path) -> Any:
+        _check_model_json(file)
         booster = self._import_library().Booster()
         booster.load_model(str(file))
         return booster

@@ -1,8 +1,9 @@
 """Artifact paths and hashes: keep every artifact inside the registry's root, detect tampering.
 
 A model artifact is a directory (native weights + ``manifest.json``) or a single file. At
-registration the sha256 of every file is recorded; before loading, :func:`verify_artifact`
-recomputes them and refuses a missing, changed or added file.
+registration the sha256 of every file is recorded (and a model directory's manifest must be one a
+model can be loaded from, :func:`check_artifact_manifest`); before loading,
+:func:`verify_artifact` recomputes them and refuses a missing, changed or added file.
 """
 
 from __future__ import annotations
@@ -12,9 +13,16 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from cryptoforecast.exceptions import ArtifactError
+from cryptoforecast.manifest import MANIFEST, load_manifest_file
 from cryptoforecast.paths import confine, list_files, sha256_file
 
-__all__ = ["hash_artifact", "resolve_artifact", "sha256_file", "verify_artifact"]
+__all__ = [
+    "check_artifact_manifest",
+    "hash_artifact",
+    "resolve_artifact",
+    "sha256_file",
+    "verify_artifact",
+]
 
 ROOT_NAME = "registry's artifact root"
 
@@ -57,6 +65,15 @@ def hash_artifact(path: Path, root: Path | None = None) -> dict[str, str]:
             f"artifact directory {str(path)!r} is empty; save the model into it before registering."
         )
     return hashes
+
+
+def check_artifact_manifest(path: Path) -> None:
+    """Refuse a model directory whose ``manifest.json`` is not a JSON object with keys of the
+    right types (see :mod:`cryptoforecast.manifest`): no model could be loaded from it. An
+    artifact without a manifest (a single file, another kind of model) is left to its loader."""
+    file = Path(path) / MANIFEST
+    if Path(path).is_dir() and file.is_file():
+        load_manifest_file(file)
 
 
 def verify_artifact(path: Path, expected: Mapping[str, str]) -> None:

@@ -20,7 +20,11 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from cryptoforecast.exceptions import RegistryError
-from cryptoforecast.registry.integrity import hash_artifact, resolve_artifact
+from cryptoforecast.registry.integrity import (
+    check_artifact_manifest,
+    hash_artifact,
+    resolve_artifact,
+)
 from cryptoforecast.registry.rows import RegistryRows
 from cryptoforecast.registry.values import next_version, norm_crypto, norm_horizon, norm_type
 
@@ -46,6 +50,7 @@ class RegistryWrites(RegistryRows):
         try:
             save(path)
             path, relpath = resolve_artifact(path, self.artifact_root)
+            check_artifact_manifest(path)
             files = hash_artifact(path, self.artifact_root)
             yield {"artifact_path": relpath, "artifact_files": files}
         except BaseException:
@@ -90,8 +95,9 @@ class RegistryWrites(RegistryRows):
         explicit version that already exists for the key is refused. ``status="production"``
         promotes it in the same transaction (archiving the previous production model).
         ``lineage=None`` stores :func:`compute_lineage` of the config (code version, hashes).
-        Non-finite metric values are stored as null. :meth:`register_saved` also picks the
-        artifact's path.
+        Non-finite metric values are stored as null. A model directory whose ``manifest.json``
+        is not a JSON object with keys of the right types is refused (``ArtifactError``) and
+        nothing is stored. :meth:`register_saved` also picks the artifact's path.
         """
         if version is not None and (
             not isinstance(version, str) or not version.strip() or len(version) > 64
@@ -107,6 +113,7 @@ class RegistryWrites(RegistryRows):
             crypto_id, model_type, horizon, status, metrics, config, feature_importance, lineage
         )
         path, relpath = resolve_artifact(model_path, self.artifact_root)
+        check_artifact_manifest(path)
         values.update(artifact_path=relpath, artifact_files=hash_artifact(path, self.artifact_root))
 
         def work(conn: Connection) -> int:
@@ -143,7 +150,9 @@ class RegistryWrites(RegistryRows):
         with ``<artifact root>/<model_type>/<crypto_id>/h<h>/v<version>_<UTC time>``, hashes
         what was written and inserts the row in the same transaction. Concurrent trainers of one
         key queue on the lock, so versions never clash and nothing is retried. If saving or the
-        insert fails, the directory is removed and nothing is registered. Returns the model_id.
+        insert fails, or what was saved holds a malformed ``manifest.json`` (as
+        :meth:`register_model` refuses), the directory is removed and nothing is registered.
+        Returns the model_id.
         """
         key, values = self._new_row(
             crypto_id, model_type, horizon, status, metrics, config, feature_importance, lineage

@@ -85,9 +85,14 @@ def served_distribution(
         t: float(pred.cdf(math.log(1 - t)).iloc[0] + 1 - pred.cdf(math.log(1 + t)).iloc[0])
         for t in thresholds
     }
-    return ServedDistribution(
-        quantiles={float(k): close * float(np.exp(v)) for k, v in q.items()},
-        p_up=float(pred.p_up().iloc[0]),
-        p_move=p_move,
-        source=source,
-    )
+    with np.errstate(over="ignore", under="ignore"):
+        prices = {float(k): close * float(np.exp(v)) for k, v in q.items()}
+    p_up = float(pred.p_up().iloc[0])
+    if not all(math.isfinite(p) and p > 0 for p in prices.values()) or not all(
+        0.0 <= p <= 1.0 for p in (p_up, *p_move.values())
+    ):
+        raise DataError(
+            f"the {dist.volatility} distribution gives prices or probabilities that are not "
+            f"finite (quantiles {q.to_dict()!r}, p_up {p_up!r}) around the point {point!r}"
+        )
+    return ServedDistribution(quantiles=prices, p_up=p_up, p_move=p_move, source=source)

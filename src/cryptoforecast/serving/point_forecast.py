@@ -55,10 +55,13 @@ class PointForecast:
     distribution: DistributionForecaster | None = None
 
 
-def predict_last(model: Forecaster, features: pd.DataFrame) -> tuple[float, Bands]:
+def predict_last(
+    model: Forecaster, features: pd.DataFrame, last_close: float | None = None
+) -> tuple[float, Bands]:
     """``model``'s forecast from the last row of ``features``: the point and its bands by
     coverage (:data:`COVERAGES`). Raises :class:`DataError` for missing features or a
-    non-finite forecast."""
+    non-finite forecast, or (given ``last_close``) one whose prices ``last_close * e^r`` are
+    not finite positive numbers."""
     names = list(model.feature_names_)
     missing = [c for c in names if c not in features.columns]
     if missing:
@@ -84,9 +87,24 @@ def predict_last(model: Forecaster, features: pd.DataFrame) -> tuple[float, Band
         for c in COVERAGES:
             iv = model.predict_interval(X, coverage=c)
             bands[c] = (float(iv["lower"].iloc[-1]), float(iv["upper"].iloc[-1]))
-    if not all(math.isfinite(v) for v in (point, *[x for b in bands.values() for x in b])):
+    returns = (point, *[x for b in bands.values() for x in b])
+    if not all(math.isfinite(v) for v in returns):
         raise DataError(f"the model returned a non-finite forecast ({point!r}, {bands!r})")
+    if last_close is not None and not all(_is_price(last_close, r) for r in returns):
+        raise DataError(
+            f"the model's forecast is not a finite price: log returns {point!r} and bands "
+            f"{bands!r} from a close of {last_close!r} overflow or vanish"
+        )
     return point, bands
+
+
+def _is_price(close: float, log_return: float) -> bool:
+    """``close * e^log_return`` is a finite price above 0 (no overflow, no underflow)."""
+    try:
+        price = close * math.exp(log_return)
+    except OverflowError:
+        return False
+    return math.isfinite(price) and price > 0
 
 
 def technical_forecast(
@@ -100,4 +118,4 @@ def technical_forecast(
     known = y.notna().to_numpy()
     model = make_forecaster(FALLBACK_MODEL_TYPE, horizon=horizon)
     model.fit(X.loc[known], y.loc[known])
-    return predict_last(model, features)
+    return predict_last(model, features, float(candles["close"].iloc[-1]))

@@ -398,7 +398,9 @@ class Predictor:
             return reason
         try:
             point, bands = predict_last(
-                model, self._model_features(crypto_id, candles, features, model)
+                model,
+                self._model_features(crypto_id, candles, features, model),
+                float(candles["close"].iloc[-1]),
             )
         except Exception as exc:
             # the reason is public: the package's own words (without paths or secrets), or only

@@ -14,6 +14,7 @@ import pandas as pd
 
 from cryptoforecast.data.schema import check_interval
 from cryptoforecast.exceptions import DataError
+from cryptoforecast.redaction import redact
 from cryptoforecast.serving.distribution import (
     ServedDistribution,
     model_label,
@@ -45,8 +46,13 @@ def _distribution(
                 dist = served_distribution(
                     candles, horizon, answer.point, move_thresholds, stored, label
                 )
-            except DataError as exc:  # the stored scale cannot read these candles: fallback
-                log.warning("stored distribution unusable for %s: %s", crypto_id, exc)
+            except Exception as exc:  # the stored scale cannot serve these candles: fallback
+                log.warning(
+                    "stored distribution unusable for %s: %s: %s",
+                    crypto_id,
+                    type(exc).__name__,
+                    redact(exc),
+                )
         if dist is None:
             dist = served_distribution(candles, horizon, answer.point, move_thresholds)
     except DataError as exc:  # too little history for a scale: the point forecast still serves

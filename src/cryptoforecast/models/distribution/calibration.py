@@ -8,6 +8,7 @@ inference per quantile level: after each realised score, level ``tau``'s working
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,14 @@ from numpy.typing import ArrayLike, NDArray
 
 from cryptoforecast.exceptions import DataError
 from cryptoforecast.models.distribution.shapes import StandardShape
+from cryptoforecast.models.stored_values import (
+    MAX_ABS_SCORE,
+    refuse,
+    stored_number,
+    stored_numbers,
+    stored_object,
+    stored_whole,
+)
 
 __all__ = ["MIN_SCORES", "ScoreCalibrator"]
 
@@ -77,10 +86,32 @@ class ScoreCalibrator:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ScoreCalibrator:
-        return cls(
-            scores=np.asarray(data.get("scores", []), dtype="float64"),
-            gamma=data.get("gamma"),
-            window=data.get("window"),
-            level_adjust={float(k): float(v) for k, v in data.get("level_adjust", {}).items()},
+    def from_dict(
+        cls, data: Any, where: str = "score calibrator", field: str = "calibrator"
+    ) -> ScoreCalibrator:
+        """The calibrator :meth:`to_dict` wrote, every value checked (finite scores, ``gamma`` in
+        (0, 1) or none, ``window`` >= 1 or none, finite working levels keyed by levels in
+        (0, 1)): an :class:`ArtifactError` naming ``where``, the field and the value otherwise."""
+        data = stored_object(data, where, field)
+        scores = stored_numbers(
+            data.get("scores", []), where, f"{field}.scores", low=-MAX_ABS_SCORE, high=MAX_ABS_SCORE
         )
+        gamma, window = data.get("gamma"), data.get("window")
+        if gamma is not None:
+            gamma = stored_number(
+                gamma, where, f"{field}.gamma", low=0.0, high=1.0, low_open=True, high_open=True
+            )
+        if window is not None:
+            window = stored_whole(window, where, f"{field}.window", low=1)
+        levels: dict[float, float] = {}
+        for key, value in stored_object(
+            data.get("level_adjust", {}), where, f"{field}.level_adjust"
+        ).items():
+            try:
+                level = float(key)
+            except ValueError:
+                level = math.nan
+            if not 0.0 < level < 1.0:
+                raise refuse(where, f"{field}.level_adjust", "keyed by levels in (0, 1)", key)
+            levels[level] = stored_number(value, where, f"{field}.level_adjust[{key!r}]")
+        return cls(scores=scores, gamma=gamma, window=window, level_adjust=levels)

@@ -29,7 +29,7 @@ from cryptoforecast.models.artifacts import (
     install_directory,
     library_versions,
 )
-from cryptoforecast.models.distribution.calibration import ScoreCalibrator
+from cryptoforecast.models.distribution.calibration import MIN_SCORES, ScoreCalibrator
 from cryptoforecast.models.distribution.garch import GarchT
 from cryptoforecast.models.distribution.lightgbm_vol import NATIVE_FILE, LightGBMVol
 from cryptoforecast.models.distribution.shapes import (
@@ -45,6 +45,15 @@ from cryptoforecast.models.distribution.volatility import (
     VolatilityModel,
     forward_sum,
 )
+from cryptoforecast.models.stored_values import (
+    refuse,
+    stored_choice,
+    stored_number,
+    stored_object,
+    stored_params,
+    stored_whole,
+)
+from cryptoforecast.paths import confine
 
 __all__ = [
     "BASELINES",
@@ -246,32 +255,93 @@ class DistributionForecaster:
 
     @classmethod
     def load(cls, path: str | Path) -> DistributionForecaster:
-        """Read a directory written by :meth:`save`, checking every file's sha256."""
+        """Read a directory written by :meth:`save`, checking every file's sha256 and every value
+        read (an :class:`ArtifactError` naming the file, the field and the value otherwise)."""
         path = Path(path)
-        try:
-            manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise ArtifactError(f"{path} is not a saved distribution model: {exc}") from None
+        file = path / MANIFEST
+        manifest = stored_object(_read_json(file), file, "the manifest")
         if manifest.get("format") != FORMAT:
             raise ArtifactError(
                 f"{path} has format {manifest.get('format')!r}, expected {FORMAT!r}; "
                 "retrain the distribution model"
             )
-        for name, digest in manifest["files"].items():
-            if not (path / name).is_file() or file_sha256(path / name) != digest:
+        for name, digest in stored_object(manifest.get("files"), file, "files").items():
+            listed = confine(name, path, f"file {name!r} listed in {file}", root_name="artifact")
+            if not listed.is_file() or file_sha256(listed) != digest:
                 raise ArtifactError(
                     f"{path / name} is missing or does not match its manifest sha256; restore "
                     "or retrain the distribution model"
                 )
-        state = json.loads((path / STATE_FILE).read_text(encoding="utf-8"))
-        out = cls(**manifest["params"])
-        vol = state["volatility_model"]
-        model = make_volatility_model(vol["name"], **vol["params"])
-        model.shape_ = StandardShape.from_dict(vol["shape"])
-        model._load_state(vol.get("state", {}))
+        out = cls(**_checked_params(manifest.get("params"), file))
+        state_file = path / STATE_FILE
+        state = stored_object(_read_json(state_file), state_file, "the state")
+        where = str(state_file)
+        vol = stored_object(state.get("volatility_model"), where, "volatility_model")
+        name = stored_choice(vol.get("name"), where, "volatility_model.name", [out.volatility])
+        params = stored_params(
+            VOLATILITY_MODELS[name], vol.get("params"), where, "volatility_model.params"
+        )
+        if params.get("horizon", 1) != out.horizon:
+            raise refuse(
+                where,
+                "volatility_model.params.horizon",
+                f"{out.horizon} (the manifest's)",
+                params.get("horizon", 1),
+            )
+        model = make_volatility_model(name, **params)
+        model.shape_ = StandardShape.from_dict(vol.get("shape"), where, "volatility_model.shape")
+        model._load_state(vol.get("state", {}), where)
         if isinstance(model, LightGBMVol):
-            model.load_native_text((path / NATIVE_FILE).read_text(encoding="utf-8"))
+            model.load_native_file(path / NATIVE_FILE, where)
         out.model_ = model
-        out.calibrator_ = ScoreCalibrator.from_dict(state["calibrator"])
-        out.train_end_ = manifest.get("train_end")
+        out.calibrator_ = ScoreCalibrator.from_dict(state.get("calibrator"), where, "calibrator")
+        if out.calibration == "conformal" and not out.calibrator_.ready:
+            raise refuse(
+                where, "calibrator.scores", f"at least {MIN_SCORES} scores", out.calibrator_.scores
+            )
+        train_end = manifest.get("train_end")
+        if not isinstance(train_end, str):
+            raise refuse(file, "train_end", "the time of the last candle fitted on", train_end)
+        out.train_end_ = train_end
         return out
+
+
+def _read_json(file: Path) -> Any:
+    try:
+        return json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ArtifactError(
+            f"{file} is not a saved distribution model: {exc}; restore or retrain it"
+        ) from None
+
+
+def _checked_params(params: Any, file: Path) -> dict[str, Any]:
+    """The distribution's constructor parameters in ``file``, each checked."""
+    params = stored_params(DistributionForecaster, params, file)
+    stored_choice(params.get("volatility"), file, "params.volatility", list(VOLATILITY_MODELS))
+    stored_whole(params.get("horizon"), file, "params.horizon", low=1, high=366)
+    stored_choice(
+        params.get("calibration", "conformal"), file, "params.calibration", ("conformal", "none")
+    )
+    stored_number(
+        params.get("calibration_fraction", 0.3),
+        file,
+        "params.calibration_fraction",
+        low=0.0,
+        high=1.0,
+        low_open=True,
+        high_open=True,
+    )
+    if params.get("aci_gamma") is not None:
+        stored_number(
+            params["aci_gamma"],
+            file,
+            "params.aci_gamma",
+            low=0.0,
+            high=1.0,
+            low_open=True,
+            high_open=True,
+        )
+    if params.get("volatility_params") is not None:
+        stored_object(params["volatility_params"], file, "params.volatility_params")
+    return params

@@ -20,10 +20,13 @@ import pandas as pd
 from cryptoforecast.compat import import_optional
 from cryptoforecast.models.distribution.shapes import StandardShape
 from cryptoforecast.models.distribution.volatility import MarketData, VolatilityModel
+from cryptoforecast.models.stored_values import refuse, stored_number, stored_object
 
 __all__ = ["GarchT", "garch_variance"]
 
 _SCALE = 100.0
+#: the fitted parameters, as saved
+_PARAMS = ("omega", "alpha", "gamma", "beta", "nu")
 
 
 def garch_variance(
@@ -124,5 +127,18 @@ class GarchT(VolatilityModel):
         out["state"] = dict(self.params_)
         return out
 
-    def _load_state(self, state: dict[str, Any]) -> None:
-        self.params_ = {k: float(v) for k, v in state.items()}
+    def _load_state(self, state: dict[str, Any], where: str) -> None:
+        """The fitted parameters, checked: ``omega`` > 0, ``alpha``, ``beta`` and
+        ``alpha + gamma`` >= 0, ``nu`` > 2 (a t with a variance), all finite."""
+        super()._load_state(state, where)
+        field = "volatility_model.state"
+        state = stored_object(state, where, field)
+        if set(state) != set(_PARAMS):
+            raise refuse(where, field, f"the parameters {', '.join(_PARAMS)}", sorted(state))
+        params = {k: stored_number(state[k], where, f"{field}.{k}") for k in _PARAMS}
+        stored_number(params["omega"], where, f"{field}.omega", low=0.0, low_open=True)
+        stored_number(params["alpha"], where, f"{field}.alpha", low=0.0)
+        stored_number(params["beta"], where, f"{field}.beta", low=0.0)
+        stored_number(params["gamma"], where, f"{field}.gamma", low=-params["alpha"])
+        stored_number(params["nu"], where, f"{field}.nu", low=2.0, low_open=True)
+        self.params_ = params

@@ -4,13 +4,14 @@ residuals (time-ordered folds, purged by ``h``), so in-sample fit never narrows 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from cryptoforecast.compat import import_optional
-from cryptoforecast.exceptions import DataError
+from cryptoforecast.exceptions import ArtifactError, DataError
 from cryptoforecast.models.distribution.shapes import StandardShape, fit_student_t
 from cryptoforecast.models.distribution.volatility import (
     MarketData,
@@ -20,6 +21,8 @@ from cryptoforecast.models.distribution.volatility import (
     har_design,
     realized_measures,
 )
+from cryptoforecast.models.lightgbm_text import read_lightgbm_text
+from cryptoforecast.models.stored_values import stored_names, stored_object
 
 __all__ = ["LightGBMVol"]
 
@@ -123,9 +126,23 @@ class LightGBMVol(VolatilityModel):
     def native_text(self) -> str:
         return str(self.booster_.model_to_string())
 
-    def _load_state(self, state: dict[str, Any]) -> None:
-        self.feature_names_ = list(state["feature_names"])
+    def _load_state(self, state: dict[str, Any], where: str) -> None:
+        super()._load_state(state, where)
+        state = stored_object(state, where, "volatility_model.state")
+        self.feature_names_ = stored_names(
+            state.get("feature_names"), where, "volatility_model.state.feature_names"
+        )
 
-    def load_native_text(self, text: str) -> None:
+    def load_native_file(self, file: Path, where: str) -> None:
+        """Read the booster from ``file`` (checked in full first: LightGBM's parser crashes the
+        process on a damaged text), refusing one whose feature count is not that of the state
+        read from ``where``."""
         lgb = import_optional("lightgbm", "the lightgbm_vol volatility model")
-        self.booster_ = lgb.Booster(model_str=text)
+        booster = lgb.Booster(model_str=read_lightgbm_text(file))
+        if booster.num_feature() != len(self.feature_names_):
+            raise ArtifactError(
+                f"{file} expects {booster.num_feature()} features but {where} lists "
+                f"{len(self.feature_names_)} in volatility_model.state.feature_names; the "
+                "artifact is inconsistent. Restore it from a backup or retrain the model."
+            )
+        self.booster_ = booster

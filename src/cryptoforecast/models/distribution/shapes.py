@@ -23,6 +23,14 @@ from cryptoforecast.evaluation.scoring import (
     crps_student_t,
 )
 from cryptoforecast.exceptions import DataError
+from cryptoforecast.models.stored_values import (
+    MAX_ABS_SCORE,
+    refuse,
+    stored_choice,
+    stored_number,
+    stored_numbers,
+    stored_object,
+)
 
 __all__ = [
     "QUANTILES",
@@ -148,13 +156,34 @@ class StandardShape:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> StandardShape:
+    def from_dict(
+        cls, data: Any, where: str = "standard shape", field: str = "shape"
+    ) -> StandardShape:
+        """The shape :meth:`to_dict` wrote, every value checked (a known kind, ``df`` > 2 or none,
+        ``scale`` > 0, finite scores, at least 2 of them for an empirical shape): an
+        :class:`ArtifactError` naming ``where``, the field and the value otherwise."""
+        data = stored_object(data, where, field)
+        kind = stored_choice(data.get("kind"), where, f"{field}.kind", ("normal", "t", "empirical"))
         df = data.get("df")
+        scores = stored_numbers(
+            data.get("scores", []), where, f"{field}.scores", low=-MAX_ABS_SCORE, high=MAX_ABS_SCORE
+        )
+        if kind == "empirical" and scores.size < 2:
+            raise refuse(where, f"{field}.scores", "at least 2 scores", data.get("scores"))
         return cls(
-            kind=data["kind"],
-            df=math.inf if df is None else float(df),
-            scale=float(data.get("scale", 1.0)),
-            scores=np.asarray(data.get("scores", []), dtype="float64"),
+            kind=kind,  # type: ignore[arg-type]
+            df=math.inf
+            if df is None
+            else stored_number(df, where, f"{field}.df", low=2.0, low_open=True),
+            scale=stored_number(
+                data.get("scale", 1.0),
+                where,
+                f"{field}.scale",
+                low=0.0,
+                high=MAX_ABS_SCORE,
+                low_open=True,
+            ),
+            scores=scores,
         )
 
 

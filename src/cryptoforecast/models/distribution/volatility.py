@@ -25,8 +25,15 @@ import pandas as pd
 
 from cryptoforecast.exceptions import DataError, NotFittedError
 from cryptoforecast.models.distribution.shapes import StandardShape, fit_student_t
+from cryptoforecast.models.stored_values import (
+    stored_number,
+    stored_numbers,
+    stored_object,
+    stored_whole,
+)
 
 __all__ = [
+    "HAR_COLUMNS",
     "EwmaT",
     "HarRV",
     "MarketData",
@@ -185,8 +192,11 @@ class VolatilityModel:
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "params": self.get_params(), "shape": self.shape_.to_dict()}
 
-    def _load_state(self, state: dict[str, Any]) -> None:
-        """Restore learned parameters written by :meth:`to_dict` (none by default)."""
+    def _load_state(self, state: dict[str, Any], where: str) -> None:
+        """Restore the learned parameters :meth:`to_dict` wrote into ``state`` of the file
+        ``where``, checking them and the hyperparameters they are used with (an
+        :class:`ArtifactError` naming the field and the value); none by default."""
+        stored_whole(self.horizon, where, "volatility_model.params.horizon", low=1, high=366)
 
 
 class RollingGaussian(VolatilityModel):
@@ -205,6 +215,10 @@ class RollingGaussian(VolatilityModel):
     def _fit_shape(self, market: MarketData) -> StandardShape:
         return StandardShape("normal")
 
+    def _load_state(self, state: dict[str, Any], where: str) -> None:
+        super()._load_state(state, where)
+        stored_whole(self.window, where, "volatility_model.params.window", low=2)
+
 
 class EwmaT(VolatilityModel):
     """RiskMetrics EWMA variance with ``lambda = 0.94``: ``sigma = sqrt(h * v_t)``, Student-t."""
@@ -220,8 +234,32 @@ class EwmaT(VolatilityModel):
             raise DataError(f"ewma lam must be in (0, 1), got {self.lam!r}; e.g. 0.94")
         return np.sqrt(ewma_variance(market.returns, float(self.lam)) * self.horizon)
 
+    def _load_state(self, state: dict[str, Any], where: str) -> None:
+        super()._load_state(state, where)
+        stored_number(
+            self.lam,
+            where,
+            "volatility_model.params.lam",
+            low=0.0,
+            high=1.0,
+            low_open=True,
+            high_open=True,
+        )
+
+
+#: the columns of :func:`har_design`, one HAR coefficient each
+HAR_COLUMNS: tuple[str, ...] = (
+    "const",
+    "log_rv_1",
+    "log_rv_7",
+    "log_rv_30",
+    "log_gk_7",
+    "log_pk_7",
+)
+
 
 def har_design(market: MarketData) -> pd.DataFrame:
+    """The HAR regressors of each day (:data:`HAR_COLUMNS`), from candles up to it."""
     m = realized_measures(market)
     rv = m["rv"].clip(lower=_EPS)
     return pd.DataFrame(
@@ -234,6 +272,7 @@ def har_design(market: MarketData) -> pd.DataFrame:
             "log_pk_7": np.log(m["parkinson"].clip(lower=_EPS).rolling(7).mean()),
         },
         index=market.daily.index,
+        columns=list(HAR_COLUMNS),
     )
 
 
@@ -274,6 +313,13 @@ class HarRV(VolatilityModel):
         out["state"] = {"coef": self.coef_, "resid_var": self.resid_var_}
         return out
 
-    def _load_state(self, state: dict[str, Any]) -> None:
-        self.coef_ = [float(c) for c in state["coef"]]
-        self.resid_var_ = float(state["resid_var"])
+    def _load_state(self, state: dict[str, Any], where: str) -> None:
+        super()._load_state(state, where)
+        state = stored_object(state, where, "volatility_model.state")
+        coef = stored_numbers(
+            state.get("coef"), where, "volatility_model.state.coef", length=len(HAR_COLUMNS)
+        )
+        self.coef_ = [float(c) for c in coef]
+        self.resid_var_ = stored_number(
+            state.get("resid_var"), where, "volatility_model.state.resid_var", low=0.0
+        )

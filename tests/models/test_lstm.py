@@ -114,7 +114,9 @@ def test_predict_returns_rows_with_a_full_window(fitted: LSTMForecaster, market)
     # each forecast depends only on its own window
     tail = fitted.predict(X.iloc[-fitted.lookback :])
     assert len(tail) == 1
-    assert tail.iloc[0] == pytest.approx(pred.iloc[-1], rel=1e-6, abs=1e-12)
+    # float32 kernels may sum in another order for another batch size: a few ulps apart (a
+    # forecast that read another row would differ by far more)
+    assert tail.iloc[0] == pytest.approx(pred.iloc[-1], rel=1e-5, abs=1e-9)
 
 
 def test_fewer_rows_than_lookback(fitted: LSTMForecaster, market) -> None:

@@ -36,6 +36,7 @@ from cryptoforecast.serving.background import JobsCollector
 from cryptoforecast.serving.docs import add_offline_docs
 from cryptoforecast.serving.jobs import Jobs, RetrainJob
 from cryptoforecast.serving.predictor import PredictionUnavailable, Predictor
+from cryptoforecast.serving.protocol import ProtocolMiddleware
 from cryptoforecast.serving.routes import ADMIN_TOKEN_ENV, MAX_BATCH
 from cryptoforecast.serving.telemetry import Metrics, MetricsMiddleware
 
@@ -143,6 +144,7 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,  # the offline page below replaces FastAPI's CDN one
         redoc_url=None,
+        dependencies=[deps.SINGLE_VALUED_QUERY],
     )
     add_offline_docs(app)
     app.state.service = service
@@ -152,6 +154,7 @@ def create_app(
     app.state.settings = settings
     app.state.background = service.background
     app.add_middleware(MetricsMiddleware, metrics=service.metrics)
+    app.add_middleware(ProtocolMiddleware)  # outermost: HEAD, security headers, a bare 500
 
     async def known_error(_request: Request, exc: Exception) -> JSONResponse:
         status = next(code for kind, code in _STATUS if isinstance(exc, kind))

@@ -30,6 +30,7 @@ __all__ = [
     "HORIZON_QUERY",
     "MODEL_TYPE_QUERY",
     "SERVICE",
+    "SINGLE_VALUED_QUERY",
     "Service",
     "forecast",
     "invalid",
@@ -37,6 +38,7 @@ __all__ = [
     "require_admin",
     "resolve",
     "service",
+    "single_valued_query",
 ]
 
 HORIZON_QUERY: Any = Query(1, ge=1, le=MAX_HORIZON, description=f"candles ahead, 1..{MAX_HORIZON}")
@@ -153,6 +155,27 @@ def known_query(*names: str) -> Any:
             )
 
     return Depends(check)
+
+
+def single_valued_query(request: Request) -> None:
+    """A 422 for a query parameter given more than once: every parameter takes one value, and
+    keeping one of several (the last) would answer a question that was not asked."""
+    params = request.query_params
+    repeated = sorted({name for name in params if len(params.getlist(name)) > 1})
+    if repeated:
+        name, values = repeated[0], params.getlist(repeated[0])
+        hint = " (several ids go in one comma-separated list: ids=bitcoin,ethereum)"
+        raise invalid(
+            "query",
+            name,
+            values,
+            f"query parameter {name} is given {len(values)} times; give it once"
+            + (hint if name == "ids" else ""),
+        )
+
+
+#: :func:`single_valued_query` as a dependency (every route of the app has it)
+SINGLE_VALUED_QUERY: Any = Depends(single_valued_query)
 
 
 def require_admin(request: Request, authorization: str | None = Header(None)) -> None:

@@ -50,7 +50,8 @@ async def forecast_batch(
     ids: str = Query(
         ...,
         max_length=MAX_BATCH * (MAX_ID_LENGTH + 1),
-        description=f"comma-separated ids, at most {MAX_BATCH}",
+        description=f"comma-separated ids, at most {MAX_BATCH}, in one ids parameter "
+        "(ids=bitcoin,ethereum; a repeated ids is a 422)",
     ),
     horizon: int = HORIZON_QUERY,
     model_type: str | None = MODEL_TYPE_QUERY,

@@ -7,9 +7,9 @@ Every number a client receives says where it came from: ``source`` is ``"model"`
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
 from cryptoforecast.models import MODEL_TYPES
 
@@ -50,6 +50,20 @@ def fallback_category(reason: str | None) -> str:
     return head if head in FALLBACK_REASONS else "other"
 
 
+#: ``Forecast.intervals`` as published: pydantic would describe each ``[lower, upper]`` pair
+#: with ``prefixItems``, which OpenAPI tools such as schemathesis cannot read; the JSON is the same
+_INTERVALS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "coverage (e.g. 0.8) -> [lower, upper] price",
+    "additionalProperties": {
+        "type": "array",
+        "items": {"type": "number"},
+        "minItems": 2,
+        "maxItems": 2,
+    },
+}
+
+
 class Forecast(BaseModel):
     """One forecast of ``crypto_id``'s close ``horizon`` candles after ``as_of``.
 
@@ -68,7 +82,7 @@ class Forecast(BaseModel):
     predicted_price: float
     predicted_return: float = Field(description="predicted log return over the horizon")
     direction: Literal["up", "down", "flat"]
-    intervals: dict[float, tuple[float, float]]
+    intervals: Annotated[dict[float, tuple[float, float]], WithJsonSchema(_INTERVALS_SCHEMA)]
     quantiles: dict[float, float] | None = Field(
         default=None, description="price at each quantile level of the predictive distribution"
     )
@@ -182,9 +196,21 @@ class RetrainRequest(BaseModel):
     model_config = ConfigDict(protected_namespaces=())
 
     crypto_id: str | None = Field(default=None, max_length=64)
-    model_type: str | None = Field(default=None, description=f"one of {', '.join(MODEL_TYPES)}")
+    model_type: str | None = Field(
+        default=None,
+        description=f"one of {', '.join(MODEL_TYPES)}",
+        json_schema_extra={"enum": [*MODEL_TYPES, None]},
+    )
     horizon: int | None = Field(default=None, ge=1, le=14)
     older_than_days: float | None = Field(default=None, gt=0, le=36_500)
+
+    @field_validator("horizon", "older_than_days", mode="before")
+    @classmethod
+    def _json_number(cls, value: Any) -> Any:
+        # the schema says number: ``true`` or ``"7"`` would otherwise be read as one
+        if isinstance(value, bool | str):
+            raise ValueError(f"must be a JSON number, got {value!r}; e.g. 7")
+        return value
 
     @field_validator("model_type")
     @classmethod

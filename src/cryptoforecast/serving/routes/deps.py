@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import hmac
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from cryptoforecast.data import ASSETS, resolve_asset
 from cryptoforecast.exceptions import DataError
+from cryptoforecast.models import MODEL_TYPES
 from cryptoforecast.serving.background import BackgroundJobs
 from cryptoforecast.serving.jobs import Jobs, RetrainFn
 from cryptoforecast.serving.predictor import MAX_HORIZON, Predictor
@@ -26,6 +28,8 @@ __all__ = [
     "CRYPTO_ID_PATH",
     "MAX_ID_LENGTH",
     "HORIZON_FILTER",
+    "AS_OF_FORMAT",
+    "AS_OF_PATTERN",
     "AS_OF_QUERY",
     "HORIZON_QUERY",
     "MODEL_TYPE_QUERY",
@@ -50,13 +54,28 @@ CRYPTO_ID_FILTER: Any = Query(None, max_length=MAX_ID_LENGTH)
 MODEL_TYPE_QUERY: Any = Query(
     None,
     max_length=64,
-    description="lightgbm, xgboost, lstm, ensemble, naive, drift; default: the best",
+    description=f"one of {', '.join(MODEL_TYPES)}; empty or absent: the best",
+    json_schema_extra={"enum": ["", *MODEL_TYPES]},
 )
+_YEAR = "(?:19|20|21)[0-9]{2}"
+_DAY = (
+    f"(?:{_YEAR}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"
+    "|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))"
+    "|(?:(?:19|20|21)(?:0[48]|[2468][048]|[13579][26])|2000)-02-29)"
+)
+_TIME = "T(?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\\.[0-9]{1,6})?)?"
+_ZONE = "(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])"
+#: what ``as_of`` accepts: a calendar date of 1900..2199, or one with a time and an optional
+#: UTC offset (an OpenAPI pattern, so only what both JavaScript and Python read alike)
+AS_OF_PATTERN = f"^{_DAY}(?:{_TIME}{_ZONE}?)?$"
+AS_OF_FORMAT = re.compile(AS_OF_PATTERN)
 AS_OF_QUERY: Any = Query(
     None,
     max_length=40,
-    description="forecast as of this date or time (candles after it are ignored), e.g. "
-    "2025-01-01; default: the latest candle",
+    description="forecast as of this date or time (candles after it are ignored): a date "
+    "YYYY-MM-DD or a date-time YYYY-MM-DDTHH:MM[:SS[.ffffff]][Z|+HH:MM|-HH:MM], years "
+    "1900-2199, e.g. 2025-01-01; default: the latest candle",
+    json_schema_extra={"pattern": AS_OF_PATTERN},
 )
 
 
@@ -116,10 +135,16 @@ async def forecast(
     cid, mtype = resolve(crypto_id), model_type or None
     if as_of is not None:
         try:
+            if AS_OF_FORMAT.fullmatch(as_of) is None:  # the published pattern, exactly
+                raise ValueError(as_of)
             pd.Timestamp(as_of)
         except (ValueError, TypeError):
             raise invalid(
-                "query", "as_of", as_of, "as_of must be a date or time such as 2025-01-01"
+                "query",
+                "as_of",
+                as_of,
+                "as_of must be a date or time such as 2025-01-01 or 2025-01-01T12:00:00Z "
+                "(YYYY-MM-DD[THH:MM[:SS[.ffffff]][Z|+HH:MM|-HH:MM]], years 1900-2199)",
             ) from None
     result = pred.predict_cached(cid, horizon=horizon, model_type=mtype, as_of=as_of)
     if result is None:

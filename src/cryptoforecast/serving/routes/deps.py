@@ -49,7 +49,9 @@ HORIZON_QUERY: Any = Query(1, ge=1, le=MAX_HORIZON, description=f"candles ahead,
 HORIZON_FILTER: Any = Query(None, ge=1, le=MAX_HORIZON)
 #: asset ids and symbols are short; a longer one cannot exist (and would only cost CPU to match)
 MAX_ID_LENGTH = 64
-CRYPTO_ID_PATH: Any = Path(..., max_length=MAX_ID_LENGTH, description="asset id or symbol")
+CRYPTO_ID_PATH: Any = Path(
+    ..., max_length=MAX_ID_LENGTH, description="asset id or symbol", examples=["bitcoin", "ETH"]
+)
 CRYPTO_ID_FILTER: Any = Query(None, max_length=MAX_ID_LENGTH)
 MODEL_TYPE_QUERY: Any = Query(
     None,
@@ -76,6 +78,7 @@ AS_OF_QUERY: Any = Query(
     "YYYY-MM-DD or a date-time YYYY-MM-DDTHH:MM[:SS[.ffffff]][Z|+HH:MM|-HH:MM], years "
     "1900-2199, e.g. 2025-01-01; default: the latest candle",
     json_schema_extra={"pattern": AS_OF_PATTERN},
+    examples=["2025-01-01", "2025-01-01T12:00:00Z"],
 )
 
 

@@ -60,6 +60,7 @@ async def forecast_batch(
         description=f"comma-separated ids, at most {MAX_BATCH}, in one ids parameter "
         "(ids=bitcoin,ethereum; a repeated ids is a 422)",
         json_schema_extra={"pattern": IDS_PATTERN},
+        examples=["bitcoin,ethereum"],
     ),
     horizon: int = HORIZON_QUERY,
     model_type: str | None = MODEL_TYPE_QUERY,

@@ -3,18 +3,35 @@
 A route passes ``responses=documented_errors("GET /v1/forecast/{crypto_id}")`` so the OpenAPI
 schema lists exactly these answers besides its success; a test checks that the table names
 every operation of the app and nothing else, and schemathesis that no operation answers a
-status missing here. A 422 has FastAPI's validation-error body (``detail``: a list naming each
-invalid field); every other error has :class:`Error` (``detail``: what went wrong and how to
-fix it, or for an unknown asset :class:`UnknownAsset` with suggestions).
+status missing here. A 422 has :class:`InvalidRequest` (FastAPI's validation-error body:
+``detail``, a list naming each invalid field); every other error has :class:`Error`
+(``detail``: what went wrong and how to fix it, or for an unknown asset :class:`UnknownAsset`
+with suggestions).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-__all__ = ["ERRORS", "Error", "UnknownAsset", "documented_errors"]
+__all__ = ["ERRORS", "Error", "InvalidField", "InvalidRequest", "UnknownAsset", "documented_errors"]
+
+
+class InvalidField(BaseModel):
+    """One invalid, unknown or repeated parameter or body field of a 422."""
+
+    loc: list[str | int] = Field(description="where, e.g. ['query', 'horizon']")
+    msg: str = Field(description="what is wrong and how to fix it")
+    type: str
+    input: Any = Field(None, description="the value received")
+    ctx: dict[str, Any] | None = None
+
+
+class InvalidRequest(BaseModel):
+    """The body of a 422 (FastAPI's validation-error shape)."""
+
+    detail: list[InvalidField]
 
 
 class UnknownAsset(BaseModel):
@@ -89,11 +106,6 @@ ERRORS: dict[str, dict[int, str]] = {
 }
 """``"METHOD /path"`` -> every error status it can answer -> what that status means there."""
 
-_VALIDATION_ERROR = {
-    "application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}
-}
-
-
 _CHALLENGE = {
     "WWW-Authenticate": {"description": "Bearer", "required": True, "schema": {"type": "string"}}
 }
@@ -110,10 +122,7 @@ def documented_errors(operation: str) -> dict[int | str, dict[str, Any]]:
         ) from None
     documented: dict[int | str, dict[str, Any]] = {}
     for code, text in errors.items():
-        if code == 422:
-            documented[code] = {"description": text, "content": _VALIDATION_ERROR}
-        else:
-            documented[code] = {"description": text, "model": Error}
+        documented[code] = {"description": text, "model": InvalidRequest if code == 422 else Error}
         if code == 401:
             documented[code]["headers"] = _CHALLENGE
     return documented

@@ -2,6 +2,7 @@
 
 - ``HEAD`` is answered like ``GET`` without a body: the same status and headers (the
   ``Content-Length`` of the body a ``GET`` would send). A path without ``GET`` answers 405.
+  Everything inside this middleware (routing, the request metrics) sees the ``GET`` it runs.
 - Every response has ``X-Content-Type-Options: nosniff`` and a Content-Security-Policy. A route
   that serves a page sets the policy the page needs (the dashboard, the reports, ``/docs``); every
   other answer (JSON, metrics, style sheets, scripts) gets :data:`JSON_CSP`: nothing may load.

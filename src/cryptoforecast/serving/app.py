@@ -45,6 +45,7 @@ from cryptoforecast.serving.docs import add_offline_docs
 from cryptoforecast.serving.failures import public_reason
 from cryptoforecast.serving.jobs import Jobs, RetrainJob
 from cryptoforecast.serving.predictor import PredictionUnavailable, Predictor
+from cryptoforecast.serving.protocol import ProtocolMiddleware
 from cryptoforecast.serving.routes import ADMIN_TOKEN_ENV, MAX_BATCH
 from cryptoforecast.serving.telemetry import Metrics, MetricsMiddleware
 
@@ -157,6 +158,7 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,  # the offline page below replaces FastAPI's CDN one
         redoc_url=None,
+        dependencies=[deps.SINGLE_VALUED_QUERY],
     )
     add_offline_docs(app)
     app.state.service = service
@@ -167,6 +169,7 @@ def create_app(
     app.state.background = service.background
     app.add_middleware(BodyLimit)  # inside the metrics: a 413 is counted
     app.add_middleware(MetricsMiddleware, metrics=service.metrics)
+    app.add_middleware(ProtocolMiddleware)  # outermost: HEAD, security headers, a bare 500
 
     async def known_error(request: Request, exc: Exception) -> JSONResponse:
         status = next(code for kind, code in _STATUS if isinstance(exc, kind))

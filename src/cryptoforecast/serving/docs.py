@@ -4,15 +4,21 @@ FastAPI's default page loads Swagger UI's script and style from a CDN, so behind
 a blank page. Here the same page points at copies shipped in the ``swagger-ui-bundle`` package
 (Swagger UI 4.15.5, Apache-2.0), served under ``/docs/assets/``; the online validator badge is
 off. ReDoc is not bundled, so ``/redoc`` is not offered.
+
+The page's Content-Security-Policy lets it load only those files, the schema and the one inline
+script that starts Swagger UI (allowed by its sha256, see :func:`docs_csp`).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 from typing import Any
 
 from cryptoforecast.compat import import_optional
 
-__all__ = ["ASSETS", "add_offline_docs"]
+__all__ = ["ASSETS", "add_offline_docs", "docs_csp"]
 
 ASSETS = {
     "swagger-ui-bundle.js": "text/javascript",
@@ -20,6 +26,23 @@ ASSETS = {
     "favicon-32x32.png": "image/png",
 }
 """The Swagger UI files ``/docs`` loads, all served from the package."""
+
+
+_INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
+
+
+def docs_csp(html: str) -> str:
+    """The Content-Security-Policy of the docs page ``html``: scripts, styles and images from the
+    app, each inline ``<script>`` of the page by its sha256, the schema fetched from the app."""
+    hashes = " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode() + "'"
+        for script in _INLINE_SCRIPT.findall(html)
+    )
+    return (
+        f"default-src 'none'; script-src 'self' {hashes}; style-src 'self'; "
+        "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; "
+        "frame-ancestors 'none'"
+    )
 
 
 def add_offline_docs(app: Any, prefix: str = "/docs") -> None:
@@ -35,7 +58,7 @@ def add_offline_docs(app: Any, prefix: str = "/docs") -> None:
 
     @app.get(prefix, include_in_schema=False)
     def swagger_ui() -> Any:
-        return docs.get_swagger_ui_html(
+        page = docs.get_swagger_ui_html(
             openapi_url=app.openapi_url,
             title=f"{app.title} - API docs",
             swagger_js_url=f"{prefix}/assets/swagger-ui-bundle.js",
@@ -43,6 +66,8 @@ def add_offline_docs(app: Any, prefix: str = "/docs") -> None:
             swagger_favicon_url=f"{prefix}/assets/favicon-32x32.png",
             swagger_ui_parameters={"validatorUrl": None},
         )
+        page.headers["Content-Security-Policy"] = docs_csp(bytes(page.body).decode())
+        return page
 
     @app.get(prefix + "/assets/{name}", include_in_schema=False)
     def swagger_asset(name: str) -> Any:

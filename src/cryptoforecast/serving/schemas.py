@@ -51,6 +51,20 @@ def fallback_category(reason: str | None) -> str:
     return head if head in FALLBACK_REASONS else "other"
 
 
+#: ``Forecast.intervals`` as published: pydantic would describe each ``[lower, upper]`` pair
+#: with ``prefixItems``, which OpenAPI tools such as schemathesis cannot read; the JSON is the same
+_INTERVALS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "coverage (e.g. 0.8) -> [lower, upper] price",
+    "additionalProperties": {
+        "type": "array",
+        "items": {"type": "number"},
+        "minItems": 2,
+        "maxItems": 2,
+    },
+}
+
+
 class Forecast(BaseModel):
     """One forecast of ``crypto_id``'s close ``horizon`` candles after ``as_of``.
 
@@ -69,7 +83,7 @@ class Forecast(BaseModel):
     predicted_price: float
     predicted_return: float = Field(description="predicted log return over the horizon")
     direction: Literal["up", "down", "flat"]
-    intervals: dict[float, tuple[float, float]]
+    intervals: Annotated[dict[float, tuple[float, float]], WithJsonSchema(_INTERVALS_SCHEMA)]
     quantiles: dict[float, float] | None = Field(
         default=None, description="price at each quantile level of the predictive distribution"
     )
@@ -199,6 +213,14 @@ class RetrainRequest(BaseModel):
         description=f"{MIN_OLDER_THAN_DAYS} to {MAX_OLDER_THAN_DAYS} days, as the config's "
         "retrain.older_than_days",
     )
+
+    @field_validator("horizon", "older_than_days", mode="before")
+    @classmethod
+    def _json_number(cls, value: Any) -> Any:
+        # the schema says number: ``true`` or ``"7"`` would otherwise be read as one
+        if isinstance(value, bool | str):
+            raise ValueError(f"must be a JSON number, got {value!r}; e.g. 7")
+        return value
 
     @field_validator("model_type")
     @classmethod

@@ -3,7 +3,7 @@
 ``forecasts`` (``/v1/forecast``), ``models`` (the registry listing and the admin endpoints),
 ``ledger`` (``/v1/accuracy``), ``health`` (``/healthz``, ``/metrics``); ``deps`` holds what they
 share (the app's :class:`~cryptoforecast.serving.routes.deps.Service`, id resolution, the admin
-check). These modules import FastAPI, so only ``create_app`` imports them; this package
+check), ``responses`` every error status each operation can answer. These modules import FastAPI, so only ``create_app`` imports them; this package
 module itself does not (it holds the constants the app re-exports).
 """
 

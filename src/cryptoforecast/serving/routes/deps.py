@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import hmac
 import math
+import re
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from cryptoforecast.data import ASSETS, resolve_asset
 from cryptoforecast.data.times import parse_time
 from cryptoforecast.exceptions import DataError
+from cryptoforecast.models import MODEL_TYPES
 from cryptoforecast.serving.background import BackgroundJobs
 from cryptoforecast.serving.jobs import Jobs, RetrainFn
 from cryptoforecast.serving.predictor import MAX_HORIZON, Predictor
@@ -31,11 +33,14 @@ __all__ = [
     "CRYPTO_ID_PATH",
     "MAX_ID_LENGTH",
     "HORIZON_FILTER",
+    "AS_OF_FORMAT",
+    "AS_OF_PATTERN",
     "AS_OF_QUERY",
     "AdminRoute",
     "HORIZON_QUERY",
     "MODEL_TYPE_QUERY",
     "SERVICE",
+    "SINGLE_VALUED_QUERY",
     "Service",
     "forecast",
     "invalid",
@@ -44,19 +49,36 @@ __all__ = [
     "resolve",
     "service",
     "validation_error",
+    "single_valued_query",
 ]
 
 HORIZON_QUERY: Any = Query(1, ge=1, le=MAX_HORIZON, description=f"candles ahead, 1..{MAX_HORIZON}")
 HORIZON_FILTER: Any = Query(None, ge=1, le=MAX_HORIZON)
 #: asset ids and symbols are short; a longer one cannot exist (and would only cost CPU to match)
 MAX_ID_LENGTH = 64
-CRYPTO_ID_PATH: Any = Path(..., max_length=MAX_ID_LENGTH, description="asset id or symbol")
+CRYPTO_ID_PATH: Any = Path(
+    ..., max_length=MAX_ID_LENGTH, description="asset id or symbol", examples=["bitcoin", "ETH"]
+)
 CRYPTO_ID_FILTER: Any = Query(None, max_length=MAX_ID_LENGTH)
 MODEL_TYPE_QUERY: Any = Query(
     None,
     max_length=64,
-    description="lightgbm, xgboost, lstm, ensemble, naive, drift; default: the best",
+    description=f"one of {', '.join(MODEL_TYPES)}; empty or absent: the best",
+    json_schema_extra={"enum": ["", *MODEL_TYPES]},
 )
+_YEAR = "(?:197[1-9]|19[89][0-9]|20[0-9]{2}|21[0-9]{2})"
+_DAY = (
+    f"(?:{_YEAR}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"
+    "|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))"
+    "|(?:19(?:7[26]|8[048]|9[26])|(?:20|21)(?:0[48]|[2468][048]|[13579][26])|2000)-02-29)"
+)
+_TIME = "T(?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\\.[0-9]{1,6})?)?"
+_ZONE = "(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])"
+#: what ``as_of`` accepts: a calendar date of 1971..2199, or one with a time and an optional
+#: UTC offset (an OpenAPI pattern, so only what both JavaScript and Python read alike); every
+#: time it matches lies inside the parser's range (``data.times``), whatever its offset
+AS_OF_PATTERN = f"^{_DAY}(?:{_TIME}{_ZONE}?)?$"
+AS_OF_FORMAT = re.compile(AS_OF_PATTERN)
 AS_OF_QUERY: Any = Query(
     None,
     max_length=40,
@@ -68,6 +90,8 @@ AS_OF_QUERY: Any = Query(
     "2261-12-31; anything else is a 422. Staleness is judged at that time. A forecast asked "
     "for with as_of is back-dated: it is not recorded in the ledger, so live accuracy "
     "(/v1/accuracy) never counts it.",
+    json_schema_extra={"pattern": AS_OF_PATTERN},
+    examples=["2025-01-01", "2025-01-01T12:00:00Z"],
 )
 
 
@@ -127,6 +151,12 @@ async def forecast(
     cid, mtype = resolve(crypto_id), model_type or None
     if as_of is not None:
         try:
+            if AS_OF_FORMAT.fullmatch(as_of) is None:  # the published pattern, exactly
+                raise DataError(
+                    f"as_of={as_of!r} is not a date or date-time of the published form "
+                    "YYYY-MM-DD[THH:MM[:SS[.ffffff]][Z|+HH:MM|-HH:MM]], years 1971-2199; e.g. "
+                    "2025-01-01 or 2025-01-01T12:00:00Z"
+                )
             parse_time(as_of, "as_of")
         except DataError as exc:
             raise invalid("query", "as_of", as_of, str(exc)) from None
@@ -183,6 +213,27 @@ def known_query(*names: str) -> Any:
             )
 
     return Depends(check)
+
+
+def single_valued_query(request: Request) -> None:
+    """A 422 for a query parameter given more than once: every parameter takes one value, and
+    keeping one of several (the last) would answer a question that was not asked."""
+    params = request.query_params
+    repeated = sorted({name for name in params if len(params.getlist(name)) > 1})
+    if repeated:
+        name, values = repeated[0], params.getlist(repeated[0])
+        hint = " (several ids go in one comma-separated list: ids=bitcoin,ethereum)"
+        raise invalid(
+            "query",
+            name,
+            values,
+            f"query parameter {name} is given {len(values)} times; give it once"
+            + (hint if name == "ids" else ""),
+        )
+
+
+#: :func:`single_valued_query` as a dependency (every route of the app has it)
+SINGLE_VALUED_QUERY: Any = Depends(single_valued_query)
 
 
 def require_admin(request: Request, authorization: str | None = Header(None)) -> None:

@@ -21,6 +21,7 @@ from cryptoforecast.redaction import redact
 from cryptoforecast.serving.freshness import staleness
 from cryptoforecast.serving.predictor import Predictor
 from cryptoforecast.serving.routes.deps import SERVICE, Service
+from cryptoforecast.serving.routes.responses import documented_errors
 
 __all__ = ["data_freshness", "router"]
 
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/healthz")
+@router.get("/healthz", responses=documented_errors("GET /healthz"))
 def healthz(svc: Service = SERVICE) -> dict[str, Any]:
     """Model ages, cache size, data freshness; ``status`` is ``degraded`` when a part fails, a
     live series is stale (the embedded snapshot is a fixed history: stale, but as configured) or

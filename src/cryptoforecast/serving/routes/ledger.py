@@ -12,6 +12,7 @@ from cryptoforecast.serving.routes.deps import (
     Service,
     resolve,
 )
+from cryptoforecast.serving.routes.responses import documented_errors
 from cryptoforecast.serving.schemas import AccuracyReport
 
 __all__ = ["router"]
@@ -19,7 +20,11 @@ __all__ = ["router"]
 router = APIRouter(tags=["models"])
 
 
-@router.get("/v1/accuracy", response_model=AccuracyReport)
+@router.get(
+    "/v1/accuracy",
+    response_model=AccuracyReport,
+    responses=documented_errors("GET /v1/accuracy"),
+)
 def accuracy(
     crypto_id: str | None = CRYPTO_ID_FILTER,
     model_type: str | None = MODEL_TYPE_QUERY,

@@ -25,6 +25,7 @@ from cryptoforecast.serving.routes.deps import (
     require_admin,
     resolve,
 )
+from cryptoforecast.serving.routes.responses import documented_errors
 from cryptoforecast.serving.schemas import ModelList, PromoteRequest, PublicModel, RetrainRequest
 
 __all__ = ["MAX_MODEL_ID", "router"]
@@ -34,7 +35,12 @@ MAX_MODEL_ID = 2**63 - 1
 
 router = APIRouter(route_class=AdminRoute)  # admin routes check the token before the body
 _ADMIN = [Depends(require_admin)]
-_STATUS_FILTER: Any = Query(None, max_length=16, description="staging, production or archived")
+_STATUS_FILTER: Any = Query(
+    None,
+    max_length=16,
+    description="staging, production or archived",
+    json_schema_extra={"enum": list(STAGES)},
+)
 
 
 def _records(
@@ -57,7 +63,12 @@ def _records(
     )
 
 
-@router.get("/v1/models", response_model=ModelList, tags=["models"])
+@router.get(
+    "/v1/models",
+    response_model=ModelList,
+    tags=["models"],
+    responses=documented_errors("GET /v1/models"),
+)
 def list_models(
     crypto_id: str | None = CRYPTO_ID_FILTER,
     model_type: str | None = MODEL_TYPE_QUERY,
@@ -77,7 +88,12 @@ def list_models(
     )
 
 
-@router.get("/v1/admin/models", tags=["admin"], dependencies=_ADMIN)
+@router.get(
+    "/v1/admin/models",
+    tags=["admin"],
+    dependencies=_ADMIN,
+    responses=documented_errors("GET /v1/admin/models"),
+)
 def list_models_admin(
     crypto_id: str | None = CRYPTO_ID_FILTER,
     model_type: str | None = MODEL_TYPE_QUERY,
@@ -90,7 +106,12 @@ def list_models_admin(
     return {"models": [r.to_dict() for r in records]}
 
 
-@router.post("/v1/models/{model_id}/promote", tags=["admin"], dependencies=_ADMIN)
+@router.post(
+    "/v1/models/{model_id}/promote",
+    tags=["admin"],
+    dependencies=_ADMIN,
+    responses=documented_errors("POST /v1/models/{model_id}/promote"),
+)
 def promote(
     model_id: int = Path(..., ge=1, le=MAX_MODEL_ID),
     body: PromoteRequest | None = Body(None),
@@ -111,7 +132,13 @@ def promote(
     return {"promoted": record.to_dict()}
 
 
-@router.post("/v1/retrain", status_code=202, tags=["admin"], dependencies=_ADMIN)
+@router.post(
+    "/v1/retrain",
+    status_code=202,
+    tags=["admin"],
+    dependencies=_ADMIN,
+    responses=documented_errors("POST /v1/retrain"),
+)
 def retrain(body: RetrainRequest | None = Body(None), svc: Service = SERVICE) -> dict[str, Any]:
     """Start retraining in the background; poll ``GET /v1/retrain/{job_id}``."""
     if svc.retrain is None:
@@ -137,7 +164,12 @@ def retrain(body: RetrainRequest | None = Body(None), svc: Service = SERVICE) ->
         ) from None
 
 
-@router.get("/v1/retrain/{job_id}", tags=["admin"], dependencies=_ADMIN)
+@router.get(
+    "/v1/retrain/{job_id}",
+    tags=["admin"],
+    dependencies=_ADMIN,
+    responses=documented_errors("GET /v1/retrain/{job_id}"),
+)
 def retrain_status(
     job_id: str = Path(..., max_length=64), svc: Service = SERVICE
 ) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from schemathesis import GenerationMode  # noqa: E402
 from schemathesis.config import CacheConfig, SchemathesisConfig  # noqa: E402
 
 from cryptoforecast.config import load_config  # noqa: E402
-from cryptoforecast.models import MODEL_TYPES  # noqa: E402
+from cryptoforecast.models import CROSS_ASSET_MODEL_TYPES, MODEL_TYPES  # noqa: E402
 from cryptoforecast.registry import ModelRegistry  # noqa: E402
 from cryptoforecast.serving import Ledger, create_app  # noqa: E402
 from cryptoforecast.serving.routes.responses import ERRORS  # noqa: E402
@@ -238,8 +238,12 @@ def test_choices_are_enumerated_from_their_catalogues(published: dict[str, Any])
         if key[1] == "model_type":
             assert param["enum"] == ["", *MODEL_TYPES], key
     assert params[("/v1/models", "status")]["enum"] == ["staging", "production", "archived"]
-    body = published["components"]["schemas"]["RetrainRequest"]["properties"]["model_type"]
-    assert body["enum"] == [*MODEL_TYPES, None]
+    body = published["components"]["schemas"]["RetrainRequest"]
+    choices = [branch for branch in body["properties"]["model_type"]["anyOf"] if "enum" in branch]
+    assert [branch["enum"] for branch in choices] == [list(MODEL_TYPES)]
+    assert {"type": "null"} in body["properties"]["model_type"]["anyOf"]
+    # a cross-asset type with one coin is refused, and the schema says so
+    assert body["not"]["properties"]["model_type"]["enum"] == list(CROSS_ASSET_MODEL_TYPES)
 
 
 @given(ids=st.text(alphabet=" ,\tab", max_size=60))

@@ -199,7 +199,21 @@ class RetrainRequest(BaseModel):
     A misspelt field is an error, not ignored.
     """
 
-    model_config = ConfigDict(protected_namespaces=(), extra="forbid")
+    model_config = ConfigDict(
+        protected_namespaces=(),
+        extra="forbid",
+        # the rule of ``_one_coin_type``, published so the schema accepts exactly what the
+        # service accepts: no cross-asset model type together with a crypto_id
+        json_schema_extra={
+            "not": {
+                "required": ["crypto_id", "model_type"],
+                "properties": {
+                    "crypto_id": {"type": "string"},
+                    "model_type": {"enum": list(CROSS_ASSET_MODEL_TYPES)},
+                },
+            }
+        },
+    )
 
     crypto_id: str | None = Field(default=None, max_length=64)
     model_type: (

@@ -53,10 +53,12 @@ class SourceError(DataError):
 
 
 class CacheError(DataError):
-    """A cached file cannot be read: damaged, truncated or not written by cryptoforecast.
+    """The candle cache cannot be used: a cached file is damaged, truncated or not written by
+    cryptoforecast, or a series' lock is held too long or not permitted to this user.
 
-    The message names the file (delete it and fetch again); ``public`` names only the series,
-    e.g. ``the binance 1d candles for bitcoin are unreadable``.
+    A fault of the server's state, not of the request (a service answers 503). The message names
+    the file and the fix; ``public`` names only the series, e.g. ``the binance 1d candles for
+    bitcoin are unreadable``.
     """
 
     def __init__(self, message: str, public: str = "the cached candles are unreadable") -> None:

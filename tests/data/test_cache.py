@@ -127,7 +127,7 @@ HOLD_LOCK = "import sys, time; from filelock import FileLock; lock = FileLock(sy
 
 
 def test_a_lock_held_elsewhere_is_a_clear_data_error(tmp_path: Path) -> None:
-    from cryptoforecast.exceptions import DataError
+    from cryptoforecast.exceptions import CacheError, DataError
 
     cache = CandleCache(tmp_path, lock_timeout=0.2)
     path = cache.path("binance", "bitcoin", "1d")
@@ -137,9 +137,17 @@ def test_a_lock_held_elsewhere_is_a_clear_data_error(tmp_path: Path) -> None:
     )
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
-        # a DataError (not filelock's Timeout), so 'data update' reports it and goes on
-        with pytest.raises(DataError, match=r"another process is updating .*binance bitcoin 1d"):
+        # a CacheError, a DataError (not filelock's Timeout), so 'data update' reports it and
+        # goes on, and a service answers 503 naming the series only
+        with pytest.raises(
+            CacheError, match=r"another process is updating .*binance bitcoin 1d"
+        ) as info:
             cache.write(load_ohlcv("bitcoin", days=3), "binance", "bitcoin", "1d")
+        assert isinstance(info.value, DataError)
+        assert (
+            info.value.public
+            == "the binance bitcoin 1d candles are being updated; try again shortly"
+        )
     finally:
         proc.kill()
         proc.wait(30)

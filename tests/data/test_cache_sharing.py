@@ -23,7 +23,7 @@ from pytest_httpserver import HTTPServer
 from cryptoforecast.data import CandleCache
 from cryptoforecast.data.cache import shared_lock_mode
 from cryptoforecast.data.live import refresh_series
-from cryptoforecast.exceptions import DataError
+from cryptoforecast.exceptions import CacheError
 
 from ..live_servers import shared_candles, use_binance_server
 from ..second_user import OTHER_UID, as_root_only, run_as_other_user, shared_home
@@ -101,8 +101,13 @@ def test_a_lock_this_user_may_not_take_is_a_clear_error_without_the_path(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _deny(monkeypatch, ".parquet.lock")
-    with pytest.raises(DataError) as caught, CandleCache(tmp_path).lock("binance", "bitcoin", "1d"):
+    with (
+        pytest.raises(CacheError) as caught,
+        CandleCache(tmp_path).lock("binance", "bitcoin", "1d"),
+    ):
         pytest.fail("the lock was taken")
+    # the server's state, not the request: a service answers 503 with the series only
+    assert caught.value.public == "the binance bitcoin 1d candles cannot be updated by this service"
     message = str(caught.value)
     assert "lock file" in message and "binance bitcoin 1d" in message
     assert "group write" in message  # the fix
@@ -114,7 +119,7 @@ def test_a_cache_directory_this_user_may_not_write_is_a_clear_error(
 ) -> None:
     cache = CandleCache(tmp_path)
     _deny(monkeypatch, ".tmp")  # mkstemp's temporary file beside the candles
-    with pytest.raises(DataError) as caught:
+    with pytest.raises(CacheError) as caught:
         cache.write(frame, "binance", "bitcoin", "1d")
     message = str(caught.value)
     assert "cannot write" in message and "binance bitcoin 1d" in message

@@ -164,8 +164,9 @@ class CandleCache:
         """Exclusive lock for a read-modify-write of one series (re-entrant within a thread).
 
         Raises:
-            DataError: another process held the lock for ``lock_timeout`` seconds, or this user
-                may not take it (the message names the series and the fix, not the path).
+            CacheError: another process held the lock for ``lock_timeout`` seconds, or this
+                user may not take it (the message names the series and the fix, not the path;
+                a service answers 503).
         """
         target = self.path(source, crypto_id, interval)
         lock_path = Path(f"{target}.lock")
@@ -175,18 +176,20 @@ class CandleCache:
             lock = shared_file_lock(lock_path, self.lock_timeout, is_singleton=True)
             lock.acquire()
         except Timeout:
-            raise DataError(
+            raise CacheError(
                 f"another process is updating the cached {series} candles (its lock file "
                 f"{self._shown(lock_path)} was held for more than {self.lock_timeout:g} s). Wait "
-                "for it to finish and try again, or give CandleCache a longer lock_timeout."
+                "for it to finish and try again, or give CandleCache a longer lock_timeout.",
+                public=f"the {series} candles are being updated; try again shortly",
             ) from None
         except PermissionError as exc:
             _log.warning("cannot lock the cached %s candles: %s", series, exc)
-            raise DataError(
+            raise CacheError(
                 f"cannot take the lock of the cached {series} candles: permission denied on its "
                 f"lock file ({self._shown(lock_path)}); this user may read the cache but not "
                 "update it: "
-                f"{CACHE_SHARING_FIX}"
+                f"{CACHE_SHARING_FIX}",
+                public=f"the {series} candles cannot be updated by this service",
             ) from None
         try:
             yield
@@ -218,9 +221,10 @@ class CandleCache:
             except PermissionError as exc:
                 series = f"{source} {crypto_id} {interval}"
                 _log.warning("cannot write the cached %s candles: %s", series, exc)
-                raise DataError(
+                raise CacheError(
                     f"cannot write the cached {series} candles: permission denied in their "
-                    f"directory ({self._shown(target.parent)}); {CACHE_SHARING_FIX}"
+                    f"directory ({self._shown(target.parent)}); {CACHE_SHARING_FIX}",
+                    public=f"the {series} candles cannot be updated by this service",
                 ) from None
         return target
 

@@ -5,13 +5,14 @@ Every error the package raises on purpose derives from :class:`CryptoForecastErr
     CryptoForecastError
     ├── DataError            bad, missing or inconsistent market data; unknown asset ids
     │   ├── SourceError      a live data source failed (HTTP status, timeout, bad payload)
-    │   └── CacheError       a cached file (a candle series) cannot be read: damaged or foreign
+    │   └── CacheError       the candle cache cannot be used: a damaged file, a lock held or denied
     ├── FeatureError         features cannot be built (too little history, bad columns)
     ├── ConfigError          a configuration value is missing or out of range
     ├── ArtifactError        a saved model is missing, corrupt, tampered or incompatible
     │   └── FeatureMismatchError  features at predict time differ from those the model was fitted on
     ├── RegistryError        the model registry refused an operation
-    │   └── LedgerError      the forecast ledger cannot be opened or read
+    │   └── RegistryUnavailable  its database cannot be reached or failed (not the request's fault)
+    │       └── LedgerError  the forecast ledger cannot be opened or read
     └── NotFittedError       a model was used before ``fit`` (also a ``ValueError``)
 
 Messages say what went wrong, show the value received and say how to fix it. They are written for
@@ -32,6 +33,7 @@ __all__ = [
     "LedgerError",
     "NotFittedError",
     "RegistryError",
+    "RegistryUnavailable",
     "SourceError",
 ]
 
@@ -86,7 +88,12 @@ class RegistryError(CryptoForecastError):
     """The model registry refused an operation."""
 
 
-class LedgerError(RegistryError):
+class RegistryUnavailable(RegistryError):
+    """The registry's database cannot be reached, opened or written: the server's state, not the
+    request (a service answers 503, where a refused operation is a 404 or a 409)."""
+
+
+class LedgerError(RegistryUnavailable):
     """The forecast ledger's database cannot be opened or read."""
 
 

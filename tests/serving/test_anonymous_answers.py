@@ -65,9 +65,9 @@ def down_client(down_url: str, clock: FakeClock) -> SyncASGIClient:
 @pytest.mark.parametrize(
     ("path", "detail"),
     [
-        ("/v1/models", "registry unavailable: RegistryError"),
+        ("/v1/models", "registry unavailable: RegistryUnavailable"),
         ("/v1/accuracy", "ledger unavailable: LedgerError"),
-        ("/models", "registry unavailable: RegistryError"),
+        ("/models", "registry unavailable: RegistryUnavailable"),
         ("/accuracy", "ledger unavailable: LedgerError"),
     ],
 )
@@ -77,6 +77,27 @@ def test_a_database_that_is_down_is_a_503_naming_only_the_kind(
     r = down_client.get(path)
     assert r.status_code == 503
     assert r.json() == {"detail": detail}
+    _assert_no_internals(r.text, str(cf_home))
+
+
+def test_an_admin_promote_on_a_database_that_is_down_is_a_503_not_a_404(
+    down_url: str, clock: FakeClock, cf_home: Path
+) -> None:
+    """A model that may well exist is not "not found" because the database is down."""
+    registry = ModelRegistry(down_url, max_attempts=1)
+    app = create_app(
+        load_config(),
+        registry=registry,
+        ledger=Ledger(down_url),
+        clock=clock,
+        retrain=None,
+        admin_token="t0ken-admin",
+    )
+    r = SyncASGIClient(app).post(
+        "/v1/models/1/promote", headers={"Authorization": "Bearer t0ken-admin"}
+    )
+    assert r.status_code == 503
+    assert r.json() == {"detail": "registry unavailable: RegistryUnavailable"}
     _assert_no_internals(r.text, str(cf_home))
 
 
@@ -239,11 +260,11 @@ def test_a_refresh_error_shown_by_healthz_names_the_kind_only(
 def test_a_failed_scheduled_job_shown_by_healthz_names_the_kind_only() -> None:
     import threading
 
-    from cryptoforecast.exceptions import RegistryError
+    from cryptoforecast.exceptions import RegistryUnavailable
     from cryptoforecast.serving.background import ScheduledJob
 
     def failing() -> None:
-        raise RegistryError(
+        raise RegistryUnavailable(
             "registry write failed on ModelRegistry(url='postgresql://db.internal')"
         )
 
@@ -251,7 +272,7 @@ def test_a_failed_scheduled_job_shown_by_healthz_names_the_kind_only() -> None:
     stop = threading.Event()
     job.run(stop, on_done=stop.set)
     assert job.failures == 1
-    assert job.status()["last_error"] == "registry unavailable: RegistryError"
+    assert job.status()["last_error"] == "registry unavailable: RegistryUnavailable"
 
 
 def test_a_client_error_keeps_its_message_but_not_a_server_path(

@@ -17,7 +17,7 @@ from typing import Any, Self, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from cryptoforecast.exceptions import RegistryError
+from cryptoforecast.exceptions import RegistryUnavailable
 from cryptoforecast.paths import home_dir
 from cryptoforecast.redaction import describe_url, password_of, redact
 from cryptoforecast.registry.engine import make_engine, parse_url
@@ -97,7 +97,7 @@ class RegistryDatabase:
             try:
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise RegistryError(
+                raise RegistryUnavailable(
                     f"cannot create the folder {str(folder)!r} of the SQLite registry "
                     f"({type(exc).__name__}: {exc.strerror or exc}). Fix {REGISTRY_URL_ENV} or "
                     "the url= argument, or create the folder."
@@ -165,7 +165,7 @@ class RegistryDatabase:
                         return fn(conn)
             except sa.exc.DBAPIError as exc:
                 if not self._is_transient(exc) or attempt == self.max_attempts:
-                    raise RegistryError(
+                    raise RegistryUnavailable(
                         f"registry {what} failed on {self!r} after {attempt} attempt(s): "
                         f"{type(exc.orig).__name__}: "
                         f"{redact(str(exc.orig).strip(), password_of(self.url))}. Check that the "

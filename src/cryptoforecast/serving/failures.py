@@ -4,7 +4,7 @@ Error messages are written for whoever runs the code: they name files, database 
 and repeat drivers' messages, which is what the owner of the machine needs (the command line
 shows them whole). An HTTP client gets none of that. It is told the error's ``public`` text when
 the error has one (``the binance 1d candles for bitcoin are unreadable``), else the part of the
-service that failed and the error's type (``registry unavailable: RegistryError``). The message
+service that failed and the error's type (``registry unavailable: RegistryUnavailable``). The message
 itself goes to the service log, through :func:`cryptoforecast.redaction.redact`.
 """
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query
 
-from cryptoforecast.exceptions import RegistryError
+from cryptoforecast.exceptions import RegistryError, RegistryUnavailable
 from cryptoforecast.registry import STAGES
 from cryptoforecast.serving.jobs import JobQueueFull
 from cryptoforecast.serving.routes.deps import (
@@ -122,10 +122,14 @@ def promote(
     reason = body.reason if body else PromoteRequest().reason
     try:
         registry.get(model_id)
+    except RegistryUnavailable:
+        raise  # the database, not the request: a 503 naming the kind only
     except RegistryError as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from None
     try:
         result = registry.promote(model_id, reason=reason)
+    except RegistryUnavailable:
+        raise
     except RegistryError as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from None
     record = result if hasattr(result, "to_dict") else registry.get(model_id)

@@ -65,7 +65,7 @@ def test_backtest_distribution_prints_skill_and_reports_fan_chart(
     code = main([*args, "--distribution", "ewma_t", "--report", str(report)])
     out = capsys.readouterr().out
     assert code == 0, out
-    assert "Distribution ewma_t" in out and "CRPS skill vs garch_t" in out
+    assert "Distribution ewma_t" in out and "CRPS skill vs garch_ref" in out
     text = report.read_text(encoding="utf-8")
     assert "Predictive distribution: naive (ewma_t)" in text
     assert "id='plot-fan-naive'" in text and "id='plot-pit-naive'" in text

@@ -68,7 +68,7 @@ def test_results_gain_quantiles_and_the_distribution_block(btc) -> None:  # type
         assert key in block, key
     assert set(block["coverage"]) == {"80", "95"}
     assert set(block["coverage_by_vol_tercile"]) == {"low", "mid", "high"}
-    assert set(block["skill"]) == {"rolling_gaussian", "ewma_t", "garch_t"}
+    assert set(block["skill"]) == {"rolling_gaussian", "ewma_t", "garch_ref"}
     for base, s in block["skill"].items():
         expect = 100 * (1 - block["crps"] / res[f"crps_{base}"].mean())
         assert s["crps_skill_pct"] == pytest.approx(expect), base

@@ -51,7 +51,7 @@ def test_training_stores_the_distribution_and_records_its_skill() -> None:
         100 * (1 - m["distribution_crps"] / m["distribution_crps_ewma_t"])
     )
     assert 0 <= m["distribution_dm_pvalue"] <= 1
-    assert set(m["distribution_skill"]) == {"rolling_gaussian", "ewma_t", "garch_t"}
+    assert set(m["distribution_skill"]) == {"rolling_gaussian", "ewma_t", "garch_ref"}
     # the gate records it beside the point evidence, in its decision and its reason
     gate = model.training_result_.gate.to_dict()
     assert gate["distribution"]["crps_skill_pct"] == m["distribution_crps_skill_pct"]

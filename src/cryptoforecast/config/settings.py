@@ -177,7 +177,9 @@ class PromotionGateConfig(_Section):
     retire_on_fail: bool = True
 
 
-VolatilityName = Literal["rolling_gaussian", "ewma_t", "garch_t", "har_rv", "lightgbm_vol"]
+VolatilityName = Literal[
+    "rolling_gaussian", "ewma_t", "garch_t", "garch_ref", "har_rv", "lightgbm_vol"
+]
 
 
 class DistributionConfig(_Section):

@@ -28,7 +28,7 @@ from cryptoforecast.evaluation.scoring import (
 
 __all__ = ["BASELINE_NAMES", "summarise_distribution"]
 
-BASELINE_NAMES: tuple[str, ...] = ("rolling_gaussian", "ewma_t", "garch_t")
+BASELINE_NAMES: tuple[str, ...] = ("rolling_gaussian", "ewma_t", "garch_ref")
 _VAR_LEVELS = (0.05, 0.025)
 
 
@@ -67,15 +67,16 @@ def summarise_distribution(
     results: pd.DataFrame, horizon: int, model: str | None = None
 ) -> dict[str, Any]:
     """Scores of the distribution in ``results`` (see module docstring) and its skill against
-    ``rolling_gaussian``, ``ewma_t`` and ``garch_t`` on the same origins (DM test on CRPS)."""
+    ``rolling_gaussian``, ``ewma_t`` and ``garch_ref`` on the origins where each was scored (DM
+    test on CRPS; ``garch_ref`` needs 500 daily returns, so its ``n`` may be smaller)."""
     levels = _levels(results)
-    cols = ["crps", "y_true_logret"] + [f"crps_{b}" for b in BASELINE_NAMES]
+    cols = ["crps", "y_true_logret"]
     ok = results[cols].notna().all(axis=1) & results[list(levels.values())].notna().all(axis=1)
     frame = results.loc[ok]
     y = frame["y_true_logret"].to_numpy(dtype="float64")
     out: dict[str, Any] = {"model": model, "n": int(len(frame))}
     if frame.empty:
-        out["reason"] = "no origin has the distribution and every baseline scored"
+        out["reason"] = "no origin has the distribution scored"
         return out
     crps = frame["crps"].to_numpy(dtype="float64")
     out["crps"] = float(crps.mean())
@@ -113,11 +114,23 @@ def summarise_distribution(
         }
     out["skill"] = {}
     for base in BASELINE_NAMES:
-        base_crps = frame[f"crps_{base}"].to_numpy(dtype="float64")
-        dm = dm_crps(crps, base_crps, int(horizon))
+        column = f"crps_{base}"
+        base_crps = frame[column].to_numpy(dtype="float64") if column in frame else np.array([])
+        both = np.isfinite(base_crps)  # garch_ref needs 500 returns: early origins lack it
+        if both.sum() < 2:
+            out["skill"][base] = {
+                "n": int(both.sum()),
+                "crps": math.nan,
+                "crps_skill_pct": math.nan,
+                "dm_pvalue": math.nan,
+                "reason": f"{base} was not scored on these origins (too little history)",
+            }
+            continue
+        dm = dm_crps(crps[both], base_crps[both], int(horizon))
         out["skill"][base] = {
-            "crps": float(base_crps.mean()),
-            "crps_skill_pct": _pct(float(crps.mean()), float(base_crps.mean())),
+            "n": int(both.sum()),
+            "crps": float(base_crps[both].mean()),
+            "crps_skill_pct": _pct(float(crps[both].mean()), float(base_crps[both].mean())),
             "dm_pvalue": dm.pvalue,
         }
     return out

@@ -63,12 +63,15 @@ def walk_distribution(
     aci_gamma: float | None = None,
     quantiles: Any = QUANTILES,
     volatility_params: dict[str, Any] | None = None,
+    wait_for_history: bool = False,
 ) -> DistributionWalk:
     """Predictive distributions at ``origins`` (daily timestamps of ``market``), never reading a
     candle after the origin; ``y`` holds the realised ``h``-day log returns (NaN if unknown).
 
     Refits at the first origin and then at each of ``refit_origins`` (or every
-    ``retrain_frequency`` origins when not given).
+    ``retrain_frequency`` origins when not given). With ``wait_for_history``, origins before the
+    model can first be fitted (``garch_ref`` needs 500 returns) are left empty instead of an
+    error, and the first fit happens at the first origin with enough history.
     """
     h = int(horizon)
     tau = check_levels(quantiles)
@@ -103,7 +106,13 @@ def walk_distribution(
                     name, h, calibration="conformal", volatility_params=volatility_params
                 )
                 calibrator = ScoreCalibrator(dist.holdout_scores(known), gamma=aci_gamma)
-            model = make_volatility_model(name, h, **(volatility_params or {})).fit(known)
+            try:
+                model = make_volatility_model(name, h, **(volatility_params or {})).fit(known)
+            except DataError:
+                if not (wait_for_history and model is None):
+                    raise
+                fit_s += time.perf_counter() - tic
+                continue  # too little history yet: this origin stays empty
             fit_s += time.perf_counter() - tic
             last_refit, n_refits = k, n_refits + 1
             # scales for the origins until the next refit (each row reads candles up to itself)
@@ -199,6 +208,7 @@ def distribution_columns(
             refit_origins=refit_origins,
             calibration="none",
             quantiles=quantiles,
+            wait_for_history=True,
         )
     main = walks[name]
     out = pd.DataFrame(index=origins)

@@ -56,8 +56,10 @@ def test_scale_and_walk_at_t_ignore_every_later_candle(name: str, btc_market: Ma
     h = 7  # realised scores of origins t-6..t-1 depend on later candles: they must wait
     for market in (btc_market, other):
         y = np.log(market.daily["close"].shift(-h) / market.daily["close"])
+        # garch_ref is never calibrated (and a holdout inside 640 candles is too short for it)
+        calibration = "none" if name == "garch_ref" else "conformal"
         walk = walk_distribution(
-            market, idx[640:760], y, name, h, retrain_frequency=30, calibration="conformal"
+            market, idx[640:760], y, name, h, retrain_frequency=30, calibration=calibration
         )
         outs.append(walk)
     a, b = outs

@@ -32,6 +32,7 @@ from cryptoforecast.models.artifacts import (
 from cryptoforecast.models.distribution.calibration import MIN_SCORES, ScoreCalibrator
 from cryptoforecast.models.distribution.garch import GarchT
 from cryptoforecast.models.distribution.lightgbm_vol import NATIVE_FILE, LightGBMVol
+from cryptoforecast.models.distribution.reference import GarchRef
 from cryptoforecast.models.distribution.shapes import (
     QUANTILES,
     PredictiveDistribution,
@@ -66,11 +67,13 @@ VOLATILITY_MODELS: dict[str, type[VolatilityModel]] = {
     "rolling_gaussian": RollingGaussian,
     "ewma_t": EwmaT,
     "garch_t": GarchT,
+    "garch_ref": GarchRef,
     "har_rv": HarRV,
     "lightgbm_vol": LightGBMVol,
 }
-#: the simple distributions every model is scored against
-BASELINES: tuple[str, ...] = ("rolling_gaussian", "ewma_t", "garch_t")
+#: the simple distributions every model is scored against: a 30-day Gaussian, EWMA-t and the
+#: textbook long-window GARCH(1,1)-t reference (``garch_ref``, uncalibrated)
+BASELINES: tuple[str, ...] = ("rolling_gaussian", "ewma_t", "garch_ref")
 FORMAT = "cryptoforecast-distribution/1"
 STATE_FILE = "distribution.json"
 

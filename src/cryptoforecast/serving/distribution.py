@@ -17,10 +17,19 @@ import numpy as np
 import pandas as pd
 
 from cryptoforecast.exceptions import DataError
-from cryptoforecast.models.distribution import QUANTILES, DistributionForecaster, MarketData
+from cryptoforecast.models.distribution import (
+    QUANTILES,
+    DistributionForecaster,
+    MarketData,
+    PredictiveDistribution,
+    StandardShape,
+)
+from cryptoforecast.serving.schemas import DistributionShape, ForecastDistribution
 
 __all__ = [
     "FALLBACK_SCALE",
+    "as_predictive",
+    "describe_distribution",
     "MOVE_THRESHOLDS",
     "ServedDistribution",
     "model_label",
@@ -96,3 +105,31 @@ def served_distribution(
             f"finite (quantiles {q.to_dict()!r}, p_up {p_up!r}) around the point {point!r}"
         )
     return ServedDistribution(quantiles=prices, p_up=p_up, p_move=p_move, source=source)
+
+
+def describe_distribution(pred: PredictiveDistribution, source: str) -> ForecastDistribution:
+    """The last origin of ``pred`` as the JSON form a forecast, the ledger and the replay keep."""
+    shape = pred.shape
+    return ForecastDistribution(
+        source=source,
+        location=float(pred.mu.iloc[-1]),
+        scale=float(pred.sigma.iloc[-1]),
+        shape=DistributionShape(
+            kind=shape.kind,
+            df=None if math.isinf(shape.df) else float(shape.df),
+            scale=float(shape.scale),
+            scores=[float(v) for v in shape.scores],
+        ),
+    )
+
+
+def as_predictive(dist: ForecastDistribution) -> PredictiveDistribution:
+    """A kept distribution back as a one-origin :class:`PredictiveDistribution` (to score it:
+    ``.crps([y])``, ``.pit([y])``, ``.quantiles(levels)``)."""
+    shape = StandardShape(
+        kind=dist.shape.kind,
+        df=math.inf if dist.shape.df is None else float(dist.shape.df),
+        scale=float(dist.shape.scale),
+        scores=np.asarray(dist.shape.scores, dtype="float64"),
+    )
+    return PredictiveDistribution(pd.Series([dist.location]), pd.Series([dist.scale]), shape)

@@ -25,6 +25,8 @@ __all__ = [
     "PublicModel",
     "RetrainRequest",
     "ForecastSource",
+    "DistributionShape",
+    "ForecastDistribution",
     "fallback_category",
 ]
 
@@ -63,6 +65,34 @@ _INTERVALS_SCHEMA: dict[str, Any] = {
         "maxItems": 2,
     },
 }
+
+
+class DistributionShape(BaseModel):
+    """The standardised shape ``Z`` of a forecast distribution (``StandardShape`` as JSON):
+    ``normal`` (N(0, scale^2)), ``t`` (scale * T(df)) or ``empirical`` (sorted ``scores``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["normal", "t", "empirical"]
+    df: float | None = Field(default=None, description="degrees of freedom of a t shape")
+    scale: float = Field(1.0, gt=0, description="scale of a normal or t shape")
+    scores: list[float] = Field(
+        default_factory=list, description="standardised scores of an empirical shape, sorted"
+    )
+
+
+class ForecastDistribution(BaseModel):
+    """The predictive distribution of the ``horizon``-candle log return:
+    ``location + scale * Z``, ``Z`` a standardised :class:`DistributionShape` whose median is 0
+    (so ``location`` is the median log return). Every other number of a forecast (its price,
+    intervals, quantiles, ``p_up``, ``p_move``) is read off this one distribution."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: str = Field(description="what made it, e.g. 'garch_ref (fallback)' (labelled)")
+    location: float = Field(description="median log return over the horizon")
+    scale: float = Field(gt=0, description="scale of the log return (sigma)")
+    shape: DistributionShape
 
 
 class Forecast(BaseModel):

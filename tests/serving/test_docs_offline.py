@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -12,8 +11,8 @@ import pytest
 from cryptoforecast.config import load_config
 from cryptoforecast.serving.app import create_app
 from cryptoforecast.serving.docs import ASSETS
+from tests.chromium import require_chromium
 from tests.serving.conftest import SyncASGIClient, running_server
-from tests.serving.dashboard.test_browser import INSTALL_HINT, chromium_path
 
 URL = re.compile(r"""(?:https?:)?//[\w.-]+""")
 
@@ -54,15 +53,9 @@ class DocsVisit:
 def docs_in_chromium(tmp_path_factory: pytest.TempPathFactory) -> DocsVisit:
     from cryptoforecast.registry import ModelRegistry
 
-    path = chromium_path()
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        path = None
-    if path is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"Chromium is missing under CI: {INSTALL_HINT}")
-        pytest.skip(INSTALL_HINT)
+    path = require_chromium()
+    from playwright.sync_api import sync_playwright
+
     home = tmp_path_factory.mktemp("docs-chromium")
     registry = ModelRegistry(f"sqlite:///{home / 'r.db'}", artifact_root=home / "artifacts")
     errors: list[str] = []

@@ -10,8 +10,6 @@ machine and fail under CI (``CI=true``), where ``.ci/run`` installs Chromium.
 from __future__ import annotations
 
 import math
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,34 +19,16 @@ import httpx
 import pytest
 
 from cryptoforecast.serving.dashboard.charts import format_number
+from tests.chromium import require_chromium
 
 pytestmark = pytest.mark.slow
-
-CHROMIUM_ENV = "CRYPTOFORECAST_CHROMIUM"
-INSTALL_HINT = (
-    "the dashboard browser tests need Chromium and Playwright's Python driver: "
-    "apt-get update && apt-get install -y chromium && pip install playwright==1.65.2 "
-    "(never 'playwright install'; set $CRYPTOFORECAST_CHROMIUM if the binary is not "
-    "/usr/bin/chromium)"
-)
-
-
-def chromium_path() -> str | None:
-    found = os.environ.get(CHROMIUM_ENV) or shutil.which("chromium") or "/usr/bin/chromium"
-    return found if Path(found).is_file() else None
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    path = chromium_path()
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        path = None
-    if path is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"Chromium is missing under CI: {INSTALL_HINT}")
-        pytest.skip(INSTALL_HINT)
+    path = require_chromium()
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=path, headless=True)
         yield b

@@ -49,7 +49,7 @@ def test_forecast_with_production_model_then_cached(
     )
     assert set(body["intervals"]) == {"0.8", "0.95"}
     # the predictive distribution, its scale labelled as the fallback it is
-    assert body["distribution_source"] == "ewma_t (fallback scale)"
+    assert body["distribution_source"] == "garch_ref (fallback)"
     assert set(body["quantiles"]) >= {"0.025", "0.5", "0.975"} and 0 < body["p_up"] < 1
     assert set(body["p_move"]) == {"0.05", "0.1"}
     r2 = client.get("/v1/forecast/bitcoin")

@@ -46,9 +46,8 @@ def test_scores_match_a_hand_computation(registry: Any, btc_model: Trained) -> N
     # by hand, from the fitted model and the snapshot closes
     model = btc_model.model
     closes = load_ohlcv("bitcoin")["close"]
-    q80, q95 = model.calibrator_.offsets(0.8), model.calibrator_.offsets(0.95)
     abs_err, naive_err, ape, naive_ape, in80, in95 = [], [], [], [], [], []
-    for day in AS_OF:
+    for day, f in zip(AS_OF, made, strict=True):
         t0 = pd.Timestamp(day, tz="UTC")
         c0, actual = float(closes.loc[t0]), float(closes.loc[t0 + pd.Timedelta(days=1)])
         predicted = c0 * math.exp(model.drift_)
@@ -56,12 +55,10 @@ def test_scores_match_a_hand_computation(registry: Any, btc_model: Trained) -> N
         naive_err.append(abs(actual - c0))
         ape.append(abs(actual - predicted) / actual * 100)
         naive_ape.append(abs(actual - c0) / actual * 100)
-        in80.append(
-            c0 * math.exp(model.drift_ + q80[0]) <= actual <= c0 * math.exp(model.drift_ + q80[1])
-        )
-        in95.append(
-            c0 * math.exp(model.drift_ + q95[0]) <= actual <= c0 * math.exp(model.drift_ + q95[1])
-        )
+        # the stored bounds are the served distribution's quantiles
+        assert f.quantiles is not None and f.intervals[0.8] == (f.quantiles[0.1], f.quantiles[0.9])
+        in80.append(f.quantiles[0.1] <= actual <= f.quantiles[0.9])
+        in95.append(f.quantiles[0.025] <= actual <= f.quantiles[0.975])
 
     assert (row.crypto_id, row.model_type, row.horizon) == ("bitcoin", "drift", 1)
     assert (row.n_forecasts, row.n_scored, row.n_pending) == (len(AS_OF) + 1, len(AS_OF), 1)

@@ -12,7 +12,7 @@ import pytest
 from cryptoforecast.data import load_ohlcv
 from cryptoforecast.models.distribution import DistributionForecaster, MarketData
 from cryptoforecast.serving import Predictor
-from cryptoforecast.serving.distribution import FALLBACK_SCALE, served_distribution
+from cryptoforecast.serving.distribution import FALLBACK_SCALE, centred, served_distribution
 
 from .conftest import TRAIN_END, FakeClock, fit_model, register
 
@@ -36,10 +36,18 @@ def test_forecast_uses_the_stored_distribution(
     assert f.source == "model" and f.model_id == trained.model_id
     assert f.distribution_source == "har_rv (drift v1.0.0)"
     # the numbers are the stored (loaded, hash-checked) distribution around the served point
+    # (with the coin's 4h candles, which the snapshot holds and har_rv reads)
     candles = pred.candles("bitcoin")
-    again = served_distribution(candles, 7, f.predicted_return, stored=har_btc)
+    intraday = pred.intraday("bitcoin", candles)
+    assert intraday is not None and intraday.index[-1] < candles.index[-1] + pd.Timedelta(days=1)
+    assert f.distribution is not None
+    again = served_distribution(
+        candles, 7, f.distribution.location, stored=har_btc, intraday=intraday
+    )
     assert f.quantiles == pytest.approx(again.quantiles, rel=1e-12)
     assert f.p_up == pytest.approx(again.p_up, rel=1e-12)
+    daily_only = served_distribution(candles, 7, f.distribution.location, stored=har_btc)
+    assert daily_only.quantiles[0.05] != pytest.approx(f.quantiles[0.05], rel=1e-9)
     fallback = served_distribution(candles, 7, f.predicted_return)
     assert fallback.quantiles[0.05] != pytest.approx(f.quantiles[0.05], rel=1e-6)
     prices = list(f.quantiles.values())
@@ -72,7 +80,9 @@ def test_stored_quantiles_at_an_origin_ignore_every_later_candle(
     changed.loc[after, "high"] *= 1.1
     changed.loc[after, "low"] *= 0.9
     loc = pd.Series(0.002, index=changed.index)
-    full = har_btc.predict_quantiles(MarketData(changed), loc).loc[origin]
+    # the served shape is the stored one centred on its median
+    full = centred(har_btc.predict_distribution(MarketData(changed), loc))
+    full = full.quantiles(list(served.quantiles)).loc[origin]
     close = float(known["close"].iloc[-1])
     np.testing.assert_allclose(
         [close * np.exp(full[q]) for q in served.quantiles],

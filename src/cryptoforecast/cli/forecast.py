@@ -43,7 +43,9 @@ def _price(value: float | None) -> str:
 
 
 def _band(f: Forecast, coverage: float) -> str:
-    lo, hi = f.intervals.get(coverage, (float("nan"), float("nan")))
+    if coverage not in f.intervals:
+        return "-"
+    lo, hi = f.intervals[coverage]
     return f"{_price(lo)}-{_price(hi)}"
 
 
@@ -52,9 +54,10 @@ def _when(f: Forecast) -> str:
 
 
 def forecast_table(forecasts: list[Forecast]) -> Table:
-    """One row per forecast: the naive forecast (last close) beside the model's, its intervals,
-    the predictive distribution (median, P(up), P(|move| > x)), where it came from, and whether
-    its candles are stale (reasons are printed below it)."""
+    """One row per forecast: the naive forecast (last close) beside the forecast's one
+    predictive distribution (its median, its 80%/95% intervals, direction, P(up) marked ``=``
+    when it is only the base rate, P(|move| > x)), where it came from, and whether its candles
+    are stale (reasons are printed below it)."""
     table = Table(
         title="Forecasts beside the naive forecast (the last close)",
         box=SIMPLE_HEAD,
@@ -62,10 +65,8 @@ def forecast_table(forecasts: list[Forecast]) -> Table:
         collapse_padding=True,
         pad_edge=False,
     )
-    has_median = any(0.5 in (f.quantiles or {}) for f in forecasts)
     moves = sorted({float(t) for f in forecasts for t in (f.p_move or {})})
-    cols = ["crypto", "h", "as of", "naive", "forecast", "change", "80%", "95%"]
-    cols += ["median"] if has_median else []
+    cols = ["crypto", "h", "as of", "naive", "median", "change", "80%", "95%", "direction"]
     cols += ["P(up)"] if any(f.p_up is not None for f in forecasts) else []
     cols += [f"P±{t:.0%}" for t in moves] + ["from", "stale"]
     for col in cols:
@@ -80,9 +81,10 @@ def forecast_table(forecasts: list[Forecast]) -> Table:
             num(f.predicted_price / f.last_close - 1.0, "+.2%"),
             _band(f, 0.8),
             _band(f, 0.95),
+            f.direction,
         ]
-        row += [_price((f.quantiles or {}).get(0.5))] if has_median else []
-        row += [num(f.p_up, ".0%")] if "P(up)" in cols else []
+        if "P(up)" in cols:
+            row += [num(f.p_up, ".0%") + ("=" if f.p_up_is_base_rate else "")]
         row += [num((f.p_move or {}).get(t), ".0%") for t in moves]
         if f.source == "model":
             origin = f"{f.model_type} v{f.model_version}" if f.model_version else f.model_type
@@ -99,7 +101,12 @@ def _notes(forecasts: list[Forecast]) -> list[str]:
     if any(f.p_up is not None for f in forecasts):
         notes[
             "P(up): probability the close ends higher; P±x: probability it moves more than x "
-            "either way (from the predictive distribution)"
+            "either way; median, intervals and both from one predictive distribution"
+        ] = None
+    if any(f.p_up_is_base_rate for f in forecasts):
+        notes[
+            "P(up)=: within 2 points of the base rate (what the distribution's shape alone "
+            "gives): it says nothing about the direction, shown as flat"
         ] = None
     for f in forecasts:
         if f.fallback_reason:
@@ -108,6 +115,8 @@ def _notes(forecasts: list[Forecast]) -> list[str]:
             )
         if f.distribution_source and f.distribution_source != "model":
             notes[f"distribution {f.crypto_id}: scale from {f.distribution_source}"] = None
+        if f.no_distribution_reason:
+            notes[f"no distribution {f.crypto_id} h={f.horizon}: {f.no_distribution_reason}"] = None
         if f.stale_reason:
             notes[f"stale* {f.crypto_id}: {f.stale_reason}"] = None
     return list(notes)

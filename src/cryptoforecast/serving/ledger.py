@@ -10,6 +10,12 @@ the same data source and reports, per (crypto_id, model_type, horizon):
   forecasts (below 1 beats naive);
 - the share of realised closes inside the 80% and 95% intervals.
 
+Each row keeps the forecast's one predictive distribution (``distribution``: the served
+:class:`ForecastDistribution` as JSON, whose median is ``predicted_price`` and whose quantiles are
+the stored 80%/95% bounds) and, at the same origin with location 0, the baselines it is scored
+beside: ``reference_distribution`` (``garch_ref``) and ``gaussian_distribution`` (the 30-day
+rolling Gaussian). Each is NULL where there was none (and on rows of earlier releases).
+
 This is the only truly out-of-sample score a model gets, so the table is append-only: database
 triggers refuse UPDATE and DELETE (SQLite and PostgreSQL). Identical forecasts (the same model,
 as-of candle and target, re-issued after the cache expired) are scored once.
@@ -39,7 +45,7 @@ from cryptoforecast.paths import home_dir
 from cryptoforecast.redaction import describe_url, password_of, redact
 from cryptoforecast.registry.engine import make_engine
 from cryptoforecast.registry.schema import UTCDateTime
-from cryptoforecast.serving.schemas import AccuracyRow, Forecast
+from cryptoforecast.serving.schemas import AccuracyRow, Forecast, ForecastDistribution
 
 __all__ = [
     "LEDGER_URL_ENV",
@@ -85,9 +91,18 @@ forecasts_table = sa.Table(
     # added after the first release: NULL on rows written before (see _add_missing_columns)
     sa.Column("stale", sa.Boolean, nullable=True),
     sa.Column("stale_reason", sa.Text, nullable=True),
+    sa.Column("distribution", sa.Text, nullable=True),
+    sa.Column("reference_distribution", sa.Text, nullable=True),
+    sa.Column("gaussian_distribution", sa.Text, nullable=True),
 )
 #: columns a ledger created by an earlier release may lack, with their SQL type
-_ADDED_COLUMNS = {"stale": "BOOLEAN", "stale_reason": "TEXT"}
+_ADDED_COLUMNS = {
+    "stale": "BOOLEAN",
+    "stale_reason": "TEXT",
+    "distribution": "TEXT",
+    "reference_distribution": "TEXT",
+    "gaussian_distribution": "TEXT",
+}
 sa.Index(
     "ix_forecasts_key",
     forecasts_table.c.crypto_id,
@@ -140,6 +155,10 @@ def _add_missing_columns(engine: Engine) -> None:
             present = {c["name"] for c in sa.inspect(engine).get_columns("forecasts")}
             if name not in present:
                 raise
+
+
+def _as_json(dist: ForecastDistribution | None) -> str | None:
+    return None if dist is None else dist.model_dump_json()
 
 
 def _snapshot_closes(crypto_id: str, interval: str, data_source: str) -> pd.Series:
@@ -213,8 +232,17 @@ class Ledger:
             self._engine.dispose()
 
     # -- writing ----------------------------------------------------------------------------
-    def record(self, forecast: Forecast, data_source: str) -> int:
-        """Append ``forecast`` (made from ``data_source`` candles); returns its ``forecast_id``."""
+    def record(
+        self,
+        forecast: Forecast,
+        data_source: str,
+        *,
+        reference: ForecastDistribution | None = None,
+        gaussian: ForecastDistribution | None = None,
+    ) -> int:
+        """Append ``forecast`` (made from ``data_source`` candles) with the baselines of the same
+        origin (``garch_ref`` and the 30-day Gaussian, location 0); returns its
+        ``forecast_id``."""
         lo80, hi80 = forecast.intervals.get(0.8, (None, None))
         lo95, hi95 = forecast.intervals.get(0.95, (None, None))
         row = {
@@ -239,6 +267,9 @@ class Ledger:
             "generated_at": forecast.generated_at,
             "stale": forecast.stale,
             "stale_reason": forecast.stale_reason,
+            "distribution": _as_json(forecast.distribution),
+            "reference_distribution": _as_json(reference),
+            "gaussian_distribution": _as_json(gaussian),
         }
         with self.engine.begin() as conn:
             stmt = sa.insert(forecasts_table).values(**row).returning(forecasts_table.c.forecast_id)

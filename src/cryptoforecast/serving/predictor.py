@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -25,17 +26,27 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from cryptoforecast.data import load_ohlcv, resolve_asset
+from cryptoforecast.data.cache import CandleCache
+from cryptoforecast.data.loader import LIVE_SOURCES
 from cryptoforecast.data.schema import check_interval
 from cryptoforecast.data.times import as_of_instant, parse_time
 from cryptoforecast.exceptions import ArtifactError, ConfigError, CryptoForecastError, DataError
 from cryptoforecast.features import build_features, warmup_rows
 from cryptoforecast.models import MODEL_TYPES
 from cryptoforecast.models.catalog import load_registered
+from cryptoforecast.models.distribution import REFERENCE_WINDOW
 from cryptoforecast.redaction import hide_paths, redact
 from cryptoforecast.registry import ModelRegistry
 from cryptoforecast.serving.cache import TTLCache
 from cryptoforecast.serving.cross_section import with_cross_section
-from cryptoforecast.serving.distribution import MOVE_THRESHOLDS
+from cryptoforecast.serving.distribution import (
+    INTRADAY_SCALES,
+    MOVE_THRESHOLDS,
+    Baselines,
+    ReferenceFit,
+    baseline_distributions,
+    fit_reference,
+)
 from cryptoforecast.serving.failures import unavailable
 from cryptoforecast.serving.freshness import staleness
 from cryptoforecast.serving.ledger import Ledger, default_ledger_url
@@ -63,8 +74,13 @@ MAX_HORIZON = 14
 #: the fallback reason when a model's library failed to import (never cached, never a verdict
 #: on the artifact)
 LIBRARY_UNAVAILABLE = "model library unavailable"
-#: candles of history loaded on top of the feature warm-up (the fallback is fitted on them)
+#: candles of history on top of the feature warm-up that the point forecast reads (the
+#: technical-analysis fallback is fitted on them)
 EXTRA_HISTORY = 400
+#: candles the distribution reads: ``garch_ref`` is fitted on the last 1,500 returns
+DISTRIBUTION_HISTORY = REFERENCE_WINDOW + 1
+#: ``garch_ref`` fits kept (one per coin, interval and last candle: shared by its horizons)
+REFERENCE_CACHE_SIZE = 256
 
 
 class PredictionUnavailable(CryptoForecastError):
@@ -95,7 +111,8 @@ class Predictor:
         interval: candle interval (``1d`` or ``4h``).
         ledger: where non-cached forecasts are appended (default: :class:`Ledger` on the
             registry's database or ``$CRYPTOFORECAST_HOME/ledger.db``); ``record=False`` skips it.
-        history: candles to load (default: feature warm-up + ``EXTRA_HISTORY``).
+        history: candles to load (default: feature warm-up + ``DISTRIBUTION_HISTORY``, of
+            which the point forecast reads the last warm-up + ``EXTRA_HISTORY``).
         move_thresholds: |price change| fractions for ``Forecast.p_move`` (default 5% and 10%).
         stale_grace_seconds: a forecast is ``stale`` when a candle newer than its ``as_of``
             closed more than this long ago (checked again on every cache hit).
@@ -130,6 +147,7 @@ class Predictor:
             cache_ttl, clock=lambda: self.clock().timestamp()
         )
         self._models: dict[int, Forecaster] = {}
+        self._references: OrderedDict[tuple[Any, ...], ReferenceFit] = OrderedDict()
         self._lock = threading.Lock()
         self.ledger_errors = 0
 
@@ -189,15 +207,24 @@ class Predictor:
             )
         return model_type
 
+    @staticmethod
+    def _warmup() -> int:
+        try:
+            return int(warmup_rows())
+        except TypeError:  # a signature that needs arguments: be generous
+            return 250
+
     def _history_rows(self) -> int:
         if self.history is not None:
             return int(self.history)
+        return self._warmup() + max(EXTRA_HISTORY, DISTRIBUTION_HISTORY)
 
-        try:
-            warm = int(warmup_rows())
-        except TypeError:  # a signature that needs arguments: be generous
-            warm = 250
-        return warm + EXTRA_HISTORY
+    def point_candles(self, candles: pd.DataFrame) -> pd.DataFrame:
+        """The last of ``candles`` the point forecast reads (all of them when ``history`` is
+        set); the distribution reads every candle loaded."""
+        if self.history is not None:
+            return candles
+        return candles.iloc[-(self._warmup() + EXTRA_HISTORY) :]
 
     def candles(self, crypto_id: str) -> pd.DataFrame:
         """The candles a forecast of ``crypto_id`` is built from (as of ``end``)."""
@@ -230,6 +257,54 @@ class Predictor:
         return with_cross_section(
             crypto_id, candles, features, universe, lambda c: self.candles_as_of(c, closed)
         )
+
+    def reference_fit(self, crypto_id: str, candles: pd.DataFrame) -> ReferenceFit:
+        """``garch_ref`` fitted on ``candles``, once per (coin, interval, last candle): every
+        horizon of that candle reads the same fit."""
+        key = (crypto_id, self.interval, self.source, candles.index[-1], len(candles))
+        with self._lock:
+            hit = self._references.get(key)
+            if hit is not None:
+                self._references.move_to_end(key)
+                return hit
+        fit = fit_reference(candles)
+        with self._lock:
+            self._references[key] = fit
+            while len(self._references) > REFERENCE_CACHE_SIZE:
+                self._references.popitem(last=False)
+        return fit
+
+    def baseline_distributions(
+        self, crypto_id: str, horizon: int, candles: pd.DataFrame | None = None
+    ) -> Baselines:
+        """``garch_ref`` (the cached fit) and the 30-day Gaussian at the last of ``candles``
+        (default: the predictor's), location 0: what the ledger keeps beside the served one."""
+        asset = resolve_asset(crypto_id)
+        candles = self.candles(asset.id) if candles is None else candles
+        return baseline_distributions(candles, horizon, self.reference_fit(asset.id, candles))
+
+    def intraday(self, crypto_id: str, candles: pd.DataFrame) -> pd.DataFrame | None:
+        """The coin's 4h candles up to the close of the last of ``candles``, where the source
+        already holds them (the embedded snapshot, or a live source's local cache; nothing is
+        fetched); ``None`` for 4h forecasts or when there are none."""
+        if self.interval != "1d":
+            return None
+        closed = candles.index[-1] + check_interval(self.interval)
+        try:
+            if self.source == "snapshot":
+                frame = load_ohlcv(crypto_id, interval="4h", source="snapshot", as_of=closed)
+            elif self.source in LIVE_SOURCES:
+                cached = CandleCache().read(self.source, crypto_id, "4h")
+                if cached is None:
+                    return None
+                frame = cached[cached.index + check_interval("4h") <= closed]
+            else:
+                return None
+        except CryptoForecastError as exc:
+            log.info("no 4h candles of %s for its distribution: %s", crypto_id, redact(exc))
+            return None
+        frame = frame[frame.index >= candles.index[0]]
+        return frame if len(frame) else None
 
     # -- registry ------------------------------------------------------------------------------
     def production_record(
@@ -342,7 +417,10 @@ class Predictor:
             self.cache.set(key, forecast)  # a failed import is not kept: the next request retries
         if self.record and as_of is None:  # a back-dated forecast is not a live one
             try:
-                self.ledger.record(forecast, self.source)
+                kept = self.baseline_distributions(asset_id, key[1], candles)
+                self.ledger.record(
+                    forecast, self.source, reference=kept.reference, gaussian=kept.gaussian
+                )
             except Exception as exc:  # the forecast is still good; the ledger failure is logged
                 self.ledger_errors += 1
                 log.warning("could not append the forecast to the ledger: %s", redact(exc))
@@ -357,12 +435,16 @@ class Predictor:
         reason: str | None,
         as_of: Any = None,
     ) -> Forecast:
-        features = self.features(candles)
+        recent = self.point_candles(candles)
+        features = self.features(recent)
         answer: PointForecast | str | None = reason
         if record is not None:
-            answer = self._model_forecast(crypto_id, candles, features, record)
+            answer = self._model_forecast(crypto_id, recent, features, record)
         if not isinstance(answer, PointForecast):
-            answer = self._fallback_forecast(crypto_id, candles, features, horizon, answer)
+            answer = self._fallback_forecast(crypto_id, recent, features, horizon, answer)
+        intraday = None
+        if answer.distribution is not None and answer.distribution.volatility in INTRADAY_SCALES:
+            intraday = self.intraday(crypto_id, candles)
         now = self.clock()
         return build_forecast(
             crypto_id,
@@ -373,6 +455,8 @@ class Predictor:
             now=now,
             move_thresholds=self.move_thresholds,
             staleness=self._staleness(candles.index[-1], as_of),
+            reference=self.reference_fit(crypto_id, candles),
+            intraday=intraday,
         )
 
     def _model_forecast(

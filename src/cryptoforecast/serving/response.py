@@ -1,6 +1,8 @@
-"""The :class:`Forecast` a client receives, assembled from a :class:`PointForecast`: prices
-from the log returns, the model's age, and the predictive distribution (the model's stored one,
-else the labelled ``ewma_t`` fallback scale; none when the history is too short for a scale)."""
+"""The :class:`Forecast` a client receives, assembled from a :class:`PointForecast` and the one
+predictive distribution located at it (the model's stored one, else the labelled ``garch_ref``
+fallback, else ``ewma_t`` on a short history; none when the history is too short for any
+scale): its median is the forecast price, its quantiles the intervals, and ``p_up``, ``p_move``
+and the direction are read off it."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from cryptoforecast.data.schema import check_interval
 from cryptoforecast.exceptions import DataError
 from cryptoforecast.redaction import redact
 from cryptoforecast.serving.distribution import (
+    ReferenceFit,
     ServedDistribution,
     model_label,
     served_distribution,
@@ -34,31 +37,32 @@ def _distribution(
     horizon: int,
     answer: PointForecast,
     move_thresholds: tuple[float, ...],
-) -> ServedDistribution | None:
+    reference: ReferenceFit | None,
+    intraday: pd.DataFrame | None,
+) -> ServedDistribution | str:
     """The model's stored distribution when it has one that reads these candles, else the
-    labelled ``ewma_t`` fallback; ``None`` when there is too little history for a scale."""
+    labelled fallback; why there is none when the history is too short for any scale."""
     stored, record = answer.distribution, answer.record
-    dist: ServedDistribution | None = None
+    if stored is not None and record is not None:
+        try:
+            label = model_label(stored.volatility, record.model_type, record.version)
+            return served_distribution(
+                candles, horizon, answer.point, move_thresholds, stored, label, intraday=intraday
+            )
+        except Exception as exc:  # the stored scale cannot serve these candles: fallback
+            log.warning(
+                "stored distribution unusable for %s: %s: %s",
+                crypto_id,
+                type(exc).__name__,
+                redact(exc),
+            )
     try:
-        if stored is not None and record is not None:
-            try:
-                label = model_label(stored.volatility, record.model_type, record.version)
-                dist = served_distribution(
-                    candles, horizon, answer.point, move_thresholds, stored, label
-                )
-            except Exception as exc:  # the stored scale cannot serve these candles: fallback
-                log.warning(
-                    "stored distribution unusable for %s: %s: %s",
-                    crypto_id,
-                    type(exc).__name__,
-                    redact(exc),
-                )
-        if dist is None:
-            dist = served_distribution(candles, horizon, answer.point, move_thresholds)
+        return served_distribution(
+            candles, horizon, answer.point, move_thresholds, reference=reference
+        )
     except DataError as exc:  # too little history for a scale: the point forecast still serves
         log.warning("no distribution for %s h=%s: %s", crypto_id, horizon, exc)
-        dist = None
-    return dist
+        return f"no distribution: {redact(exc)}"
 
 
 def build_forecast(
@@ -71,17 +75,43 @@ def build_forecast(
     now: datetime,
     move_thresholds: tuple[float, ...],
     staleness: Mapping[str, Any],
+    reference: ReferenceFit | None = None,
+    intraday: pd.DataFrame | None = None,
 ) -> Forecast:
     """The response for ``answer``, forecast from the last of ``candles`` at ``now``;
-    ``staleness`` holds the forecast's ``stale`` and ``stale_reason``."""
+    ``staleness`` holds the forecast's ``stale`` and ``stale_reason``; ``reference`` is the
+    ``garch_ref`` fit of these candles (fitted here when not given), ``intraday`` the coin's 4h
+    candles for a stored distribution that reads them."""
     as_of = candles.index[-1]
     last_close = float(candles["close"].iloc[-1])
     record = answer.record
     age = None
     if record is not None:
         age = round((now - record.created_at).total_seconds() / 86_400.0, 4)
-    dist = _distribution(crypto_id, candles, horizon, answer, move_thresholds)
-    point = answer.point
+    dist = _distribution(crypto_id, candles, horizon, answer, move_thresholds, reference, intraday)
+    if isinstance(dist, ServedDistribution):
+        served: dict[str, Any] = {
+            "predicted_price": dist.median_price,
+            "predicted_return": dist.median_return,
+            "direction": dist.direction,
+            "intervals": dist.intervals,
+            "quantiles": dist.quantiles,
+            "p_up": dist.p_up,
+            "p_up_base_rate": dist.p_up_base_rate,
+            "p_up_is_base_rate": dist.p_up_is_base_rate,
+            "p_move": dist.p_move,
+            "distribution_source": dist.source,
+            "distribution": dist.distribution,
+        }
+    else:  # no distribution: the point forecast alone, and why
+        point = answer.point
+        served = {
+            "predicted_price": last_close * float(np.exp(point)),
+            "predicted_return": point,
+            "direction": "up" if point > 0 else "down" if point < 0 else "flat",
+            "intervals": {},
+            "no_distribution_reason": dist,
+        }
     return Forecast(
         crypto_id=crypto_id,
         horizon=horizon,
@@ -89,17 +119,6 @@ def build_forecast(
         as_of=as_of.to_pydatetime(),
         target_time=(as_of + horizon * check_interval(interval)).to_pydatetime(),
         last_close=last_close,
-        predicted_price=last_close * float(np.exp(point)),
-        predicted_return=point,
-        direction="up" if point > 0 else "down" if point < 0 else "flat",
-        intervals={
-            c: (last_close * float(np.exp(lo)), last_close * float(np.exp(hi)))
-            for c, (lo, hi) in answer.bands.items()
-        },
-        quantiles=dist.quantiles if dist else None,
-        p_up=dist.p_up if dist else None,
-        p_move=dist.p_move if dist else None,
-        distribution_source=dist.source if dist else None,
         model_type=answer.model_type,
         model_id=record.model_id if record else None,
         model_version=record.version if record else None,
@@ -108,5 +127,6 @@ def build_forecast(
         fallback_reason=answer.fallback_reason,
         cached=False,
         generated_at=now,
+        **served,
         **staleness,
     )

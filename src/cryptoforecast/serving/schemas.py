@@ -96,10 +96,18 @@ class ForecastDistribution(BaseModel):
 
 
 class Forecast(BaseModel):
-    """One forecast of ``crypto_id``'s close ``horizon`` candles after ``as_of``.
+    """One forecast of ``crypto_id``'s close ``horizon`` candles after ``as_of``: one predictive
+    distribution (``distribution``) and every number read off it.
 
-    Prices derive from the predicted log return: ``predicted_price = last_close * exp(r)``;
-    ``intervals`` maps a coverage (0.8, 0.95) to ``[lower, upper]`` in price.
+    The distribution is located at the served point forecast (the production model's, or the
+    labelled technical-analysis fallback's) with its shape centred on 0, so ``predicted_return``
+    is its median log return and ``predicted_price = last_close * exp(predicted_return)`` its
+    median price. ``intervals`` maps a coverage (0.8, 0.95) to ``[lower, upper]`` in price: the
+    distribution's 0.1/0.9 and 0.025/0.975 ``quantiles``. ``p_up`` and ``p_move`` come from it
+    too; ``direction`` follows the median and is ``"flat"`` when ``p_up`` is within 0.02 of
+    ``p_up_base_rate`` (the ``p_up`` of the same distribution at zero location), which
+    ``p_up_is_base_rate`` says. Without a distribution (too little history) there are no
+    intervals, quantiles or probabilities, and ``no_distribution_reason`` says why.
     """
 
     model_config = ConfigDict(frozen=True, protected_namespaces=())
@@ -110,19 +118,41 @@ class Forecast(BaseModel):
     as_of: datetime = Field(description="time of the last candle the forecast saw (UTC)")
     target_time: datetime = Field(description="time of the candle whose close is forecast (UTC)")
     last_close: float
-    predicted_price: float
-    predicted_return: float = Field(description="predicted log return over the horizon")
-    direction: Literal["up", "down", "flat"]
+    predicted_price: float = Field(
+        description="the median price of the predictive distribution, last_close * "
+        "exp(predicted_return) (without a distribution: of the point forecast)"
+    )
+    predicted_return: float = Field(
+        description="the median log return over the horizon: the served point forecast"
+    )
+    direction: Literal["up", "down", "flat"] = Field(
+        description="the sign of the median; 'flat' when p_up is within 0.02 of its base rate"
+    )
     intervals: Annotated[dict[float, tuple[float, float]], WithJsonSchema(_INTERVALS_SCHEMA)]
     quantiles: dict[float, float] | None = Field(
         default=None, description="price at each quantile level of the predictive distribution"
     )
     p_up: float | None = Field(default=None, description="probability the close is higher")
+    p_up_base_rate: float | None = Field(
+        default=None,
+        description="p_up of the same distribution at zero location: what the shape alone says",
+    )
+    p_up_is_base_rate: bool = Field(
+        default=False,
+        description="true when p_up is within 0.02 of its base rate (it says nothing beyond "
+        "the shape)",
+    )
     p_move: dict[float, float] | None = Field(
         default=None, description="probability the |price change| exceeds each threshold"
     )
     distribution_source: str | None = Field(
         default=None, description="where the scale came from (a fallback is labelled)"
+    )
+    distribution: ForecastDistribution | None = Field(
+        default=None, description="the predictive distribution every number above is read off"
+    )
+    no_distribution_reason: str | None = Field(
+        default=None, description="why the forecast has no distribution (too little history)"
     )
     model_type: str
     model_id: int | None = None

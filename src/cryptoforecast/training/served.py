@@ -68,8 +68,11 @@ class ServedBacktest:
     """What users would have received: one row per origin, metrics beside naive, retrainings.
 
     ``results``: ``origin, served, model_id, y_true, y_pred, naive`` (prices; ``served`` is the
-    model type or ``"fallback"``), plus ``close_at_origin``, interval bounds, ``fallback`` (the
-    technical-analysis forecast at every origin) and ``retrain_date``.
+    model type or ``"fallback"``), plus ``close_at_origin``, interval bounds (the served
+    distribution's quantiles), ``fallback`` (the technical-analysis forecast at every origin),
+    ``retrain_date``, and as the ledger keeps them (JSON, ``None`` where there was none)
+    ``distribution`` (the served one), ``reference_distribution`` (``garch_ref``) and
+    ``gaussian_distribution`` (the 30-day Gaussian), both at location 0.
     ``metrics``: :func:`summarise_results` of the served forecasts (``model`` beside ``naive``,
     ``dm_pvalue``, ...) plus ``served_share`` (fraction of origins each candidate and the
     fallback served) and ``fallback`` (the technical fallback's MASE and DM p over every origin).
@@ -102,8 +105,10 @@ class ReplayPredictor(Predictor):
         return out
 
     def fallback_forecast(self, candles: pd.DataFrame, horizon: int) -> float:
-        """The technical-analysis fallback's log-return forecast from these candles."""
-        point, _ = self._fallback(candles, self.features(candles), horizon)
+        """The technical-analysis fallback's log-return forecast from these candles (the last
+        of them the served point forecast reads)."""
+        recent = self.point_candles(candles)
+        point, _ = self._fallback(recent, self.features(recent), horizon)
         return point
 
 
@@ -156,8 +161,16 @@ def replay_period(
         row["y_true_logret"] = math.log(row["y_true"] / last)
         row["y_pred_logret"] = math.log(row["y_pred"] / last)
         for c in COVERAGES:
-            lo, hi = forecast.intervals[c]
+            lo, hi = forecast.intervals.get(c, (math.nan, math.nan))
             row[f"lower_{round(c * 100)}"], row[f"upper_{round(c * 100)}"] = lo, hi
+        # the served distribution and its baselines at the same origin, as the ledger keeps them
+        kept = predictor.baseline_distributions(crypto_id, horizon, predictor.candles(crypto_id))
+        for name, dist in (
+            ("distribution", forecast.distribution),
+            ("reference_distribution", kept.reference),
+            ("gaussian_distribution", kept.gaussian),
+        ):
+            row[name] = None if dist is None else dist.model_dump_json()
         rows.append(row)
     return rows, retrains
 

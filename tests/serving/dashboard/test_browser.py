@@ -129,7 +129,7 @@ def test_overview_in_chromium(visit: Any, server: str) -> None:
                 assert row.locator("td").nth(2).inner_text() == format_number(
                     got["predicted_price"]
                 )
-                # the served distribution's quantiles draw the bands (intervals without them)
+                # the served distribution's quantiles draw the bands
                 assert got["quantiles"], got
                 for cell in row.locator("td.band").all():
                     low, high = CENTRAL[cell.get_attribute("data-coverage")]
@@ -137,7 +137,18 @@ def test_overview_in_chromium(visit: Any, server: str) -> None:
                     assert float(cell.get_attribute("data-lower")) == lo
                     assert float(cell.get_attribute("data-upper")) == hi
                     assert cell.inner_text() == f"{format_number(lo)} \u2013 {format_number(hi)}"
-                assert row.locator("td.p-up").inner_text() == f"{got['p_up'] * 100:.1f}%"
+                p_up = f"{got['p_up'] * 100:.1f}%"
+                if got["p_up_is_base_rate"]:  # said beside it
+                    p_up += " (base rate)"
+                assert row.locator("td.p-up").inner_text() == p_up
+                assert row.locator("td.direction").inner_text() == got["direction"]
+                # the bands are the forecast's intervals: its distribution's quantiles
+                for c, (lo, hi) in got["intervals"].items():
+                    assert row.locator(f'td.band[data-coverage="{c}"]').count() == 1
+                    assert (lo, hi) == (
+                        got["quantiles"][CENTRAL[c][0]],
+                        got["quantiles"][CENTRAL[c][1]],
+                    )
                 source = card.locator(f'ul.sources li[data-horizons~="{h}"]').inner_text()
                 if got["source"] == "model":
                     assert f"model #{got['model_id']}, version {got['model_version']}" in source
@@ -151,7 +162,8 @@ def test_overview_in_chromium(visit: Any, server: str) -> None:
                 ), hover
     assert seen_sources == {"model", "technical_analysis_fallback"}
     assert (
-        "Bands from the forecasts' quantiles (scale: " in card.locator(".band-source").inner_text()
+        "from one predictive distribution per forecast (scale: "
+        in card.locator(".band-source").inner_text()
     )
 
 

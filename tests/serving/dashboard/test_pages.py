@@ -54,15 +54,13 @@ def forecast(**extra: Any) -> Any:
     return WithExtra(**{**base.model_dump(), **extra})
 
 
-def test_fan_uses_quantiles_when_the_forecast_has_them_and_intervals_otherwise() -> None:
-    assert forecast_bands(forecast()) == ({0.8: (95.0, 107.0), 0.95: (90.0, 112.0)}, "intervals")
-    q = {0.025: 91.0, 0.1: 96.0, 0.5: 101.0, 0.9: 106.0, 0.975: 111.0}
-    assert forecast_bands(forecast(quantiles=q)) == (
-        {0.8: (96.0, 106.0), 0.95: (91.0, 111.0)},
-        "quantiles",
+def test_fan_draws_the_forecasts_intervals_which_are_its_distributions_quantiles() -> None:
+    assert forecast_bands(forecast()) == (
+        {0.8: (95.0, 107.0), 0.95: (90.0, 112.0)},
+        "distribution",
     )
-    # quantiles without the central levels: the intervals still draw the fan
-    assert forecast_bands(forecast(quantiles={0.5: 101.0}))[1] == "intervals"
+    # no distribution: no band (never one from somewhere else)
+    assert forecast_bands(forecast(intervals={})) == ({}, "distribution")
 
 
 def test_staleness_counts_from_the_close_of_the_newest_candle() -> None:

@@ -1,7 +1,8 @@
 """Predictive distributions: volatility models, calibration, and the composed forecaster.
 
 * :mod:`~.volatility` - ``rolling_gaussian``, ``ewma_t``, ``har_rv`` and the realised measures;
-  :mod:`~.garch` - ``garch_t`` (``arch``, imported lazily); :mod:`~.lightgbm_vol`.
+  :mod:`~.garch` - ``garch_t`` (``arch``, imported lazily); :mod:`~.reference` - ``garch_ref``,
+  the textbook GARCH(1,1)-t every distribution is scored against; :mod:`~.lightgbm_vol`.
 * :mod:`~.shapes` - standardised shapes and :class:`PredictiveDistribution` (quantiles, p_up,
   p_move, CRPS, PIT).
 * :mod:`~.calibration` - normalised conformal scores with per-level ACI.
@@ -17,6 +18,11 @@ from cryptoforecast.models.distribution.forecaster import (
     DistributionForecaster,
     make_volatility_model,
 )
+from cryptoforecast.models.distribution.reference import (
+    REFERENCE_MIN_RETURNS,
+    REFERENCE_WINDOW,
+    GarchRef,
+)
 from cryptoforecast.models.distribution.shapes import (
     QUANTILES,
     PredictiveDistribution,
@@ -27,8 +33,11 @@ from cryptoforecast.models.distribution.volatility import MarketData, realized_m
 __all__ = [
     "BASELINES",
     "QUANTILES",
+    "REFERENCE_MIN_RETURNS",
+    "REFERENCE_WINDOW",
     "VOLATILITY_MODELS",
     "DistributionForecaster",
+    "GarchRef",
     "MarketData",
     "PredictiveDistribution",
     "ScoreCalibrator",

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from cryptoforecast.compat import import_optional
-from cryptoforecast.exceptions import DataError
+from cryptoforecast.exceptions import DataError, NotFittedError
 from cryptoforecast.models.distribution.shapes import StandardShape
 from cryptoforecast.models.distribution.volatility import MarketData, VolatilityModel
 from cryptoforecast.models.stored_values import refuse, stored_number, stored_object
@@ -83,6 +83,20 @@ class GarchRef(VolatilityModel):
             raise DataError(f"garch_ref did not converge to finite parameters: {self.params_}")
         self.window_start_ = returns.index[0]
         self.backcast_ = arch_backcast(r)
+
+    def with_horizon(self, horizon: int) -> GarchRef:
+        """The same fit for another horizon: the parameters do not depend on it, only the sum of
+        the 1..h-step variances does (so the horizons of one origin share one ``arch`` fit)."""
+        if not hasattr(self, "params_"):
+            raise NotFittedError("This GarchRef instance is not fitted yet. Call 'fit' first.")
+        out = GarchRef(horizon, self.window, self.min_returns)
+        out.params_, out.window_start_, out.backcast_ = (
+            dict(self.params_),
+            self.window_start_,
+            self.backcast_,
+        )
+        out.shape_ = self.shape_
+        return out
 
     def one_step_variance(self, market: MarketData) -> pd.Series:
         """Per row ``t`` (from the fit window's start), the variance of ``r[t+1]`` given returns

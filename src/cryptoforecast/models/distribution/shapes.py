@@ -123,6 +123,15 @@ class StandardShape:
         adj = np.where(tau >= 0.5, np.ceil((n + 1) * tau) / n, np.floor((n + 1) * tau) / n)
         return np.asarray(np.quantile(self.scores, np.clip(adj, 0.0, 1.0)), dtype="float64")
 
+    def centred(self) -> StandardShape:
+        """This shape moved so that its median (``ppf(0.5)``) is 0: normal and t shapes already
+        are; an empirical shape's scores are shifted by their median as :meth:`ppf` reads it,
+        so ``mu`` of a distribution on the centred shape is its median."""
+        if self.kind != "empirical":
+            return self
+        median = float(self.ppf([0.5])[0])
+        return StandardShape("empirical", scores=self.scores - median)
+
     def cdf(self, z: ArrayLike) -> NDArray[np.float64]:
         from scipy import stats
 

@@ -21,7 +21,7 @@ from cryptoforecast.redaction import redact
 from cryptoforecast.serving.dashboard.charts import FanPoint, fan_chart
 from cryptoforecast.serving.failures import public_reason
 from cryptoforecast.serving.ledger import forecasts_table
-from cryptoforecast.serving.predictor import COVERAGES, Predictor
+from cryptoforecast.serving.predictor import Predictor
 from cryptoforecast.serving.schemas import Forecast
 
 __all__ = [
@@ -86,33 +86,12 @@ class OverviewPage:
     now: datetime
 
 
-def _level(levels: dict[float, float], want: float) -> float | None:
-    for level, value in levels.items():
-        if abs(level - want) < 1e-6:
-            return value
-    return None
-
-
 def forecast_bands(forecast: Any) -> tuple[dict[float, tuple[float, float]], str]:
-    """The 80% and 95% bands of a forecast and what they come from.
-
-    A forecast carrying ``quantiles`` (level -> price, the served predictive distribution) gives its
-    central bands from the 0.1/0.9 and 0.025/0.975 quantiles; otherwise its ``intervals``.
-    """
-    raw = getattr(forecast, "quantiles", None)
-    if raw:
-        levels = {float(k): float(v) for k, v in dict(raw).items()}
-        bands: dict[float, tuple[float, float]] = {}
-        for cov in COVERAGES:
-            lo = _level(levels, (1 - cov) / 2)
-            hi = _level(levels, 1 - (1 - cov) / 2)
-            if lo is not None and hi is not None:
-                bands[cov] = (lo, hi)
-        if bands:
-            return bands, "quantiles"
-    return {float(c): (float(lo), float(hi)) for c, (lo, hi) in forecast.intervals.items()}, (
-        "intervals"
-    )
+    """The 80% and 95% bands of a forecast and what they come from: its ``intervals``, which
+    are its predictive distribution's 0.1/0.9 and 0.025/0.975 quantiles (``"distribution"``;
+    none when the forecast has no distribution)."""
+    bands = {float(c): (float(lo), float(hi)) for c, (lo, hi) in forecast.intervals.items()}
+    return bands, "distribution"
 
 
 def staleness(forecast: Forecast, now: datetime) -> Staleness:

@@ -19,35 +19,58 @@ from .conftest import TRAIN_END, FakeClock, fit_model, register
 
 @pytest.fixture(scope="module")
 def har_btc() -> DistributionForecaster:
-    """har_rv for bitcoin h=7 fitted on candles up to TRAIN_END only."""
+    """har_rv for bitcoin h=7 fitted on daily candles up to TRAIN_END only."""
     return DistributionForecaster("har_rv", horizon=7).fit(
         MarketData(load_ohlcv("bitcoin", end=TRAIN_END))
     )
 
 
-def test_forecast_uses_the_stored_distribution(
-    registry: Any, clock: FakeClock, har_btc: DistributionForecaster
+@pytest.fixture(scope="module")
+def har_btc_4h() -> DistributionForecaster:
+    """The same, fitted with bitcoin's 4h candles (realised variance) up to TRAIN_END."""
+    daily = load_ohlcv("bitcoin", end=TRAIN_END)
+    bars = load_ohlcv("bitcoin", interval="4h")
+    bars = bars.loc[bars.index < daily.index[-1] + pd.Timedelta(days=1)]
+    return DistributionForecaster("har_rv", horizon=7).fit(MarketData(daily, bars))
+
+
+@pytest.mark.parametrize("with_4h", [False, True])
+def test_forecast_uses_the_stored_distribution_on_the_candles_it_was_fitted_on(
+    registry: Any,
+    clock: FakeClock,
+    har_btc: DistributionForecaster,
+    har_btc_4h: DistributionForecaster,
+    with_4h: bool,
 ) -> None:
+    """A stored scale reads, when it serves, what it read when it was fitted: the coin's 4h
+    candles if (and only if) it was fitted on them; daily candles alone otherwise."""
+    stored = har_btc_4h if with_4h else har_btc
+    assert stored.uses_intraday_ is with_4h
     model = fit_model("bitcoin", "drift", 7)
-    model.distribution_ = har_btc
+    model.distribution_ = stored
     trained = register(registry, model, "bitcoin")
     pred = Predictor(registry=registry, clock=clock)
     f = pred.predict("bitcoin", 7)
     assert f.source == "model" and f.model_id == trained.model_id
     assert f.distribution_source == "har_rv (drift v1.0.0)"
+    loaded = pred.load_model(
+        trained.record if hasattr(trained, "record") else registry.get(trained.model_id)
+    )
+    assert loaded.distribution_.uses_intraday_ is with_4h  # kept in the artifact
     # the numbers are the stored (loaded, hash-checked) distribution around the served point
-    # (with the coin's 4h candles, which the snapshot holds and har_rv reads)
     candles = pred.candles("bitcoin")
     intraday = pred.intraday("bitcoin", candles)
     assert intraday is not None and intraday.index[-1] < candles.index[-1] + pd.Timedelta(days=1)
     assert f.distribution is not None
-    again = served_distribution(
-        candles, 7, f.distribution.location, stored=har_btc, intraday=intraday
+    read = served_distribution(
+        candles, 7, f.distribution.location, stored=stored, intraday=intraday if with_4h else None
     )
-    assert f.quantiles == pytest.approx(again.quantiles, rel=1e-12)
-    assert f.p_up == pytest.approx(again.p_up, rel=1e-12)
-    daily_only = served_distribution(candles, 7, f.distribution.location, stored=har_btc)
-    assert daily_only.quantiles[0.05] != pytest.approx(f.quantiles[0.05], rel=1e-9)
+    other = served_distribution(
+        candles, 7, f.distribution.location, stored=stored, intraday=None if with_4h else intraday
+    )
+    assert f.quantiles == pytest.approx(read.quantiles, rel=1e-12)
+    assert f.p_up == pytest.approx(read.p_up, rel=1e-12)
+    assert other.quantiles[0.05] != pytest.approx(f.quantiles[0.05], rel=1e-9)
     fallback = served_distribution(candles, 7, f.predicted_return)
     assert fallback.quantiles[0.05] != pytest.approx(f.quantiles[0.05], rel=1e-6)
     prices = list(f.quantiles.values())

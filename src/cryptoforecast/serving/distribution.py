@@ -47,7 +47,6 @@ __all__ = [
     "FALLBACK_SCALE",
     "GAUSSIAN_BASELINE",
     "INTERVAL_COVERAGES",
-    "INTRADAY_SCALES",
     "MOVE_THRESHOLDS",
     "SHORT_HISTORY_SCALE",
     "Baselines",
@@ -69,8 +68,6 @@ SHORT_HISTORY_SCALE = f"ewma_t (fallback: under {REFERENCE_MIN_RETURNS} days of 
 GAUSSIAN_BASELINE = "rolling_gaussian"
 #: default |price change| thresholds for ``p_move`` (5% and 10%)
 MOVE_THRESHOLDS: tuple[float, ...] = (0.05, 0.10)
-#: stored scale models that read the coin's 4h candles (realised measures) when given them
-INTRADAY_SCALES: tuple[str, ...] = ("har_rv", "lightgbm_vol")
 #: the central intervals a forecast serves, each from two of :data:`QUANTILES`
 INTERVAL_COVERAGES: tuple[float, ...] = (0.8, 0.95)
 #: ``p_up`` within this of the base rate says nothing beyond the shape: direction ``"flat"``

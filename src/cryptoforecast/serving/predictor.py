@@ -40,7 +40,6 @@ from cryptoforecast.registry import ModelRegistry
 from cryptoforecast.serving.cache import TTLCache
 from cryptoforecast.serving.cross_section import with_cross_section
 from cryptoforecast.serving.distribution import (
-    INTRADAY_SCALES,
     MOVE_THRESHOLDS,
     Baselines,
     ReferenceFit,
@@ -443,7 +442,8 @@ class Predictor:
         if not isinstance(answer, PointForecast):
             answer = self._fallback_forecast(crypto_id, recent, features, horizon, answer)
         intraday = None
-        if answer.distribution is not None and answer.distribution.volatility in INTRADAY_SCALES:
+        # 4h candles only for a stored distribution fitted on them: serving reads what training did
+        if answer.distribution is not None and answer.distribution.uses_intraday_:
             intraday = self.intraday(crypto_id, candles)
         now = self.clock()
         return build_forecast(

@@ -111,6 +111,9 @@ class DistributionForecaster:
         volatility_params: keyword parameters of the volatility model.
     """
 
+    #: whether it was fitted on 4h candles (then it serves from them too); learned by ``fit``
+    uses_intraday_: bool = False
+
     def __init__(
         self,
         volatility: str = "ewma_t",
@@ -157,6 +160,8 @@ class DistributionForecaster:
             self.calibrator_.shape()  # enough scores, or a clear error now
         self.model_ = self._new_model().fit(market)
         self.train_end_ = str(market.daily.index[-1])
+        # what it read must be what it is given when it serves: 4h candles or daily only
+        self.uses_intraday_ = market.intraday is not None and not market.intraday.empty
         return self
 
     def holdout_scores(self, market: MarketData, location: pd.Series | None = None) -> np.ndarray:
@@ -245,6 +250,7 @@ class DistributionForecaster:
                 "model_type": f"distribution:{self.volatility}",
                 "params": self.get_params(),
                 "train_end": self.train_end_,
+                "intraday": bool(self.uses_intraday_),
                 "files": files,
                 "versions": library_versions(),
                 "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -306,6 +312,10 @@ class DistributionForecaster:
         if not isinstance(train_end, str):
             raise refuse(file, "train_end", "the time of the last candle fitted on", train_end)
         out.train_end_ = train_end
+        intraday = manifest.get("intraday", False)  # absent: saved before 4h candles were kept
+        if not isinstance(intraday, bool):
+            raise refuse(file, "intraday", "true or false", intraday)
+        out.uses_intraday_ = intraday
         return out
 
 

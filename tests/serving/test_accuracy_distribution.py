@@ -273,11 +273,20 @@ def test_rows_without_stored_distributions_are_left_out_and_counted(
     insert_forecast(ledger, days[4], realised(days[4])[0], (kept[0], None, kept[2]))
     for t in days[5:]:
         insert_forecast(ledger, t, realised(t)[0], kept)
+    table = sa.Table("forecasts", sa.MetaData(), autoload_with=ledger.engine)
+    row = ledger.forecasts().iloc[-1].to_dict()
+    row.pop("forecast_id")
+    row.update(model_type="drift", as_of=days[7].to_pydatetime(), distribution='{"bad": 1}')
+    row["target_time"] = (days[7] + timedelta(days=H)).to_pydatetime()
+    row["model_id"] = 2  # not a repeat of the last row: scored on its own
+    with ledger.engine.begin() as conn:
+        conn.execute(sa.insert(table).values(**row))
     (row,) = ledger.score()
-    assert row.n_scored == 8 and row.n_distribution == 3 and row.n_without_distribution == 5
+    assert row.n_scored == 9 and row.n_distribution == 3 and row.n_without_distribution == 6
     assert row.distribution_excluded_reason == (
         "4: recorded without a served distribution (before distributions were kept); "
-        "1: recorded without garch_ref at the same origin"
+        "1: recorded without garch_ref at the same origin; "
+        "1: a stored served distribution is not valid ForecastDistribution JSON"
     )
     ys = [realised(t)[1] for t in days[5:]]
     assert row.crps == pytest.approx(np.mean([hand_crps(kept[0], y) for y in ys]), rel=1e-9)
@@ -286,7 +295,7 @@ def test_rows_without_stored_distributions_are_left_out_and_counted(
     )
     assert row.coverage_80 == np.mean([hand_inside(kept[0], y, 0.8) for y in ys])
     # the point scores still count every scored forecast
-    assert row.mase is not None and row.n_forecasts == 8
+    assert row.mase is not None and row.n_forecasts == 9
     ledger.dispose()
 
 

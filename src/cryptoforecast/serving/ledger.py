@@ -440,8 +440,15 @@ def _distribution_scores(done: pd.DataFrame, horizon: int) -> dict[str, Any]:
         if np.isfinite(y_all[i]) and all(kept[name][i] is not None for name in kept)
     ]
     missing: dict[str, int] = {}
+    stored = {
+        name: [isinstance(v, str) and bool(v) for v in done[col]] if col in done else []
+        for col, name in DISTRIBUTION_COLUMNS.items()
+    }
     for i in sorted(set(range(len(done))) - set(usable)):
-        if kept["served"][i] is None:
+        unreadable = [n for n in kept if kept[n][i] is None and stored[n] and stored[n][i]]
+        if unreadable:
+            why = f"a stored {unreadable[0]} distribution is not valid ForecastDistribution JSON"
+        elif kept["served"][i] is None:
             why = "recorded without a served distribution (before distributions were kept)"
         elif kept["garch_ref"][i] is None:
             why = "recorded without garch_ref at the same origin"

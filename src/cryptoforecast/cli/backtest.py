@@ -30,7 +30,13 @@ from cryptoforecast.models.distribution import BASELINES, VOLATILITY_MODELS
 from cryptoforecast.training.backtester import ForecastBacktester, trainer_for
 from cryptoforecast.training.served import backtest_served, report_runs
 
-__all__ = ["backtest", "backtest_table", "distribution_table", "served_backtest"]
+__all__ = [
+    "backtest",
+    "backtest_table",
+    "distribution_table",
+    "served_backtest",
+    "served_distribution_table",
+]
 
 _FLAGS = {
     "initial_train_size": "--initial-train-size",
@@ -104,6 +110,38 @@ def distribution_table(runs: list, title: str) -> Table:
             f"  DM p vs {base}",
             *(num(b.get("skill", {}).get(base, {}).get("dm_pvalue"), ".3g") for b in blocks),
         )
+    return table
+
+
+def served_distribution_table(block: dict[str, Any], title: str) -> Table:
+    """The served distribution beside each baseline on the same origins: CRPS, the served
+    CRPS skill against it with the DM p-value, 80%/95% coverage and the mean PIT."""
+    table = Table(title=title)
+    table.add_column("metric")
+    table.add_column("served", justify="right")
+    for base in BASELINES:
+        table.add_column(f"baseline: {base}", justify="right")
+    bases = [block.get("baselines", {}).get(b, {}) for b in BASELINES]
+    skills = [block.get("skill", {}).get(b, {}) for b in BASELINES]
+    table.add_row("origins", str(block.get("n", 0)), *(str(b.get("n", 0)) for b in bases))
+    table.add_row(
+        "CRPS", num(block.get("crps"), ".5f"), *(num(b.get("crps"), ".5f") for b in bases)
+    )
+    table.add_row(
+        "served CRPS skill % vs", "", *(num(s.get("crps_skill_pct"), "+.2f") for s in skills)
+    )
+    table.add_row("  DM p", "", *(num(s.get("dm_pvalue"), ".3g") for s in skills))
+    for tag in ("80", "95"):
+        table.add_row(
+            f"{tag}% coverage",
+            num(block.get("coverage", {}).get(tag), ".1%"),
+            *(num(b.get("coverage", {}).get(tag), ".1%") for b in bases),
+        )
+    table.add_row(
+        "PIT mean (0.5 unbiased)",
+        num(block.get("pit_mean"), ".3f"),
+        *(num(b.get("pit_mean"), ".3f") for b in bases),
+    )
     return table
 
 
@@ -333,6 +371,22 @@ def served_backtest(
     con.print(backtest_table(runs, title))
     shares = ", ".join(f"{k} {v:.0%}" for k, v in m["served_share"].items())
     con.print(f"served: {shares}", highlight=False)
+    block = m.get("distribution", {})
+    if block.get("n"):
+        con.print(
+            served_distribution_table(
+                block, "Served distribution beside garch_ref and the baselines (same origins)"
+            )
+        )
+    left = {
+        "no distribution served": block.get("n_without_distribution", 0),
+        "a baseline not scored yet (garch_ref needs 500 returns)": block.get(
+            "n_without_baselines", 0
+        ),
+    }
+    if any(left.values()) or not block.get("n"):
+        why = "; ".join(f"{n}: {k}" for k, n in left.items() if n) or block.get("reason", "")
+        con.print(f"origins left out of the distribution scores: {why}", highlight=False)
     con.print(scorecard_table(m, title="Honesty scorecard: served"))
     con.print(verdict(m), highlight=False)
     if report:

@@ -17,8 +17,9 @@ from cryptoforecast.data import resolve_asset
 from cryptoforecast.data.live import LIVE_SOURCE_NAMES
 from cryptoforecast.redaction import mask_url
 from cryptoforecast.serving.ledger import Ledger
+from cryptoforecast.serving.schemas import AccuracyRow
 
-__all__ = ["ledger_app", "serve"]
+__all__ = ["distribution_score_table", "ledger_app", "serve"]
 
 _LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 _HOST = re.compile(r"^[A-Za-z0-9.:\[\]%-]+$")
@@ -90,6 +91,41 @@ def serve(
     )
 
 
+def distribution_score_table(rows: list[AccuracyRow]) -> Table:
+    """The served distribution per key, with garch_ref and the 30-day Gaussian on the rows below
+    it (the same forecasts): CRPS, the served CRPS skill against each with its DM p-value,
+    coverage and mean PIT."""
+    table = Table(title="Served distribution beside its baselines (same forecasts)")
+    for col in ("crypto_id", "model", "h", "distribution", "n", "CRPS", "served skill %"):
+        table.add_column(
+            col, justify="left" if col in ("crypto_id", "model", "distribution") else "right"
+        )
+    for col in ("DM p", "cov 80%", "cov 95%", "PIT mean"):
+        table.add_column(col, justify="right")
+    for r in rows:
+        if not r.n_distribution:
+            continue
+        key = (r.crypto_id, r.model_type, str(r.horizon))
+        table.add_row(
+            *key, "served", str(r.n_distribution), num(r.crps, ".5f"), "", "",
+            num(r.coverage_80, ".0%"), num(r.coverage_95, ".0%"), num(r.pit_mean, ".3f"),
+        )  # fmt: skip
+        for label, prefix in (
+            ("baseline: garch_ref", "reference"),
+            ("baseline: Gaussian 30d", "gaussian"),
+        ):
+            table.add_row(
+                *key, label, str(r.n_distribution),
+                num(getattr(r, f"crps_{prefix}"), ".5f"),
+                num(getattr(r, f"crps_skill_vs_{prefix}_pct"), "+.2f"),
+                num(getattr(r, f"dm_pvalue_vs_{prefix}"), ".3g"),
+                num(getattr(r, f"{prefix}_coverage_80"), ".0%"),
+                num(getattr(r, f"{prefix}_coverage_95"), ".0%"),
+                num(getattr(r, f"{prefix}_pit_mean"), ".3f"),
+            )  # fmt: skip
+    return table
+
+
 @ledger_app.command("score")
 def ledger_score(
     crypto_id: Annotated[str | None, typer.Argument(help="Only this asset.")] = None,
@@ -102,7 +138,7 @@ def ledger_score(
     url: Annotated[str | None, typer.Option("--url", help="Ledger database URL.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON.")] = False,
 ) -> None:
-    """Score past forecasts against realised closes: MAPE and MASE beside naive, interval coverage."""
+    """Score past forecasts against realised closes: MAPE and MASE beside naive, interval coverage, and the served distribution's CRPS, coverage and PIT beside garch_ref and the 30-day Gaussian."""
 
     cid = resolve_asset(crypto_id).id if crypto_id else None
     ledger = Ledger(url)
@@ -151,6 +187,21 @@ def ledger_score(
             num(r.coverage_95, ".0%"),
         )
     console().print(table)
+    if any(r.n_distribution for r in rows):
+        console().print(distribution_score_table(rows))
+    for r in rows:
+        if r.distribution_verdict:
+            console().print(
+                f"{r.crypto_id} {r.model_type} h={r.horizon}: served distribution "
+                f"{r.distribution_verdict}",
+                highlight=False,
+            )
+        if r.n_without_distribution:
+            console().print(
+                f"{r.crypto_id} {r.model_type} h={r.horizon} left out of the distribution scores: "
+                f"{r.distribution_excluded_reason}",
+                highlight=False,
+            )
     for r in rows:
         if r.n_pending:
             console().print(
@@ -167,3 +218,10 @@ def ledger_score(
         console().print(
             "MASE = MAE of the forecasts / MAE of the naive forecast (last close) on the same forecasts; below 1 beats naive."
         )
+        if any(r.n_distribution for r in rows):
+            console().print(
+                "CRPS of the log return, lower is better; served skill % = 100 * (1 - served "
+                "CRPS / baseline CRPS), positive beats that baseline; DM p: Diebold-Mariano on "
+                "the per-forecast CRPS.",
+                highlight=False,
+            )

@@ -1,6 +1,7 @@
 """The report's predictive-distribution section (runs backtested with ``distribution=NAME``):
 a fan chart of the price quantiles over the backtest, the PIT histogram, coverage by volatility
-tercile and the CRPS-skill table against rolling_gaussian, ewma_t and garch_t."""
+tercile and the CRPS-skill table against rolling_gaussian, ewma_t and garch_ref; for the served
+replay also the served distribution's CRPS, coverage and PIT beside each baseline's."""
 
 from __future__ import annotations
 
@@ -70,8 +71,31 @@ def _pit(run: BacktestRun) -> str:
     return png(fig)
 
 
+def _beside(block: dict[str, Any]) -> str:
+    """The distribution's coverage and PIT beside each baseline's on the same origins."""
+    bases = block.get("baselines", {})
+    rows = [
+        "<table class='beside-baselines'><tr><th>distribution (same origins)</th><th>origins</th>"
+        "<th>CRPS</th><th>80% coverage</th><th>95% coverage</th><th>PIT mean</th>"
+        "<th>PIT histogram (10 bins)</th></tr>"
+    ]
+    for name, b in (("served", block), *((f"baseline: {k}", v) for k, v in bases.items())):
+        hist = " ".join(f"{v:.2f}" for v in b.get("pit_histogram", []))
+        rows.append(
+            f"<tr><td>{html.escape(name)}</td><td>{int(b.get('n', 0))}</td>"
+            f"{_cell(b.get('crps'), '.5f')}{_cell(b.get('coverage', {}).get('80'), '.1%')}"
+            f"{_cell(b.get('coverage', {}).get('95'), '.1%')}{_cell(b.get('pit_mean'), '.3f')}"
+            f"<td>{hist or 'n/a'}</td></tr>"
+        )
+    rows.append("</table>")
+    return "".join(rows)
+
+
 def _tables(run: BacktestRun, block: dict[str, Any]) -> str:
-    rows = ["<table><tr><th>volatility tercile</th><th>80% coverage</th><th>95% coverage</th></tr>"]
+    rows = [_beside(block)] if block.get("baselines") else []
+    rows.append(
+        "<table><tr><th>volatility tercile</th><th>80% coverage</th><th>95% coverage</th></tr>"
+    )
     rows.append(
         "<tr><td>all</td>"
         + _cell(block.get("coverage", {}).get("80"), ".1%")

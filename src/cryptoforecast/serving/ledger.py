@@ -8,7 +8,12 @@ the same data source and reports, per (crypto_id, model_type, horizon):
 - MAPE of the forecast and of the naive forecast (``last_close`` at forecast time), in percent;
 - MASE against naive: ``mean|actual - predicted| / mean|actual - last_close|`` on the same
   forecasts (below 1 beats naive);
-- the share of realised closes inside the 80% and 95% intervals.
+- the share of realised closes inside the 80% and 95% intervals;
+- the served predictive distribution of the log return ``log(actual / last_close)``, kept as
+  JSON (:data:`DISTRIBUTION_COLUMNS`): its mean CRPS (exact, in log-return units), 80%/95%
+  coverage of its quantile intervals and PIT, each beside ``garch_ref``'s and the 30-day rolling
+  Gaussian's kept at the same origin, with the CRPS skill and a Diebold-Mariano (HAC) p-value
+  against each; rows recorded without those distributions are left out of these and counted.
 
 Each row keeps the forecast's one predictive distribution (``distribution``: the served
 :class:`ForecastDistribution` as JSON, whose median is ``predicted_price`` and whose quantiles are
@@ -40,18 +45,22 @@ from sqlalchemy.engine import Engine
 
 from cryptoforecast.data import load_ohlcv
 from cryptoforecast.data.schema import check_interval
+from cryptoforecast.evaluation.scoring import dm_crps, pit_histogram
 from cryptoforecast.exceptions import DataError, LedgerError, RegistryError
 from cryptoforecast.paths import home_dir
 from cryptoforecast.redaction import describe_url, password_of, redact
 from cryptoforecast.registry.engine import make_engine
 from cryptoforecast.registry.schema import UTCDateTime
+from cryptoforecast.serving.distribution import as_predictive
 from cryptoforecast.serving.schemas import AccuracyRow, Forecast, ForecastDistribution
 
 __all__ = [
+    "DISTRIBUTION_COLUMNS",
     "LEDGER_URL_ENV",
     "Ledger",
     "attach_actuals",
     "default_ledger_url",
+    "distribution_verdict",
     "forecasts_table",
     "score_frame",
 ]
@@ -404,6 +413,130 @@ def _safe_mean(values: np.ndarray) -> float | None:
     return float(values.mean()) if len(values) else None
 
 
+#: the ledger columns holding ``ForecastDistribution`` JSON -> the name each is scored under
+DISTRIBUTION_COLUMNS: dict[str, str] = {
+    "distribution": "served",
+    "reference_distribution": "garch_ref",
+    "gaussian_distribution": "rolling_gaussian",
+}
+#: significance level of the plain verdict against garch_ref
+VERDICT_ALPHA = 0.05
+_CENTRAL = {80: (0.1, 0.9), 95: (0.025, 0.975)}
+
+
+def _kept(text: Any) -> ForecastDistribution | None:
+    """The stored distribution of one ledger cell; None when absent or unreadable."""
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        return ForecastDistribution.model_validate_json(text)
+    except ValueError:
+        return None
+
+
+def _one_score(dist: ForecastDistribution, y: float) -> tuple[float, float, bool, bool]:
+    """(CRPS, PIT, inside the 80% interval, inside the 95% interval) of ``dist`` at ``y``."""
+    pred = as_predictive(dist)
+    q = pred.quantiles([0.025, 0.1, 0.9, 0.975]).iloc[0]
+    return (
+        float(pred.crps([y])[0]),
+        float(pred.pit([y])[0]),
+        bool(q[0.1] <= y <= q[0.9]),
+        bool(q[0.025] <= y <= q[0.975]),
+    )
+
+
+def _finite_or_none(value: float) -> float | None:
+    return float(value) if np.isfinite(value) else None
+
+
+def _skill(model: float, base: float) -> float | None:
+    return 100.0 * (1.0 - model / base) if base > 0 else None
+
+
+def _distribution_scores(done: pd.DataFrame, horizon: int) -> dict[str, Any]:
+    """The served distribution's scores beside garch_ref's and the Gaussian's (AccuracyRow
+    fields), on the scored rows that kept all three; the others are counted, with why."""
+    done = done.sort_values("as_of", kind="stable")
+    kept = {
+        name: [_kept(v) for v in done[col]] if col in done else [None] * len(done)
+        for col, name in DISTRIBUTION_COLUMNS.items()
+    }
+    y_all = np.log(
+        done["actual"].to_numpy(dtype="float64") / done["last_close"].to_numpy(dtype="float64")
+    )
+    usable = [
+        i
+        for i in range(len(done))
+        if np.isfinite(y_all[i]) and all(kept[name][i] is not None for name in kept)
+    ]
+    missing: dict[str, int] = {}
+    stored = {
+        name: [isinstance(v, str) and bool(v) for v in done[col]] if col in done else []
+        for col, name in DISTRIBUTION_COLUMNS.items()
+    }
+    for i in sorted(set(range(len(done))) - set(usable)):
+        unreadable = [n for n in kept if kept[n][i] is None and stored[n] and stored[n][i]]
+        if unreadable:
+            why = f"a stored {unreadable[0]} distribution is not valid ForecastDistribution JSON"
+        elif kept["served"][i] is None:
+            why = "recorded without a served distribution (before distributions were kept)"
+        elif kept["garch_ref"][i] is None:
+            why = "recorded without garch_ref at the same origin"
+        elif kept["rolling_gaussian"][i] is None:
+            why = "recorded without the 30-day Gaussian at the same origin"
+        else:
+            why = "the realised log return is not finite"
+        missing[why] = missing.get(why, 0) + 1
+    out: dict[str, Any] = {
+        "n_distribution": len(usable),
+        "n_without_distribution": len(done) - len(usable),
+        "distribution_excluded_reason": "; ".join(f"{n}: {why}" for why, n in missing.items())
+        or None,
+    }
+    if not usable:
+        return out
+    scores = {
+        name: np.array([_one_score(kept[name][i], float(y_all[i])) for i in usable])  # type: ignore[arg-type]
+        for name in kept
+    }
+    served, ref, gauss = (scores[n] for n in ("served", "garch_ref", "rolling_gaussian"))
+    out["coverage_80"], out["coverage_95"] = float(served[:, 2].mean()), float(served[:, 3].mean())
+    for prefix, block in (("reference", ref), ("gaussian", gauss)):
+        base_crps = float(block[:, 0].mean())
+        dm = dm_crps(served[:, 0], block[:, 0], int(horizon))
+        out[f"crps_{prefix}"] = base_crps
+        out[f"crps_skill_vs_{prefix}_pct"] = _skill(float(served[:, 0].mean()), base_crps)
+        out[f"dm_pvalue_vs_{prefix}"] = _finite_or_none(dm.pvalue)
+        out[f"{prefix}_coverage_80"] = float(block[:, 2].mean())
+        out[f"{prefix}_coverage_95"] = float(block[:, 3].mean())
+        out[f"{prefix}_pit_mean"] = float(block[:, 1].mean())
+        out[f"{prefix}_pit_histogram"] = [float(v) for v in pit_histogram(block[:, 1], 10)]
+    out["crps"] = float(served[:, 0].mean())
+    out["pit_mean"] = float(served[:, 1].mean())
+    out["pit_histogram"] = [float(v) for v in pit_histogram(served[:, 1], 10)]
+    out["coverage_basis"] = "distribution"
+    return out
+
+
+def distribution_verdict(
+    crps: float | None, crps_reference: float | None, pvalue: float | None, n: int
+) -> str | None:
+    """The served distribution against garch_ref in plain words, always with its p-value."""
+    if crps is None or crps_reference is None:
+        return None
+    skill = _skill(crps, crps_reference)
+    figure = "" if skill is None else f"CRPS skill {skill:+.1f}%, "
+    if pvalue is None:
+        side = "lower" if crps < crps_reference else "not lower"
+        return f"CRPS {side} than garch_ref, too few forecasts to test ({figure}n={n})"
+    if crps < crps_reference and pvalue < VERDICT_ALPHA:
+        return f"better than garch_ref ({figure}p={pvalue:.3g}, n={n})"
+    if crps > crps_reference and pvalue < VERDICT_ALPHA:
+        return f"worse than garch_ref ({figure}p={pvalue:.3g}, n={n})"
+    return f"not significantly better than garch_ref ({figure}p={pvalue:.3g}, n={n})"
+
+
 def score_frame(frame: pd.DataFrame) -> list[AccuracyRow]:
     """Aggregate a frame from :meth:`Ledger.scored` into one :class:`AccuracyRow` per key."""
     rows: list[AccuracyRow] = []
@@ -424,6 +557,18 @@ def score_frame(frame: pd.DataFrame) -> list[AccuracyRow]:
             ok = np.isfinite(lower) & np.isfinite(upper)
             return float(((a[ok] >= lower[ok]) & (a[ok] <= upper[ok])).mean()) if ok.any() else None
 
+        dist = _distribution_scores(done, int(h))
+        if not dist["n_distribution"]:  # an older ledger: the stored interval bounds
+            covs = {"coverage_80": coverage("lower_80", "upper_80")}
+            covs["coverage_95"] = coverage("lower_95", "upper_95")
+            if covs["coverage_80"] is not None or covs["coverage_95"] is not None:
+                dist.update(covs, coverage_basis="stored intervals")
+        dist["distribution_verdict"] = distribution_verdict(
+            dist.get("crps"),
+            dist.get("crps_reference"),
+            dist.get("dm_pvalue_vs_reference"),
+            dist["n_distribution"],
+        )
         rows.append(
             AccuracyRow(
                 crypto_id=str(cid),
@@ -438,10 +583,9 @@ def score_frame(frame: pd.DataFrame) -> list[AccuracyRow]:
                 mae=mae,
                 naive_mae=naive_mae,
                 mase=mase,
-                coverage_80=coverage("lower_80", "upper_80"),
-                coverage_95=coverage("lower_95", "upper_95"),
                 first_target=done["target_time"].min().to_pydatetime() if len(done) else None,
                 last_target=done["target_time"].max().to_pydatetime() if len(done) else None,
+                **dist,
             )
         )
     return rows

@@ -176,6 +176,12 @@ class AccuracyRow(BaseModel):
     (``last_close`` at forecast time) on the same scored forecasts; below 1 beats naive.
     ``pending_reason`` says why unscored forecasts are pending, with counts (e.g. targets after
     the last close of the embedded snapshot, which will never be scored from it).
+
+    The served predictive distribution (of the log return ``log(actual / last_close)``) is
+    scored on the forecasts that kept it together with ``garch_ref``'s and the 30-day rolling
+    Gaussian's at the same origin (``n_distribution``); every figure of it (CRPS, coverage, PIT)
+    stands beside theirs on the same forecasts. Forecasts recorded without them (an older
+    ledger) are left out and counted (``n_without_distribution``).
     """
 
     model_config = ConfigDict(frozen=True, protected_namespaces=())
@@ -196,6 +202,53 @@ class AccuracyRow(BaseModel):
     coverage_95: float | None = None
     first_target: datetime | None = None
     last_target: datetime | None = None
+    # the served predictive distribution, scored beside garch_ref and the 30-day Gaussian
+    coverage_basis: Literal["distribution", "stored intervals"] | None = Field(
+        default=None,
+        description="what coverage_80/95 were computed from: the served distribution's quantiles "
+        "on the rows that kept it (beside the references' on the same rows), or, on a ledger "
+        "with no stored distribution, the stored interval bounds",
+    )
+    n_distribution: int = Field(
+        0,
+        description="scored forecasts whose served, garch_ref and Gaussian distributions were kept",
+    )
+    n_without_distribution: int = Field(
+        0, description="scored forecasts left out of the distribution scores (none kept)"
+    )
+    distribution_excluded_reason: str | None = None
+    crps: float | None = Field(
+        default=None, description="mean CRPS of the served distribution (log-return units)"
+    )
+    crps_reference: float | None = Field(
+        default=None, description="mean CRPS of garch_ref at the same origins (location 0)"
+    )
+    crps_gaussian: float | None = Field(
+        default=None, description="mean CRPS of the 30-day rolling Gaussian at the same origins"
+    )
+    crps_skill_vs_reference_pct: float | None = Field(
+        default=None, description="100 * (1 - crps / crps_reference): positive beats garch_ref"
+    )
+    crps_skill_vs_gaussian_pct: float | None = None
+    dm_pvalue_vs_reference: float | None = Field(
+        default=None, description="Diebold-Mariano (HAC, HLN) p-value on the per-forecast CRPS"
+    )
+    dm_pvalue_vs_gaussian: float | None = None
+    reference_coverage_80: float | None = None
+    reference_coverage_95: float | None = None
+    gaussian_coverage_80: float | None = None
+    gaussian_coverage_95: float | None = None
+    pit_mean: float | None = Field(default=None, description="mean PIT (0.5 if unbiased)")
+    reference_pit_mean: float | None = None
+    gaussian_pit_mean: float | None = None
+    pit_histogram: list[float] | None = Field(
+        default=None, description="share of PIT values in 10 equal bins (0.1 each if calibrated)"
+    )
+    reference_pit_histogram: list[float] | None = None
+    gaussian_pit_histogram: list[float] | None = None
+    distribution_verdict: str | None = Field(
+        default=None, description="the served distribution against garch_ref, in words, with p"
+    )
 
 
 class AccuracyReport(BaseModel):
@@ -205,7 +258,9 @@ class AccuracyReport(BaseModel):
     accuracy: list[AccuracyRow]
     note: str = (
         "mase = MAE of the forecasts / MAE of the naive forecast (last close) on the same scored "
-        "forecasts; below 1 beats naive"
+        "forecasts; below 1 beats naive. crps scores the served distribution of the log return "
+        "beside garch_ref (crps_reference) and the 30-day Gaussian (crps_gaussian) on the same "
+        "forecasts; a positive skill is a lower CRPS than that baseline"
     )
 
 

@@ -38,29 +38,41 @@ from cryptoforecast.config import Settings
 from cryptoforecast.data import load_ohlcv, resolve_asset
 from cryptoforecast.data.schema import check_interval
 from cryptoforecast.data.times import as_of_instant
+from cryptoforecast.evaluation.distribution_summary import summarise_distribution
 from cryptoforecast.evaluation.report import BacktestRun
 from cryptoforecast.evaluation.summary import summarise_results
 from cryptoforecast.exceptions import ConfigError, DataError
 from cryptoforecast.features import warmup_rows
+from cryptoforecast.models.distribution import BASELINES, QUANTILES, MarketData
 from cryptoforecast.registry import ModelRegistry
+from cryptoforecast.serving.distribution import as_predictive
 from cryptoforecast.serving.predictor import COVERAGES, Predictor
 from cryptoforecast.training.candidates import train_candidates
+from cryptoforecast.training.distribution_walk import level_tag, walk_distribution
 from cryptoforecast.training.fitting import TRAINABLE_MODELS
 from cryptoforecast.training.train_pipeline import resolve_settings
 from cryptoforecast.training.validation import FitCache
 
 __all__ = [
+    "BASELINE_REFIT",
     "FALLBACK",
     "ReplayPredictor",
     "ServedBacktest",
     "backtest_served",
+    "baseline_columns",
+    "distribution_scores",
     "replay_period",
     "report_runs",
+    "served_distribution_summary",
     "served_table",
 ]
 
 FALLBACK = "fallback"
 DEFAULT_CANDIDATES = ("lightgbm", "xgboost", "lstm", "ensemble")
+#: origins between refits of the baselines' scale models (garch_ref's protocol)
+BASELINE_REFIT = 30
+#: the central intervals scored, by coverage tag, as (lower, upper) quantile levels
+_CENTRAL = {"80": (0.1, 0.9), "95": (0.025, 0.975)}
 
 
 @dataclass
@@ -73,9 +85,14 @@ class ServedBacktest:
     ``retrain_date``, and as the ledger keeps them (JSON, ``None`` where there was none)
     ``distribution`` (the served one), ``reference_distribution`` (``garch_ref``) and
     ``gaussian_distribution`` (the 30-day Gaussian), both at location 0.
+    The served predictive distribution (``Forecast.distribution``) adds ``q_<level>`` and
+    ``price_q_<level>``, ``p_up``, ``sigma``, ``crps``, ``pit``, ``hit_80`` and ``hit_95`` (NaN
+    where a forecast carried none), and the baselines' at the same origins
+    (:func:`baseline_columns`, from the one walk-forward engine).
     ``metrics``: :func:`summarise_results` of the served forecasts (``model`` beside ``naive``,
     ``dm_pvalue``, ...) plus ``served_share`` (fraction of origins each candidate and the
-    fallback served) and ``fallback`` (the technical fallback's MASE and DM p over every origin).
+    fallback served), ``fallback`` (the technical fallback's MASE and DM p over every origin) and
+    ``distribution`` (:func:`served_distribution_summary`).
     ``retrains``: one row per (retraining date, candidate) with its gate evidence and decision.
     """
 
@@ -171,8 +188,115 @@ def replay_period(
             ("gaussian_distribution", kept.gaussian),
         ):
             row[name] = None if dist is None else dist.model_dump_json()
+        if forecast.distribution is not None:
+            row.update(distribution_scores(forecast.distribution, last, row["y_true_logret"]))
         rows.append(row)
     return rows, retrains
+
+
+def distribution_scores(dist: Any, close_at_origin: float, y_logret: float) -> dict[str, float]:
+    """One origin's columns of the served distribution ``dist`` (a ``ForecastDistribution`` of
+    the h-step log return) against the realised log return ``y_logret``: ``q_<level>`` (log
+    returns) and ``price_q_<level>``, ``p_up``, ``sigma``, the exact ``crps``, ``pit`` and
+    ``hit_80`` / ``hit_95`` (1.0 when inside that central interval of its quantiles)."""
+    pred = as_predictive(dist)
+    q = pred.quantiles(QUANTILES).iloc[0]
+    out: dict[str, float] = {}
+    for level, value in q.items():
+        out[f"q_{level_tag(float(level))}"] = float(value)
+        out[f"price_q_{level_tag(float(level))}"] = close_at_origin * math.exp(float(value))
+    out["p_up"] = float(pred.p_up().iloc[0])
+    out["sigma"] = float(dist.scale)
+    out["crps"] = float(pred.crps([y_logret])[0])
+    out["pit"] = float(pred.pit([y_logret])[0])
+    for tag, (lo, hi) in _CENTRAL.items():
+        out[f"hit_{tag}"] = float(q[lo] <= y_logret <= q[hi])
+    return out
+
+
+def baseline_columns(
+    candles: pd.DataFrame, origins: Sequence[pd.Timestamp], horizon: int
+) -> pd.DataFrame:
+    """The baselines at ``origins`` (one row each), from ``candles`` up to each origin only:
+    ``garch_ref``, ``ewma_t`` and the 30-day ``rolling_gaussian`` through
+    :func:`~cryptoforecast.training.distribution_walk.walk_distribution` (location 0, their own
+    parametric shapes, no calibration, refit every :data:`BASELINE_REFIT` origins; an origin
+    before ``garch_ref`` has 500 returns stays NaN). Columns per baseline ``B``:
+    ``B_q_<level>`` (log returns), ``p_up_B``, ``crps_B``, ``pit_B``, ``hit_80_B``,
+    ``hit_95_B``; and ``vol_ref`` (the rolling Gaussian's scale, for volatility terciles)."""
+    h = int(horizon)
+    close = candles["close"].astype("float64")
+    y = pd.Series(np.log(close.shift(-h) / close), index=close.index)
+    market = MarketData(candles)
+    index = pd.DatetimeIndex(origins)
+    out = pd.DataFrame(index=index)
+    y_o = y.reindex(index)
+    for base in BASELINES:
+        walk = walk_distribution(
+            market, index, y, base, h, retrain_frequency=BASELINE_REFIT, calibration="none",
+            wait_for_history=True,
+        )  # fmt: skip
+        for level in walk.quantiles.columns:
+            out[f"{base}_q_{level_tag(level)}"] = walk.quantiles[level]
+        out[f"p_up_{base}"] = walk.p_up
+        out[f"crps_{base}"] = walk.crps
+        out[f"pit_{base}"] = walk.pit
+        for tag, (lo, hi) in _CENTRAL.items():
+            inside = (walk.quantiles[lo] <= y_o) & (y_o <= walk.quantiles[hi])
+            known = walk.quantiles[lo].notna() & y_o.notna()
+            out[f"hit_{tag}_{base}"] = inside.astype("float64").where(known)
+        if base == "rolling_gaussian":
+            out["vol_ref"] = walk.sigma
+    return out
+
+
+def served_distribution_summary(results: pd.DataFrame, horizon: int) -> dict[str, Any]:
+    """The served distribution's scores beside every baseline's, on the origins where the served
+    forecast carried a distribution and every baseline was scored (``n``): the
+    :func:`~cryptoforecast.evaluation.distribution_summary.summarise_distribution` block (CRPS,
+    coverage, PIT histogram, skill and DM p against each baseline) plus ``pit_mean`` and
+    ``baselines`` (each baseline's ``crps``, ``coverage``, ``pit_mean`` and ``pit_histogram`` on
+    the same origins). Origins left out are counted: ``n_without_distribution`` (the served
+    forecast carried none) and ``n_without_baselines`` (a baseline had too little history)."""
+    has = results["crps"].notna() if "crps" in results else pd.Series(False, index=results.index)
+    base_ok = pd.Series(True, index=results.index)
+    for base in BASELINES:
+        col = f"crps_{base}"
+        base_ok &= results[col].notna() if col in results else False
+    same = has & base_ok
+    counts = {
+        "n_without_distribution": int((~has).sum()),
+        "n_without_baselines": int((has & ~base_ok).sum()),
+    }
+    if not same.any():
+        reason = (
+            "no served forecast carried a distribution"
+            if not has.any()
+            else "no origin has every baseline scored (garch_ref needs 500 daily returns)"
+        )
+        return {"model": "served", "n": 0, "reason": reason, **counts}
+    frame = results.loc[same]
+    block = summarise_distribution(frame, horizon, model="served")
+    block.update(counts)
+    block["pit_mean"] = float(frame["pit"].mean())
+    block["baselines"] = {}
+    for base in BASELINES:
+        renamed = frame.drop(columns=[c for c in frame.columns if c.startswith("q_")])
+        for c in frame.columns:
+            if c.startswith(f"{base}_q_"):
+                renamed[c[len(base) + 1 :]] = frame[c]
+        renamed = renamed.assign(
+            crps=frame[f"crps_{base}"], pit=frame[f"pit_{base}"], p_up=frame[f"p_up_{base}"]
+        )
+        b = summarise_distribution(renamed, horizon, model=base)
+        block["baselines"][base] = {
+            "n": b["n"],
+            "crps": b.get("crps", math.nan),
+            "coverage": b.get("coverage", {}),
+            "pit_mean": float(frame[f"pit_{base}"].mean()),
+            "pit_histogram": b.get("pit_histogram", []),
+        }
+    return block
 
 
 def _period_task(
@@ -208,6 +332,7 @@ def _summary(results: pd.DataFrame, horizon: int, candidates: Sequence[str]) -> 
         "dm_pvalue": fb["dm_pvalue"],
         "dm_favours": fb["dm_favours"],
     }
+    metrics["distribution"] = served_distribution_summary(results, horizon)
     return metrics
 
 
@@ -287,6 +412,8 @@ def backtest_served(
     results = pd.DataFrame(rows)
     results.insert(1, "fold", results["retrain_date"].rank(method="dense").astype(int) - 1)
     results["model_type"] = results["served"]
+    baselines = baseline_columns(candles, origins, horizon)
+    results = results.join(baselines, on="origin")
     return ServedBacktest(
         crypto_id=asset.id,
         horizon=horizon,
@@ -393,5 +520,27 @@ def served_table(bt: ServedBacktest) -> dict[str, Any]:
         "fallback_mase": m["fallback"]["mase"],
         "fallback_dm_pvalue": m["fallback"]["dm_pvalue"],
         "served_share": m["served_share"],
+        **_distribution_figures(m.get("distribution", {})),
         "runtime_s": bt.runtime_s,
     }
+
+
+def _distribution_figures(block: dict[str, Any]) -> dict[str, Any]:
+    """The served distribution's CRPS, coverage and PIT mean beside each baseline's (flat)."""
+    out: dict[str, Any] = {
+        "distribution_origins": block.get("n", 0),
+        "served_crps": block.get("crps", np.nan),
+        "served_coverage_80": block.get("coverage", {}).get("80", np.nan),
+        "served_coverage_95": block.get("coverage", {}).get("95", np.nan),
+        "served_pit_mean": block.get("pit_mean", np.nan),
+    }
+    for base in BASELINES:
+        b = block.get("baselines", {}).get(base, {})
+        skill = block.get("skill", {}).get(base, {})
+        out[f"{base}_crps"] = b.get("crps", np.nan)
+        out[f"{base}_coverage_80"] = b.get("coverage", {}).get("80", np.nan)
+        out[f"{base}_coverage_95"] = b.get("coverage", {}).get("95", np.nan)
+        out[f"{base}_pit_mean"] = b.get("pit_mean", np.nan)
+        out[f"crps_skill_vs_{base}_pct"] = skill.get("crps_skill_pct", np.nan)
+        out[f"dm_pvalue_vs_{base}"] = skill.get("dm_pvalue", np.nan)
+    return out

@@ -1,4 +1,6 @@
-"""The accuracy page (``/accuracy``): the ledger scored now, with a rolling-MASE chart per key.
+"""The accuracy page (``/accuracy``): the ledger scored now, with a rolling-MASE chart per key,
+and the served distribution's CRPS, coverage and PIT beside garch_ref's and the 30-day
+Gaussian's, with a plain verdict against garch_ref.
 
 The rows are ``score_frame`` of the same scored frame ``GET /v1/accuracy`` scores.
 """
@@ -35,6 +37,7 @@ class AccuracyPage:
     keys: list[AccuracyKey]
     any_scored: bool
     any_beats: bool
+    any_distribution: bool = False
 
 
 def rolling_mase(done: pd.DataFrame, window: int = ROLLING_WINDOW) -> pd.Series:
@@ -80,4 +83,5 @@ def accuracy_page(pred: Predictor) -> AccuracyPage:
         keys,
         any_scored=any(k.row.n_scored for k in keys),
         any_beats=any(k.beats_naive for k in keys),
+        any_distribution=any(k.row.n_distribution for k in keys),
     )

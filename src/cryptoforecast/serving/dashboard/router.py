@@ -52,6 +52,8 @@ def _environment() -> Environment:
     )
     env.filters["num"] = format_number
     env.filters["pct"] = lambda v: "-" if v is None else f"{v * 100:.1f}%"
+    env.filters["signed_pct"] = lambda v: "-" if v is None else f"{v:+.2f}%"
+    env.filters["pvalue"] = lambda v: "-" if v is None else f"{v:.3g}"
     env.filters["svg"] = Markup  # charts.py escapes every text it puts into an SVG
     env.filters["day"] = lambda t: "-" if t is None else f"{t:%Y-%m-%d}"
     env.filters["when"] = lambda t: "-" if t is None else f"{t:%Y-%m-%d %H:%M} UTC"

@@ -5,9 +5,7 @@ and ``ledger score`` show every figure beside its baselines.
 
 The ledger keeps the three distributions as ``ForecastDistribution`` JSON in the nullable TEXT
 columns ``distribution``, ``reference_distribution`` and ``gaussian_distribution``. These tests
-write their rows with SQL (:func:`insert_forecast`) into a table that has those columns, adding
-them when the table definition of this release lacks them (:func:`distribution_ledger`), and read
-them back with :func:`reads_distribution_columns`, so that they test the scoring only, whatever
+write their rows with SQL (:func:`insert_forecast`), so that they test the scoring only, whatever
 ``Ledger.record`` writes.
 """
 
@@ -28,7 +26,7 @@ from scipy import special, stats
 from cryptoforecast.config import load_config
 from cryptoforecast.data import load_ohlcv
 from cryptoforecast.serving import create_app
-from cryptoforecast.serving.ledger import DISTRIBUTION_COLUMNS, Ledger, forecasts_table
+from cryptoforecast.serving.ledger import DISTRIBUTION_COLUMNS, Ledger
 from cryptoforecast.serving.schemas import DistributionShape, Forecast, ForecastDistribution
 
 from .conftest import SyncASGIClient
@@ -39,35 +37,11 @@ ORIGINS_FROM = "2025-03-01"
 
 # -- a ledger whose rows keep distributions ---------------------------------------------------
 def distribution_ledger(path: Path) -> Ledger:
-    """A ledger whose ``forecasts`` table has the three distribution columns (added if the
-    table definition does not have them yet; nullable TEXT, as the ledger's migration adds)."""
+    """A fresh ledger (its table has the three distribution columns)."""
     ledger = Ledger(f"sqlite:///{path}")
-    engine = ledger.engine
-    present = {c["name"] for c in sa.inspect(engine).get_columns("forecasts")}
-    for col in DISTRIBUTION_COLUMNS:
-        if col not in present:
-            with engine.begin() as conn:
-                conn.exec_driver_sql(f"ALTER TABLE forecasts ADD COLUMN {col} TEXT")
+    present = {c["name"] for c in sa.inspect(ledger.engine).get_columns("forecasts")}
+    assert set(DISTRIBUTION_COLUMNS) <= present
     return ledger
-
-
-@pytest.fixture
-def reads_distribution_columns(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``Ledger.forecasts`` returning every column of the table, the distribution columns
-    included (only patched while the table definition does not name them)."""
-    if all(col in forecasts_table.c for col in DISTRIBUTION_COLUMNS):
-        return
-
-    def forecasts(self: Ledger, *args: Any, **kwargs: Any) -> pd.DataFrame:
-        table = sa.Table("forecasts", sa.MetaData(), autoload_with=self.engine)
-        with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(table).order_by(table.c.forecast_id)).mappings().all()
-        frame = pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in table.columns])
-        for col in ("as_of", "target_time", "generated_at"):
-            frame[col] = pd.to_datetime(frame[col], utc=True)
-        return frame
-
-    monkeypatch.setattr(Ledger, "forecasts", forecasts)
 
 
 def insert_forecast(
@@ -181,9 +155,7 @@ def hand_inside(dist: ForecastDistribution, y: float, coverage: float) -> bool:
 
 
 # -- the scores ---------------------------------------------------------------------------------
-def test_crps_coverage_and_pit_match_a_hand_computation_for_normal_and_t(
-    tmp_path: Path, reads_distribution_columns: None
-) -> None:
+def test_crps_coverage_and_pit_match_a_hand_computation_for_normal_and_t(tmp_path: Path) -> None:
     ledger = distribution_ledger(tmp_path / "l.db")
     a, b = origins(2)
     rows = []
@@ -249,7 +221,7 @@ def _sharp_and_wide(tmp_path: Path, served_is_sharp: bool) -> Any:
 
 
 def test_skill_is_positive_when_the_served_distribution_beats_garch_ref_and_negative_otherwise(
-    tmp_path: Path, reads_distribution_columns: None
+    tmp_path: Path,
 ) -> None:
     better = _sharp_and_wide(tmp_path, served_is_sharp=True)
     assert better.crps < better.crps_reference and better.crps_skill_vs_reference_pct > 0
@@ -262,9 +234,7 @@ def test_skill_is_positive_when_the_served_distribution_beats_garch_ref_and_nega
     assert f"p={worse.dm_pvalue_vs_reference:.3g}" in worse.distribution_verdict
 
 
-def test_rows_without_stored_distributions_are_left_out_and_counted(
-    tmp_path: Path, reads_distribution_columns: None
-) -> None:
+def test_rows_without_stored_distributions_are_left_out_and_counted(tmp_path: Path) -> None:
     ledger = distribution_ledger(tmp_path / "l.db")
     days = origins(8)
     kept = (normal(0.001, 0.02), student_t(0.0, 0.03, 5.0, "garch_ref"), normal(0.0, 0.025))
@@ -333,7 +303,7 @@ def test_an_older_ledger_keeps_its_interval_coverage_and_has_no_distribution_sco
 
 # -- the surfaces -------------------------------------------------------------------------------
 @pytest.fixture
-def scored_ledger(tmp_path: Path, reads_distribution_columns: None) -> Iterator[tuple[Ledger, str]]:
+def scored_ledger(tmp_path: Path) -> Iterator[tuple[Ledger, str]]:
     """Two keys with kept distributions (bitcoin drift h=1 beats garch_ref, ethereum does not)
     and one key recorded before distributions were kept."""
     path = tmp_path / "surface.db"

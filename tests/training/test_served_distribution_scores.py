@@ -38,15 +38,9 @@ H = 7
 SCALE = 0.05
 
 
-class _ForecastWithDistribution(Forecast):
-    distribution: ForecastDistribution | None = None
-
-
 def with_distribution(forecast: Forecast, dist: ForecastDistribution) -> Forecast:
     """``forecast`` carrying ``dist`` as its served distribution."""
-    if "distribution" in Forecast.model_fields:
-        return forecast.model_copy(update={"distribution": dist})
-    return _ForecastWithDistribution(**forecast.model_dump(), distribution=dist)
+    return forecast.model_copy(update={"distribution": dist})
 
 
 def served_normal(forecast: Forecast) -> ForecastDistribution:

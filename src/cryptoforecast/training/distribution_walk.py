@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -32,22 +32,14 @@ from cryptoforecast.models.distribution import (
 )
 from cryptoforecast.models.distribution.calibration import (
     CONFORMAL_WINDOW,
+    Calibration,
     calibrated_shape,
     check_calibration,
     make_calibrator,
 )
 from cryptoforecast.models.distribution.shapes import check_levels
 
-__all__ = [
-    "Calibration",
-    "DistributionWalk",
-    "distribution_columns",
-    "level_tag",
-    "walk_distribution",
-]
-
-#: a calibration choice (see :data:`~cryptoforecast.models.distribution.calibration.CALIBRATIONS`)
-Calibration = Literal["none", "conformal", "conformal_window", "aci", "blend"]
+__all__ = ["DistributionWalk", "distribution_columns", "level_tag", "walk_distribution"]
 
 
 @dataclass
@@ -199,6 +191,7 @@ def distribution_columns(
     *,
     aci_gamma: float | None = None,
     quantiles: Any = QUANTILES,
+    calibration: str = "conformal",
 ) -> tuple[pd.DataFrame, dict[str, DistributionWalk]]:
     """Backtest columns for the distribution ``name`` (location = the point forecasts) and the
     baselines' CRPS on the same origins (location 0, their own parametric shapes).
@@ -216,6 +209,7 @@ def distribution_columns(
             horizon,
             refit_origins=refit_origins,
             location=location,
+            calibration=check_calibration(calibration),
             aci_gamma=aci_gamma,
             quantiles=quantiles,
         )

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, cast, get_args
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -38,6 +38,8 @@ from cryptoforecast.models.stored_values import (
 __all__ = [
     "ACI_GAMMA",
     "CALIBRATIONS",
+    "BlendedShape",
+    "Calibration",
     "CONFORMAL_WINDOW",
     "MIN_SCORES",
     "ScoreCalibrator",
@@ -49,8 +51,10 @@ __all__ = [
 
 #: fewest out-of-sample scores an empirical shape is built from
 MIN_SCORES = 30
+#: a calibration choice
+Calibration = Literal["none", "conformal", "conformal_window", "aci", "blend"]
 #: the calibration choices a distribution can be shaped by
-CALIBRATIONS: tuple[str, ...] = ("none", "conformal", "conformal_window", "aci", "blend")
+CALIBRATIONS: tuple[str, ...] = get_args(Calibration)
 #: scores kept by ``"conformal_window"`` (the most recent realised ones)
 CONFORMAL_WINDOW = 250
 #: per-level adaptive step of ``"aci"`` when none is given
@@ -146,13 +150,13 @@ class ScoreCalibrator:
         return cls(scores=scores, gamma=gamma, window=window, level_adjust=levels)
 
 
-def check_calibration(calibration: str) -> str:
+def check_calibration(calibration: str) -> Calibration:
     """``calibration`` if it is one of :data:`CALIBRATIONS`, else a :class:`ConfigError`."""
     if calibration not in CALIBRATIONS:
         raise ConfigError(
             f"calibration must be one of {', '.join(CALIBRATIONS)}, got {calibration!r}"
         )
-    return calibration
+    return cast(Calibration, calibration)
 
 
 def make_calibrator(
@@ -185,11 +189,22 @@ def make_calibrator(
     return ScoreCalibrator(np.asarray(scores, dtype="float64"), gamma=gamma, window=size)
 
 
-def blend_shapes(a: StandardShape, b: StandardShape) -> StandardShape:
-    """The equal-weight quantile average of two shapes (its ``tau``-quantile is the mean of
-    theirs), tabulated as an empirical shape on a fine grid of levels."""
+@dataclass
+class BlendedShape(StandardShape):
+    """The equal-weight quantile average of ``parts``: its ``tau``-quantile is exactly the mean of
+    theirs; its CDF and CRPS are those of that average tabulated on 1,000 levels (``scores``)."""
+
+    parts: tuple[StandardShape, ...] = ()
+
+    def ppf(self, levels: ArrayLike) -> NDArray[np.float64]:
+        tau = np.asarray(levels, dtype="float64")
+        return np.asarray(np.mean([p.ppf(tau) for p in self.parts], axis=0), dtype="float64")
+
+
+def blend_shapes(a: StandardShape, b: StandardShape) -> BlendedShape:
+    """The equal-weight quantile average of two shapes (see :class:`BlendedShape`)."""
     grid = (np.arange(_BLEND_GRID) + 0.5) / _BLEND_GRID
-    return StandardShape("empirical", scores=0.5 * (a.ppf(grid) + b.ppf(grid)))
+    return BlendedShape("empirical", scores=0.5 * (a.ppf(grid) + b.ppf(grid)), parts=(a, b))
 
 
 def calibrated_shape(

@@ -113,7 +113,7 @@ def test_calibration_scores_are_out_of_sample_only(monkeypatch: pytest.MonkeyPat
     from cryptoforecast.training.train_pipeline import fit_forecaster, prepare_training_data
 
     data = prepare_training_data(load_ohlcv("bitcoin", end="2025-03-31"), 500, 1)
-    cfg = settings(distribution={"model": "ewma_t"})
+    cfg = settings(distribution={"model": "ewma_t", "calibration": "conformal"})
     _, results = validate_walk_forward(data, lambda X, y: fit_forecaster("drift", 1, X, y, {}), cfg)
     seen: dict[str, object] = {}
     real = DistributionForecaster.holdout_scores

@@ -19,6 +19,7 @@ __all__ = [
     "BacktestConfig",
     "BaseModelName",
     "CacheConfig",
+    "CalibrationName",
     "DemoConfig",
     "DistributionConfig",
     "EnsembleConfig",
@@ -180,6 +181,8 @@ class PromotionGateConfig(_Section):
 VolatilityName = Literal[
     "rolling_gaussian", "ewma_t", "garch_t", "garch_ref", "har_rv", "lightgbm_vol"
 ]
+#: the calibration choices of a stored distribution (those of the models' calibration module)
+CalibrationName = Literal["none", "conformal", "conformal_window", "aci", "blend"]
 
 
 class DistributionConfig(_Section):
@@ -187,6 +190,12 @@ class DistributionConfig(_Section):
     the service then uses an ``ewma_t`` scale fitted per request, labelled as a fallback)."""
 
     model: VolatilityName | None = "har_rv"
+    calibration: CalibrationName = Field(
+        "none",
+        description="shape of the stored distribution: none (the scale model's parametric "
+        "shape), conformal, conformal_window, aci or blend; 'none' on the per-year evidence "
+        "(benchmarks/README.md)",
+    )
     calibration_fraction: float = Field(
         0.3, gt=0, lt=1, description="share of the window whose scores calibrate the shape"
     )

@@ -85,6 +85,8 @@ class ForecastBacktester:
             ``"lightgbm_vol"``, ...) to add a predictive distribution around the trainer's point
             forecasts (:mod:`~cryptoforecast.training.distribution_walk`); ``None`` adds none.
         distribution_aci_gamma: per-level adaptive calibration step for it (``None``: static).
+        distribution_calibration: its shape (``"none"``, ``"conformal"``, ``"conformal_window"``,
+            ``"aci"`` or ``"blend"``), as the trained model stores it.
     """
 
     def __init__(
@@ -103,6 +105,7 @@ class ForecastBacktester:
         aci_gamma: float = 0.01,
         distribution: str | None = None,
         distribution_aci_gamma: float | None = None,
+        distribution_calibration: str = "conformal",
     ) -> None:
         self.initial_train_size = initial_train_size
         self.test_size = test_size
@@ -118,6 +121,7 @@ class ForecastBacktester:
         self.aci_gamma = aci_gamma
         self.distribution = distribution
         self.distribution_aci_gamma = distribution_aci_gamma
+        self.distribution_calibration = distribution_calibration
 
     def __repr__(self) -> str:
         keys = (
@@ -284,6 +288,7 @@ class ForecastBacktester:
                 h,
                 [r["refit_origin"] for r in refits],
                 aci_gamma=self.distribution_aci_gamma,
+                calibration=self.distribution_calibration,
             )
             self.distribution_seconds_ = time.perf_counter() - tic
             results = pd.concat([results, extra.reset_index(drop=True)], axis=1)

@@ -2,8 +2,9 @@
 
 Training composes the configured scale model (``distribution.model``, e.g. ``har_rv``) with the
 trained point model: location from the point model, scale from the volatility model fitted on
-the training window's candles, shape from normalised conformal scores. The scores are out of
-sample twice over: the volatility model that scales them is fitted only on candles ``horizon``
+the training window's candles, shape as ``distribution.calibration`` says (by default the scale
+model's own parametric shape; with a conformal choice, normalised conformal scores). The scores
+are out of sample twice over: the volatility model that scales them is fitted only on candles ``horizon``
 days before the calibration rows, and their location is the point model's walk-forward
 validation forecast at each origin (made by a model that never saw that origin's future).
 
@@ -86,7 +87,10 @@ def fit_distribution(
         index=pd.DatetimeIndex(validation["origin"]),
     )
     dist = DistributionForecaster(
-        cfg.model, horizon=int(data.horizon), calibration_fraction=cfg.calibration_fraction
+        cfg.model,
+        horizon=int(data.horizon),
+        calibration=cfg.calibration,
+        calibration_fraction=cfg.calibration_fraction,
     )
     try:
         dist.fit(MarketData(candles), location=location)

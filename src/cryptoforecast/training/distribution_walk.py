@@ -3,9 +3,11 @@
 :func:`walk_distribution` refits the volatility model on the candles up to each refit origin
 (``MarketData.until``), predicts each origin's scale from the candles up to that origin, and
 calibrates with scores that were out of sample when made: a holdout inside the first fit window,
-then the realised score of every earlier origin whose ``h``-day target is known by the origin
-(per-level ACI when ``aci_gamma`` is set). The point forecast (``location``) is the trainer's,
-made at the origin; 0 for the baselines.
+then the realised score of every earlier origin whose ``h``-day target is known by the origin.
+``calibration`` is one of the choices of :mod:`~cryptoforecast.models.distribution.calibration`
+(``none``, ``conformal``, ``conformal_window``, ``aci``, ``blend``); ``aci_gamma`` also adds
+per-level ACI to the conformal ones. The point forecast (``location``) is the trainer's, made at
+the origin; 0 for the baselines.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,9 +27,15 @@ from cryptoforecast.models.distribution import (
     DistributionForecaster,
     MarketData,
     PredictiveDistribution,
-    ScoreCalibrator,
     StandardShape,
     make_volatility_model,
+)
+from cryptoforecast.models.distribution.calibration import (
+    CONFORMAL_WINDOW,
+    Calibration,
+    calibrated_shape,
+    check_calibration,
+    make_calibrator,
 )
 from cryptoforecast.models.distribution.shapes import check_levels
 
@@ -59,11 +67,12 @@ def walk_distribution(
     retrain_frequency: int = 30,
     refit_origins: Sequence[pd.Timestamp] | None = None,
     location: pd.Series | None = None,
-    calibration: Literal["conformal", "none"] = "conformal",
+    calibration: Calibration = "conformal",
     aci_gamma: float | None = None,
     quantiles: Any = QUANTILES,
     volatility_params: dict[str, Any] | None = None,
     wait_for_history: bool = False,
+    calibration_window: int = CONFORMAL_WINDOW,
 ) -> DistributionWalk:
     """Predictive distributions at ``origins`` (daily timestamps of ``market``), never reading a
     candle after the origin; ``y`` holds the realised ``h``-day log returns (NaN if unknown).
@@ -72,8 +81,10 @@ def walk_distribution(
     ``retrain_frequency`` origins when not given). With ``wait_for_history``, origins before the
     model can first be fitted (``garch_ref`` needs 500 returns) are left empty instead of an
     error, and the first fit happens at the first origin with enough history.
+    ``calibration_window`` is the number of recent scores ``"conformal_window"`` keeps.
     """
     h = int(horizon)
+    calibrated = check_calibration(calibration) != "none"
     tau = check_levels(quantiles)
     idx = market.daily.index
     origins = pd.DatetimeIndex(origins)
@@ -89,7 +100,7 @@ def walk_distribution(
     p_up = np.full(len(origins), np.nan)
     crps = np.full(len(origins), np.nan)
     pit = np.full(len(origins), np.nan)
-    calibrator = ScoreCalibrator(gamma=aci_gamma)
+    calibrator = make_calibrator(calibration, aci_gamma=aci_gamma, window=calibration_window)
     model = None
     sigma_block = pd.Series(dtype="float64")
     last_refit, n_refits, fed = -(10**9), 0, 0
@@ -101,12 +112,15 @@ def walk_distribution(
         if refit:
             tic = time.perf_counter()
             known = market.until(t)
-            if model is None and calibration == "conformal":
-                dist = DistributionForecaster(
-                    name, h, calibration="conformal", volatility_params=volatility_params
-                )
-                calibrator = ScoreCalibrator(dist.holdout_scores(known), gamma=aci_gamma)
             try:
+                if model is None and calibrated:
+                    dist = DistributionForecaster(name, h, volatility_params=volatility_params)
+                    calibrator = make_calibrator(
+                        calibration,
+                        dist.holdout_scores(known),
+                        aci_gamma=aci_gamma,
+                        window=calibration_window,
+                    )
                 model = make_volatility_model(name, h, **(volatility_params or {})).fit(known)
             except DataError:
                 if not (wait_for_history and model is None):
@@ -124,7 +138,7 @@ def walk_distribution(
         tic = time.perf_counter()
         # realised scores of earlier origins whose target is known at t (purged by h)
         while fed < k and pos[fed] + h <= pos[k]:
-            if calibration == "conformal" and np.isfinite(sig_o[fed]):
+            if calibrated and np.isfinite(sig_o[fed]):
                 calibrator.add([(y_o[fed] - mu_o[fed]) / sig_o[fed]], tau)
             fed += 1
         sigma = float(sigma_block.get(t, np.nan))
@@ -132,7 +146,7 @@ def walk_distribution(
             continue
         sig_o[k] = sigma
         assert model is not None
-        shape: StandardShape = calibrator.shape() if calibration == "conformal" else model.shape_
+        shape: StandardShape = calibrated_shape(calibration, model.shape_, calibrator)
         used = np.array([calibrator.level_adjust.get(round(float(x), 6), x) for x in tau])
         q_o[k] = np.sort(mu_o[k] + sigma * shape.ppf(np.clip(used, 1e-4, 1 - 1e-4)))
         p_up[k] = 1.0 - float(shape.cdf(np.array([-mu_o[k] / sigma]))[0])
@@ -177,6 +191,7 @@ def distribution_columns(
     *,
     aci_gamma: float | None = None,
     quantiles: Any = QUANTILES,
+    calibration: str = "conformal",
 ) -> tuple[pd.DataFrame, dict[str, DistributionWalk]]:
     """Backtest columns for the distribution ``name`` (location = the point forecasts) and the
     baselines' CRPS on the same origins (location 0, their own parametric shapes).
@@ -194,6 +209,7 @@ def distribution_columns(
             horizon,
             refit_origins=refit_origins,
             location=location,
+            calibration=check_calibration(calibration),
             aci_gamma=aci_gamma,
             quantiles=quantiles,
         )

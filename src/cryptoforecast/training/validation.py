@@ -150,6 +150,7 @@ def validate_walk_forward(
         interval_coverage=coverages,
         test_origins=n_val,
         distribution=settings.distribution.model,
+        distribution_calibration=settings.distribution.calibration,
     )
 
     def trainer(X: pd.DataFrame, y: pd.Series) -> Forecaster:

@@ -17,7 +17,7 @@ import json
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Literal, Self
+from typing import Any, Self
 
 import numpy as np
 import pandas as pd
@@ -29,7 +29,16 @@ from cryptoforecast.models.artifacts import (
     install_directory,
     library_versions,
 )
-from cryptoforecast.models.distribution.calibration import MIN_SCORES, ScoreCalibrator
+from cryptoforecast.models.distribution.calibration import (
+    CALIBRATIONS,
+    CONFORMAL_WINDOW,
+    MIN_SCORES,
+    Calibration,
+    ScoreCalibrator,
+    calibrated_shape,
+    check_calibration,
+    make_calibrator,
+)
 from cryptoforecast.models.distribution.garch import GarchT
 from cryptoforecast.models.distribution.lightgbm_vol import NATIVE_FILE, LightGBMVol
 from cryptoforecast.models.distribution.reference import GarchRef
@@ -103,12 +112,16 @@ class DistributionForecaster:
     Args:
         volatility: scale model name (see :data:`VOLATILITY_MODELS`).
         horizon: days ahead.
-        calibration: ``"conformal"`` (shape from out-of-sample scores) or ``"none"`` (the
-            volatility model's own parametric shape).
+        calibration: one of :data:`~.calibration.CALIBRATIONS`: ``"none"`` (the volatility
+            model's own parametric shape), ``"conformal"`` (shape from out-of-sample scores),
+            ``"conformal_window"`` (from the last ``calibration_window`` of them), ``"aci"``
+            (conformal with per-level adaptive steps) or ``"blend"`` (the equal-weight quantile
+            average of the parametric and the conformal shapes).
         calibration_fraction: share of the fit rows whose scores come from a model fitted only on
             the rows before them (purged by ``horizon``).
         aci_gamma: per-level adaptive step for :meth:`update` (``None``: static).
         volatility_params: keyword parameters of the volatility model.
+        calibration_window: scores ``"conformal_window"`` keeps.
     """
 
     #: whether it was fitted on 4h candles (then it serves from them too); learned by ``fit``
@@ -118,10 +131,11 @@ class DistributionForecaster:
         self,
         volatility: str = "ewma_t",
         horizon: int = 1,
-        calibration: Literal["conformal", "none"] = "conformal",
+        calibration: Calibration = "conformal",
         calibration_fraction: float = 0.3,
         aci_gamma: float | None = None,
         volatility_params: dict[str, Any] | None = None,
+        calibration_window: int = CONFORMAL_WINDOW,
     ) -> None:
         self.volatility = volatility
         self.horizon = horizon
@@ -129,6 +143,7 @@ class DistributionForecaster:
         self.calibration_fraction = calibration_fraction
         self.aci_gamma = aci_gamma
         self.volatility_params = volatility_params
+        self.calibration_window = calibration_window
 
     def get_params(self) -> dict[str, Any]:
         return {
@@ -138,6 +153,7 @@ class DistributionForecaster:
             "calibration_fraction": self.calibration_fraction,
             "aci_gamma": self.aci_gamma,
             "volatility_params": dict(self.volatility_params or {}),
+            "calibration_window": self.calibration_window,
         }
 
     def _new_model(self) -> VolatilityModel:
@@ -148,15 +164,12 @@ class DistributionForecaster:
     def fit(self, market: MarketData, location: pd.Series | None = None) -> Self:
         """Fit on every candle in ``market``; ``location`` (point forecasts on the calibration
         rows, themselves out of sample) shifts the calibration scores, 0 when absent."""
-        if self.calibration not in ("conformal", "none"):
-            raise ConfigError(
-                f"calibration must be 'conformal' or 'none', got {self.calibration!r}"
-            )
-        self.calibrator_ = ScoreCalibrator(gamma=self.aci_gamma)
-        if self.calibration == "conformal":
-            self.calibrator_ = ScoreCalibrator(
-                self.holdout_scores(market, location), gamma=self.aci_gamma
-            )
+        calibrated = check_calibration(self.calibration) != "none"
+        scores = self.holdout_scores(market, location) if calibrated else np.empty(0)
+        self.calibrator_ = make_calibrator(
+            self.calibration, scores, aci_gamma=self.aci_gamma, window=self.calibration_window
+        )
+        if calibrated:
             self.calibrator_.shape()  # enough scores, or a clear error now
         self.model_ = self._new_model().fit(market)
         self.train_end_ = str(market.daily.index[-1])
@@ -195,7 +208,7 @@ class DistributionForecaster:
         sigma = sigma[np.isfinite(sigma) & (sigma > 0)]
         mu = _location(location, sigma.index)
         ok = mu.notna().to_numpy()
-        shape = self.calibrator_.shape() if self.calibration == "conformal" else self.model_.shape_
+        shape = calibrated_shape(self.calibration, self.model_.shape_, self.calibrator_)
         return PredictiveDistribution(
             mu[ok], sigma[ok], shape, level_adjust=dict(self.calibrator_.level_adjust)
         )
@@ -304,7 +317,7 @@ class DistributionForecaster:
             model.load_native_file(path / NATIVE_FILE, where)
         out.model_ = model
         out.calibrator_ = ScoreCalibrator.from_dict(state.get("calibrator"), where, "calibrator")
-        if out.calibration == "conformal" and not out.calibrator_.ready:
+        if out.calibration != "none" and not out.calibrator_.ready:
             raise refuse(
                 where, "calibrator.scores", f"at least {MIN_SCORES} scores", out.calibrator_.scores
             )
@@ -333,8 +346,12 @@ def _checked_params(params: Any, file: Path) -> dict[str, Any]:
     params = stored_params(DistributionForecaster, params, file)
     stored_choice(params.get("volatility"), file, "params.volatility", list(VOLATILITY_MODELS))
     stored_whole(params.get("horizon"), file, "params.horizon", low=1, high=366)
-    stored_choice(
-        params.get("calibration", "conformal"), file, "params.calibration", ("conformal", "none")
+    stored_choice(params.get("calibration", "conformal"), file, "params.calibration", CALIBRATIONS)
+    stored_whole(
+        params.get("calibration_window", CONFORMAL_WINDOW),
+        file,
+        "params.calibration_window",
+        low=MIN_SCORES,
     )
     stored_number(
         params.get("calibration_fraction", 0.3),

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptoforecast.evaluation.backtest_run import BacktestRun
-from cryptoforecast.evaluation.figures import png as _png
+from cryptoforecast.evaluation.figures import png
 from cryptoforecast.evaluation.report_distribution import distribution_section
 from cryptoforecast.evaluation.report_figures import CAPTIONS, PLOTS, report_figures
 from cryptoforecast.evaluation.report_tables import folds_html, metrics_html, scorecard_html
@@ -99,7 +99,7 @@ def render_report(
             continue
         parts.append(
             f"<h3>{CAPTIONS[key]}</h3><img id='plot-{key}' alt='{CAPTIONS[key]}' "
-            f"src='data:image/png;base64,{_png(fig)}'>"
+            f"src='data:image/png;base64,{png(fig)}'>"
         )
     parts.append(distribution_section(runs))  # evidence too, before the tables
     parts += [

@@ -13,7 +13,7 @@ import pandas as pd
 
 from cryptoforecast.evaluation import metrics as m
 from cryptoforecast.evaluation.backtest_run import BacktestRun, origin_groups
-from cryptoforecast.evaluation.figures import figure as _figure
+from cryptoforecast.evaluation.figures import figure
 from cryptoforecast.evaluation.formatting import price_axis
 from cryptoforecast.evaluation.report_verdicts import always_long, is_naive
 
@@ -53,7 +53,7 @@ def _coverages(results: pd.DataFrame) -> list[int]:
 
 
 def plot_price(runs: Sequence[BacktestRun]) -> Figure:
-    fig = _figure(10.0, 2.8 * len(runs) + 0.6)
+    fig = figure(10.0, 2.8 * len(runs) + 0.6)
     axes = fig.subplots(len(runs), 1, sharex=True, squeeze=False)[:, 0]
     for ax, run, color in zip(axes, runs, _COLORS, strict=False):
         r = run.results
@@ -81,7 +81,7 @@ def plot_price(runs: Sequence[BacktestRun]) -> Figure:
 
 
 def plot_errors(runs: Sequence[BacktestRun]) -> Figure:
-    fig = _figure()
+    fig = figure()
     ax = fig.subplots()
     groups = origin_groups(runs)
     series = []
@@ -113,7 +113,7 @@ def plot_errors(runs: Sequence[BacktestRun]) -> Figure:
 
 
 def plot_rolling_mase(runs: Sequence[BacktestRun], window: int) -> Figure:
-    fig = _figure()
+    fig = figure()
     ax = fig.subplots()
     for run, color in zip(runs, _COLORS, strict=False):
         r = run.results.sort_values("origin")
@@ -133,7 +133,7 @@ def _equity(pred_lr: np.ndarray, next_ret: np.ndarray, strategy: str, fee_bps: f
 
 
 def plot_strategy(runs: Sequence[BacktestRun]) -> Figure:
-    fig = _figure()
+    fig = figure()
     ax = fig.subplots()
     r0 = runs[0].results.sort_values("origin")
     fee = float(runs[0].metrics.get("fee_bps", 10.0))
@@ -172,7 +172,7 @@ def plot_strategy(runs: Sequence[BacktestRun]) -> Figure:
 
 
 def plot_calibration(runs: Sequence[BacktestRun]) -> Figure:
-    fig = _figure(5.5, 4.5)
+    fig = figure(5.5, 4.5)
     ax = fig.subplots()
     ax.plot([0, 100], [0, 100], color="black", lw=1.0, ls="--", label="perfect calibration")
     low = 100.0
@@ -206,7 +206,7 @@ def plot_importance(runs: Sequence[BacktestRun], top: int = 20) -> Figure | None
     have = [r for r in runs if r.feature_importance is not None and len(r.feature_importance) > 0]
     if not have:
         return None
-    fig = _figure(10.0, 0.22 * top * len(have) + 1.0)
+    fig = figure(10.0, 0.22 * top * len(have) + 1.0)
     axes = fig.subplots(len(have), 1, squeeze=False)[:, 0]
     for ax, run, color in zip(axes, have, _COLORS, strict=False):
         imp = run.feature_importance.sort_values(ascending=False).head(top)[::-1]  # type: ignore[union-attr]

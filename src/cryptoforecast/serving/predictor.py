@@ -20,6 +20,7 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -92,6 +93,19 @@ class PredictionUnavailable(CryptoForecastError):
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What one request is answered from, read once: the checked asset id and horizon, its
+    candles, the production record (or why there is none) and the forecast cache's key."""
+
+    crypto_id: str
+    horizon: int
+    candles: pd.DataFrame
+    record: ModelRecord | None
+    reason: str | None
+    key: tuple[Any, ...]
 
 
 class Predictor:
@@ -325,7 +339,7 @@ class Predictor:
     # -- prediction ----------------------------------------------------------------------------
     def _prepare(
         self, crypto_id: str, horizon: int, model_type: str | None, as_of: Any = None
-    ) -> tuple[str, pd.DataFrame, ModelRecord | None, str | None, tuple[Any, ...]]:
+    ) -> Prepared:
         """Checked inputs, candles, the production record (or why there is none), cache key."""
         asset = resolve_asset(crypto_id)
         horizon = self.check_horizon(horizon)
@@ -350,15 +364,7 @@ class Predictor:
             self.interval,
             as_of is not None,  # a back-dated answer is never the live one (it is not recorded)
         )
-        return asset.id, candles, record, reason, key
-
-    def predict_cached(
-        self, crypto_id: str, horizon: int = 1, model_type: str | None = None, as_of: Any = None
-    ) -> Forecast | None:
-        """The cached forecast for the current key, or ``None`` (cheap: no features, no model)."""
-        *_, key = self._prepare(crypto_id, horizon, model_type, as_of)
-        hit = self.cache.get(key)
-        return self._answer_cached(hit, as_of) if hit is not None else None
+        return Prepared(asset.id, horizon, candles, record, reason, key)
 
     def _answer_cached(self, hit: Forecast, as_of: Any) -> Forecast:
         """A cached forecast, marked cached, its staleness judged again at the current time."""
@@ -404,19 +410,21 @@ class Predictor:
         :class:`ConfigError` for an unknown model type, :class:`PredictionUnavailable` when even
         the fallback fails.
         """
-        asset_id, candles, record, reason, key = self._prepare(
-            crypto_id, horizon, model_type, as_of
-        )
-        hit = self.cache.get(key)
+        prepared = self._prepare(crypto_id, horizon, model_type, as_of)
+        hit = self.cache.get(prepared.key)
         if hit is not None:
             return self._answer_cached(hit, as_of)
 
-        forecast = self._compute(asset_id, candles, key[1], record, reason, as_of)
+        asset_id, horizon, candles = prepared.crypto_id, prepared.horizon, prepared.candles
+        forecast = self._compute(
+            asset_id, candles, horizon, prepared.record, prepared.reason, as_of
+        )
         if not (forecast.fallback_reason or "").startswith(LIBRARY_UNAVAILABLE):
-            self.cache.set(key, forecast)  # a failed import is not kept: the next request retries
+            # a failed import is not kept: the next request retries
+            self.cache.set(prepared.key, forecast)
         if self.record and as_of is None:  # a back-dated forecast is not a live one
             try:
-                kept = self.baseline_distributions(asset_id, key[1], candles)
+                kept = self.baseline_distributions(asset_id, horizon, candles)
                 self.ledger.record(
                     forecast, self.source, reference=kept.reference, gaussian=kept.gaussian
                 )

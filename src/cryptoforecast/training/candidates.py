@@ -23,7 +23,7 @@ from cryptoforecast.training.fitting import prepare_training_data
 from cryptoforecast.training.gate import decide_family
 from cryptoforecast.training.metrics import ValidationMetrics
 from cryptoforecast.training.records import config_record, register_trained
-from cryptoforecast.training.train_pipeline import _fit_all
+from cryptoforecast.training.train_pipeline import fit_and_validate
 from cryptoforecast.training.validation import FitCache
 
 __all__ = ["SOURCE", "train_candidates"]
@@ -56,7 +56,7 @@ def train_candidates(
     errors: dict[str, str] = {}
     for name in candidates:
         try:
-            model, metrics, params, _ = _fit_all(
+            model, metrics, params, _ = fit_and_validate(
                 data, crypto_id, name, horizon, 0, settings, fit_cache, anchor
             )
         except DataError as exc:  # too little history for this candidate: it sits this one out

@@ -30,7 +30,7 @@ from cryptoforecast.training.metrics import SKILL_BASELINE, DistributionSkill
 
 if TYPE_CHECKING:
     from cryptoforecast.config import Settings
-    from cryptoforecast.training.train_pipeline import TrainingData
+    from cryptoforecast.training.fitting import TrainingData
 
 __all__ = ["SKILL_BASELINE", "attach_distribution", "distribution_metrics", "fit_distribution"]
 

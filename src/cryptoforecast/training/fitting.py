@@ -34,6 +34,7 @@ __all__ = [
     "prepare_training_data",
     "rank_features",
     "trainer_for",
+    "unwrap",
 ]
 
 TRAINABLE_MODELS = (
@@ -291,7 +292,9 @@ def fit_forecaster(
     return model.fit(X, y)
 
 
-def _unwrap(model: Forecaster) -> Forecaster:
+def unwrap(model: Forecaster) -> Forecaster:
+    """The forecaster fitted inside ``model`` (``model`` itself unless top-k feature selection
+    wrapped it)."""
     return model.inner if isinstance(model, _ColumnSubset) else model  # type: ignore[return-value]
 
 

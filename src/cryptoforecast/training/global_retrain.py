@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from cryptoforecast.config import Settings
 from cryptoforecast.redaction import redact
@@ -22,17 +22,34 @@ from cryptoforecast.training.global_training import (
 )
 from cryptoforecast.training.results import TrainingSummary
 
-if TYPE_CHECKING:
-    from cryptoforecast.training.retrain import StaleModel
+__all__ = ["StaleKey", "retrain_global"]
 
-__all__ = ["retrain_global"]
+
+class StaleKey(Protocol):
+    """What :func:`retrain_global` reads of a key due for retraining
+    (:class:`~cryptoforecast.training.retrain.StaleModel` is one)."""
+
+    @property
+    def crypto_id(self) -> str: ...
+
+    @property
+    def horizon(self) -> int: ...
+
+    @property
+    def newest_model_id(self) -> int: ...
+
+    @property
+    def days(self) -> int | None: ...
+
+    @property
+    def source(self) -> str: ...
 
 
 def retrain_global(
-    stale: Sequence[StaleModel], registry: ModelRegistry, settings: Settings
+    stale: Sequence[StaleKey], registry: ModelRegistry, settings: Settings
 ) -> list[TrainingSummary]:
     """Retrain the global models behind ``stale`` keys; one summary per stale key, in order."""
-    groups: dict[tuple[tuple[str, ...], int, int, str], list[StaleModel]] = {}
+    groups: dict[tuple[tuple[str, ...], int, int, str], list[StaleKey]] = {}
     for s in stale:
         rec = registry.get(s.newest_model_id)
         universe = tuple((rec.config or {}).get("universe") or (s.crypto_id,))

@@ -27,7 +27,7 @@ import pandas as pd
 
 from cryptoforecast.registry import ModelRegistry
 from cryptoforecast.registry.lineage import compute_lineage
-from cryptoforecast.training.fitting import TrainingData, _unwrap
+from cryptoforecast.training.fitting import TrainingData, unwrap
 from cryptoforecast.training.gate import GateDecision
 from cryptoforecast.training.metrics import ValidationMetrics
 
@@ -149,7 +149,7 @@ def register_trained(
 ) -> int:
     """Save, register as staging with its metrics (the gate's decision included), config,
     lineage and feature importance, then promote or record the gate's refusal; the model's id."""
-    inner = _unwrap(model)
+    inner = unwrap(model)
     importance = inner.feature_importance()
     lineage = training_lineage(data, inner.feature_names_, config, source)
     # the registry picks the version and the artifact's path and saves into it under the key's

@@ -45,10 +45,10 @@ from cryptoforecast.training.fitting import (
     TRAINABLE_MODELS,
     TrainingData,
     _load_candles,
-    _unwrap,
     fit_forecaster,
     model_params,
     prepare_training_data,
+    unwrap,
 )
 from cryptoforecast.training.gate import GateDecision, decide_family, gate_decision
 from cryptoforecast.training.metrics import ValidationMetrics
@@ -78,6 +78,7 @@ __all__ = [
     "TrainingData",
     "TrainingResult",
     "ValidationMetrics",
+    "fit_and_validate",
     "fit_forecaster",
     "gate_decision",
     "model_params",
@@ -115,7 +116,7 @@ def resolve_settings(config: Settings | Mapping[str, Any] | str | Path | None) -
 # --------------------------------------------------------------------------------------------
 # the entry point
 # --------------------------------------------------------------------------------------------
-def _fit_all(
+def fit_and_validate(
     data: TrainingData,
     crypto_id: str,
     model_type: str,
@@ -220,7 +221,7 @@ async def train_model_for_crypto(
     crypto_id = str(candles.attrs.get("crypto_id", crypto_id))
     data = await asyncio.to_thread(prepare_training_data, candles, days, horizon)
     model, metrics, params, tuning = await asyncio.to_thread(
-        _fit_all, data, crypto_id, model_type, horizon, tune, settings
+        fit_and_validate, data, crypto_id, model_type, horizon, tune, settings
     )
     # one candidate decided alone: the other candidate types count in the Holm family (p = 1)
     decision = decide_family({model_type: metrics}, settings.promotion_gate)[model_type]
@@ -238,7 +239,7 @@ async def train_model_for_crypto(
         promotion_gate=settings.promotion_gate.model_dump(),
         tuning=tuning,
     )
-    inner = _unwrap(model)
+    inner = unwrap(model)
     record = None
     if save_model:
         reg = registry_or_default(registry)

@@ -144,8 +144,9 @@ def resolve(crypto_id: str) -> str:
 async def forecast(
     svc: Service, crypto_id: str, horizon: int, model_type: str | None, as_of: str | None = None
 ) -> Forecast:
-    """One forecast: a cache hit is answered on the event loop (about a millisecond); a miss is
-    computed in the thread pool so it never blocks other requests. ``as_of``: see
+    """One forecast, answered in the thread pool by one :meth:`Predictor.predict` (candles
+    loaded and the registry read once, then the cache looked up or the forecast computed), so
+    neither the reads nor the computation block other requests. ``as_of``: see
     :meth:`Predictor.predict`; one that does not parse is a 422 naming it."""
     pred = svc.predictor
     cid, mtype = resolve(crypto_id), model_type or None
@@ -160,11 +161,9 @@ async def forecast(
             parse_time(as_of, "as_of")
         except DataError as exc:
             raise invalid("query", "as_of", as_of, str(exc)) from None
-    result = pred.predict_cached(cid, horizon=horizon, model_type=mtype, as_of=as_of)
-    if result is None:
-        result = await run_in_threadpool(
-            pred.predict, cid, horizon=horizon, model_type=mtype, as_of=as_of
-        )
+    result = await run_in_threadpool(
+        pred.predict, cid, horizon=horizon, model_type=mtype, as_of=as_of
+    )
     svc.metrics.observe_forecast(result)
     return result
 

@@ -27,11 +27,12 @@ import difflib
 import getpass
 import math
 import os
+import shutil
 import socket
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -74,6 +75,8 @@ from cryptoforecast.registry.values import (
 )
 
 __all__ = ["ACTOR_ENV", "REGISTRY_URL_ENV", "ModelRegistry", "default_registry_url"]
+
+T = TypeVar("T")
 
 ACTOR_ENV = "CRYPTOFORECAST_ACTOR"
 
@@ -188,6 +191,21 @@ class ModelRegistry:
     def _record(self, row: Any) -> ModelRecord:
         return to_record(row, self.artifact_root)
 
+    def _write_saving(self, work: Callable[[Connection, list[Path]], T], what: str) -> T:
+        """``work(conn, saved)`` in one write transaction; every directory it saved (listed in
+        ``saved``) is removed if the transaction fails, and those of retried attempts are
+        removed once it commits (each attempt saves one directory; the last one is kept)."""
+        saved: list[Path] = []
+        try:
+            result = self.db.write(lambda conn: work(conn, saved), what)
+        except BaseException:
+            for path in saved:
+                shutil.rmtree(path, ignore_errors=True)
+            raise
+        for path in saved[:-1]:
+            shutil.rmtree(path, ignore_errors=True)
+        return result
+
     # ------------------------------------------------------------------ public API: registration
     def new_artifact_dir(self, crypto_id: str, model_type: str, horizon: int = 1) -> Path:
         """A fresh, empty directory under the artifact root to save a model into."""
@@ -282,9 +300,9 @@ class ModelRegistry:
             crypto_id, model_type, horizon, status, metrics, config, feature_importance, lineage
         )
         who = actor or self.actor
-        return self.db.write(
-            lambda conn: register_into(
-                conn, save, self.artifact_root, key, values, status, reason, who
+        return self._write_saving(
+            lambda conn, saved: register_into(
+                conn, save, self.artifact_root, saved, key, values, status, reason, who
             ),
             "register_saved",
         )
@@ -326,9 +344,9 @@ class ModelRegistry:
         }
         folder = norm_crypto(artifact_key)
         who = actor or self.actor
-        return self.db.write(
-            lambda conn: register_shared_into(
-                conn, save, self.artifact_root, prepared, folder, reason, who
+        return self._write_saving(
+            lambda conn, saved: register_shared_into(
+                conn, save, self.artifact_root, saved, prepared, folder, reason, who
             ),
             "register_shared",
         )

@@ -307,6 +307,53 @@ class ModelRegistry:
             "register_saved",
         )
 
+    def register_with_decision(
+        self,
+        save: Callable[[Path], object],
+        model_type: str,
+        crypto_id: str,
+        horizon: int = 1,
+        *,
+        passed: bool,
+        gate_reason: str,
+        retire_on_fail: bool = False,
+        metrics: Mapping[str, Any] | None = None,
+        config: Mapping[str, Any] | None = None,
+        feature_importance: Mapping[str, float] | Any | None = None,
+        lineage: Mapping[str, Any] | None = None,
+        reason: str = "",
+        actor: str | None = None,
+    ) -> int:
+        """Save and register a new version as staging (as :meth:`register_saved`), record its
+        promotion-gate decision and, when it passed, promote it: all in one transaction.
+
+        When the gate failed and ``retire_on_fail`` is set, the key's production model (if any)
+        is archived in the same transaction: its retrained successor did not confirm its edge.
+        If any step fails nothing is registered, recorded or promoted, and the saved directory
+        is removed. Returns the model_id.
+        """
+        key, values = new_row(
+            crypto_id, model_type, horizon, "staging", metrics, config, feature_importance, lineage
+        )
+        who = actor or self.actor
+
+        def work(conn: Connection, saved: list[Path]) -> int:
+            model_id = register_into(
+                conn, save, self.artifact_root, saved, key, values, "staging", reason, who
+            )
+            row = get_row(conn, model_id, for_update=True)
+            log_gate_decision(conn, row, passed, gate_reason, who)
+            if passed:
+                promote_row(conn, row, f"promotion gate passed: {gate_reason}", who, "promote")
+                return model_id
+            current = current_production(conn, key) if retire_on_fail else None
+            if current is not None:
+                why = f"retired: its retrained successor {model_id} failed the gate on newer data"
+                set_status(conn, current, "archived", "archive", why, who)
+            return model_id
+
+        return self._write_saving(work, "register_with_decision")
+
     def register_shared(
         self,
         save: Callable[[Path], object],

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from cryptoforecast.exceptions import ArtifactError, RegistryError
 from cryptoforecast.models import load_registered
-from cryptoforecast.registry import ModelRegistry
+from cryptoforecast.registry import ModelRegistry, registration
 from tests.registry.registry_helpers import register_and_promote, write_artifact
 
 
@@ -588,15 +588,15 @@ def test_register_shared_registers_all_coins_or_none(registry, monkeypatch):
     """A failure on the second coin's row leaves no row of the first and no artifact."""
     rows = {"bitcoin": {"metrics": {"mase": 1.0}}, "ethereum": {"metrics": {"mase": 1.0}}}
     inserted: list[str] = []
-    original = ModelRegistry._insert
+    original = registration.insert_model
 
-    def failing_second(self, conn, version, values, status, reason, actor):  # type: ignore[no-untyped-def]
+    def failing_second(conn, version, values, status, reason, actor):  # type: ignore[no-untyped-def]
         if inserted:
             raise OSError("connection lost")
         inserted.append(values["crypto_id"])
-        return original(self, conn, version, values, status, reason, actor)
+        return original(conn, version, values, status, reason, actor)
 
-    monkeypatch.setattr(ModelRegistry, "_insert", failing_second)
+    monkeypatch.setattr(registration, "insert_model", failing_second)
     with pytest.raises(OSError, match="connection lost"):
         registry.register_shared(_save_fake, "global_lightgbm", rows, 1, artifact_key="global")
     monkeypatch.undo()

@@ -1,18 +1,22 @@
 """The registry's database: the engine (SQLite with WAL and a busy timeout, or any SQLAlchemy URL),
 created on first use; one transaction per call, retried on transient conflicts; the schema created
-once; per-key write locks."""
+once; per-key write locks.
+
+:class:`RegistryDatabase` knows nothing of models: it runs a function of a
+:class:`~sqlalchemy.engine.Connection` in one transaction (:meth:`~RegistryDatabase.write`,
+:meth:`~RegistryDatabase.read`). :class:`~cryptoforecast.registry.model_registry.ModelRegistry`
+holds one and passes it the row functions of :mod:`~cryptoforecast.registry.rows` and
+:mod:`~cryptoforecast.registry.registration`."""
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 import os
 import random
-import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -23,10 +27,9 @@ from cryptoforecast.redaction import describe_url, password_of, redact
 from cryptoforecast.registry.engine import make_engine, parse_url
 from cryptoforecast.registry.schema import create_schema
 
-__all__ = ["ACTOR_ENV", "REGISTRY_URL_ENV", "RegistryDatabase", "default_registry_url"]
+__all__ = ["REGISTRY_URL_ENV", "RegistryDatabase", "default_registry_url", "lock_key"]
 
 REGISTRY_URL_ENV = "CRYPTOFORECAST_REGISTRY_URL"
-ACTOR_ENV = "CRYPTOFORECAST_ACTOR"
 _SCHEMA_LOCK_ID = 0x43460000  # advisory lock id for schema creation on PostgreSQL
 _TRANSIENT_PG = {"40001", "40P01", "55P03", "23505"}
 T = TypeVar("T")
@@ -40,46 +43,32 @@ def default_registry_url() -> str:
     return f"sqlite:///{home_dir(create=False) / 'registry.db'}"
 
 
-def _default_actor() -> str:
-    actor = os.environ.get(ACTOR_ENV)
-    if actor:
-        return actor
-    try:
-        user = getpass.getuser()
-    except Exception:  # no passwd entry in some containers
-        user = str(os.getuid()) if hasattr(os, "getuid") else "unknown"
-    return f"{user}@{socket.gethostname()}"
-
-
 class RegistryDatabase:
-    """The registry's database connection; the parameters are
-    :class:`~cryptoforecast.registry.model_registry.ModelRegistry`'s."""
+    """The registry's database: an engine created on first use, transactions retried on
+    transient conflicts, the schema created before the first one.
+
+    ``url`` defaults to :func:`default_registry_url`; ``max_attempts`` and ``busy_timeout`` are
+    :class:`~cryptoforecast.registry.model_registry.ModelRegistry`'s. ``label`` names the
+    database in error messages (default: its redacted URL).
+    """
 
     def __init__(
         self,
         url: str | None = None,
-        artifact_root: str | os.PathLike[str] | None = None,
         *,
-        actor: str | None = None,
         max_attempts: int = 60,
         busy_timeout: float = 30.0,
+        label: str | None = None,
     ) -> None:
         self.url = url or default_registry_url()
-        self.artifact_root = (
-            Path(
-                artifact_root if artifact_root is not None else home_dir(create=False) / "artifacts"
-            )
-            .expanduser()
-            .resolve()
-        )
-        self.actor = actor or _default_actor()
         self.max_attempts = max_attempts
         self.busy_timeout = busy_timeout
+        self.label = label or f"RegistryDatabase(url={describe_url(self.url)!r})"
         self._engine: Engine | None = None
         self._schema_ready = False
 
     def __repr__(self) -> str:
-        return f"ModelRegistry(url={describe_url(self.url)!r}, artifact_root={str(self.artifact_root)!r})"
+        return self.label
 
     @property
     def engine(self) -> Engine:
@@ -137,12 +126,6 @@ class RegistryDatabase:
             self._engine.dispose()
             self._engine = None
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def _is_transient(self, exc: sa.exc.DBAPIError) -> bool:
         sqlstate = getattr(exc.orig, "sqlstate", None)
         if sqlstate in _TRANSIENT_PG:
@@ -175,11 +158,14 @@ class RegistryDatabase:
                 delay = min(delay * 2, 0.5)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _write(self, fn: Callable[[Connection], T], what: str) -> T:
+    def write(self, fn: Callable[[Connection], T], what: str) -> T:
+        """``fn(conn)`` in one write transaction (SQLite: ``BEGIN IMMEDIATE``); ``what`` names
+        the operation in the error raised when the database stays unavailable."""
         self._ensure_schema()
         return self._transaction(fn, write=True, what=what)
 
-    def _read(self, fn: Callable[[Connection], T], what: str) -> T:
+    def read(self, fn: Callable[[Connection], T], what: str) -> T:
+        """``fn(conn)`` in one read transaction."""
         self._ensure_schema()
         return self._transaction(fn, write=False, what=what)
 
@@ -195,10 +181,10 @@ class RegistryDatabase:
         self._transaction(create, write=True, what="schema creation")
         self._schema_ready = True
 
-    @staticmethod
-    def _lock_key(conn: Connection, key: tuple[str, str, int]) -> None:
-        """Serialize writers of one key. SQLite writers already hold the database write lock."""
-        if conn.dialect.name == "postgresql":
-            digest = hashlib.sha256(repr(key).encode()).digest()
-            lock_id = int.from_bytes(digest[:8], "big", signed=True)
-            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock_id})
+
+def lock_key(conn: Connection, key: tuple[str, str, int]) -> None:
+    """Serialize writers of one key. SQLite writers already hold the database write lock."""
+    if conn.dialect.name == "postgresql":
+        digest = hashlib.sha256(repr(key).encode()).digest()
+        lock_id = int.from_bytes(digest[:8], "big", signed=True)
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock_id})

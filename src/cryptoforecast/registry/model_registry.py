@@ -14,26 +14,58 @@ exponential backoff. Nothing connects until the first call.
 Artifacts live under the artifact root (default ``$CRYPTOFORECAST_HOME/artifacts``); paths are
 stored relative to it, with the sha256 of every file, verified by :meth:`ModelRecord.verify`
 (``cryptoforecast.models.load_registered`` verifies, then loads).
+
+:class:`ModelRegistry` is composed, not inherited: it holds a
+:class:`~cryptoforecast.registry.database.RegistryDatabase` (engine, retried transactions,
+schema) and each public method runs the row functions of :mod:`~cryptoforecast.registry.rows`
+and :mod:`~cryptoforecast.registry.registration` in one transaction of it.
 """
 
 from __future__ import annotations
 
 import difflib
+import getpass
 import math
+import os
+import shutil
+import socket
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import Any, Self, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from cryptoforecast.exceptions import RegistryError
+from cryptoforecast.paths import home_dir
+from cryptoforecast.redaction import describe_url
 from cryptoforecast.registry.database import (
-    ACTOR_ENV,
     REGISTRY_URL_ENV,
+    RegistryDatabase,
     default_registry_url,
+    lock_key,
+)
+from cryptoforecast.registry.integrity import (
+    check_artifact_manifest,
+    hash_artifact,
+    resolve_artifact,
 )
 from cryptoforecast.registry.record import ModelRecord, StageEvent, validation_mase
-from cryptoforecast.registry.registration import RegistryWrites
+from cryptoforecast.registry.registration import (
+    register_into,
+    register_path,
+    register_shared_into,
+)
+from cryptoforecast.registry.rows import (
+    current_production,
+    get_row,
+    log_gate_decision,
+    new_row,
+    promote_row,
+    set_status,
+    to_record,
+)
 from cryptoforecast.registry.schema import STAGES, models, stage_history
 from cryptoforecast.registry.values import (
     MAX_MODEL_ID,
@@ -43,6 +75,21 @@ from cryptoforecast.registry.values import (
 )
 
 __all__ = ["ACTOR_ENV", "REGISTRY_URL_ENV", "ModelRegistry", "default_registry_url"]
+
+T = TypeVar("T")
+
+ACTOR_ENV = "CRYPTOFORECAST_ACTOR"
+
+
+def _default_actor() -> str:
+    actor = os.environ.get(ACTOR_ENV)
+    if actor:
+        return actor
+    try:
+        user = getpass.getuser()
+    except Exception:  # no passwd entry in some containers
+        user = str(os.getuid()) if hasattr(os, "getuid") else "unknown"
+    return f"{user}@{socket.gethostname()}"
 
 
 def _where_key(
@@ -62,7 +109,7 @@ def _where_key(
     return stmt
 
 
-class ModelRegistry(RegistryWrites):
+class ModelRegistry:
     """Registry of trained models on any SQLAlchemy database (SQLite by default).
 
     Parameters
@@ -81,6 +128,277 @@ class ModelRegistry(RegistryWrites):
         Seconds SQLite waits for a lock before reporting "database is locked".
     """
 
+    def __init__(
+        self,
+        url: str | None = None,
+        artifact_root: str | os.PathLike[str] | None = None,
+        *,
+        actor: str | None = None,
+        max_attempts: int = 60,
+        busy_timeout: float = 30.0,
+    ) -> None:
+        url = url or default_registry_url()
+        self.artifact_root = (
+            Path(
+                artifact_root if artifact_root is not None else home_dir(create=False) / "artifacts"
+            )
+            .expanduser()
+            .resolve()
+        )
+        self.actor = actor or _default_actor()
+        self.db = RegistryDatabase(
+            url, max_attempts=max_attempts, busy_timeout=busy_timeout, label=self._label(url)
+        )
+
+    def _label(self, url: str) -> str:
+        return (
+            f"ModelRegistry(url={describe_url(url)!r}, artifact_root={str(self.artifact_root)!r})"
+        )
+
+    def __repr__(self) -> str:
+        return self._label(self.url)
+
+    @property
+    def url(self) -> str:
+        """The database's SQLAlchemy URL."""
+        return self.db.url
+
+    @property
+    def max_attempts(self) -> int:
+        """How many times a write is tried on a transient conflict."""
+        return self.db.max_attempts
+
+    @property
+    def busy_timeout(self) -> float:
+        """Seconds SQLite waits for a lock."""
+        return self.db.busy_timeout
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine, created on first use."""
+        return self.db.engine
+
+    def close(self) -> None:
+        """Dispose of the connection pool (the registry reconnects if used again)."""
+        self.db.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _record(self, row: Any) -> ModelRecord:
+        return to_record(row, self.artifact_root)
+
+    def _write_saving(self, work: Callable[[Connection, list[Path]], T], what: str) -> T:
+        """``work(conn, saved)`` in one write transaction; every directory it saved (listed in
+        ``saved``) is removed if the transaction fails, and those of retried attempts are
+        removed once it commits (each attempt saves one directory; the last one is kept)."""
+        saved: list[Path] = []
+        try:
+            result = self.db.write(lambda conn: work(conn, saved), what)
+        except BaseException:
+            for path in saved:
+                shutil.rmtree(path, ignore_errors=True)
+            raise
+        for path in saved[:-1]:
+            shutil.rmtree(path, ignore_errors=True)
+        return result
+
+    # ------------------------------------------------------------------ public API: registration
+    def new_artifact_dir(self, crypto_id: str, model_type: str, horizon: int = 1) -> Path:
+        """A fresh, empty directory under the artifact root to save a model into."""
+        key = (
+            norm_crypto(crypto_id),
+            norm_type(model_type),
+            norm_horizon(horizon),
+        )
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        path = (
+            self.artifact_root / key[0] / key[1] / f"h{key[2]}" / f"{stamp}-{os.urandom(4).hex()}"
+        )
+        path.mkdir(parents=True, exist_ok=False)
+        return path
+
+    def register_model(
+        self,
+        model_type: str,
+        version: str | None = None,
+        crypto_id: str | None = None,
+        model_path: str | os.PathLike[str] | None = None,
+        metrics: Mapping[str, Any] | None = None,
+        config: Mapping[str, Any] | None = None,
+        status: str = "staging",
+        horizon: int = 1,
+        feature_importance: Mapping[str, float] | Any | None = None,
+        lineage: Mapping[str, Any] | None = None,
+        *,
+        reason: str = "",
+        actor: str | None = None,
+    ) -> int:
+        """Register a saved model and return its ``model_id``.
+
+        ``model_path`` (a model directory or a single file) must be inside the artifact root,
+        absolute or relative to it; the sha256 of every file is recorded. ``version=None``
+        bumps the minor version of the key's highest numeric version (``1.0.0`` first); an
+        explicit version that already exists for the key is refused. ``status="production"``
+        promotes it in the same transaction (archiving the previous production model).
+        ``lineage=None`` stores :func:`compute_lineage` of the config (code version, hashes).
+        Non-finite metric values are stored as null. A model directory whose ``manifest.json``
+        is not a JSON object with keys of the right types is refused (``ArtifactError``) and
+        nothing is stored. :meth:`register_saved` also picks the artifact's path.
+        """
+        if version is not None and (
+            not isinstance(version, str) or not version.strip() or len(version) > 64
+        ):
+            raise RegistryError(
+                f"version must be a non-empty string of at most 64 characters, got {version!r}"
+            )
+        if model_path is None:
+            raise RegistryError(
+                "model_path is required: save the model (save_model) and pass its path"
+            )
+        key, values = new_row(
+            crypto_id, model_type, horizon, status, metrics, config, feature_importance, lineage
+        )
+        path, relpath = resolve_artifact(model_path, self.artifact_root)
+        check_artifact_manifest(path)
+        values.update(artifact_path=relpath, artifact_files=hash_artifact(path, self.artifact_root))
+        who = actor or self.actor
+        return self.db.write(
+            lambda conn: register_path(conn, key, version, values, status, reason, who),
+            "register_model",
+        )
+
+    def register_saved(
+        self,
+        save: Callable[[Path], object],
+        model_type: str,
+        crypto_id: str,
+        horizon: int = 1,
+        *,
+        metrics: Mapping[str, Any] | None = None,
+        config: Mapping[str, Any] | None = None,
+        status: str = "staging",
+        feature_importance: Mapping[str, float] | Any | None = None,
+        lineage: Mapping[str, Any] | None = None,
+        reason: str = "",
+        actor: str | None = None,
+    ) -> int:
+        """Save a new version of a key into the registry's layout and register it, atomically.
+
+        Holding the key's write lock, the registry picks the next version, calls ``save(path)``
+        with ``<artifact root>/<model_type>/<crypto_id>/h<h>/v<version>_<UTC time>``, hashes
+        what was written and inserts the row in the same transaction. Concurrent trainers of one
+        key queue on the lock, so versions never clash and nothing is retried. If saving or the
+        insert fails, or what was saved holds a malformed ``manifest.json`` (as
+        :meth:`register_model` refuses), the directory is removed and nothing is registered.
+        Returns the model_id.
+        """
+        key, values = new_row(
+            crypto_id, model_type, horizon, status, metrics, config, feature_importance, lineage
+        )
+        who = actor or self.actor
+        return self._write_saving(
+            lambda conn, saved: register_into(
+                conn, save, self.artifact_root, saved, key, values, status, reason, who
+            ),
+            "register_saved",
+        )
+
+    def register_with_decision(
+        self,
+        save: Callable[[Path], object],
+        model_type: str,
+        crypto_id: str,
+        horizon: int = 1,
+        *,
+        passed: bool,
+        gate_reason: str,
+        retire_on_fail: bool = False,
+        metrics: Mapping[str, Any] | None = None,
+        config: Mapping[str, Any] | None = None,
+        feature_importance: Mapping[str, float] | Any | None = None,
+        lineage: Mapping[str, Any] | None = None,
+        reason: str = "",
+        actor: str | None = None,
+    ) -> int:
+        """Save and register a new version as staging (as :meth:`register_saved`), record its
+        promotion-gate decision and, when it passed, promote it: all in one transaction.
+
+        When the gate failed and ``retire_on_fail`` is set, the key's production model (if any)
+        is archived in the same transaction: its retrained successor did not confirm its edge.
+        If any step fails nothing is registered, recorded or promoted, and the saved directory
+        is removed. Returns the model_id.
+        """
+        key, values = new_row(
+            crypto_id, model_type, horizon, "staging", metrics, config, feature_importance, lineage
+        )
+        who = actor or self.actor
+
+        def work(conn: Connection, saved: list[Path]) -> int:
+            model_id = register_into(
+                conn, save, self.artifact_root, saved, key, values, "staging", reason, who
+            )
+            row = get_row(conn, model_id, for_update=True)
+            log_gate_decision(conn, row, passed, gate_reason, who)
+            if passed:
+                promote_row(conn, row, f"promotion gate passed: {gate_reason}", who, "promote")
+                return model_id
+            current = current_production(conn, key) if retire_on_fail else None
+            if current is not None:
+                why = f"retired: its retrained successor {model_id} failed the gate on newer data"
+                set_status(conn, current, "archived", "archive", why, who)
+            return model_id
+
+        return self._write_saving(work, "register_with_decision")
+
+    def register_shared(
+        self,
+        save: Callable[[Path], object],
+        model_type: str,
+        rows: Mapping[str, Mapping[str, Any]],
+        horizon: int = 1,
+        *,
+        artifact_key: str,
+        reason: str = "",
+        actor: str | None = None,
+    ) -> tuple[dict[str, int], Path]:
+        """Save one artifact that serves several coins and register it once per coin, atomically.
+
+        ``rows`` maps each crypto_id to its own record values (``metrics``, ``config``,
+        ``feature_importance``, ``lineage``). Holding every key's write lock, the registry picks
+        one version above each key's highest (the records share it), calls ``save(path)`` with
+        ``<artifact root>/<model_type>/<artifact_key>/h<h>/v<version>_<UTC time>`` and inserts
+        every row as staging in the same transaction: all are registered or none is (and the
+        directory is removed). Returns ``({crypto_id: model_id}, artifact path)``.
+        """
+        if not rows:
+            raise RegistryError("register_shared needs at least one crypto_id in rows")
+        prepared = {
+            crypto_id: new_row(
+                crypto_id,
+                model_type,
+                horizon,
+                "staging",
+                values.get("metrics"),
+                values.get("config"),
+                values.get("feature_importance"),
+                values.get("lineage"),
+            )
+            for crypto_id, values in rows.items()
+        }
+        folder = norm_crypto(artifact_key)
+        who = actor or self.actor
+        return self._write_saving(
+            lambda conn, saved: register_shared_into(
+                conn, save, self.artifact_root, saved, prepared, folder, reason, who
+            ),
+            "register_shared",
+        )
+
+    # ------------------------------------------------------------------ public API: stages
     @staticmethod
     def _gate_failure(conn: Connection, model_id: int) -> str | None:
         """The reason of the model's latest gate decision when it failed, else ``None``."""
@@ -102,9 +420,9 @@ class ModelRegistry(RegistryWrites):
         """
 
         def work(conn: Connection) -> ModelRecord:
-            head = self._row(conn, model_id)
-            self._lock_key(conn, (head.crypto_id, head.model_type, head.horizon))
-            row = self._row(conn, model_id, for_update=True)
+            head = get_row(conn, model_id)
+            lock_key(conn, (head.crypto_id, head.model_type, head.horizon))
+            row = get_row(conn, model_id, for_update=True)
             why = reason or "promoted"
             failure = self._gate_failure(conn, model_id)
             if failure is not None and not force:
@@ -115,42 +433,42 @@ class ModelRegistry(RegistryWrites):
                 )
             if failure is not None:
                 why = f"{why} (forced past the promotion gate: {failure})"
-            self._promote_locked(conn, row, why, actor, "promote")
-            return self._record(self._row(conn, model_id))
+            promote_row(conn, row, why, actor or self.actor, "promote")
+            return self._record(get_row(conn, model_id))
 
-        return self._write(work, "promote")
+        return self.db.write(work, "promote")
 
     def demote(self, model_id: int, reason: str = "", *, actor: str | None = None) -> ModelRecord:
         """Put a production model back in staging; its key then has no production model (the
         service answers with the labelled fallback) until a promotion or rollback."""
 
         def work(conn: Connection) -> ModelRecord:
-            head = self._row(conn, model_id)
-            self._lock_key(conn, (head.crypto_id, head.model_type, head.horizon))
-            row = self._row(conn, model_id, for_update=True)
+            head = get_row(conn, model_id)
+            lock_key(conn, (head.crypto_id, head.model_type, head.horizon))
+            row = get_row(conn, model_id, for_update=True)
             if row.status != "production":
                 raise RegistryError(
                     f"model {model_id} is {row.status}, not production; only a production model "
                     "can be demoted (see `cryptoforecast registry list --status production`)"
                 )
-            self._set_status(conn, row, "staging", "demote", reason or "demoted", actor)
-            return self._record(self._row(conn, model_id))
+            set_status(conn, row, "staging", "demote", reason or "demoted", actor or self.actor)
+            return self._record(get_row(conn, model_id))
 
-        return self._write(work, "demote")
+        return self.db.write(work, "demote")
 
     def archive(self, model_id: int, reason: str = "", *, actor: str | None = None) -> ModelRecord:
         """Archive a staging or production model (its key then has no production model)."""
 
         def work(conn: Connection) -> ModelRecord:
-            head = self._row(conn, model_id)
-            self._lock_key(conn, (head.crypto_id, head.model_type, head.horizon))
-            row = self._row(conn, model_id, for_update=True)
+            head = get_row(conn, model_id)
+            lock_key(conn, (head.crypto_id, head.model_type, head.horizon))
+            row = get_row(conn, model_id, for_update=True)
             if row.status == "archived":
                 raise RegistryError(f"model {model_id} is already archived; nothing to do")
-            self._set_status(conn, row, "archived", "archive", reason or "archived", actor)
-            return self._record(self._row(conn, model_id))
+            set_status(conn, row, "archived", "archive", reason or "archived", actor or self.actor)
+            return self._record(get_row(conn, model_id))
 
-        return self._write(work, "archive")
+        return self.db.write(work, "archive")
 
     def rollback(
         self,
@@ -174,8 +492,8 @@ class ModelRegistry(RegistryWrites):
         )
 
         def work(conn: Connection) -> ModelRecord:
-            self._lock_key(conn, key)
-            current = self._current_production(conn, key)
+            lock_key(conn, key)
+            current = current_production(conn, key)
             events = conn.execute(
                 sa.select(
                     stage_history.c.model_id,
@@ -210,16 +528,16 @@ class ModelRegistry(RegistryWrites):
                     f"{key[0]} {key[1]} h={key[2]}; "
                     "see `cryptoforecast registry history` and promote a model explicitly"
                 )
-            target = self._row(conn, stack[-1], for_update=True)
+            target = get_row(conn, stack[-1], for_update=True)
             why = reason or (
                 f"rollback from model {current.model_id} ({current.version})"
                 if current is not None
                 else "rollback"
             )
-            self._promote_locked(conn, target, why, actor, "rollback")
-            return self._record(self._row(conn, target.model_id))
+            promote_row(conn, target, why, actor or self.actor, "rollback")
+            return self._record(get_row(conn, target.model_id))
 
-        return self._write(work, "rollback")
+        return self.db.write(work, "rollback")
 
     @staticmethod
     def _refuse_unknown_key(conn: Connection, key: tuple[str, str, int]) -> None:
@@ -249,19 +567,17 @@ class ModelRegistry(RegistryWrites):
         """
 
         def work(conn: Connection) -> None:
-            head = self._row(conn, model_id)
-            self._lock_key(conn, (head.crypto_id, head.model_type, head.horizon))
-            row = self._row(conn, model_id, for_update=True)
-            verdict = "gate passed" if passed else "gate failed"
-            text = f"{verdict}: {reason}" if reason else verdict
-            self._log(conn, row, "gate", row.status, row.status, text, actor, datetime.now(UTC))
+            head = get_row(conn, model_id)
+            lock_key(conn, (head.crypto_id, head.model_type, head.horizon))
+            row = get_row(conn, model_id, for_update=True)
+            log_gate_decision(conn, row, passed, reason, actor or self.actor)
 
-        self._write(work, "record_gate_decision")
+        self.db.write(work, "record_gate_decision")
 
     # ------------------------------------------------------------------ public API: reads
     def get(self, model_id: int) -> ModelRecord:
         """The record of ``model_id``; raises :class:`RegistryError` when it does not exist."""
-        return self._read(lambda conn: self._record(self._row(conn, model_id)), "get")
+        return self.db.read(lambda conn: self._record(get_row(conn, model_id)), "get")
 
     def list_models(
         self,
@@ -278,7 +594,9 @@ class ModelRegistry(RegistryWrites):
             if status not in STAGES:
                 raise RegistryError(f"status must be one of {', '.join(STAGES)}; got {status!r}")
             stmt = stmt.where(models.c.status == status)
-        return self._read(lambda conn: [self._record(r) for r in conn.execute(stmt)], "list_models")
+        return self.db.read(
+            lambda conn: [self._record(r) for r in conn.execute(stmt)], "list_models"
+        )
 
     def get_production_model(
         self, crypto_id: str, model_type: str | None = None, horizon: int = 1
@@ -326,4 +644,4 @@ class ModelRegistry(RegistryWrites):
         def work(conn: Connection) -> list[StageEvent]:
             return [StageEvent(**dict(r._mapping)) for r in conn.execute(stmt)]
 
-        return self._read(work, "history")
+        return self.db.read(work, "history")

@@ -11,8 +11,10 @@ artifact's path under the key's lock), as ``staging`` with:
 * lineage: :func:`training_lineage`, the candles' hash, the features, the config's hash and the
   training window;
 
-then :func:`record_decision` promotes it or records the gate's refusal. The training pipeline,
-the global model and the served backtest's retrainings all register through these.
+with the gate's decision recorded and, when it passed, promoted, in the same transaction
+(:meth:`~cryptoforecast.registry.ModelRegistry.register_with_decision`). The training pipeline
+and the served backtest's retrainings register through it; the global model registers its
+shared artifact, then calls :func:`record_decision` per coin.
 """
 
 from __future__ import annotations
@@ -147,24 +149,27 @@ def register_trained(
     decision: GateDecision,
     retire_on_fail: bool = False,
 ) -> int:
-    """Save, register as staging with its metrics (the gate's decision included), config,
-    lineage and feature importance, then promote or record the gate's refusal; the model's id."""
+    """Save and register as staging with its metrics (the gate's decision included), config,
+    lineage and feature importance, record the gate's decision and promote on a pass, in one
+    transaction; the model's id."""
     inner = unwrap(model)
     importance = inner.feature_importance()
     lineage = training_lineage(data, inner.feature_names_, config, source)
     # the registry picks the version and the artifact's path and saves into it under the key's
-    # lock, so concurrent trainers never clash; a save that fails halfway registers nothing
-    model_id = registry.register_saved(
+    # lock, so concurrent trainers never clash; the row, the gate's decision and the promotion
+    # (or retirement) are one transaction: a failure at any step registers nothing
+    model_id = registry.register_with_decision(
         inner.save_model,
         model_type,
         crypto_id,
         horizon,
+        passed=decision.promote,
+        gate_reason=decision.reason,
+        retire_on_fail=retire_on_fail,
         metrics=_json_safe(stored_metrics(metrics, decision)),
         config=_json_safe(config),
-        status="staging",
         feature_importance=None if importance is None else _json_safe(importance.to_dict()),
         lineage=_json_safe(lineage),
         reason="trained by train_model_for_crypto",
     )
-    record_decision(registry, int(model_id), decision, retire_on_fail)
     return int(model_id)

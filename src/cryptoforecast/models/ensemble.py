@@ -69,6 +69,7 @@ class EnsembleForecaster(BaseForecaster):
     """
 
     model_type: ClassVar[str] = "ensemble"
+    tunable: ClassVar[bool] = True
     uses_validation_tail: ClassVar[bool] = False
 
     def __init__(

@@ -21,7 +21,7 @@ from cryptoforecast.data import load_ohlcv
 from cryptoforecast.exceptions import ConfigError, DataError
 from cryptoforecast.features import build_features, make_target, warmup_rows
 from cryptoforecast.models.base import Forecaster
-from cryptoforecast.models.catalog import make_forecaster, model_class
+from cryptoforecast.models.catalog import MODEL_CLASSES, make_forecaster, model_class
 from cryptoforecast.models.distribution.shapes import QUANTILES
 from cryptoforecast.models.probabilities import QuantileProbabilities
 
@@ -36,15 +36,9 @@ __all__ = [
     "trainer_for",
 ]
 
-TRAINABLE_MODELS = (
-    "lightgbm",
-    "xgboost",
-    "lstm",
-    "ensemble",
-    "shrunk",
-    "naive",
-    "drift",
-    "technical",
+#: the model types trained one asset at a time (the cross-asset ones train in ``global_training``)
+TRAINABLE_MODELS: tuple[str, ...] = tuple(
+    name for name, cls in MODEL_CLASSES.items() if not cls.cross_asset
 )
 
 

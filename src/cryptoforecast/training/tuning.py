@@ -32,6 +32,7 @@ from cryptoforecast.evaluation.metrics import mase
 from cryptoforecast.exceptions import ConfigError, DataError
 from cryptoforecast.features import build_features
 from cryptoforecast.models.base import Forecaster
+from cryptoforecast.models.catalog import MODEL_CLASSES
 from cryptoforecast.paths import home_dir
 from cryptoforecast.redaction import describe_url, mask_url, password_of, redact
 from cryptoforecast.registry.engine import URL_FORMS
@@ -52,8 +53,8 @@ __all__ = [
     "walk_forward_mase",
 ]
 
-#: model types with a search space; baselines have nothing to tune.
-TUNABLE_MODELS = ("lightgbm", "xgboost", "lstm", "ensemble")
+#: model types with a search space (:func:`suggest_params`); baselines have nothing to tune.
+TUNABLE_MODELS: tuple[str, ...] = tuple(name for name, cls in MODEL_CLASSES.items() if cls.tunable)
 
 
 @dataclass

@@ -27,7 +27,7 @@ from cryptoforecast.features import warmup_rows
 from cryptoforecast.models.catalog import model_class
 from cryptoforecast.models.distribution import BASELINES, VOLATILITY_MODELS
 from cryptoforecast.models.factory import params_for
-from cryptoforecast.training.backtester import ForecastBacktester, trainer_for
+from cryptoforecast.training.backtester import backtester_from, trainer_for
 from cryptoforecast.training.served import backtest_served, report_runs
 
 __all__ = [
@@ -270,14 +270,12 @@ def backtest(
     ):
         for name in models:
             task = progress.add_task(f"{name} h={horizon}", total=n_origins)
-            bt = ForecastBacktester(
+            bt = backtester_from(
+                settings,
+                horizon,
                 initial_train_size=initial,
-                test_size=cfg.test_size,
-                step_size=cfg.step_size,
                 retrain_frequency=refit,
-                horizon=horizon,
-                window=win,  # type: ignore[arg-type]
-                interval_coverage=tuple(cfg.interval_coverage),
+                window=win,
                 test_origins=n_origins,
                 fee_bps=fee_bps,
                 interval_method=intervals,  # type: ignore[arg-type]

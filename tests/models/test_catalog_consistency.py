@@ -11,7 +11,8 @@ from typing import get_args
 
 import pytest
 
-from cryptoforecast.config import BaseModelName, ModelName, VolatilityName
+from cryptoforecast.config import BaseModelName, ModelName, Settings, VolatilityName
+from cryptoforecast.evaluation.distribution_summary import BASELINE_NAMES
 from cryptoforecast.exceptions import ConfigError
 from cryptoforecast.models import CROSS_ASSET_MODEL_TYPES, MODEL_TYPES
 from cryptoforecast.models.catalog import MODEL_CLASSES, model_class
@@ -19,6 +20,7 @@ from cryptoforecast.models.distribution import BASELINES, VOLATILITY_MODELS
 from cryptoforecast.models.factory import BASE_CLASSES
 from cryptoforecast.models.shrunk import SHRINKABLE
 from cryptoforecast.training.fitting import TRAINABLE_MODELS
+from cryptoforecast.training.served import DEFAULT_CANDIDATES
 from cryptoforecast.training.tuning import TUNABLE_MODELS, suggest_params
 
 #: the rule-based fallback is built by the service, never chosen in the config
@@ -64,3 +66,14 @@ def test_the_config_names_are_the_tables_names() -> None:
 def test_the_config_scale_model_names_are_the_scale_table() -> None:
     assert set(get_args(VolatilityName)) == set(VOLATILITY_MODELS)
     assert set(BASELINES) <= set(VOLATILITY_MODELS)
+    # evaluation sits below the models, so it names the baselines itself
+    assert BASELINE_NAMES == BASELINES
+
+
+def test_the_default_choices_of_model_names_are_in_the_table() -> None:
+    defaults = Settings()
+    assert set(DEFAULT_CANDIDATES) <= set(TRAINABLE_MODELS)
+    assert set(defaults.promotion_gate.candidates) <= set(TRAINABLE_MODELS)
+    assert set(defaults.ensemble.base_models) <= set(BASE_CLASSES)
+    assert set(defaults.demo.models) <= set(TRAINABLE_MODELS)
+    assert defaults.distribution.model in VOLATILITY_MODELS

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import inspect
 from typing import Annotated, Any
 
 import typer
@@ -27,7 +26,8 @@ from cryptoforecast.evaluation.scorecard import scorecard_table, verdict
 from cryptoforecast.features import warmup_rows
 from cryptoforecast.models.catalog import model_class
 from cryptoforecast.models.distribution import BASELINES, VOLATILITY_MODELS
-from cryptoforecast.training.backtester import ForecastBacktester, trainer_for
+from cryptoforecast.models.factory import params_for
+from cryptoforecast.training.backtester import backtester_from, trainer_for
 from cryptoforecast.training.served import backtest_served, report_runs
 
 __all__ = [
@@ -252,10 +252,7 @@ def backtest(
         )
     trainers = {}
     for name in models:  # unknown names fail before any data is loaded
-        accepted = inspect.signature(model_class(name)).parameters
-        params = {
-            k: v for k, v in settings.model_params(name).items() if k in accepted and k != "horizon"
-        }
+        params = params_for(model_class(name), settings.model_params(name))
         trainers[name] = trainer_for(name, horizon, **params)
     load_days = (
         None if source == "snapshot" else warmup_rows() + initial + 2 * horizon + n_origins + 1
@@ -273,14 +270,12 @@ def backtest(
     ):
         for name in models:
             task = progress.add_task(f"{name} h={horizon}", total=n_origins)
-            bt = ForecastBacktester(
+            bt = backtester_from(
+                settings,
+                horizon,
                 initial_train_size=initial,
-                test_size=cfg.test_size,
-                step_size=cfg.step_size,
                 retrain_frequency=refit,
-                horizon=horizon,
-                window=win,  # type: ignore[arg-type]
-                interval_coverage=tuple(cfg.interval_coverage),
+                window=win,
                 test_origins=n_origins,
                 fee_bps=fee_bps,
                 interval_method=intervals,  # type: ignore[arg-type]

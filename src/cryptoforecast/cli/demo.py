@@ -42,7 +42,7 @@ from cryptoforecast.evaluation.scorecard import scorecard_table, verdict
 from cryptoforecast.registry import ModelRegistry
 from cryptoforecast.serving.predictor import Predictor
 from cryptoforecast.serving.schemas import Forecast
-from cryptoforecast.training.backtester import ForecastBacktester
+from cryptoforecast.training.backtester import backtester_from
 from cryptoforecast.training.distributed import summarise_model
 from cryptoforecast.training.fitting import fit_forecaster, model_params
 from cryptoforecast.training.results import TrainingSummary
@@ -146,14 +146,14 @@ def _backtest(
     """Walk-forward over the last ``demo.backtest_days`` origins; each refit sees the last
     ``training.days`` rows and is fitted as the registered models are (same feature selection)."""
     demo = settings.demo
-    bt = ForecastBacktester(
+    bt = backtester_from(
+        settings,
+        horizon,
         initial_train_size=settings.training.days,
         test_size=demo.retrain_frequency,
         step_size=demo.retrain_frequency,
         retrain_frequency=demo.retrain_frequency,
-        horizon=horizon,
         window="sliding",
-        interval_coverage=tuple(settings.backtest.interval_coverage),
         test_origins=demo.backtest_days,
     )
     params = model_params(settings, model_type)

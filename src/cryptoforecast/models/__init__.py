@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     from cryptoforecast.models.base import BaseForecaster, Forecaster
     from cryptoforecast.models.baselines import DriftForecaster, NaiveForecaster
     from cryptoforecast.models.catalog import (
+        CROSS_ASSET_MODEL_TYPES,
+        MODEL_TYPES,
         load_forecaster,
         load_registered,
         make_forecaster,
@@ -47,22 +49,6 @@ __all__ = [
     "model_class",
 ]
 
-#: every model_type by name (``catalog.MODEL_CLASSES`` maps each to its class)
-MODEL_TYPES: tuple[str, ...] = (
-    "naive",
-    "drift",
-    "technical",
-    "lightgbm",
-    "xgboost",
-    "lstm",
-    "ensemble",
-    "shrunk",
-    "global_lightgbm",
-)
-#: the model types trained on many assets at once (one model, registered per coin); every other
-#: type is trained one asset at a time
-CROSS_ASSET_MODEL_TYPES: tuple[str, ...] = ("global_lightgbm",)
-
 __getattr__, __dir__ = lazy_exports(
     __name__,
     {
@@ -77,6 +63,8 @@ __getattr__, __dir__ = lazy_exports(
         "EnsembleForecaster": "cryptoforecast.models.ensemble",
         "ShrunkForecaster": "cryptoforecast.models.shrunk",
         "GlobalLightGBMForecaster": "cryptoforecast.models.global_model",
+        "MODEL_TYPES": "cryptoforecast.models.catalog",
+        "CROSS_ASSET_MODEL_TYPES": "cryptoforecast.models.catalog",
         "load_forecaster": "cryptoforecast.models.catalog",
         "load_registered": "cryptoforecast.models.catalog",
         "make_forecaster": "cryptoforecast.models.catalog",

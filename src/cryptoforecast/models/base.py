@@ -107,6 +107,11 @@ class BaseForecaster(QuantileProbabilities):
     """
 
     model_type: ClassVar[str] = "base"
+    #: whether tuning has a search space for it (``training.tuning.TUNABLE_MODELS``)
+    tunable: ClassVar[bool] = False
+    #: trained on many assets at once, one model registered per coin
+    #: (``cryptoforecast.models.CROSS_ASSET_MODEL_TYPES``); every other model: one asset
+    cross_asset: ClassVar[bool] = False
     # learned attributes (set by fit or load_model; absent before, so check_is_fitted works)
     feature_names_: list[str]
     n_features_in_: int

@@ -1,5 +1,14 @@
 """Every forecaster by name: build one (``make_forecaster``), load one from its artifact
-(``load_forecaster``) or from a registry record whose hashes were checked (``load_registered``)."""
+(``load_forecaster``) or from a registry record whose hashes were checked (``load_registered``).
+
+:data:`MODEL_CLASSES` is the one table of point models. It is built in layers so that the
+ensemble and the shrunk model, which build their bases by name, need no import of this module:
+``factory.BASE_CLASSES`` (what an ensemble may hold), ``shrunk.SHRINKABLE`` (those and the
+ensemble), then the shrunk and the cross-asset models here. Every other list of model names is
+read off this table (:data:`MODEL_TYPES`, :data:`CROSS_ASSET_MODEL_TYPES`,
+``training.fitting.TRAINABLE_MODELS``, ``training.tuning.TUNABLE_MODELS``) or, where a static
+declaration is needed (the ``Literal`` names of the config), tested against it.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +22,9 @@ from cryptoforecast.models.global_model import GlobalLightGBMForecaster
 from cryptoforecast.models.shrunk import SHRINKABLE, ShrunkForecaster
 
 __all__ = [
+    "CROSS_ASSET_MODEL_TYPES",
     "MODEL_CLASSES",
+    "MODEL_TYPES",
     "RegisteredArtifact",
     "load_forecaster",
     "load_registered",
@@ -21,12 +32,19 @@ __all__ = [
     "model_class",
 ]
 
-#: model_type -> forecaster class, in the order of ``cryptoforecast.models.MODEL_TYPES``
+#: model_type -> forecaster class: the one table of point models
 MODEL_CLASSES: dict[str, type[BaseForecaster]] = {
     **SHRINKABLE,
     "shrunk": ShrunkForecaster,
     "global_lightgbm": GlobalLightGBMForecaster,
 }
+#: every model_type by name, in the table's order
+MODEL_TYPES: tuple[str, ...] = tuple(MODEL_CLASSES)
+#: the model types trained on many assets at once (one model, registered per coin); every other
+#: type is trained one asset at a time
+CROSS_ASSET_MODEL_TYPES: tuple[str, ...] = tuple(
+    name for name, cls in MODEL_CLASSES.items() if cls.cross_asset
+)
 
 
 class RegisteredArtifact(Protocol):

@@ -29,7 +29,6 @@ is described in :mod:`cryptoforecast.models.ensemble_artifact`.
 from __future__ import annotations
 
 import copy
-import inspect
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -39,7 +38,7 @@ import pandas as pd
 from cryptoforecast.exceptions import ConfigError, DataError
 from cryptoforecast.models.base import BaseForecaster, check_is_fitted
 from cryptoforecast.models.ensemble_artifact import StackParts, load_stack, save_stack
-from cryptoforecast.models.factory import BASE_CLASSES, build, class_for
+from cryptoforecast.models.factory import BASE_CLASSES, build, class_for, params_for
 from cryptoforecast.models.stacking import inner_folds, nonneg_ridge, oof_summary, train_meta_lgbm
 
 if TYPE_CHECKING:
@@ -69,6 +68,7 @@ class EnsembleForecaster(BaseForecaster):
     """
 
     model_type: ClassVar[str] = "ensemble"
+    tunable: ClassVar[bool] = True
     uses_validation_tail: ClassVar[bool] = False
 
     def __init__(
@@ -140,12 +140,12 @@ class EnsembleForecaster(BaseForecaster):
                 clone: Forecaster = type(spec)(**spec.get_params())
                 return clone
             return copy.deepcopy(spec)  # type: ignore[no-any-return]
-        params = dict((self.base_params or {}).get(name, {}))
-        cls: Any = class_for(BASE_CLASSES, name)
-        accepted = inspect.signature(cls.__init__).parameters
-        if "random_state" in accepted and "random_state" not in params:
-            params["random_state"] = self.random_state
-        params.pop("horizon", None)
+        params = params_for(
+            class_for(BASE_CLASSES, name),
+            (self.base_params or {}).get(name, {}),
+            random_state=self.random_state,
+            strict=True,
+        )
         return build(BASE_CLASSES, name, self.horizon, **params)
 
     @property

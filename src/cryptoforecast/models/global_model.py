@@ -53,6 +53,8 @@ class GlobalLightGBMForecaster(LightGBMForecaster):
     """LightGBM on the pooled rows of every coin of ``universe_`` (see the module docstring)."""
 
     model_type: ClassVar[str] = "global_lightgbm"
+    tunable: ClassVar[bool] = False
+    cross_asset: ClassVar[bool] = True
     universe_: list[str]
 
     def fit(

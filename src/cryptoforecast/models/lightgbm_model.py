@@ -48,6 +48,7 @@ class LightGBMForecaster(BoosterForecaster):
     """
 
     model_type: ClassVar[str] = "lightgbm"
+    tunable: ClassVar[bool] = True
     module: ClassVar[str] = "lightgbm"
     library: ClassVar[str] = "LightGBM"
     weights_name: ClassVar[str] = WEIGHTS_FILE

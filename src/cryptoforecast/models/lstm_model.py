@@ -79,6 +79,7 @@ class LSTMForecaster(BaseForecaster):
     """
 
     model_type: ClassVar[str] = "lstm"
+    tunable: ClassVar[bool] = True
     # the tail is cut inside _fit (validation windows need the feature rows before the tail)
     uses_validation_tail: ClassVar[bool] = False
     holds_out_residuals: ClassVar[bool] = True

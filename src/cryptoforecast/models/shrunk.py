@@ -27,7 +27,6 @@ Saved as a directory (no pickle)::
 
 from __future__ import annotations
 
-import inspect
 import json
 import math
 from pathlib import Path
@@ -40,7 +39,7 @@ from cryptoforecast.exceptions import ArtifactError, ConfigError, DataError
 from cryptoforecast.models.artifacts import weights_file
 from cryptoforecast.models.base import BaseForecaster, check_is_fitted, context_rows
 from cryptoforecast.models.ensemble import MIN_INNER_TRAIN, EnsembleForecaster
-from cryptoforecast.models.factory import BASE_CLASSES, build, class_for, load_with
+from cryptoforecast.models.factory import BASE_CLASSES, build, class_for, load_with, params_for
 from cryptoforecast.models.stacking import inner_folds
 from cryptoforecast.models.stored_values import refuse, stored_number, stored_object
 
@@ -126,10 +125,9 @@ class ShrunkForecaster(BaseForecaster):
             raise ConfigError(
                 "ShrunkForecaster cannot shrink itself; give a base such as 'lightgbm'"
             )
-        accepted = inspect.signature(class_for(SHRINKABLE, self.base)).parameters
-        kwargs = {k: v for k, v in (self.base_params or {}).items() if k in accepted}
-        if "random_state" in accepted:
-            kwargs.setdefault("random_state", self.random_state)
+        kwargs = params_for(
+            class_for(SHRINKABLE, self.base), self.base_params or {}, random_state=self.random_state
+        )
         return build(SHRINKABLE, self.base, self.horizon, **kwargs)
 
     # -- fit / predict ----------------------------------------------------------------------

@@ -85,6 +85,7 @@ class XGBoostForecaster(BoosterForecaster):
     """
 
     model_type: ClassVar[str] = "xgboost"
+    tunable: ClassVar[bool] = True
     module: ClassVar[str] = "xgboost"
     library: ClassVar[str] = "XGBoost"
     weights_name: ClassVar[str] = WEIGHTS_FILE

@@ -37,6 +37,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from cryptoforecast.config import Settings
 from cryptoforecast.evaluation.distribution_summary import summarise_distribution
 from cryptoforecast.evaluation.summary import summarise_results
 from cryptoforecast.exceptions import DataError
@@ -57,7 +58,7 @@ from cryptoforecast.training.backtest_frames import (
 from cryptoforecast.training.distribution_walk import distribution_columns
 from cryptoforecast.training.fitting import ModelTrainer, trainer_for
 
-__all__ = ["ForecastBacktester", "ModelTrainer", "coverage_tag", "trainer_for"]
+__all__ = ["ForecastBacktester", "ModelTrainer", "backtester_from", "coverage_tag", "trainer_for"]
 
 #: ``progress(origins_done, origins_total)``
 ProgressFn = Callable[[int, int], None]
@@ -371,3 +372,19 @@ class ForecastBacktester:
             out["fit_seconds"] = float(self.fit_seconds_)
             out["predict_seconds"] = float(self.predict_seconds_)
         return out
+
+
+def backtester_from(settings: Settings, horizon: int, **overrides: Any) -> ForecastBacktester:
+    """A :class:`ForecastBacktester` at ``horizon`` with the config's ``backtest`` section (fold
+    sizes, refit frequency, window, interval coverages); ``overrides`` replace any of those or set
+    any other constructor argument."""
+    cfg = settings.backtest
+    params: dict[str, Any] = {
+        "initial_train_size": cfg.initial_train_size,
+        "test_size": cfg.test_size,
+        "step_size": cfg.step_size,
+        "retrain_frequency": cfg.retrain_frequency,
+        "window": cfg.window,
+        "interval_coverage": tuple(cfg.interval_coverage),
+    }
+    return ForecastBacktester(horizon=horizon, **{**params, **overrides})

@@ -7,7 +7,6 @@ The lowest step of training: validation, tuning and the pipeline all fit through
 from __future__ import annotations
 
 import asyncio
-import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,8 +20,9 @@ from cryptoforecast.data import load_ohlcv
 from cryptoforecast.exceptions import ConfigError, DataError
 from cryptoforecast.features import build_features, make_target, warmup_rows
 from cryptoforecast.models.base import Forecaster
-from cryptoforecast.models.catalog import make_forecaster, model_class
+from cryptoforecast.models.catalog import MODEL_CLASSES, make_forecaster, model_class
 from cryptoforecast.models.distribution.shapes import QUANTILES
+from cryptoforecast.models.factory import params_for
 from cryptoforecast.models.probabilities import QuantileProbabilities
 
 __all__ = [
@@ -37,15 +37,9 @@ __all__ = [
     "unwrap",
 ]
 
-TRAINABLE_MODELS = (
-    "lightgbm",
-    "xgboost",
-    "lstm",
-    "ensemble",
-    "shrunk",
-    "naive",
-    "drift",
-    "technical",
+#: the model types trained one asset at a time (the cross-asset ones train in ``global_training``)
+TRAINABLE_MODELS: tuple[str, ...] = tuple(
+    name for name, cls in MODEL_CLASSES.items() if not cls.cross_asset
 )
 
 
@@ -231,11 +225,7 @@ def _construct(model_type: str, horizon: int, params: Mapping[str, Any], seed: i
         raise ConfigError(
             f"unknown model_type {model_type!r}; use one of {', '.join(TRAINABLE_MODELS)}"
         )
-    cls = model_class(model_type)
-    accepted = inspect.signature(cls).parameters
-    kwargs = {k: v for k, v in params.items() if k in accepted}
-    if "random_state" in accepted and "random_state" not in kwargs:
-        kwargs["random_state"] = seed
+    kwargs = params_for(model_class(model_type), params, random_state=seed)
     return make_forecaster(model_type, horizon=horizon, **kwargs)
 
 
@@ -307,13 +297,7 @@ def trainer_for(model_type: str, horizon: int = 1, **params: Any) -> ModelTraine
 
     Raises :class:`ConfigError` at once for an unknown model type or parameter.
     """
-    cls = model_class(model_type)
-    accepted = set(inspect.signature(cls).parameters)
-    unknown = sorted(set(params) - accepted)
-    if unknown:
-        raise ConfigError(
-            f"{cls.__name__} has no parameter(s) {unknown}; valid parameters: {sorted(accepted)}"
-        )
+    params = params_for(model_class(model_type), params, strict=True)
 
     def train(X_train: pd.DataFrame, y_train: pd.Series) -> Forecaster:
         model = make_forecaster(model_type, horizon=horizon, **params)

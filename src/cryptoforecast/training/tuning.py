@@ -32,10 +32,11 @@ from cryptoforecast.evaluation.metrics import mase
 from cryptoforecast.exceptions import ConfigError, DataError
 from cryptoforecast.features import build_features
 from cryptoforecast.models.base import Forecaster
+from cryptoforecast.models.catalog import MODEL_CLASSES
 from cryptoforecast.paths import home_dir
 from cryptoforecast.redaction import describe_url, mask_url, password_of, redact
 from cryptoforecast.registry.engine import URL_FORMS
-from cryptoforecast.training.backtester import ForecastBacktester
+from cryptoforecast.training.backtester import backtester_from
 from cryptoforecast.training.fitting import TrainingData, fit_forecaster
 
 logger = logging.getLogger(__name__)
@@ -52,8 +53,8 @@ __all__ = [
     "walk_forward_mase",
 ]
 
-#: model types with a search space; baselines have nothing to tune.
-TUNABLE_MODELS = ("lightgbm", "xgboost", "lstm", "ensemble")
+#: model types with a search space (:func:`suggest_params`); baselines have nothing to tune.
+TUNABLE_MODELS: tuple[str, ...] = tuple(name for name, cls in MODEL_CLASSES.items() if cls.tunable)
 
 
 @dataclass
@@ -156,14 +157,16 @@ def walk_forward_mase(
     step: int,
     horizon: int,
     report: Callable[[float, int], None] | None = None,
+    settings: Settings | None = None,
 ) -> float:
     """Walk-forward MASE of the models ``fit_fn`` builds over the last ``n_val`` labelled rows.
 
     ``candles`` (with ``horizon`` rows after the last labelled one) and their ``features`` go to
-    :class:`ForecastBacktester`, the one walk-forward engine: expanding window, a refit every
+    :class:`~cryptoforecast.training.backtester.ForecastBacktester`, the one walk-forward engine: expanding window, a refit every
     ``step`` origins, purged by the horizon. MASE is on prices, against the naive forecast on the
     same origins. ``report(running_mase, fold)`` is called after each fold (the backtester's
-    progress hook), so a pruner can stop the walk.
+    progress hook), so a pruner can stop the walk. ``settings`` (default: the defaults) supplies
+    whatever the walk does not set itself.
     """
     n_rows = len(candles) - horizon
     first = n_rows - n_val
@@ -172,12 +175,14 @@ def walk_forward_mase(
             f"walk-forward over the last {n_val} of {n_rows} rows leaves no training rows at "
             f"horizon {horizon}; train on more days or shrink training.validation_size"
         )
-    backtester = ForecastBacktester(
+    backtester = backtester_from(
+        settings if settings is not None else Settings(),
+        horizon,
         initial_train_size=first - horizon + 1,
         test_size=step,
         step_size=step,
         retrain_frequency=step,
-        horizon=horizon,
+        window="expanding",
         interval_coverage=(),
         test_origins=n_val,
     )
@@ -299,7 +304,9 @@ def tune_hyperparameters(
             if trial.should_prune():
                 raise optuna.TrialPruned(f"running MASE {value:.4f} after fold {fold}")
 
-        return walk_forward_mase(fit_fn, candles, features, n_val, step, horizon, report=report)
+        return walk_forward_mase(
+            fit_fn, candles, features, n_val, step, horizon, report=report, settings=settings
+        )
 
     with _quiet_optuna():
         try:

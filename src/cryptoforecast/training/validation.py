@@ -35,7 +35,7 @@ import pandas as pd
 from cryptoforecast.evaluation.summary import summarise_results
 from cryptoforecast.exceptions import DataError
 from cryptoforecast.features import build_features
-from cryptoforecast.training.backtester import ForecastBacktester
+from cryptoforecast.training.backtester import backtester_from
 from cryptoforecast.training.distribution_model import distribution_metrics
 from cryptoforecast.training.gate import one_sided_dm, subperiod_mae
 from cryptoforecast.training.metrics import ValidationMetrics
@@ -140,12 +140,13 @@ def validate_walk_forward(
     candles = data.candles.loc[data.X.index[0] :]
     full = data.features if data.features is not None else build_features(data.candles)
     feats = full.loc[candles.index]
-    backtester = ForecastBacktester(
+    backtester = backtester_from(
+        settings,
+        h,
         initial_train_size=n - n_val - h + 1,
         test_size=step,
         step_size=step,
         retrain_frequency=step,
-        horizon=h,
         window="sliding",
         interval_coverage=coverages,
         test_origins=n_val,

@@ -8,12 +8,7 @@ import sys
 import pytest
 
 from cryptoforecast.cli import main
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = main(args)
-    out = capsys.readouterr()
-    return code, out.out, out.err
+from tests.cli_runner import run
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:

@@ -5,15 +5,9 @@ from __future__ import annotations
 import pytest
 from pytest_httpserver import HTTPServer
 
-from cryptoforecast.cli import main
 from cryptoforecast.data import CandleCache, load_ohlcv
+from tests.cli_runner import run
 from tests.live_servers import install_binance, shared_candles, use_binance_server
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = main(args)
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def test_update_named_assets(

@@ -14,12 +14,12 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from cryptoforecast.cli import main
 from cryptoforecast.config import load_config
 from cryptoforecast.data import load_ohlcv
 from cryptoforecast.exceptions import DataError
 from cryptoforecast.serving import Predictor
 from cryptoforecast.serving.app import create_app
+from tests.cli_runner import run
 from tests.serving.conftest import SyncASGIClient
 
 BAD = [
@@ -119,12 +119,6 @@ def test_an_as_of_forecast_is_judged_at_its_own_time(client: SyncASGIClient, reg
     assert client.get("/v1/forecast/bitcoin").json()["stale"] is True
     ended = Predictor(registry=registry, record=False, end="2025-01-01").predict("bitcoin")
     assert ended.stale is False and ended.predicted_price == body["predicted_price"]
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = main(args)
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def test_the_forecast_cli_takes_the_same_as_of(

@@ -8,17 +8,11 @@ from typing import Any
 import pytest
 from pytest_httpserver import HTTPServer
 
-from cryptoforecast.cli import main
 from cryptoforecast.serving.schemas import Forecast
+from tests.cli_runner import run
 
 from ..live_servers import shared_candles, use_binance_server
 from .conftest import Trained, last_close
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = main(args)
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def test_forecast_from_the_production_model(

@@ -353,25 +353,15 @@ def _checked_params(params: Any, file: Path) -> dict[str, Any]:
         "params.calibration_window",
         low=MIN_SCORES,
     )
-    stored_number(
-        params.get("calibration_fraction", 0.3),
-        file,
-        "params.calibration_fraction",
-        low=0.0,
-        high=1.0,
-        low_open=True,
-        high_open=True,
-    )
-    if params.get("aci_gamma") is not None:
-        stored_number(
-            params["aci_gamma"],
-            file,
-            "params.aci_gamma",
-            low=0.0,
-            high=1.0,
-            low_open=True,
-            high_open=True,
-        )
+    # fractions strictly between 0 and 1 (``aci_gamma`` may be absent: no adaptive steps)
+    for name, value in (
+        ("calibration_fraction", params.get("calibration_fraction", 0.3)),
+        ("aci_gamma", params.get("aci_gamma")),
+    ):
+        if value is not None:
+            stored_number(
+                value, file, f"params.{name}", low=0.0, high=1.0, low_open=True, high_open=True
+            )
     if params.get("volatility_params") is not None:
         stored_object(params["volatility_params"], file, "params.volatility_params")
     return params

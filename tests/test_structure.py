@@ -57,16 +57,9 @@ def private(name: str) -> bool:
     return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
 
 
-#: private imports still to give a home, as (importing module, from module, name): the
-#: training window's loader moves with the training layout. The test fails when one is gone, so
-#: the entry goes with it.
-PENDING = {
-    (
-        "cryptoforecast.training.train_pipeline",
-        "cryptoforecast.training.fitting",
-        "_load_candles",
-    ),
-}
+#: private imports still to give a home, as (importing module, from module, name); the test
+#: fails when one is gone, so the entry goes with it
+PENDING: set[tuple[str, str, str]] = set()
 
 
 def private_imports() -> dict[tuple[str, str, str], str]:

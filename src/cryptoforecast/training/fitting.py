@@ -30,6 +30,7 @@ __all__ = [
     "ModelTrainer",
     "TrainingData",
     "fit_forecaster",
+    "load_training_candles",
     "model_params",
     "prepare_training_data",
     "rank_features",
@@ -135,7 +136,7 @@ def prepare_training_data(
     )
 
 
-async def _load_candles(
+async def load_training_candles(
     crypto_id: str,
     days: int,
     horizon: int,

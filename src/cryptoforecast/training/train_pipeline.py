@@ -44,8 +44,8 @@ from cryptoforecast.training.distribution_model import attach_distribution
 from cryptoforecast.training.fitting import (
     TRAINABLE_MODELS,
     TrainingData,
-    _load_candles,
     fit_forecaster,
+    load_training_candles,
     model_params,
     prepare_training_data,
     unwrap,
@@ -217,7 +217,7 @@ async def train_model_for_crypto(
     if isinstance(tune, bool) or not isinstance(tune, int) or tune < 0:
         raise ConfigError(f"tune must be a whole number of Optuna trials >= 0, got {tune!r}")
     t_start = time.perf_counter()
-    candles = await _load_candles(crypto_id, days, horizon, source, end, path)
+    candles = await load_training_candles(crypto_id, days, horizon, source, end, path)
     crypto_id = str(candles.attrs.get("crypto_id", crypto_id))
     data = await asyncio.to_thread(prepare_training_data, candles, days, horizon)
     model, metrics, params, tuning = await asyncio.to_thread(

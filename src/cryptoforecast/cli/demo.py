@@ -231,32 +231,38 @@ def forecast_label(forecast: Forecast) -> str:
 
 
 def forecast_table(result: DemoResult, crypto_id: str) -> Table:
-    """The next forecasts with their intervals, beside the naive forecast (the last close)."""
+    """The next forecasts beside the naive forecast (the last close): each one predictive
+    distribution's median and its 80%/95% intervals, and where the distribution came from."""
     out = table(
-        f"{crypto_id}: next forecasts (from the last candle), with conformal intervals",
+        f"{crypto_id}: next forecasts (from the last candle): the median and intervals of one "
+        "predictive distribution",
         (
             "horizon",
             "target date",
             "last close",
             "naive",
-            "forecast",
+            "median",
             "80% interval",
             "95% interval",
             "model",
+            "distribution",
         ),
-        left=("model", "target date"),
+        left=("model", "target date", "distribution"),
     )
     for f in result.forecasts:
-        (lo80, hi80), (lo95, hi95) = f.intervals[0.8], f.intervals[0.95]
+        bands = [
+            f"{f.intervals[c][0]:,.0f} - {f.intervals[c][1]:,.0f}" if c in f.intervals else "n/a"
+            for c in (0.8, 0.95)
+        ]
         out.add_row(
             f"{f.horizon} d",
             f"{f.target_time:%Y-%m-%d}",
             f"{f.last_close:,.0f}",
             f"{f.last_close:,.0f}",
             f"{f.predicted_price:,.0f}",
-            f"{lo80:,.0f} - {hi80:,.0f}",
-            f"{lo95:,.0f} - {hi95:,.0f}",
+            *bands,
             forecast_label(f),
+            f.distribution_source or f"none ({f.no_distribution_reason})",
         )
     return out
 

@@ -20,8 +20,8 @@ import numpy as np
 from cryptoforecast.exceptions import DataError, NotFittedError
 from cryptoforecast.models.stored_values import (
     MAX_ABS_LOG_RETURN,
-    refuse,
     stored_choice,
+    stored_fraction_map,
     stored_number,
     stored_numbers,
     stored_object,
@@ -165,17 +165,9 @@ class ConformalCalibrator:
         window = data.get("window")
         if window is not None:
             window = stored_whole(window, where, f"{field}.window", low=1)
-        adjust: dict[float, float] = {}
-        for key, value in stored_object(
-            data.get("alpha_adjust", {}), where, f"{field}.alpha_adjust"
-        ).items():
-            try:
-                coverage = float(key)
-            except ValueError:
-                coverage = math.nan
-            if not 0.0 < coverage < 1.0:
-                raise refuse(where, f"{field}.alpha_adjust", "keyed by coverages in (0, 1)", key)
-            adjust[coverage] = stored_number(value, where, f"{field}.alpha_adjust[{key!r}]")
+        adjust = stored_fraction_map(
+            data.get("alpha_adjust", {}), where, f"{field}.alpha_adjust", "coverages"
+        )
         return cls(
             residuals=residuals,
             method=method,  # type: ignore[arg-type]

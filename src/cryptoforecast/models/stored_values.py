@@ -30,6 +30,7 @@ __all__ = [
     "MAX_ABS_SCORE",
     "refuse",
     "stored_choice",
+    "stored_fraction_map",
     "stored_names",
     "stored_number",
     "stored_numbers",
@@ -145,6 +146,21 @@ def stored_object(value: Any, where: Where, field: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise refuse(where, field, "a JSON object", value)
     return value
+
+
+def stored_fraction_map(value: Any, where: Where, field: str, keys: str) -> dict[float, float]:
+    """A JSON object keyed by fractions in (0, 1) (quantile ``levels``, ``coverages``), each value
+    a finite number: ``{"0.1": 0.09}`` -> ``{0.1: 0.09}``."""
+    out: dict[float, float] = {}
+    for key, number in stored_object(value, where, field).items():
+        try:
+            fraction = float(key)
+        except ValueError:
+            fraction = math.nan
+        if not 0.0 < fraction < 1.0:
+            raise refuse(where, field, f"keyed by {keys} in (0, 1)", key)
+        out[fraction] = stored_number(number, where, f"{field}[{key!r}]")
+    return out
 
 
 def stored_names(value: Any, where: Where, field: str, *, allow_empty: bool = False) -> list[str]:

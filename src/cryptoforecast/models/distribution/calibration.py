@@ -17,7 +17,6 @@ distribution alike (:func:`make_calibrator`, :func:`calibrated_shape`):
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast, get_args
 
@@ -28,7 +27,7 @@ from cryptoforecast.exceptions import ConfigError, DataError
 from cryptoforecast.models.distribution.shapes import StandardShape
 from cryptoforecast.models.stored_values import (
     MAX_ABS_SCORE,
-    refuse,
+    stored_fraction_map,
     stored_number,
     stored_numbers,
     stored_object,
@@ -136,17 +135,9 @@ class ScoreCalibrator:
             )
         if window is not None:
             window = stored_whole(window, where, f"{field}.window", low=1)
-        levels: dict[float, float] = {}
-        for key, value in stored_object(
-            data.get("level_adjust", {}), where, f"{field}.level_adjust"
-        ).items():
-            try:
-                level = float(key)
-            except ValueError:
-                level = math.nan
-            if not 0.0 < level < 1.0:
-                raise refuse(where, f"{field}.level_adjust", "keyed by levels in (0, 1)", key)
-            levels[level] = stored_number(value, where, f"{field}.level_adjust[{key!r}]")
+        levels = stored_fraction_map(
+            data.get("level_adjust", {}), where, f"{field}.level_adjust", "levels"
+        )
         return cls(scores=scores, gamma=gamma, window=window, level_adjust=levels)
 
 

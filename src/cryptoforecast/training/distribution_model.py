@@ -30,9 +30,9 @@ from cryptoforecast.training.metrics import SKILL_BASELINE, DistributionSkill
 
 if TYPE_CHECKING:
     from cryptoforecast.config import Settings
-    from cryptoforecast.training.fitting import TrainingData
+    from cryptoforecast.training.window import TrainingData
 
-__all__ = ["SKILL_BASELINE", "attach_distribution", "distribution_metrics", "fit_distribution"]
+__all__ = ["attach_distribution", "distribution_metrics", "fit_distribution"]
 
 log = logging.getLogger(__name__)
 

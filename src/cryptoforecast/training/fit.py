@@ -1,209 +1,48 @@
-"""Fitting one model on a training window: the window's data, optional top-k feature selection.
+"""Fitting one model on rows it is handed: its parameters from the config, and top-k feature
+selection as a forecaster step.
 
-The lowest step of training: validation, tuning and the pipeline all fit through
-:func:`fit_forecaster`, on rows they chose, so a fit never sees more than it is handed.
+The lowest step of training: validation, tuning and the pipeline all get their forecasters from
+:func:`new_forecaster` and fit them on rows they chose, so a fit never sees more than it is handed.
+With ``feature_selection.top_k`` the forecaster is a :class:`TopKFeatures` step, which ranks the
+features on its own training rows when it is fitted.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 import pandas as pd
 
 from cryptoforecast.config import Settings
-from cryptoforecast.data import load_ohlcv
 from cryptoforecast.exceptions import ConfigError, DataError
-from cryptoforecast.features import build_features, make_target, warmup_rows
 from cryptoforecast.models.base import Forecaster
 from cryptoforecast.models.catalog import MODEL_CLASSES, make_forecaster, model_class
+from cryptoforecast.models.checks import check_is_fitted
 from cryptoforecast.models.distribution.shapes import QUANTILES
 from cryptoforecast.models.factory import params_for
+from cryptoforecast.models.intervals import ConformalCalibrator
 from cryptoforecast.models.probabilities import QuantileProbabilities
 
 __all__ = [
     "TRAINABLE_MODELS",
-    "ModelTrainer",
-    "TrainingData",
+    "TopKFeatures",
     "fit_forecaster",
-    "load_training_candles",
     "model_params",
-    "prepare_training_data",
+    "new_forecaster",
     "rank_features",
-    "trainer_for",
-    "unwrap",
 ]
 
-#: the model types trained one asset at a time (the cross-asset ones train in ``global_training``)
+#: the model types trained one asset at a time (the cross-asset ones train in ``global_model``)
 TRAINABLE_MODELS: tuple[str, ...] = tuple(
     name for name, cls in MODEL_CLASSES.items() if not cls.cross_asset
 )
 
-
-# --------------------------------------------------------------------------------------------
-# data
-# --------------------------------------------------------------------------------------------
-@dataclass
-class TrainingData:
-    """The training window: candles (with warm-up on top), features, target and closes.
-
-    ``X``, ``y`` and ``close`` cover the window's rows that have a known target (the last
-    ``horizon`` rows of the window cannot be labelled yet and are left out).
-    """
-
-    candles: pd.DataFrame
-    X: pd.DataFrame
-    y: pd.Series
-    close: pd.Series
-    horizon: int
-    feature_set: str | None = None
-    features: pd.DataFrame | None = None
-
-    @property
-    def start(self) -> pd.Timestamp:
-        return self.X.index[0]
-
-    @property
-    def end(self) -> pd.Timestamp:
-        return self.X.index[-1]
-
-
-def _warmup() -> int:
-    """Rows of history the features need before their first complete row."""
-    return int(warmup_rows())
-
-
-def prepare_training_data(
-    candles: pd.DataFrame,
-    days: int,
-    horizon: int,
-    extra_features: pd.DataFrame | None = None,
-) -> TrainingData:
-    """Build features and target from ``candles`` and keep the last ``days`` complete rows.
-
-    ``extra_features`` (on the candles' index, e.g. the global model's cross-sectional ones) are
-    joined onto the built features before the window is cut.
-    """
-    if not isinstance(candles, pd.DataFrame) or candles.empty or "close" not in candles:
-        raise DataError(
-            f"training candles are empty or have no 'close' column (got "
-            f"{type(candles).__name__} with columns {list(getattr(candles, 'columns', []))[:8]}); "
-            "check the data source"
-        )
-    feats = build_features(candles)
-    if extra_features is not None:
-        attrs = dict(feats.attrs)
-        feats = feats.join(extra_features.reindex(feats.index))
-        feats.attrs.update(attrs)
-    target = make_target(candles, horizon)
-    complete = feats.notna().all(axis=1).to_numpy()
-    if not complete.any():
-        raise DataError(
-            f"no row of the {len(candles)} candles has a complete feature vector; load more "
-            "history (the features need warm-up rows)"
-        )
-    first = int(np.argmax(complete))
-    window = feats.iloc[first:].iloc[-days:]
-    if len(window) < days:
-        raise DataError(
-            f"{len(candles)} candles give only {len(window)} complete feature rows (the features "
-            f"need {first} rows of warm-up), fewer than the {days}-day training window asked for; "
-            f"train on days <= {len(window)} or load a longer history"
-        )
-    if not window.notna().all(axis=None):
-        bad = window.columns[window.isna().any()].tolist()[:5]
-        raise DataError(
-            f"features have gaps after the warm-up in columns {bad}; the candles probably have "
-            "missing or invalid values: repair or refresh the data"
-        )
-    y = target.reindex(window.index)
-    known = y.notna().to_numpy()
-    X = window.loc[known].astype("float64")
-    y = y.loc[known].astype("float64")
-    close = candles["close"].reindex(X.index).astype("float64")
-    return TrainingData(
-        candles=candles,
-        X=X,
-        y=y,
-        close=close,
-        horizon=horizon,
-        feature_set=feats.attrs.get("feature_set"),
-        features=feats,
-    )
-
-
-async def load_training_candles(
-    crypto_id: str,
-    days: int,
-    horizon: int,
-    source: str,
-    end: Any,
-    path: str | Path | None,
-) -> pd.DataFrame:
-    """The window's candles plus the features' warm-up, read in a worker thread."""
-    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
-        raise DataError(f"days must be a positive whole number of candles, got {days!r}")
-    n = days + _warmup() + horizon
-    kwargs: dict[str, Any] = {"days": n, "source": source, "end": end}
-    if path is not None:
-        kwargs["path"] = path
-    if source in ("binance", "coingecko") and end is None:
-        kwargs["refresh"] = True  # train on today's candles, not on a stale cache
-    return await asyncio.to_thread(load_ohlcv, crypto_id, **kwargs)
-
-
-# --------------------------------------------------------------------------------------------
-# fitting, with optional feature selection
-# --------------------------------------------------------------------------------------------
-class _ColumnSubset(QuantileProbabilities):
-    """A fitted forecaster that sees only ``columns`` of whatever frame it is given.
-
-    Used inside validation folds after top-k selection, so the backtester can pass the full
-    feature frame. Never saved: the final model is saved as the inner forecaster itself.
-    """
-
-    def __init__(self, inner: Forecaster, columns: list[str]) -> None:
-        self.inner = inner
-        self.columns = list(columns)
-        self.horizon = inner.horizon
-        self.model_type = inner.model_type
-        self.feature_names_ = list(columns)
-
-    def fit(
-        self, X: pd.DataFrame, y: pd.Series, X_val: Any = None, y_val: Any = None
-    ) -> _ColumnSubset:
-        self.inner.fit(X[self.columns], y)
-        return self
-
-    def predict(self, X: pd.DataFrame) -> pd.Series:
-        return self.inner.predict(X[self.columns])
-
-    def predict_interval(
-        self, X: pd.DataFrame, coverage: float | None = None, level: Any = None
-    ) -> pd.DataFrame:
-        return self.inner.predict_interval(X[self.columns], coverage, level)
-
-    def predict_quantiles(self, X: pd.DataFrame, quantiles: Any = QUANTILES) -> pd.DataFrame:
-        return self.inner.predict_quantiles(X[self.columns], quantiles)
-
-    def feature_importance(self) -> pd.Series | None:
-        return self.inner.feature_importance()
-
-    def save_model(self, path: str | Path) -> Path:
-        return self.inner.save_model(path)
-
-    def load_model(self, path: str | Path) -> _ColumnSubset:
-        self.inner.load_model(path)
-        return self
-
-    def __getattr__(self, name: str) -> Any:
-        if name == "inner":
-            raise AttributeError(name)
-        return getattr(self.inner, name)
+#: ``rank(X, y) -> importance per feature, highest first``
+Ranker = Callable[[pd.DataFrame, pd.Series], pd.Series]
 
 
 def model_params(settings: Settings, model_type: str) -> dict[str, Any]:
@@ -257,6 +96,110 @@ def rank_features(
     return imp.iloc[order]
 
 
+class TopKFeatures(QuantileProbabilities):
+    """Top-k feature selection as a forecaster step: fitting ranks the features on the rows it is
+    given (``rank(X, y)``), keeps the best ``k`` (in ``X``'s column order) and fits ``model`` on
+    them; predicting reads those columns from any frame that holds them.
+
+    The fitted ``model`` is what is saved, registered and served: its ``feature_names_`` are the
+    kept columns, and the service hands every model its own columns. ``ranking_`` is the ranking
+    the step learned.
+    """
+
+    def __init__(self, model: Forecaster, k: int, rank: Ranker) -> None:
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise ConfigError(f"feature_selection.top_k must be a whole number >= 1, got {k!r}")
+        self.model = model
+        self.k = k
+        self.rank = rank
+        self.horizon = model.horizon
+
+    @property
+    def model_type(self) -> str:
+        return self.model.model_type
+
+    @property
+    def lookback(self) -> int:
+        """Rows the inner model reads per forecast (the backtester's context)."""
+        return int(getattr(self.model, "lookback", 1) or 1)
+
+    @property
+    def calibrator_(self) -> ConformalCalibrator | None:
+        """The inner model's conformal calibrator (adaptive intervals restart from it)."""
+        return getattr(self.model, "calibrator_", None)
+
+    def fit(
+        self,
+        X: pd.DataFrame,
+        y: pd.Series,
+        X_val: pd.DataFrame | None = None,
+        y_val: pd.Series | None = None,
+    ) -> Self:
+        if self.k >= X.shape[1]:
+            self.ranking_ = pd.Series(dtype="float64")
+            keep = [str(c) for c in X.columns]
+        else:
+            self.ranking_ = self.rank(X, y)
+            chosen = set(self.ranking_.index[: self.k])
+            keep = [str(c) for c in X.columns if str(c) in chosen]
+        self.model.fit(X[keep], y)
+        self.feature_names_ = keep
+        return self
+
+    def predict(self, X: pd.DataFrame) -> pd.Series:
+        return self.model.predict(self._columns(X))
+
+    def predict_interval(
+        self, X: pd.DataFrame, coverage: float | None = None, level: Any = None
+    ) -> pd.DataFrame:
+        return self.model.predict_interval(self._columns(X), coverage, level)
+
+    def predict_quantiles(
+        self, X: pd.DataFrame, quantiles: Sequence[float] = QUANTILES
+    ) -> pd.DataFrame:
+        return self.model.predict_quantiles(self._columns(X), quantiles)
+
+    def feature_importance(self) -> pd.Series | None:
+        return self.model.feature_importance()
+
+    def save_model(self, path: str | Path) -> Path:
+        """Save the fitted inner model (it predicts from the kept columns)."""
+        check_is_fitted(self)
+        return self.model.save_model(path)
+
+    def load_model(self, path: str | Path) -> Self:
+        self.model.load_model(path)
+        self.feature_names_ = list(self.model.feature_names_)
+        return self
+
+    def _columns(self, X: pd.DataFrame) -> pd.DataFrame:
+        check_is_fitted(self)
+        missing = [c for c in self.feature_names_ if c not in X.columns]
+        if missing:
+            raise DataError(
+                f"the frame lacks {len(missing)} of the {len(self.feature_names_)} selected "
+                f"features ({missing[:5]}); build features with the feature set the model was "
+                "trained with"
+            )
+        return X[self.feature_names_]
+
+
+def new_forecaster(
+    model_type: str,
+    horizon: int,
+    params: Mapping[str, Any],
+    seed: int = 42,
+    top_k: int | None = None,
+) -> Forecaster:
+    """A new, unfitted ``model_type`` with ``params``; with ``top_k`` (fewer than the features it
+    is fitted on) wrapped in the :class:`TopKFeatures` step, which ranks on its own fit's rows."""
+    model = _construct(model_type, horizon, params, seed)
+    if top_k is None:
+        return model
+    rank = partial(rank_features, model_type, horizon, params=params, seed=seed)
+    return TopKFeatures(model, top_k, rank)  # type: ignore[return-value]
+
+
 def fit_forecaster(
     model_type: str,
     horizon: int,
@@ -266,44 +209,6 @@ def fit_forecaster(
     seed: int = 42,
     top_k: int | None = None,
 ) -> Forecaster:
-    """Fit ``model_type`` on ``X``/``y`` with ``params``; with ``top_k`` keep the best k features.
-
-    Features are ranked on ``X``/``y`` (the rows this fit may see) and nothing else. The result
-    predicts from a frame with all of ``X``'s columns either way.
-    """
-    if top_k is not None and 0 < top_k < X.shape[1]:
-        ranking = rank_features(model_type, horizon, X, y, params, seed)
-        keep_set = set(ranking.index[:top_k])
-        keep = [str(c) for c in X.columns if str(c) in keep_set]
-        inner = _construct(model_type, horizon, params, seed)
-        inner.fit(X[keep], y)
-        inner.feature_ranking_ = ranking  # type: ignore[attr-defined]
-        return _ColumnSubset(inner, keep)  # type: ignore[return-value]
-    model = _construct(model_type, horizon, params, seed)
-    return model.fit(X, y)
-
-
-def unwrap(model: Forecaster) -> Forecaster:
-    """The forecaster fitted inside ``model`` (``model`` itself unless top-k feature selection
-    wrapped it)."""
-    return model.inner if isinstance(model, _ColumnSubset) else model  # type: ignore[return-value]
-
-
-#: ``model_trainer_fn(X_train, y_train) -> fitted Forecaster``
-ModelTrainer = Callable[[pd.DataFrame, pd.Series], Forecaster]
-
-
-def trainer_for(model_type: str, horizon: int = 1, **params: Any) -> ModelTrainer:
-    """A ``model_trainer_fn``: ``make_forecaster(model_type, horizon, **params).fit(X, y)``.
-
-    Raises :class:`ConfigError` at once for an unknown model type or parameter.
-    """
-    params = params_for(model_class(model_type), params, strict=True)
-
-    def train(X_train: pd.DataFrame, y_train: pd.Series) -> Forecaster:
-        model = make_forecaster(model_type, horizon=horizon, **params)
-        return model.fit(X_train, y_train)
-
-    train.__name__ = f"train_{model_type}"
-    train.__qualname__ = train.__name__
-    return train
+    """:func:`new_forecaster` fitted on ``X``/``y``; it predicts from a frame with all of ``X``'s
+    columns either way."""
+    return new_forecaster(model_type, horizon, params, seed, top_k).fit(X, y)

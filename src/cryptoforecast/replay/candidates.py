@@ -2,7 +2,7 @@
 
 ``train_candidates(candles, crypto_id, horizon, date, candidates, settings, registry)`` does
 what a scheduled retraining does on the candles up to ``date``: each candidate model type goes
-through the real pipeline (:func:`~cryptoforecast.training.fitting.prepare_training_data`, the
+through the real pipeline (:func:`~cryptoforecast.training.window.prepare_training_data`, the
 walk-forward validation, the final fit), the promotion gate decides on all of them together
 (one Holm family of ``len(candidates)``), and each is registered and promoted or refused in
 ``registry``. A candidate with too little history sits the date out (its error is returned).

@@ -15,10 +15,10 @@ import argparse
 import inspect
 import time
 
+from cryptoforecast.backtest.engine import ForecastBacktester, trainer_for
 from cryptoforecast.config import load_config
 from cryptoforecast.data import load_ohlcv
 from cryptoforecast.models import model_class
-from cryptoforecast.training.backtester import ForecastBacktester, trainer_for
 
 
 def main() -> None:

@@ -35,8 +35,9 @@ def main() -> None:
 def run(repeat: int) -> None:
     import httpx
 
+    from cryptoforecast.assets import snapshot_assets
     from cryptoforecast.config import load_config
-    from cryptoforecast.data import load_ohlcv, snapshot_assets
+    from cryptoforecast.data import load_ohlcv
     from cryptoforecast.features import build_features, make_target
     from cryptoforecast.models import make_forecaster
     from cryptoforecast.registry import ModelRegistry

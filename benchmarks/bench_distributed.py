@@ -44,10 +44,10 @@ def main() -> None:
         sys.path.insert(0, str(REPO))  # the test suite's cluster launcher
         from tests.dask_cluster import DaskCluster
 
+        from cryptoforecast.assets import snapshot_assets
         from cryptoforecast.config import load_config
-        from cryptoforecast.data import snapshot_assets
         from cryptoforecast.registry import ModelRegistry
-        from cryptoforecast.training.distributed import _specs, run_specs, train_task
+        from cryptoforecast.training.jobs import _specs, run_specs, train_task
 
         settings = load_config()
         ids = [a.id for a in snapshot_assets()]

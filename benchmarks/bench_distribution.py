@@ -25,10 +25,10 @@ import numpy as np
 import pandas as pd
 
 from cryptoforecast.assets import snapshot_assets
+from cryptoforecast.backtest.distribution_walk import level_tag, walk_distribution
 from cryptoforecast.data import load_ohlcv
 from cryptoforecast.evaluation.distribution_summary import summarise_distribution
 from cryptoforecast.models.distribution import BASELINES, MarketData
-from cryptoforecast.training.distribution_walk import level_tag, walk_distribution
 
 MODELS = ("rolling_gaussian", "ewma_t", "garch_t", "har_rv", "lightgbm_vol")
 PARAMS: dict[str, dict[str, Any]] = {"lightgbm_vol": {"n_estimators": 100, "n_folds": 2}}
@@ -73,7 +73,7 @@ def run_one(
         block = summarise_distribution(frame.reset_index(drop=True), h, name)
         rg = base["rolling_gaussian"].quantiles
         ok = frame[["crps"] + [f"crps_{b}" for b in BASELINES]].notna().all(axis=1)
-        from cryptoforecast.evaluation.scoring import winkler_score
+        from cryptoforecast.evaluation.metrics import winkler_score
 
         yy = frame["y_true_logret"][ok]
         block["winkler_80_rolling_gaussian"] = winkler_score(yy, rg[0.1][ok], rg[0.9][ok], 0.8)

@@ -32,10 +32,10 @@ import pandas as pd
 from scipy import stats
 
 from cryptoforecast.assets import snapshot_assets
+from cryptoforecast.backtest.distribution_walk import walk_distribution
 from cryptoforecast.data import load_ohlcv
 from cryptoforecast.evaluation.scoring import dm_crps
 from cryptoforecast.models.distribution import MarketData
-from cryptoforecast.training.distribution_walk import walk_distribution
 from cryptoforecast.training.gate import holm_adjust
 
 YEARS = (2021, 2022, 2023, 2024, 2025)

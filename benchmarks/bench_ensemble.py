@@ -16,9 +16,9 @@ from __future__ import annotations
 import argparse
 import time
 
+from cryptoforecast.backtest.engine import ForecastBacktester, trainer_for
 from cryptoforecast.data import load_ohlcv
 from cryptoforecast.features import build_features
-from cryptoforecast.training.backtester import ForecastBacktester, trainer_for
 
 
 def main() -> None:

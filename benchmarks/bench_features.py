@@ -15,7 +15,8 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from cryptoforecast.data import load_ohlcv, snapshot_assets
+from cryptoforecast.assets import snapshot_assets
+from cryptoforecast.data import load_ohlcv
 from cryptoforecast.features import build_features
 
 WINDOWS = (5, 10, 20, 50, 100, 200)

@@ -9,7 +9,7 @@ is built from the whole embedded snapshot; then, for each coin, the one walk-for
 a sliding training window) scores
 
 - the global model (one fit per refit date on the pooled rows of every coin, shared by the
-  coins: :class:`~cryptoforecast.training.global_training.GlobalFitter`), and
+  coins: :class:`~cryptoforecast.training.global_model.GlobalFitter`), and
 - the per-coin LightGBM (the same hyperparameters, fitted on that coin's rows only, without the
   cross-sectional columns),
 
@@ -24,12 +24,15 @@ from __future__ import annotations
 import argparse
 import time
 
+import pandas as pd
+
+from cryptoforecast.assets import snapshot_assets
 from cryptoforecast.config import load_config
-from cryptoforecast.data import load_ohlcv, snapshot_assets
+from cryptoforecast.data import load_ohlcv
 from cryptoforecast.evaluation.stats import diebold_mariano
 from cryptoforecast.features import warmup_rows
-from cryptoforecast.training.fitting import _ColumnSubset, fit_forecaster
-from cryptoforecast.training.global_training import GlobalFitter, build_universe_data, load_universe
+from cryptoforecast.training.fit import TopKFeatures, new_forecaster
+from cryptoforecast.training.global_model import GlobalFitter, build_universe_data, load_universe
 from cryptoforecast.training.validation import validate_walk_forward
 
 COINS = tuple(a.id for a in snapshot_assets())
@@ -73,13 +76,15 @@ def main() -> None:
             f"{'per-coin MASE':>13} {'DM p':>7}  {'global vs per-coin DM p':>23}"
         )
         for coin, d in data.items():
-            g_metrics, g_res = validate_walk_forward(d, fitter.fold_fit, settings)
-            own_cols = [c for c in d.X.columns if not c.startswith("xs_")]
+            g_metrics, g_res = validate_walk_forward(d, settings, fit=fitter.fold_fit)
+            own_cols = pd.Series(1.0, index=[c for c in d.X.columns if not c.startswith("xs_")])
 
-            def own_fit(X, y, cols=own_cols, h=h):  # type: ignore[no-untyped-def]
-                return _ColumnSubset(fit_forecaster("lightgbm", h, X[cols], y, params, seed), cols)
+            def own_model(cols=own_cols, h=h):  # type: ignore[no-untyped-def]
+                # the per-coin model on the coin's own features: a fixed top-k step
+                inner = new_forecaster("lightgbm", h, params, seed)
+                return TopKFeatures(inner, len(cols), lambda X, y: cols)
 
-            l_metrics, l_res = validate_walk_forward(d, own_fit, settings)
+            l_metrics, l_res = validate_walk_forward(d, settings, new_model=own_model)
             assert list(g_res["origin"]) == list(l_res["origin"])  # the same origins
             truth = g_res["y_true"].to_numpy()
             e_global = truth - g_res["y_pred"].to_numpy()

@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 
+from cryptoforecast.backtest.engine import ForecastBacktester, trainer_for
 from cryptoforecast.config import load_config
 from cryptoforecast.data import load_ohlcv
 from cryptoforecast.features import build_features
-from cryptoforecast.training.backtester import ForecastBacktester, trainer_for
 
 SMALL: dict[str, dict[str, Any]] = {
     "drift": {},

@@ -17,10 +17,11 @@ import argparse
 import statistics
 import time
 
+from cryptoforecast.backtest.engine import ForecastBacktester, trainer_for
 from cryptoforecast.data import load_ohlcv
 from cryptoforecast.features import build_features, make_target
-from cryptoforecast.models.lstm_model import LSTMForecaster, default_threads
-from cryptoforecast.training.backtester import ForecastBacktester, trainer_for
+from cryptoforecast.models.lstm_model import LSTMForecaster
+from cryptoforecast.models.lstm_network import default_threads
 
 
 def main() -> None:

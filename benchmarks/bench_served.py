@@ -19,7 +19,7 @@ import argparse
 import time
 
 from cryptoforecast.assets import snapshot_assets
-from cryptoforecast.training.served import backtest_served, served_table
+from cryptoforecast.replay.served import backtest_served, served_table
 
 COINS = tuple(a.id for a in snapshot_assets())
 

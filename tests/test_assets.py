@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from cryptoforecast.data import ASSETS, resolve_asset, snapshot_assets
+from cryptoforecast.assets import ASSETS, resolve_asset, snapshot_assets
 from cryptoforecast.exceptions import DataError
 
 

@@ -19,7 +19,7 @@ from cryptoforecast.cli import main
 from cryptoforecast.config import Settings, load_config
 from cryptoforecast.exceptions import ConfigError
 from cryptoforecast.serving.background import ScheduledJob
-from cryptoforecast.training.retrain import parse_age, stale_models
+from cryptoforecast.training.jobs import parse_age, stale_models
 
 
 def _numeric(annotation: Any) -> bool:

@@ -8,9 +8,10 @@ import pandas as pd
 import pytest
 from pytest_httpserver import HTTPServer
 
-from cryptoforecast.data import resolve_asset, validate_candles
+from cryptoforecast.assets import resolve_asset
+from cryptoforecast.data import validate_candles
 from cryptoforecast.data.sources.binance import DEFAULT_BINANCE_URL, BinanceSource, parse_klines
-from cryptoforecast.data.sources.http import RetryPolicy
+from cryptoforecast.data.sources.pacing import RetryPolicy
 from cryptoforecast.exceptions import DataError, SourceError
 from tests.live_servers import (
     BINANCE_KLINES_PATH,

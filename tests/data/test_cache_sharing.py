@@ -190,6 +190,6 @@ def warm_up(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def refresh_series_for(crypto_id: str) -> Path:
-    from cryptoforecast.data import resolve_asset
+    from cryptoforecast.assets import resolve_asset
 
     return refresh_series(resolve_asset(crypto_id), "1d", "binance").path

@@ -10,14 +10,15 @@ import pandas as pd
 import pytest
 from pytest_httpserver import HTTPServer
 
-from cryptoforecast.data import resolve_asset, validate_candles
+from cryptoforecast.assets import resolve_asset
+from cryptoforecast.data import validate_candles
 from cryptoforecast.data.sources.coingecko import (
     PRO_COINGECKO_URL,
     PUBLIC_COINGECKO_URL,
     CoinGeckoSource,
-    parse_market_chart,
 )
-from cryptoforecast.data.sources.http import RetryPolicy
+from cryptoforecast.data.sources.coingecko_payloads import parse_market_chart
+from cryptoforecast.data.sources.pacing import RetryPolicy
 from cryptoforecast.exceptions import DataError, SourceError
 from tests.live_servers import (
     COINGECKO_CHART_RE,

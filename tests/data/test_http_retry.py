@@ -10,10 +10,11 @@ import time
 import httpx
 import pytest
 
-from cryptoforecast.data.sources.http import JSONFetcher, redact
+from cryptoforecast.data.sources.http import JSONFetcher
 from cryptoforecast.data.sources.http_source import run_sync
 from cryptoforecast.data.sources.pacing import RateLimiter, RetryPolicy, parse_retry_after
 from cryptoforecast.exceptions import ConfigError, SourceError
+from cryptoforecast.redaction import redact
 
 
 class FakeTime:

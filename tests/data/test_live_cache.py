@@ -15,9 +15,10 @@ import pandas as pd
 import pytest
 from pytest_httpserver import HTTPServer
 
-from cryptoforecast.data import CandleCache, load_ohlcv, resolve_asset
+from cryptoforecast.assets import resolve_asset
+from cryptoforecast.data import CandleCache, load_ohlcv
 from cryptoforecast.data.live import make_source, refresh_series
-from cryptoforecast.data.sources.http import RetryPolicy
+from cryptoforecast.data.sources.pacing import RetryPolicy
 from cryptoforecast.exceptions import DataError
 from tests.live_servers import (
     BINANCE_KLINES_PATH,

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cryptoforecast.data import CandleCache, load_ohlcv, validate_candles
-from cryptoforecast.data.sources.http import RetryPolicy
+from cryptoforecast.data.sources.pacing import RetryPolicy
 from cryptoforecast.exceptions import DataError
 
 DAY_MS = 86_400_000

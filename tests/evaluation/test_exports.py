@@ -14,13 +14,13 @@ MODULES = [
     "cryptoforecast.evaluation.distribution_summary",
     "cryptoforecast.evaluation.report_distribution",
     "cryptoforecast.evaluation.figures",
-    "cryptoforecast.training.distribution_walk",
+    "cryptoforecast.backtest.distribution_walk",
     "cryptoforecast.models.distribution",
     "cryptoforecast.evaluation.summary",
     "cryptoforecast.evaluation.scorecard",
     "cryptoforecast.evaluation.report",
     "cryptoforecast.models.splits",
-    "cryptoforecast.training.backtester",
+    "cryptoforecast.backtest.engine",
 ]
 
 
@@ -35,8 +35,8 @@ def test_all_names_resolve(name: str) -> None:
 def test_training_package_lazy_exports() -> None:
     import cryptoforecast.training as training
 
-    assert {"ForecastBacktester", "trainer_for", "walk_forward_splits"} <= set(training.__all__)
-    assert training.ForecastBacktester.__module__ == "cryptoforecast.training.backtester"
+    assert {"train_model", "train_model_for_crypto", "TrainingResult"} <= set(training.__all__)
+    assert training.train_model.__module__ == "cryptoforecast.training.pipeline"
     for attr in training.__all__:
         assert getattr(training, attr) is not None
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
@@ -48,7 +48,7 @@ def test_importing_evaluation_does_not_load_matplotlib() -> None:
     import sys
 
     code = (
-        "import sys, cryptoforecast.evaluation.summary, cryptoforecast.training.backtester; "
+        "import sys, cryptoforecast.evaluation.summary, cryptoforecast.backtest.engine; "
         "print('matplotlib' in sys.modules, 'lightgbm' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -10,10 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cryptoforecast.evaluation.report import PLOTS, BacktestRun, render_report, write_report
+from cryptoforecast.backtest.engine import ForecastBacktester, trainer_for
+from cryptoforecast.evaluation.backtest_run import BacktestRun
+from cryptoforecast.evaluation.report import render_report, write_report
+from cryptoforecast.evaluation.report_figures import PLOTS
 from cryptoforecast.exceptions import DataError
 from cryptoforecast.models.base import BaseForecaster
-from cryptoforecast.training.backtester import ForecastBacktester, trainer_for
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -7,10 +7,11 @@ import re
 
 import pytest
 
+from cryptoforecast.backtest.engine import ForecastBacktester, trainer_for
 from cryptoforecast.data import load_ohlcv
+from cryptoforecast.evaluation.backtest_run import BacktestRun
 from cryptoforecast.evaluation.formatting import format_price
-from cryptoforecast.evaluation.report import SECTIONS, BacktestRun, render_report
-from cryptoforecast.training.backtester import ForecastBacktester, trainer_for
+from cryptoforecast.evaluation.report import SECTIONS, render_report
 
 
 @pytest.fixture(scope="module")

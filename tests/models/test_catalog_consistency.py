@@ -19,8 +19,8 @@ from cryptoforecast.models.catalog import MODEL_CLASSES, model_class
 from cryptoforecast.models.distribution import BASELINES, VOLATILITY_MODELS
 from cryptoforecast.models.factory import BASE_CLASSES
 from cryptoforecast.models.shrunk import SHRINKABLE
-from cryptoforecast.training.fitting import TRAINABLE_MODELS
-from cryptoforecast.training.served import DEFAULT_CANDIDATES
+from cryptoforecast.replay.served import DEFAULT_CANDIDATES
+from cryptoforecast.training.fit import TRAINABLE_MODELS
 from cryptoforecast.training.tuning import TUNABLE_MODELS, suggest_params
 
 #: the rule-based fallback is built by the service, never chosen in the config

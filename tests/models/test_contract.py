@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 
 from cryptoforecast.exceptions import ArtifactError, DataError, FeatureMismatchError, NotFittedError
+from cryptoforecast.manifest import MANIFEST
 from cryptoforecast.models import make_forecaster
-from cryptoforecast.models.artifacts import MANIFEST
 from cryptoforecast.models.base import Forecaster
 from cryptoforecast.models.catalog import load_forecaster
 from tests.models.contract import CONTRACT_MODELS, expected_rows, fit_on_known, synthetic_market

@@ -12,13 +12,8 @@ import pytest
 
 from cryptoforecast.exceptions import ConfigError
 from cryptoforecast.models import make_forecaster
-from cryptoforecast.models.base import (
-    BaseForecaster,
-    check_fraction,
-    check_whole,
-    context_rows,
-    time_tail_split,
-)
+from cryptoforecast.models.base import BaseForecaster
+from cryptoforecast.models.checks import check_fraction, check_whole, context_rows, time_tail_split
 
 
 def test_tail_split_purges_horizon_rows_between_fit_and_tail() -> None:

@@ -15,11 +15,12 @@ import pandas as pd
 import pytest
 
 from cryptoforecast.exceptions import ArtifactError, ConfigError, DataError
-from cryptoforecast.models.artifacts import MANIFEST
+from cryptoforecast.manifest import MANIFEST
 from cryptoforecast.models.base import BaseForecaster
 from cryptoforecast.models.baselines import DriftForecaster
 from cryptoforecast.models.catalog import load_forecaster
-from cryptoforecast.models.ensemble import EnsembleForecaster, inner_folds, nonneg_ridge
+from cryptoforecast.models.ensemble import EnsembleForecaster
+from cryptoforecast.models.stacking import inner_folds, nonneg_ridge
 from tests.models.contract import synthetic_market
 
 H = 2

@@ -15,16 +15,12 @@ import pandas as pd
 import pytest
 
 from cryptoforecast.exceptions import ArtifactError, ConfigError, DataError
+from cryptoforecast.manifest import MANIFEST
 from cryptoforecast.models import lstm_model
-from cryptoforecast.models.artifacts import MANIFEST
-from cryptoforecast.models.base import time_tail_split
 from cryptoforecast.models.catalog import load_forecaster
-from cryptoforecast.models.lstm_model import (
-    LSTMForecaster,
-    default_threads,
-    machine_threads,
-    make_windows,
-)
+from cryptoforecast.models.checks import time_tail_split
+from cryptoforecast.models.lstm_model import LSTMForecaster
+from cryptoforecast.models.lstm_network import default_threads, machine_threads, make_windows
 from tests.models.contract import fit_on_known, synthetic_market
 
 torch = pytest.importorskip("torch")

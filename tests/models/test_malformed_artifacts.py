@@ -18,7 +18,7 @@ import pytest
 from cryptoforecast.config import load_config
 from cryptoforecast.data import load_ohlcv
 from cryptoforecast.exceptions import ArtifactError
-from cryptoforecast.models.artifacts import MANIFEST
+from cryptoforecast.manifest import MANIFEST
 from cryptoforecast.models.catalog import load_forecaster
 from cryptoforecast.models.distribution import DistributionForecaster, MarketData
 from cryptoforecast.paths import sha256_file

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from cryptoforecast.exceptions import ArtifactError
+from cryptoforecast.manifest import MANIFEST
 from cryptoforecast.models import make_forecaster
-from cryptoforecast.models.artifacts import MANIFEST
 from cryptoforecast.models.catalog import load_forecaster
 from tests.models.contract import synthetic_market
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from cryptoforecast.backtest.engine import trainer_for
 from cryptoforecast.exceptions import ConfigError
 from cryptoforecast.models import EnsembleForecaster, ShrunkForecaster
 from cryptoforecast.models.factory import params_for
 from cryptoforecast.models.lightgbm_model import LightGBMForecaster
-from cryptoforecast.training.fitting import trainer_for
 
 
 def test_keeps_what_the_constructor_takes_and_drops_the_rest_and_the_horizon() -> None:

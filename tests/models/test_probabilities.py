@@ -106,20 +106,3 @@ def test_predict_interval_accepts_level_and_agrees_with_quantiles(
     np.testing.assert_allclose(both["upper_95"], np.maximum(q[0.975], point), rtol=0, atol=1e-12)
     with pytest.raises(DataError, match="level=\\[80, 95\\]"):
         model.predict_interval(rows, level=[180])
-
-
-def test_a_feature_subset_model_has_them_too(data: tuple[pd.DataFrame, pd.Series]) -> None:
-    """Training's top-k wrapper (it predicts from the full frame) answers p_up, p_move and
-    level= intervals through its inner model's columns."""
-    from cryptoforecast.training.train_pipeline import fit_forecaster
-
-    X, y = data
-    model = fit_forecaster("lightgbm", 1, X, y, {"n_estimators": 20}, top_k=2)
-    inner = model.inner  # type: ignore[attr-defined]
-    rows = X.iloc[-10:]
-    kept = rows[inner.feature_names_]
-    pd.testing.assert_series_equal(model.p_up(rows), inner.p_up(kept))
-    pd.testing.assert_series_equal(model.p_move(rows, 0.03), inner.p_move(kept, 0.03))
-    pd.testing.assert_frame_equal(
-        model.predict_interval(rows, level=[80, 95]), inner.predict_interval(kept, level=[80, 95])
-    )

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cryptoforecast.models.ensemble import inner_folds
 from cryptoforecast.models.shrunk import ShrunkForecaster, shrinkage_weight
-from tests.training.ridge import RidgeForecaster
+from cryptoforecast.models.stacking import inner_folds
+from tests.ridge import RidgeForecaster
 
 H = 3
 

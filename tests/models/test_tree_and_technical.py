@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cryptoforecast.assets import ASSETS
 from cryptoforecast.config import load_config
-from cryptoforecast.data import ASSETS, load_ohlcv
+from cryptoforecast.data import load_ohlcv
 from cryptoforecast.exceptions import FeatureError
 from cryptoforecast.features import build_features, make_target
 from cryptoforecast.models import (

@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from cryptoforecast.exceptions import ArtifactError
-from cryptoforecast.models.artifacts import MANIFEST
+from cryptoforecast.manifest import MANIFEST
 from cryptoforecast.models.catalog import load_forecaster, load_registered
 from cryptoforecast.models.ensemble import EnsembleForecaster
 from cryptoforecast.registry import ModelRegistry

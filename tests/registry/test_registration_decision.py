@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from cryptoforecast.exceptions import RegistryError
 from cryptoforecast.registry import ModelRegistry
 
 
@@ -101,3 +102,42 @@ def test_a_failing_decision_stays_in_staging_and_may_retire_production(
         assert retired.reason == (
             f"retired: its retrained successor {model_id} failed the gate on newer data"
         )
+
+
+def test_a_shared_artifact_is_registered_with_every_coins_decision_at_once(registry) -> None:  # noqa: ANN001
+    rows = {"bitcoin": {"metrics": {"val_mase": 0.9}}, "ethereum": {"metrics": {"val_mase": 1.1}}}
+    decisions = {"bitcoin": (True, "beats naive"), "ethereum": (False, "no edge")}
+    ids, path = registry.register_shared(
+        _save_fake, "global_lightgbm", rows, artifact_key="universe", decisions=decisions
+    )
+    assert registry.get(ids["bitcoin"]).status == "production"
+    assert registry.get(ids["ethereum"]).status == "staging"
+    assert registry.get(ids["bitcoin"]).artifact_path == registry.get(ids["ethereum"]).artifact_path
+    gates = [e.reason for e in registry.history() if e.event == "gate"]
+    assert sorted(gates) == ["gate failed: no edge", "gate passed: beats naive"]
+
+
+def test_a_failure_recording_a_shared_decision_registers_no_coin(registry) -> None:  # noqa: ANN001
+    before = _state(registry)
+    rows = {"bitcoin": {}, "ethereum": {}}
+    with failing_gate_record(registry), pytest.raises(OSError, match="gate decision"):
+        registry.register_shared(
+            _save_fake,
+            "global_lightgbm",
+            rows,
+            artifact_key="universe",
+            decisions={"bitcoin": (True, "beats naive"), "ethereum": (True, "beats naive")},
+        )
+    assert _state(registry) == before  # no row, no history, no shared artifact left behind
+
+
+def test_a_decision_for_a_coin_without_a_row_is_refused(registry) -> None:  # noqa: ANN001
+    with pytest.raises(RegistryError, match=r"decisions for \['solana'\], which have no row"):
+        registry.register_shared(
+            _save_fake,
+            "global_lightgbm",
+            {"bitcoin": {}},
+            artifact_key="universe",
+            decisions={"solana": (True, "beats naive")},
+        )
+    assert registry.list_models() == []

@@ -16,8 +16,8 @@ from cryptoforecast.models import CROSS_ASSET_MODEL_TYPES, MODEL_TYPES
 from cryptoforecast.serving import create_app
 from cryptoforecast.serving.body_limit import MAX_BODY_BYTES
 from cryptoforecast.serving.schemas import RetrainRequest
-from cryptoforecast.training.fitting import TRAINABLE_MODELS
-from cryptoforecast.training.retrain import retrain_job
+from cryptoforecast.training.fit import TRAINABLE_MODELS
+from cryptoforecast.training.jobs import retrain_job
 
 from .conftest import FakeClock, SyncASGIClient
 

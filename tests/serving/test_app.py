@@ -11,7 +11,7 @@ import pytest
 
 from cryptoforecast.config import load_config
 from cryptoforecast.serving import create_app
-from cryptoforecast.training.retrain import retrain_job
+from cryptoforecast.training.jobs import retrain_job
 
 from .conftest import FakeClock, SyncASGIClient, Trained, fit_model, register
 

@@ -27,21 +27,6 @@ def test_all_names_resolve(name: str) -> None:
         assert getattr(module, attr) is not None, f"{name}.{attr}"
 
 
-def test_package_exports() -> None:
-    import cryptoforecast.serving as serving
-
-    assert set(serving.__all__) == {
-        "AccuracyRow",
-        "Forecast",
-        "Ledger",
-        "PredictionUnavailable",
-        "Predictor",
-        "TTLCache",
-        "create_app",
-    }
-    with pytest.raises(AttributeError):
-        serving.not_a_name  # noqa: B018
-
 
 def test_ttl_cache_expiry_eviction_and_disable() -> None:
     from cryptoforecast.serving import TTLCache

@@ -28,6 +28,7 @@ from cryptoforecast.models.distribution import (
     StandardShape,
 )
 from cryptoforecast.registry import ModelRegistry
+from cryptoforecast.replay.served import replay_period
 from cryptoforecast.serving import create_app
 from cryptoforecast.serving.distribution import (
     FALLBACK_SCALE,
@@ -43,7 +44,6 @@ from cryptoforecast.serving.point_forecast import PointForecast
 from cryptoforecast.serving.predictor import Predictor
 from cryptoforecast.serving.response import build_forecast
 from cryptoforecast.serving.schemas import DistributionShape, Forecast, ForecastDistribution
-from cryptoforecast.training.served import replay_period
 
 from .conftest import FakeClock, SyncASGIClient
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from cryptoforecast.data import snapshot_assets
+from cryptoforecast.assets import snapshot_assets
 from cryptoforecast.models import load_registered
 from cryptoforecast.registry import ModelRegistry
 

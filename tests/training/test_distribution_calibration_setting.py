@@ -10,11 +10,11 @@ from typing import Any, get_args
 import pytest
 import yaml
 
+from cryptoforecast.backtest import engine as backtester
 from cryptoforecast.config import CalibrationName, Settings, load_config
 from cryptoforecast.models.catalog import load_forecaster
 from cryptoforecast.models.distribution.calibration import CALIBRATIONS
-from cryptoforecast.training import backtester
-from cryptoforecast.training.train_pipeline import train_model_for_crypto
+from cryptoforecast.training.pipeline import train_model_for_crypto
 
 FAST = {
     "lightgbm": {"n_estimators": 40, "early_stopping_rounds": 10},

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cryptoforecast.backtest.distribution_walk import DistributionWalk, walk_distribution
 from cryptoforecast.data import load_ohlcv
 from cryptoforecast.exceptions import ConfigError
 from cryptoforecast.models.distribution import MarketData
@@ -15,7 +16,6 @@ from cryptoforecast.models.distribution.calibration import (
     CALIBRATIONS,
     make_calibrator,
 )
-from cryptoforecast.training.distribution_walk import DistributionWalk, walk_distribution
 
 WINDOW = 60  # small, so the rolling window drops scores inside the walk
 

@@ -17,7 +17,7 @@ from cryptoforecast.models.catalog import load_forecaster
 from cryptoforecast.models.distribution import DistributionForecaster
 from cryptoforecast.registry import ModelRegistry
 from cryptoforecast.training import distribution_model as dm
-from cryptoforecast.training.train_pipeline import train_model_for_crypto
+from cryptoforecast.training.pipeline import train_model_for_crypto
 from cryptoforecast.training.validation import validate_walk_forward
 
 FAST = {
@@ -88,14 +88,14 @@ def test_no_distribution_configured_records_why() -> None:
 
 def test_validation_scores_match_the_backtester_block() -> None:
     from cryptoforecast.data import load_ohlcv
-    from cryptoforecast.training.train_pipeline import prepare_training_data
+    from cryptoforecast.training.window import prepare_training_data
 
     data = prepare_training_data(load_ohlcv("bitcoin", end="2025-03-31"), 500, 1)
     cfg = settings(distribution={"model": "garch_t"})
-    from cryptoforecast.training.train_pipeline import fit_forecaster
+    from cryptoforecast.training.fit import fit_forecaster
 
     metrics, results = validate_walk_forward(
-        data, lambda X, y: fit_forecaster("drift", 1, X, y, {}), cfg
+        data, cfg, fit=lambda X, y: fit_forecaster("drift", 1, X, y, {})
     )
     block = summarise_distribution(results, 1, "garch_t")
     assert metrics.distribution is not None
@@ -110,11 +110,14 @@ def test_calibration_scores_are_out_of_sample_only(monkeypatch: pytest.MonkeyPat
     """Spy: every score the shape is built from sits at a validation origin (a point forecast
     made out of sample) and was scaled by a model fitted h days before the first of them."""
     from cryptoforecast.data import load_ohlcv
-    from cryptoforecast.training.train_pipeline import fit_forecaster, prepare_training_data
+    from cryptoforecast.training.fit import fit_forecaster
+    from cryptoforecast.training.window import prepare_training_data
 
     data = prepare_training_data(load_ohlcv("bitcoin", end="2025-03-31"), 500, 1)
     cfg = settings(distribution={"model": "ewma_t", "calibration": "conformal"})
-    _, results = validate_walk_forward(data, lambda X, y: fit_forecaster("drift", 1, X, y, {}), cfg)
+    _, results = validate_walk_forward(
+        data, cfg, fit=lambda X, y: fit_forecaster("drift", 1, X, y, {})
+    )
     seen: dict[str, object] = {}
     real = DistributionForecaster.holdout_scores
 

@@ -9,9 +9,9 @@ import pytest
 from cryptoforecast.config import PromotionGateConfig, load_config
 from cryptoforecast.training.gate import decide_family, holm_adjust, one_sided_dm, subperiod_mae
 from cryptoforecast.training.metrics import ValidationMetrics
-from cryptoforecast.training.train_pipeline import prepare_training_data
 from cryptoforecast.training.validation import validate_walk_forward, validation_metrics
-from tests.training.ridge import RidgeForecaster
+from cryptoforecast.training.window import prepare_training_data
+from tests.ridge import RidgeForecaster
 
 N = 365
 
@@ -86,9 +86,7 @@ class LagRidge(RidgeForecaster):
 def test_a_planted_edge_is_promoted_through_the_real_validation() -> None:
     settings = load_config(overrides={"training": {"validation_size": 365}})
     data = prepare_training_data(planted_candles(), 1100, horizon=1)
-    metrics, results = validate_walk_forward(
-        data, lambda X, y: LagRidge(horizon=1).fit(X, y), settings
-    )
+    metrics, results = validate_walk_forward(data, settings, new_model=lambda: LagRidge(horizon=1))
     assert metrics.n_validation >= 365 and metrics.n_refits >= 12
     decision = decide_family({"ridge": metrics}, settings.promotion_gate)["ridge"]
     assert decision.promote, decision.reason

@@ -20,8 +20,8 @@ from cryptoforecast.models.global_model import GlobalLightGBMForecaster
 from cryptoforecast.registry import ModelRegistry
 from cryptoforecast.serving.cross_section import with_cross_section
 from cryptoforecast.serving.predictor import Predictor
-from cryptoforecast.training import global_training
-from cryptoforecast.training.global_training import (
+from cryptoforecast.training import global_model as global_training
+from cryptoforecast.training.global_model import (
     GLOBAL_MODEL,
     build_universe_data,
     pool_rows,
@@ -330,7 +330,7 @@ def test_retrain_retrains_a_stale_global_model_once_for_its_universe(
 ) -> None:
     import datetime as dt
 
-    from cryptoforecast.training.retrain import retrain_stale
+    from cryptoforecast.training.jobs import retrain_stale
 
     reg = ModelRegistry(f"sqlite:///{tmp_path / 'r.db'}", tmp_path / "art")
     settings = load_config(overrides=FAST)
@@ -344,7 +344,7 @@ def test_retrain_retrains_a_stale_global_model_once_for_its_universe(
         calls.append((tuple(coins), horizon))
         return original(coins, horizon, *args, **kwargs)
 
-    monkeypatch.setattr("cryptoforecast.training.global_retrain.train_global_model", spy)
+    monkeypatch.setattr("cryptoforecast.training.jobs.train_global_model", spy)
     later = dt.datetime.now(dt.UTC) + dt.timedelta(days=30)
     summaries = retrain_stale("7d", registry=reg, config=settings, now=later)
     assert calls == [(tuple(sorted(COINS[:2])), 1)]

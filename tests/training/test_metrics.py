@@ -14,7 +14,7 @@ from cryptoforecast.config import PromotionGateConfig
 from cryptoforecast.evaluation.summary import summarise_results
 from cryptoforecast.training.gate import gate_decision
 from cryptoforecast.training.metrics import DistributionSkill, ValidationMetrics
-from cryptoforecast.training.records import stored_metrics
+from cryptoforecast.training.registration import stored_metrics
 from cryptoforecast.training.validation import validation_metrics
 from tests.training.test_gate import results_frame
 

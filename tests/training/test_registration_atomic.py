@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from cryptoforecast.config import load_config
 from cryptoforecast.registry import ModelRegistry
-from cryptoforecast.training.train_pipeline import train_model_for_crypto
+from cryptoforecast.training.pipeline import train_model_for_crypto
 
 LAX = load_config(
     overrides={

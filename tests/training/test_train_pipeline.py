@@ -16,14 +16,12 @@ from cryptoforecast.config import PromotionGateConfig, load_config
 from cryptoforecast.exceptions import ConfigError, CryptoForecastError, DataError
 from cryptoforecast.models import load_registered
 from cryptoforecast.registry import ModelRegistry
-from cryptoforecast.training import fitting
-from cryptoforecast.training import train_pipeline as tp
-from cryptoforecast.training.train_pipeline import (
-    TrainingResult,
-    ValidationMetrics,
-    gate_decision,
-    train_model_for_crypto,
-)
+from cryptoforecast.training import fit as fitting
+from cryptoforecast.training import pipeline as tp
+from cryptoforecast.training.gate import gate_decision
+from cryptoforecast.training.metrics import ValidationMetrics
+from cryptoforecast.training.pipeline import train_model_for_crypto
+from cryptoforecast.training.results import TrainingResult
 
 #: small, fast settings: 2 validation folds of 30 origins, a light LightGBM
 FAST = {
@@ -344,13 +342,20 @@ def test_validation_folds_never_train_on_labels_past_their_origin(
 ) -> None:
     """Spy on every fit: its last training row plus the horizon must be at or before the fold's origin."""
     seen: list[tuple[pd.Timestamp, int]] = []
-    real = tp.fit_forecaster
+    real = tp.new_forecaster
 
-    def spy(model_type, horizon, X, y, params, seed=42, top_k=None):  # noqa: ANN001, ANN202
-        seen.append((X.index[-1], len(X)))
-        return real(model_type, horizon, X, y, params, seed, top_k)
+    def spy(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202 - every fit's model comes from here
+        model = real(*args, **kwargs)
+        fit = model.fit
 
-    monkeypatch.setattr(tp, "fit_forecaster", spy)
+        def recording_fit(X, y, *rest, **more):  # noqa: ANN001, ANN002, ANN003, ANN202
+            seen.append((X.index[-1], len(X)))
+            return fit(X, y, *rest, **more)
+
+        model.fit = recording_fit
+        return model
+
+    monkeypatch.setattr(tp, "new_forecaster", spy)
     h = 7
     model = run(
         train_model_for_crypto(

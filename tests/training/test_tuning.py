@@ -14,7 +14,7 @@ from cryptoforecast.config import load_config
 from cryptoforecast.exceptions import ConfigError
 from cryptoforecast.redaction import mask_url
 from cryptoforecast.registry import ModelRegistry
-from cryptoforecast.training import train_pipeline as tp
+from cryptoforecast.training import pipeline as tp
 from cryptoforecast.training import tuning
 from cryptoforecast.training.tuning import walk_forward_mase
 
@@ -172,7 +172,7 @@ def test_pruner_stops_a_trial_that_is_worse_than_the_median(
     )
     folds_per_trial = 3  # 90 validation origins, a refit every 30
     fits = {"n": 0}
-    real_fit = tp.fit_forecaster
+    real_fit = tuning.fit_forecaster
 
     class Awful:
         def __init__(self, inner) -> None:  # noqa: ANN001

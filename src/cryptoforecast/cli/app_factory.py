@@ -3,8 +3,8 @@
 uvicorn imports :func:`app_from_env` (a factory string, so ``--workers N`` builds one app per
 worker process); the command passes its options through the environment
 (``CRYPTOFORECAST_SERVE_SOURCE``). This is where serving meets training: ``POST /v1/retrain``
-runs :func:`~cryptoforecast.training.retrain.retrain_job`, and the scheduled retraining runs
-:func:`~cryptoforecast.training.retrain.retrain_stale` on the service's registry.
+runs :func:`~cryptoforecast.training.jobs.retrain_job`, and the scheduled retraining runs
+:func:`~cryptoforecast.training.jobs.retrain_stale` on the service's registry.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from cryptoforecast.config import Settings
 from cryptoforecast.serving.predictor import Predictor
 from cryptoforecast.serving.service import create_service
-from cryptoforecast.training.retrain import retrain_job, retrain_stale
+from cryptoforecast.training.jobs import retrain_job, retrain_stale
 
 if TYPE_CHECKING:
     from fastapi import FastAPI

@@ -8,6 +8,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from cryptoforecast.assets import resolve_asset
+from cryptoforecast.backtest.engine import backtester_from, trainer_for
 from cryptoforecast.cli._common import (
     CandleSourceOption,
     advance,
@@ -19,16 +21,16 @@ from cryptoforecast.cli._common import (
     speaking_flags,
 )
 from cryptoforecast.config import MAX_WINDOW_CANDLES, load_config
-from cryptoforecast.data import load_ohlcv, resolve_asset
+from cryptoforecast.data import load_ohlcv
+from cryptoforecast.evaluation.backtest_run import BacktestRun
 from cryptoforecast.evaluation.formatting import format_price
-from cryptoforecast.evaluation.report import BacktestRun, write_report
+from cryptoforecast.evaluation.report import write_report
 from cryptoforecast.evaluation.scorecard import scorecard_table, verdict
 from cryptoforecast.features import warmup_rows
 from cryptoforecast.models.catalog import model_class
 from cryptoforecast.models.distribution import BASELINES, VOLATILITY_MODELS
 from cryptoforecast.models.factory import params_for
-from cryptoforecast.training.backtester import backtester_from, trainer_for
-from cryptoforecast.training.served import backtest_served, report_runs
+from cryptoforecast.replay.served import backtest_served, report_runs
 
 __all__ = [
     "backtest",

@@ -10,6 +10,7 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
+from cryptoforecast.assets import ASSETS, resolve_asset, snapshot_assets
 from cryptoforecast.cli._common import (
     HELP,
     check_end,
@@ -19,7 +20,7 @@ from cryptoforecast.cli._common import (
     speaking_flags,
 )
 from cryptoforecast.config import MAX_WINDOW_CANDLES
-from cryptoforecast.data import ASSETS, CandleCache, load_ohlcv, resolve_asset, snapshot_assets
+from cryptoforecast.data import CandleCache, load_ohlcv
 from cryptoforecast.data.live import LIVE_SOURCE_NAMES, refresh_series
 from cryptoforecast.data.schema import check_interval
 from cryptoforecast.exceptions import CryptoForecastError, DataError

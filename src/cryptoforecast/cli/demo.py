@@ -2,7 +2,7 @@
 
 For the demo coin (bitcoin) at each demo horizon (1 and 7 days):
 
-1. ``train_model_for_crypto`` trains LightGBM, LSTM and the ensemble with fast settings (the
+1. ``train_model`` trains LightGBM, LSTM and the ensemble with fast settings (the
    ``demo`` section of the config): validated walk-forward inside its training window,
    registered as staging, promoted only if the gate says so;
 2. ``ForecastBacktester`` backtests each model and the naive forecast walk-forward over the last
@@ -18,7 +18,6 @@ The time each step took is printed. ``fast=True`` shrinks everything to a smoke 
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -31,22 +30,23 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cryptoforecast.backtest.engine import backtester_from
 from cryptoforecast.cli._common import console as default_console
 from cryptoforecast.cli._common import num, table
 from cryptoforecast.cli.training import summary_table
 from cryptoforecast.config import Settings
 from cryptoforecast.data import load_ohlcv
+from cryptoforecast.evaluation.backtest_run import BacktestRun
 from cryptoforecast.evaluation.formatting import format_price
-from cryptoforecast.evaluation.report import BacktestRun, write_report
+from cryptoforecast.evaluation.report import write_report
 from cryptoforecast.evaluation.scorecard import scorecard_table, verdict
 from cryptoforecast.registry import ModelRegistry
 from cryptoforecast.serving.predictor import Predictor
 from cryptoforecast.serving.schemas import Forecast
-from cryptoforecast.training.backtester import backtester_from
-from cryptoforecast.training.distributed import summarise_model
-from cryptoforecast.training.fitting import fit_forecaster, model_params
+from cryptoforecast.training.fit import fit_forecaster, model_params
+from cryptoforecast.training.jobs import summarise_model
+from cryptoforecast.training.pipeline import resolve_settings, train_model
 from cryptoforecast.training.results import TrainingSummary
-from cryptoforecast.training.train_pipeline import resolve_settings, train_model_for_crypto
 
 __all__ = ["FAST_OVERRIDES", "DemoResult", "demo", "demo_settings", "run_demo"]
 
@@ -119,15 +119,13 @@ def _train(
     """Train, validate, register and gate one model; a failure becomes the summary's error."""
     started = time.perf_counter()
     try:
-        model = asyncio.run(
-            train_model_for_crypto(
-                crypto_id,
-                model_type,
-                days=settings.training.days,
-                horizon=horizon,
-                config=settings,
-                registry=registry,
-            )
+        model = train_model(
+            crypto_id,
+            model_type,
+            days=settings.training.days,
+            horizon=horizon,
+            config=settings,
+            registry=registry,
         )
     except Exception as exc:  # one model failing must not hide the others' results
         return TrainingSummary(

@@ -9,9 +9,9 @@ import typer
 from rich.box import SIMPLE_HEAD
 from rich.table import Table
 
+from cryptoforecast.assets import resolve_asset
 from cryptoforecast.cli._common import console, error_console, num
 from cryptoforecast.config import load_config
-from cryptoforecast.data import resolve_asset
 from cryptoforecast.data.live import refresh_series
 from cryptoforecast.data.loader import LIVE_SOURCES
 from cryptoforecast.data.times import parse_time

@@ -7,8 +7,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from cryptoforecast.assets import snapshot_assets
 from cryptoforecast.cli._common import console
-from cryptoforecast.data import load_ohlcv, snapshot_assets
+from cryptoforecast.data import load_ohlcv
 from cryptoforecast.exceptions import FeatureError
 from cryptoforecast.features import build_features, check_lookahead
 from cryptoforecast.features.leakage import load_feature_function

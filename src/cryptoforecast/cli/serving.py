@@ -10,10 +10,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from cryptoforecast.assets import resolve_asset
 from cryptoforecast.cli._common import HELP, console, echo_json, num
 from cryptoforecast.cli.app_factory import SOURCE_ENV
 from cryptoforecast.compat import import_optional
-from cryptoforecast.data import resolve_asset
 from cryptoforecast.data.live import LIVE_SOURCE_NAMES
 from cryptoforecast.redaction import mask_url
 from cryptoforecast.serving.ledger import Ledger

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
+from cryptoforecast.assets import resolve_asset, snapshot_assets
 from cryptoforecast.cli._common import (
     CandleSourceOption,
     check_end,
@@ -20,19 +20,14 @@ from cryptoforecast.cli._common import (
     table,
 )
 from cryptoforecast.config import MAX_OLDER_THAN_DAYS, MAX_WINDOW_CANDLES, load_config
-from cryptoforecast.data import load_ohlcv, resolve_asset, snapshot_assets
+from cryptoforecast.data import load_ohlcv
 from cryptoforecast.evaluation.formatting import format_price
 from cryptoforecast.exceptions import DataError
 from cryptoforecast.training import tuning
-from cryptoforecast.training.distributed import summarise_model, train_many
-from cryptoforecast.training.global_training import (
-    GLOBAL_MODEL,
-    global_summaries,
-    train_global_model,
-)
+from cryptoforecast.training.global_model import GLOBAL_MODEL, global_summaries, train_global_model
+from cryptoforecast.training.jobs import retrain_stale, stale_models, summarise_model, train_many
+from cryptoforecast.training.pipeline import train_model
 from cryptoforecast.training.results import TrainingSummary
-from cryptoforecast.training.retrain import retrain_stale, stale_models
-from cryptoforecast.training.train_pipeline import train_model_for_crypto
 
 __all__ = ["retrain", "summary_table", "train"]
 
@@ -185,18 +180,16 @@ def train(
                 f"training {models[0]} for {ids[0]} h={horizons[0]} on {window} days", total=1
             )
             started = time.perf_counter()
-            fitted = asyncio.run(
-                train_model_for_crypto(
-                    ids[0],
-                    models[0],
-                    days=window,
-                    save_model=not no_save,
-                    horizon=horizons[0],
-                    tune=tune,
-                    source=source,
-                    end=end,
-                    config=settings,
-                )
+            fitted = train_model(
+                ids[0],
+                models[0],
+                days=window,
+                save_model=not no_save,
+                horizon=horizons[0],
+                tune=tune,
+                source=source,
+                end=end,
+                config=settings,
             )
         summaries = [summarise_model(fitted, seconds=time.perf_counter() - started)]
     else:

@@ -2,21 +2,38 @@
 
 from __future__ import annotations
 
-from cryptoforecast.assets import ASSETS, Asset, resolve_asset, snapshot_assets
-from cryptoforecast.data.cache import CandleCache
-from cryptoforecast.data.loader import SOURCES, load_ohlcv
-from cryptoforecast.data.schema import INTERVALS, OHLCV_COLUMNS, find_gaps, validate_candles
+from cryptoforecast.data.cache import (
+    CACHE_SHARING_FIX,
+    CandleCache,
+    atomic_write_bytes,
+    shared_file_lock,
+)
+from cryptoforecast.data.live import LIVE_SOURCE_NAMES, refresh_series
+from cryptoforecast.data.loader import LIVE_SOURCES, SOURCES, load_ohlcv
+from cryptoforecast.data.schema import (
+    INTERVALS,
+    OHLCV_COLUMNS,
+    check_interval,
+    find_gaps,
+    validate_candles,
+)
+from cryptoforecast.data.times import as_of_instant, parse_time
 
 __all__ = [
-    "ASSETS",
     "INTERVALS",
     "OHLCV_COLUMNS",
     "SOURCES",
-    "Asset",
     "CandleCache",
     "find_gaps",
     "load_ohlcv",
-    "resolve_asset",
-    "snapshot_assets",
     "validate_candles",
+    "CACHE_SHARING_FIX",
+    "LIVE_SOURCES",
+    "LIVE_SOURCE_NAMES",
+    "as_of_instant",
+    "atomic_write_bytes",
+    "check_interval",
+    "parse_time",
+    "refresh_series",
+    "shared_file_lock",
 ]

@@ -22,6 +22,16 @@ __all__ = [
     "scorecard_table",
     "summarise_results",
     "write_report",
+    "crps_ensemble",
+    "crps_from_quantiles",
+    "crps_gaussian",
+    "crps_student_t",
+    "dm_crps",
+    "format_price",
+    "mase",
+    "pit_histogram",
+    "summarise_distribution",
+    "verdict",
 ]
 
 _LAZY: dict[str, str] = {
@@ -33,6 +43,16 @@ _LAZY: dict[str, str] = {
     "BacktestRun": "cryptoforecast.evaluation.report",
     "render_report": "cryptoforecast.evaluation.report",
     "write_report": "cryptoforecast.evaluation.report",
+    "crps_ensemble": "cryptoforecast.evaluation.scoring",
+    "crps_from_quantiles": "cryptoforecast.evaluation.scoring",
+    "crps_gaussian": "cryptoforecast.evaluation.scoring",
+    "crps_student_t": "cryptoforecast.evaluation.scoring",
+    "dm_crps": "cryptoforecast.evaluation.scoring",
+    "format_price": "cryptoforecast.evaluation.formatting",
+    "mase": "cryptoforecast.evaluation.metrics",
+    "pit_histogram": "cryptoforecast.evaluation.scoring",
+    "summarise_distribution": "cryptoforecast.evaluation.distribution_summary",
+    "verdict": "cryptoforecast.evaluation.scorecard",
 }
 
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY)

@@ -13,17 +13,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cryptoforecast.evaluation.metrics import interval_coverage, winkler_score
 from cryptoforecast.evaluation.scoring import (
     brier_climatology,
     brier_score,
     christoffersen_test,
     dm_crps,
-    interval_coverage,
     kupiec_test,
     pinball_loss,
     pit_histogram,
     quantile_coverage,
-    winkler_score,
 )
 
 __all__ = ["BASELINE_NAMES", "summarise_distribution"]

@@ -29,7 +29,7 @@ from cryptoforecast.evaluation.report_tables import folds_html, metrics_html, sc
 from cryptoforecast.evaluation.report_verdicts import verdict_lines
 from cryptoforecast.exceptions import DataError
 
-__all__ = ["PLOTS", "SECTIONS", "BacktestRun", "render_report", "write_report"]
+__all__ = ["SECTIONS", "render_report", "write_report"]
 
 #: the section headings, in reading order
 SECTIONS = ("Verdict", "Forecasts", "Evidence", "Tables")

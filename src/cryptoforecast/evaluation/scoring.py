@@ -24,7 +24,6 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from cryptoforecast.evaluation.metrics import interval_coverage, winkler_score
 from cryptoforecast.evaluation.stats import DMResult, diebold_mariano_loss
 from cryptoforecast.exceptions import DataError
 
@@ -38,12 +37,10 @@ __all__ = [
     "crps_gaussian",
     "crps_student_t",
     "dm_crps",
-    "interval_coverage",
     "kupiec_test",
     "pinball_loss",
     "pit_histogram",
     "quantile_coverage",
-    "winkler_score",
 ]
 
 Array = NDArray[np.float64]

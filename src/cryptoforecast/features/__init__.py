@@ -16,13 +16,19 @@ from cryptoforecast.features.catalog import (
     feature_names,
     specs_for,
 )
+from cryptoforecast.features.cross_section import cross_section_features, market_closes
 from cryptoforecast.features.featureset import (
     build_features,
     detect_feature_set,
     min_history_rows,
     warmup_rows,
 )
-from cryptoforecast.features.leakage import Leak, LookaheadReport, check_lookahead
+from cryptoforecast.features.leakage import (
+    Leak,
+    LookaheadReport,
+    check_lookahead,
+    load_feature_function,
+)
 from cryptoforecast.features.target import (
     log_return_to_price,
     make_target,
@@ -47,4 +53,7 @@ __all__ = [
     "specs_for",
     "target_name",
     "warmup_rows",
+    "cross_section_features",
+    "load_feature_function",
+    "market_closes",
 ]

@@ -65,7 +65,6 @@ class Persistable(Protocol):
 
 __all__ = [
     "FORMAT_VERSION",
-    "MANIFEST",
     "file_sha256",
     "install_directory",
     "library_versions",

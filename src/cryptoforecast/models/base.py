@@ -20,35 +20,18 @@ from cryptoforecast.exceptions import DataError, FeatureMismatchError
 from cryptoforecast.models.artifacts import load_into, save_artifact
 from cryptoforecast.models.checks import (
     check_feature_frame,
-    check_fraction,
     check_is_fitted,
-    check_whole,
     context_rows,
     frame_hash,
-    normalised_importance,
     time_tail_split,
 )
-from cryptoforecast.models.distribution.attached import (
-    DistributionForecaster,
-    load_attached,
-    save_attached,
-)
+from cryptoforecast.models.distribution.attached import load_attached, save_attached
+from cryptoforecast.models.distribution.forecaster import DistributionForecaster
 from cryptoforecast.models.distribution.shapes import QUANTILES, check_levels, coverage_levels
 from cryptoforecast.models.intervals import ConformalCalibrator
 from cryptoforecast.models.probabilities import QuantileProbabilities
 
-__all__ = [
-    "BaseForecaster",
-    "Forecaster",
-    "check_feature_frame",
-    "check_fraction",
-    "check_is_fitted",
-    "check_whole",
-    "frame_hash",
-    "normalised_importance",
-    "context_rows",
-    "time_tail_split",
-]
+__all__ = ["BaseForecaster", "Forecaster"]
 
 
 @runtime_checkable

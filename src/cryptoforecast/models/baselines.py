@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 import pandas as pd
 
-from cryptoforecast.models.artifacts import MANIFEST
+from cryptoforecast.manifest import MANIFEST
 from cryptoforecast.models.base import BaseForecaster
 from cryptoforecast.models.stored_values import MAX_ABS_LOG_RETURN, stored_number
 

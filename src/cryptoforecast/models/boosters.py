@@ -15,9 +15,10 @@ import numpy as np
 import pandas as pd
 
 from cryptoforecast.compat import import_optional
-from cryptoforecast.models.artifacts import MANIFEST, weights_file
-from cryptoforecast.models.base import (
-    BaseForecaster,
+from cryptoforecast.manifest import MANIFEST
+from cryptoforecast.models.artifacts import weights_file
+from cryptoforecast.models.base import BaseForecaster
+from cryptoforecast.models.checks import (
     check_fraction,
     check_is_fitted,
     check_whole,

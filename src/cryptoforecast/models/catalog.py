@@ -6,7 +6,7 @@ ensemble and the shrunk model, which build their bases by name, need no import o
 ``factory.BASE_CLASSES`` (what an ensemble may hold), ``shrunk.SHRINKABLE`` (those and the
 ensemble), then the shrunk and the cross-asset models here. Every other list of model names is
 read off this table (:data:`MODEL_TYPES`, :data:`CROSS_ASSET_MODEL_TYPES`,
-``training.fitting.TRAINABLE_MODELS``, ``training.tuning.TUNABLE_MODELS``) or, where a static
+``training.fit.TRAINABLE_MODELS``, ``training.tuning.TUNABLE_MODELS``) or, where a static
 declaration is needed (the ``Literal`` names of the config), tested against it.
 """
 

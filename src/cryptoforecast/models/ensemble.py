@@ -36,7 +36,8 @@ import numpy as np
 import pandas as pd
 
 from cryptoforecast.exceptions import ConfigError, DataError
-from cryptoforecast.models.base import BaseForecaster, check_is_fitted
+from cryptoforecast.models.base import BaseForecaster
+from cryptoforecast.models.checks import check_is_fitted
 from cryptoforecast.models.ensemble_artifact import StackParts, load_stack, save_stack
 from cryptoforecast.models.factory import BASE_CLASSES, build, class_for, params_for
 from cryptoforecast.models.stacking import inner_folds, nonneg_ridge, oof_summary, train_meta_lgbm
@@ -44,7 +45,7 @@ from cryptoforecast.models.stacking import inner_folds, nonneg_ridge, oof_summar
 if TYPE_CHECKING:
     from cryptoforecast.models.base import Forecaster
 
-__all__ = ["META_LEARNERS", "REGIME_PREFIXES", "EnsembleForecaster", "inner_folds", "nonneg_ridge"]
+__all__ = ["META_LEARNERS", "REGIME_PREFIXES", "EnsembleForecaster"]
 
 META_LEARNERS = ("ridge", "lgbm", "mean")
 #: columns of X given to the ``lgbm`` meta-learner as regime features (recent volatility)

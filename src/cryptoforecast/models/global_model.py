@@ -6,7 +6,7 @@ cross-sectional features (:mod:`cryptoforecast.features.cross_section`) telling 
 moved against the market. One fitted model serves every coin of its universe.
 
 ``fit(X, y)`` takes the pooled rows with a two-level index ``(time, crypto_id)``, sorted by time
-(:func:`cryptoforecast.training.global_training.pool_rows` builds it). The early-stopping tail is
+(:func:`cryptoforecast.training.global_model.pool_rows` builds it). The early-stopping tail is
 cut by *time*, not by row: the last ``validation_fraction`` of the distinct times, with a purge of
 ``horizon`` times before it, so no coin's training label overlaps any coin's tail. ``predict``
 takes one coin's rows (a plain time index) like every other forecaster.
@@ -37,7 +37,7 @@ def _check_pooled(X: Any) -> pd.DataFrame:
         raise DataError(
             "the global model fits on pooled rows indexed by (time, crypto_id), got "
             f"{type(getattr(X, 'index', None)).__name__}; build them with "
-            "cryptoforecast.training.global_training.pool_rows"
+            "cryptoforecast.training.global_model.pool_rows"
         )
     if list(X.index.names) != [TIME_LEVEL, COIN_LEVEL]:
         raise DataError(

@@ -35,14 +35,15 @@ import numpy as np
 import pandas as pd
 
 from cryptoforecast.exceptions import ArtifactError, ConfigError, DataError
-from cryptoforecast.models.artifacts import MANIFEST, weights_file
-from cryptoforecast.models.base import BaseForecaster, check_fraction, check_whole
+from cryptoforecast.manifest import MANIFEST
+from cryptoforecast.models.artifacts import weights_file
+from cryptoforecast.models.base import BaseForecaster
+from cryptoforecast.models.checks import check_fraction, check_whole
 from cryptoforecast.models.lstm_network import (
     FeatureScaler,
     build_network,
     default_threads,
     import_torch,
-    machine_threads,
     make_windows,
     torch_session,
 )
@@ -54,7 +55,7 @@ from cryptoforecast.models.stored_values import (
     stored_whole,
 )
 
-__all__ = ["FeatureScaler", "LSTMForecaster", "default_threads", "machine_threads", "make_windows"]
+__all__ = ["LSTMForecaster"]
 
 WEIGHTS_FILE = "state_dict.pt"
 

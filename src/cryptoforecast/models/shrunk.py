@@ -37,7 +37,8 @@ import pandas as pd
 
 from cryptoforecast.exceptions import ArtifactError, ConfigError, DataError
 from cryptoforecast.models.artifacts import weights_file
-from cryptoforecast.models.base import BaseForecaster, check_is_fitted, context_rows
+from cryptoforecast.models.base import BaseForecaster
+from cryptoforecast.models.checks import check_is_fitted, context_rows
 from cryptoforecast.models.ensemble import MIN_INNER_TRAIN, EnsembleForecaster
 from cryptoforecast.models.factory import BASE_CLASSES, build, class_for, load_with, params_for
 from cryptoforecast.models.stacking import inner_folds

@@ -37,8 +37,9 @@ import pandas as pd
 
 from cryptoforecast.exceptions import ArtifactError, ConfigError, FeatureError
 from cryptoforecast.features import build_features, make_target
-from cryptoforecast.models.artifacts import MANIFEST
-from cryptoforecast.models.base import BaseForecaster, check_feature_frame, frame_hash
+from cryptoforecast.manifest import MANIFEST
+from cryptoforecast.models.base import BaseForecaster
+from cryptoforecast.models.checks import check_feature_frame, frame_hash
 from cryptoforecast.models.intervals import ConformalCalibrator
 
 __all__ = ["TechnicalAnalysisForecaster"]

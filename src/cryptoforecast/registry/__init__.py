@@ -17,10 +17,12 @@ from __future__ import annotations
 from typing import Any
 
 from cryptoforecast.paths import home_dir
+from cryptoforecast.registry.database import default_registry_url
+from cryptoforecast.registry.engine import URL_FORMS, make_engine
 from cryptoforecast.registry.lineage import compute_lineage
-from cryptoforecast.registry.model_registry import ModelRegistry, default_registry_url
+from cryptoforecast.registry.model_registry import ModelRegistry
 from cryptoforecast.registry.record import ModelRecord, StageEvent
-from cryptoforecast.registry.schema import SCHEMA_VERSION, STAGES
+from cryptoforecast.registry.schema import SCHEMA_VERSION, STAGES, UTCDateTime
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -32,6 +34,9 @@ __all__ = [
     "default_registry",
     "default_registry_url",
     "model_registry",
+    "URL_FORMS",
+    "UTCDateTime",
+    "make_engine",
 ]
 
 

@@ -16,13 +16,7 @@ from cryptoforecast.exceptions import ArtifactError
 from cryptoforecast.manifest import MANIFEST, load_manifest_file
 from cryptoforecast.paths import confine, list_files, sha256_file
 
-__all__ = [
-    "check_artifact_manifest",
-    "hash_artifact",
-    "resolve_artifact",
-    "sha256_file",
-    "verify_artifact",
-]
+__all__ = ["check_artifact_manifest", "hash_artifact", "resolve_artifact", "verify_artifact"]
 
 ROOT_NAME = "registry's artifact root"
 

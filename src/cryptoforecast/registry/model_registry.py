@@ -41,7 +41,6 @@ from cryptoforecast.exceptions import RegistryError
 from cryptoforecast.paths import home_dir
 from cryptoforecast.redaction import describe_url
 from cryptoforecast.registry.database import (
-    REGISTRY_URL_ENV,
     RegistryDatabase,
     default_registry_url,
     lock_key,
@@ -74,7 +73,7 @@ from cryptoforecast.registry.values import (
     norm_type,
 )
 
-__all__ = ["ACTOR_ENV", "REGISTRY_URL_ENV", "ModelRegistry", "default_registry_url"]
+__all__ = ["ACTOR_ENV", "ModelRegistry"]
 
 T = TypeVar("T")
 
@@ -107,6 +106,29 @@ def _where_key(
     if horizon is not None:
         stmt = stmt.where(table.c.horizon == norm_horizon(horizon))
     return stmt
+
+
+def _apply_gate(
+    conn: Connection,
+    model_id: int,
+    key: tuple[str, str, int],
+    verdict: tuple[bool, str],
+    retire_on_fail: bool,
+    who: str,
+) -> None:
+    """Record a new model's promotion-gate decision and promote it on a pass; with
+    ``retire_on_fail``, a failure archives the key's production model (its retrained successor
+    did not confirm the edge). Runs inside the caller's transaction."""
+    passed, gate_reason = verdict
+    row = get_row(conn, model_id, for_update=True)
+    log_gate_decision(conn, row, passed, gate_reason, who)
+    if passed:
+        promote_row(conn, row, f"promotion gate passed: {gate_reason}", who, "promote")
+        return
+    current = current_production(conn, key) if retire_on_fail else None
+    if current is not None:
+        why = f"retired: its retrained successor {model_id} failed the gate on newer data"
+        set_status(conn, current, "archived", "archive", why, who)
 
 
 class ModelRegistry:
@@ -201,10 +223,23 @@ class ModelRegistry:
         except BaseException:
             for path in saved:
                 shutil.rmtree(path, ignore_errors=True)
+                self._remove_empty_parents(path)
             raise
         for path in saved[:-1]:
             shutil.rmtree(path, ignore_errors=True)
         return result
+
+    def _remove_empty_parents(self, path: Path) -> None:
+        """Remove the directories above ``path`` that a failed save left empty, up to (not
+        including) the artifact root; one another trainer is using stays (it is not empty)."""
+        root = self.artifact_root.resolve()
+        for parent in path.resolve().parents:
+            if parent == root or root not in parent.parents:
+                return
+            try:
+                parent.rmdir()
+            except OSError:  # not empty (another model's), or gone already
+                return
 
     # ------------------------------------------------------------------ public API: registration
     def new_artifact_dir(self, crypto_id: str, model_type: str, horizon: int = 1) -> Path:
@@ -341,15 +376,7 @@ class ModelRegistry:
             model_id = register_into(
                 conn, save, self.artifact_root, saved, key, values, "staging", reason, who
             )
-            row = get_row(conn, model_id, for_update=True)
-            log_gate_decision(conn, row, passed, gate_reason, who)
-            if passed:
-                promote_row(conn, row, f"promotion gate passed: {gate_reason}", who, "promote")
-                return model_id
-            current = current_production(conn, key) if retire_on_fail else None
-            if current is not None:
-                why = f"retired: its retrained successor {model_id} failed the gate on newer data"
-                set_status(conn, current, "archived", "archive", why, who)
+            _apply_gate(conn, model_id, key, (passed, gate_reason), retire_on_fail, who)
             return model_id
 
         return self._write_saving(work, "register_with_decision")
@@ -362,6 +389,8 @@ class ModelRegistry:
         horizon: int = 1,
         *,
         artifact_key: str,
+        decisions: Mapping[str, tuple[bool, str]] | None = None,
+        retire_on_fail: bool = False,
         reason: str = "",
         actor: str | None = None,
     ) -> tuple[dict[str, int], Path]:
@@ -371,8 +400,12 @@ class ModelRegistry:
         ``feature_importance``, ``lineage``). Holding every key's write lock, the registry picks
         one version above each key's highest (the records share it), calls ``save(path)`` with
         ``<artifact root>/<model_type>/<artifact_key>/h<h>/v<version>_<UTC time>`` and inserts
-        every row as staging in the same transaction: all are registered or none is (and the
-        directory is removed). Returns ``({crypto_id: model_id}, artifact path)``.
+        every row as staging. ``decisions`` maps a crypto_id to its promotion gate's
+        ``(passed, reason)``: each is recorded and a pass promoted (a failure with
+        ``retire_on_fail`` archives the key's production model), as in
+        :meth:`register_with_decision`. All of it is one transaction: every row is registered
+        with its decision or none is (and the directory is removed). Returns
+        ``({crypto_id: model_id}, artifact path)``.
         """
         if not rows:
             raise RegistryError("register_shared needs at least one crypto_id in rows")
@@ -391,12 +424,23 @@ class ModelRegistry:
         }
         folder = norm_crypto(artifact_key)
         who = actor or self.actor
-        return self._write_saving(
-            lambda conn, saved: register_shared_into(
+        unknown = sorted(set(decisions or {}) - set(rows))
+        if unknown:
+            raise RegistryError(
+                f"register_shared got gate decisions for {unknown}, which have no row; pass one "
+                "decision per crypto_id in rows"
+            )
+
+        def work(conn: Connection, saved: list[Path]) -> tuple[dict[str, int], Path]:
+            ids, path = register_shared_into(
                 conn, save, self.artifact_root, saved, prepared, folder, reason, who
-            ),
-            "register_shared",
-        )
+            )
+            for crypto_id, verdict in (decisions or {}).items():
+                key = prepared[crypto_id][0]
+                _apply_gate(conn, ids[crypto_id], key, verdict, retire_on_fail, who)
+            return ids, path
+
+        return self._write_saving(work, "register_shared")
 
     # ------------------------------------------------------------------ public API: stages
     @staticmethod

@@ -13,6 +13,9 @@ __all__ = [
     "Predictor",
     "TTLCache",
     "create_app",
+    "COVERAGES",
+    "as_predictive",
+    "create_service",
 ]
 
 _WHERE = {
@@ -23,6 +26,9 @@ _WHERE = {
     "Predictor": "cryptoforecast.serving.predictor",
     "TTLCache": "cryptoforecast.serving.cache",
     "create_app": "cryptoforecast.serving.app",
+    "COVERAGES": "cryptoforecast.serving.point_forecast",
+    "as_predictive": "cryptoforecast.serving.distribution",
+    "create_service": "cryptoforecast.serving.service",
 }
 
 __getattr__, __dir__ = lazy_exports(__name__, _WHERE)

@@ -46,7 +46,7 @@ from cryptoforecast.serving.failures import public_reason
 from cryptoforecast.serving.jobs import Jobs, RetrainJob
 from cryptoforecast.serving.predictor import PredictionUnavailable, Predictor
 from cryptoforecast.serving.protocol import ProtocolMiddleware
-from cryptoforecast.serving.routes import ADMIN_TOKEN_ENV, MAX_BATCH
+from cryptoforecast.serving.routes import ADMIN_TOKEN_ENV
 from cryptoforecast.serving.telemetry import Metrics, MetricsMiddleware
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ if TYPE_CHECKING:
     from cryptoforecast.serving.background import BackgroundJobs
     from cryptoforecast.serving.ledger import Ledger
 
-__all__ = ["ADMIN_TOKEN_ENV", "MAX_BATCH", "create_app"]
+__all__ = ["create_app"]
 
 log = logging.getLogger(__name__)
 

@@ -29,7 +29,7 @@ class JobQueueFull(CryptoForecastError):
 
 class RetrainJob(Protocol):
     """What ``POST /v1/retrain`` runs in the background. The training layer implements it
-    (``cryptoforecast.training.retrain.retrain_job``) and the top layer injects it
+    (``cryptoforecast.training.jobs.retrain_job``) and the top layer injects it
     (``cryptoforecast serve``), so the service never imports training."""
 
     def __call__(

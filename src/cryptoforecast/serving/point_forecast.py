@@ -12,8 +12,9 @@ import pandas as pd
 
 from cryptoforecast.exceptions import DataError
 from cryptoforecast.features import make_target
-from cryptoforecast.models.base import BaseForecaster, context_rows
+from cryptoforecast.models.base import BaseForecaster
 from cryptoforecast.models.catalog import make_forecaster
+from cryptoforecast.models.checks import context_rows
 
 if TYPE_CHECKING:
     from cryptoforecast.models.base import Forecaster

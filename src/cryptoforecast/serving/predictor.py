@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from cryptoforecast.data import load_ohlcv, resolve_asset
+from cryptoforecast.assets import resolve_asset
+from cryptoforecast.data import load_ohlcv
 from cryptoforecast.data.cache import CandleCache
 from cryptoforecast.data.loader import LIVE_SOURCES
 from cryptoforecast.data.schema import check_interval
@@ -52,7 +53,6 @@ from cryptoforecast.serving.freshness import staleness
 from cryptoforecast.serving.ledger import Ledger, default_ledger_url
 from cryptoforecast.serving.model_checks import is_missing, trained_after
 from cryptoforecast.serving.point_forecast import (
-    COVERAGES,
     FALLBACK_MODEL_TYPE,
     Bands,
     PointForecast,
@@ -66,7 +66,7 @@ if TYPE_CHECKING:
     from cryptoforecast.models.base import Forecaster
     from cryptoforecast.registry.record import ModelRecord
 
-__all__ = ["COVERAGES", "MAX_HORIZON", "Predictor", "PredictionUnavailable"]
+__all__ = ["MAX_HORIZON", "Predictor", "PredictionUnavailable"]
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cryptoforecast.data import CandleCache, resolve_asset
+from cryptoforecast.assets import resolve_asset
+from cryptoforecast.data import CandleCache
 from cryptoforecast.data.live import refresh_series
 from cryptoforecast.data.schema import check_interval
 from cryptoforecast.redaction import redact

@@ -30,9 +30,9 @@ from cryptoforecast.training.metrics import SKILL_BASELINE, DistributionSkill
 
 if TYPE_CHECKING:
     from cryptoforecast.config import Settings
-    from cryptoforecast.training.fitting import TrainingData
+    from cryptoforecast.training.window import TrainingData
 
-__all__ = ["SKILL_BASELINE", "attach_distribution", "distribution_metrics", "fit_distribution"]
+__all__ = ["attach_distribution", "distribution_metrics", "fit_distribution"]
 
 log = logging.getLogger(__name__)
 
@@ -103,12 +103,11 @@ def fit_distribution(
 def attach_distribution(
     model: Any, data: TrainingData, validation: pd.DataFrame, settings: Settings
 ) -> dict[str, Any]:
-    """Fit the configured distribution and attach it to ``model`` (its saved forecaster, when
-    ``model`` wraps one), so :meth:`save_model` stores it in the artifact. Returns what to record
-    in the metrics: the scale model's name, or why there is none."""
+    """Fit the configured distribution and attach it to ``model`` (the forecaster that is saved),
+    so :meth:`save_model` stores it in the artifact. Returns what to record in the metrics: the
+    scale model's name, or why there is none."""
     dist, why_not = fit_distribution(data, validation, settings)
-    target = getattr(model, "inner", model)
-    target.distribution_ = dist
+    model.distribution_ = dist
     if dist is None:
         return {"distribution_attached": None, "distribution_note": why_not}
     return {"distribution_attached": dist.volatility}

@@ -1,7 +1,7 @@
 """Hyperparameter tuning with Optuna: seeded TPE, median pruning, a resumable study.
 
 The objective is the walk-forward MASE (model MAE / naive MAE on the same origins, on prices) of
-a validation tail *inside the data it is given*. :func:`cryptoforecast.training.train_pipeline.
+a validation tail *inside the data it is given*. :func:`cryptoforecast.training.pipeline.
 train_model_for_crypto` gives it only the part of the training window that comes before the
 validation tail used by the promotion gate, so the gate judges the tuned parameters on origins
 the search never saw, and nothing later than the training window is ever looked at.
@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from cryptoforecast.backtest.engine import backtester_from
 from cryptoforecast.compat import import_optional
 from cryptoforecast.config import Settings
 from cryptoforecast.evaluation.metrics import mase
@@ -36,8 +37,8 @@ from cryptoforecast.models.catalog import MODEL_CLASSES
 from cryptoforecast.paths import home_dir
 from cryptoforecast.redaction import describe_url, mask_url, password_of, redact
 from cryptoforecast.registry.engine import URL_FORMS
-from cryptoforecast.training.backtester import backtester_from
-from cryptoforecast.training.fitting import TrainingData, fit_forecaster
+from cryptoforecast.training.fit import fit_forecaster
+from cryptoforecast.training.window import TrainingData
 
 logger = logging.getLogger(__name__)
 
@@ -162,7 +163,7 @@ def walk_forward_mase(
     """Walk-forward MASE of the models ``fit_fn`` builds over the last ``n_val`` labelled rows.
 
     ``candles`` (with ``horizon`` rows after the last labelled one) and their ``features`` go to
-    :class:`~cryptoforecast.training.backtester.ForecastBacktester`, the one walk-forward engine: expanding window, a refit every
+    :class:`~cryptoforecast.backtest.engine.ForecastBacktester`, the one walk-forward engine: expanding window, a refit every
     ``step`` origins, purged by the horizon. MASE is on prices, against the naive forecast on the
     same origins. ``report(running_mase, fold)`` is called after each fold (the backtester's
     progress hook), so a pruner can stop the walk. ``settings`` (default: the defaults) supplies

@@ -1,7 +1,7 @@
 """The training pipeline's validation: the one walk-forward engine, scored for the gate.
 
-``validate_walk_forward(data, fit, settings)`` runs
-:class:`~cryptoforecast.training.backtester.ForecastBacktester` (the same splits, purge and
+``validate_walk_forward(data, settings, new_model=...)`` runs
+:class:`~cryptoforecast.backtest.engine.ForecastBacktester` (the same splits, purge and
 refit schedule as every backtest) over the last ``training.validation_size`` origins of the
 training window (365 by default), refitting every ``training.validation_retrain_every`` rows
 (30) with a purge of ``horizon`` rows. Each validation fit sees the same number of rows as the
@@ -26,16 +26,17 @@ backtester's distribution block) and the metrics carry its CRPS skill against ``
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, MutableMapping
+import json
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from cryptoforecast.backtest.engine import FitCache, ModelTrainer, backtester_from
 from cryptoforecast.evaluation.summary import summarise_results
 from cryptoforecast.exceptions import DataError
 from cryptoforecast.features import build_features
-from cryptoforecast.training.backtester import backtester_from
 from cryptoforecast.training.distribution_model import distribution_metrics
 from cryptoforecast.training.gate import one_sided_dm, subperiod_mae
 from cryptoforecast.training.metrics import ValidationMetrics
@@ -43,16 +44,12 @@ from cryptoforecast.training.metrics import ValidationMetrics
 if TYPE_CHECKING:
     from cryptoforecast.config import Settings
     from cryptoforecast.models.base import Forecaster
-    from cryptoforecast.training.fitting import TrainingData
+    from cryptoforecast.training.window import TrainingData
 
-__all__ = ["MIN_TRAIN_ROWS", "FitCache", "validate_walk_forward", "validation_metrics"]
+__all__ = ["MIN_TRAIN_ROWS", "params_key", "validate_walk_forward", "validation_metrics"]
 
 #: the fewest rows the first validation fold may train on
 MIN_TRAIN_ROWS = 60
-#: fitted validation models keyed by (model key, first and last training timestamp, rows)
-FitCache = MutableMapping[tuple[Any, ...], Any]
-#: ``fit(X, y) -> fitted Forecaster``
-Fitter = Callable[[pd.DataFrame, pd.Series], "Forecaster"]
 
 
 def validation_metrics(
@@ -111,19 +108,21 @@ def _anchored_origins(data: TrainingData, n_val: int, step: int, anchor: Any) ->
 
 def validate_walk_forward(
     data: TrainingData,
-    fit: Fitter,
     settings: Settings,
     *,
+    new_model: Callable[[], Forecaster] | None = None,
+    fit: ModelTrainer | None = None,
     cache_key: Any = None,
     fit_cache: FitCache | None = None,
     anchor: Any = None,
 ) -> tuple[ValidationMetrics, pd.DataFrame]:
     """Walk-forward validation over the window's last ``training.validation_size`` rows.
 
-    ``fit(X, y)`` returns a fitted forecaster. Returns ``(metrics, results)``. The validation
-    tail shrinks (to at most a third of the window) when the window is short, and the metrics
-    record how many origins were used. With ``fit_cache`` (and a ``cache_key`` naming the model
-    and its parameters) a fit on the same rows is reused instead of repeated.
+    Each refit is ``new_model()`` fitted on the fold's rows, or ``fit(X, y)`` (one of the two).
+    Returns ``(metrics, results)``. The validation tail shrinks (to at most a third of the window)
+    when the window is short, and the metrics record how many origins were used. With
+    ``fit_cache`` (and a ``cache_key`` naming the model and its parameters) a fit on the same rows
+    is reused instead of repeated.
     """
     n = len(data.X)
     h = data.horizon
@@ -153,24 +152,18 @@ def validate_walk_forward(
         distribution=settings.distribution.model,
         distribution_calibration=settings.distribution.calibration,
     )
-
-    def trainer(X: pd.DataFrame, y: pd.Series) -> Forecaster:
-        if fit_cache is None:
-            return fit(X, y)
-        key = (cache_key, X.index[0], X.index[-1], len(X))
-        model = fit_cache.get(key)
-        if model is None:
-            model = fit(X, y)
-            fit_cache[key] = model
-        return model
-
-    results = backtester.run_walk_forward_validation(candles, trainer, features=feats)
+    results = backtester.run_walk_forward_validation(
+        candles,
+        fit,
+        features=feats,
+        new_model=new_model,
+        fit_cache=fit_cache,
+        cache_key=cache_key,
+    )
     metrics = validation_metrics(results, h, coverages, settings.promotion_gate.stability_periods)
     return dataclasses.replace(metrics, n_refits=int(backtester.n_refits_)), results
 
 
 def params_key(model_type: str, params: Mapping[str, Any], seed: int, top_k: int | None) -> str:
     """A stable text key for a model type and its hyperparameters (for ``fit_cache``)."""
-    import json
-
     return json.dumps([model_type, params, seed, top_k], sort_keys=True, default=str)

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from cryptoforecast.assets import snapshot_assets
+from cryptoforecast.backtest.distribution_walk import walk_distribution
 from cryptoforecast.data import load_ohlcv
 from cryptoforecast.exceptions import ConfigError, DataError, NotFittedError
 from cryptoforecast.models.distribution import (
@@ -17,7 +18,6 @@ from cryptoforecast.models.distribution import (
     MarketData,
 )
 from cryptoforecast.models.distribution import volatility as vol_module
-from cryptoforecast.training.distribution_walk import walk_distribution
 from tests.models.distribution.conftest import perturb_after
 
 MODELS = list(VOLATILITY_MODELS)

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from cryptoforecast.backtest.distribution_walk import walk_distribution
 from cryptoforecast.evaluation.scoring import dm_crps
 from cryptoforecast.models.distribution import MarketData
-from cryptoforecast.training.distribution_walk import walk_distribution
 
 OMEGA, ALPHA, BETA, NU = 0.05, 0.15, 0.82, 6.0  # in percent units, as arch fits them
 

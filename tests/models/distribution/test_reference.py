@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from cryptoforecast.backtest.distribution_walk import walk_distribution
 from cryptoforecast.exceptions import DataError
 from cryptoforecast.models.distribution import QUANTILES, DistributionForecaster, MarketData
 from cryptoforecast.models.distribution.reference import GarchRef
-from cryptoforecast.training.distribution_walk import walk_distribution
 
 arch = pytest.importorskip("arch")
 

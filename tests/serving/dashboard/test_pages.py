@@ -160,7 +160,7 @@ def test_empty_service_shows_every_snapshot_coin_from_the_fallback(registry: Any
     app = create_app(load_config(), registry=registry)
     client = SyncASGIClient(app)
     text = client.get("/").text
-    from cryptoforecast.data import snapshot_assets
+    from cryptoforecast.assets import snapshot_assets
 
     for asset in snapshot_assets():
         assert f'data-crypto-id="{asset.id}"' in text

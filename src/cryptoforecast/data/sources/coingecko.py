@@ -41,7 +41,6 @@ __all__ = [
     "PRO_COINGECKO_URL",
     "PUBLIC_COINGECKO_URL",
     "CoinGeckoSource",
-    "parse_market_chart",
 ]
 
 COINGECKO_URL_ENV = "CRYPTOFORECAST_COINGECKO_URL"

@@ -37,16 +37,7 @@ from cryptoforecast.redaction import redact
 if TYPE_CHECKING:
     import httpx
 
-__all__ = [
-    "ErrorDescriber",
-    "JSONFetcher",
-    "RateLimiter",
-    "RetryPolicy",
-    "SleepFn",
-    "describe_transport_error",
-    "parse_retry_after",
-    "redact",
-]
+__all__ = ["ErrorDescriber", "JSONFetcher", "describe_transport_error"]
 
 _log = logging.getLogger(__name__)
 

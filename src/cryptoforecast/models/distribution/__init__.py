@@ -11,7 +11,15 @@
 
 from __future__ import annotations
 
-from cryptoforecast.models.distribution.calibration import ScoreCalibrator
+from cryptoforecast.models.distribution.attached import load_attached, save_attached
+from cryptoforecast.models.distribution.calibration import (
+    CONFORMAL_WINDOW,
+    Calibration,
+    ScoreCalibrator,
+    calibrated_shape,
+    check_calibration,
+    make_calibrator,
+)
 from cryptoforecast.models.distribution.forecaster import (
     BASELINES,
     VOLATILITY_MODELS,
@@ -27,6 +35,8 @@ from cryptoforecast.models.distribution.shapes import (
     QUANTILES,
     PredictiveDistribution,
     StandardShape,
+    check_levels,
+    coverage_levels,
 )
 from cryptoforecast.models.distribution.volatility import MarketData, realized_measures
 
@@ -44,4 +54,13 @@ __all__ = [
     "StandardShape",
     "make_volatility_model",
     "realized_measures",
+    "CONFORMAL_WINDOW",
+    "Calibration",
+    "calibrated_shape",
+    "check_calibration",
+    "check_levels",
+    "coverage_levels",
+    "load_attached",
+    "make_calibrator",
+    "save_attached",
 ]

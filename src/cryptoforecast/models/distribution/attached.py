@@ -15,7 +15,7 @@ from typing import Any
 from cryptoforecast.exceptions import ArtifactError
 from cryptoforecast.models.distribution.forecaster import DistributionForecaster
 
-__all__ = ["DISTRIBUTION_DIR", "DistributionForecaster", "load_attached", "save_attached"]
+__all__ = ["DISTRIBUTION_DIR", "load_attached", "save_attached"]
 
 DISTRIBUTION_DIR = "distribution"
 

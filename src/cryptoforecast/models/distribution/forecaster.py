@@ -23,12 +23,8 @@ import numpy as np
 import pandas as pd
 
 from cryptoforecast.exceptions import ArtifactError, ConfigError, DataError, NotFittedError
-from cryptoforecast.models.artifacts import (
-    MANIFEST,
-    file_sha256,
-    install_directory,
-    library_versions,
-)
+from cryptoforecast.manifest import MANIFEST
+from cryptoforecast.models.artifacts import file_sha256, install_directory, library_versions
 from cryptoforecast.models.distribution.calibration import (
     CALIBRATIONS,
     CONFORMAL_WINDOW,

@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from cryptoforecast.data import ASSETS, resolve_asset, snapshot_assets
+from cryptoforecast.assets import ASSETS, resolve_asset, snapshot_assets
 from cryptoforecast.data.schema import check_interval
 from cryptoforecast.exceptions import CryptoForecastError
 from cryptoforecast.redaction import redact

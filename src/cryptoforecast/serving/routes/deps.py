@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
-from cryptoforecast.data import ASSETS, resolve_asset
+from cryptoforecast.assets import ASSETS, resolve_asset
 from cryptoforecast.data.times import parse_time
 from cryptoforecast.exceptions import DataError
 from cryptoforecast.models import MODEL_TYPES

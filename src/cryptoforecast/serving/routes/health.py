@@ -14,7 +14,8 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from cryptoforecast.data import CandleCache, load_ohlcv, snapshot_assets
+from cryptoforecast.assets import snapshot_assets
+from cryptoforecast.data import CandleCache, load_ohlcv
 from cryptoforecast.data.loader import LIVE_SOURCES
 from cryptoforecast.exceptions import CryptoForecastError
 from cryptoforecast.redaction import redact

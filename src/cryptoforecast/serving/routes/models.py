@@ -149,7 +149,7 @@ def retrain(body: RetrainRequest | None = Body(None), svc: Service = SERVICE) ->
         raise HTTPException(
             status_code=501,
             detail="retraining is not wired into this service: build it with "
-            "create_app(..., retrain=cryptoforecast.training.retrain.retrain_job) as "
+            "create_app(..., retrain=cryptoforecast.training.jobs.retrain_job) as "
             "'cryptoforecast serve' does, or run 'cryptoforecast retrain'",
         )
     fn = svc.retrain

@@ -14,15 +14,15 @@ import pandas as pd
 import pytest
 from rich.console import Console
 
+from cryptoforecast.backtest.engine import ForecastBacktester, backtester_from, trainer_for
 from cryptoforecast.cli import demo as demo_cli
 from cryptoforecast.cli import main
 from cryptoforecast.config import Settings
 from cryptoforecast.data import load_ohlcv
 from cryptoforecast.features import build_features
-from cryptoforecast.training.backtester import ForecastBacktester, backtester_from
-from cryptoforecast.training.fitting import prepare_training_data, trainer_for
 from cryptoforecast.training.tuning import walk_forward_mase
 from cryptoforecast.training.validation import validate_walk_forward
+from cryptoforecast.training.window import prepare_training_data
 
 SETTINGS = Settings.model_validate(
     {
@@ -92,7 +92,7 @@ def test_the_settings_give_the_backtest_section_and_overrides_win() -> None:
 def test_validation(started: list[ForecastBacktester], candles: pd.DataFrame) -> None:
     data = prepare_training_data(candles, days=200, horizon=3)
     with pytest.raises(_Started):
-        validate_walk_forward(data, trainer_for("naive", 3), SETTINGS)
+        validate_walk_forward(data, SETTINGS, fit=trainer_for("naive", 3))
     (bt,) = started
     step = SETTINGS.training.validation_retrain_every
     _same(
@@ -177,10 +177,10 @@ def test_backtest_command(
 
 
 def test_demo(started: list[ForecastBacktester], monkeypatch: pytest.MonkeyPatch) -> None:
-    async def no_training(*args: Any, **kwargs: Any) -> Any:
+    def no_training(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("not trained in this test")
 
-    monkeypatch.setattr(demo_cli, "train_model_for_crypto", no_training)
+    monkeypatch.setattr(demo_cli, "train_model", no_training)
     with pytest.raises(_Started):
         demo_cli.run_demo(Console(file=io.StringIO()), config=SETTINGS, registry=object())
     demo = SETTINGS.demo

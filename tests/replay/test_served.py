@@ -13,8 +13,8 @@ from cryptoforecast.config import load_config
 from cryptoforecast.data import load_ohlcv
 from cryptoforecast.exceptions import ConfigError
 from cryptoforecast.registry import ModelRegistry
+from cryptoforecast.replay.served import FALLBACK, backtest_served, replay_period
 from cryptoforecast.serving.predictor import Predictor
-from cryptoforecast.training.served import FALLBACK, backtest_served, replay_period
 
 FAST = {
     "lightgbm": {"n_estimators": 40, "early_stopping_rounds": 10},

@@ -7,7 +7,7 @@ import pytest
 from cryptoforecast.config import load_config
 from cryptoforecast.exceptions import ConfigError
 from cryptoforecast.registry import ModelRegistry
-from cryptoforecast.training.distributed import _specs, machine_workers, train_many, train_task
+from cryptoforecast.training.jobs import _specs, machine_workers, train_many, train_task
 
 FAST = {
     "lightgbm": {"n_estimators": 40, "early_stopping_rounds": 10},

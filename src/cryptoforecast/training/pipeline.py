@@ -1,6 +1,10 @@
 """Train one model for one coin: load -> features -> validate -> fit -> save -> register -> gate.
 
-``train_model_for_crypto`` is the entry point users run::
+``train_model(...)`` is the synchronous core; ``train_model_for_crypto`` awaits it in a worker
+thread, for code that runs an event loop (and the original snippet)::
+
+    from cryptoforecast.training import train_model
+    model = train_model("bitcoin", model_type="lightgbm", days=365, save_model=True)
 
     import asyncio
     from cryptoforecast.training import train_model_for_crypto
@@ -10,7 +14,7 @@
 Steps, in order, and nothing is written anywhere before the last two:
 
 1. Candles: the last ``days`` candles up to ``end`` plus the warm-up history the features need
-   (``features.warmup_rows``), loaded off the event loop. A missing or corrupt input raises
+   (``features.warmup_rows``). A missing or corrupt input raises
    :class:`DataError` here, so the registry is never touched.
 2. Features and the ``horizon``-step log-return target, built once (features are causal, plain
    functions); the training window is the last ``days`` rows with complete features.
@@ -26,7 +30,8 @@ Steps, in order, and nothing is written anywhere before the last two:
    ``staging`` with metrics, config, lineage and feature importance, and the promotion gate
    decides whether it is promoted to ``production`` (the reason is recorded either way).
 
-Feature selection (``feature_selection.top_k``) ranks features with each fit's own training rows
+Feature selection (``feature_selection.top_k``) is a step of the forecaster
+(:class:`~cryptoforecast.training.fit.TopKFeatures`) that ranks features with its own fit's rows
 only: every validation fold ranks on its fold's rows, the final model on the window's rows.
 """
 
@@ -35,68 +40,42 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from cryptoforecast.backtest.engine import FitCache
 from cryptoforecast.config import Settings, load_config
 from cryptoforecast.exceptions import ConfigError
+from cryptoforecast.models.base import Forecaster
 from cryptoforecast.training.distribution_model import attach_distribution
-from cryptoforecast.training.fitting import (
-    TRAINABLE_MODELS,
-    TrainingData,
-    fit_forecaster,
-    load_training_candles,
-    model_params,
-    prepare_training_data,
-    unwrap,
-)
-from cryptoforecast.training.gate import GateDecision, decide_family, gate_decision
+from cryptoforecast.training.fit import TRAINABLE_MODELS, TopKFeatures, model_params, new_forecaster
+from cryptoforecast.training.gate import decide_family
 from cryptoforecast.training.metrics import ValidationMetrics
-from cryptoforecast.training.records import (
+from cryptoforecast.training.registration import (
     config_record,
-    record_decision,
     register_trained,
     registry_or_default,
 )
-from cryptoforecast.training.results import TrainingResult, training_result
+from cryptoforecast.training.results import TrainingResult
 from cryptoforecast.training.tuning import tune_hyperparameters
-from cryptoforecast.training.validation import (
-    MIN_TRAIN_ROWS,
-    FitCache,
-    params_key,
-    validate_walk_forward,
+from cryptoforecast.training.validation import params_key, validate_walk_forward
+from cryptoforecast.training.window import (
+    TrainingData,
+    load_training_candles,
+    prepare_training_data,
 )
 
-if TYPE_CHECKING:
-    from cryptoforecast.models.base import Forecaster
-
 __all__ = [
-    "MIN_TRAIN_ROWS",
-    "PREDICT_CONTEXT",
-    "TRAINABLE_MODELS",
-    "GateDecision",
-    "TrainingData",
-    "TrainingResult",
-    "ValidationMetrics",
+    "Fitted",
     "fit_and_validate",
-    "fit_forecaster",
-    "gate_decision",
-    "model_params",
-    "prepare_training_data",
-    "record_decision",
     "resolve_settings",
+    "train_model",
     "train_model_for_crypto",
-    "training_result",
-    "validate_walk_forward",
 ]
 
-#: rows of past features handed to ``predict`` before each test block (sequence models' lookback)
-PREDICT_CONTEXT = 400
 
-
-# --------------------------------------------------------------------------------------------
-# settings
-# --------------------------------------------------------------------------------------------
 def resolve_settings(config: Settings | Mapping[str, Any] | str | Path | None) -> Settings:
     """``Settings`` from a Settings object, a mapping of overrides, a YAML path or ``None``."""
     if isinstance(config, Settings):
@@ -113,62 +92,88 @@ def resolve_settings(config: Settings | Mapping[str, Any] | str | Path | None) -
     )
 
 
-# --------------------------------------------------------------------------------------------
-# the entry point
-# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Fitted:
+    """One model type fitted and validated on a training window.
+
+    ``model`` is the forecaster that is saved and served (fitted on every row of the window, with
+    its predictive distribution attached when the config names one); ``metrics`` its validation
+    beside naive's; ``params`` the hyperparameters used; ``tuning`` the tuning study, if any.
+    """
+
+    model: Forecaster
+    metrics: ValidationMetrics
+    params: dict[str, Any]
+    tuning: dict[str, Any] | None = None
+
+
+def _tuned(
+    data: TrainingData, crypto_id: str, model_type: str, tune: int, settings: Settings
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The hyperparameters to train with: the config's, or the best of ``tune`` Optuna trials on
+    the rows before the validation tail."""
+    params = model_params(settings, model_type)
+    if not tune:
+        return params, None
+    horizon = data.horizon
+    n_gate = min(settings.training.validation_size, len(data.X) // 3)
+    # purged like every validation fit: only rows whose h-step label is known at the gate's
+    # first origin (row len - n_gate), so no tuning label overlaps a validation target
+    cut = len(data.X) - n_gate - horizon + 1
+    result = tune_hyperparameters(
+        data,
+        model_type,
+        tune,
+        settings,
+        study_name=f"{model_type}-{crypto_id}-h{horizon}-to{data.X.index[cut - 1]:%Y%m%d}-n{cut}",
+        base_params=params,
+        top_k=settings.feature_selection.top_k,
+        rows=cut,
+    )
+    return dict(result.best_params), result.to_dict()
+
+
 def fit_and_validate(
     data: TrainingData,
     crypto_id: str,
     model_type: str,
-    horizon: int,
-    tune: int,
     settings: Settings,
+    *,
+    tune: int = 0,
     fit_cache: FitCache | None = None,
     anchor: Any = None,
-) -> tuple[Forecaster, ValidationMetrics, dict[str, Any], dict[str, Any] | None]:
-    """CPU-bound part: tune, validate, fit the final model. Returns model, metrics, params, tuning."""
-    params = model_params(settings, model_type)
-    seed = settings.training.seed
-    top_k = settings.feature_selection.top_k
+) -> Fitted:
+    """Tune (with ``tune`` trials), validate walk-forward, fit the final model on the window.
+
+    Every fit, the validation folds' and the final one, is a new forecaster from
+    :func:`~cryptoforecast.training.fit.new_forecaster` fitted on the rows it may see.
+    """
     timings: dict[str, float] = {}
-    tuning: dict[str, Any] | None = None
-    if tune:
-        t0 = time.perf_counter()
-        n_gate = min(settings.training.validation_size, len(data.X) // 3)
-        # purged like every validation fit: only rows whose h-step label is known at the gate's
-        # first origin (row len - n_gate), so no tuning label overlaps a validation target
-        cut = len(data.X) - n_gate - horizon + 1
-        result = tune_hyperparameters(
-            data,
-            model_type,
-            tune,
-            settings,
-            study_name=f"{model_type}-{crypto_id}-h{horizon}-to{data.X.index[cut - 1]:%Y%m%d}-n{cut}",
-            base_params=params,
-            top_k=top_k,
-            rows=cut,
-        )
-        params = dict(result.best_params)
-        tuning = result.to_dict()
+    t0 = time.perf_counter()
+    params, tuning = _tuned(data, crypto_id, model_type, tune, settings)
+    if tuning is not None:
         timings["tune_s"] = time.perf_counter() - t0
+    seed, top_k = settings.training.seed, settings.feature_selection.top_k
+    new_model = partial(new_forecaster, model_type, data.horizon, params, seed, top_k)
     t0 = time.perf_counter()
     metrics, validation = validate_walk_forward(
         data,
-        lambda X, y: fit_forecaster(model_type, horizon, X, y, params, seed, top_k),
         settings,
+        new_model=new_model,
         cache_key=params_key(model_type, params, seed, top_k),
         fit_cache=fit_cache,
         anchor=anchor,
     )
     timings["validate_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    model = fit_forecaster(model_type, horizon, data.X, data.y, params, seed, top_k)
+    fitted = new_model().fit(data.X, data.y)
+    model = fitted.model if isinstance(fitted, TopKFeatures) else fitted
     attached = attach_distribution(model, data, validation, settings)
     timings["fit_s"] = time.perf_counter() - t0
-    return model, metrics.with_extra(**attached, timings=timings), params, tuning
+    return Fitted(model, metrics.with_extra(**attached, timings=timings), params, tuning)
 
 
-async def train_model_for_crypto(
+def train_model(
     crypto_id: str,
     model_type: str = "lightgbm",
     days: int = 365,
@@ -217,60 +222,69 @@ async def train_model_for_crypto(
     if isinstance(tune, bool) or not isinstance(tune, int) or tune < 0:
         raise ConfigError(f"tune must be a whole number of Optuna trials >= 0, got {tune!r}")
     t_start = time.perf_counter()
-    candles = await load_training_candles(crypto_id, days, horizon, source, end, path)
+    candles = load_training_candles(crypto_id, days, horizon, source, end, path)
     crypto_id = str(candles.attrs.get("crypto_id", crypto_id))
-    data = await asyncio.to_thread(prepare_training_data, candles, days, horizon)
-    model, metrics, params, tuning = await asyncio.to_thread(
-        fit_and_validate, data, crypto_id, model_type, horizon, tune, settings
-    )
+    data = prepare_training_data(candles, days, horizon)
+    fitted = fit_and_validate(data, crypto_id, model_type, settings, tune=tune)
     # one candidate decided alone: the other candidate types count in the Holm family (p = 1)
-    decision = decide_family({model_type: metrics}, settings.promotion_gate)[model_type]
+    decision = decide_family({model_type: fitted.metrics}, settings.promotion_gate)[model_type]
     run_config = config_record(
         model_type,
         horizon,
         days,
         source,
         end,
-        params=params,
+        params=fitted.params,
         seed=settings.training.seed,
         top_k_features=settings.feature_selection.top_k,
         validation_size=settings.training.validation_size,
         validation_retrain_every=settings.training.validation_retrain_every,
         promotion_gate=settings.promotion_gate.model_dump(),
-        tuning=tuning,
+        tuning=fitted.tuning,
     )
-    inner = unwrap(model)
+    model = fitted.model
     record = None
     if save_model:
         reg = registry_or_default(registry)
-        model_id = await asyncio.to_thread(
-            register_trained,
-            reg,
-            model,
-            data,
-            crypto_id,
-            model_type,
-            horizon,
-            metrics,
-            run_config,
-            source,
-            decision,
-            settings.promotion_gate.retire_on_fail,
-        )
-        record = await asyncio.to_thread(reg.get, model_id)
+        model_id = register_trained(
+            reg, model, data, crypto_id, model_type, horizon, fitted.metrics, run_config, source,
+            decision, settings.promotion_gate.retire_on_fail,
+        )  # fmt: skip
+        record = reg.get(model_id)
     # the total (after registration) is kept with the result, not in the stored record
-    timings = {**metrics.extra.get("timings", {}), "total_s": time.perf_counter() - t_start}
-    metrics = metrics.with_extra(timings=timings)
-    inner.training_result_ = TrainingResult(  # type: ignore[attr-defined]
-        model=inner,
+    timings = {**fitted.metrics.extra.get("timings", {}), "total_s": time.perf_counter() - t_start}
+    model.training_result_ = TrainingResult(  # type: ignore[attr-defined]
+        model=model,
         crypto_id=crypto_id,
         model_type=model_type,
         horizon=horizon,
         days=days,
-        metrics=metrics,
-        params=params,
-        tuning=tuning,
+        metrics=fitted.metrics.with_extra(timings=timings),
+        params=fitted.params,
+        tuning=fitted.tuning,
         gate=decision,
         record=record,
     )
-    return inner
+    return model
+
+
+async def train_model_for_crypto(
+    crypto_id: str,
+    model_type: str = "lightgbm",
+    days: int = 365,
+    save_model: bool = True,
+    horizon: int = 1,
+    tune: int = 0,
+    source: str = "snapshot",
+    end: Any = None,
+    config: Settings | Mapping[str, Any] | str | Path | None = None,
+    registry: Any = None,
+    *,
+    path: str | Path | None = None,
+) -> Forecaster:
+    """:func:`train_model` awaited in a worker thread (same arguments, same result), so that
+    trainings can be awaited together from an event loop."""
+    return await asyncio.to_thread(
+        train_model, crypto_id, model_type, days, save_model, horizon, tune, source, end,
+        config, registry, path=path,
+    )  # fmt: skip

@@ -7,13 +7,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cryptoforecast.backtest.engine import ForecastBacktester
 from cryptoforecast.data import load_ohlcv
 from cryptoforecast.exceptions import ConfigError
 from cryptoforecast.features import build_features
 from cryptoforecast.models.distribution import QUANTILES
-from cryptoforecast.training.backtester import ForecastBacktester
-
-from .ridge import RidgeForecaster
+from tests.ridge import RidgeForecaster
 
 
 def _trainer(horizon: int):  # noqa: ANN202

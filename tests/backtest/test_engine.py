@@ -9,12 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cryptoforecast.backtest.engine import ForecastBacktester, trainer_for
 from cryptoforecast.exceptions import ConfigError, DataError
 from cryptoforecast.features import make_target
 from cryptoforecast.models.base import BaseForecaster
-from cryptoforecast.training.backtester import ForecastBacktester, trainer_for
-
-from .ridge import RidgeForecaster
+from tests.ridge import RidgeForecaster
 
 
 def _candles(n: int = 420, seed: int = 1) -> pd.DataFrame:

@@ -22,43 +22,241 @@ How it works, in row positions of the feature frame (warm-up rows dropped):
 * Intervals: ``interval_method="split"`` asks the model in force for its static conformal band
   (``predict_interval``, from the residuals it was fitted with). ``"aci"`` issues the band at each
   origin from the point forecast and offsets at an adaptive miscoverage level updated with every
-  forecast whose target is known by that origin (:mod:`~cryptoforecast.training.adaptive_intervals`:
+  forecast whose target is known by that origin (:mod:`~cryptoforecast.backtest.adaptive_intervals`:
   the new model's residuals at a refit, the adaptive state carried over). A model with too few
   out-of-sample residuals gets NaN bands for its origins, a warning and a note in ``refits_``.
 """
 
 from __future__ import annotations
 
+import math
 import time
 import warnings
-from collections.abc import Callable, Sequence
-from typing import Any, Literal
+from collections.abc import Callable, MutableMapping, Sequence
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
 
+from cryptoforecast.backtest.adaptive_intervals import AdaptiveIntervals
+from cryptoforecast.backtest.distribution_walk import distribution_columns
 from cryptoforecast.config import Settings
 from cryptoforecast.evaluation.distribution_summary import summarise_distribution
 from cryptoforecast.evaluation.summary import summarise_results
-from cryptoforecast.exceptions import DataError
+from cryptoforecast.exceptions import ConfigError, DataError, NotFittedError
+from cryptoforecast.features import build_features, make_target
 from cryptoforecast.models.base import Forecaster
-from cryptoforecast.models.distribution import MarketData
-from cryptoforecast.models.splits import train_rows, walk_forward_splits
-from cryptoforecast.training.adaptive_intervals import AdaptiveIntervals
-from cryptoforecast.training.backtest_frames import (
-    assemble_results,
-    check_horizon,
-    check_params,
-    coverage_tag,
-    mean_importance,
-    normalised_importance_of,
-    predict_block,
-    prepare_frames,
-)
-from cryptoforecast.training.distribution_walk import distribution_columns
-from cryptoforecast.training.fitting import ModelTrainer, trainer_for
+from cryptoforecast.models.catalog import make_forecaster, model_class
+from cryptoforecast.models.checks import context_rows
+from cryptoforecast.models.distribution import VOLATILITY_MODELS, MarketData
+from cryptoforecast.models.factory import params_for
+from cryptoforecast.models.splits import resolve_purge, train_rows, walk_forward_splits
 
-__all__ = ["ForecastBacktester", "ModelTrainer", "backtester_from", "coverage_tag", "trainer_for"]
+__all__ = [
+    "FitCache",
+    "ForecastBacktester",
+    "ModelTrainer",
+    "assemble_results",
+    "backtester_from",
+    "coverage_tag",
+    "predict_block",
+    "prepare_frames",
+    "trainer_for",
+]
+
+#: ``model_trainer_fn(X_train, y_train) -> fitted Forecaster``
+ModelTrainer = Callable[[pd.DataFrame, pd.Series], Forecaster]
+#: fitted models keyed by (the caller's model key, first and last training timestamp, rows)
+FitCache = MutableMapping[tuple[Any, ...], Any]
+
+
+def trainer_for(model_type: str, horizon: int = 1, **params: Any) -> ModelTrainer:
+    """A ``model_trainer_fn``: ``make_forecaster(model_type, horizon, **params).fit(X, y)``.
+
+    Raises :class:`ConfigError` at once for an unknown model type or parameter.
+    """
+    params = params_for(model_class(model_type), params, strict=True)
+
+    def train(X_train: pd.DataFrame, y_train: pd.Series) -> Forecaster:
+        model = make_forecaster(model_type, horizon=horizon, **params)
+        return model.fit(X_train, y_train)
+
+    train.__name__ = f"train_{model_type}"
+    train.__qualname__ = train.__name__
+    return train
+
+
+def coverage_tag(coverage: float) -> str:
+    """Column suffix of a coverage level: ``0.8 -> "80"``, ``0.95 -> "95"``."""
+    return f"{round(coverage * 100):d}"
+
+
+def prepare_frames(
+    data: pd.DataFrame,
+    horizon: int,
+    features: pd.DataFrame | None = None,
+    market: pd.DataFrame | pd.Series | None = None,
+) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
+    """Features ``X`` (complete rows only), target ``y`` and per-row context for ``data``.
+
+    The context frame holds ``close`` at each row, the true close ``h`` rows later, its
+    timestamp and the next candle's simple return (for the trading metrics).
+    """
+    if not isinstance(data, pd.DataFrame) or "close" not in data.columns:
+        raise DataError(
+            f"data must be a candle DataFrame with a 'close' column (load_ohlcv), got "
+            f"{type(data).__name__}"
+        )
+
+    h = int(horizon)
+    if features is None:
+        features = build_features(data, market)
+    elif not features.index.equals(data.index):
+        missing = data.index.difference(features.index)
+        if len(missing):
+            raise DataError(
+                f"features lack {len(missing)} of the candles' timestamps "
+                f"(first {missing[0]}); "
+                "build them from the same candles (build_features(data))"
+            )
+        features = features.loc[data.index]
+    values = features.to_numpy(dtype="float64", na_value=np.nan)
+    complete = np.isfinite(values).all(axis=1)
+    if not complete.any():
+        raise DataError(
+            f"no row of the {features.shape[1]} features is complete in {len(data)} candles; "
+            "load more history (features need a warm-up)"
+        )
+    first = int(np.argmax(complete))
+    if not complete[first:].all():
+        bad = features.index[first + int(np.argmin(complete[first:]))]
+        raise DataError(
+            f"features have NaN/infinite values after the warm-up, first at {bad}; fill or "
+            "drop the candle gap there before backtesting"
+        )
+    close = data["close"].astype("float64")
+    context = pd.DataFrame(
+        {
+            "close": close,
+            "close_at_target": close.shift(-h),
+            "target_time": pd.Series(data.index, index=data.index).shift(-h),
+            "next_return": close.shift(-1) / close - 1.0,
+        },
+        index=data.index,
+    )
+    y = make_target(data, h)
+    sl = slice(first, None)
+    return features.iloc[sl], y.iloc[sl], context.iloc[sl]
+
+
+def predict_block(
+    model: Forecaster,
+    X: pd.DataFrame,
+    block: np.ndarray,
+    coverages: Sequence[float],
+    static: bool = True,
+) -> tuple[pd.DataFrame, str | None]:
+    """Point forecasts and, if ``static``, the model's own intervals (log returns) for the
+    origins in ``block``; also why the intervals are NaN, if they are."""
+    a, b = int(block[0]), int(block[-1]) + 1
+    index = X.index[a:b]
+    lo = max(0, a - context_rows(model))
+    pred = model.predict(X.iloc[lo:b]).reindex(index)
+    if pred.isna().any() and lo > 0:  # the model reads more history than it says: give it all
+        lo = 0
+        pred = model.predict(X.iloc[lo:b]).reindex(index)
+    if pred.isna().any():
+        raise DataError(
+            f"{type(model).__name__} gave no forecast for {int(pred.isna().sum())} origin(s) "
+            f"from {pred.index[pred.isna()][0]} even with {a} rows of history before the block"
+        )
+    out = pd.DataFrame({"y_pred_logret": pred.to_numpy(dtype="float64")}, index=index)
+    note = None
+    for c in coverages:
+        tag = coverage_tag(c)
+        lower = upper = np.full(len(index), np.nan)
+        if static:
+            try:
+                band = model.predict_interval(X.iloc[lo:b], coverage=float(c)).reindex(index)
+                lower, upper = band["lower"].to_numpy(), band["upper"].to_numpy()
+            except (NotImplementedError, AttributeError):  # a model without intervals
+                pass
+            except NotFittedError as exc:  # too few out-of-sample residuals to calibrate
+                note = str(exc)
+        out[f"lower_{tag}_logret"] = lower
+        out[f"upper_{tag}_logret"] = upper
+    return out, note
+
+
+def assemble_results(
+    raw: pd.DataFrame,
+    y: pd.Series,
+    ctx: pd.DataFrame,
+    horizon: int,
+    coverages: Sequence[float],
+    interval_method: str,
+) -> pd.DataFrame:
+    """Turn per-origin log-return forecasts into the price-level results frame."""
+    idx = raw.index
+    c = ctx.loc[idx]
+    close = c["close"].to_numpy()
+    out = pd.DataFrame(
+        {
+            "origin": idx,
+            "target_time": c["target_time"].to_numpy(),
+            "horizon": int(horizon),
+            "fold": raw["fold"].to_numpy(),
+            "close_at_origin": close,
+            "y_true": c["close_at_target"].to_numpy(),
+            "y_pred": close * np.exp(raw["y_pred_logret"].to_numpy()),
+            "naive": close,
+        }
+    )
+    for cov in coverages:
+        tag = coverage_tag(cov)
+        out[f"lower_{tag}"] = close * np.exp(raw[f"lower_{tag}_logret"].to_numpy())
+        out[f"upper_{tag}"] = close * np.exp(raw[f"upper_{tag}_logret"].to_numpy())
+    out["y_true_logret"] = y.loc[idx].to_numpy()
+    out["y_pred_logret"] = raw["y_pred_logret"].to_numpy()
+    out["next_return"] = c["next_return"].to_numpy()
+    for key in ("model_type", "refit_origin", "train_start", "train_end", "n_train"):
+        out[key] = raw[key].to_numpy()
+    out["interval_method"] = interval_method
+    return out
+
+
+def check_horizon(model: Any, horizon: int) -> None:
+    """Refuse a model built for another horizon: its internal purges would be too short."""
+    model_h = getattr(model, "horizon", None)
+    if model_h is not None and int(model_h) != horizon:
+        raise ConfigError(
+            f"model_trainer_fn returned a {type(model).__name__} with horizon {model_h}, but this "
+            f"backtest's horizon is {horizon}; build the model with horizon={horizon} (e.g. "
+            f"trainer_for(model_type, horizon={horizon})) so its early stopping, inner folds and "
+            "intervals purge the right number of rows"
+        )
+
+
+def normalised_importance_of(model: Any) -> pd.Series | None:
+    """A model's feature importance scaled to sum to 1, or None when it has none."""
+    try:
+        imp = model.feature_importance()
+    except (AttributeError, NotImplementedError):
+        return None
+    if imp is None or len(imp) == 0:
+        return None
+    imp = imp.astype("float64")
+    total = float(imp.sum())
+    return imp / total if total > 0 and math.isfinite(total) else imp
+
+
+def mean_importance(items: list[pd.Series]) -> pd.Series | None:
+    """Mean importance over refits (features missing from a refit count as 0), highest first."""
+    if not items:
+        return None
+    frame = pd.concat(items, axis=1).fillna(0.0)
+    return frame.mean(axis=1).sort_values(ascending=False).rename("importance")
+
 
 #: ``progress(origins_done, origins_total)``
 ProgressFn = Callable[[int, int], None]
@@ -84,7 +282,7 @@ class ForecastBacktester:
         aci_gamma: ACI step size (``interval_method="aci"`` only).
         distribution: a volatility model name (``"ewma_t"``, ``"garch_t"``, ``"har_rv"``,
             ``"lightgbm_vol"``, ...) to add a predictive distribution around the trainer's point
-            forecasts (:mod:`~cryptoforecast.training.distribution_walk`); ``None`` adds none.
+            forecasts (:mod:`~cryptoforecast.backtest.distribution_walk`); ``None`` adds none.
         distribution_aci_gamma: per-level adaptive calibration step for it (``None``: static).
         distribution_calibration: its shape (``"none"``, ``"conformal"``, ``"conformal_window"``,
             ``"aci"`` or ``"blend"``), as the trained model stores it.
@@ -145,7 +343,50 @@ class ForecastBacktester:
     # -- inputs ---------------------------------------------------------------------------
     def _check_params(self) -> int:
         """Refuse a bad setting (naming it and the fix); the purge gap in rows."""
-        return check_params(self)
+        for name in (
+            "initial_train_size",
+            "test_size",
+            "step_size",
+            "retrain_frequency",
+            "horizon",
+        ):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+                raise ConfigError(f"{name} must be a whole number >= 1, got {value!r}")
+        if self.window not in ("expanding", "sliding"):
+            raise ConfigError(f"window must be 'expanding' or 'sliding', got {self.window!r}")
+        for c in self.interval_coverage:
+            if not 0.0 < float(c) < 1.0:
+                raise ConfigError(
+                    f"each interval_coverage must be strictly between 0 and 1, got {c!r}"
+                )
+        if self.interval_method not in ("split", "aci"):
+            raise ConfigError(
+                f"interval_method must be 'split' or 'aci', got {self.interval_method!r}"
+            )
+        gamma = self.aci_gamma
+        if (
+            isinstance(gamma, bool)
+            or not isinstance(gamma, int | float)
+            or not 0.0 < float(gamma) < 1.0
+        ):
+            raise ConfigError(
+                f"aci_gamma must be a number strictly between 0 and 1 (e.g. 0.01), got {gamma!r}"
+            )
+        if self.test_origins is not None and (
+            isinstance(self.test_origins, bool)
+            or not isinstance(self.test_origins, int)
+            or self.test_origins < 1
+        ):
+            raise ConfigError(
+                f"test_origins must be None or a whole number >= 1, got {self.test_origins!r}"
+            )
+        if self.distribution is not None and self.distribution not in VOLATILITY_MODELS:
+            raise ConfigError(
+                f"unknown distribution {self.distribution!r}; use one of "
+                f"{', '.join(VOLATILITY_MODELS)} or None"
+            )
+        return resolve_purge(self.horizon, self.purge)
 
     def prepare(
         self,
@@ -154,19 +395,22 @@ class ForecastBacktester:
         market: pd.DataFrame | pd.Series | None = None,
     ) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
         """Features ``X`` (complete rows only), target ``y`` and per-row context for ``data``
-        (see :func:`~cryptoforecast.training.backtest_frames.prepare_frames`)."""
+        (see :func:`prepare_frames`)."""
         return prepare_frames(data, int(self.horizon), features, market)
 
     # -- the walk ---------------------------------------------------------------------------
     def run_walk_forward_validation(
         self,
         data: pd.DataFrame,
-        model_trainer_fn: ModelTrainer,
+        model_trainer_fn: ModelTrainer | None = None,
         features: pd.DataFrame | None = None,
         market: pd.DataFrame | pd.Series | None = None,
         *,
         progress: ProgressFn | None = None,
         intraday: pd.DataFrame | None = None,
+        new_model: Callable[[], Forecaster] | None = None,
+        fit_cache: FitCache | None = None,
+        cache_key: Any = None,
     ) -> pd.DataFrame:
         """Run the walk-forward backtest on candles ``data``; returns one row per forecast.
 
@@ -178,6 +422,11 @@ class ForecastBacktester:
             progress: called as ``progress(done, total)`` after each block of origins.
             intraday: 4h candles of the same coin (``load_ohlcv(..., interval="4h")``) for the
                 realised measures of the distribution models (daily ranges without them).
+            new_model: instead of ``model_trainer_fn``, a function returning a new unfitted
+                forecaster, which the walk fits on each refit's rows.
+            fit_cache: fitted models to reuse: a refit on the same rows (same first and last
+                timestamp and count) under the same ``cache_key`` (naming the model and its
+                parameters) takes the stored model instead of fitting again.
 
         Returns:
             Columns ``origin, target_time, horizon, fold, close_at_origin, y_true, y_pred, naive,
@@ -186,6 +435,11 @@ class ForecastBacktester:
             ``results_``.
         """
         purge = self._check_params()
+        if (model_trainer_fn is None) == (new_model is None):
+            raise ConfigError(
+                "give the walk exactly one of model_trainer_fn (X, y -> fitted model, e.g. "
+                "trainer_for('lightgbm')) and new_model (-> unfitted model)"
+            )
         h = int(self.horizon)
         X, y, ctx = self.prepare(data, features, market)
         n = len(X)
@@ -236,7 +490,16 @@ class ForecastBacktester:
                         t0, purge=purge, window=self.window, train_size=int(self.initial_train_size)
                     )
                     tic = time.perf_counter()
-                    model = model_trainer_fn(X.iloc[rows], y.iloc[rows])
+                    fit_key = (cache_key, X.index[rows[0]], X.index[rows[-1]], len(rows))
+                    cached = None if fit_cache is None else fit_cache.get(fit_key)
+                    if cached is not None:
+                        model = cached
+                    elif new_model is not None:
+                        model = new_model().fit(X.iloc[rows], y.iloc[rows])
+                    else:  # checked above: exactly one of the two was given
+                        model = cast(ModelTrainer, model_trainer_fn)(X.iloc[rows], y.iloc[rows])
+                    if fit_cache is not None:
+                        fit_cache[fit_key] = model
                     fit_seconds += time.perf_counter() - tic
                     check_horizon(model, h)
                     refit_at = t0
@@ -260,7 +523,7 @@ class ForecastBacktester:
                 block = origins[j:k]
                 j = k
                 tic = time.perf_counter()
-                frame, note = self._predict_block(model, X, block, static=aci is None)
+                frame, note = predict_block(model, X, block, self.interval_coverage, aci is None)
                 if aci is not None:
                     lower, upper = aci.bands(block, frame["y_pred_logret"].to_numpy())
                     for i, c in enumerate(self.interval_coverage):
@@ -326,11 +589,6 @@ class ForecastBacktester:
             RuntimeWarning,
             stacklevel=3,
         )
-
-    def _predict_block(
-        self, model: Forecaster, X: pd.DataFrame, block: np.ndarray, static: bool = True
-    ) -> tuple[pd.DataFrame, str | None]:
-        return predict_block(model, X, block, self.interval_coverage, static)
 
     def _assemble(self, raw: pd.DataFrame, y: pd.Series, ctx: pd.DataFrame) -> pd.DataFrame:
         return assemble_results(

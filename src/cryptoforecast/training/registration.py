@@ -14,7 +14,8 @@ artifact's path under the key's lock), as ``staging`` with:
 with the gate's decision recorded and, when it passed, promoted, in the same transaction
 (:meth:`~cryptoforecast.registry.ModelRegistry.register_with_decision`). The training pipeline
 and the served backtest's retrainings register through it; the global model registers its
-shared artifact, then calls :func:`record_decision` per coin.
+shared artifact with every coin's decision in one transaction
+(:meth:`~cryptoforecast.registry.ModelRegistry.register_shared`).
 """
 
 from __future__ import annotations
@@ -29,16 +30,15 @@ import pandas as pd
 
 from cryptoforecast.registry import ModelRegistry
 from cryptoforecast.registry.lineage import compute_lineage
-from cryptoforecast.training.fitting import TrainingData, unwrap
 from cryptoforecast.training.gate import GateDecision
 from cryptoforecast.training.metrics import ValidationMetrics
+from cryptoforecast.training.window import TrainingData
 
 if TYPE_CHECKING:
     from cryptoforecast.models.base import Forecaster
 
 __all__ = [
     "config_record",
-    "record_decision",
     "register_trained",
     "registry_or_default",
     "stored_metrics",
@@ -74,26 +74,6 @@ def _json_safe(value: Any) -> Any:
     if isinstance(value, pd.Timestamp | dt.datetime):
         return value.isoformat()
     return value
-
-
-def record_decision(
-    registry: Any, model_id: int, decision: GateDecision, retire_on_fail: bool = False
-) -> None:
-    """Store the gate's decision; promote on a pass. With ``retire_on_fail``, a failed retrain
-    also archives the key's production model: its edge was not confirmed on the newer window."""
-    registry.record_gate_decision(model_id, passed=decision.promote, reason=decision.reason)
-    if decision.promote:
-        registry.promote(model_id, reason=f"promotion gate passed: {decision.reason}")
-        return
-    if not retire_on_fail:
-        return
-    rec = registry.get(model_id)
-    current = registry.get_production_model(rec.crypto_id, rec.model_type, horizon=rec.horizon)
-    if current is not None and current.model_id != model_id:
-        registry.archive(
-            current.model_id,
-            reason=f"retired: its retrained successor {model_id} failed the gate on newer data",
-        )
 
 
 def config_record(
@@ -152,14 +132,13 @@ def register_trained(
     """Save and register as staging with its metrics (the gate's decision included), config,
     lineage and feature importance, record the gate's decision and promote on a pass, in one
     transaction; the model's id."""
-    inner = unwrap(model)
-    importance = inner.feature_importance()
-    lineage = training_lineage(data, inner.feature_names_, config, source)
+    importance = model.feature_importance()
+    lineage = training_lineage(data, model.feature_names_, config, source)
     # the registry picks the version and the artifact's path and saves into it under the key's
     # lock, so concurrent trainers never clash; the row, the gate's decision and the promotion
     # (or retirement) are one transaction: a failure at any step registers nothing
     model_id = registry.register_with_decision(
-        inner.save_model,
+        model.save_model,
         model_type,
         crypto_id,
         horizon,

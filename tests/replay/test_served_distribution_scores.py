@@ -18,14 +18,13 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from cryptoforecast.backtest.distribution_walk import walk_distribution
 from cryptoforecast.config import load_config
 from cryptoforecast.data import load_ohlcv
 from cryptoforecast.evaluation.report import render_report
 from cryptoforecast.models.distribution import BASELINES, MarketData
-from cryptoforecast.serving.schemas import DistributionShape, Forecast, ForecastDistribution
-from cryptoforecast.training import served as served_module
-from cryptoforecast.training.distribution_walk import walk_distribution
-from cryptoforecast.training.served import (
+from cryptoforecast.replay import served as served_module
+from cryptoforecast.replay.served import (
     ReplayPredictor,
     backtest_served,
     baseline_columns,
@@ -33,6 +32,7 @@ from cryptoforecast.training.served import (
     report_runs,
     served_table,
 )
+from cryptoforecast.serving.schemas import DistributionShape, Forecast, ForecastDistribution
 
 H = 7
 SCALE = 0.05

@@ -34,28 +34,28 @@ from typing import Any
 
 import pandas as pd
 
+from cryptoforecast.assets import resolve_asset, snapshot_assets
 from cryptoforecast.compat import import_optional
 from cryptoforecast.config import Settings
-from cryptoforecast.data import load_ohlcv, resolve_asset, snapshot_assets
+from cryptoforecast.data import load_ohlcv
 from cryptoforecast.exceptions import ConfigError, DataError
 from cryptoforecast.features import warmup_rows
 from cryptoforecast.features.cross_section import cross_section_features, market_closes
 from cryptoforecast.models.base import Forecaster
 from cryptoforecast.models.global_model import COIN_LEVEL, TIME_LEVEL, GlobalLightGBMForecaster
 from cryptoforecast.registry import ModelRegistry
-from cryptoforecast.training.fitting import TrainingData, prepare_training_data
 from cryptoforecast.training.gate import GateDecision, decide_family
 from cryptoforecast.training.metrics import ValidationMetrics
-from cryptoforecast.training.records import (
+from cryptoforecast.training.pipeline import resolve_settings
+from cryptoforecast.training.registration import (
     config_record,
-    record_decision,
     registry_or_default,
     stored_metrics,
     training_lineage,
 )
 from cryptoforecast.training.results import TrainingSummary
-from cryptoforecast.training.train_pipeline import resolve_settings
 from cryptoforecast.training.validation import validate_walk_forward
+from cryptoforecast.training.window import TrainingData, prepare_training_data
 
 __all__ = [
     "GLOBAL_MODEL",
@@ -211,7 +211,7 @@ def validate_global(
 ) -> dict[str, ValidationMetrics]:
     """Each coin's walk-forward validation metrics (beside naive's) of the global model."""
     return {
-        coin: validate_walk_forward(d, fitter.fold_fit, settings)[0] for coin, d in data.items()
+        coin: validate_walk_forward(d, settings, fit=fitter.fold_fit)[0] for coin, d in data.items()
     }
 
 
@@ -223,7 +223,7 @@ def _register_all(
     source: str,
     retire_on_fail: bool,
 ) -> None:
-    """Save the model once and register it per coin (atomically), then apply each coin's gate."""
+    """Save the model once and register it per coin with its gate decision, in one transaction."""
     model, h = result.model, result.horizon
     coins = list(data)
     last_candle = max(d.candles.index[-1] for d in data.values())
@@ -247,16 +247,17 @@ def _register_all(
             "feature_importance": None if importance is None else importance.to_dict(),
             "lineage": lineage,
         }
+    # the rows, every coin's gate decision and the promotions are one transaction
     ids, path = registry.register_shared(
         model.save_model,
         GLOBAL_MODEL,
         rows,
         h,
         artifact_key=ARTIFACT_KEY,
+        decisions={c: (d.promote, d.reason) for c, d in result.decisions.items()},
+        retire_on_fail=retire_on_fail,
         reason="trained by train_global_model (one artifact for the universe)",
     )
-    for coin, model_id in ids.items():
-        record_decision(registry, model_id, result.decisions[coin], retire_on_fail)
     result.model_ids = ids
     result.artifact_path = path
     result.version = registry.get(next(iter(ids.values()))).version

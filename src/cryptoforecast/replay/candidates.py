@@ -2,7 +2,7 @@
 
 ``train_candidates(candles, crypto_id, horizon, date, candidates, settings, registry)`` does
 what a scheduled retraining does on the candles up to ``date``: each candidate model type goes
-through the real pipeline (:func:`~cryptoforecast.training.fitting.prepare_training_data`, the
+through the real pipeline (:func:`~cryptoforecast.training.window.prepare_training_data`, the
 walk-forward validation, the final fit), the promotion gate decides on all of them together
 (one Holm family of ``len(candidates)``), and each is registered and promoted or refused in
 ``registry``. A candidate with too little history sits the date out (its error is returned).
@@ -15,16 +15,15 @@ from typing import Any
 
 import pandas as pd
 
+from cryptoforecast.backtest.engine import FitCache
 from cryptoforecast.config import Settings
 from cryptoforecast.exceptions import DataError
 from cryptoforecast.features import warmup_rows
 from cryptoforecast.registry import ModelRegistry
-from cryptoforecast.training.fitting import prepare_training_data
 from cryptoforecast.training.gate import decide_family
-from cryptoforecast.training.metrics import ValidationMetrics
-from cryptoforecast.training.records import config_record, register_trained
-from cryptoforecast.training.train_pipeline import fit_and_validate
-from cryptoforecast.training.validation import FitCache
+from cryptoforecast.training.pipeline import Fitted, fit_and_validate
+from cryptoforecast.training.registration import config_record, register_trained
+from cryptoforecast.training.window import prepare_training_data
 
 __all__ = ["SOURCE", "train_candidates"]
 
@@ -52,22 +51,22 @@ def train_candidates(
     history = candles.loc[:date]
     days = min(settings.training.days, len(history) - warmup_rows() - horizon)
     data = prepare_training_data(history, days, horizon)
-    fitted: dict[str, tuple[Any, ValidationMetrics, dict[str, Any]]] = {}
+    fitted: dict[str, Fitted] = {}
     errors: dict[str, str] = {}
     for name in candidates:
         try:
-            model, metrics, params, _ = fit_and_validate(
-                data, crypto_id, name, horizon, 0, settings, fit_cache, anchor
+            fitted[name] = fit_and_validate(
+                data, crypto_id, name, settings, fit_cache=fit_cache, anchor=anchor
             )
         except DataError as exc:  # too little history for this candidate: it sits this one out
             errors[name] = str(exc)
-            continue
-        fitted[name] = (model, metrics, params)
     decisions = decide_family(
-        {k: v[1] for k, v in fitted.items()}, settings.promotion_gate, family_size=len(candidates)
+        {k: v.metrics for k, v in fitted.items()},
+        settings.promotion_gate,
+        family_size=len(candidates),
     )
     rows = [{"retrain_date": date, "candidate": k, "error": v} for k, v in errors.items()]
-    for name, (model, metrics, params) in fitted.items():
+    for name, fit in fitted.items():
         decision = decisions[name]
         record = config_record(
             name,
@@ -75,12 +74,12 @@ def train_candidates(
             days,
             SOURCE,
             date,
-            params=params,
+            params=fit.params,
             seed=settings.training.seed,
             promotion_gate=settings.promotion_gate.model_dump(),
         )
         model_id = register_trained(
-            registry, model, data, crypto_id, name, horizon, metrics, record,
+            registry, fit.model, data, crypto_id, name, horizon, fit.metrics, record,
             SOURCE, decision, settings.promotion_gate.retire_on_fail,
         )  # fmt: skip
         rows.append(

@@ -10,15 +10,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cryptoforecast.backtest import adaptive_intervals
+from cryptoforecast.backtest import engine as backtester
+from cryptoforecast.backtest.engine import ForecastBacktester, trainer_for
 from cryptoforecast.cli import main
 from cryptoforecast.exceptions import ConfigError
 from cryptoforecast.features import build_features, make_target
 from cryptoforecast.models.base import BaseForecaster
 from cryptoforecast.models.intervals import ConformalCalibrator
-from cryptoforecast.training import adaptive_intervals, backtester
-from cryptoforecast.training.backtester import ForecastBacktester, trainer_for
-
-from .ridge import TailRidgeForecaster
+from tests.ridge import TailRidgeForecaster
 
 
 def _candles(n: int = 400, seed: int = 1, jump: bool = True) -> pd.DataFrame:

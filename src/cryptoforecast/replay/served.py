@@ -2,7 +2,7 @@
 
 ``backtest_served("bitcoin", 7)`` replays the real loop walk-forward over the last ``days``
 origins: at every ``retrain_every``-th origin it trains each candidate on the candles up to that
-date through the real pipeline (:func:`~cryptoforecast.training.candidates.train_candidates`:
+date through the real pipeline (:func:`~cryptoforecast.replay.candidates.train_candidates`:
 :func:`prepare_training_data`, the walk-forward validation, the Holm-corrected gate,
 registration and promotion) into a throwaway registry, and until the next
 retraining it forecasts each origin with exactly what :class:`~cryptoforecast.serving.Predictor`
@@ -33,25 +33,27 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cryptoforecast.assets import resolve_asset
+from cryptoforecast.backtest.distribution_walk import level_tag, walk_distribution
+from cryptoforecast.backtest.engine import FitCache
 from cryptoforecast.compat import import_optional
 from cryptoforecast.config import Settings
-from cryptoforecast.data import load_ohlcv, resolve_asset
+from cryptoforecast.data import load_ohlcv
 from cryptoforecast.data.schema import check_interval
 from cryptoforecast.data.times import as_of_instant
+from cryptoforecast.evaluation.backtest_run import BacktestRun
 from cryptoforecast.evaluation.distribution_summary import summarise_distribution
-from cryptoforecast.evaluation.report import BacktestRun
 from cryptoforecast.evaluation.summary import summarise_results
 from cryptoforecast.exceptions import ConfigError, DataError
 from cryptoforecast.features import warmup_rows
 from cryptoforecast.models.distribution import BASELINES, QUANTILES, MarketData
 from cryptoforecast.registry import ModelRegistry
+from cryptoforecast.replay.candidates import train_candidates
 from cryptoforecast.serving.distribution import as_predictive
-from cryptoforecast.serving.predictor import COVERAGES, Predictor
-from cryptoforecast.training.candidates import train_candidates
-from cryptoforecast.training.distribution_walk import level_tag, walk_distribution
-from cryptoforecast.training.fitting import TRAINABLE_MODELS
-from cryptoforecast.training.train_pipeline import resolve_settings
-from cryptoforecast.training.validation import FitCache
+from cryptoforecast.serving.point_forecast import COVERAGES
+from cryptoforecast.serving.predictor import Predictor
+from cryptoforecast.training.fit import TRAINABLE_MODELS
+from cryptoforecast.training.pipeline import resolve_settings
 
 __all__ = [
     "BASELINE_REFIT",
@@ -219,7 +221,7 @@ def baseline_columns(
 ) -> pd.DataFrame:
     """The baselines at ``origins`` (one row each), from ``candles`` up to each origin only:
     ``garch_ref``, ``ewma_t`` and the 30-day ``rolling_gaussian`` through
-    :func:`~cryptoforecast.training.distribution_walk.walk_distribution` (location 0, their own
+    :func:`~cryptoforecast.backtest.distribution_walk.walk_distribution` (location 0, their own
     parametric shapes, no calibration, refit every :data:`BASELINE_REFIT` origins; an origin
     before ``garch_ref`` has 500 returns stays NaN). Columns per baseline ``B``:
     ``B_q_<level>`` (log returns), ``p_up_B``, ``crps_B``, ``pit_B``, ``hit_80_B``,

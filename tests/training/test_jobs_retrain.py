@@ -12,8 +12,8 @@ from cryptoforecast.cli import main
 from cryptoforecast.config import load_config
 from cryptoforecast.exceptions import ConfigError
 from cryptoforecast.registry import ModelRegistry
-from cryptoforecast.training.retrain import find_stale, parse_age, retrain_stale, stale_models
-from cryptoforecast.training.train_pipeline import train_model_for_crypto
+from cryptoforecast.training.jobs import find_stale, parse_age, retrain_stale, stale_models
+from cryptoforecast.training.pipeline import train_model_for_crypto
 
 FAST = {
     "lightgbm": {"n_estimators": 30, "early_stopping_rounds": 10},

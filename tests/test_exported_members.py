@@ -56,7 +56,7 @@ cryptoforecast.models.distribution:
     coverage_levels load_attached make_calibrator make_volatility_model realized_measures
     save_attached
 cryptoforecast.registry:
-    ModelRecord ModelRegistry SCHEMA_VERSION STAGES StageEvent URL_FORMS UTCDateTime
+    DISTRIBUTION KINDS kind_of ModelRecord ModelRegistry SCHEMA_VERSION STAGES StageEvent URL_FORMS UTCDateTime
     compute_lineage default_registry default_registry_url make_engine model_registry
 cryptoforecast.replay:
     ServedBacktest backtest_served report_runs train_candidates

@@ -27,7 +27,6 @@ def test_all_names_resolve(name: str) -> None:
         assert getattr(module, attr) is not None, f"{name}.{attr}"
 
 
-
 def test_ttl_cache_expiry_eviction_and_disable() -> None:
     from cryptoforecast.serving import TTLCache
 

@@ -19,12 +19,16 @@ from typing import Any
 from cryptoforecast.paths import home_dir
 from cryptoforecast.registry.database import default_registry_url
 from cryptoforecast.registry.engine import URL_FORMS, make_engine
+from cryptoforecast.registry.kinds import DISTRIBUTION, KINDS, kind_of
 from cryptoforecast.registry.lineage import compute_lineage
 from cryptoforecast.registry.model_registry import ModelRegistry
 from cryptoforecast.registry.record import ModelRecord, StageEvent
 from cryptoforecast.registry.schema import SCHEMA_VERSION, STAGES, UTCDateTime
 
 __all__ = [
+    "DISTRIBUTION",
+    "KINDS",
+    "kind_of",
     "SCHEMA_VERSION",
     "STAGES",
     "ModelRecord",

@@ -267,7 +267,7 @@ def retrain(
         for st in stale:
             plan.add_row(
                 st.crypto_id,
-                st.model_type,
+                f"{st.model_type} ({st.scale_model})" if st.scale_model else st.model_type,
                 str(st.horizon),
                 str(st.newest_model_id),
                 st.newest_version,

@@ -271,7 +271,10 @@ class BatchForecast(BaseModel):
 
 
 class PublicModel(BaseModel):
-    """A registered model as anyone may see it: ids, version, stage and metrics.
+    """A registered model as anyone may see it: ids, kind, version, stage and metrics.
+
+    ``kind`` is ``point`` or ``distribution``; a distribution names its scale model in
+    ``distribution`` (``har_rv``, ``garch_t``, ...; ``None`` for a point model).
 
     Artifact paths, file hashes, lineage (git commit, host) and ``created_by`` stay in the admin
     view (``GET /v1/admin/models``).
@@ -282,6 +285,8 @@ class PublicModel(BaseModel):
     model_id: int
     crypto_id: str
     model_type: str
+    kind: str
+    distribution: str | None = None
     horizon: int
     version: str
     status: str

@@ -336,7 +336,11 @@ def _times(number: float, unit_seconds: int) -> float:
 
 @dataclass(frozen=True)
 class StaleModel:
-    """A key due for retraining, with what its newest model was trained on."""
+    """A key due for retraining, with what its newest model was trained on.
+
+    ``kind`` is ``point`` or ``distribution``; a distribution key (model_type ``distribution``)
+    names its newest version's scale model in ``scale_model``.
+    """
 
     crypto_id: str
     model_type: str
@@ -347,8 +351,11 @@ class StaleModel:
     age_days: float
     days: int | None
     source: str
-    #: hyperparameters the newest model was tuned to (``None`` when it used the config's)
+    #: hyperparameters the newest model was tuned to (``None`` when it used the config's, and
+    #: for a distribution)
     tuned_params: dict[str, Any] | None = None
+    kind: str = "point"
+    scale_model: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -386,8 +393,12 @@ def find_stale(
                 days=int(days) if isinstance(days, int) else None,
                 source=str(config.get("source") or lineage.get("data_source") or "snapshot"),
                 tuned_params=dict(config["params"])
-                if config.get("tuning") and isinstance(config.get("params"), dict)
+                if rec.kind == "point"
+                and config.get("tuning")
+                and isinstance(config.get("params"), dict)
                 else None,
+                kind=rec.kind,
+                scale_model=rec.scale_model,
             )
         )
     return sorted(stale, key=lambda s: s.newest_created_at)

@@ -18,7 +18,7 @@ ROOT = "cryptoforecast"
 PINNED = """
 cryptoforecast.backtest:
     AdaptiveIntervals DistributionWalk FitCache ForecastBacktester ModelTrainer
-    backtester_from level_tag trainer_for walk_distribution
+    backtester_from level_tag trainer_for walk_combination walk_distribution
 cryptoforecast.cli:
     app main
 cryptoforecast.config:

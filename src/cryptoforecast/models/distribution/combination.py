@@ -102,7 +102,8 @@ COMBINATION_WINDOW = 365
 COMBINATION_SHARPNESS = 10.0
 #: the quantile levels member walks are taken at for a combination to be scored on: 0.005 to
 #: 0.995 in steps of 0.005 (199 levels, :data:`QUANTILES` among them); the CRPS integrated over
-#: them is within 0.05% of the exact CRPS for Gaussian and Student-t shapes (a little above it)
+#: them is within 0.05% of the exact CRPS (a little above it for the Gaussian and Student-t
+#: shapes measured)
 COMBINATION_LEVELS: tuple[float, ...] = tuple(round(0.005 * k, 3) for k in range(1, 200))
 #: standardised quantiles the served shape of a combination holds
 SHAPE_SCORES = 999

@@ -18,7 +18,7 @@ ROOT = "cryptoforecast"
 PINNED = """
 cryptoforecast.backtest:
     AdaptiveIntervals DistributionWalk FitCache ForecastBacktester ModelTrainer
-    backtester_from level_tag trainer_for walk_distribution
+    backtester_from level_tag trainer_for walk_combination walk_distribution
 cryptoforecast.cli:
     app main
 cryptoforecast.config:
@@ -50,10 +50,12 @@ cryptoforecast.models:
     load_forecaster load_registered make_forecaster model_class params_for resolve_purge
     train_rows walk_forward_splits
 cryptoforecast.models.distribution:
-    BASELINES CONFORMAL_WINDOW Calibration DistributionForecaster GarchRef MarketData
-    PredictiveDistribution QUANTILES REFERENCE_MIN_RETURNS REFERENCE_WINDOW ScoreCalibrator
-    StandardShape VOLATILITY_MODELS calibrated_shape check_calibration check_levels
-    coverage_levels load_attached make_calibrator make_volatility_model realized_measures
+    BASELINES COMBINATION COMBINATION_LEVELS COMBINATION_MIN_SCORED COMBINATION_SHARPNESS
+    COMBINATION_WINDOW CONFORMAL_WINDOW Calibration CombinedDistribution DistributionForecaster
+    GarchRef MarketData PredictiveDistribution QUANTILES REFERENCE_MIN_RETURNS REFERENCE_WINDOW
+    ScoreCalibrator StandardShape StoredDistribution VOLATILITY_MODELS calibrated_shape
+    check_calibration check_levels combination_weights coverage_levels fitted_weights
+    load_attached load_distribution make_calibrator make_volatility_model realized_measures
     save_attached
 cryptoforecast.registry:
     DISTRIBUTION KINDS kind_of ModelRecord ModelRegistry SCHEMA_VERSION STAGES StageEvent URL_FORMS UTCDateTime

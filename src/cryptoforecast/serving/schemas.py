@@ -108,6 +108,11 @@ class Forecast(BaseModel):
     ``p_up_base_rate`` (the ``p_up`` of the same distribution at zero location), which
     ``p_up_is_base_rate`` says. Without a distribution (too little history) there are no
     intervals, quantiles or probabilities, and ``no_distribution_reason`` says why.
+
+    The distribution is the production distribution version of the (coin, horizon), else the
+    one stored with the production model (older registries), else the ``garch_ref`` fallback:
+    ``distribution_source`` names it and why, ``distribution_model_id`` and
+    ``distribution_version`` the registered version it came from, ``distribution_reason`` why.
     """
 
     model_config = ConfigDict(frozen=True, protected_namespaces=())
@@ -146,13 +151,31 @@ class Forecast(BaseModel):
         default=None, description="probability the |price change| exceeds each threshold"
     )
     distribution_source: str | None = Field(
-        default=None, description="where the scale came from (a fallback is labelled)"
+        default=None,
+        description="what made the distribution and why, e.g. 'har_rv v1.2.0 (distribution "
+        "model 17, promotion gate passed: ...)' or 'garch_ref (fallback: no production "
+        "distribution for bitcoin h=7)'",
     )
     distribution: ForecastDistribution | None = Field(
         default=None, description="the predictive distribution every number above is read off"
     )
     no_distribution_reason: str | None = Field(
         default=None, description="why the forecast has no distribution (too little history)"
+    )
+    distribution_model_id: int | None = Field(
+        default=None,
+        description="registry id of the version the distribution came from: the production "
+        "distribution version, or (older registries) the production model it was stored with; "
+        "null for the fallback",
+    )
+    distribution_version: str | None = Field(
+        default=None, description="version of that registered model"
+    )
+    distribution_reason: str | None = Field(
+        default=None,
+        description="why this distribution serves: the production distribution version's "
+        "promotion reason, or why it did not serve (none in production, its artifact failed "
+        "its check, it reads 4h candles the source does not have, ...)",
     )
     model_type: str
     model_id: int | None = None

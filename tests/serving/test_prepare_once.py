@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from cryptoforecast.config import load_config
-from cryptoforecast.registry import DISTRIBUTION
 from cryptoforecast.serving import Predictor, create_app
 from cryptoforecast.serving import predictor as predictor_module
 
@@ -25,6 +24,7 @@ def reads(registry: Any, monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     counts: Counter[str] = Counter()
     real_load = predictor_module.load_ohlcv
     real_read = registry.get_production_model
+    real_distribution = registry.get_production_distribution
 
     def load(crypto_id: Any, *args: Any, **kwargs: Any) -> Any:
         if kwargs.get("interval", "1d") == "1d":
@@ -32,12 +32,16 @@ def reads(registry: Any, monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
         return real_load(crypto_id, *args, **kwargs)
 
     def read(*args: Any, **kwargs: Any) -> Any:
-        kind = "distribution" if DISTRIBUTION in args[1:2] else "registry"
-        counts[kind] += 1
+        counts["registry"] += 1
         return real_read(*args, **kwargs)
+
+    def read_distribution(*args: Any, **kwargs: Any) -> Any:
+        counts["distribution"] += 1
+        return real_distribution(*args, **kwargs)
 
     monkeypatch.setattr(predictor_module, "load_ohlcv", load)
     monkeypatch.setattr(registry, "get_production_model", read)
+    monkeypatch.setattr(registry, "get_production_distribution", read_distribution)
     return counts
 
 

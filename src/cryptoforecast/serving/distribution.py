@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -42,6 +41,7 @@ from cryptoforecast.models.distribution import (
     MarketData,
     PredictiveDistribution,
     StandardShape,
+    StoredDistribution,
     make_volatility_model,
 )
 from cryptoforecast.serving.schemas import DistributionShape, ForecastDistribution
@@ -56,7 +56,6 @@ __all__ = [
     "Baselines",
     "ReferenceFit",
     "ServedDistribution",
-    "StoredDistribution",
     "as_predictive",
     "baseline_distributions",
     "centred",
@@ -78,22 +77,6 @@ MOVE_THRESHOLDS: tuple[float, ...] = (0.05, 0.10)
 INTERVAL_COVERAGES: tuple[float, ...] = (0.8, 0.95)
 #: ``p_up`` within this of the base rate says nothing beyond the shape: direction ``"flat"``
 BASE_RATE_BAND = 0.02
-
-
-class StoredDistribution(Protocol):
-    """A fitted distribution that serves: a saved ``DistributionForecaster`` (or anything with its
-    serving surface). ``predict_distribution`` gives one distribution per row that has a scale;
-    a forecast serves the last, at the origin."""
-
-    @property
-    def volatility(self) -> str: ...
-    @property
-    def horizon(self) -> int: ...
-    @property
-    def uses_intraday_(self) -> bool: ...
-    def predict_distribution(
-        self, market: MarketData, location: pd.Series | None = None
-    ) -> PredictiveDistribution: ...
 
 
 @dataclass(frozen=True)

@@ -28,9 +28,8 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from cryptoforecast.exceptions import ArtifactError
-from cryptoforecast.models.distribution import DistributionForecaster
+from cryptoforecast.models.distribution import StoredDistribution, load_distribution
 from cryptoforecast.redaction import hide_paths, redact
-from cryptoforecast.serving.distribution import StoredDistribution
 from cryptoforecast.serving.model_checks import is_missing, trained_after
 
 if TYPE_CHECKING:
@@ -99,7 +98,7 @@ def load_distribution_version(record: ModelRecord) -> StoredDistribution:
     or one that holds a distribution for another horizon than the record's.
     """
     path = record.verify()  # the hashes checked, the path confined to the artifact root
-    model: StoredDistribution = DistributionForecaster.load(path)
+    model = load_distribution(path)
     if int(model.horizon) != record.horizon:
         raise ArtifactError(
             f"artifact {str(record.artifact_path)!r} holds a {model.volatility!r} distribution "

@@ -26,7 +26,6 @@ says so: ``source="technical_analysis_fallback"`` with ``fallback_reason``. Neve
 from __future__ import annotations
 
 import logging
-import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -47,16 +46,15 @@ from cryptoforecast.exceptions import ArtifactError, ConfigError, CryptoForecast
 from cryptoforecast.features import build_features, warmup_rows
 from cryptoforecast.models import MODEL_TYPES
 from cryptoforecast.models.catalog import load_registered
-from cryptoforecast.models.distribution import REFERENCE_WINDOW
+from cryptoforecast.models.distribution import REFERENCE_WINDOW, StoredDistribution
 from cryptoforecast.redaction import hide_paths, redact
-from cryptoforecast.registry import DISTRIBUTION, ModelRegistry, kind_of
+from cryptoforecast.registry import ModelRegistry
 from cryptoforecast.serving.cache import TTLCache
 from cryptoforecast.serving.cross_section import with_cross_section
 from cryptoforecast.serving.distribution import (
     MOVE_THRESHOLDS,
     Baselines,
     ReferenceFit,
-    StoredDistribution,
     baseline_distributions,
     fit_reference,
 )
@@ -374,28 +372,12 @@ class Predictor:
         record: ModelRecord | None = self.registry.get_production_model(
             crypto_id, model_type, horizon=horizon
         )
-        if record is None or kind_of(record.model_type) == "point":
-            return record
-        # a lookup that ranks every kind together returned a distribution version (ranked last,
-        # having no MASE): the point models, ranked the same way, are what answers
-        found = [
-            r
-            for r in self.registry.list_models(crypto_id, model_type, horizon, status="production")
-            if kind_of(r.model_type) == "point"
-        ]
-        if not found:
-            return None
-        return min(
-            found,
-            key=lambda r: (
-                r.validation_mase if r.validation_mase is not None else math.inf,
-                -r.updated_at.timestamp(),
-            ),
-        )
+        return record
 
     def production_distribution(self, crypto_id: str, horizon: int) -> ModelRecord | None:
         """The registry's production distribution version of the (coin, horizon), or None."""
-        return self.registry.get_production_model(crypto_id, DISTRIBUTION, horizon=horizon)  # type: ignore[no-any-return]
+        record: ModelRecord | None = self.registry.get_production_distribution(crypto_id, horizon)
+        return record
 
     def load_model(self, record: ModelRecord) -> Forecaster:
         """The fitted model of ``record``, loaded (and sha256-verified) once, then reused."""

@@ -14,10 +14,9 @@ import pytest
 from cryptoforecast.config import load_config
 from cryptoforecast.data import load_ohlcv
 from cryptoforecast.exceptions import DataError
-from cryptoforecast.models.distribution import DistributionForecaster, MarketData
+from cryptoforecast.models.distribution import BASELINES, DistributionForecaster, MarketData
 from cryptoforecast.registry import DISTRIBUTION, ModelRegistry
 from cryptoforecast.training.distributions import (
-    BASELINE_WALKS,
     distribution_data,
     train_distributions,
     validation_walks,
@@ -72,16 +71,15 @@ def test_changing_every_candle_after_an_origin_leaves_its_validation_unchanged(
     after_h = t + (h + 1) * day
     after_target = walks(_shaken(daily, after_h, 3), _shaken(intraday, after_h, 4))
     upto = base.origins[base.origins <= t]
-    for name in [*candidates, *BASELINE_WALKS]:
-        pick = base.walks if name in base.walks else base.baselines
-        one = after_t.walks if name in after_t.walks else after_t.baselines
-        two = after_target.walks if name in after_target.walks else after_target.baselines
-        pd.testing.assert_frame_equal(pick[name].quantiles.loc[upto], one[name].quantiles.loc[upto])
-        pd.testing.assert_series_equal(pick[name].crps.loc[upto], two[name].crps.loc[upto])
-        assert np.isfinite(pick[name].crps.loc[t])
-        # the change is real: a later origin's distribution moved
-        later = base.origins[-1]
-        assert not np.allclose(pick[name].quantiles.loc[later], one[name].quantiles.loc[later])
+    for kind, names in (("walks", candidates), ("baselines", BASELINES)):
+        for name in names:
+            a, b, c = (getattr(run, kind)[name] for run in (base, after_t, after_target))
+            pd.testing.assert_frame_equal(a.quantiles.loc[upto], b.quantiles.loc[upto])
+            pd.testing.assert_series_equal(a.crps.loc[upto], c.crps.loc[upto])
+            assert np.isfinite(a.crps.loc[t])
+            # the change is real: a later origin's distribution moved
+            later = base.origins[-1]
+            assert not np.allclose(a.quantiles.loc[later], b.quantiles.loc[later])
 
 
 def test_train_distributions_registers_every_candidate_and_promotes_only_a_pass(
@@ -109,6 +107,13 @@ def test_train_distributions_registers_every_candidate_and_promotes_only_a_pass(
         assert rec.config["days"] == 600 and rec.config["source"] == "snapshot"
         assert rec.lineage["data_hash"] and rec.lineage["train_end"].startswith(END)
         json.dumps(rec.metrics, allow_nan=False)
+    # every candidate scored every origin, beside the baselines' walks (for the ewma_t
+    # candidate too: its own walk on the window is not the ewma_t baseline's)
+    for rec in records:
+        assert rec.metrics["n_validation"] == out.n_validation == 60
+        for base in ("garch_ref", "ewma_t", "rolling_gaussian"):
+            assert rec.metrics[f"crps_{base}"] == pytest.approx(out.baselines[base], rel=1e-12)
+    assert out.baselines["ewma_t"] != out.candidates["ewma_t"].metrics.crps  # type: ignore[union-attr]
     winner = out.candidates["har_rv"]
     assert max(r.model_id for r in records) == winner.model_id  # registered last
     assert out.production is not None and out.production.model_id == winner.model_id
@@ -199,3 +204,24 @@ def test_a_candidate_that_cannot_be_fitted_on_the_window_is_reported_not_registe
     assert lgbm.decision.family_size == 2 and "could not be validated" in lgbm.decision.reason
     assert [r.config["distribution"] for r in reg.list_models()] == ["ewma_t"]
     assert out.candidates["ewma_t"].decision.family_size == 2  # it still counts in the family
+
+
+def test_garch_gjr_makes_the_garch_t_candidate_a_gjr_garch_and_its_record_says_so(
+    tmp_path: Path,
+) -> None:
+    reg = _registry(tmp_path)
+    config = {**FAST, "distribution": {"candidates": ["garch_t"], "garch_gjr": True}}
+    out = train_distributions("bitcoin", 1, days=400, end=END, config=config, registry=reg)
+    rec = out.candidates["garch_t"].record
+    assert rec is not None and rec.config["volatility_params"] == {"gjr": True}
+    dist = DistributionForecaster.load(rec.artifact_path)
+    assert dist.volatility_params == {"gjr": True} and dist.model_.get_params()["gjr"] is True
+    plain = train_distributions(
+        "bitcoin",
+        1,
+        days=400,
+        end=END,
+        config={**FAST, "distribution": {"candidates": ["garch_t"]}},
+        save=False,
+    )
+    assert plain.candidates["garch_t"].metrics.crps != out.candidates["garch_t"].metrics.crps  # type: ignore[union-attr]

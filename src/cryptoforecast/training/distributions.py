@@ -1,4 +1,4 @@
-"""Distribution versions: train, validate, gate and register the scale models of one (coin, horizon).
+"""Distribution versions: the scale models of one (coin, horizon) trained, gated and registered.
 
 ``train_distributions("bitcoin", 7)`` makes every candidate of ``distribution.candidates``
 (``garch_t``, ``har_rv``, ``ewma_t``, ``lightgbm_vol`` by default) compete for the (coin,
@@ -59,6 +59,7 @@ from cryptoforecast.config import Settings
 from cryptoforecast.data import load_ohlcv
 from cryptoforecast.exceptions import ConfigError, DataError
 from cryptoforecast.models.distribution import (
+    BASELINES,
     REFERENCE_WINDOW,
     VOLATILITY_MODELS,
     DistributionForecaster,
@@ -78,7 +79,6 @@ if TYPE_CHECKING:
     from cryptoforecast.registry import ModelRecord
 
 __all__ = [
-    "BASELINE_WALKS",
     "INTRADAY_SOURCES",
     "CandidateResult",
     "DistributionData",
@@ -97,8 +97,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: the distributions every candidate is scored beside: the reference (the gate's bar) first
-BASELINE_WALKS: tuple[str, ...] = (REFERENCE, "ewma_t", "rolling_gaussian")
 #: the sources that keep 4h candles beside the daily ones
 INTRADAY_SOURCES: tuple[str, ...] = ("snapshot", "binance")
 
@@ -244,11 +242,18 @@ class ValidationWalks:
             ok &= np.isfinite(walk.crps.to_numpy())
         return ok
 
-    def crps(self, model: str, on: str) -> np.ndarray:
-        """``model``'s per-origin CRPS (a candidate or a baseline) on the origins candidate
-        ``on`` scored with every baseline, NaN elsewhere."""
-        walk = self.walks[model] if model in self.walks else self.baselines[model]
-        return np.where(self.scored(on), walk.crps.to_numpy(), np.nan)
+    def crps(self, name: str) -> np.ndarray:
+        """Candidate ``name``'s per-origin CRPS where every baseline scored too, NaN elsewhere."""
+        return np.where(self.scored(name), self.walks[name].crps.to_numpy(), np.nan)
+
+    def baseline_crps(self, base: str, on: str) -> np.ndarray:
+        """Baseline ``base``'s per-origin CRPS on the origins candidate ``on`` is scored on."""
+        return np.where(self.scored(on), self.baselines[base].crps.to_numpy(), np.nan)
+
+
+def _scale_models(names: Sequence[str]) -> list[str]:
+    """The candidates among ``names`` that are one scale model each (walked and fitted alone)."""
+    return [n for n in names if n in VOLATILITY_MODELS]
 
 
 def candidate_params(name: str, settings: Settings) -> dict[str, Any] | None:
@@ -273,7 +278,7 @@ def validation_walks(
     every = settings.training.validation_retrain_every
     walks: dict[str, DistributionWalk] = {}
     errors: dict[str, str] = {}
-    for name in candidates:
+    for name in _scale_models(candidates):
         try:
             walks[name] = walk_distribution(
                 data.market(name),
@@ -301,7 +306,7 @@ def validation_walks(
             calibration="none",
             wait_for_history=True,
         )
-        for base in BASELINE_WALKS
+        for base in BASELINES
     }
     return ValidationWalks(origins, y, walks, baselines, errors)
 
@@ -365,7 +370,8 @@ def candidate_metrics(
     ok = validation.scored(name)
     walk = validation.walks[name]
     y = validation.target.reindex(validation.origins).to_numpy(dtype="float64")
-    crps = {m: _mean(validation.crps(m, name)) for m in (name, *BASELINE_WALKS)}
+    base = {b: _mean(validation.baseline_crps(b, name)) for b in BASELINES}
+    own = _mean(validation.crps(name))
     used = validation.origins[ok]
     return DistributionMetrics(
         distribution=name,
@@ -375,13 +381,13 @@ def candidate_metrics(
         n_refits=int(walk.n_refits),
         validation_start=str(used[0]) if len(used) else None,
         validation_end=str(used[-1]) if len(used) else None,
-        crps=crps[name],
-        crps_garch_ref=crps[REFERENCE],
-        crps_ewma_t=crps["ewma_t"],
-        crps_rolling_gaussian=crps["rolling_gaussian"],
-        crps_skill_pct=_skill(crps[name], crps[REFERENCE]),
-        crps_skill_ewma_t_pct=_skill(crps[name], crps["ewma_t"]),
-        crps_skill_rolling_gaussian_pct=_skill(crps[name], crps["rolling_gaussian"]),
+        crps=own,
+        crps_garch_ref=base[REFERENCE],
+        crps_ewma_t=base["ewma_t"],
+        crps_rolling_gaussian=base["rolling_gaussian"],
+        crps_skill_pct=_skill(own, base[REFERENCE]),
+        crps_skill_ewma_t_pct=_skill(own, base["ewma_t"]),
+        crps_skill_rolling_gaussian_pct=_skill(own, base["rolling_gaussian"]),
         coverage_80=_coverage(walk, y, ok, 0.8),
         coverage_95=_coverage(walk, y, ok, 0.95),
         coverage_80_garch_ref=_coverage(validation.baselines[REFERENCE], y, ok, 0.8),
@@ -391,14 +397,18 @@ def candidate_metrics(
 
 
 def final_fits(
-    data: DistributionData, names: Sequence[str], settings: Settings
+    data: DistributionData,
+    names: Sequence[str],
+    settings: Settings,
+    validation: ValidationWalks | None = None,
 ) -> tuple[dict[str, SavableDistribution], dict[str, str]]:
     """Each candidate fitted on every candle of the window: ``(fitted, errors)``, a candidate
-    whose fit raises :class:`DataError` named in ``errors`` instead."""
+    whose fit raises :class:`DataError` named in ``errors`` instead. ``validation`` (the
+    candidates' validation walks) is what a candidate built from the others' scores reads."""
     cfg = settings.distribution
     fitted: dict[str, SavableDistribution] = {}
     errors: dict[str, str] = {}
-    for name in names:
+    for name in _scale_models(names):
         try:
             fitted[name] = DistributionForecaster(
                 name,
@@ -568,6 +578,69 @@ def _registration_order(decisions: Mapping[str, DistributionGateDecision]) -> li
     return sorted(decisions, key=lambda n: (decisions[n].promote, decisions[n].passed))
 
 
+def _register(
+    registry: Any,
+    data: DistributionData,
+    fitted: Mapping[str, SavableDistribution],
+    decisions: Mapping[str, DistributionGateDecision],
+    metrics: Mapping[str, DistributionMetrics],
+    validation: ValidationWalks,
+    settings: Settings,
+    run: Mapping[str, Any],
+) -> dict[str, ModelRecord]:
+    """Register every fitted candidate with its decision, in :func:`_registration_order`, each
+    in its own transaction; ``run`` holds the training's ``days``, ``source``, ``end`` and
+    ``candidates``. The records, by candidate."""
+    cfg, gate = settings.distribution, settings.promotion_gate
+    lineage_extra = _lineage_extra(data, validation)
+    records: dict[str, ModelRecord] = {}
+    for name in _registration_order(decisions):
+        if name not in fitted:
+            continue
+        decision = decisions[name]
+        run_config = config_record(
+            DISTRIBUTION,
+            data.horizon,
+            run["days"],
+            run["source"],
+            run["end"],
+            distribution=name,
+            calibration=cfg.calibration,
+            volatility_params=candidate_params(name, settings),
+            intraday=data.reads_intraday(name),
+            intraday_note=data.intraday_note_for(name),
+            reference=REFERENCE,
+            candidates=list(run["candidates"]),
+            validation_size=settings.training.validation_size,
+            validation_retrain_every=settings.training.validation_retrain_every,
+            promotion_gate=gate.model_dump(),
+        )
+        lineage = compute_lineage(
+            data.daily,
+            None,
+            run_config,
+            data_source=run["source"],
+            interval="1d",
+            extra=lineage_extra,
+        )
+        model_id = registry.register_with_decision(
+            fitted[name].save,
+            DISTRIBUTION,
+            data.crypto_id,
+            data.horizon,
+            passed=decision.promote,
+            gate_reason=decision.reason,
+            # one that passed but was not chosen is no evidence against the production version
+            retire_on_fail=gate.retire_on_fail and not decision.passed,
+            metrics=json_safe({**metrics[name].to_dict(), "gate": decision.to_dict()}),
+            config=json_safe(run_config),
+            lineage=json_safe(lineage),
+            reason=f"distribution {name} trained by train_distributions",
+        )
+        records[name] = registry.get(int(model_id))
+    return records
+
+
 def train_distributions(
     crypto_id: str,
     horizon: int = 1,
@@ -613,63 +686,20 @@ def train_distributions(
         for n in validation.walks
     }
     decisions = decide_distributions(
-        {n: validation.crps(n, n) for n in validation.walks},
+        {n: validation.crps(n) for n in validation.walks},
         validation.baselines[REFERENCE].crps.to_numpy(),
         horizon,
         settings.promotion_gate,
         unavailable=validation.errors,
     )
-    fitted, fit_errors = final_fits(data, list(validation.walks), settings)
+    fitted, fit_errors = final_fits(data, list(validation.walks), settings, validation)
     errors = {**validation.errors, **fit_errors}
     records: dict[str, ModelRecord] = {}
     production = None
     if save:
         reg = registry_or_default(registry)
-        lineage_extra = _lineage_extra(data, validation)
-        for name in _registration_order(decisions):
-            if name not in fitted:
-                continue
-            decision = decisions[name]
-            run_config = config_record(
-                DISTRIBUTION,
-                horizon,
-                days,
-                source,
-                end,
-                distribution=name,
-                calibration=cfg.calibration,
-                volatility_params=candidate_params(name, settings),
-                intraday=data.reads_intraday(name),
-                intraday_note=data.intraday_note_for(name),
-                reference=REFERENCE,
-                candidates=names,
-                validation_size=settings.training.validation_size,
-                validation_retrain_every=settings.training.validation_retrain_every,
-                promotion_gate=settings.promotion_gate.model_dump(),
-            )
-            lineage = compute_lineage(
-                data.daily,
-                None,
-                run_config,
-                data_source=source,
-                interval="1d",
-                extra=lineage_extra,
-            )
-            model_id = reg.register_with_decision(
-                fitted[name].save,
-                DISTRIBUTION,
-                data.crypto_id,
-                horizon,
-                passed=decision.promote,
-                gate_reason=decision.reason,
-                # a candidate that passed but was not chosen is no evidence against production
-                retire_on_fail=settings.promotion_gate.retire_on_fail and not decision.passed,
-                metrics=json_safe({**metrics[name].to_dict(), "gate": decision.to_dict()}),
-                config=json_safe(run_config),
-                lineage=json_safe(lineage),
-                reason=f"distribution {name} trained by train_distributions",
-            )
-            records[name] = reg.get(int(model_id))
+        run = {"days": days, "source": source, "end": end, "candidates": names}
+        records = _register(reg, data, fitted, decisions, metrics, validation, settings, run)
         found = reg.list_models(data.crypto_id, DISTRIBUTION, horizon, status="production")
         production = found[-1] if found else None
     candidates = {

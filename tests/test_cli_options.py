@@ -43,6 +43,7 @@ WRONG: list[tuple[tuple[str, ...], list[str], str, str | None]] = [
     (("train",), ["bitcoin"], "--scheduler", "not an address"),
     (("train",), ["bitcoin"], "--all", "yes"),
     (("train",), ["bitcoin"], "--no-save", "yes"),
+    (("train",), ["bitcoin"], "--no-distribution", "yes"),
     (("retrain",), [], "--older-than", "7x"),
     (("retrain",), ["--dry-run"], "--scheduler", "not an address"),
     (("retrain",), [], "--dry-run", "yes"),

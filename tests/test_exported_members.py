@@ -70,8 +70,9 @@ cryptoforecast.serving.dashboard:
 cryptoforecast.serving.routes:
     ADMIN_TOKEN_ENV MAX_BATCH
 cryptoforecast.training:
-    Fitted GLOBAL_MODEL GateDecision StaleModel TRAINABLE_MODELS TopKFeatures TrainingData
-    TrainingResult TrainingSummary ValidationMetrics config_record decide_family
+    DistributionGateDecision DistributionTraining Fitted GLOBAL_MODEL GateDecision StaleModel
+    TRAINABLE_MODELS TopKFeatures TrainingData TrainingResult TrainingSummary ValidationMetrics
+    config_record decide_distributions decide_family train_distributions
     fit_and_validate fit_forecaster global_summaries model_params prepare_training_data
     register_trained resolve_settings retrain_job retrain_stale stale_models summarise_model
     train_global_model train_many train_model train_model_for_crypto

@@ -14,8 +14,15 @@ import pytest
 from cryptoforecast.config import load_config
 from cryptoforecast.data import load_ohlcv
 from cryptoforecast.exceptions import DataError
-from cryptoforecast.models.distribution import BASELINES, DistributionForecaster, MarketData
+from cryptoforecast.models.distribution import (
+    BASELINES,
+    CombinedDistribution,
+    DistributionForecaster,
+    MarketData,
+    load_distribution,
+)
 from cryptoforecast.registry import DISTRIBUTION, ModelRegistry
+from cryptoforecast.serving import Predictor
 from cryptoforecast.training.distributions import (
     distribution_data,
     train_distributions,
@@ -23,7 +30,7 @@ from cryptoforecast.training.distributions import (
 )
 
 END = "2024-06-30"
-CANDIDATES = ["garch_t", "har_rv", "ewma_t", "lightgbm_vol"]
+CANDIDATES = ["garch_t", "har_rv", "ewma_t", "lightgbm_vol", "combination"]
 FAST: dict[str, Any] = {"training": {"validation_size": 60, "validation_retrain_every": 30}}
 #: a gate any candidate with a lower mean CRPS than garch_ref passes (tests of registration)
 LENIENT: dict[str, Any] = {
@@ -53,7 +60,7 @@ def test_changing_every_candle_after_an_origin_leaves_its_validation_unchanged(
     h = 7
     settings = load_config(overrides={**FAST, "distribution": {"calibration": calibration}})
     # lightgbm_vol's calibration holdout needs a longer window than this test's
-    candidates = CANDIDATES if calibration == "none" else CANDIDATES[:3]
+    candidates = CANDIDATES if calibration == "none" else [*CANDIDATES[:3], "combination"]
     daily = load_ohlcv("bitcoin", end=END)
     intraday = load_ohlcv("bitcoin", interval="4h", end=END)
 
@@ -225,3 +232,33 @@ def test_garch_gjr_makes_the_garch_t_candidate_a_gjr_garch_and_its_record_says_s
         save=False,
     )
     assert plain.candidates["garch_t"].metrics.crps != out.candidates["garch_t"].metrics.crps  # type: ignore[union-attr]
+
+
+def test_the_combination_version_is_trained_registered_and_served(tmp_path: Path) -> None:
+    """The combination candidate: walked from its members' walks (weights from past CRPS only),
+    fitted as its members fitted on the window with the weights of every validation origin,
+    saved as one artifact that loads and serves, named, like any distribution version."""
+    reg = _registry(tmp_path)
+    config = {**LENIENT, "distribution": {"candidates": ["ewma_t", "har_rv", "combination"]}}
+    out = train_distributions("bitcoin", 7, days=600, end=END, config=config, registry=reg)
+    combo = out.candidates["combination"]
+    assert combo.record is not None and combo.metrics is not None
+    assert combo.record.config["distribution"] == "combination"
+    assert combo.decision.family_size == 3  # it counts in the Holm family like any candidate
+    stored = load_distribution(combo.record.artifact_path)
+    assert isinstance(stored, CombinedDistribution)
+    assert sorted(stored.members) == ["ewma_t", "har_rv"]
+    assert sum(stored.weights.values()) == pytest.approx(1.0)
+    # its CRPS is the member walks' weighted quantile average's, beside garch_ref's
+    assert combo.metrics.crps_garch_ref == pytest.approx(out.baselines["garch_ref"], rel=1e-12)
+    assert min(out.candidates[m].metrics.crps for m in ("ewma_t", "har_rv")) * 0.97 < (  # type: ignore[union-attr]
+        combo.metrics.crps
+    )
+    # served when it is the production distribution, whatever the gate said (forced here)
+    reg.promote(combo.record.model_id, reason="test", force=True)
+    forecast = Predictor(registry=reg, end=END, record=False).predict("bitcoin", 7)
+    assert forecast.distribution_model_id == combo.record.model_id
+    assert forecast.distribution_source.startswith("combination")
+    q = forecast.quantiles or {}
+    assert len(q) >= 5 and forecast.predicted_price == pytest.approx(q[0.5])
+    assert list(q.values()) == sorted(q.values())

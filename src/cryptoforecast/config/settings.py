@@ -188,12 +188,12 @@ CalibrationName = Literal["none", "conformal", "conformal_window", "aci", "blend
 #: the scale models that may compete as distribution versions (``garch_ref`` is the bar they must
 #: beat, not a candidate)
 DistributionCandidateName = Literal[
-    "rolling_gaussian", "ewma_t", "garch_t", "har_rv", "lightgbm_vol"
+    "rolling_gaussian", "ewma_t", "garch_t", "har_rv", "lightgbm_vol", "combination"
 ]
 
 
 def _default_distribution_candidates() -> list[DistributionCandidateName]:
-    return ["garch_t", "har_rv", "ewma_t", "lightgbm_vol"]
+    return ["garch_t", "har_rv", "ewma_t", "lightgbm_vol", "combination"]
 
 
 class DistributionConfig(_Section):

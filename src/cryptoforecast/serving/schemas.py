@@ -13,8 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validat
 
 from cryptoforecast.config import MAX_OLDER_THAN_DAYS, MIN_OLDER_THAN_DAYS
 from cryptoforecast.models import CROSS_ASSET_MODEL_TYPES, MODEL_TYPES
+from cryptoforecast.registry import DISTRIBUTION
 
 __all__ = [
+    "RETRAINABLE_TYPES",
     "FALLBACK_REASONS",
     "AccuracyReport",
     "AccuracyRow",
@@ -332,6 +334,10 @@ class PromoteRequest(BaseModel):
     reason: str = Field("promoted through the API", max_length=500)
 
 
+#: what ``POST /v1/retrain`` can retrain: every point model type and the distribution versions
+RETRAINABLE_TYPES: tuple[str, ...] = (*MODEL_TYPES, DISTRIBUTION)
+
+
 class RetrainRequest(BaseModel):
     """Body of ``POST /v1/retrain`` (optional).
 
@@ -360,8 +366,12 @@ class RetrainRequest(BaseModel):
 
     crypto_id: str | None = Field(default=None, max_length=64)
     model_type: (
-        Annotated[str, WithJsonSchema({"type": "string", "enum": list(MODEL_TYPES)})] | None
-    ) = Field(default=None, description=f"one of {', '.join(MODEL_TYPES)}")
+        Annotated[str, WithJsonSchema({"type": "string", "enum": list(RETRAINABLE_TYPES)})] | None
+    ) = Field(
+        default=None,
+        description=f"one of {', '.join(RETRAINABLE_TYPES)} ({DISTRIBUTION}: the coin's "
+        "distribution versions, gated against garch_ref)",
+    )
     horizon: int | None = Field(default=None, ge=1, le=14)
     older_than_days: float | None = Field(
         default=None,
@@ -382,9 +392,10 @@ class RetrainRequest(BaseModel):
     @field_validator("model_type")
     @classmethod
     def _known_type(cls, value: str | None) -> str | None:
-        if value is not None and value not in MODEL_TYPES:
+        if value is not None and value not in RETRAINABLE_TYPES:
             raise ValueError(
-                f"unknown model_type {value!r}; use one of {', '.join(MODEL_TYPES)} or omit it"
+                f"unknown model_type {value!r}; use one of {', '.join(RETRAINABLE_TYPES)} or "
+                "omit it"
             )
         return value
 

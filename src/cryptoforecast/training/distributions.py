@@ -54,16 +54,21 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 import pandas as pd
 
-from cryptoforecast.backtest import DistributionWalk, walk_distribution
+from cryptoforecast.backtest import DistributionWalk, walk_combination, walk_distribution
 from cryptoforecast.config import Settings
 from cryptoforecast.data import load_ohlcv
 from cryptoforecast.exceptions import ConfigError, DataError
 from cryptoforecast.models.distribution import (
     BASELINES,
+    COMBINATION,
+    COMBINATION_LEVELS,
+    QUANTILES,
     REFERENCE_WINDOW,
     VOLATILITY_MODELS,
+    CombinedDistribution,
     DistributionForecaster,
     MarketData,
+    fitted_weights,
 )
 from cryptoforecast.registry import DISTRIBUTION, compute_lineage
 from cryptoforecast.training.distribution_gate import (
@@ -134,7 +139,10 @@ class DistributionData:
         return pd.Series(np.log(close.shift(-self.horizon) / close), index=close.index)
 
     def reads_intraday(self, name: str) -> bool:
-        """Whether candidate ``name`` reads 4h candles here (it can, and there are some)."""
+        """Whether candidate ``name`` reads 4h candles here (it can, and there are some; a
+        combination when one of the scale models it may combine does)."""
+        if name == COMBINATION:
+            return any(self.reads_intraday(n) for n in VOLATILITY_MODELS)
         model = VOLATILITY_MODELS.get(name)
         return self.intraday is not None and model is not None and model.reads_intraday
 
@@ -278,6 +286,9 @@ def validation_walks(
     every = settings.training.validation_retrain_every
     walks: dict[str, DistributionWalk] = {}
     errors: dict[str, str] = {}
+    # a combination averages its members' quantiles: they are walked at its finer levels (the
+    # CRPS of each is exact either way)
+    levels = COMBINATION_LEVELS if COMBINATION in candidates else QUANTILES
     for name in _scale_models(candidates):
         try:
             walks[name] = walk_distribution(
@@ -289,11 +300,19 @@ def validation_walks(
                 retrain_frequency=every,
                 calibration=settings.distribution.calibration,
                 volatility_params=candidate_params(name, settings),
+                quantiles=levels,
             )
         except DataError as exc:
             log.warning("%s h=%d: %s not validated: %s", data.crypto_id, data.horizon, name, exc)
             errors[name] = str(exc)
-    # candidates made from the other candidates' walks (a combination) join ``walks`` here
+    if COMBINATION in candidates:
+        members = {n: walks[n] for n in _scale_models(candidates) if n in walks}
+        if len(members) >= 2:
+            walks[COMBINATION] = walk_combination(members, y, data.horizon)
+        else:
+            errors[COMBINATION] = (
+                f"a combination needs at least 2 validated members, got {sorted(members)}"
+            )
     history = MarketData(data.daily)  # the baselines read the longer history, as served
     baselines = {
         base: walk_distribution(
@@ -408,9 +427,10 @@ def final_fits(
     cfg = settings.distribution
     fitted: dict[str, SavableDistribution] = {}
     errors: dict[str, str] = {}
+    singles: dict[str, DistributionForecaster] = {}
     for name in _scale_models(names):
         try:
-            fitted[name] = DistributionForecaster(
+            fitted[name] = singles[name] = DistributionForecaster(
                 name,
                 data.horizon,
                 calibration=cfg.calibration,
@@ -419,7 +439,21 @@ def final_fits(
             ).fit(data.market(name))
         except DataError as exc:
             errors[name] = f"the final fit failed: {exc}"
-    # candidates made from the other candidates' fits (a combination) join ``fitted`` here
+    if COMBINATION in names and validation is not None and COMBINATION in validation.walks:
+        walk = validation.walks[COMBINATION]
+        members = [] if walk.weights is None else [str(c) for c in walk.weights.columns]
+        missing = [m for m in members if m not in singles]
+        if not members or missing:
+            errors[COMBINATION] = (
+                f"the final fit failed: its members {missing or members} have no final fit"
+            )
+        else:
+            # the weights to serve: from every validation origin's CRPS (all known by now)
+            crps = pd.DataFrame({m: validation.walks[m].crps for m in members})
+            fitted[COMBINATION] = CombinedDistribution(
+                {m: singles[m] for m in members},
+                fitted_weights(crps.dropna()),
+            )
     return fitted, errors
 
 

@@ -64,6 +64,8 @@ CANDIDATES: dict[str, tuple[str, bool]] = {
     "lightgbm_vol": ("lightgbm_vol", True),
 }
 GATE = (*CANDIDATES, "combination")
+#: every column scored, once each (ewma_t is a baseline and a candidate)
+SCORED = tuple(dict.fromkeys((*BASELINES, *GATE)))
 #: fixed before any run (as in bench_distribution.py), never tuned on the years scored
 PARAMS: dict[str, dict[str, Any]] = {"lightgbm_vol": {"n_estimators": 100, "n_folds": 2}}
 
@@ -139,7 +141,7 @@ def gate_year(scores: pd.DataFrame, coin: str, h: int, year: int) -> tuple[str, 
         & (scores["origin"] <= end - pd.Timedelta(days=h))
     ]
     crps = val.pivot(index="origin", columns="candidate", values="crps")
-    crps = crps[[REFERENCE, *GATE]].dropna()
+    crps = crps[list(dict.fromkeys((REFERENCE, *GATE)))].dropna()
     if len(crps) < MIN_VALIDATION:
         return REFERENCE, f"{len(crps)} validation origins (< {MIN_VALIDATION})"
     gate = load_config().promotion_gate
@@ -168,7 +170,7 @@ def served_scores(scores: pd.DataFrame, years: list[int]) -> tuple[pd.DataFrame,
             in_year = grp[grp["origin"].dt.year == year]
             wide = in_year.pivot(index="origin", columns="candidate", values="crps")
             hits = in_year.pivot(index="origin", columns="candidate", values="hit80")
-            wide = wide[[*BASELINES, *GATE]].dropna()
+            wide = wide[list(SCORED)].dropna()
             for origin, r in wide.iterrows():
                 rows.append(
                     {
@@ -178,7 +180,7 @@ def served_scores(scores: pd.DataFrame, years: list[int]) -> tuple[pd.DataFrame,
                         "origin": origin,
                         "served": float(r[chosen]),
                         "hit80_served": float(hits.at[origin, chosen]),
-                        **{c: float(r[c]) for c in (*BASELINES, *GATE)},
+                        **{c: float(r[c]) for c in SCORED},
                     }
                 )
     return pd.DataFrame(rows), pd.DataFrame(choices)
@@ -254,6 +256,11 @@ def main() -> None:
     parser.add_argument("--coins", default=None)
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--json", default=None)
+    parser.add_argument(
+        "--scores",
+        default=None,
+        help="CSV of the per-origin scores: read if it exists, else written",
+    )
     args = parser.parse_args()
     years = [int(y) for y in args.years.split(",")]
     horizons = [int(h) for h in args.horizons.split(",")]
@@ -261,10 +268,16 @@ def main() -> None:
     load = os.getloadavg()[0]
     print(f"load average at start {load:.2f}; {len(coins)} coins, years {years}, h {horizons}")
     tic = time.perf_counter()
-    tasks = [(c, h, years) for h in horizons for c in coins]
-    with ProcessPoolExecutor(max_workers=args.processes) as pool:
-        parts = list(pool.map(_task, tasks))
-    scores = pd.concat([p for p in parts if not p.empty], ignore_index=True)
+    if args.scores and os.path.exists(args.scores):
+        scores = pd.read_csv(args.scores, parse_dates=["origin"])
+        print(f"per-origin scores read from {args.scores}")
+    else:
+        tasks = [(c, h, years) for h in horizons for c in coins]
+        with ProcessPoolExecutor(max_workers=args.processes) as pool:
+            parts = list(pool.map(_task, tasks))
+        scores = pd.concat([p for p in parts if not p.empty], ignore_index=True)
+        if args.scores:
+            scores.to_csv(args.scores, index=False)
     served, choices = served_scores(scores, years)
     out = report(served, choices)
     print(f"\nwall time {time.perf_counter() - tic:.0f}s with {args.processes} processes")

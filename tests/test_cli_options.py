@@ -97,6 +97,7 @@ WRONG: list[tuple[tuple[str, ...], list[str], str, str | None]] = [
     (("registry", "list"), [], "--model", "Not A Model!"),
     (("registry", "list"), [], "--horizon", "0"),
     (("registry", "list"), [], "--status", "retired"),
+    (("registry", "list"), [], "--kind", "scale"),
     (("registry", "list"), [], "--json", "yes"),
     (("registry", "show"), ["1"], "--json", "yes"),
     (("registry", "promote"), ["1"], "--reason", None),

@@ -38,7 +38,7 @@ def test_train_one_coin_leaves_a_gated_distribution_version_beside_garch_ref(
     reg = ModelRegistry()
     records = reg.list_models("bitcoin", DISTRIBUTION, 7)
     names = sorted(r.config["distribution"] for r in records)
-    assert names == sorted(["garch_t", "har_rv", "ewma_t", "lightgbm_vol"])
+    assert names == sorted(["garch_t", "har_rv", "ewma_t", "lightgbm_vol", "combination"])
     for rec in records:
         gate = rec.metrics["gate"]
         assert (rec.status == "production") == gate["promote"]  # promoted only if it passed

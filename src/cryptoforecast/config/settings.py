@@ -197,12 +197,13 @@ def _default_distribution_candidates() -> list[DistributionCandidateName]:
 
 
 class DistributionConfig(_Section):
-    """The scale model trained with every point model and saved in its artifact (``None``: none;
-    the service then uses an ``ewma_t`` scale fitted per request, labelled as a fallback), and
-    the candidates trained, gated against ``garch_ref`` and registered as distribution versions
-    of each (coin, horizon)."""
+    """The candidates trained, gated against ``garch_ref`` and registered as distribution
+    versions of each (coin, horizon), and ``model``: an optional scale model stored inside each
+    point model's artifact (``None`` by default: it is not gated, so it serves only where the
+    (coin, horizon) has no production distribution version, before the ``garch_ref``
+    fallback)."""
 
-    model: VolatilityName | None = "har_rv"
+    model: VolatilityName | None = None
     calibration: CalibrationName = Field(
         "none",
         description="shape of the stored distribution: none (the scale model's parametric "

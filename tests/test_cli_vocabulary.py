@@ -91,10 +91,10 @@ def test_train_all_covers_every_asset_and_the_configured_horizons(
     monkeypatch.setattr(training_cli, "train_many", fake_train_many)
     assert main(["train", "--all"]) == 0
     ids, models, horizons = calls[0]
-    assert len(ids) == 8 and "bitcoin" in ids and models == ["lightgbm"]
+    assert len(ids) == 8 and "bitcoin" in ids and models == ["lightgbm", "distribution"]
     assert horizons == [1, 3, 7, 14]
     assert main(["train", "--all", "-m", "xgboost", "-H", "7"]) == 0
-    assert calls[1][1:] == (["xgboost"], [7])
+    assert calls[1][1:] == (["xgboost", "distribution"], [7])
     assert main(["train", "-h"]) == 0
     help_text = " ".join(capsys.readouterr().out.replace("│", " ").split())
     assert "Every embedded asset x every horizon of the config" in help_text

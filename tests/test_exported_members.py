@@ -18,7 +18,7 @@ ROOT = "cryptoforecast"
 PINNED = """
 cryptoforecast.backtest:
     AdaptiveIntervals DistributionWalk FitCache ForecastBacktester ModelTrainer
-    backtester_from level_tag trainer_for walk_distribution
+    backtester_from level_tag trainer_for walk_combination walk_distribution
 cryptoforecast.cli:
     app main
 cryptoforecast.config:
@@ -28,9 +28,9 @@ cryptoforecast.config:
     PromotionGateConfig RefreshConfig RetrainConfig ServingConfig Settings ShrunkConfig
     TrainingConfig VolatilityName XGBoostConfig config_file config_sources load_config
 cryptoforecast.data:
-    CACHE_SHARING_FIX CandleCache INTERVALS LIVE_SOURCES LIVE_SOURCE_NAMES
-    OHLCV_COLUMNS SOURCES as_of_instant atomic_write_bytes check_interval find_gaps load_ohlcv
-    parse_time refresh_series shared_file_lock validate_candles
+    CACHE_SHARING_FIX CandleCache INTERVALS INTRADAY_INTERVAL LIVE_SOURCES LIVE_SOURCE_NAMES
+    OHLCV_COLUMNS SOURCES as_of_instant atomic_write_bytes check_interval companion_intervals
+    find_gaps load_ohlcv parse_time refresh_series shared_file_lock validate_candles
 cryptoforecast.data.sources:
     BinanceSource CSVSource CandleSource CoinGeckoSource SnapshotSource
 cryptoforecast.evaluation:
@@ -50,10 +50,12 @@ cryptoforecast.models:
     load_forecaster load_registered make_forecaster model_class params_for resolve_purge
     train_rows walk_forward_splits
 cryptoforecast.models.distribution:
-    BASELINES CONFORMAL_WINDOW Calibration DistributionForecaster GarchRef MarketData
-    PredictiveDistribution QUANTILES REFERENCE_MIN_RETURNS REFERENCE_WINDOW ScoreCalibrator
-    StandardShape VOLATILITY_MODELS calibrated_shape check_calibration check_levels
-    coverage_levels load_attached make_calibrator make_volatility_model realized_measures
+    BASELINES COMBINATION COMBINATION_LEVELS COMBINATION_MIN_SCORED COMBINATION_SHARPNESS
+    COMBINATION_WINDOW CONFORMAL_WINDOW Calibration CombinedDistribution DistributionForecaster
+    GarchRef MarketData PredictiveDistribution QUANTILES REFERENCE_MIN_RETURNS REFERENCE_WINDOW
+    ScoreCalibrator StandardShape StoredDistribution VOLATILITY_MODELS calibrated_shape
+    check_calibration check_levels combination_weights coverage_levels fitted_weights
+    load_attached load_distribution make_calibrator make_volatility_model realized_measures
     save_attached
 cryptoforecast.registry:
     DISTRIBUTION KINDS kind_of ModelRecord ModelRegistry SCHEMA_VERSION STAGES StageEvent URL_FORMS UTCDateTime
@@ -68,8 +70,9 @@ cryptoforecast.serving.dashboard:
 cryptoforecast.serving.routes:
     ADMIN_TOKEN_ENV MAX_BATCH
 cryptoforecast.training:
-    Fitted GLOBAL_MODEL GateDecision StaleModel TRAINABLE_MODELS TopKFeatures TrainingData
-    TrainingResult TrainingSummary ValidationMetrics config_record decide_family
+    DistributionGateDecision DistributionTraining Fitted GLOBAL_MODEL GateDecision StaleModel
+    TRAINABLE_MODELS TopKFeatures TrainingData TrainingResult TrainingSummary ValidationMetrics
+    config_record decide_distributions decide_family train_distributions
     fit_and_validate fit_forecaster global_summaries model_params prepare_training_data
     register_trained resolve_settings retrain_job retrain_stale stale_models summarise_model
     train_global_model train_many train_model train_model_for_crypto

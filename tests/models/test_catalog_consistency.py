@@ -76,4 +76,5 @@ def test_the_default_choices_of_model_names_are_in_the_table() -> None:
     assert set(defaults.promotion_gate.candidates) <= set(TRAINABLE_MODELS)
     assert set(defaults.ensemble.base_models) <= set(BASE_CLASSES)
     assert set(defaults.demo.models) <= set(TRAINABLE_MODELS)
-    assert defaults.distribution.model in VOLATILITY_MODELS
+    assert defaults.distribution.model is None  # distributions are gated versions of their own
+    assert set(defaults.distribution.candidates) <= {*VOLATILITY_MODELS, "combination"}

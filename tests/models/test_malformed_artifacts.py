@@ -241,7 +241,7 @@ def test_a_stored_distribution_that_overflows_gives_the_labelled_fallback_scale(
     r = client.get("/v1/forecast/bitcoin", params={"horizon": 7})
     assert r.status_code == 200, r.text
     body = strict_json(r.text)
-    assert body["source"] == "model" and body["distribution_source"] == FALLBACK_SCALE
+    assert body["source"] == "model" and body["distribution"]["source"] == FALLBACK_SCALE
     assert all_finite(body) and body["quantiles"] is not None
 
 

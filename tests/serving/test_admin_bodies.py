@@ -137,15 +137,15 @@ def test_the_types_trained_per_coin_are_the_catalogue_less_the_cross_asset_ones(
     assert set(TRAINABLE_MODELS) == set(MODEL_TYPES) - set(CROSS_ASSET_MODEL_TYPES)
 
 
-def test_the_request_accepts_exactly_the_types_training_runs_per_coin(
+def test_the_request_accepts_exactly_the_types_training_runs_per_coin_and_distributions(
     client: SyncASGIClient,
 ) -> None:
     accepted = {
         m
         for m in RetrainRequest.model_json_schema()["properties"]["model_type"]["anyOf"][0]["enum"]
     }
-    assert set(TRAINABLE_MODELS) | {"global_lightgbm"} == accepted
-    for model_type in TRAINABLE_MODELS:
+    assert set(TRAINABLE_MODELS) | {"global_lightgbm", "distribution"} == accepted
+    for model_type in (*TRAINABLE_MODELS, "distribution"):
         r = client.post(
             "/v1/retrain", headers=ADMIN, json={"crypto_id": "bitcoin", "model_type": model_type}
         )

@@ -252,7 +252,10 @@ def test_a_refresh_error_shown_by_healthz_names_the_kind_only(
     monkeypatch.setattr("cryptoforecast.serving.refresher.refresh_series", failing)
     with caplog.at_level(logging.WARNING):
         run = CandleRefresher("binance", tracked=lambda: ["bitcoin"]).refresh_once()
-    assert run.errors == {"bitcoin": "data source unavailable: SourceError"}
+    assert run.errors == {  # the daily candles and the 4h ones kept beside them
+        "bitcoin": "data source unavailable: SourceError",
+        "bitcoin 4h": "data source unavailable: SourceError",
+    }
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "proxy.internal" in logged and "hunter2" not in logged  # the operator's details
 

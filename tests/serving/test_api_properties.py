@@ -240,7 +240,7 @@ def test_choices_are_enumerated_from_their_catalogues(published: dict[str, Any])
     assert params[("/v1/models", "status")]["enum"] == ["staging", "production", "archived"]
     body = published["components"]["schemas"]["RetrainRequest"]
     choices = [branch for branch in body["properties"]["model_type"]["anyOf"] if "enum" in branch]
-    assert [branch["enum"] for branch in choices] == [list(MODEL_TYPES)]
+    assert [branch["enum"] for branch in choices] == [[*MODEL_TYPES, "distribution"]]
     assert {"type": "null"} in body["properties"]["model_type"]["anyOf"]
     # a cross-asset type with one coin is refused, and the schema says so
     assert body["not"]["properties"]["model_type"]["enum"] == list(CROSS_ASSET_MODEL_TYPES)

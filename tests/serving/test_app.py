@@ -49,7 +49,11 @@ def test_forecast_with_production_model_then_cached(
     )
     assert set(body["intervals"]) == {"0.8", "0.95"}
     # the predictive distribution, its scale labelled as the fallback it is
-    assert body["distribution_source"] == "garch_ref (fallback)"
+    assert body["distribution_source"] == (
+        "garch_ref (fallback: no production distribution for bitcoin h=1)"
+    )
+    assert body["distribution_model_id"] is None and body["distribution_version"] is None
+    assert body["distribution_reason"] == "no production distribution for bitcoin h=1"
     assert set(body["quantiles"]) >= {"0.025", "0.5", "0.975"} and 0 < body["p_up"] < 1
     assert set(body["p_move"]) == {"0.05", "0.1"}
     r2 = client.get("/v1/forecast/bitcoin")

@@ -90,6 +90,8 @@ def test_public_model_listing_hides_paths_hosts_and_commits(
         "model_id",
         "crypto_id",
         "model_type",
+        "kind",
+        "distribution",
         "horizon",
         "version",
         "status",

@@ -89,7 +89,12 @@ def test_every_surface_shows_the_same_distribution(
     f = plain.predict("bitcoin", H)
     _check_one_distribution(f)
     assert f.source == "technical_analysis_fallback"
-    assert f.distribution_source == FALLBACK_SCALE == "garch_ref (fallback)"
+    assert f.distribution is not None
+    assert f.distribution.source == FALLBACK_SCALE == "garch_ref (fallback)"
+    assert (
+        f.distribution_source
+        == f"garch_ref (fallback: no production distribution for bitcoin h={H})"
+    )
     expected = _numbers(f)
 
     # the API, one forecast and the batch (it records the forecast in the ledger)
@@ -277,7 +282,11 @@ def test_fallback_is_garch_ref_then_ewma_t_under_500_returns_then_none() -> None
 def test_a_short_history_serves_the_labelled_ewma_t(registry: Any, clock: FakeClock) -> None:
     pred = Predictor(registry=registry, clock=clock, record=False, cache_ttl=0, history=450)
     f = pred.predict("bitcoin", 1)
-    assert len(pred.candles("bitcoin")) == 450 and f.distribution_source == SHORT_HISTORY_SCALE
+    assert len(pred.candles("bitcoin")) == 450 and f.distribution is not None
+    assert f.distribution.source == SHORT_HISTORY_SCALE
+    assert f.distribution_source == (
+        "ewma_t (fallback: under 500 days of history; no production distribution for bitcoin h=1)"
+    )
     _check_one_distribution(f)
 
 

@@ -77,5 +77,5 @@ def test_server_picks_up_a_candle_published_after_it_started(
     assert health["data"]["bitcoin"]["last_candle"].startswith("2025-09-30")
     refresher = health["background"]["leader"]["refresher"]
     assert refresher["runs"] >= 2 and refresher["failures"] == 0
-    assert refresher["last_run"]["added"] == {"bitcoin": 1}
+    assert refresher["last_run"]["added"] == {"bitcoin": 1, "bitcoin 4h": 0}  # 4h kept beside
     assert refresher["last_run"]["notes"]["ledger"]["keys"] >= 1  # the ledger was scored

@@ -328,7 +328,10 @@ def test_forecast_carries_a_labelled_distribution(
     from cryptoforecast.serving.distribution import FALLBACK_SCALE, served_distribution
 
     f = make_predictor(registry, clock, move_thresholds=(0.05, 0.10)).predict("bitcoin", 7)
-    assert f.distribution_source == FALLBACK_SCALE
+    assert f.distribution is not None and f.distribution.source == FALLBACK_SCALE
+    assert (
+        f.distribution_source == "garch_ref (fallback: no production distribution for bitcoin h=7)"
+    )
     assert f.quantiles is not None and list(f.quantiles) == list(QUANTILES)
     prices = list(f.quantiles.values())
     assert prices == sorted(prices) and prices[0] < f.last_close < prices[-1]
@@ -341,4 +344,4 @@ def test_forecast_carries_a_labelled_distribution(
     assert again.p_up == pytest.approx(f.p_up)
     assert again.quantiles[0.5] == pytest.approx(f.quantiles[0.5])
     body = f.model_dump(mode="json")
-    assert body["distribution_source"] == FALLBACK_SCALE and "0.975" in body["quantiles"]
+    assert body["distribution"]["source"] == FALLBACK_SCALE and "0.975" in body["quantiles"]

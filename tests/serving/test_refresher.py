@@ -80,23 +80,30 @@ def test_refresh_adds_new_candles_and_survives_failures(
         "binance", "1d", tracked=lambda: ["BTC"], cache=cache, after_run=seen.append
     )
     first = ref.refresh_once()
+    # the daily candles, and the 4h candles beside them (Binance has them)
     assert first.ok and first.added["bitcoin"] > 1000 and seen == [first]
+    assert first.added["bitcoin 4h"] > 6 * 1000
     assert cache.read("binance", "bitcoin", "1d").index[-1] == pd.Timestamp("2025-09-28", tz="UTC")
 
     before = cache.path("binance", "bitcoin", "1d").read_bytes()
-    fail_next(httpserver, BINANCE_KLINES_PATH, status=400, body={"code": -1100, "msg": "bad"})
+    before_4h = cache.path("binance", "bitcoin", "4h").read_bytes()
+    fail_next(
+        httpserver, BINANCE_KLINES_PATH, status=400, body={"code": -1100, "msg": "bad"}, times=2
+    )
     failed = ref.refresh_once()
-    assert not failed.ok and "bitcoin" in failed.errors and ref.failures == 1
+    assert not failed.ok and ref.failures == 1
+    assert set(failed.errors) == {"bitcoin", "bitcoin 4h"}
     assert cache.path("binance", "bitcoin", "1d").read_bytes() == before  # untouched
+    assert cache.path("binance", "bitcoin", "4h").read_bytes() == before_4h
 
     fake.set_candles("bitcoin", "1d", shared_candles("bitcoin", "1d", end="2025-09-30"))
     third = ref.refresh_once()
-    assert third.ok and third.added == {"bitcoin": 2}
+    assert third.ok and third.added == {"bitcoin": 2, "bitcoin 4h": 0}
     status = ref.status()
     assert (status["runs"], status["failures"], status["candles_added"]) == (
         3,
         1,
-        first.added["bitcoin"] + 2,
+        first.added["bitcoin"] + first.added["bitcoin 4h"] + 2,
     )
 
 

@@ -52,7 +52,13 @@ def test_forecast_uses_the_stored_distribution_on_the_candles_it_was_fitted_on(
     pred = Predictor(registry=registry, clock=clock)
     f = pred.predict("bitcoin", 7)
     assert f.source == "model" and f.model_id == trained.model_id
-    assert f.distribution_source == "har_rv (drift v1.0.0)"
+    # stored with the point model (an older registry): it serves, and says why no
+    # distribution version did
+    assert f.distribution_source == (
+        "har_rv (drift v1.0.0; no production distribution for bitcoin h=7)"
+    )
+    assert (f.distribution_model_id, f.distribution_version) == (trained.model_id, "1.0.0")
+    assert f.distribution is not None and f.distribution.source == "har_rv (drift v1.0.0)"
     loaded = pred.load_model(
         trained.record if hasattr(trained, "record") else registry.get(trained.model_id)
     )
@@ -82,7 +88,12 @@ def test_a_model_without_a_distribution_gets_the_labelled_fallback(
 ) -> None:
     register(registry, fit_model("bitcoin", "drift", 7), "bitcoin")
     f = Predictor(registry=registry, clock=clock).predict("bitcoin", 7)
-    assert f.source == "model" and f.distribution_source == FALLBACK_SCALE
+    assert f.source == "model" and f.distribution is not None
+    assert f.distribution.source == FALLBACK_SCALE
+    assert (
+        f.distribution_source == "garch_ref (fallback: no production distribution for bitcoin h=7)"
+    )
+    assert f.distribution_model_id is None and f.distribution_reason is not None
     assert f.quantiles is not None and f.p_up is not None
 
 

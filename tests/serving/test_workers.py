@@ -31,7 +31,9 @@ def test_two_workers_run_one_refresher(
 ) -> None:
     fake = use_binance_server(httpserver, monkeypatch, symbols=["bitcoin"])
     fake.set_candles("bitcoin", "1d", shared_candles("bitcoin", "1d", end="2025-09-30"))
-    load_ohlcv("bitcoin", source="binance")  # cache the series: a refresh is then 1 request
+    # cache the series and the 4h candles kept beside it: a refresh is then 1 request each
+    load_ohlcv("bitcoin", source="binance")
+    load_ohlcv("bitcoin", source="binance", interval="4h")
     cached = len(fake.requests)
     port = free_port()
     log = tmp_path / "serve.log"
@@ -52,7 +54,7 @@ def test_two_workers_run_one_refresher(
             assert time.monotonic() < deadline, f"no refresh happened:\n{_log(log)}"
             time.sleep(0.1)
         time.sleep(3.0)  # time for a second refresher to show itself, if there were one
-        assert len(fake.requests) - cached == 1, fake.requests[cached:]
+        assert len(fake.requests) - cached == 2, fake.requests[cached:]
         leader = json.loads(status_file.read_text())["pid"]
         assert leader in workers
         seen: set[int] = set()

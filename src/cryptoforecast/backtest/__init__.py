@@ -5,7 +5,7 @@
   ``trainer_for(model_type)``.
 * :mod:`~cryptoforecast.backtest.adaptive_intervals` - adaptive conformal bands per origin.
 * :mod:`~cryptoforecast.backtest.distribution_walk` - a predictive distribution walked over the
-  same origins and scored (CRPS, PIT, coverage).
+  same origins and scored (CRPS, PIT, coverage), and the combination of such walks.
 
 A layer between the models and training: training validates through it, the served-forecast
 replay and the command line backtest with it; it stores nothing. Names are imported lazily, so
@@ -24,6 +24,7 @@ __all__ = [
     "ModelTrainer",
     "backtester_from",
     "trainer_for",
+    "walk_combination",
     "walk_distribution",
     "level_tag",
 ]
@@ -37,6 +38,7 @@ _LAZY: dict[str, str] = {
     "ModelTrainer": "cryptoforecast.backtest.engine",
     "backtester_from": "cryptoforecast.backtest.engine",
     "trainer_for": "cryptoforecast.backtest.engine",
+    "walk_combination": "cryptoforecast.backtest.distribution_walk",
     "walk_distribution": "cryptoforecast.backtest.distribution_walk",
     "level_tag": "cryptoforecast.backtest.distribution_walk",
 }

@@ -8,26 +8,37 @@ then the realised score of every earlier origin whose ``h``-day target is known 
 (``none``, ``conformal``, ``conformal_window``, ``aci``, ``blend``); ``aci_gamma`` also adds
 per-level ACI to the conformal ones. The point forecast (``location``) is the trainer's, made at
 the origin; 0 for the baselines.
+
+:func:`walk_combination` scores the combination candidate on member walks already made: at each
+origin the weighted quantile average of the members, its weights from the members' CRPS at
+earlier origins whose targets are known by then
+(:func:`~cryptoforecast.models.distribution.combination_weights`).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from cryptoforecast.evaluation import crps_from_quantiles
 from cryptoforecast.exceptions import DataError
 from cryptoforecast.models.distribution import (
     BASELINES,
+    COMBINATION_LEVELS,
+    COMBINATION_MIN_SCORED,
+    COMBINATION_SHARPNESS,
+    COMBINATION_WINDOW,
     QUANTILES,
     DistributionForecaster,
     MarketData,
     PredictiveDistribution,
     StandardShape,
+    combination_weights,
     make_volatility_model,
 )
 from cryptoforecast.models.distribution.calibration import (
@@ -39,12 +50,24 @@ from cryptoforecast.models.distribution.calibration import (
 )
 from cryptoforecast.models.distribution.shapes import check_levels
 
-__all__ = ["DistributionWalk", "distribution_columns", "level_tag", "walk_distribution"]
+__all__ = [
+    "MIN_COMBINATION_LEVELS",
+    "DistributionWalk",
+    "distribution_columns",
+    "level_tag",
+    "walk_combination",
+    "walk_distribution",
+]
+
+#: fewest quantile levels member walks must share for a combination to be scored on them (its
+#: CRPS is integrated over them; walk members at ``COMBINATION_LEVELS``)
+MIN_COMBINATION_LEVELS = 99
 
 
 @dataclass
 class DistributionWalk:
-    """Per-origin output of :func:`walk_distribution` (all indexed by origin)."""
+    """Per-origin output of :func:`walk_distribution` or :func:`walk_combination` (all indexed
+    by origin); ``weights`` (a column per member) is a combination's only, ``None`` otherwise."""
 
     name: str
     quantiles: pd.DataFrame
@@ -55,6 +78,7 @@ class DistributionWalk:
     fit_seconds: float
     predict_seconds: float
     n_refits: int
+    weights: pd.DataFrame | None = None
 
 
 def walk_distribution(
@@ -171,6 +195,116 @@ def walk_distribution(
         fit_seconds=fit_s,
         predict_seconds=pred_s,
         n_refits=n_refits,
+    )
+
+
+def walk_combination(
+    walks: Mapping[str, DistributionWalk],
+    y: pd.Series,
+    horizon: int,
+    *,
+    name: str = "combination",
+    quantiles: Any = QUANTILES,
+    min_scored: int = COMBINATION_MIN_SCORED,
+    window: int | None = COMBINATION_WINDOW,
+    sharpness: float = COMBINATION_SHARPNESS,
+) -> DistributionWalk:
+    """The combination of member ``walks`` (name -> walk of the same origins and quantile levels)
+    walked over their common origins, scored on ``y`` (the realised ``h``-day log returns).
+
+    At each origin where every member has a distribution, the weights are
+    ``combination_weights`` of the members' CRPS at the earlier common origins (at least
+    ``horizon`` origins before it, so the origins must be consecutive daily candles, or a subset
+    of them in order), and the combination's quantiles are ``sum_i w_i q_i(tau)`` at every level
+    the members were walked at: walk them at ``COMBINATION_LEVELS`` (at least
+    :data:`MIN_COMBINATION_LEVELS` levels are required), since these levels are all the
+    combination is known by.
+
+    The fields: ``quantiles`` at ``quantiles`` (each must be one of the members' levels);
+    ``crps`` of the quantile average over all the members' levels
+    (:func:`~cryptoforecast.evaluation.crps_from_quantiles`, within 0.05% of the exact CRPS and
+    above it at ``COMBINATION_LEVELS``: the approximation counts against the combination);
+    ``pit`` and ``p_up`` by linear interpolation of its CDF between those levels (beyond the
+    outermost level, half-way to 0 or 1); ``sigma`` the weighted average of the members'
+    scales (what the served combination reports as its scale); ``fit_seconds`` and ``n_refits``
+    the members' totals (the combination refits them all); ``predict_seconds`` the members'
+    total plus the combination's own; ``weights`` the weights used at each origin. Origins
+    outside the common ones are NaN, as in a member's walk.
+    """
+    if not walks:
+        raise DataError("walk_combination needs at least one member walk, got none")
+    names = list(walks)
+    grid = np.asarray(next(iter(walks.values())).quantiles.columns, dtype="float64")
+    for member, walk in walks.items():
+        levels = np.asarray(walk.quantiles.columns, dtype="float64")
+        if levels.shape != grid.shape or not np.allclose(levels, grid, rtol=0, atol=1e-9):
+            raise DataError(
+                f"member walks must share their quantile levels; {member!r} has "
+                f"{levels.size} levels, {names[0]!r} {grid.size}: walk every member at "
+                "COMBINATION_LEVELS"
+            )
+    if grid.size < MIN_COMBINATION_LEVELS:
+        raise DataError(
+            f"a combination is scored on its members' quantile levels, and {grid.size} levels "
+            f"are too few for its CRPS (need {MIN_COMBINATION_LEVELS}); walk the members at "
+            f"COMBINATION_LEVELS ({len(COMBINATION_LEVELS)} levels)"
+        )
+    tau = check_levels(quantiles)
+    pick = [int(np.argmin(np.abs(grid - t))) for t in tau]
+    missing = [float(t) for t, k in zip(tau, pick, strict=True) if abs(grid[k] - t) > 1e-9]
+    if missing:
+        raise DataError(
+            f"quantile levels {missing} are not among the members' levels; choose levels of "
+            "COMBINATION_LEVELS (multiples of 0.005)"
+        )
+    tic = time.perf_counter()
+    index = walks[names[0]].quantiles.index
+    for walk in walks.values():
+        index = index.union(walk.quantiles.index)
+    q = {m: walks[m].quantiles.reindex(index).to_numpy(dtype="float64") for m in names}
+    sig = {m: walks[m].sigma.reindex(index).to_numpy(dtype="float64") for m in names}
+    common = np.logical_and.reduce(
+        [np.isfinite(q[m]).all(axis=1) & np.isfinite(sig[m]) for m in names]
+    )
+    crps_members = pd.DataFrame(
+        {m: walks[m].crps.reindex(index).to_numpy(dtype="float64") for m in names}, index=index
+    ).loc[common]
+    w = combination_weights(
+        crps_members, horizon, min_scored=min_scored, window=window, sharpness=sharpness
+    ).to_numpy()
+    combined = np.sort(sum(w[:, [i]] * q[m][common] for i, m in enumerate(names)), axis=1)
+    sigma = np.full(len(index), np.nan)
+    sigma[common] = sum(w[:, i] * sig[m][common] for i, m in enumerate(names))
+    y_o = y.reindex(index).to_numpy(dtype="float64")[common]
+    scored = np.isfinite(y_o)
+    crps = np.full(len(index), np.nan)
+    crps[np.flatnonzero(common)[scored]] = crps_from_quantiles(y_o[scored], combined[scored], grid)
+    below, above = grid[0] / 2, (1 + grid[-1]) / 2
+    cdf_0 = np.array([np.interp(0.0, row, grid, left=below, right=above) for row in combined])
+    pit_o = np.array(
+        [
+            np.interp(v, row, grid, left=below, right=above) if np.isfinite(v) else np.nan
+            for v, row in zip(y_o, combined, strict=True)
+        ]
+    )
+    quantile_values = np.full((len(index), tau.size), np.nan)
+    quantile_values[common] = combined[:, pick]
+    p_up, pit = np.full(len(index), np.nan), np.full(len(index), np.nan)
+    p_up[common], pit[common] = 1.0 - cdf_0, pit_o
+    weights = pd.DataFrame(np.nan, index=index, columns=names)
+    weights.loc[common] = w
+    own = time.perf_counter() - tic
+    return DistributionWalk(
+        name=name,
+        quantiles=pd.DataFrame(quantile_values, index=index, columns=[float(x) for x in tau]),
+        p_up=pd.Series(p_up, index=index, name="p_up"),
+        sigma=pd.Series(sigma, index=index, name="sigma"),
+        crps=pd.Series(crps, index=index, name="crps"),
+        pit=pd.Series(pit, index=index, name="pit"),
+        fit_seconds=sum(walk.fit_seconds for walk in walks.values()),
+        predict_seconds=own + sum(walk.predict_seconds for walk in walks.values()),
+        n_refits=sum(walk.n_refits for walk in walks.values()),
+        weights=weights,
     )
 
 

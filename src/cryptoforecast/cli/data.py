@@ -21,7 +21,7 @@ from cryptoforecast.cli._common import (
 )
 from cryptoforecast.config import MAX_WINDOW_CANDLES
 from cryptoforecast.data import CandleCache, load_ohlcv
-from cryptoforecast.data.live import LIVE_SOURCE_NAMES, refresh_series
+from cryptoforecast.data.live import LIVE_SOURCE_NAMES, companion_intervals, refresh_series
 from cryptoforecast.data.schema import check_interval
 from cryptoforecast.exceptions import CryptoForecastError, DataError
 
@@ -118,6 +118,18 @@ def data_show(
     console().print(table)
 
 
+def _with_companions(targets: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    """``targets`` with each daily series preceded by the series kept beside it (its 4h
+    candles, where the source has them), each once: a new daily candle is never cached beside
+    4h candles that stop before its close."""
+    out: dict[tuple[str, str, str], None] = {}
+    for src, cid, iv in targets:
+        for extra in companion_intervals(src, iv):
+            out[(src, cid, extra)] = None
+        out[(src, cid, iv)] = None
+    return list(out)
+
+
 @data_app.command("update")
 def data_update(
     ids: Annotated[
@@ -145,7 +157,11 @@ def data_update(
         str | None, typer.Option("--base-url", help="API root, e.g. https://api.binance.us.")
     ] = None,
 ) -> None:
-    """Fetch new candles from a live source into the local cache (only what is missing)."""
+    """Fetch new candles from a live source into the local cache (only what is missing).
+
+    Without --interval, a coin's daily candles come with its 4h candles where the source has
+    them (Binance; CoinGecko has daily closes only), as the service's refresher keeps them: the
+    distributions fitted on 4h candles serve from them."""
 
     if source is not None and source not in LIVE_SOURCE_NAMES:
         raise DataError(f"--source must be one of {', '.join(LIVE_SOURCE_NAMES)}, got {source!r}")
@@ -179,6 +195,8 @@ def data_update(
         ]
     else:
         raise typer.BadParameter("give asset ids (e.g. bitcoin ethereum) or --all")
+    if interval is None:  # the 4h candles beside each daily series, where the source has them
+        targets = _with_companions(targets)
     options: dict[str, Any] = {"base_url": base_url} if base_url else {}
     table = Table(title="Live data update")
     for col in ("source", "id", "interval", "rows", "last candle", "new"):

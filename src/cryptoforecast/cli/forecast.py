@@ -12,7 +12,7 @@ from rich.table import Table
 from cryptoforecast.assets import resolve_asset
 from cryptoforecast.cli._common import console, error_console, num
 from cryptoforecast.config import load_config
-from cryptoforecast.data.live import refresh_series
+from cryptoforecast.data.live import companion_intervals, refresh_series
 from cryptoforecast.data.loader import LIVE_SOURCES
 from cryptoforecast.data.times import parse_time
 from cryptoforecast.exceptions import CryptoForecastError, DataError
@@ -177,11 +177,18 @@ def forecast(
     forecasts: list[Forecast] = []
     errors: list[dict[str, Any]] = []
     if refresh and source in LIVE_SOURCES:
+        # the 4h candles first (where the source has them): a distribution fitted on them
+        # serves only from 4h candles that reach the daily close
+        intervals = (*companion_intervals(source, predictor.interval), predictor.interval)
         for cid in ids:
-            try:
-                refresh_series(resolve_asset(cid), predictor.interval, source)
-            except CryptoForecastError as exc:  # forecast from the cache; staleness will show
-                error_console().print(f"[yellow]could not refresh {cid}:[/] {exc}", highlight=False)
+            for iv in intervals:
+                try:
+                    refresh_series(resolve_asset(cid), iv, source)
+                except CryptoForecastError as exc:  # forecast from the cache; it is labelled
+                    name = cid if iv == predictor.interval else f"{cid} {iv}"
+                    error_console().print(
+                        f"[yellow]could not refresh {name}:[/] {exc}", highlight=False
+                    )
     for cid in ids:
         for h in horizons:
             try:

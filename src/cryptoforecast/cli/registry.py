@@ -18,6 +18,7 @@ _FLAGS = {
     "model_type": "--model",
     "horizon": "--horizon",
     "status": "--status",
+    "kind": "--kind",
 }
 
 registry_app = typer.Typer(
@@ -33,14 +34,20 @@ HorizonFilter = Annotated[int | None, typer.Option("--horizon", "-H", help="Only
 Reason = Annotated[str, typer.Option("--reason", help="Why (kept in the history).")]
 
 
+def _model(rec: ModelRecord) -> str:
+    """The model type, and a distribution's scale model: ``distribution (har_rv)``."""
+    return f"{rec.model_type} ({rec.scale_model})" if rec.scale_model else rec.model_type
+
+
 def _what(rec: ModelRecord) -> str:
-    return f"{rec.crypto_id} {rec.model_type} h={rec.horizon} {rec.version}"
+    return f"{rec.crypto_id} {_model(rec)} h={rec.horizon} {rec.version}"
 
 
 def _registry_table(records: list, title: str) -> Table:
     """One row per registered model; MASE is relative to the naive forecast (naive = 1.00)."""
     table = Table(title=title)
-    for col in ("id", "crypto", "model", "h", "version", "status", "val MASE (naive=1)", "created"):
+    columns = ("id", "crypto", "kind", "model", "h", "version", "status", "val MASE (naive=1)")
+    for col in (*columns, "created"):
         table.add_column(
             col, justify="right" if col in ("id", "h", "val MASE (naive=1)") else "left"
         )
@@ -49,7 +56,8 @@ def _registry_table(records: list, title: str) -> Table:
         table.add_row(
             str(rec.model_id),
             rec.crypto_id,
-            rec.model_type,
+            rec.kind,
+            _model(rec),
             str(rec.horizon),
             rec.version,
             rec.status,
@@ -69,12 +77,17 @@ def registry_list(
     status: Annotated[
         str | None, typer.Option("--status", help="staging, production or archived.")
     ] = None,
+    kind: Annotated[
+        str | None,
+        typer.Option("--kind", help="point or distribution (default: both)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the records as JSON.")] = False,
 ) -> None:
-    """List registered models."""
+    """List registered models: point models and distributions (a distribution's scale model is
+    shown beside its model type, e.g. ``distribution (har_rv)``)."""
 
     with speaking_flags(_FLAGS):
-        records = model_registry.list_models(crypto_id, model, horizon, status)
+        records = model_registry.list_models(crypto_id, model, horizon, status, kind)
     if as_json:
         echo_json([rec.to_dict() for rec in records])
         return

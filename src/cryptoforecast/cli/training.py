@@ -1,4 +1,11 @@
-"""``cryptoforecast train`` and ``retrain``."""
+"""``cryptoforecast train`` and ``retrain``.
+
+``train`` trains the point models asked for and then the distribution versions of every
+(coin, horizon) it trained (``--no-distribution`` skips them); ``retrain`` retrains stale point
+models and stale distribution versions alike. Distribution versions are printed in their own
+table, each candidate's validation CRPS beside ``garch_ref``'s, ``ewma_t``'s and the 30-day
+Gaussian's, with the gate's verdict.
+"""
 
 from __future__ import annotations
 
@@ -19,17 +26,19 @@ from cryptoforecast.cli._common import (
     speaking_flags,
     table,
 )
-from cryptoforecast.config import MAX_OLDER_THAN_DAYS, MAX_WINDOW_CANDLES, load_config
+from cryptoforecast.config import MAX_OLDER_THAN_DAYS, MAX_WINDOW_CANDLES, Settings, load_config
 from cryptoforecast.data import load_ohlcv
 from cryptoforecast.evaluation.formatting import format_price
-from cryptoforecast.exceptions import DataError
+from cryptoforecast.exceptions import CryptoForecastError, DataError
+from cryptoforecast.registry import DISTRIBUTION
 from cryptoforecast.training import tuning
+from cryptoforecast.training.distributions import train_distributions
 from cryptoforecast.training.global_model import GLOBAL_MODEL, global_summaries, train_global_model
 from cryptoforecast.training.jobs import retrain_stale, stale_models, summarise_model, train_many
 from cryptoforecast.training.pipeline import train_model
 from cryptoforecast.training.results import TrainingSummary
 
-__all__ = ["retrain", "summary_table", "train"]
+__all__ = ["distribution_table", "print_summaries", "retrain", "summary_table", "train"]
 
 _FLAGS = {"source": "--source", "end": "--end", "days": "--days", "tune": "--tune"}
 
@@ -71,6 +80,102 @@ def summary_table(summaries: list[TrainingSummary], title: str) -> Table:
             s.error or s.gate_reason or "",
         )
     return out
+
+
+def distribution_table(summaries: list[TrainingSummary], title: str) -> Table:
+    """One row per distribution candidate: validation CRPS beside garch_ref's, ewma_t's and the
+    30-day Gaussian's, the skill against garch_ref, the gate's evidence and its verdict."""
+    out = table(
+        title,
+        (
+            "crypto",
+            "h",
+            "candidate",
+            "id",
+            "status",
+            "CRPS",
+            "garch_ref",
+            "ewma_t",
+            "gauss30",
+            "skill",
+            "DM p",
+            "wins",
+            "verdict",
+        ),
+        left=("crypto", "candidate", "status", "verdict"),
+    )
+    for s in summaries:
+        if s.failed:
+            out.add_row(s.crypto_id, str(s.horizon), "-", "-", "failed", *["-"] * 7, s.error)
+            continue
+        for name, c in (s.metrics.get("candidates") or {}).items():
+            if c.get("error"):
+                verdict = c["error"]
+            elif c.get("promoted"):
+                verdict = "promoted: beats garch_ref"
+            elif c.get("passed"):
+                verdict = "passed, not chosen"
+            else:
+                verdict = "fails the gate"
+            won, periods = c.get("subperiods_won"), c.get("stability_periods")
+            label = name if c.get("intraday") or not c.get("intraday_note") else f"{name} (daily)"
+            out.add_row(
+                s.crypto_id,
+                str(s.horizon),
+                label,
+                str(c.get("model_id") or "-"),
+                c.get("status") or "-",
+                num(c.get("crps"), ".5f"),
+                num(c.get("crps_garch_ref"), ".5f"),
+                num(c.get("crps_ewma_t"), ".5f"),
+                num(c.get("crps_rolling_gaussian"), ".5f"),
+                num(c.get("crps_skill_pct"), "+.2f") + ("%" if c.get("crps") is not None else ""),
+                num(c.get("dm_pvalue_holm"), ".3f"),
+                "-" if won is None else f"{won}/{periods}",
+                verdict,
+            )
+    return out
+
+
+def _train_distribution(
+    crypto_id: str,
+    horizon: int,
+    days: int,
+    source: str,
+    end: str | None,
+    settings: Settings,
+    save: bool,
+) -> TrainingSummary:
+    """The distribution versions of one (coin, horizon), summarised; a failure (bad data, too
+    short a window) becomes the summary's ``error``, reported beside the other trainings."""
+    started = time.perf_counter()
+    try:
+        result = train_distributions(crypto_id, horizon, days, source, end, settings, save=save)
+    except CryptoForecastError as exc:
+        return TrainingSummary(
+            crypto_id, DISTRIBUTION, horizon, days, error=f"{type(exc).__name__}: {exc}"
+        )
+    return result.summary(time.perf_counter() - started)
+
+
+def print_summaries(summaries: list[TrainingSummary], point_title: str) -> None:
+    """The point models' table, then the distribution versions' (each when there are any)."""
+    points = [s for s in summaries if s.model_type != DISTRIBUTION]
+    dists = [s for s in summaries if s.model_type == DISTRIBUTION]
+    if points:
+        console().print(summary_table(points, point_title))
+    if dists:
+        console().print(
+            distribution_table(
+                dists,
+                "Distribution versions: validation CRPS beside garch_ref (the fallback), ewma_t "
+                "and the 30-day Gaussian (lower is better); skill vs garch_ref, one-sided DM p "
+                "after Holm, sub-periods won",
+            )
+        )
+        for s in dists:
+            if not s.failed:
+                console().print(f"{s.crypto_id} h={s.horizon}: {s.gate_reason}", highlight=False)
 
 
 def train(
@@ -137,8 +242,16 @@ def train(
     no_save: Annotated[
         bool, typer.Option("--no-save", help="Validate only: do not save or register.")
     ] = False,
+    no_distribution: Annotated[
+        bool,
+        typer.Option(
+            "--no-distribution",
+            help="Do not train the distribution versions of the (coin, horizon)s trained.",
+        ),
+    ] = False,
 ) -> None:
-    """Train, validate against naive, register and gate models (one, or many on Dask)."""
+    """Train, validate against naive, register and gate models (one, or many on Dask), then the
+    distribution versions of each (coin, horizon), gated against garch_ref."""
 
     settings = load_config()
     if all_assets:
@@ -170,6 +283,13 @@ def train(
                     ids, h, window, not no_save, source, end, settings, scheduler=scheduler
                 )
             summaries += global_summaries(result, time.perf_counter() - started)
+        if not no_distribution:
+            for c in ids:
+                for h in horizons:
+                    with console().status(f"training the distribution versions of {c} h={h}"):
+                        summaries.append(
+                            _train_distribution(c, h, window, source, end, settings, not no_save)
+                        )
     elif jobs == 1 and scheduler is None:
         with (
             progress_bar() as progress,
@@ -192,7 +312,19 @@ def train(
                 config=settings,
             )
         summaries = [summarise_model(fitted, seconds=time.perf_counter() - started)]
+        if not no_distribution:
+            with console().status(
+                f"training the distribution versions of {ids[0]} h={horizons[0]}"
+            ):
+                summaries.append(
+                    _train_distribution(
+                        ids[0], horizons[0], window, source, end, settings, not no_save
+                    )
+                )
     else:
+        # the distribution versions of every (coin, horizon) are one more task each
+        kinds = models if no_distribution else [*models, DISTRIBUTION]
+        jobs = len(ids) * len(kinds) * len(horizons)
         with progress_bar() as progress:
             task = progress.add_task(f"training {jobs} models", total=jobs)
 
@@ -207,7 +339,7 @@ def train(
             with speaking_flags(_FLAGS):
                 summaries = train_many(
                     ids,
-                    models,
+                    kinds,
                     horizons,
                     scheduler=scheduler,
                     days=window,
@@ -218,10 +350,8 @@ def train(
                     save_model=not no_save,
                     progress=advance,
                 )
-    console().print(
-        summary_table(
-            summaries, "Training: validation beside the naive forecast (MASE < 1 beats naive)"
-        )
+    print_summaries(
+        summaries, "Training: validation beside the naive forecast (MASE < 1 beats naive)"
     )
     failed = [s for s in summaries if s.failed]
     if failed:
@@ -248,7 +378,8 @@ def retrain(
         bool, typer.Option("--dry-run", help="Only list what would be retrained.")
     ] = False,
 ) -> None:
-    """Retrain every tracked model that is too old, through the same promotion gate."""
+    """Retrain every tracked model and distribution version that is too old, through the same
+    gates."""
 
     if scheduler is not None and scheduler != "local" and "://" not in scheduler:
         raise typer.BadParameter(
@@ -267,7 +398,7 @@ def retrain(
         for st in stale:
             plan.add_row(
                 st.crypto_id,
-                st.model_type,
+                f"{st.model_type} ({st.scale_model})" if st.scale_model else st.model_type,
                 str(st.horizon),
                 str(st.newest_model_id),
                 st.newest_version,
@@ -282,7 +413,7 @@ def retrain(
     if not summaries:
         console().print("Nothing to retrain: every tracked model is recent enough.")
         return
-    console().print(summary_table(summaries, f"Retrained {len(summaries)} model(s)"))
+    print_summaries(summaries, f"Retrained {len(summaries)} model(s)")
     failed = [s for s in summaries if s.failed]
     if failed:
         raise DataError(f"{len(failed)} of {len(summaries)} retrainings failed: {failed[0].error}")

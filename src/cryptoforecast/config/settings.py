@@ -21,6 +21,7 @@ __all__ = [
     "CacheConfig",
     "CalibrationName",
     "DemoConfig",
+    "DistributionCandidateName",
     "DistributionConfig",
     "EnsembleConfig",
     "FeatureSelectionConfig",
@@ -184,12 +185,25 @@ VolatilityName = Literal[
 #: the calibration choices of a stored distribution (those of the models' calibration module)
 CalibrationName = Literal["none", "conformal", "conformal_window", "aci", "blend"]
 
+#: the scale models that may compete as distribution versions (``garch_ref`` is the bar they must
+#: beat, not a candidate)
+DistributionCandidateName = Literal[
+    "rolling_gaussian", "ewma_t", "garch_t", "har_rv", "lightgbm_vol", "combination"
+]
+
+
+def _default_distribution_candidates() -> list[DistributionCandidateName]:
+    return ["garch_t", "har_rv", "ewma_t", "lightgbm_vol", "combination"]
+
 
 class DistributionConfig(_Section):
-    """The scale model trained with every point model and saved in its artifact (``None``: none;
-    the service then uses an ``ewma_t`` scale fitted per request, labelled as a fallback)."""
+    """The candidates trained, gated against ``garch_ref`` and registered as distribution
+    versions of each (coin, horizon), and ``model``: an optional scale model stored inside each
+    point model's artifact (``None`` by default: it is not gated, so it serves only where the
+    (coin, horizon) has no production distribution version, before the ``garch_ref``
+    fallback)."""
 
-    model: VolatilityName | None = "har_rv"
+    model: VolatilityName | None = None
     calibration: CalibrationName = Field(
         "none",
         description="shape of the stored distribution: none (the scale model's parametric "
@@ -199,6 +213,26 @@ class DistributionConfig(_Section):
     calibration_fraction: float = Field(
         0.3, gt=0, lt=1, description="share of the window whose scores calibrate the shape"
     )
+    candidates: list[DistributionCandidateName] = Field(
+        default_factory=_default_distribution_candidates,
+        description="scale models trained as distribution versions of each (coin, horizon), each "
+        "with `calibration`, and gated against garch_ref (the Holm family)",
+    )
+    garch_gjr: bool = Field(
+        False, description="fit the garch_t candidate as GJR-GARCH(1,1,1)-t (a leverage term)"
+    )
+
+    @field_validator("candidates")
+    @classmethod
+    def _distinct_candidates(
+        cls, value: list[DistributionCandidateName]
+    ) -> list[DistributionCandidateName]:
+        if not value or len(set(value)) != len(value):
+            raise ValueError(
+                f"distribution candidates must be a non-empty list without repeats, got {value}; "
+                "e.g. [garch_t, har_rv, ewma_t, lightgbm_vol]"
+            )
+        return value
 
 
 class RetrainConfig(_Section):

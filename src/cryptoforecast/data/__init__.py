@@ -8,7 +8,12 @@ from cryptoforecast.data.cache import (
     atomic_write_bytes,
     shared_file_lock,
 )
-from cryptoforecast.data.live import LIVE_SOURCE_NAMES, refresh_series
+from cryptoforecast.data.live import (
+    INTRADAY_INTERVAL,
+    LIVE_SOURCE_NAMES,
+    companion_intervals,
+    refresh_series,
+)
 from cryptoforecast.data.loader import LIVE_SOURCES, SOURCES, load_ohlcv
 from cryptoforecast.data.schema import (
     INTERVALS,
@@ -24,6 +29,8 @@ __all__ = [
     "OHLCV_COLUMNS",
     "SOURCES",
     "CandleCache",
+    "INTRADAY_INTERVAL",
+    "companion_intervals",
     "find_gaps",
     "load_ohlcv",
     "validate_candles",

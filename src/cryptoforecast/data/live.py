@@ -23,14 +23,36 @@ from cryptoforecast.data.sources.binance import BinanceSource
 from cryptoforecast.data.sources.coingecko import CoinGeckoSource
 from cryptoforecast.exceptions import CacheError, DataError, SourceError
 
-__all__ = ["LIVE_SOURCE_NAMES", "RefreshResult", "load_live", "make_source", "refresh_series"]
+__all__ = [
+    "INTRADAY_INTERVAL",
+    "LIVE_SOURCE_NAMES",
+    "RefreshResult",
+    "companion_intervals",
+    "load_live",
+    "make_source",
+    "refresh_series",
+]
 
 _LIVE_SOURCES: dict[str, type[BinanceSource] | type[CoinGeckoSource]] = {
     "binance": BinanceSource,
     "coingecko": CoinGeckoSource,
 }
 LIVE_SOURCE_NAMES = tuple(_LIVE_SOURCES)
+#: the candles kept beside a daily series where its source has them: the distributions that
+#: read realised variance are fitted, and serve, on them
+INTRADAY_INTERVAL = "4h"
 _log = logging.getLogger(__name__)
+
+
+def companion_intervals(source: str, interval: str) -> tuple[str, ...]:
+    """The series kept beside ``source``'s ``interval`` candles of a coin: its 4h candles for a
+    daily series of a live source that has them (Binance); none for CoinGecko (daily closes
+    only), the embedded snapshot and CSV files (fixed histories: nothing is fetched) or a 4h
+    series."""
+    cls = _LIVE_SOURCES.get(source)
+    if interval != "1d" or cls is None or INTRADAY_INTERVAL not in cls.intervals:
+        return ()
+    return (INTRADAY_INTERVAL,)
 
 
 def make_source(source: str, **options: Any) -> Any:

@@ -5,6 +5,12 @@ at most one model is in production: promotion archives the previous one in the s
 and a partial unique index makes the database refuse a second production row whatever the code
 does. Every stage change (and every promotion-gate decision) is appended to ``stage_history``.
 
+A version is of one of two kinds (:mod:`~cryptoforecast.registry.kinds`), stored in its ``kind``
+column: a point model, or a distribution (model_type ``distribution``, its scale model named in
+its config). Lookups keep them apart: :meth:`ModelRegistry.get_production_model` returns point
+models only, :meth:`ModelRegistry.get_production_distribution` the distribution only, and
+:meth:`ModelRegistry.list_models` filters on ``kind``.
+
 Storage: SQLite at ``$CRYPTOFORECAST_HOME/registry.db`` (WAL, busy timeout, ``BEGIN IMMEDIATE``
 for writes) unless ``url=`` or ``$CRYPTOFORECAST_REGISTRY_URL`` names another database, e.g.
 ``postgresql+psycopg://user:pass@host/db`` (writes lock their key with an advisory lock).
@@ -50,6 +56,7 @@ from cryptoforecast.registry.integrity import (
     hash_artifact,
     resolve_artifact,
 )
+from cryptoforecast.registry.kinds import DISTRIBUTION, kind_of
 from cryptoforecast.registry.record import ModelRecord, StageEvent, validation_mase
 from cryptoforecast.registry.registration import (
     register_into,
@@ -70,6 +77,7 @@ from cryptoforecast.registry.values import (
     MAX_MODEL_ID,
     norm_crypto,
     norm_horizon,
+    norm_kind,
     norm_type,
 )
 
@@ -629,8 +637,10 @@ class ModelRegistry:
         model_type: str | None = None,
         horizon: int | None = None,
         status: str | None = None,
+        kind: str | None = None,
     ) -> list[ModelRecord]:
-        """Records matching every filter given, oldest first."""
+        """Records matching every filter given, oldest first; ``kind`` is ``"point"`` or
+        ``"distribution"`` (``None``: both)."""
         stmt = _where_key(
             sa.select(models).order_by(models.c.model_id), models, crypto_id, model_type, horizon
         )
@@ -638,6 +648,8 @@ class ModelRegistry:
             if status not in STAGES:
                 raise RegistryError(f"status must be one of {', '.join(STAGES)}; got {status!r}")
             stmt = stmt.where(models.c.status == status)
+        if kind is not None:
+            stmt = stmt.where(models.c.kind == norm_kind(kind))
         return self.db.read(
             lambda conn: [self._record(r) for r in conn.execute(stmt)], "list_models"
         )
@@ -645,13 +657,21 @@ class ModelRegistry:
     def get_production_model(
         self, crypto_id: str, model_type: str | None = None, horizon: int = 1
     ) -> ModelRecord | None:
-        """The production model for the coin and horizon, or **None** when there is none.
+        """The production point model for the coin and horizon, or **None** when there is none.
 
-        With ``model_type=None`` the production model with the lowest validation MASE (see
-        :func:`~cryptoforecast.registry.record.validation_mase`) across model types is returned;
-        models without one rank last, ties go to the most recently updated.
+        With ``model_type=None`` the production point model with the lowest validation MASE
+        (see :func:`~cryptoforecast.registry.record.validation_mase`) across model types is
+        returned; models without one rank last, ties go to the most recently updated. A
+        distribution is never returned: asking for ``model_type="distribution"`` raises
+        :class:`RegistryError` (see :meth:`get_production_distribution`).
         """
-        found = self.list_models(crypto_id, model_type, horizon, status="production")
+        if model_type is not None and kind_of(norm_type(model_type)) != "point":
+            raise RegistryError(
+                f"get_production_model looks up point models, got model_type {model_type!r}; "
+                "the production distribution of a coin and horizon is "
+                "get_production_distribution(crypto_id, horizon)"
+            )
+        found = self.list_models(crypto_id, model_type, horizon, status="production", kind="point")
         if not found:
             return None
 
@@ -660,6 +680,19 @@ class ModelRegistry:
             return (mase if mase is not None else math.inf, -rec.updated_at.timestamp())
 
         return min(found, key=rank)
+
+    def get_production_distribution(self, crypto_id: str, horizon: int) -> ModelRecord | None:
+        """The production distribution version for the coin and horizon (whichever scale model
+        it is, named in its ``config["distribution"]``), or **None** when there is none.
+
+        There is at most one: every distribution version is registered under the model_type
+        ``"distribution"``, and a key has at most one production row. A point model is never
+        returned.
+        """
+        found = self.list_models(
+            crypto_id, DISTRIBUTION, horizon, status="production", kind="distribution"
+        )
+        return found[-1] if found else None
 
     def history(
         self,

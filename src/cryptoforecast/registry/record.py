@@ -40,6 +40,9 @@ class ModelRecord:
     The registry does not load models: ``cryptoforecast.models.load_registered(record)`` verifies
     the hashes (:meth:`verify`) and loads the forecaster.
 
+    ``kind`` is ``"point"`` or ``"distribution"`` (:mod:`~cryptoforecast.registry.kinds`); a
+    distribution's scale model is named in ``config["distribution"]``.
+
     ``artifact_path`` is absolute (the registry's artifact root joined with ``artifact_relpath``);
     ``artifact_files`` maps each artifact file to the sha256 recorded at registration.
     """
@@ -47,6 +50,7 @@ class ModelRecord:
     model_id: int
     crypto_id: str
     model_type: str
+    kind: str
     horizon: int
     version: str
     status: str
@@ -66,6 +70,13 @@ class ModelRecord:
     def key(self) -> tuple[str, str, int]:
         """``(crypto_id, model_type, horizon)``: at most one production model per key."""
         return (self.crypto_id, self.model_type, self.horizon)
+
+    @property
+    def scale_model(self) -> str | None:
+        """A distribution's scale model (``config["distribution"]``: ``garch_t``, ``har_rv``,
+        ...); ``None`` for a point model, or a distribution that does not name one."""
+        name = self.config.get("distribution") if self.kind == "distribution" else None
+        return name if isinstance(name, str) and name else None
 
     @property
     def validation_mase(self) -> float | None:

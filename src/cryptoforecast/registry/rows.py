@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from cryptoforecast.exceptions import RegistryError
+from cryptoforecast.registry.kinds import kind_of
 from cryptoforecast.registry.lineage import compute_lineage
 from cryptoforecast.registry.record import ModelRecord
 from cryptoforecast.registry.schema import STAGES, models, stage_history
@@ -48,6 +49,7 @@ def to_record(row: Any, artifact_root: Path) -> ModelRecord:
         model_id=int(m["model_id"]),
         crypto_id=m["crypto_id"],
         model_type=m["model_type"],
+        kind=m["kind"],
         horizon=int(m["horizon"]),
         version=m["version"],
         status=m["status"],
@@ -197,6 +199,7 @@ def new_row(
     return key, {
         "crypto_id": key[0],
         "model_type": key[1],
+        "kind": kind_of(key[1]),
         "horizon": key[2],
         "metrics": jsonable(dict(metrics or {})),
         "config": jsonable(dict(config or {})),

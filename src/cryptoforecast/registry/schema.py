@@ -1,15 +1,23 @@
 """The registry's tables (SQLAlchemy Core), created on first use, with a schema version.
 
-``models``         one row per registered model; ``status`` is staging, production or archived.
+``models``         one row per registered model; ``status`` is staging, production or archived;
+                   ``kind`` is ``point`` or ``distribution`` (see
+                   :mod:`~cryptoforecast.registry.kinds`), written from ``model_type``.
                    A partial unique index allows at most one production row per
                    (crypto_id, model_type, horizon), on SQLite and PostgreSQL alike.
 ``stage_history``  append-only audit trail of every stage change and gate decision; database
                    triggers refuse UPDATE and DELETE on it.
-``registry_meta``  key/value, holds ``schema_version`` for later migrations.
+``registry_meta``  key/value, holds ``schema_version``.
+
+Schema versions: 1 the tables above without ``kind``; 2 adds ``models.kind``. A database of an
+older version is migrated when first opened, in the transaction that checks the version (so once,
+whoever opens it first, and a failure halfway changes nothing); a newer one is refused.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
 
 from cryptoforecast.exceptions import RegistryError
+from cryptoforecast.registry.kinds import DISTRIBUTION, KINDS
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -29,8 +38,10 @@ __all__ = [
     "stage_history",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 STAGES = ("staging", "production", "archived")
+
+log = logging.getLogger(__name__)
 
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):
@@ -65,6 +76,7 @@ registry_meta = sa.Table(
 )
 
 _is_production = sa.text("status = 'production'")
+_KIND_CHECK = "kind IN ({})".format(", ".join(f"'{k}'" for k in KINDS))
 
 models = sa.Table(
     "models",
@@ -84,11 +96,13 @@ models = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Column("created_by", sa.String(256), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
     sa.UniqueConstraint(
         "crypto_id", "model_type", "horizon", "version", name="uq_models_key_version"
     ),
     sa.CheckConstraint("status IN ('staging', 'production', 'archived')", name="ck_models_status"),
     sa.CheckConstraint("horizon >= 1", name="ck_models_horizon"),
+    sa.CheckConstraint(_KIND_CHECK, name="ck_models_kind"),
 )
 sa.Index("ix_models_key", models.c.crypto_id, models.c.model_type, models.c.horizon)
 sa.Index(
@@ -137,8 +151,40 @@ _APPEND_ONLY_POSTGRES = [
 ]
 
 
+def _add_kind(conn: Connection) -> None:
+    """Version 1 -> 2: add ``models.kind`` (NOT NULL, one of :data:`KINDS`), back-filled from
+    ``model_type``.
+
+    SQLite adds a NOT NULL column only with a default, and a constraint only with the column:
+    the column comes with the default ``'point'`` and its check, then the distribution rows are
+    set. PostgreSQL adds it empty, back-fills every row, then sets NOT NULL and the check.
+    Either way the rows end as a new registry writes them (the registry always writes ``kind``).
+    """
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(
+            "ALTER TABLE models ADD COLUMN kind VARCHAR(16) NOT NULL DEFAULT 'point' "
+            f"CONSTRAINT ck_models_kind CHECK ({_KIND_CHECK})"
+        )
+        conn.exec_driver_sql(
+            f"UPDATE models SET kind = 'distribution' WHERE model_type = '{DISTRIBUTION}'"
+        )
+        return
+    conn.exec_driver_sql("ALTER TABLE models ADD COLUMN kind VARCHAR(16)")
+    conn.exec_driver_sql(
+        "UPDATE models SET kind = "
+        f"CASE WHEN model_type = '{DISTRIBUTION}' THEN 'distribution' ELSE 'point' END"
+    )
+    conn.exec_driver_sql("ALTER TABLE models ALTER COLUMN kind SET NOT NULL")
+    conn.exec_driver_sql(f"ALTER TABLE models ADD CONSTRAINT ck_models_kind CHECK ({_KIND_CHECK})")
+
+
+#: version -> the step that brings a database of the version before it there
+_MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _add_kind}
+
+
 def create_schema(conn: Connection) -> int:
-    """Create missing tables, indexes and triggers inside the caller's transaction.
+    """Create missing tables, indexes and triggers inside the caller's transaction, migrating
+    a database of an older schema version first.
 
     Returns the schema version found (or written). Raises :class:`RegistryError` when the
     database was written by a newer cryptoforecast (a higher schema version).
@@ -157,6 +203,10 @@ def create_schema(conn: Connection) -> int:
             )
         if version == SCHEMA_VERSION:
             return version
+        if version >= 1 and sa.inspect(conn).has_table("models"):
+            for step in range(version + 1, SCHEMA_VERSION + 1):
+                _MIGRATIONS[step](conn)
+            log.info("registry schema migrated from version %d to %d", version, SCHEMA_VERSION)
     metadata.create_all(conn, checkfirst=True)
     statements: list[str] = []
     if dialect == "sqlite":

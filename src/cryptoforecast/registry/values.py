@@ -16,6 +16,7 @@ from typing import Any
 
 from cryptoforecast.assets import resolve_asset
 from cryptoforecast.exceptions import DataError, RegistryError
+from cryptoforecast.registry.kinds import KINDS
 
 __all__ = [
     "MAX_HORIZON",
@@ -24,6 +25,7 @@ __all__ = [
     "next_version",
     "norm_crypto",
     "norm_horizon",
+    "norm_kind",
     "norm_type",
 ]
 
@@ -60,6 +62,14 @@ def norm_type(model_type: str | None) -> str:
             f"model_type must be a short lowercase name such as 'lightgbm', got {model_type!r}"
         )
     return name
+
+
+def norm_kind(kind: Any) -> str:
+    if not isinstance(kind, str) or kind not in KINDS:
+        raise RegistryError(
+            f"kind must be one of {', '.join(KINDS)} (or omitted for both), got {kind!r:.40}"
+        )
+    return kind
 
 
 def norm_horizon(horizon: Any) -> int:

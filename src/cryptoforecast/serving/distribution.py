@@ -10,9 +10,13 @@ distribution.
 
 The scale and shape come from:
 
-- the production model's stored distribution when it has one that reads the request's candles
-  (each scale uses candles up to its row only), labelled with the scale model and the model
-  version, e.g. ``har_rv (lightgbm v1.2.0)``;
+- the production distribution version of the (coin, horizon) (its own registered version,
+  :mod:`~cryptoforecast.serving.distribution_version`), labelled with the scale model, its
+  version and registry id, e.g. ``har_rv v1.2.0 (distribution model 17)``;
+- else (registries from before distribution versions) the production model's stored
+  distribution when it has one that reads the request's candles (each scale uses candles up to
+  its row only), labelled with the scale model and the model version, e.g.
+  ``har_rv (lightgbm v1.2.0)``;
 - otherwise ``garch_ref``, the textbook GARCH(1,1)-t, fitted on the request's candles with no
   calibration, labelled ``garch_ref (fallback)``;
 - with fewer than 500 returns before the origin (too few for ``garch_ref``), ``ewma_t`` with its
@@ -33,11 +37,11 @@ from cryptoforecast.exceptions import DataError
 from cryptoforecast.models.distribution import (
     QUANTILES,
     REFERENCE_MIN_RETURNS,
-    DistributionForecaster,
     GarchRef,
     MarketData,
     PredictiveDistribution,
     StandardShape,
+    StoredDistribution,
     make_volatility_model,
 )
 from cryptoforecast.serving.schemas import DistributionShape, ForecastDistribution
@@ -60,6 +64,7 @@ __all__ = [
     "model_label",
     "read_distribution",
     "served_distribution",
+    "with_reason",
 ]
 
 FALLBACK_SCALE = "garch_ref (fallback)"
@@ -134,6 +139,19 @@ def model_label(volatility: str, model_type: str, version: str | None) -> str:
     return f"{volatility} ({model_type} v{version})"
 
 
+def with_reason(label: str, reason: str | None) -> str:
+    """``label`` with why it serves added inside its parentheses: ``garch_ref (fallback)`` and
+    ``no production distribution for bitcoin h=7`` give ``garch_ref (fallback: no production
+    distribution for bitcoin h=7)``; any other label takes the reason after a semicolon
+    (``har_rv (lightgbm v1.2.0; no production distribution for bitcoin h=7)``)."""
+    if not reason:
+        return label
+    if not label.endswith(")") or "(" not in label:
+        return f"{label} ({reason})"
+    inner = label[label.index("(") + 1 : -1]
+    return f"{label[:-1]}{': ' if inner == 'fallback' else '; '}{reason})"
+
+
 def fit_reference(candles: pd.DataFrame) -> ReferenceFit:
     """``garch_ref`` fitted on ``candles`` (its last 1,500 returns; at least 500)."""
     returns = int(np.isfinite(np.log(candles["close"].astype("float64"))).sum()) - 1
@@ -193,7 +211,7 @@ def served_distribution(
     horizon: int,
     point: float,
     thresholds: tuple[float, ...] = MOVE_THRESHOLDS,
-    stored: DistributionForecaster | None = None,
+    stored: StoredDistribution | None = None,
     label: str | None = None,
     reference: ReferenceFit | None = None,
     intraday: pd.DataFrame | None = None,
@@ -201,8 +219,9 @@ def served_distribution(
     """The distribution at the last candle, located at ``point`` (the h-step log return) and
     read off as a forecast serves it (see the module docstring for where the scale comes from).
 
-    ``stored`` is the production model's distribution (labelled ``label``; ``intraday``, the
-    coin's 4h candles, reach it when it reads them); ``reference`` the ``garch_ref`` fit of
+    ``stored`` is the distribution that serves (the production distribution version, or the
+    one stored with the production model), labelled ``label``; ``intraday``, the coin's 4h
+    candles, reach it when it reads them; ``reference`` the ``garch_ref`` fit of
     these candles (fitted here when not given). Raises :class:`DataError` when no distribution
     can be fitted (too little history) or its numbers are not finite.
     """

@@ -1,10 +1,19 @@
 """``Predictor``: production model -> labelled, cached forecast (technical-analysis fallback).
 
-Per request: cached candles -> the registry's production record -> cache lookup keyed by
-``(crypto_id, horizon, model_type, last candle time, model_id)`` (a new candle or a promotion
-changes the key) -> ``build_features`` (the code training uses) -> ``predict`` and
-``predict_interval`` -> :class:`Forecast`, appended to the ledger unless it is back-dated (asked
-for with ``as_of``: see :meth:`Predictor.predict`).
+Per request: cached candles -> the registry's production record and production distribution
+version -> cache lookup keyed by ``(crypto_id, horizon, model_type, last candle time, model_id,
+..., distribution model_id)`` (a new candle or a promotion of either changes the key) ->
+``build_features`` (the code training uses) -> ``predict`` and ``predict_interval`` -> the
+predictive distribution located at that point -> :class:`Forecast`, appended to the ledger
+unless it is back-dated (asked for with ``as_of``: see :meth:`Predictor.predict`).
+
+The distribution is the production distribution version of the (coin, horizon), whatever point
+model serves (:mod:`~cryptoforecast.serving.distribution_version`: loaded and hash-checked once
+per version, read on the coin's 4h candles when it was fitted on them); else the one stored with
+the production model (older registries); else the ``garch_ref`` fallback. The forecast names
+which (``distribution_source``, ``distribution_model_id``, ``distribution_version``) and why
+(``distribution_reason``); a version that cannot serve (its artifact fails its check, it was
+fitted after the origin, the source has no 4h candles for it) hands over to the next, labelled.
 
 When there is no production model, its artifact is missing or fails its sha256 check, its
 lineage shows it was trained on candles after the forecast's last candle (an in-sample forecast,
@@ -29,6 +38,7 @@ import pandas as pd
 from cryptoforecast.assets import resolve_asset
 from cryptoforecast.data import load_ohlcv
 from cryptoforecast.data.cache import CandleCache
+from cryptoforecast.data.live import INTRADAY_INTERVAL, companion_intervals
 from cryptoforecast.data.loader import LIVE_SOURCES
 from cryptoforecast.data.schema import check_interval
 from cryptoforecast.data.times import as_of_instant, parse_time
@@ -36,7 +46,7 @@ from cryptoforecast.exceptions import ArtifactError, ConfigError, CryptoForecast
 from cryptoforecast.features import build_features, warmup_rows
 from cryptoforecast.models import MODEL_TYPES
 from cryptoforecast.models.catalog import load_registered
-from cryptoforecast.models.distribution import REFERENCE_WINDOW
+from cryptoforecast.models.distribution import REFERENCE_WINDOW, StoredDistribution
 from cryptoforecast.redaction import hide_paths, redact
 from cryptoforecast.registry import ModelRegistry
 from cryptoforecast.serving.cache import TTLCache
@@ -47,6 +57,15 @@ from cryptoforecast.serving.distribution import (
     ReferenceFit,
     baseline_distributions,
     fit_reference,
+)
+from cryptoforecast.serving.distribution_version import (
+    ProductionDistribution,
+    Unserved,
+    load_distribution_version,
+    no_production_distribution,
+    promotion_reason,
+    unloadable,
+    unusable_reason,
 )
 from cryptoforecast.serving.failures import unavailable
 from cryptoforecast.serving.freshness import staleness
@@ -98,7 +117,8 @@ def _utcnow() -> datetime:
 @dataclass(frozen=True)
 class Prepared:
     """What one request is answered from, read once: the checked asset id and horizon, its
-    candles, the production record (or why there is none) and the forecast cache's key."""
+    candles, the production record (or why there is none), the production distribution version
+    (or why there is none) and the forecast cache's key."""
 
     crypto_id: str
     horizon: int
@@ -106,6 +126,8 @@ class Prepared:
     record: ModelRecord | None
     reason: str | None
     key: tuple[Any, ...]
+    distribution: ModelRecord | None = None
+    distribution_reason: str | None = None
 
 
 class Predictor:
@@ -160,6 +182,8 @@ class Predictor:
             cache_ttl, clock=lambda: self.clock().timestamp()
         )
         self._models: dict[int, Forecaster] = {}
+        self._distributions: dict[int, StoredDistribution] = {}
+        self._promotions: dict[tuple[int, datetime], str] = {}
         self._references: OrderedDict[tuple[Any, ...], ReferenceFit] = OrderedDict()
         self._lock = threading.Lock()
         self.ledger_errors = 0
@@ -298,34 +322,62 @@ class Predictor:
 
     def intraday(self, crypto_id: str, candles: pd.DataFrame) -> pd.DataFrame | None:
         """The coin's 4h candles up to the close of the last of ``candles``, where the source
-        already holds them (the embedded snapshot, or a live source's local cache; nothing is
-        fetched); ``None`` for 4h forecasts or when there are none."""
+        already holds them (the embedded snapshot, or a live source's local cache, which the
+        refresher and ``data update`` keep beside the daily candles; nothing is fetched here);
+        ``None`` for 4h forecasts, when there are none, or when they stop before that close (a
+        4h refresh that failed): a distribution fitted on them would read the last day's
+        figures from the daily candle instead, which is not what it was fitted on."""
         if self.interval != "1d":
             return None
         closed = candles.index[-1] + check_interval(self.interval)
         try:
             if self.source == "snapshot":
-                frame = load_ohlcv(crypto_id, interval="4h", source="snapshot", as_of=closed)
+                frame = load_ohlcv(
+                    crypto_id, interval=INTRADAY_INTERVAL, source="snapshot", as_of=closed
+                )
             elif self.source in LIVE_SOURCES:
-                cached = CandleCache().read(self.source, crypto_id, "4h")
+                cached = CandleCache().read(self.source, crypto_id, INTRADAY_INTERVAL)
                 if cached is None:
                     return None
-                frame = cached[cached.index + check_interval("4h") <= closed]
+                frame = cached[cached.index + check_interval(INTRADAY_INTERVAL) <= closed]
             else:
                 return None
         except CryptoForecastError as exc:
             log.info("no 4h candles of %s for its distribution: %s", crypto_id, redact(exc))
             return None
         frame = frame[frame.index >= candles.index[0]]
-        return frame if len(frame) else None
+        if not len(frame) or frame.index[-1] + check_interval(INTRADAY_INTERVAL) < closed:
+            return None
+        return frame
+
+    def _no_intraday(self, crypto_id: str, name: str) -> Unserved:
+        """Why ``name`` (a distribution fitted on 4h candles) has none to read for
+        ``crypto_id``: the source has none (CoinGecko, CSV files), or they have not been
+        refreshed up to the forecast's last close (retried: not cached)."""
+        if self.source == "snapshot" or companion_intervals(self.source, self.interval):
+            return Unserved(
+                f"{name} reads 4h candles, and the {self.source} 4h candles of {crypto_id} do "
+                "not reach this forecast's last close (`cryptoforecast data update "
+                f"{crypto_id}` fetches them)",
+                retry=self.source != "snapshot",
+            )
+        return Unserved(f"{name} reads 4h candles, which source {self.source} does not have")
 
     # -- registry ------------------------------------------------------------------------------
     def production_record(
         self, crypto_id: str, horizon: int, model_type: str | None
     ) -> ModelRecord | None:
-        """The registry's production record for the key (with no model_type: the best one, by
-        validation MASE, as ``ModelRegistry.get_production_model`` ranks them)."""
-        return self.registry.get_production_model(crypto_id, model_type, horizon=horizon)  # type: ignore[no-any-return]
+        """The registry's production record for the key (with no model_type: the best point
+        model, by validation MASE, as ``ModelRegistry.get_production_model`` ranks them)."""
+        record: ModelRecord | None = self.registry.get_production_model(
+            crypto_id, model_type, horizon=horizon
+        )
+        return record
+
+    def production_distribution(self, crypto_id: str, horizon: int) -> ModelRecord | None:
+        """The registry's production distribution version of the (coin, horizon), or None."""
+        record: ModelRecord | None = self.registry.get_production_distribution(crypto_id, horizon)
+        return record
 
     def load_model(self, record: ModelRecord) -> Forecaster:
         """The fitted model of ``record``, loaded (and sha256-verified) once, then reused."""
@@ -335,6 +387,31 @@ class Predictor:
             with self._lock:
                 self._models[record.model_id] = model
         return model
+
+    def load_distribution(self, record: ModelRecord) -> StoredDistribution:
+        """The distribution of the distribution version ``record``, loaded (and
+        sha256-verified) once, then reused."""
+        model = self._distributions.get(record.model_id)
+        if model is None:
+            model = load_distribution_version(record)
+            with self._lock:
+                self._distributions[record.model_id] = model
+        return model
+
+    def promotion(self, record: ModelRecord) -> str:
+        """Why ``record`` is in production (its promotion's recorded reason), read once per
+        promotion; ``in production`` when the history cannot be read."""
+        key = (record.model_id, record.updated_at)
+        reason = self._promotions.get(key)
+        if reason is None:
+            try:
+                reason = promotion_reason(self.registry.history(model_id=record.model_id))
+            except Exception as exc:  # the distribution still serves; the label says less
+                log.warning("cannot read the history of model %s: %s", record.model_id, redact(exc))
+                return "in production"
+            with self._lock:
+                self._promotions[key] = reason
+        return reason
 
     # -- prediction ----------------------------------------------------------------------------
     def _prepare(
@@ -347,14 +424,24 @@ class Predictor:
         candles = self.candles(asset.id) if as_of is None else self.candles_as_of(asset.id, as_of)
         record: ModelRecord | None = None
         reason: str | None = None
+        distribution: ModelRecord | None = None
+        why: str | None = None
         try:
             record = self.production_record(asset.id, horizon, model_type)
         except Exception as exc:  # a database or driver error: still answer, labelled
             # the reason reaches anonymous clients: the error's kind, never its URL or paths
-            reason = unavailable("registry", exc)
+            reason = why = unavailable("registry", exc)  # (not asked again for the distribution)
             log.warning("the registry failed for %s: %s", asset.id, redact(exc))
         if record is None and reason is None:
             reason = "no production model"
+        if why is None:
+            try:
+                distribution = self.production_distribution(asset.id, horizon)
+            except Exception as exc:  # the fallback distribution serves, labelled
+                why = unavailable("registry", exc)
+                log.warning("the registry failed for %s: %s", asset.id, redact(exc))
+        if distribution is None and why is None:
+            why = no_production_distribution(asset.id, horizon)
         key = (
             asset.id,
             horizon,
@@ -363,8 +450,9 @@ class Predictor:
             record.model_id if record else None,
             self.interval,
             as_of is not None,  # a back-dated answer is never the live one (it is not recorded)
+            distribution.model_id if distribution else None,
         )
-        return Prepared(asset.id, horizon, candles, record, reason, key)
+        return Prepared(asset.id, horizon, candles, record, reason, key, distribution, why)
 
     def _answer_cached(self, hit: Forecast, as_of: Any) -> Forecast:
         """A cached forecast, marked cached, its staleness judged again at the current time."""
@@ -416,11 +504,16 @@ class Predictor:
             return self._answer_cached(hit, as_of)
 
         asset_id, horizon, candles = prepared.crypto_id, prepared.horizon, prepared.candles
-        forecast = self._compute(
-            asset_id, candles, horizon, prepared.record, prepared.reason, as_of
+        production = self._distribution_version(
+            asset_id, candles, horizon, prepared.distribution, prepared.distribution_reason
         )
-        if not (forecast.fallback_reason or "").startswith(LIBRARY_UNAVAILABLE):
-            # a failed import is not kept: the next request retries
+        forecast = self._compute(
+            asset_id, candles, horizon, prepared.record, prepared.reason, as_of, production
+        )
+        retry = isinstance(production, Unserved) and production.retry
+        if not retry and not (forecast.fallback_reason or "").startswith(LIBRARY_UNAVAILABLE):
+            # a failed import (or 4h candles not refreshed yet) is not kept: the next request
+            # retries
             self.cache.set(prepared.key, forecast)
         if self.record and as_of is None:  # a back-dated forecast is not a live one
             try:
@@ -441,6 +534,7 @@ class Predictor:
         record: ModelRecord | None,
         reason: str | None,
         as_of: Any = None,
+        production: ProductionDistribution | Unserved | None = None,
     ) -> Forecast:
         recent = self.point_candles(candles)
         features = self.features(recent)
@@ -465,6 +559,44 @@ class Predictor:
             staleness=self._staleness(candles.index[-1], as_of),
             reference=self.reference_fit(crypto_id, candles),
             intraday=intraday,
+            production=production,
+        )
+
+    def _distribution_version(
+        self,
+        crypto_id: str,
+        candles: pd.DataFrame,
+        horizon: int,
+        record: ModelRecord | None,
+        reason: str | None,
+    ) -> ProductionDistribution | Unserved:
+        """The production distribution version ready to serve from ``candles`` (loaded once,
+        fitted up to their last candle, with the 4h candles it reads), or why it cannot."""
+        if record is None:
+            return Unserved(reason or no_production_distribution(crypto_id, horizon))
+        try:
+            model = self.load_distribution(record)
+        except Exception as exc:
+            unserved = unloadable(record, exc)
+            log.warning(
+                "distribution model %s (%s h=%s): %s: %s",
+                record.model_id,
+                crypto_id,
+                horizon,
+                unserved.reason,
+                redact(exc),
+            )
+            return unserved
+        why = unusable_reason(record, model, candles.index[-1], self.interval)
+        if why is not None:
+            return Unserved(why)
+        intraday = None
+        if model.uses_intraday_:
+            intraday = self.intraday(crypto_id, candles)
+            if intraday is None:
+                return self._no_intraday(crypto_id, f"distribution model {record.model_id}")
+        return ProductionDistribution(
+            model, record.model_id, record.version, self.promotion(record), intraday
         )
 
     def _model_forecast(

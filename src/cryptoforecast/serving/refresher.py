@@ -10,7 +10,12 @@ from it. A failed series is logged, counted and retried with backoff; it never s
 After each run, ``after_run`` is called (the service scores the ledger there).
 
 A *tracked* series is one already in the candle cache for the source and interval, plus the
-assets of the registry's production models.
+assets of the registry's production models. Beside each daily series of a source that has 4h
+candles (Binance) its 4h candles are kept too (:func:`~cryptoforecast.data.companion_intervals`;
+in a run's ``added`` and ``errors`` as ``"bitcoin 4h"``), fetched first so that a new daily
+candle is never read beside 4h candles that stop before its close: a distribution fitted on
+them serves from them (see ``Predictor.intraday``). CoinGecko has no 4h candles: nothing more is
+fetched there.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cryptoforecast.assets import resolve_asset
-from cryptoforecast.data import CandleCache
+from cryptoforecast.data import CandleCache, companion_intervals
 from cryptoforecast.data.live import refresh_series
 from cryptoforecast.data.schema import check_interval
 from cryptoforecast.redaction import redact
@@ -136,30 +141,34 @@ class CandleRefresher:
         return list(out)
 
     def refresh_once(self) -> RefreshRun:
-        """Refresh every series once; failures are recorded per series, never raised."""
+        """Refresh every series once (each coin's 4h candles before its daily ones, where the
+        source has them); failures are recorded per series, never raised."""
         run = RefreshRun(started_at=self.clock())
+        companions = companion_intervals(self.source, self.interval)
         for crypto_id in self.series():
-            try:
-                result = refresh_series(
-                    resolve_asset(crypto_id),
-                    self.interval,
-                    self.source,
-                    cache=self.cache,
-                    **self.source_options,
-                )
-            except Exception as exc:
-                # shown by /healthz: the kind of failure only; the log has the details
-                run.errors[crypto_id] = public_reason(exc)
-                log.warning(
-                    "candle refresher: %s %s %s failed: %s: %s",
-                    self.source,
-                    crypto_id,
-                    self.interval,
-                    type(exc).__name__,
-                    redact(exc),
-                )
-            else:
-                run.added[crypto_id] = result.added
+            for interval in (*companions, self.interval):
+                name = crypto_id if interval == self.interval else f"{crypto_id} {interval}"
+                try:
+                    result = refresh_series(
+                        resolve_asset(crypto_id),
+                        interval,
+                        self.source,
+                        cache=self.cache,
+                        **self.source_options,
+                    )
+                except Exception as exc:
+                    # shown by /healthz: the kind of failure only; the log has the details
+                    run.errors[name] = public_reason(exc)
+                    log.warning(
+                        "candle refresher: %s %s %s failed: %s: %s",
+                        self.source,
+                        crypto_id,
+                        interval,
+                        type(exc).__name__,
+                        redact(exc),
+                    )
+                else:
+                    run.added[name] = result.added
         run.finished_at = self.clock()
         self.runs += 1
         self.candles_added += sum(run.added.values())

@@ -1,13 +1,16 @@
 """The :class:`Forecast` a client receives, assembled from a :class:`PointForecast` and the one
-predictive distribution located at it (the model's stored one, else the labelled ``garch_ref``
-fallback, else ``ewma_t`` on a short history; none when the history is too short for any
-scale): its median is the forecast price, its quantiles the intervals, and ``p_up``, ``p_move``
-and the direction are read off it."""
+predictive distribution located at it (the production distribution version, else the one stored
+with the production model, else the labelled ``garch_ref`` fallback, else ``ewma_t`` on a short
+history; none when the history is too short for any scale): its median is the forecast price,
+its quantiles the intervals, and ``p_up``, ``p_move`` and the direction are read off it. The
+forecast names which served and why (``distribution_source``, ``distribution_model_id``,
+``distribution_version``, ``distribution_reason``)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -22,13 +25,28 @@ from cryptoforecast.serving.distribution import (
     ServedDistribution,
     model_label,
     served_distribution,
+    with_reason,
 )
+from cryptoforecast.serving.distribution_version import ProductionDistribution, Unserved
 from cryptoforecast.serving.point_forecast import PointForecast
 from cryptoforecast.serving.schemas import Forecast
 
 __all__ = ["build_forecast"]
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Chosen:
+    """The distribution a forecast serves (``None``: none, ``missing`` says why), what made it
+    and why (the fields of the same names in :class:`Forecast`)."""
+
+    served: ServedDistribution | None
+    source: str | None = None
+    model_id: int | None = None
+    version: str | None = None
+    reason: str | None = None
+    missing: str | None = None
 
 
 def _distribution(
@@ -39,16 +57,42 @@ def _distribution(
     move_thresholds: tuple[float, ...],
     reference: ReferenceFit | None,
     intraday: pd.DataFrame | None,
-) -> ServedDistribution | str:
-    """The model's stored distribution when it has one that reads these candles, else the
-    labelled fallback; why there is none when the history is too short for any scale."""
+    production: ProductionDistribution | Unserved | None,
+) -> _Chosen:
+    """The production distribution version when it serves these candles, else the model's
+    stored distribution when it has one that does, else the labelled fallback; why there is
+    none when the history is too short for any scale."""
+    why = production.reason if isinstance(production, Unserved) else None
+    if isinstance(production, ProductionDistribution):
+        try:
+            served = served_distribution(
+                candles,
+                horizon,
+                answer.point,
+                move_thresholds,
+                production.model,
+                production.label,
+                intraday=production.intraday,
+            )
+            return _Chosen(
+                served, production.source, production.model_id, production.version,
+                production.reason,
+            )  # fmt: skip
+        except Exception as exc:  # it cannot serve these candles: the next source, labelled
+            why = (
+                f"distribution model {production.model_id} could not serve this forecast: "
+                f"{type(exc).__name__}"
+            )
+            log.warning("%s (%s h=%s): %s", why, crypto_id, horizon, redact(exc))
     stored, record = answer.distribution, answer.record
     if stored is not None and record is not None:
         try:
             label = model_label(stored.volatility, record.model_type, record.version)
-            return served_distribution(
+            served = served_distribution(
                 candles, horizon, answer.point, move_thresholds, stored, label, intraday=intraday
             )
+            source = with_reason(served.source, why)
+            return _Chosen(served, source, record.model_id, record.version, why)
         except Exception as exc:  # the stored scale cannot serve these candles: fallback
             log.warning(
                 "stored distribution unusable for %s: %s: %s",
@@ -57,12 +101,13 @@ def _distribution(
                 redact(exc),
             )
     try:
-        return served_distribution(
+        served = served_distribution(
             candles, horizon, answer.point, move_thresholds, reference=reference
         )
+        return _Chosen(served, with_reason(served.source, why), reason=why)
     except DataError as exc:  # too little history for a scale: the point forecast still serves
         log.warning("no distribution for %s h=%s: %s", crypto_id, horizon, exc)
-        return f"no distribution: {redact(exc)}"
+        return _Chosen(None, reason=why, missing=f"no distribution: {redact(exc)}")
 
 
 def build_forecast(
@@ -77,19 +122,24 @@ def build_forecast(
     staleness: Mapping[str, Any],
     reference: ReferenceFit | None = None,
     intraday: pd.DataFrame | None = None,
+    production: ProductionDistribution | Unserved | None = None,
 ) -> Forecast:
     """The response for ``answer``, forecast from the last of ``candles`` at ``now``;
     ``staleness`` holds the forecast's ``stale`` and ``stale_reason``; ``reference`` is the
     ``garch_ref`` fit of these candles (fitted here when not given), ``intraday`` the coin's 4h
-    candles for a stored distribution that reads them."""
+    candles for a stored distribution that reads them, ``production`` the production
+    distribution version ready to serve, or why it cannot (``None``: none was looked up)."""
     as_of = candles.index[-1]
     last_close = float(candles["close"].iloc[-1])
     record = answer.record
     age = None
     if record is not None:
         age = round((now - record.created_at).total_seconds() / 86_400.0, 4)
-    dist = _distribution(crypto_id, candles, horizon, answer, move_thresholds, reference, intraday)
-    if isinstance(dist, ServedDistribution):
+    chosen = _distribution(
+        crypto_id, candles, horizon, answer, move_thresholds, reference, intraday, production
+    )
+    dist = chosen.served
+    if dist is not None:
         served: dict[str, Any] = {
             "predicted_price": dist.median_price,
             "predicted_return": dist.median_return,
@@ -100,8 +150,11 @@ def build_forecast(
             "p_up_base_rate": dist.p_up_base_rate,
             "p_up_is_base_rate": dist.p_up_is_base_rate,
             "p_move": dist.p_move,
-            "distribution_source": dist.source,
+            "distribution_source": chosen.source,
             "distribution": dist.distribution,
+            "distribution_model_id": chosen.model_id,
+            "distribution_version": chosen.version,
+            "distribution_reason": chosen.reason,
         }
     else:  # no distribution: the point forecast alone, and why
         point = answer.point
@@ -110,7 +163,8 @@ def build_forecast(
             "predicted_return": point,
             "direction": "up" if point > 0 else "down" if point < 0 else "flat",
             "intervals": {},
-            "no_distribution_reason": dist,
+            "no_distribution_reason": chosen.missing,
+            "distribution_reason": chosen.reason,
         }
     return Forecast(
         crypto_id=crypto_id,

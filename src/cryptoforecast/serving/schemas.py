@@ -13,8 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validat
 
 from cryptoforecast.config import MAX_OLDER_THAN_DAYS, MIN_OLDER_THAN_DAYS
 from cryptoforecast.models import CROSS_ASSET_MODEL_TYPES, MODEL_TYPES
+from cryptoforecast.registry import DISTRIBUTION
 
 __all__ = [
+    "RETRAINABLE_TYPES",
     "FALLBACK_REASONS",
     "AccuracyReport",
     "AccuracyRow",
@@ -108,6 +110,11 @@ class Forecast(BaseModel):
     ``p_up_base_rate`` (the ``p_up`` of the same distribution at zero location), which
     ``p_up_is_base_rate`` says. Without a distribution (too little history) there are no
     intervals, quantiles or probabilities, and ``no_distribution_reason`` says why.
+
+    The distribution is the production distribution version of the (coin, horizon), else the
+    one stored with the production model (older registries), else the ``garch_ref`` fallback:
+    ``distribution_source`` names it and why, ``distribution_model_id`` and
+    ``distribution_version`` the registered version it came from, ``distribution_reason`` why.
     """
 
     model_config = ConfigDict(frozen=True, protected_namespaces=())
@@ -146,13 +153,31 @@ class Forecast(BaseModel):
         default=None, description="probability the |price change| exceeds each threshold"
     )
     distribution_source: str | None = Field(
-        default=None, description="where the scale came from (a fallback is labelled)"
+        default=None,
+        description="what made the distribution and why, e.g. 'har_rv v1.2.0 (distribution "
+        "model 17, promotion gate passed: ...)' or 'garch_ref (fallback: no production "
+        "distribution for bitcoin h=7)'",
     )
     distribution: ForecastDistribution | None = Field(
         default=None, description="the predictive distribution every number above is read off"
     )
     no_distribution_reason: str | None = Field(
         default=None, description="why the forecast has no distribution (too little history)"
+    )
+    distribution_model_id: int | None = Field(
+        default=None,
+        description="registry id of the version the distribution came from: the production "
+        "distribution version, or (older registries) the production model it was stored with; "
+        "null for the fallback",
+    )
+    distribution_version: str | None = Field(
+        default=None, description="version of that registered model"
+    )
+    distribution_reason: str | None = Field(
+        default=None,
+        description="why this distribution serves: the production distribution version's "
+        "promotion reason, or why it did not serve (none in production, its artifact failed "
+        "its check, it reads 4h candles the source does not have, ...)",
     )
     model_type: str
     model_id: int | None = None
@@ -271,7 +296,10 @@ class BatchForecast(BaseModel):
 
 
 class PublicModel(BaseModel):
-    """A registered model as anyone may see it: ids, version, stage and metrics.
+    """A registered model as anyone may see it: ids, kind, version, stage and metrics.
+
+    ``kind`` is ``point`` or ``distribution``; a distribution names its scale model in
+    ``distribution`` (``har_rv``, ``garch_t``, ...; ``None`` for a point model).
 
     Artifact paths, file hashes, lineage (git commit, host) and ``created_by`` stay in the admin
     view (``GET /v1/admin/models``).
@@ -282,6 +310,8 @@ class PublicModel(BaseModel):
     model_id: int
     crypto_id: str
     model_type: str
+    kind: str
+    distribution: str | None = None
     horizon: int
     version: str
     status: str
@@ -302,6 +332,10 @@ class PromoteRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not ignored
 
     reason: str = Field("promoted through the API", max_length=500)
+
+
+#: what ``POST /v1/retrain`` can retrain: every point model type and the distribution versions
+RETRAINABLE_TYPES: tuple[str, ...] = (*MODEL_TYPES, DISTRIBUTION)
 
 
 class RetrainRequest(BaseModel):
@@ -332,8 +366,12 @@ class RetrainRequest(BaseModel):
 
     crypto_id: str | None = Field(default=None, max_length=64)
     model_type: (
-        Annotated[str, WithJsonSchema({"type": "string", "enum": list(MODEL_TYPES)})] | None
-    ) = Field(default=None, description=f"one of {', '.join(MODEL_TYPES)}")
+        Annotated[str, WithJsonSchema({"type": "string", "enum": list(RETRAINABLE_TYPES)})] | None
+    ) = Field(
+        default=None,
+        description=f"one of {', '.join(RETRAINABLE_TYPES)} ({DISTRIBUTION}: the coin's "
+        "distribution versions, gated against garch_ref)",
+    )
     horizon: int | None = Field(default=None, ge=1, le=14)
     older_than_days: float | None = Field(
         default=None,
@@ -354,9 +392,10 @@ class RetrainRequest(BaseModel):
     @field_validator("model_type")
     @classmethod
     def _known_type(cls, value: str | None) -> str | None:
-        if value is not None and value not in MODEL_TYPES:
+        if value is not None and value not in RETRAINABLE_TYPES:
             raise ValueError(
-                f"unknown model_type {value!r}; use one of {', '.join(MODEL_TYPES)} or omit it"
+                f"unknown model_type {value!r}; use one of {', '.join(RETRAINABLE_TYPES)} or "
+                "omit it"
             )
         return value
 

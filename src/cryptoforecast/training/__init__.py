@@ -10,6 +10,9 @@ model, tuning, and the promotion gate.
   transaction.
 * :mod:`~cryptoforecast.training.pipeline` - ``train_model`` (synchronous) and
   ``train_model_for_crypto`` (awaitable).
+* :mod:`~cryptoforecast.training.distributions` - ``train_distributions``: the distribution
+  versions of a (coin, horizon), gated against ``garch_ref``
+  (:mod:`~cryptoforecast.training.distribution_gate`).
 * :mod:`~cryptoforecast.training.tuning`, :mod:`~cryptoforecast.training.global_model`,
   :mod:`~cryptoforecast.training.jobs` (``train_many``, scheduled retraining).
 
@@ -22,6 +25,8 @@ from __future__ import annotations
 from cryptoforecast.compat import lazy_exports
 
 __all__ = [
+    "DistributionGateDecision",
+    "DistributionTraining",
     "Fitted",
     "GateDecision",
     "StaleModel",
@@ -33,12 +38,14 @@ __all__ = [
     "fit_and_validate",
     "retrain_stale",
     "train_global_model",
+    "train_distributions",
     "train_many",
     "train_model",
     "train_model_for_crypto",
     "GLOBAL_MODEL",
     "TRAINABLE_MODELS",
     "config_record",
+    "decide_distributions",
     "decide_family",
     "fit_forecaster",
     "global_summaries",
@@ -53,6 +60,10 @@ __all__ = [
 
 #: public name -> module that defines it
 _LAZY: dict[str, str] = {
+    "DistributionGateDecision": "cryptoforecast.training.distribution_gate",
+    "DistributionTraining": "cryptoforecast.training.distributions",
+    "decide_distributions": "cryptoforecast.training.distribution_gate",
+    "train_distributions": "cryptoforecast.training.distributions",
     "Fitted": "cryptoforecast.training.pipeline",
     "GateDecision": "cryptoforecast.training.gate",
     "StaleModel": "cryptoforecast.training.jobs",

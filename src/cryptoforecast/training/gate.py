@@ -39,7 +39,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from cryptoforecast.evaluation.stats import diebold_mariano
+from cryptoforecast.evaluation.scoring import dm_crps
+from cryptoforecast.evaluation.stats import DMResult, diebold_mariano
 from cryptoforecast.exceptions import ConfigError, DataError
 from cryptoforecast.training.metrics import ValidationMetrics
 
@@ -53,6 +54,7 @@ __all__ = [
     "gate_decision",
     "holm_adjust",
     "one_sided_dm",
+    "one_sided_dm_crps",
     "subperiod_mae",
 ]
 
@@ -64,9 +66,22 @@ def one_sided_dm(e_model: ArrayLike, e_naive: ArrayLike, horizon: int) -> tuple[
     a negative statistic favours the model. An undefined test (too few origins, zero variance)
     gives ``p = 1``: no evidence.
     """
+    return _one_sided(diebold_mariano(e_model, e_naive, horizon))
+
+
+def one_sided_dm_crps(
+    crps_model: ArrayLike, crps_base: ArrayLike, horizon: int
+) -> tuple[float, float]:
+    """``(statistic, p)`` of the one-sided DM test on per-origin CRPS, H1: the model's CRPS is
+    lower; HAC (Bartlett weights, ``h - 1`` lags) with the HLN correction, as
+    :func:`one_sided_dm`."""
+    return _one_sided(dm_crps(crps_model, crps_base, horizon))
+
+
+def _one_sided(res: DMResult) -> tuple[float, float]:
+    """The one-sided p-value (H1: the model's loss is lower) of a two-sided HLN DM result."""
     from scipy import stats
 
-    res = diebold_mariano(e_model, e_naive, horizon)
     if not math.isfinite(res.statistic) or res.n < 2:
         return res.statistic, 1.0
     return float(res.statistic), float(stats.t.cdf(res.statistic, df=res.n - 1))

@@ -20,6 +20,10 @@ training: the new version reaches production only if it earns it. ``cryptoforeca
 --older-than 7d`` runs this; a weekly cron job or systemd timer keeps models fresh. A global
 model's keys (one record per coin, one shared artifact) are retrained together, once per
 (universe, horizon), on the universe the stale model was trained on (:func:`retrain_global`).
+A (coin, horizon)'s distribution versions are one key (model type
+:data:`~cryptoforecast.registry.DISTRIBUTION`): a stale one is retrained with
+:func:`~cryptoforecast.training.distributions.train_distributions` on the window and source of its
+newest version, through the distribution gate; ``train_many`` takes the same model type.
 """
 
 from __future__ import annotations
@@ -42,7 +46,8 @@ from cryptoforecast.compat import import_optional
 from cryptoforecast.config import MAX_OLDER_THAN_DAYS, Settings
 from cryptoforecast.exceptions import ConfigError, CryptoForecastError
 from cryptoforecast.redaction import redact
-from cryptoforecast.registry import ModelRegistry
+from cryptoforecast.registry import DISTRIBUTION, ModelRegistry
+from cryptoforecast.training.distributions import train_distributions
 from cryptoforecast.training.fit import TRAINABLE_MODELS
 from cryptoforecast.training.global_model import GLOBAL_MODEL, global_summaries, train_global_model
 from cryptoforecast.training.pipeline import resolve_settings, train_model
@@ -98,28 +103,36 @@ def train_task(
 ) -> TrainingSummary:
     """Train one model and return its summary; runs on a Dask worker (or inline).
 
-    Arguments are plain values (``settings`` is ``Settings.model_dump(mode="json")``). A
-    :class:`CryptoForecastError` (bad data, bad config) becomes the summary's ``error`` so one
-    failing coin does not cancel the others; anything else propagates.
+    Arguments are plain values (``settings`` is ``Settings.model_dump(mode="json")``). With
+    ``model_type`` :data:`~cryptoforecast.registry.DISTRIBUTION` the (coin, horizon)'s
+    distribution versions are trained (:func:`~cryptoforecast.training.distributions.
+    train_distributions`; ``tune`` does not apply). A :class:`CryptoForecastError` (bad data, bad
+    config) becomes the summary's ``error`` so one failing coin does not cancel the others;
+    anything else propagates.
     """
     started = time.perf_counter()
     out = TrainingSummary(crypto_id=crypto_id, model_type=model_type, horizon=horizon, days=days)
     cfg = Settings.model_validate(dict(settings))
     registry = ModelRegistry(registry_url, artifact_root) if save_model else None
     try:
-        model = train_model(
-            crypto_id,
-            model_type=model_type,
-            days=days,
-            save_model=save_model,
-            horizon=horizon,
-            tune=tune,
-            source=source,
-            end=end,
-            config=cfg,
-            registry=registry,
-        )
-        out = summarise_model(model)
+        if model_type == DISTRIBUTION:
+            out = train_distributions(
+                crypto_id, horizon, days, source, end, cfg, registry, save_model
+            ).summary()
+        else:
+            model = train_model(
+                crypto_id,
+                model_type=model_type,
+                days=days,
+                save_model=save_model,
+                horizon=horizon,
+                tune=tune,
+                source=source,
+                end=end,
+                config=cfg,
+                registry=registry,
+            )
+            out = summarise_model(model)
     except CryptoForecastError as exc:
         out = out.with_fields(error=f"{type(exc).__name__}: {exc}")
     finally:
@@ -259,7 +272,9 @@ def train_many(
     """Train every (crypto_id, model_type, horizon) on Dask and return one summary per training.
 
     Args:
-        crypto_ids, model_types, horizons: the grid to train (their product).
+        crypto_ids, model_types, horizons: the grid to train (their product);
+            :data:`~cryptoforecast.registry.DISTRIBUTION` as a model type trains the
+            distribution versions of each (coin, horizon).
         scheduler: ``None`` for a LocalCluster sized to the machine, or a scheduler address.
         days: training window (default ``training.days`` of the config).
         tune, source, end, save_model: as for ``train_model``.
@@ -276,8 +291,11 @@ def train_many(
     """
     settings = resolve_settings(config)
     for m in model_types:
-        if m not in TRAINABLE_MODELS:
-            raise ConfigError(f"unknown model_type {m!r}; use one of {', '.join(TRAINABLE_MODELS)}")
+        if m not in TRAINABLE_MODELS and m != DISTRIBUTION:
+            raise ConfigError(
+                f"unknown model_type {m!r}; use one of {', '.join(TRAINABLE_MODELS)} or "
+                f"{DISTRIBUTION}"
+            )
     registry_url = getattr(registry, "url", None)
     root = getattr(registry, "artifact_root", None)
     if save_model and registry is None:
@@ -336,7 +354,11 @@ def _times(number: float, unit_seconds: int) -> float:
 
 @dataclass(frozen=True)
 class StaleModel:
-    """A key due for retraining, with what its newest model was trained on."""
+    """A key due for retraining, with what its newest model was trained on.
+
+    ``kind`` is ``point`` or ``distribution``; a distribution key (model_type ``distribution``)
+    names its newest version's scale model in ``scale_model``.
+    """
 
     crypto_id: str
     model_type: str
@@ -347,8 +369,11 @@ class StaleModel:
     age_days: float
     days: int | None
     source: str
-    #: hyperparameters the newest model was tuned to (``None`` when it used the config's)
+    #: hyperparameters the newest model was tuned to (``None`` when it used the config's, and
+    #: for a distribution)
     tuned_params: dict[str, Any] | None = None
+    kind: str = "point"
+    scale_model: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -359,11 +384,15 @@ class StaleModel:
 def find_stale(
     registry: Any, older_than: Any = "7d", now: dt.datetime | None = None
 ) -> list[StaleModel]:
-    """Keys whose newest registered model is older than ``older_than``, oldest first."""
+    """Keys whose newest registered model (point model or distribution version) is older than
+    ``older_than``, oldest first."""
     age = parse_age(older_than)
     now = now or dt.datetime.now(dt.UTC)
     newest: dict[tuple[str, str, int], Any] = {}
-    for rec in registry.list_models():
+    # distribution versions asked for by name too, whatever a plain listing returns
+    records = {r.model_id: r for r in registry.list_models()}
+    records.update({r.model_id: r for r in registry.list_models(model_type=DISTRIBUTION)})
+    for rec in records.values():
         key = (rec.crypto_id, rec.model_type, int(rec.horizon))
         if key not in newest or rec.created_at > newest[key].created_at:
             newest[key] = rec
@@ -386,8 +415,12 @@ def find_stale(
                 days=int(days) if isinstance(days, int) else None,
                 source=str(config.get("source") or lineage.get("data_source") or "snapshot"),
                 tuned_params=dict(config["params"])
-                if config.get("tuning") and isinstance(config.get("params"), dict)
+                if rec.kind == "point"
+                and config.get("tuning")
+                and isinstance(config.get("params"), dict)
                 else None,
+                kind=rec.kind,
+                scale_model=rec.scale_model,
             )
         )
     return sorted(stale, key=lambda s: s.newest_created_at)
@@ -496,10 +529,13 @@ def retrain_job(
     """The service's ``POST /v1/retrain`` job (``serving.app.RetrainJob``).
 
     With ``crypto_id``: train that key now (``model_type`` default lightgbm, ``horizon`` default
-    1) with ``train_model``. Without: :func:`retrain_stale` retrains every tracked key
+    1) with ``train_model``, or with ``train_distributions`` when ``model_type`` is
+    :data:`~cryptoforecast.registry.DISTRIBUTION`. Without: :func:`retrain_stale` retrains every tracked key
     whose newest model is older than ``older_than_days`` (default from config). Both go through
     the promotion gate: a new model reaches production only if it beats naive.
     """
+    if crypto_id is not None and model_type == DISTRIBUTION:
+        return train_distributions(crypto_id, horizon or 1, registry=registry).summary()
     if crypto_id is not None:
         model = train_model(
             crypto_id=crypto_id,

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "config_record",
+    "json_safe",
     "register_trained",
     "registry_or_default",
     "stored_metrics",
@@ -59,11 +60,13 @@ def registry_or_default(registry: Any) -> Any:
     return ModelRegistry()
 
 
-def _json_safe(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
+    """``value`` as the registry stores it: NaN and infinities as ``None``, numpy scalars as
+    Python numbers, times as ISO text, mappings and sequences element by element."""
     if isinstance(value, Mapping):
-        return {str(k): _json_safe(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
+        return [json_safe(v) for v in value]
     if isinstance(value, float | np.floating):
         v = float(value)
         return v if math.isfinite(v) else None
@@ -145,10 +148,10 @@ def register_trained(
         passed=decision.promote,
         gate_reason=decision.reason,
         retire_on_fail=retire_on_fail,
-        metrics=_json_safe(stored_metrics(metrics, decision)),
-        config=_json_safe(config),
-        feature_importance=None if importance is None else _json_safe(importance.to_dict()),
-        lineage=_json_safe(lineage),
+        metrics=json_safe(stored_metrics(metrics, decision)),
+        config=json_safe(config),
+        feature_importance=None if importance is None else json_safe(importance.to_dict()),
+        lineage=json_safe(lineage),
         reason="trained by train_model_for_crypto",
     )
     return int(model_id)

@@ -143,6 +143,7 @@ class BinanceSource(HTTPSource):
 
     name = "binance"
     label = "Binance"
+    intervals = ("1d", "4h")
     burst = 10
     default_calls_per_minute = 600.0
     default_timeout = 15.0

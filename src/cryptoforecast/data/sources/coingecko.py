@@ -73,6 +73,7 @@ class CoinGeckoSource(HTTPSource):
 
     name = "coingecko"
     label = "CoinGecko"
+    intervals = ("1d",)  # daily closes only: no 4h candles
     burst = 5
     default_calls_per_minute = 30.0
     default_timeout = 20.0

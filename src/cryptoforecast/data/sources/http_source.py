@@ -63,12 +63,14 @@ class HTTPSource:
     """What the live sources share: a :class:`JSONFetcher` (retries, redaction) behind a
     client-side rate limit, the request count, and an injectable clock.
 
-    A source sets ``label`` (in messages), ``burst`` (requests allowed at once) and its defaults
+    A source sets ``label`` (in messages), ``intervals`` (the candle intervals it gives),
+    ``burst`` (requests allowed at once) and its defaults
     for ``calls_per_minute`` and ``timeout``; its constructor takes its own arguments plus
     ``**http: Unpack[HTTPOptions]`` and passes them on; it implements ``_describe_error``.
     """
 
     label: ClassVar[str] = "HTTP"
+    intervals: ClassVar[tuple[str, ...]] = ("1d",)
     burst: ClassVar[int] = 5
     default_calls_per_minute: ClassVar[float] = 60.0
     default_timeout: ClassVar[float] = 15.0

@@ -7,6 +7,9 @@
   p_move, CRPS, PIT).
 * :mod:`~.calibration` - normalised conformal scores with per-level ACI.
 * :mod:`~.forecaster` - :class:`DistributionForecaster` (fit, predict, save/load).
+* :mod:`~.combination` - :class:`CombinedDistribution`, the weighted quantile average of
+  members with weights from their past CRPS (:func:`combination_weights`), and
+  :func:`load_distribution`, which loads either kind.
 """
 
 from __future__ import annotations
@@ -19,6 +22,18 @@ from cryptoforecast.models.distribution.calibration import (
     calibrated_shape,
     check_calibration,
     make_calibrator,
+)
+from cryptoforecast.models.distribution.combination import (
+    COMBINATION,
+    COMBINATION_LEVELS,
+    COMBINATION_MIN_SCORED,
+    COMBINATION_SHARPNESS,
+    COMBINATION_WINDOW,
+    CombinedDistribution,
+    StoredDistribution,
+    combination_weights,
+    fitted_weights,
+    load_distribution,
 )
 from cryptoforecast.models.distribution.forecaster import (
     BASELINES,
@@ -42,16 +57,26 @@ from cryptoforecast.models.distribution.volatility import MarketData, realized_m
 
 __all__ = [
     "BASELINES",
+    "COMBINATION",
+    "COMBINATION_LEVELS",
+    "COMBINATION_MIN_SCORED",
+    "COMBINATION_SHARPNESS",
+    "COMBINATION_WINDOW",
     "QUANTILES",
     "REFERENCE_MIN_RETURNS",
     "REFERENCE_WINDOW",
     "VOLATILITY_MODELS",
+    "CombinedDistribution",
     "DistributionForecaster",
     "GarchRef",
     "MarketData",
     "PredictiveDistribution",
     "ScoreCalibrator",
     "StandardShape",
+    "StoredDistribution",
+    "combination_weights",
+    "fitted_weights",
+    "load_distribution",
     "make_volatility_model",
     "realized_measures",
     "CONFORMAL_WINDOW",

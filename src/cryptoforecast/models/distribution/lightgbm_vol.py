@@ -41,6 +41,7 @@ class LightGBMVol(VolatilityModel):
     """Gradient-boosted log-variance model (small, single-threaded, deterministic)."""
 
     name = "lightgbm_vol"
+    reads_intraday = True
     booster_: Any
     feature_names_: list[str]
 

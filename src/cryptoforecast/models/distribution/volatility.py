@@ -141,6 +141,8 @@ class VolatilityModel:
     """Base: ``fit(market) -> self`` then ``predict_scale(market) -> Series`` (sigma per row)."""
 
     name: ClassVar[str] = "base"
+    #: whether the model reads 4h candles (``MarketData.intraday``) when they are given
+    reads_intraday: ClassVar[bool] = False
     shape_: StandardShape
 
     def __init__(self, horizon: int = 1) -> None:
@@ -283,6 +285,7 @@ class HarRV(VolatilityModel):
     """
 
     name = "har_rv"
+    reads_intraday = True
     coef_: list[float]
     resid_var_: float
 

@@ -168,9 +168,11 @@ def overview_page(pred: Predictor, horizons: list[int]) -> OverviewPage:
         log.warning("overview: the registry failed: %s", redact(exc))
         records, note = [], f"The model registry is unavailable ({type(exc).__name__})."
     served: dict[str, set[int]] = defaultdict(set)
+    point_served = False  # a production distribution alone leaves the point forecasts fallback
     for r in records:
         if r.status == "production":
             served[r.crypto_id].add(r.horizon)
+            point_served = point_served or r.kind == "point"
     try:
         coins = tracked_coins(pred, {r.crypto_id for r in records})
     except (CryptoForecastError, sa.exc.SQLAlchemyError) as exc:
@@ -182,6 +184,11 @@ def overview_page(pred: Predictor, horizons: list[int]) -> OverviewPage:
         note = (
             "No model is in production yet: every forecast below comes from the labelled "
             "technical-analysis fallback."
+        )
+    elif note is None and not point_served:
+        note = (
+            "No point model is in production yet: every point forecast below comes from the "
+            "labelled technical-analysis fallback."
         )
     return OverviewPage(cards, note, now)
 

@@ -52,6 +52,7 @@ def healthz(svc: Service = SERVICE) -> dict[str, Any]:
                 "model_id": r.model_id,
                 "crypto_id": r.crypto_id,
                 "model_type": r.model_type,
+                "kind": r.kind,
                 "horizon": r.horizon,
                 "version": r.version,
                 "age_days": round((now - r.created_at).total_seconds() / 86_400, 3),

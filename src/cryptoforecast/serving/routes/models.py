@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query
 
 from cryptoforecast.exceptions import RegistryError, RegistryUnavailable
-from cryptoforecast.registry import STAGES
+from cryptoforecast.registry import KINDS, STAGES
 from cryptoforecast.serving.jobs import JobQueueFull
 from cryptoforecast.serving.routes.deps import (
     CRYPTO_ID_FILTER,
@@ -41,6 +41,12 @@ _STATUS_FILTER: Any = Query(
     description="staging, production or archived",
     json_schema_extra={"enum": list(STAGES)},
 )
+_KIND_FILTER: Any = Query(
+    None,
+    max_length=16,
+    description="point or distribution; absent: both",
+    json_schema_extra={"enum": list(KINDS)},
+)
 
 
 def _records(
@@ -49,18 +55,29 @@ def _records(
     model_type: str | None,
     horizon: int | None,
     status: str | None,
+    kind: str | None = None,
 ) -> list[Any]:
     cid = resolve(crypto_id) if crypto_id else None
     if status is not None and status not in STAGES:  # a bad filter is the client's error
         raise invalid(
             "query", "status", status, f"status must be one of {', '.join(STAGES)}; got {status!r}"
         )
+    if kind is not None and kind not in KINDS:
+        raise invalid(
+            "query", "kind", kind, f"kind must be one of {', '.join(KINDS)}; got {kind!r}"
+        )
     mtype = svc.predictor.check_model_type(model_type or None)
     return list(
         svc.predictor.registry.list_models(
-            crypto_id=cid, model_type=mtype, horizon=horizon, status=status
+            crypto_id=cid, model_type=mtype, horizon=horizon, status=status, kind=kind
         )
     )
+
+
+def _public(record: Any) -> PublicModel:
+    """The public view of a record: no paths, no lineage; a distribution's scale model."""
+    fields = {k: getattr(record, k) for k in PublicModel.model_fields if k != "distribution"}
+    return PublicModel.model_validate({**fields, "distribution": record.scale_model})
 
 
 @router.get(
@@ -74,18 +91,13 @@ def list_models(
     model_type: str | None = MODEL_TYPE_QUERY,
     horizon: int | None = HORIZON_FILTER,
     status: str | None = _STATUS_FILTER,
+    kind: str | None = _KIND_FILTER,
     svc: Service = SERVICE,
 ) -> ModelList:
-    """Registered models, oldest first: ids, versions, stages and metrics."""
-    records = _records(svc, crypto_id, model_type, horizon, status)
-    return ModelList(
-        models=[
-            PublicModel.model_validate(
-                {k: getattr(r, k) for k in PublicModel.model_fields}  # no paths, no lineage
-            )
-            for r in records
-        ]
-    )
+    """Registered models, oldest first: ids, kinds (point model or distribution, with its scale
+    model), versions, stages and metrics."""
+    records = _records(svc, crypto_id, model_type, horizon, status, kind)
+    return ModelList(models=[_public(r) for r in records])
 
 
 @router.get(
@@ -99,10 +111,11 @@ def list_models_admin(
     model_type: str | None = MODEL_TYPE_QUERY,
     horizon: int | None = HORIZON_FILTER,
     status: str | None = _STATUS_FILTER,
+    kind: str | None = _KIND_FILTER,
     svc: Service = SERVICE,
 ) -> dict[str, Any]:
     """Registered models with everything the registry holds (artifact paths, lineage, ...)."""
-    records = _records(svc, crypto_id, model_type, horizon, status)
+    records = _records(svc, crypto_id, model_type, horizon, status, kind)
     return {"models": [r.to_dict() for r in records]}
 
 

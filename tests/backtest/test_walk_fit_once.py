@@ -64,3 +64,31 @@ def _until_without_sharing(self: MarketData, end: pd.Timestamp) -> MarketData:
     if self.intraday is not None:
         intraday = self.intraday.loc[self.intraday.index < end + pd.Timedelta(days=1)]
     return MarketData(daily, intraday, None if self.features is None else self.features.loc[:end])
+
+
+def test_a_parametric_t_walk_moves_only_by_the_fit_tolerance(
+    market: MarketData, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``ewma_t`` without calibration serves its fitted t shape: with the profile fit instead of
+    scipy's MLE its quantiles move only by the MLE's own tolerance (1e-4 relative)."""
+    from cryptoforecast.models.distribution import shapes, volatility
+
+    h = 1
+    close = market.daily["close"]
+    y = np.log(close.shift(-h) / close)
+    origins = market.daily.index[-90 - h : -h]
+
+    def walk() -> pd.DataFrame:
+        w = walk_distribution(
+            market, origins, y, "ewma_t", h, retrain_frequency=30, calibration="none"
+        )
+        return pd.concat([w.quantiles, w.crps], axis=1)
+
+    fast = walk()
+    monkeypatch.setattr(
+        volatility, "fit_student_t", lambda z: shapes.fit_student_t(z, method="mle")
+    )
+    reference = walk()
+    assert np.isfinite(fast.to_numpy()).all()
+    np.testing.assert_allclose(fast.to_numpy(), reference.to_numpy(), rtol=1e-4, atol=0)
+    assert not np.array_equal(fast.to_numpy(), reference.to_numpy())  # a different estimator

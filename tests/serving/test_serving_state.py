@@ -267,3 +267,17 @@ def test_candles_loaded_for_the_state_match_what_was_served() -> None:
     same.iloc[3, 0] += 1e-9
     assert candle_digest(candles, 50) != candle_digest(same, 50)
     assert candle_digest(candles, 50) != candle_digest(candles, 49)
+
+
+def test_an_unreadable_state_directory_still_serves(
+    registry: Any, clock: FakeClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    want = predictor(registry, clock, state=ServingState()).predict("bitcoin", 7)
+
+    def refused(self: Path, *args: Any, **kwargs: Any) -> Any:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "is_file", refused)
+    monkeypatch.setattr(Path, "mkdir", refused)
+    got = predictor(registry, clock, state=ServingState(directory=tmp_path)).predict("bitcoin", 7)
+    assert numbers(got) == numbers(want)

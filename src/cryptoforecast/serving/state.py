@@ -168,9 +168,11 @@ class ServingState:
 
     def _read(self, series: SeriesKey, digest: str) -> CandleState | None:
         path = self.path(series)
-        if path is None or not path.is_file():
+        if path is None:
             return None
         try:
+            if not path.is_file():  # (a directory the process may not read raises here)
+                return None
             stored = _StateFile.model_validate_json(path.read_bytes())
             if (stored.format, stored.digest) != (STATE_FORMAT, digest):
                 return None  # another version, or other candles: computed again

@@ -10,13 +10,19 @@ from __future__ import annotations
 import importlib
 import inspect
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import typer
 
+import cryptoforecast
 from cryptoforecast.cli import COMMANDS, LazyGroup, app
+
+#: the source tree under test, first on the path of every probe
+SRC = Path(cryptoforecast.__file__).resolve().parents[1]
 
 #: libraries a help screen or a usage error must not load
 HEAVY = (
@@ -53,8 +59,10 @@ sys.stderr.write("\\nPROBE " + json.dumps({"code": code, "loaded": loaded}) + "\
 
 def _run(args: list[str]) -> tuple[int, str, set[str]]:
     """Exit code, standard output and the top-level modules loaded by ``cryptoforecast *args``."""
+    path = os.pathsep.join(p for p in (str(SRC), os.environ.get("PYTHONPATH")) if p)
     proc = subprocess.run(
         [sys.executable, "-c", _PROBE, json.dumps(args)],
+        env={**os.environ, "PYTHONPATH": path},
         capture_output=True,
         text=True,
         timeout=120,

@@ -20,7 +20,7 @@ cryptoforecast.backtest:
     AdaptiveIntervals DistributionWalk FitCache ForecastBacktester ModelTrainer
     backtester_from level_tag trainer_for walk_combination walk_distribution
 cryptoforecast.cli:
-    app main
+    COMMANDS CommandEntry LazyGroup app main
 cryptoforecast.config:
     BacktestConfig BaseModelName CONFIG_ENV CacheConfig CalibrationName DemoConfig
     DistributionConfig ENV_PREFIX EnsembleConfig FeatureSelectionConfig HOME_CONFIG LSTMConfig

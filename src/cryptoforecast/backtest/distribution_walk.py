@@ -125,6 +125,10 @@ def walk_distribution(
     crps = np.full(len(origins), np.nan)
     pit = np.full(len(origins), np.nan)
     calibrator = make_calibrator(calibration, aci_gamma=aci_gamma, window=calibration_window)
+    if make_volatility_model(name, h, **(volatility_params or {})).reads_intraday:
+        # the per-day realised measures, once for the walk: every refit and scale block reads
+        # its prefix (``MarketData.until`` hands it on)
+        market.realized  # noqa: B018
     model = None
     sigma_block = pd.Series(dtype="float64")
     last_refit, n_refits, fed = -(10**9), 0, 0

@@ -2,44 +2,289 @@
 
 Each command parses its arguments, calls one function of a lower layer and renders the result.
 Errors print one clear line and exit 1 (2 for bad usage); ``--debug`` shows the traceback.
+
+Starting at once
+----------------
+:data:`COMMANDS` is the one table of the root's commands and command groups: the name the user
+types, the module and attribute that define it, and the short help the root lists. This is the
+one place where the command line imports lazily (every other module imports at its top): the
+root's :class:`LazyGroup` lists the table without importing anything, and imports a command's
+module only when that command runs or its own help is asked. A group lists its commands from the
+table too, so ``cryptoforecast data --help`` imports nothing either. ``--help``, ``--version``
+and an unknown command therefore load no layer below this one (no pandas, SQLAlchemy, model or
+serving library); ``tests/test_cli_startup.py`` checks that, and that the table matches the
+commands it names.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
-from typing import Annotated
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperCommand, TyperGroup
+from typer.models import CommandInfo, TyperInfo
 
 from cryptoforecast import __version__
-from cryptoforecast.cli import backtest, data, demo, forecast, leakage, registry, serving, training
-from cryptoforecast.cli import config as config_cmd
 from cryptoforecast.cli._common import HELP, error_console, name_the_flag
 from cryptoforecast.exceptions import CryptoForecastError
 
-__all__ = ["app", "main"]
+if TYPE_CHECKING:  # Typer's own copy of click, for the annotations of the methods overridden
+    from typer._click import Command, Context, HelpFormatter
+
+__all__ = ["COMMANDS", "CommandEntry", "LazyGroup", "app", "main"]
+
+
+@dataclass(frozen=True)
+class CommandEntry:
+    """Where a root command or command group lives, and the short help the root lists for it.
+
+    ``attribute`` is a command function or, for a group, its ``typer.Typer``; a group lists
+    ``subcommands`` as ``(name, short help)`` pairs, in the order its ``--help`` shows them.
+    """
+
+    module: str
+    attribute: str
+    help: str
+    subcommands: tuple[tuple[str, str], ...] = ()
+
+
+COMMANDS: dict[str, CommandEntry] = {
+    "train": CommandEntry(
+        "cryptoforecast.cli.training",
+        "train",
+        "Train, validate against naive, register and gate models (one, or many on Dask), then "
+        "the distribution versions of each (coin, horizon), gated against garch_ref.",
+    ),
+    "retrain": CommandEntry(
+        "cryptoforecast.cli.training",
+        "retrain",
+        "Retrain every tracked model and distribution version that is too old, through the "
+        "same gates.",
+    ),
+    "demo": CommandEntry(
+        "cryptoforecast.cli.demo",
+        "demo",
+        "The real thing on the embedded data: train, backtest vs naive, gate, report, forecast.",
+    ),
+    "backtest": CommandEntry(
+        "cryptoforecast.cli.backtest",
+        "backtest",
+        "Walk-forward backtest beside the naive forecast, with the honesty scorecard and an "
+        "HTML report.",
+    ),
+    "serve": CommandEntry(
+        "cryptoforecast.cli.serving",
+        "serve",
+        "Serve forecasts over HTTP (FastAPI + uvicorn): the dashboard at /, OpenAPI at /docs, "
+        "metrics at /metrics.",
+    ),
+    "forecast": CommandEntry(
+        "cryptoforecast.cli.forecast",
+        "forecast",
+        "Forecast from the production model (or the labelled fallback), with 80%/95% intervals.",
+    ),
+    "check-leakage": CommandEntry(
+        "cryptoforecast.cli.leakage",
+        "check_leakage",
+        "Prove features never look ahead: recompute them on truncated history and compare.",
+    ),
+    "version": CommandEntry("cryptoforecast.cli", "version", "Print the package version."),
+    "data": CommandEntry(
+        "cryptoforecast.cli.data",
+        "data_app",
+        "Market data: list, show and update candles.",
+        (
+            ("list", "List the assets with their coverage in the embedded snapshot."),
+            ("show", "Show the last candles of one asset."),
+            (
+                "update",
+                "Fetch new candles from a live source into the local cache (only what is missing).",
+            ),
+        ),
+    ),
+    "config": CommandEntry(
+        "cryptoforecast.cli.config",
+        "config_app",
+        "Configuration.",
+        (
+            (
+                "show",
+                "Print the effective configuration, after the files and variables it was read "
+                "from.",
+            ),
+        ),
+    ),
+    "registry": CommandEntry(
+        "cryptoforecast.cli.registry",
+        "registry_app",
+        "Model registry: versions, stages and their history.",
+        (
+            (
+                "list",
+                "List registered models: point models and distributions (a distribution's scale "
+                "model is shown beside its model type, e.g. ``distribution (har_rv)``).",
+            ),
+            (
+                "show",
+                "Show one model: metrics (beside the naive forecast's when stored), config, "
+                "lineage, files.",
+            ),
+            (
+                "promote",
+                "Promote a model to production; the previous production model is archived.",
+            ),
+            (
+                "demote",
+                "Put a production model back in staging; its key has no production model until a "
+                "promotion or rollback (the service answers with the labelled fallback meanwhile).",
+            ),
+            ("rollback", "Put the previous production model back in production."),
+            (
+                "history",
+                "Every stage change and promotion-gate decision for an asset, oldest first.",
+            ),
+        ),
+    ),
+    "ledger": CommandEntry(
+        "cryptoforecast.cli.serving",
+        "ledger_app",
+        "The forecast ledger: live, out-of-sample accuracy.",
+        (
+            (
+                "score",
+                "Score past forecasts against realised closes: MAPE and MASE beside naive, "
+                "interval coverage, and the served distribution's CRPS, coverage and PIT beside "
+                "garch_ref and the 30-day Gaussian.",
+            ),
+        ),
+    ),
+}
+"""The root's commands and groups, in the order ``cryptoforecast --help`` lists them."""
+
+
+class _LazyCommands(Mapping[str, "Command"]):
+    """A group's commands by name: the names and short helps are known at once, each command is
+    built (its module imported) on first access and kept."""
+
+    def __init__(self, loaders: Mapping[str, tuple[Callable[[], Command], str]]) -> None:
+        self._loaders = dict(loaders)
+        self._built: dict[str, Command] = {}
+
+    def short_help(self, name: str) -> str:
+        return self._loaders[name][1]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._loaders
+
+    def __getitem__(self, name: str) -> Command:
+        if name not in self._built:
+            self._built[name] = self._loaders[name][0]()
+        return self._built[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._loaders)
+
+    def __len__(self) -> int:
+        return len(self._loaders)
+
+
+class LazyGroup(TyperGroup):
+    """A Typer group whose commands are imported only when one runs or its own help is asked.
+
+    Listing the commands (the group's ``--help``, a "did you mean" suggestion) reads their names
+    and short helps from :data:`COMMANDS`; the root is built this way, and so is each group.
+    """
+
+    commands: _LazyCommands  # type: ignore[assignment]
+
+    def __init__(self, *, lazy: _LazyCommands | None = None, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self.commands = _root_commands() if lazy is None else lazy
+        self._listing = False
+
+    def list_commands(self, ctx: Context) -> list[str]:
+        return list(self.commands)
+
+    def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
+        if cmd_name not in self.commands:
+            return None
+        if self._listing:  # the help screen shows the table's short help, importing nothing
+            return TyperCommand(cmd_name, help=self.commands.short_help(cmd_name))
+        return self.commands[cmd_name]
+
+    def format_help(self, ctx: Context, formatter: HelpFormatter) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
+
+
+def _defined(entry: CommandEntry) -> Any:
+    """The command function or Typer an entry names: the one lazy import of the command line."""
+    return getattr(importlib.import_module(entry.module), entry.attribute)
+
+
+def _command(name: str, entry: CommandEntry) -> Command:
+    return typer.main.get_command_from_info(
+        CommandInfo(name=name, callback=_defined(entry)),
+        pretty_exceptions_short=app.pretty_exceptions_short,
+        rich_markup_mode=app.rich_markup_mode,
+    )
+
+
+def _group(name: str, entry: CommandEntry) -> TyperGroup:
+    """The group as its module declares it, built the way ``app.add_typer`` would."""
+    return typer.main.get_group_from_info(
+        TyperInfo(_defined(entry), name=name),
+        pretty_exceptions_short=app.pretty_exceptions_short,
+        suggest_commands=app.suggest_commands,
+        rich_markup_mode=app.rich_markup_mode,
+    )
+
+
+def _lazy_group(name: str, entry: CommandEntry) -> LazyGroup:
+    """A group that lists its commands from the table and builds the real one to run them."""
+
+    def subcommand(sub: str) -> Callable[[], Command]:
+        return lambda: _group(name, entry).commands[sub]
+
+    lazy = _LazyCommands({sub: (subcommand(sub), short) for sub, short in entry.subcommands})
+    return LazyGroup(
+        lazy=lazy,
+        name=name,
+        help=entry.help,
+        no_args_is_help=True,
+        context_settings=HELP,
+        rich_markup_mode=app.rich_markup_mode,
+        suggest_commands=app.suggest_commands,
+    )
+
+
+def _root_commands() -> _LazyCommands:
+    def load(name: str, entry: CommandEntry) -> Callable[[], Command]:
+        if entry.subcommands:
+            return lambda: _lazy_group(name, entry)
+        return lambda: _command(name, entry)
+
+    return _LazyCommands({name: (load(name, e), e.help) for name, e in COMMANDS.items()})
+
 
 app = typer.Typer(
     name="cryptoforecast",
     help="Cryptocurrency price forecasts, always reported beside the naive forecast.",
+    cls=LazyGroup,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
     context_settings=HELP,
 )
-app.add_typer(data.data_app, name="data")
-app.add_typer(config_cmd.config_app, name="config")
-app.add_typer(registry.registry_app, name="registry")
-app.add_typer(serving.ledger_app, name="ledger")
-app.command()(training.train)
-app.command()(training.retrain)
-app.command()(demo.demo)
-app.command()(backtest.backtest)
-app.command()(serving.serve)
-app.command()(forecast.forecast)
-app.command("check-leakage")(leakage.check_leakage)
 
 
 def _print_version(value: bool) -> None:
@@ -62,7 +307,6 @@ def _root(
     # ``--debug`` is read by main() from the arguments; the option is declared here for --help.
 
 
-@app.command()
 def version() -> None:
     """Print the package version."""
     typer.echo(f"cryptoforecast {__version__}")

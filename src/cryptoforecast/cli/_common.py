@@ -1,5 +1,8 @@
 """What every command shares: the console, number formatting, the progress bar and its callback,
-the flag-speaking error translation and the ``--json`` output."""
+the flag-speaking error translation and the ``--json`` output.
+
+The root of the command line imports this module to print help and errors, so it imports no
+pandas and no layer below the command line (``tests/test_cli_startup.py`` holds it to that)."""
 
 from __future__ import annotations
 
@@ -8,23 +11,19 @@ import json
 import logging
 import re
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cryptoforecast.data.times import parse_time
-from cryptoforecast.exceptions import CryptoForecastError, DataError
+from cryptoforecast.exceptions import CryptoForecastError
 
 __all__ = [
     "HELP",
     "CandleSourceOption",
     "advance",
-    "check_end",
     "console",
     "echo_json",
     "error_console",
@@ -117,21 +116,6 @@ def speaking_flags(flags: Mapping[str, str]) -> Iterator[None]:
                 text = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w])", flag, text)
         exc.args = (text,)
         raise
-
-
-def check_end(end: str | None, last_candle: pd.Timestamp | None, source: str) -> None:
-    """Refuse an ``--end`` in the future or after the last candle the source has (no silent clip)."""
-    if end is None:
-        return
-    ts, _ = parse_time(end, "--end")
-    if ts > pd.Timestamp(datetime.now(UTC)):
-        raise DataError(f"--end {end} is in the future; give a past date or leave --end out")
-    if last_candle is not None and ts.normalize() > last_candle.normalize():
-        raise DataError(
-            f"--end {end} is after the last candle of --source {source} "
-            f"({last_candle:%Y-%m-%d}); give --end {last_candle:%Y-%m-%d} or earlier, "
-            "or use a live source (--source binance) for later candles"
-        )
 
 
 @contextlib.contextmanager

@@ -13,13 +13,13 @@ from cryptoforecast.backtest.engine import backtester_from, trainer_for
 from cryptoforecast.cli._common import (
     CandleSourceOption,
     advance,
-    check_end,
     console,
     echo_json,
     num,
     progress_bar,
     speaking_flags,
 )
+from cryptoforecast.cli._end import check_end
 from cryptoforecast.config import MAX_WINDOW_CANDLES, load_config
 from cryptoforecast.data import load_ohlcv
 from cryptoforecast.evaluation.backtest_run import BacktestRun

@@ -13,12 +13,12 @@ from rich.table import Table
 from cryptoforecast.assets import ASSETS, resolve_asset, snapshot_assets
 from cryptoforecast.cli._common import (
     HELP,
-    check_end,
     console,
     echo_json,
     error_console,
     speaking_flags,
 )
+from cryptoforecast.cli._end import check_end
 from cryptoforecast.config import MAX_WINDOW_CANDLES
 from cryptoforecast.data import CandleCache, load_ohlcv
 from cryptoforecast.data.live import LIVE_SOURCE_NAMES, companion_intervals, refresh_series

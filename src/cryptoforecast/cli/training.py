@@ -18,7 +18,6 @@ from rich.table import Table
 from cryptoforecast.assets import resolve_asset, snapshot_assets
 from cryptoforecast.cli._common import (
     CandleSourceOption,
-    check_end,
     console,
     log_lines,
     num,
@@ -26,6 +25,7 @@ from cryptoforecast.cli._common import (
     speaking_flags,
     table,
 )
+from cryptoforecast.cli._end import check_end
 from cryptoforecast.config import MAX_OLDER_THAN_DAYS, MAX_WINDOW_CANDLES, Settings, load_config
 from cryptoforecast.data import load_ohlcv
 from cryptoforecast.evaluation.formatting import format_price

@@ -20,6 +20,8 @@ import os
 import platform
 import shutil
 import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Protocol
@@ -71,7 +73,9 @@ __all__ = [
     "load_into",
     "read_manifest",
     "save_artifact",
+    "staged_directory",
     "weights_file",
+    "write_manifest",
 ]
 
 FORMAT_VERSION = 1
@@ -122,41 +126,64 @@ def save_artifact(model: Persistable, path: Path) -> Path:
         raise ArtifactError(
             f"cannot save a model to {path}: a file with that name exists; choose a directory path"
         )
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
-    try:
+    with staged_directory(path) as tmp:
         extra = model._save_native(tmp)
         extra.update(model._save_distribution(tmp))  # inside tmp: hashed like the weights
-        files = {
-            str(f.relative_to(tmp)): file_sha256(f) for f in sorted(tmp.rglob("*")) if f.is_file()
-        }
-        manifest = {
-            "format_version": FORMAT_VERSION,
-            "model_type": model.model_type,
-            "class": f"{type(model).__module__}.{type(model).__qualname__}",
-            "horizon": model.horizon,
-            "feature_names": list(model.feature_names_),
-            "feature_set": getattr(model, "feature_set_", None),
-            "params": model.get_params(),
-            "conformal": model.calibrator_.to_dict(),
-            "training": {
-                "start": getattr(model, "train_start_", None),
-                "end": getattr(model, "train_end_", None),
-                "n_rows": getattr(model, "n_train_", None),
-                "data_hash": getattr(model, "data_hash_", None),
+        write_manifest(
+            tmp,
+            {
+                "format_version": FORMAT_VERSION,
+                "model_type": model.model_type,
+                "class": f"{type(model).__module__}.{type(model).__qualname__}",
+                "horizon": model.horizon,
+                "feature_names": list(model.feature_names_),
+                "feature_set": getattr(model, "feature_set_", None),
+                "params": model.get_params(),
+                "conformal": model.calibrator_.to_dict(),
+                "training": {
+                    "start": getattr(model, "train_start_", None),
+                    "end": getattr(model, "train_end_", None),
+                    "n_rows": getattr(model, "n_train_", None),
+                    "data_hash": getattr(model, "data_hash_", None),
+                },
+                "extra": extra,
             },
-            "versions": library_versions(),
-            "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "files": files,
-            "extra": extra,
-        }
-        (tmp / MANIFEST).write_text(
-            json.dumps(manifest, indent=2, default=_json_default), encoding="utf-8"
         )
+    return path
+
+
+@contextmanager
+def staged_directory(path: Path) -> Iterator[Path]:
+    """A new directory beside ``path`` to write an artifact into: installed at ``path``
+    (replacing what is there) when the block ends, removed if the block raises, so a failure
+    leaves ``path`` as it was."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    try:
+        yield tmp
         install_directory(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return path
+
+
+def write_manifest(directory: Path, fields: Mapping[str, Any]) -> None:
+    """Write ``manifest.json`` into ``directory``: ``fields``, then the sha256 of every file below
+    it (by path relative to it), the library versions and the time of writing."""
+    files = {
+        f.relative_to(directory).as_posix(): file_sha256(f)
+        for f in sorted(directory.rglob("*"))
+        if f.is_file()
+    }
+    manifest = {
+        **fields,
+        "files": files,
+        "versions": library_versions(),
+        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+    (directory / MANIFEST).write_text(
+        json.dumps(manifest, indent=2, default=_json_default), encoding="utf-8"
+    )
 
 
 def install_directory(tmp: Path, path: Path) -> None:

@@ -215,6 +215,7 @@ def served_distribution(
     label: str | None = None,
     reference: ReferenceFit | None = None,
     intraday: pd.DataFrame | None = None,
+    baseline: ForecastDistribution | None = None,
 ) -> ServedDistribution:
     """The distribution at the last candle, located at ``point`` (the h-step log return) and
     read off as a forecast serves it (see the module docstring for where the scale comes from).
@@ -222,7 +223,9 @@ def served_distribution(
     ``stored`` is the distribution that serves (the production distribution version, or the
     one stored with the production model), labelled ``label``; ``intraday``, the coin's 4h
     candles, reach it when it reads them; ``reference`` the ``garch_ref`` fit of
-    these candles (fitted here when not given). Raises :class:`DataError` when no distribution
+    these candles (fitted here when not given); ``baseline`` the ``garch_ref`` distribution of
+    these candles at location 0 (:func:`baseline_distributions`), which the fallback is located
+    from without reading ``reference`` when given. Raises :class:`DataError` when no distribution
     can be fitted (too little history) or its numbers are not finite.
     """
     for t in thresholds:
@@ -240,6 +243,9 @@ def served_distribution(
         if pred.mu.index[-1] != candles.index[-1]:
             raise DataError(f"the {stored.volatility} scale is undefined at the last candle")
         source = label or stored.volatility
+    elif baseline is not None:
+        pred = as_predictive(baseline.model_copy(update={"location": float(point)}))
+        source = FALLBACK_SCALE
     else:
         fit = reference if reference is not None else fit_reference(candles)
         if fit.model is not None:

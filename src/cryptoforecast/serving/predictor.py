@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -47,6 +46,7 @@ from cryptoforecast.features import build_features, warmup_rows
 from cryptoforecast.models import MODEL_TYPES
 from cryptoforecast.models.catalog import load_registered
 from cryptoforecast.models.distribution import REFERENCE_WINDOW, StoredDistribution
+from cryptoforecast.paths import home_dir
 from cryptoforecast.redaction import hide_paths, redact
 from cryptoforecast.registry import ModelRegistry
 from cryptoforecast.serving.cache import TTLCache
@@ -80,6 +80,7 @@ from cryptoforecast.serving.point_forecast import (
 )
 from cryptoforecast.serving.response import build_forecast
 from cryptoforecast.serving.schemas import Forecast
+from cryptoforecast.serving.state import CandleState, ServingState
 
 if TYPE_CHECKING:
     from cryptoforecast.models.base import Forecaster
@@ -98,8 +99,6 @@ LIBRARY_UNAVAILABLE = "model library unavailable"
 EXTRA_HISTORY = 400
 #: candles the distribution reads: ``garch_ref`` is fitted on the last 1,500 returns
 DISTRIBUTION_HISTORY = REFERENCE_WINDOW + 1
-#: ``garch_ref`` fits kept (one per coin, interval and last candle: shared by its horizons)
-REFERENCE_CACHE_SIZE = 256
 
 
 class PredictionUnavailable(CryptoForecastError):
@@ -151,6 +150,10 @@ class Predictor:
         move_thresholds: |price change| fractions for ``Forecast.p_move`` (default 5% and 10%).
         stale_grace_seconds: a forecast is ``stale`` when a candle newer than its ``as_of``
             closed more than this long ago (checked again on every cache hit).
+        state: where what is computed once per candle is kept (:mod:`.state`: the features,
+            the ``garch_ref`` fit, the baselines and the technical forecast), so a cache miss on
+            candles already seen fits nothing (default: in memory, and on disk under
+            ``$CRYPTOFORECAST_HOME/state``, created on first use).
     """
 
     def __init__(
@@ -166,6 +169,7 @@ class Predictor:
         history: int | None = None,
         move_thresholds: tuple[float, ...] = MOVE_THRESHOLDS,
         stale_grace_seconds: float = 3600.0,
+        state: ServingState | None = None,
     ) -> None:
         self._registry = registry
         self.source = source
@@ -184,7 +188,7 @@ class Predictor:
         self._models: dict[int, Forecaster] = {}
         self._distributions: dict[int, StoredDistribution] = {}
         self._promotions: dict[tuple[int, datetime], str] = {}
-        self._references: OrderedDict[tuple[Any, ...], ReferenceFit] = OrderedDict()
+        self._state = state
         self._lock = threading.Lock()
         self.ledger_errors = 0
 
@@ -196,6 +200,15 @@ class Predictor:
                 if self._registry is None:
                     self._registry = ModelRegistry()
         return self._registry
+
+    @property
+    def state(self) -> ServingState:
+        """What is computed once per candle and kept (see :mod:`.state`)."""
+        if self._state is None:
+            with self._lock:
+                if self._state is None:
+                    self._state = ServingState(directory=home_dir() / "state")
+        return self._state
 
     @property
     def ledger(self) -> Ledger:
@@ -295,21 +308,18 @@ class Predictor:
             crypto_id, candles, features, universe, lambda c: self.candles_as_of(c, closed)
         )
 
+    def candle_state(self, crypto_id: str, candles: pd.DataFrame) -> CandleState:
+        """What is kept from exactly these ``candles`` of ``crypto_id`` (see :mod:`.state`)."""
+        rows = len(self.point_candles(candles))
+        return self.state.get((self.source, crypto_id, self.interval), candles, rows)
+
     def reference_fit(self, crypto_id: str, candles: pd.DataFrame) -> ReferenceFit:
-        """``garch_ref`` fitted on ``candles``, once per (coin, interval, last candle): every
-        horizon of that candle reads the same fit."""
-        key = (crypto_id, self.interval, self.source, candles.index[-1], len(candles))
-        with self._lock:
-            hit = self._references.get(key)
-            if hit is not None:
-                self._references.move_to_end(key)
-                return hit
-        fit = fit_reference(candles)
-        with self._lock:
-            self._references[key] = fit
-            while len(self._references) > REFERENCE_CACHE_SIZE:
-                self._references.popitem(last=False)
-        return fit
+        """``garch_ref`` fitted on ``candles``, once per candle state: every horizon of these
+        candles reads the same fit."""
+        state = self.candle_state(crypto_id, candles)
+        if state.reference is None:
+            state.reference = fit_reference(candles)
+        return state.reference
 
     def baseline_distributions(
         self, crypto_id: str, horizon: int, candles: pd.DataFrame | None = None
@@ -318,7 +328,12 @@ class Predictor:
         (default: the predictor's), location 0: what the ledger keeps beside the served one."""
         asset = resolve_asset(crypto_id)
         candles = self.candles(asset.id) if candles is None else candles
-        return baseline_distributions(candles, horizon, self.reference_fit(asset.id, candles))
+        state = self.candle_state(asset.id, candles)
+        kept = state.baselines.get(horizon)
+        if kept is None:
+            kept = baseline_distributions(candles, horizon, self.reference_fit(asset.id, candles))
+            state.baselines[horizon] = kept
+        return kept
 
     def intraday(self, crypto_id: str, candles: pd.DataFrame) -> pd.DataFrame | None:
         """The coin's 4h candles up to the close of the last of ``candles``, where the source
@@ -537,16 +552,33 @@ class Predictor:
         production: ProductionDistribution | Unserved | None = None,
     ) -> Forecast:
         recent = self.point_candles(candles)
-        features = self.features(recent)
+        state = self.candle_state(crypto_id, candles)
+        kept = (set(state.baselines), set(state.technical))
+        if state.features is None:
+            state.features = self.features(recent)
+        features = state.features
         answer: PointForecast | str | None = reason
         if record is not None:
             answer = self._model_forecast(crypto_id, recent, features, record)
         if not isinstance(answer, PointForecast):
-            answer = self._fallback_forecast(crypto_id, recent, features, horizon, answer)
+            answer = self._fallback_forecast(crypto_id, recent, features, horizon, answer, state)
         intraday = None
         # 4h candles only for a stored distribution fitted on them: serving reads what training did
         if answer.distribution is not None and answer.distribution.uses_intraday_:
             intraday = self.intraday(crypto_id, candles)
+        baseline = None
+        if answer.distribution is None and not isinstance(production, ProductionDistribution):
+            baseline = self.baseline_distributions(crypto_id, horizon, candles).reference
+        if (
+            as_of is None
+            and self.end is None
+            and kept
+            != (
+                set(state.baselines),
+                set(state.technical),
+            )
+        ):  # the live state, newly computed: kept for the next process too
+            self.state.save((self.source, crypto_id, self.interval), state)
         now = self.clock()
         return build_forecast(
             crypto_id,
@@ -557,9 +589,10 @@ class Predictor:
             now=now,
             move_thresholds=self.move_thresholds,
             staleness=self._staleness(candles.index[-1], as_of),
-            reference=self.reference_fit(crypto_id, candles),
+            reference=None if baseline is not None else self.reference_fit(crypto_id, candles),
             intraday=intraday,
             production=production,
+            baseline=baseline,
         )
 
     def _distribution_version(
@@ -650,12 +683,17 @@ class Predictor:
         features: pd.DataFrame,
         horizon: int,
         reason: str | None,
+        state: CandleState | None = None,
     ) -> PointForecast:
-        """The technical-analysis forecast, labelled with why the production model did not
-        answer; :class:`PredictionUnavailable` when it fails too."""
+        """The technical-analysis forecast (kept in ``state`` for the next request on these
+        candles), labelled with why the production model did not answer;
+        :class:`PredictionUnavailable` when it fails too."""
         assert reason is not None
         try:
-            point, bands = self._fallback(candles, features, horizon)
+            kept = state.technical.get(horizon) if state is not None else None
+            point, bands = kept if kept is not None else self._fallback(candles, features, horizon)
+            if state is not None:
+                state.technical[horizon] = (point, bands)
         except Exception as exc:
             raise PredictionUnavailable(
                 f"no forecast for {crypto_id!r} h={horizon}: the production model was unusable "

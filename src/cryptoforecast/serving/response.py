@@ -29,7 +29,7 @@ from cryptoforecast.serving.distribution import (
 )
 from cryptoforecast.serving.distribution_version import ProductionDistribution, Unserved
 from cryptoforecast.serving.point_forecast import PointForecast
-from cryptoforecast.serving.schemas import Forecast
+from cryptoforecast.serving.schemas import Forecast, ForecastDistribution
 
 __all__ = ["build_forecast"]
 
@@ -58,6 +58,7 @@ def _distribution(
     reference: ReferenceFit | None,
     intraday: pd.DataFrame | None,
     production: ProductionDistribution | Unserved | None,
+    baseline: ForecastDistribution | None = None,
 ) -> _Chosen:
     """The production distribution version when it serves these candles, else the model's
     stored distribution when it has one that does, else the labelled fallback; why there is
@@ -102,7 +103,7 @@ def _distribution(
             )
     try:
         served = served_distribution(
-            candles, horizon, answer.point, move_thresholds, reference=reference
+            candles, horizon, answer.point, move_thresholds, reference=reference, baseline=baseline
         )
         return _Chosen(served, with_reason(served.source, why), reason=why)
     except DataError as exc:  # too little history for a scale: the point forecast still serves
@@ -123,12 +124,15 @@ def build_forecast(
     reference: ReferenceFit | None = None,
     intraday: pd.DataFrame | None = None,
     production: ProductionDistribution | Unserved | None = None,
+    baseline: ForecastDistribution | None = None,
 ) -> Forecast:
     """The response for ``answer``, forecast from the last of ``candles`` at ``now``;
     ``staleness`` holds the forecast's ``stale`` and ``stale_reason``; ``reference`` is the
     ``garch_ref`` fit of these candles (fitted here when not given), ``intraday`` the coin's 4h
     candles for a stored distribution that reads them, ``production`` the production
-    distribution version ready to serve, or why it cannot (``None``: none was looked up)."""
+    distribution version ready to serve, or why it cannot (``None``: none was looked up);
+    ``baseline`` the ``garch_ref`` distribution of these candles at location 0, which the
+    fallback is located from when given (then ``reference`` is not read)."""
     as_of = candles.index[-1]
     last_close = float(candles["close"].iloc[-1])
     record = answer.record
@@ -136,7 +140,15 @@ def build_forecast(
     if record is not None:
         age = round((now - record.created_at).total_seconds() / 86_400.0, 4)
     chosen = _distribution(
-        crypto_id, candles, horizon, answer, move_thresholds, reference, intraday, production
+        crypto_id,
+        candles,
+        horizon,
+        answer,
+        move_thresholds,
+        reference,
+        intraday,
+        production,
+        baseline,
     )
     dist = chosen.served
     if dist is not None:

@@ -41,11 +41,8 @@ of every file below it), ``weights.json`` and ``members/<k>/``, each a
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import math
-import shutil
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Self
@@ -56,7 +53,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from cryptoforecast.exceptions import ArtifactError, ConfigError, DataError, NotFittedError
 from cryptoforecast.manifest import MANIFEST, load_manifest_file
-from cryptoforecast.models.artifacts import file_sha256, install_directory, library_versions
+from cryptoforecast.models.artifacts import file_sha256, staged_directory, write_manifest
 from cryptoforecast.models.distribution.forecaster import DistributionForecaster
 from cryptoforecast.models.distribution.shapes import (
     QUANTILES,
@@ -432,33 +429,25 @@ class CombinedDistribution:
         """Write the artifact directory atomically (a failure leaves ``path`` as it was)."""
         self._check_fitted()
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
-        try:
+        with staged_directory(path) as tmp:
             listed = []
             for k, (name, member) in enumerate(self.members.items()):
                 member.save(tmp / MEMBERS_DIR / str(k))
                 listed.append({"name": name, "path": f"{MEMBERS_DIR}/{k}"})
             weights = {"weights": dict(self.weights)}
             (tmp / WEIGHTS_FILE).write_text(json.dumps(weights, indent=1), encoding="utf-8")
-            files = dict(sorted((name, file_sha256(f)) for name, f in list_files(tmp).items()))
             train_ends = [getattr(m, "train_end_", None) for m in self.members.values()]
-            manifest = {
-                "format": COMBINATION_FORMAT,
-                "model_type": f"distribution:{COMBINATION}",
-                "horizon": int(self.horizon),
-                "members": listed,
-                "train_end": getattr(self, "train_end_", None) or max(map(str, train_ends)),
-                "intraday": bool(self.uses_intraday_),
-                "files": files,
-                "versions": library_versions(),
-                "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            }
-            (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-            install_directory(tmp, path)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+            write_manifest(
+                tmp,
+                {
+                    "format": COMBINATION_FORMAT,
+                    "model_type": f"distribution:{COMBINATION}",
+                    "horizon": int(self.horizon),
+                    "members": listed,
+                    "train_end": getattr(self, "train_end_", None) or max(map(str, train_ends)),
+                    "intraday": bool(self.uses_intraday_),
+                },
+            )
         return path
 
     @classmethod

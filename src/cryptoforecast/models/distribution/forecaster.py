@@ -12,10 +12,7 @@ calibration scores) and, for ``lightgbm_vol``, ``volatility_model.txt`` (LightGB
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any, Self
 
@@ -24,7 +21,7 @@ import pandas as pd
 
 from cryptoforecast.exceptions import ArtifactError, ConfigError, DataError, NotFittedError
 from cryptoforecast.manifest import MANIFEST
-from cryptoforecast.models.artifacts import file_sha256, install_directory, library_versions
+from cryptoforecast.models.artifacts import file_sha256, staged_directory, write_manifest
 from cryptoforecast.models.distribution.calibration import (
     CALIBRATIONS,
     CONFORMAL_WINDOW,
@@ -243,9 +240,7 @@ class DistributionForecaster:
         """Write the artifact directory atomically (a failure leaves ``path`` as it was)."""
         self._check_fitted()
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
-        try:
+        with staged_directory(path) as tmp:
             state = {
                 "volatility_model": self.model_.to_dict(),
                 "calibrator": self.calibrator_.to_dict(),
@@ -253,22 +248,16 @@ class DistributionForecaster:
             (tmp / STATE_FILE).write_text(json.dumps(state, indent=1), encoding="utf-8")
             if isinstance(self.model_, LightGBMVol):
                 (tmp / NATIVE_FILE).write_text(self.model_.native_text(), encoding="utf-8")
-            files = {f.name: file_sha256(f) for f in sorted(tmp.iterdir())}
-            manifest = {
-                "format": FORMAT,
-                "model_type": f"distribution:{self.volatility}",
-                "params": self.get_params(),
-                "train_end": self.train_end_,
-                "intraday": bool(self.uses_intraday_),
-                "files": files,
-                "versions": library_versions(),
-                "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            }
-            (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-            install_directory(tmp, path)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+            write_manifest(
+                tmp,
+                {
+                    "format": FORMAT,
+                    "model_type": f"distribution:{self.volatility}",
+                    "params": self.get_params(),
+                    "train_end": self.train_end_,
+                    "intraday": bool(self.uses_intraday_),
+                },
+            )
         return path
 
     @classmethod

@@ -19,7 +19,6 @@ from cryptoforecast.models.distribution.volatility import (
     ewma_variance,
     forward_sum,
     har_design,
-    realized_measures,
 )
 from cryptoforecast.models.lightgbm_text import read_lightgbm_text
 from cryptoforecast.models.stored_values import stored_names, stored_object
@@ -80,7 +79,7 @@ class LightGBMVol(VolatilityModel):
 
     def _rows(self, market: MarketData) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
         X = _design(market)
-        rv = realized_measures(market)["rv"].clip(lower=1e-10)
+        rv = market.realized["rv"].clip(lower=1e-10)
         y = np.log(forward_sum(rv, int(self.horizon)))
         ok = X.notna().all(axis=1) & np.isfinite(y)
         target = forward_sum(market.returns, int(self.horizon))

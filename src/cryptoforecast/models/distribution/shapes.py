@@ -71,10 +71,106 @@ def coverage_levels(coverage: float | None = None, level: Any = None) -> list[fl
     return values
 
 
-def fit_student_t(z: ArrayLike) -> tuple[float, float]:
-    """``(df, scale)`` of a zero-centred Student-t fitted by maximum likelihood to ``z``."""
-    from scipy import stats
+#: degrees of freedom a fitted Student-t shape is clipped to (a variance, and near-normal at most)
+T_DF_BOUNDS: tuple[float, float] = (2.1, 200.0)
+#: the profile likelihood's first grid: log-spaced degrees of freedom across ``T_DF_BOUNDS``
+_DF_GRID = np.geomspace(T_DF_BOUNDS[0], T_DF_BOUNDS[1], 10)
 
+
+def _t_log_scale2(
+    z2: NDArray[np.float64], df: NDArray[np.float64], start: NDArray[np.float64] | None = None
+) -> NDArray[np.float64]:
+    """``log s2``, the maximum-likelihood squared scale of a zero-centred ``s * T(df)`` for each
+    ``df``, given the squared observations ``z2`` (at least one of them positive).
+
+    Solves the score equation ``mean((df + 1) u / (df + u)) = 1`` with ``u = z2 / s2`` (its left
+    side falls as ``s2`` grows, so the root is unique) by Newton steps on ``log s2`` from
+    ``start`` (a moment estimate when not given), kept inside a bracket that halves whenever a
+    step would leave it."""
+    nu = df[:, None]
+    mean_z2 = float(np.mean(z2))
+    lo = np.full(df.size, math.log(float(np.min(z2[z2 > 0]))) - 1.0)
+    hi = np.full(df.size, math.log(mean_z2 * (float(df.max()) + 1.0)) + 1.0)
+    theta = np.log(mean_z2 * np.clip((df - 2.0) / df, 0.05, 1.0)) if start is None else start
+    for _ in range(100):
+        u = z2[None, :] * np.exp(-theta)[:, None]
+        inv = 1.0 / (nu + u)
+        ratio = u * inv
+        g = (df + 1.0) * ratio.mean(axis=1) - 1.0  # falls as theta grows
+        slope = -(df + 1.0) * df * (ratio * inv).mean(axis=1)
+        lo = np.where(g > 0, theta, lo)
+        hi = np.where(g < 0, theta, hi)
+        nxt = theta - g / np.minimum(slope, -1e-300)
+        nxt = np.where((nxt <= lo) | (nxt >= hi), 0.5 * (lo + hi), nxt)
+        moved = np.abs(nxt - theta).max()
+        theta = nxt
+        if moved < 1e-12:
+            break
+    return np.asarray(theta, dtype="float64")
+
+
+def _t_loglik(
+    z2: NDArray[np.float64], df: NDArray[np.float64], log_s2: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Mean log-likelihood of a zero-centred ``s * T(df)`` over the squared observations ``z2``,
+    one per ``df`` (with its ``log s2``)."""
+    from scipy.special import gammaln
+
+    const = gammaln((df + 1.0) / 2.0) - gammaln(df / 2.0) - 0.5 * (np.log(np.pi * df) + log_s2)
+    kernel = np.log1p(z2[None, :] * (np.exp(-log_s2) / df)[:, None]).mean(axis=1)
+    return np.asarray(const - (df + 1.0) / 2.0 * kernel, dtype="float64")
+
+
+def _profile_fit(values: NDArray[np.float64]) -> tuple[float, float]:
+    """Maximise the profile likelihood over ``df`` in ``T_DF_BOUNDS``: the best of a log grid,
+    then a bounded Brent search in ``log df`` between its neighbours."""
+    from scipy.optimize import minimize_scalar
+
+    z2 = values * values
+    if not np.any(z2 > 0):
+        raise DataError(
+            f"cannot fit a Student-t shape to {values.size} standardised residuals that are all "
+            "zero; check the scale model's inputs"
+        )
+    grid = _DF_GRID
+    grid_theta = _t_log_scale2(z2, grid)
+    ll = _t_loglik(z2, grid, grid_theta)
+    best = int(np.argmax(ll))
+    low, high = grid[max(best - 1, 0)], grid[min(best + 1, grid.size - 1)]
+    last = grid_theta[best : best + 1]
+
+    def negative(log_df: float) -> float:
+        nonlocal last
+        df = np.array([math.exp(log_df)])
+        last = _t_log_scale2(z2, df, last)
+        return -float(_t_loglik(z2, df, last)[0])
+
+    found = minimize_scalar(
+        negative, bounds=(math.log(low), math.log(high)), method="bounded",
+        options={"xatol": 1e-5},
+    )  # fmt: skip
+    df, fun = float(np.clip(math.exp(found.x), *T_DF_BOUNDS)), -float(found.fun)
+    if fun < ll[best]:  # the grid point was better (an optimum at a bound)
+        df = float(grid[best])
+    theta = _t_log_scale2(z2, np.array([df]), grid_theta[best : best + 1])
+    return df, float(math.exp(0.5 * float(theta[0])))
+
+
+def fit_student_t(
+    z: ArrayLike, method: Literal["profile", "mle"] = "profile"
+) -> tuple[float, float]:
+    """``(df, scale)`` of a zero-centred Student-t fitted by maximum likelihood to ``z``, ``df``
+    in ``T_DF_BOUNDS`` (2.1 to 200).
+
+    ``method="profile"`` (the default) maximises the profile likelihood of ``df``: for each
+    ``df``, the scale's MLE solves its score equation (a few vectorised Newton steps); ``df``
+    then comes from a log grid refined by a bounded Brent search. ``method="mle"`` is scipy's
+    Nelder-Mead fit (``stats.t.fit``), clipped and refitted at the bound: the reference the
+    profile fit is tested against. The profile fit reaches the reference's likelihood (within
+    1e-9 per observation, often above it: Nelder-Mead stops at its tolerance) about six times
+    faster (``benchmarks/bench_estimators.py``); ``df`` and ``scale`` differ from the
+    reference's only by that tolerance.
+    """
     values = np.asarray(z, dtype="float64")
     values = values[np.isfinite(values)]
     if values.size < 30:
@@ -82,9 +178,15 @@ def fit_student_t(z: ArrayLike) -> tuple[float, float]:
             f"need at least 30 standardised residuals to fit a Student-t shape, got {values.size}; "
             "fit on more history"
         )
+    if method == "profile":
+        return _profile_fit(values)
+    if method != "mle":
+        raise DataError(f"a Student-t fit's method must be 'profile' or 'mle', got {method!r}")
+    from scipy import stats
+
     df, _, scale = stats.t.fit(values, floc=0.0)
-    df = float(np.clip(df, 2.1, 200.0))
-    if df in (2.1, 200.0):  # refit the scale with the clipped df
+    df = float(np.clip(df, *T_DF_BOUNDS))
+    if df in T_DF_BOUNDS:  # refit the scale with the clipped df
         _, _, scale = stats.t.fit(values, f0=df, floc=0.0)
     return df, float(scale)
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import inspect
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, ClassVar, Self
 
 import numpy as np
@@ -51,7 +52,10 @@ _EPS = 1e-10
 @dataclass(frozen=True)
 class MarketData:
     """What the volatility models read: daily candles, optionally 4h candles and the feature frame
-    (both on or within the daily candles' span)."""
+    (both on or within the daily candles' span).
+
+    :attr:`realized` (the per-day realised measures) is computed once per object, and
+    :meth:`until` hands its prefix on, so a walk's refits and scale predictions share one."""
 
     daily: pd.DataFrame
     intraday: pd.DataFrame | None = None
@@ -68,7 +72,16 @@ class MarketData:
         if self.intraday is not None:
             intraday = self.intraday.loc[self.intraday.index < end + pd.Timedelta(days=1)]
         features = None if self.features is None else self.features.loc[:end]
-        return MarketData(daily, intraday, features)
+        out = MarketData(daily, intraday, features)
+        if "realized" in self.__dict__:
+            # each day's measures read only that day's bars and the close before: a prefix
+            out.__dict__["realized"] = self.__dict__["realized"].loc[:end]
+        return out
+
+    @cached_property
+    def realized(self) -> pd.DataFrame:
+        """:func:`realized_measures` of these candles, computed once."""
+        return realized_measures(self)
 
     @property
     def returns(self) -> pd.Series:
@@ -262,7 +275,7 @@ HAR_COLUMNS: tuple[str, ...] = (
 
 def har_design(market: MarketData) -> pd.DataFrame:
     """The HAR regressors of each day (:data:`HAR_COLUMNS`), from candles up to it."""
-    m = realized_measures(market)
+    m = market.realized
     rv = m["rv"].clip(lower=_EPS)
     return pd.DataFrame(
         {
@@ -295,7 +308,7 @@ class HarRV(VolatilityModel):
 
     def _fit_params(self, market: MarketData) -> None:
         X = har_design(market)
-        rv = realized_measures(market)["rv"].clip(lower=_EPS)
+        rv = market.realized["rv"].clip(lower=_EPS)
         y = np.log(forward_sum(rv, int(self.horizon)))
         ok = np.isfinite(X.to_numpy()).all(axis=1) & np.isfinite(y.to_numpy())
         A, b = X.to_numpy()[ok], y.to_numpy()[ok]

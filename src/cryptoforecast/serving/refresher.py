@@ -10,11 +10,12 @@ from it. A failed series is logged, counted and retried with backoff; it never s
 After each run, ``after_run`` is called (the service scores the ledger there).
 
 Given ``warm``, each coin whose series got a new candle (of the refresher's interval) is handed
-to it once its fetches are done: the service computes there what a forecast of the new candle
-reads (``Predictor.warm``, see :mod:`cryptoforecast.serving.state`), so the first request after
-the candle fits nothing. A run that brings nothing new warms nothing. A warm-up that fails is
-logged and noted in the run's ``notes["warm_errors"]`` (the kind of failure only); it never makes
-the run fail: the first request computes what it needs, as without ``warm``.
+to it last, once the run is counted and ``after_run`` is done (neither waits for it): the
+service computes there what a forecast of the new candle reads (``Predictor.warm``, see
+:mod:`cryptoforecast.serving.state`), so the first request after the candle fits nothing (a
+request that comes while the warm-up runs computes what it needs itself). A run that brings
+nothing new warms nothing. A warm-up that fails is logged and noted in the run's
+``notes["warm_errors"]`` (the kind of failure only); it never makes the run fail.
 
 A *tracked* series is one already in the candle cache for the source and interval, plus the
 assets of the registry's production models. Beside each daily series of a source that has 4h
@@ -183,7 +184,6 @@ class CandleRefresher:
                     run.added[name] = result.added
                     if interval == self.interval and result.added > 0:
                         fresh.append(crypto_id)
-        self._warm(run, fresh)
         run.finished_at = self.clock()
         self.runs += 1
         self.candles_added += sum(run.added.values())
@@ -205,6 +205,7 @@ class CandleRefresher:
                 self.after_run(run)
             except Exception as exc:
                 log.warning("candle refresher: after-refresh job failed: %s", redact(exc))
+        self._warm(run, fresh)
         return run
 
     def _warm(self, run: RefreshRun, fresh: list[str]) -> None:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -334,6 +334,28 @@ class Predictor:
             kept = baseline_distributions(candles, horizon, self.reference_fit(asset.id, candles))
             state.baselines[horizon] = kept
         return kept
+
+    def warm(self, crypto_id: str, horizons: Iterable[int]) -> CandleState:
+        """Compute now what a forecast of ``crypto_id``'s latest candles reads for each of
+        ``horizons`` (the features, the ``garch_ref`` fit, the baselines and the technical
+        forecast; see :mod:`.state`) and keep it, so the first request on these candles fits
+        nothing: the candle refresher calls it when a new candle arrives. Nothing is recorded
+        or cached as a forecast. Raises what computing it raises (the caller logs it)."""
+        asset = resolve_asset(crypto_id)
+        wanted = [self.check_horizon(h) for h in horizons]
+        candles = self.candles(asset.id)
+        recent = self.point_candles(candles)
+        state = self.candle_state(asset.id, candles)
+        if state.features is None:
+            state.features = self.features(recent)
+        self.reference_fit(asset.id, candles)
+        for horizon in wanted:
+            self.baseline_distributions(asset.id, horizon, candles)
+            if horizon not in state.technical:
+                state.technical[horizon] = self._fallback(recent, state.features, horizon)
+        if self.end is None:  # the live state: kept for the next process too
+            self.state.save((self.source, asset.id, self.interval), state)
+        return state
 
     def intraday(self, crypto_id: str, candles: pd.DataFrame) -> pd.DataFrame | None:
         """The coin's 4h candles up to the close of the last of ``candles``, where the source

@@ -9,6 +9,14 @@ series as it was. A new last candle changes the forecast cache key: the next req
 from it. A failed series is logged, counted and retried with backoff; it never stops the loop.
 After each run, ``after_run`` is called (the service scores the ledger there).
 
+Given ``warm``, each coin whose series got a new candle (of the refresher's interval) is handed
+to it last, once the run is counted and ``after_run`` is done (neither waits for it): the
+service computes there what a forecast of the new candle reads (``Predictor.warm``, see
+:mod:`cryptoforecast.serving.state`), so the first request after the candle fits nothing (a
+request that comes while the warm-up runs computes what it needs itself). A run that brings
+nothing new warms nothing. A warm-up that fails is logged and noted in the run's
+``notes["warm_errors"]`` (the kind of failure only); it never makes the run fail.
+
 A *tracked* series is one already in the candle cache for the source and interval, plus the
 assets of the registry's production models. Beside each daily series of a source that has 4h
 candles (Binance) its 4h candles are kept too (:func:`~cryptoforecast.data.companion_intervals`;
@@ -82,6 +90,8 @@ class CandleRefresher:
         retry_seconds: first back-off after a failed run (doubled per failure, at most 15 min).
         clock: current UTC time (tests move it).
         after_run: called with each :class:`RefreshRun` (errors there are logged, not raised).
+        warm: called with the id of each coin that got a new candle (errors there are logged,
+            not raised; see the module docstring).
         rng: random source of the jitter.
         source_options: passed to the source (``base_url=``, ``retry=``...).
     """
@@ -98,6 +108,7 @@ class CandleRefresher:
         retry_seconds: float = 60.0,
         clock: Callable[[], datetime] | None = None,
         after_run: Callable[[RefreshRun], None] | None = None,
+        warm: Callable[[str], Any] | None = None,
         rng: random.Random | None = None,
         **source_options: Any,
     ) -> None:
@@ -111,6 +122,7 @@ class CandleRefresher:
         self.retry_seconds = float(retry_seconds)
         self.clock = clock or (lambda: datetime.now(UTC))
         self.after_run = after_run
+        self.warm = warm
         self.rng = rng or random.Random()
         self.source_options = source_options
         self.runs = 0
@@ -145,6 +157,7 @@ class CandleRefresher:
         source has them); failures are recorded per series, never raised."""
         run = RefreshRun(started_at=self.clock())
         companions = companion_intervals(self.source, self.interval)
+        fresh: list[str] = []  # coins with a new candle of this interval
         for crypto_id in self.series():
             for interval in (*companions, self.interval):
                 name = crypto_id if interval == self.interval else f"{crypto_id} {interval}"
@@ -169,6 +182,8 @@ class CandleRefresher:
                     )
                 else:
                     run.added[name] = result.added
+                    if interval == self.interval and result.added > 0:
+                        fresh.append(crypto_id)
         run.finished_at = self.clock()
         self.runs += 1
         self.candles_added += sum(run.added.values())
@@ -190,7 +205,32 @@ class CandleRefresher:
                 self.after_run(run)
             except Exception as exc:
                 log.warning("candle refresher: after-refresh job failed: %s", redact(exc))
+        self._warm(run, fresh)
         return run
+
+    def _warm(self, run: RefreshRun, fresh: list[str]) -> None:
+        """Hand each coin of ``fresh`` (a new candle of this interval) to ``warm``."""
+        if self.warm is None:
+            return
+        warmed: list[str] = []
+        failed: dict[str, str] = {}
+        for crypto_id in fresh:
+            try:
+                self.warm(crypto_id)
+            except Exception as exc:  # the first request computes it instead
+                failed[crypto_id] = public_reason(exc)
+                log.warning(
+                    "candle refresher: warming the serving state of %s failed: %s: %s",
+                    crypto_id,
+                    type(exc).__name__,
+                    redact(exc),
+                )
+            else:
+                warmed.append(crypto_id)
+        if warmed:
+            run.notes["warmed"] = warmed
+        if failed:
+            run.notes["warm_errors"] = failed
 
     def next_run_at(self, now: datetime) -> datetime:
         """When to run next: after the next candle close (plus delay and jitter), or sooner

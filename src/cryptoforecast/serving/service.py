@@ -60,6 +60,16 @@ def _score_ledger(predictor: Predictor) -> Callable[[RefreshRun], None]:
     return score
 
 
+def _warm_state(predictor: Predictor, horizons: list[int]) -> Callable[[str], Any]:
+    """On a new candle: compute what the forecasts of ``horizons`` read from it (the serving
+    state), so the first request after the candle fits nothing."""
+
+    def warm(crypto_id: str) -> Any:
+        return predictor.warm(crypto_id, horizons)
+
+    return warm
+
+
 def build_background(
     settings: Settings,
     predictor: Predictor,
@@ -70,7 +80,9 @@ def build_background(
 ) -> BackgroundJobs:
     """The background jobs of a service answering from ``predictor``.
 
-    The refresher runs for a live source when ``serving.refresh.enabled``; ``retrain`` (the
+    The refresher runs for a live source when ``serving.refresh.enabled``, and warms the
+    serving state of each coin that gets a new candle for the configured ``horizons``;
+    ``retrain`` (the
     stale-model retraining) runs every ``retrain.schedule_every_hours`` when that is set. A
     schedule without a ``retrain`` job is a :class:`ConfigError` (nothing would retrain).
     """
@@ -88,6 +100,7 @@ def build_background(
             retry_seconds=cfg.retry_seconds,
             clock=predictor.clock,
             after_run=_score_ledger(predictor),
+            warm=_warm_state(predictor, settings.horizons),
             **source_options,
         )
     jobs = []

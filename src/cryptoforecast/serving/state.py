@@ -4,7 +4,8 @@ A forecast-cache miss on candles already seen fits nothing: the features of the 
 point forecast reads, the ``garch_ref`` fit, the baselines every served distribution is kept
 beside (``garch_ref`` at location 0, which the fallback distribution is located from, and the
 30-day Gaussian) and the technical-analysis fallback's forecast, each per horizon where it
-depends on it, are computed the first time and kept in a :class:`CandleState`.
+depends on it, are computed the first time and kept in a :class:`CandleState`: by the service's
+candle refresher when it fetches a new candle (``Predictor.warm``), else by the first request.
 
 A state is keyed by (source, coin, interval) and a digest of the candles themselves (every
 value and time, and how many rows the point forecast reads), so it is a function of the

@@ -30,7 +30,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pandas as pd
 
@@ -87,6 +87,9 @@ if TYPE_CHECKING:
     from cryptoforecast.registry.record import ModelRecord
 
 __all__ = ["MAX_HORIZON", "Predictor", "PredictionUnavailable"]
+
+#: what a loaded-once cache holds (a point model or a stored distribution)
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -418,22 +421,23 @@ class Predictor:
 
     def load_model(self, record: ModelRecord) -> Forecaster:
         """The fitted model of ``record``, loaded (and sha256-verified) once, then reused."""
-        model = self._models.get(record.model_id)
-        if model is None:
-            model = load_registered(record)
-            with self._lock:
-                self._models[record.model_id] = model
-        return model
+        return self._loaded(self._models, record, load_registered)
 
     def load_distribution(self, record: ModelRecord) -> StoredDistribution:
         """The distribution of the distribution version ``record``, loaded (and
         sha256-verified) once, then reused."""
-        model = self._distributions.get(record.model_id)
-        if model is None:
-            model = load_distribution_version(record)
+        return self._loaded(self._distributions, record, load_distribution_version)
+
+    def _loaded(
+        self, loaded: dict[int, T], record: ModelRecord, load: Callable[[ModelRecord], T]
+    ) -> T:
+        """``loaded[record.model_id]``, or ``load(record)`` kept there the first time."""
+        item = loaded.get(record.model_id)
+        if item is None:
+            item = load(record)
             with self._lock:
-                self._distributions[record.model_id] = model
-        return model
+                loaded[record.model_id] = item
+        return item
 
     def promotion(self, record: ModelRecord) -> str:
         """Why ``record`` is in production (its promotion's recorded reason), read once per

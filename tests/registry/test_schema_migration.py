@@ -325,3 +325,56 @@ def test_a_registry_newer_than_the_code_is_refused(registry_url, artifact_root):
         reg.list_models()
     reg.close()
     assert "kind" not in model_columns(registry_url)  # nothing was migrated
+
+
+def test_a_migrated_registry_serves_its_production_model_through_the_predictor(
+    registry_url, artifact_root
+):
+    """End to end: a version 1 database holding a real, hashed artifact opens with this code,
+    migrates, and the service's Predictor answers from that production model."""
+    from cryptoforecast.data import load_ohlcv
+    from cryptoforecast.features import build_features, make_target
+    from cryptoforecast.models import make_forecaster
+    from cryptoforecast.registry.integrity import hash_artifact
+    from cryptoforecast.serving import Predictor
+
+    end = "2024-06-30"
+    candles = load_ohlcv("bitcoin", end=end)
+    X = build_features(candles).dropna()
+    y = make_target(candles, 1).reindex(X.index).dropna()
+    model = make_forecaster("drift", horizon=1).fit(X.loc[y.index], y)
+    path = artifact_root / "bitcoin" / "drift" / "h1" / "v1.0.0_20240630T000000"
+    model.save_model(path)
+    now = datetime(2024, 7, 1, tzinfo=UTC)
+    engine = sa.create_engine(registry_url)
+    with engine.begin() as conn:
+        v1.create_all(conn)
+        conn.execute(sa.insert(v1_registry_meta).values(key="schema_version", value="1"))
+        model_id = conn.execute(
+            sa.insert(v1_models)
+            .values(
+                crypto_id="bitcoin",
+                model_type="drift",
+                horizon=1,
+                version="1.0.0",
+                status="production",
+                metrics={"val_mase": 0.99},
+                config={},
+                lineage={},
+                feature_importance=None,
+                artifact_path=str(path.relative_to(artifact_root)),
+                artifact_files=hash_artifact(path, artifact_root),
+                created_at=now,
+                updated_at=now,
+                created_by="v1",
+            )
+            .returning(v1_models.c.model_id)
+        ).scalar_one()
+    engine.dispose()
+
+    reg = ModelRegistry(registry_url, artifact_root=artifact_root, actor="tester")
+    forecast = Predictor(registry=reg, end=end, record=False).predict("bitcoin", 1)
+    assert stored_version(registry_url) == 2
+    assert forecast.source == "model" and forecast.model_id == model_id, forecast.fallback_reason
+    assert forecast.distribution_source.startswith("garch_ref (fallback")
+    reg.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -42,3 +43,19 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture
+def train_many_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
+    """``train_many`` as the command line calls it, faked: each call's ``(ids, models,
+    horizons)`` is recorded and nothing is trained."""
+    from cryptoforecast.cli import training as training_cli
+
+    calls: list[tuple[Any, ...]] = []
+
+    def fake_train_many(ids: list[str], models: list[str], horizons: list[int], **kw: Any) -> list:
+        calls.append((ids, models, horizons))
+        return []
+
+    monkeypatch.setattr(training_cli, "train_many", fake_train_many)
+    return calls

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from cryptoforecast.cli import main
-from cryptoforecast.cli import training as training_cli
 
 
 def _err(capsys: pytest.CaptureFixture[str]) -> str:
@@ -80,15 +79,9 @@ def test_data_list_json(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_train_all_covers_every_asset_and_the_configured_horizons(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    train_many_calls: list[tuple[Any, ...]], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    calls: list[tuple[Any, ...]] = []
-
-    def fake_train_many(ids: list[str], models: list[str], horizons: list[int], **kw: Any) -> list:
-        calls.append((ids, models, horizons))
-        return []
-
-    monkeypatch.setattr(training_cli, "train_many", fake_train_many)
+    calls = train_many_calls
     assert main(["train", "--all"]) == 0
     ids, models, horizons = calls[0]
     assert len(ids) == 8 and "bitcoin" in ids and models == ["lightgbm", "distribution"]

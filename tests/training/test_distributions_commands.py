@@ -83,15 +83,9 @@ def test_a_failing_distribution_training_is_reported_and_fails_the_command(
 
 
 def test_train_all_adds_one_distribution_task_per_coin_and_horizon(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    train_many_calls: list[tuple[Any, ...]], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    calls: list[tuple[Any, ...]] = []
-
-    def fake_train_many(ids: list[str], models: list[str], horizons: list[int], **kw: Any) -> list:
-        calls.append((ids, models, horizons))
-        return []
-
-    monkeypatch.setattr(training_cli, "train_many", fake_train_many)
+    calls = train_many_calls
     assert run(["train", "--all", "-m", "xgboost"], capsys)[0] == 0
     assert calls[0][1] == ["xgboost", DISTRIBUTION] and calls[0][2] == [1, 3, 7, 14]
     assert run(["train", "--all", "--no-distribution"], capsys)[0] == 0

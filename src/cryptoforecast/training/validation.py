@@ -11,7 +11,10 @@ served backtest does), with exactly the result of refitting.
 
 ``anchor`` aligns the refit origins to a fixed date (every ``validation_retrain_every`` rows from
 it), adding at most ``validation_retrain_every - 1`` earlier origins; without it the grid starts
-``validation_size`` origins before the window's end.
+``validation_size`` origins before the window's end. An anchored walk fits every fold on the same
+number of rows whatever the anchor's offset (the rows left before the earliest possible first
+origin, ``validation_retrain_every - 1`` fewer than without an anchor), so that two retrainings
+a week apart ask for the same fits at the grid's shared origins and the cache answers them.
 
 Metrics come from :func:`~cryptoforecast.evaluation.summary.summarise_results` (the one metrics
 engine) as a typed :class:`~cryptoforecast.training.metrics.ValidationMetrics` (what the gate,
@@ -134,6 +137,12 @@ def validate_walk_forward(
             f"the training window has {n} labelled rows, too few for a validation walk-forward "
             f"(need at least {MIN_TRAIN_ROWS + 10 + h}); train on more days"
         )
+    # an anchored grid adds up to step - 1 origins in front; the rows per fit must not depend
+    # on how many, or no two retrainings share a fit (module docstring)
+    base = int(min(settings.training.validation_size, n // 3))
+    rows_per_fit = n - n_val - h + 1
+    if anchor is not None:
+        rows_per_fit = max(MIN_TRAIN_ROWS, min(rows_per_fit, n - (base + step - 1) - h + 1))
     coverages = tuple(settings.backtest.interval_coverage)
     # the window's candles (plus the unlabelled last rows) and its precomputed features
     candles = data.candles.loc[data.X.index[0] :]
@@ -142,7 +151,7 @@ def validate_walk_forward(
     backtester = backtester_from(
         settings,
         h,
-        initial_train_size=n - n_val - h + 1,
+        initial_train_size=rows_per_fit,
         test_size=step,
         step_size=step,
         retrain_frequency=step,

@@ -281,3 +281,53 @@ def test_an_unreadable_state_directory_still_serves(
     monkeypatch.setattr(Path, "mkdir", refused)
     got = predictor(registry, clock, state=ServingState(directory=tmp_path)).predict("bitcoin", 7)
     assert numbers(got) == numbers(want)
+
+
+def test_a_production_model_s_forecast_is_computed_once_per_candle(
+    registry: Any, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a production model, a miss on a seen candle neither runs the model's ``predict`` nor
+    reads the distribution off again, and gives the numbers of the first computation; a new
+    model (another id) is asked afresh."""
+    from cryptoforecast.models.base import BaseForecaster
+    from cryptoforecast.serving import response as response_module
+
+    from .conftest import fit_model, register
+
+    first_model = register(
+        registry, fit_model("bitcoin", "lightgbm", 7, n_estimators=20), "bitcoin"
+    )
+    calls: Counter[str] = Counter()
+    real_predict = BaseForecaster.predict
+    real_served = response_module.served_distribution
+
+    def predict(self: Any, *args: Any, **kwargs: Any) -> Any:
+        calls["predict"] += 1
+        return real_predict(self, *args, **kwargs)
+
+    def served(*args: Any, **kwargs: Any) -> Any:
+        calls["served_distribution"] += 1
+        return real_served(*args, **kwargs)
+
+    monkeypatch.setattr(BaseForecaster, "predict", predict)
+    monkeypatch.setattr(response_module, "served_distribution", served)
+    p = predictor(registry, clock, state=ServingState(), end="2025-06-01")
+    first = p.predict("bitcoin", 7)
+    assert first.source == "model" and first.model_id == first_model.model_id
+    assert calls["predict"] >= 1 and calls["served_distribution"] == 1
+    calls.clear()
+    again = p.predict("bitcoin", 7)
+    assert calls == {} and again.cached is False
+    assert numbers(again) == numbers(first)
+    # a fresh predictor (no state) computes the same numbers
+    fresh = predictor(registry, clock, state=ServingState(), end="2025-06-01")
+    assert numbers(fresh.predict("bitcoin", 7)) == numbers(first)
+
+    # another production model on the same candle: its own forecast, not the kept one
+    # (a lower validation MASE than the first: it is the one served)
+    second = register(registry, fit_model("bitcoin", "drift", 7), "bitcoin", val_mase=0.5)
+    calls.clear()
+    other = p.predict("bitcoin", 7)
+    assert other.model_id == second.model_id
+    assert calls["predict"] >= 1 and calls["served_distribution"] == 1
+    assert other.predicted_return != first.predicted_return

@@ -585,7 +585,7 @@ class Predictor:
         features = state.features
         answer: PointForecast | str | None = reason
         if record is not None:
-            answer = self._model_forecast(crypto_id, recent, features, record)
+            answer = self._model_forecast(crypto_id, recent, features, record, state)
         if not isinstance(answer, PointForecast):
             answer = self._fallback_forecast(crypto_id, recent, features, horizon, answer, state)
         intraday = None
@@ -619,6 +619,7 @@ class Predictor:
             intraday=intraday,
             production=production,
             baseline=baseline,
+            memo=state.served,
         )
 
     def _distribution_version(
@@ -659,9 +660,16 @@ class Predictor:
         )
 
     def _model_forecast(
-        self, crypto_id: str, candles: pd.DataFrame, features: pd.DataFrame, record: ModelRecord
+        self,
+        crypto_id: str,
+        candles: pd.DataFrame,
+        features: pd.DataFrame,
+        record: ModelRecord,
+        state: CandleState | None = None,
     ) -> PointForecast | str:
-        """The production model's forecast, or why it cannot give one (a fallback reason)."""
+        """The production model's forecast (kept in ``state`` for the next request on these
+        candles, unless the model reads other coins' candles too), or why it cannot give one (a
+        fallback reason)."""
         reason = trained_after(record, candles.index[-1])
         if reason is not None:
             return reason
@@ -680,11 +688,18 @@ class Predictor:
             log.warning("model %s (%s): %s: %s", record.model_id, crypto_id, reason, redact(exc))
             return reason
         try:
-            point, bands = predict_last(
-                model,
-                self._model_features(crypto_id, candles, features, model),
-                float(candles["close"].iloc[-1]),
-            )
+            key = (record.model_id, record.artifact_relpath)
+            own = state is not None and not getattr(model, "universe_", None)
+            kept = state.points.get(key) if own and state is not None else None
+            if kept is None:
+                kept = predict_last(
+                    model,
+                    self._model_features(crypto_id, candles, features, model),
+                    float(candles["close"].iloc[-1]),
+                )
+                if own and state is not None:
+                    state.points[key] = kept
+            point, bands = kept
         except Exception as exc:
             # the reason is public: the package's own words (without paths or secrets), or only
             # the kind of a library's error; the log has the rest

@@ -9,7 +9,7 @@ forecast names which served and why (``distribution_source``, ``distribution_mod
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -49,6 +49,29 @@ class _Chosen:
     missing: str | None = None
 
 
+#: served distributions already read off, by what served, where and from which 4h candles
+Memo = MutableMapping[tuple[Any, ...], ServedDistribution]
+
+
+def _intraday_key(intraday: pd.DataFrame | None) -> tuple[Any, ...] | None:
+    """Which 4h candles a distribution read (their count, last time and close)."""
+    if intraday is None or intraday.empty:
+        return None
+    return (len(intraday), intraday.index[-1], float(intraday["close"].iloc[-1]))
+
+
+def _memoised(
+    memo: Memo | None, key: tuple[Any, ...], read: Callable[[], ServedDistribution]
+) -> ServedDistribution:
+    """``read()``, once per ``key`` when a ``memo`` (the candles' state) is given."""
+    if memo is None:
+        return read()
+    served = memo.get(key)
+    if served is None:
+        served = memo[key] = read()
+    return served
+
+
 def _distribution(
     crypto_id: str,
     candles: pd.DataFrame,
@@ -59,21 +82,29 @@ def _distribution(
     intraday: pd.DataFrame | None,
     production: ProductionDistribution | Unserved | None,
     baseline: ForecastDistribution | None = None,
+    memo: Memo | None = None,
 ) -> _Chosen:
     """The production distribution version when it serves these candles, else the model's
     stored distribution when it has one that does, else the labelled fallback; why there is
-    none when the history is too short for any scale."""
+    none when the history is too short for any scale. ``memo`` keeps what was read off, for the
+    next forecast from the same candles (the distribution, location and thresholds the same)."""
+    where = (int(horizon), float(answer.point), tuple(move_thresholds))
     why = production.reason if isinstance(production, Unserved) else None
     if isinstance(production, ProductionDistribution):
         try:
-            served = served_distribution(
-                candles,
-                horizon,
-                answer.point,
-                move_thresholds,
-                production.model,
-                production.label,
-                intraday=production.intraday,
+            chosen = production
+            served = _memoised(
+                memo,
+                ("version", chosen.model_id, chosen.label, *where, _intraday_key(chosen.intraday)),
+                lambda: served_distribution(
+                    candles,
+                    horizon,
+                    answer.point,
+                    move_thresholds,
+                    chosen.model,
+                    chosen.label,
+                    intraday=chosen.intraday,
+                ),
             )
             return _Chosen(
                 served, production.source, production.model_id, production.version,
@@ -89,8 +120,13 @@ def _distribution(
     if stored is not None and record is not None:
         try:
             label = model_label(stored.volatility, record.model_type, record.version)
-            served = served_distribution(
-                candles, horizon, answer.point, move_thresholds, stored, label, intraday=intraday
+            kept = stored
+            served = _memoised(
+                memo,
+                ("attached", record.model_id, label, *where, _intraday_key(intraday)),
+                lambda: served_distribution(
+                    candles, horizon, answer.point, move_thresholds, kept, label, intraday=intraday
+                ),
             )
             source = with_reason(served.source, why)
             return _Chosen(served, source, record.model_id, record.version, why)
@@ -102,8 +138,17 @@ def _distribution(
                 redact(exc),
             )
     try:
-        served = served_distribution(
-            candles, horizon, answer.point, move_thresholds, reference=reference, baseline=baseline
+        served = _memoised(
+            memo,
+            ("fallback", *where),
+            lambda: served_distribution(
+                candles,
+                horizon,
+                answer.point,
+                move_thresholds,
+                reference=reference,
+                baseline=baseline,
+            ),
         )
         return _Chosen(served, with_reason(served.source, why), reason=why)
     except DataError as exc:  # too little history for a scale: the point forecast still serves
@@ -125,6 +170,7 @@ def build_forecast(
     intraday: pd.DataFrame | None = None,
     production: ProductionDistribution | Unserved | None = None,
     baseline: ForecastDistribution | None = None,
+    memo: Memo | None = None,
 ) -> Forecast:
     """The response for ``answer``, forecast from the last of ``candles`` at ``now``;
     ``staleness`` holds the forecast's ``stale`` and ``stale_reason``; ``reference`` is the
@@ -132,7 +178,8 @@ def build_forecast(
     candles for a stored distribution that reads them, ``production`` the production
     distribution version ready to serve, or why it cannot (``None``: none was looked up);
     ``baseline`` the ``garch_ref`` distribution of these candles at location 0, which the
-    fallback is located from when given (then ``reference`` is not read)."""
+    fallback is located from when given (then ``reference`` is not read); ``memo`` the
+    candles' kept served distributions (each read off once per candle state)."""
     as_of = candles.index[-1]
     last_close = float(candles["close"].iloc[-1])
     record = answer.record
@@ -149,6 +196,7 @@ def build_forecast(
         intraday,
         production,
         baseline,
+        memo,
     )
     dist = chosen.served
     if dist is not None:

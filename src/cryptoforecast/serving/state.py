@@ -31,6 +31,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -39,7 +40,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from cryptoforecast.data.cache import atomic_write_bytes
 from cryptoforecast.exceptions import DataError
 from cryptoforecast.redaction import redact
-from cryptoforecast.serving.distribution import Baselines, ReferenceFit
+from cryptoforecast.serving.distribution import Baselines, ReferenceFit, ServedDistribution
 from cryptoforecast.serving.point_forecast import Bands
 from cryptoforecast.serving.schemas import ForecastDistribution
 
@@ -70,7 +71,12 @@ def candle_digest(candles: pd.DataFrame, point_rows: int) -> str:
 class CandleState:
     """What is computed once from one series' candles (identified by ``digest``): the point
     forecast's ``features``, the ``garch_ref`` fit (``reference``), the baselines and the
-    technical-analysis forecast by horizon. ``None`` or a missing horizon: not computed yet."""
+    technical-analysis forecast by horizon. ``None`` or a missing horizon: not computed yet.
+
+    In memory only: ``points``, a production model's forecast by (model id, artifact) for a
+    model that reads these candles alone (not a global model, which reads other coins too), and
+    ``served``, each served distribution as read off (quantiles, probabilities) by what served
+    it, at which location and thresholds, and from which 4h candles."""
 
     digest: str
     last_candle: pd.Timestamp
@@ -78,6 +84,8 @@ class CandleState:
     reference: ReferenceFit | None = None
     baselines: dict[int, Baselines] = field(default_factory=dict)
     technical: dict[int, tuple[float, Bands]] = field(default_factory=dict)
+    points: dict[tuple[int, str], tuple[float, Bands]] = field(default_factory=dict)
+    served: dict[tuple[Any, ...], ServedDistribution] = field(default_factory=dict)
 
 
 class _Technical(BaseModel):

@@ -9,17 +9,18 @@ command takes. The stand-in parses the arguments first: a usage error, or ``--he
 with the real command's text; only arguments that parse import the command's module, and the
 real command parses and runs them again.
 
-:mod:`cryptoforecast.cli.signatures` is generated from the commands themselves::
+:mod:`cryptoforecast.cli.signatures` is generated from the commands themselves by
+:mod:`cryptoforecast.cli.signature_file`::
 
     python -m cryptoforecast.cli.signature_file
 
-(:mod:`cryptoforecast.cli.signature_file`), and ``tests/test_cli_stand_in.py`` fails when it is out
-of date.
+and ``tests/test_cli_stand_in.py`` fails when it is out of date.
 """
 
 from __future__ import annotations
 
 import inspect
+import math
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -95,7 +96,10 @@ def _plain(value: Any) -> Any:
 
 
 def _is_literal(value: Any) -> bool:
-    if value is None or value is Ellipsis or type(value) in (str, int, float, bool):
+    """Whether ``repr`` writes ``value`` as Python source that reads back equal."""
+    if type(value) is float:
+        return math.isfinite(value)
+    if value is None or value is Ellipsis or type(value) in (str, int, bool):
         return True
     if type(value) in (list, tuple):
         return all(_is_literal(v) for v in value)

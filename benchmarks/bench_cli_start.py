@@ -1,4 +1,5 @@
-"""Time ``cryptoforecast --help`` (and ``--version``) from a fresh interpreter, as a user waits.
+"""Time ``cryptoforecast --help`` (and ``--version``, a command's ``--help`` and a bad option of
+one command) from a fresh interpreter, as a user waits.
 
 Each run is ``python -m cryptoforecast --help`` in a subprocess, so the time includes starting
 Python; the median of ``--repeat`` runs is printed with the load average before and after (the
@@ -46,7 +47,7 @@ def main() -> None:
     opts = parser.parse_args()
     trees = {"this tree": SRC, **{str(p): p for p in opts.src}}
     print(f"load average (1/5/15 min) before: {_load()}; {os.cpu_count()} cores")
-    for args in (["--help"], ["--version"]):
+    for args in (["--help"], ["--version"], ["train", "--help"], ["train", "--bogus"]):
         times: dict[str, list[float]] = {name: [] for name in trees}
         start_seconds(SRC, args)  # warm the file cache
         for _ in range(opts.repeat):
@@ -54,7 +55,7 @@ def main() -> None:
                 times[name].append(start_seconds(src, args))
         for name, ts in times.items():
             print(
-                f"cryptoforecast {' '.join(args):9} ({name}), {opts.repeat} runs: "
+                f"cryptoforecast {' '.join(args):13} ({name}), {opts.repeat} runs: "
                 f"median {statistics.median(ts):.3f} s, best {min(ts):.3f} s, "
                 f"worst {max(ts):.3f} s (aim: < 0.4 s on an idle machine)"
             )

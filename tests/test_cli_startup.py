@@ -1,8 +1,10 @@
 """The command line starts at once: help, the version and argument errors import no layer below it.
 
 Each case runs ``python -m cryptoforecast ...`` in a fresh interpreter and prints which heavy
-libraries it loaded. The root lists its commands from one table (``cryptoforecast.cli.COMMANDS``);
-the table is checked against the commands it names, so it cannot drift from them.
+libraries and which of our modules it loaded. The root lists its commands from one table
+(``cryptoforecast.cli.COMMANDS``); the table is checked against the commands it names, so it
+cannot drift from them. A command's own help and its argument errors come from its stand-in
+(``tests/test_cli_stand_in.py`` checks they are the real command's), so its module stays unloaded.
 """
 
 from __future__ import annotations
@@ -40,8 +42,21 @@ HEAVY = (
     "statsmodels",
 )
 
-#: what a command's own module may load to parse its options, but still no model or serving library
-MODEL_AND_SERVING = ("lightgbm", "xgboost", "torch", "arch", "dask", "scipy", "fastapi", "uvicorn")
+#: our layers below the command line: a help screen or a usage error loads none of them
+OUR_LAYERS = (
+    "cryptoforecast.training",
+    "cryptoforecast.models",
+    "cryptoforecast.serving",
+    "cryptoforecast.registry",
+    "cryptoforecast.replay",
+    "cryptoforecast.backtest",
+    "cryptoforecast.data",
+    "cryptoforecast.features",
+    "cryptoforecast.evaluation",
+)
+
+#: the modules that define the commands (the root's own ``version`` aside)
+COMMAND_MODULES = tuple(sorted({e.module for e in COMMANDS.values()} - {"cryptoforecast.cli"}))
 
 _PROBE = """
 import json, runpy, sys
@@ -52,13 +67,19 @@ except SystemExit as exc:
     code = exc.code
 else:
     code = 0
-loaded = sorted({m.split(".")[0] for m in sys.modules})
+loaded = sorted(sys.modules)
 sys.stderr.write("\\nPROBE " + json.dumps({"code": code, "loaded": loaded}) + "\\n")
 """
 
 
 def _run(args: list[str]) -> tuple[int, str, set[str]]:
-    """Exit code, standard output and the top-level modules loaded by ``cryptoforecast *args``."""
+    """Exit code, output and the top-level modules loaded by ``cryptoforecast *args``."""
+    code, out, modules = _run_modules(args)
+    return code, out, {m.split(".")[0] for m in modules}
+
+
+def _run_modules(args: list[str]) -> tuple[int, str, set[str]]:
+    """Exit code, output and every module loaded by ``cryptoforecast *args``."""
     path = os.pathsep.join(p for p in (str(SRC), os.environ.get("PYTHONPATH")) if p)
     proc = subprocess.run(
         [sys.executable, "-c", _PROBE, json.dumps(args)],
@@ -103,15 +124,44 @@ def test_help_version_and_usage_errors_load_no_heavy_library(
     assert not loaded & set(HEAVY), f"cryptoforecast {' '.join(args)} loaded {loaded & set(HEAVY)}"
 
 
-@pytest.mark.parametrize("args", [["train", "--bogus"], ["backtest", "--help"]], ids=" ".join)
-def test_a_command_s_own_help_or_bad_option_loads_no_model_or_serving_library(
-    args: list[str],
+@pytest.mark.parametrize(
+    ("args", "code", "shown"),
+    [
+        (["train", "--bogus"], 2, "No such option: --bogus"),
+        (["forecast", "bitcoin", "-H", "x"], 2, "Invalid value for '--horizon' / '-H'"),
+        (["backtest", "bitcoin", "--horizon", "99"], 2, "less than or equal to 14"),
+        (["backtest", "bitcoin", "--fee-bps"], 2, "Option '--fee-bps' requires an argument"),
+        (["registry", "promote"], 2, "Missing argument 'model_id'"),
+        (["registry", "show", "1", "2"], 2, "Got unexpected extra argument(s) (2)"),
+        (["data", "show", "bitcoin", "--days", "0"], 2, "greater than or equal to 1"),
+        (["ledger", "score", "-H", "15"], 2, "less than or equal to 14"),
+        (["train", "--help"], 0, "--no-distribution"),
+        (["backtest", "-h"], 0, "--initial-train-size"),
+        (["registry", "promote", "--help"], 0, "--force"),
+        (["serve", "--help"], 0, "--workers"),
+    ],
+    ids=lambda v: " ".join(v) if isinstance(v, list) else None,
+)
+def test_a_command_s_own_help_or_usage_error_loads_neither_its_module_nor_a_layer(
+    args: list[str], code: int, shown: str
 ) -> None:
-    # the command's module is imported (its options live there), but model and serving
-    # libraries stay where they are used
-    got, out, loaded = _run(args)
-    assert got in (0, 2), out
-    assert not loaded & set(MODEL_AND_SERVING), loaded & set(MODEL_AND_SERVING)
+    # the command's stand-in answers from its recorded signature: the command's module, and
+    # with it pandas, SQLAlchemy and our layers, is imported only for arguments that parse
+    got, out, modules = _run_modules(args)
+    assert got == code, out
+    assert shown in out, out
+    top = {m.split(".")[0] for m in modules}
+    assert not top & set(HEAVY), f"cryptoforecast {' '.join(args)} loaded {top & set(HEAVY)}"
+    ours = {m for m in modules if m.startswith(OUR_LAYERS + COMMAND_MODULES)}
+    assert not ours, f"cryptoforecast {' '.join(args)} loaded {sorted(ours)}"
+
+
+def test_valid_arguments_import_the_command_s_module_and_run_it() -> None:
+    # the other side of the stand-in: arguments that parse reach the real command
+    got, out, modules = _run_modules(["config", "show", "--schema"])
+    assert got == 0, out
+    assert "cryptoforecast.cli.config" in modules
+    assert '"properties"' in out
 
 
 def _first_paragraph(text: str | None) -> str:

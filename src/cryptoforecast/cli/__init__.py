@@ -5,23 +5,30 @@ Errors print one clear line and exit 1 (2 for bad usage); ``--debug`` shows the 
 
 Starting at once
 ----------------
-:data:`COMMANDS` is the one table of the root's commands and command groups: the name the user
-types, the module and attribute that define it, and the short help the root lists. This is the
-one place where the command line imports lazily (every other module imports at its top): the
-root's :class:`LazyGroup` lists the table without importing anything, and imports a command's
-module only when that command runs or its own help is asked. A group lists its commands from the
-table too, so ``cryptoforecast data --help`` imports nothing either. ``--help``, ``--version``
-and an unknown command therefore load no layer below this one (no pandas, SQLAlchemy, model or
-serving library); ``tests/test_cli_startup.py`` checks that, and that the table matches the
-commands it names.
+:data:`COMMANDS` (:mod:`cryptoforecast.cli.commands`) is the one table of the root's commands and
+command groups: the name the user types, the module and attribute that define it, and the short
+help the root lists. This is the one place where the command line imports lazily (every other
+module imports at its top): the root's :class:`LazyGroup` lists the table without importing
+anything, and a group lists its commands from the table too, so ``cryptoforecast --help``,
+``cryptoforecast data --help``, ``--version`` and an unknown command import nothing below this
+layer.
+
+A command's arguments are parsed before its module is imported: :data:`SIGNATURES`
+(:mod:`cryptoforecast.cli.signatures`, generated from the commands by
+``python -m cryptoforecast.cli.signature_file``) records every command's parameters as literals,
+and :func:`~cryptoforecast.cli.stand_in.stand_in` rebuilds the command from them through Typer's
+own code. That stand-in answers a usage error (unknown option, bad value, missing or extra
+argument) and the command's own ``--help`` with the real command's text and exit code; only
+arguments that parse import the command's module, whose real command parses and runs them.
+None of these loads pandas, SQLAlchemy, a model, training or serving library, or our layers
+below the command line; ``tests/test_cli_startup.py`` checks that, and
+``tests/test_cli_stand_in.py`` that the signatures, messages and help texts match the commands.
 """
 
 from __future__ import annotations
 
-import importlib
 import sys
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -32,6 +39,9 @@ from typer.models import CommandInfo, TyperInfo
 
 from cryptoforecast import __version__
 from cryptoforecast.cli._common import HELP, error_console, name_the_flag
+from cryptoforecast.cli.commands import COMMANDS, CommandEntry
+from cryptoforecast.cli.signatures import SIGNATURES
+from cryptoforecast.cli.stand_in import stand_in
 from cryptoforecast.exceptions import CryptoForecastError
 
 if TYPE_CHECKING:  # Typer's own copy of click, for the annotations of the methods overridden
@@ -40,144 +50,37 @@ if TYPE_CHECKING:  # Typer's own copy of click, for the annotations of the metho
 __all__ = ["COMMANDS", "CommandEntry", "LazyGroup", "app", "main"]
 
 
-@dataclass(frozen=True)
-class CommandEntry:
-    """Where a root command or command group lives, and the short help the root lists for it.
-
-    ``attribute`` is a command function or, for a group, its ``typer.Typer``; a group lists
-    ``subcommands`` as ``(name, short help)`` pairs, in the order its ``--help`` shows them.
-    """
-
-    module: str
-    attribute: str
-    help: str
-    subcommands: tuple[tuple[str, str], ...] = ()
-
-
-COMMANDS: dict[str, CommandEntry] = {
-    "train": CommandEntry(
-        "cryptoforecast.cli.training",
-        "train",
-        "Train, validate against naive, register and gate models (one, or many on Dask), then "
-        "the distribution versions of each (coin, horizon), gated against garch_ref.",
-    ),
-    "retrain": CommandEntry(
-        "cryptoforecast.cli.training",
-        "retrain",
-        "Retrain every tracked model and distribution version that is too old, through the "
-        "same gates.",
-    ),
-    "demo": CommandEntry(
-        "cryptoforecast.cli.demo",
-        "demo",
-        "The real thing on the embedded data: train, backtest vs naive, gate, report, forecast.",
-    ),
-    "backtest": CommandEntry(
-        "cryptoforecast.cli.backtest",
-        "backtest",
-        "Walk-forward backtest beside the naive forecast, with the honesty scorecard and an "
-        "HTML report.",
-    ),
-    "serve": CommandEntry(
-        "cryptoforecast.cli.serving",
-        "serve",
-        "Serve forecasts over HTTP (FastAPI + uvicorn): the dashboard at /, OpenAPI at /docs, "
-        "metrics at /metrics.",
-    ),
-    "forecast": CommandEntry(
-        "cryptoforecast.cli.forecast",
-        "forecast",
-        "Forecast from the production model (or the labelled fallback), with 80%/95% intervals.",
-    ),
-    "check-leakage": CommandEntry(
-        "cryptoforecast.cli.leakage",
-        "check_leakage",
-        "Prove features never look ahead: recompute them on truncated history and compare.",
-    ),
-    "version": CommandEntry("cryptoforecast.cli", "version", "Print the package version."),
-    "data": CommandEntry(
-        "cryptoforecast.cli.data",
-        "data_app",
-        "Market data: list, show and update candles.",
-        (
-            ("list", "List the assets with their coverage in the embedded snapshot."),
-            ("show", "Show the last candles of one asset."),
-            (
-                "update",
-                "Fetch new candles from a live source into the local cache (only what is missing).",
-            ),
-        ),
-    ),
-    "config": CommandEntry(
-        "cryptoforecast.cli.config",
-        "config_app",
-        "Configuration.",
-        (
-            (
-                "show",
-                "Print the effective configuration, after the files and variables it was read "
-                "from.",
-            ),
-        ),
-    ),
-    "registry": CommandEntry(
-        "cryptoforecast.cli.registry",
-        "registry_app",
-        "Model registry: versions, stages and their history.",
-        (
-            (
-                "list",
-                "List registered models: point models and distributions (a distribution's scale "
-                "model is shown beside its model type, e.g. ``distribution (har_rv)``).",
-            ),
-            (
-                "show",
-                "Show one model: metrics (beside the naive forecast's when stored), config, "
-                "lineage, files.",
-            ),
-            (
-                "promote",
-                "Promote a model to production; the previous production model is archived.",
-            ),
-            (
-                "demote",
-                "Put a production model back in staging; its key has no production model until a "
-                "promotion or rollback (the service answers with the labelled fallback meanwhile).",
-            ),
-            ("rollback", "Put the previous production model back in production."),
-            (
-                "history",
-                "Every stage change and promotion-gate decision for an asset, oldest first.",
-            ),
-        ),
-    ),
-    "ledger": CommandEntry(
-        "cryptoforecast.cli.serving",
-        "ledger_app",
-        "The forecast ledger: live, out-of-sample accuracy.",
-        (
-            (
-                "score",
-                "Score past forecasts against realised closes: MAPE and MASE beside naive, "
-                "interval coverage, and the served distribution's CRPS, coverage and PIT beside "
-                "garch_ref and the 30-day Gaussian.",
-            ),
-        ),
-    ),
-}
-"""The root's commands and groups, in the order ``cryptoforecast --help`` lists them."""
-
-
 class _LazyCommands(Mapping[str, "Command"]):
     """A group's commands by name: the names and short helps are known at once, each command is
-    built (its module imported) on first access and kept."""
+    built (its module imported) on first access and kept.
 
-    def __init__(self, loaders: Mapping[str, tuple[Callable[[], Command], str]]) -> None:
+    ``path`` is the group's place in the command line (``""`` for the root, ``"registry "`` for
+    a group), the prefix of its commands' keys in :data:`SIGNATURES`.
+    """
+
+    def __init__(
+        self, loaders: Mapping[str, tuple[Callable[[], Command], str]], path: str = ""
+    ) -> None:
         self._loaders = dict(loaders)
         self._built: dict[str, Command] = {}
+        self._path = path
 
     def short_help(self, name: str) -> str:
         return self._loaders[name][1]
+
+    def stand_in(self, name: str) -> Command | None:
+        """The command rebuilt from its signature (parsing without importing its module), which
+        builds the real one once the arguments parse; ``None`` for a group, which has none."""
+        signature = SIGNATURES.get(self._path + name)
+        if signature is None:
+            return None
+        return stand_in(
+            name,
+            signature,
+            lambda: self[name],
+            rich_markup_mode=app.rich_markup_mode,
+            pretty_exceptions_short=app.pretty_exceptions_short,
+        )
 
     def __contains__(self, name: object) -> bool:
         return name in self._loaders
@@ -195,10 +98,12 @@ class _LazyCommands(Mapping[str, "Command"]):
 
 
 class LazyGroup(TyperGroup):
-    """A Typer group whose commands are imported only when one runs or its own help is asked.
+    """A Typer group whose commands are imported only when one runs with valid arguments.
 
     Listing the commands (the group's ``--help``, a "did you mean" suggestion) reads their names
-    and short helps from :data:`COMMANDS`; the root is built this way, and so is each group.
+    and short helps from :data:`COMMANDS`; a command to run is its stand-in, which parses the
+    arguments first. The root is built this way, and so is each group. ``commands`` holds the
+    real commands (built on first access).
     """
 
     commands: _LazyCommands  # type: ignore[assignment]
@@ -216,7 +121,7 @@ class LazyGroup(TyperGroup):
             return None
         if self._listing:  # the help screen shows the table's short help, importing nothing
             return TyperCommand(cmd_name, help=self.commands.short_help(cmd_name))
-        return self.commands[cmd_name]
+        return self.commands.stand_in(cmd_name) or self.commands[cmd_name]
 
     def format_help(self, ctx: Context, formatter: HelpFormatter) -> None:
         self._listing = True
@@ -226,14 +131,9 @@ class LazyGroup(TyperGroup):
             self._listing = False
 
 
-def _defined(entry: CommandEntry) -> Any:
-    """The command function or Typer an entry names: the one lazy import of the command line."""
-    return getattr(importlib.import_module(entry.module), entry.attribute)
-
-
 def _command(name: str, entry: CommandEntry) -> Command:
     return typer.main.get_command_from_info(
-        CommandInfo(name=name, callback=_defined(entry)),
+        CommandInfo(name=name, callback=entry.defined()),
         pretty_exceptions_short=app.pretty_exceptions_short,
         rich_markup_mode=app.rich_markup_mode,
     )
@@ -242,7 +142,7 @@ def _command(name: str, entry: CommandEntry) -> Command:
 def _group(name: str, entry: CommandEntry) -> TyperGroup:
     """The group as its module declares it, built the way ``app.add_typer`` would."""
     return typer.main.get_group_from_info(
-        TyperInfo(_defined(entry), name=name),
+        TyperInfo(entry.defined(), name=name),
         pretty_exceptions_short=app.pretty_exceptions_short,
         suggest_commands=app.suggest_commands,
         rich_markup_mode=app.rich_markup_mode,
@@ -255,7 +155,9 @@ def _lazy_group(name: str, entry: CommandEntry) -> LazyGroup:
     def subcommand(sub: str) -> Callable[[], Command]:
         return lambda: _group(name, entry).commands[sub]
 
-    lazy = _LazyCommands({sub: (subcommand(sub), short) for sub, short in entry.subcommands})
+    lazy = _LazyCommands(
+        {sub: (subcommand(sub), short) for sub, short in entry.subcommands}, f"{name} "
+    )
     return LazyGroup(
         lazy=lazy,
         name=name,

@@ -6,6 +6,9 @@ beside (``garch_ref`` at location 0, which the fallback distribution is located 
 30-day Gaussian) and the technical-analysis fallback's forecast, each per horizon where it
 depends on it, are computed the first time and kept in a :class:`CandleState`: by the service's
 candle refresher when it fetches a new candle (``Predictor.warm``), else by the first request.
+The production model's own forecast from those candles and each served distribution's read-off
+(quantiles and probabilities) are kept beside them, in memory only, so a miss does not run the
+model or read the distribution off again either.
 
 A state is keyed by (source, coin, interval) and a digest of the candles themselves (every
 value and time, and how many rows the point forecast reads), so it is a function of the

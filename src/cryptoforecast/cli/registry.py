@@ -132,8 +132,9 @@ def registry_promote(
         ),
     ] = False,
 ) -> None:
-    """Promote a model to production; the previous production model is archived. Only a model
-    whose latest promotion-gate decision passed is promoted without --force."""
+    """Promote a model to production; the previous production model is archived.
+
+    Only a model whose latest promotion-gate decision passed is promoted without --force."""
 
     rec = model_registry.promote(model_id, reason=reason, force=force)
     typer.echo(f"model {rec.model_id} ({_what(rec)}) is now production")
@@ -168,8 +169,9 @@ def registry_rollback(
         ),
     ] = False,
 ) -> None:
-    """Put the previous production model back in production. Only a model whose latest
-    promotion-gate decision passed returns without --force."""
+    """Put the previous production model back in production.
+
+    Only a model whose latest promotion-gate decision passed returns without --force."""
 
     with speaking_flags(_FLAGS):
         rec = model_registry.rollback(crypto_id, model, horizon, reason=reason, force=force)

@@ -813,7 +813,7 @@ SIGNATURES: dict[str, Any] = {
         ],
     },
     "registry promote": {
-        "help": "Promote a model to production; the previous production model is archived. Only a model\nwhose latest promotion-gate decision passed is promoted without --force.",
+        "help": "Promote a model to production; the previous production model is archived.\n\nOnly a model whose latest promotion-gate decision passed is promoted without --force.",
         "command": {},
         "params": [
             {
@@ -869,7 +869,7 @@ SIGNATURES: dict[str, Any] = {
         ],
     },
     "registry rollback": {
-        "help": "Put the previous production model back in production. Only a model whose latest\npromotion-gate decision passed returns without --force.",
+        "help": "Put the previous production model back in production.\n\nOnly a model whose latest promotion-gate decision passed returns without --force.",
         "command": {},
         "params": [
             {

@@ -60,6 +60,7 @@ def run(repeat: int) -> None:
             model_path=path,
             metrics={"mase": 0.99},
             status="production",
+            force=True,
         )
     print(
         f"{len(coins)} drift models (h=1) fitted and registered in {time.perf_counter() - t0:.1f} s"

@@ -120,7 +120,7 @@ def main() -> None:
     model.save_model(path)
     registry.register_model(
         model_type=model.model_type, crypto_id=coin, horizon=h, model_path=path,
-        metrics={"val_mase": 0.9}, config={}, status="production",
+        metrics={"val_mase": 0.9}, config={}, status="production", force=True,
     )  # fmt: skip
     pred = Predictor(registry=registry, cache_ttl=0, record=False, end=days[-1])
     f = pred.predict(coin, h)

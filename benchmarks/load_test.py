@@ -71,6 +71,7 @@ def setup_model() -> int:
         metrics={},
         config={"note": "load-test model"},
         status="production",
+        force=True,
         reason="load test",
     )
     reg.close()

@@ -106,6 +106,7 @@ WRONG: list[tuple[tuple[str, ...], list[str], str, str | None]] = [
     (("registry", "rollback"), ["bitcoin"], "--model", "Not A Model!"),
     (("registry", "rollback"), ["bitcoin", "--model", "lightgbm"], "--horizon", "0"),
     (("registry", "rollback"), ["bitcoin", "--model", "lightgbm"], "--reason", None),
+    (("registry", "rollback"), ["bitcoin", "--model", "lightgbm"], "--force", "yes"),
     (("registry", "history"), ["bitcoin"], "--model", "Not A Model!"),
     (("registry", "history"), ["bitcoin"], "--horizon", "0"),
     (("ledger", "score"), [], "--model", None),

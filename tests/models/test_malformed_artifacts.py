@@ -130,6 +130,7 @@ def register_edited(registry: Any, model: Any, file: str, change: Callable[[Any]
         metrics={"val_mase": 0.9},
         config={},
         status="production",
+        force=True,
     )
     return path
 
@@ -254,7 +255,11 @@ def test_register_model_refuses_a_manifest_that_is_not_an_object(
     (path / MANIFEST).write_text("[]")
     with pytest.raises(ArtifactError) as info:
         registry.register_model(
-            model_type="drift", crypto_id="bitcoin", model_path=path, status="production"
+            model_type="drift",
+            crypto_id="bitcoin",
+            model_path=path,
+            status="production",
+            force=True,
         )
     text = str(info.value)
     assert MANIFEST in text and "JSON object" in text and "list" in text

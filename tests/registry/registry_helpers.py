@@ -24,7 +24,7 @@ def register_and_promote(url: str, root: str, index: int, barrier: Any) -> None:
         metrics={"val_mase": 1.0 - index / 100},
         config={"worker": index},
     )
-    reg.promote(model_id, reason=f"worker {index}")
+    reg.promote(model_id, reason=f"worker {index}", force=True)  # registered by hand
     reg.close()
 
 

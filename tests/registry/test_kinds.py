@@ -21,6 +21,7 @@ def _register(registry, artifact_root, name, model_type, *, status="staging", ho
         model_path=write_artifact(artifact_root, name),
         horizon=horizon,
         status=status,
+        force=status == "production",  # registered by hand: no gate decision
         **kw,
     )
 
@@ -126,6 +127,7 @@ def test_promoting_a_distribution_replaces_only_the_production_distribution(
     point = _register(registry, artifact_root, "p", "lightgbm", status="production")
     har = _distribution(registry, artifact_root, "d1", "har_rv", status="production")
     garch = _distribution(registry, artifact_root, "d2", "garch_t")
+    registry.record_gate_decision(garch, passed=True, reason="beats garch_ref")
     registry.promote(garch, reason="beats garch_ref")
     # another scale model takes the key's place: one production distribution per coin/horizon
     assert registry.get(har).status == "archived"
@@ -133,10 +135,11 @@ def test_promoting_a_distribution_replaces_only_the_production_distribution(
     assert registry.get(point).status == "production"
     assert registry.get_production_model("bitcoin").model_id == point
 
-    assert registry.rollback("bitcoin", DISTRIBUTION).model_id == har
+    # har and point were registered as production by hand (forced): going back to them is too
+    assert registry.rollback("bitcoin", DISTRIBUTION, force=True).model_id == har
     assert registry.get(point).status == "production"
     new_point = _register(registry, artifact_root, "p2", "lightgbm", status="production")
-    assert registry.rollback("bitcoin", "lightgbm").model_id == point
+    assert registry.rollback("bitcoin", "lightgbm", force=True).model_id == point
     assert registry.get(new_point).status == "archived"
     assert registry.get_production_distribution("bitcoin", 1).model_id == har
 

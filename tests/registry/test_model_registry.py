@@ -141,12 +141,13 @@ def test_promotion_archives_the_previous_production_model(registry, artifact_roo
         crypto_id="bitcoin",
         model_path=write_artifact(artifact_root, "a"),
         status="production",
+        force=True,
     )
     b = registry.register_model(
         model_type="lightgbm", crypto_id="bitcoin", model_path=write_artifact(artifact_root, "b")
     )
     assert registry.get_production_model("bitcoin", "lightgbm").model_id == a
-    rec = registry.promote(b, reason="better validation MASE")
+    rec = registry.promote(b, reason="better validation MASE", force=True)  # no gate decision
     assert rec.status == "production"
     assert registry.get(a).status == "archived"
     assert [r.model_id for r in _production(registry)] == [b]
@@ -157,6 +158,7 @@ def test_promotion_archives_the_previous_production_model(registry, artifact_roo
         crypto_id="bitcoin",
         model_path=write_artifact(artifact_root, "c"),
         status="production",
+        force=True,
         reason="first good model",
     )
     assert registry.get(b).status == "archived"
@@ -176,7 +178,7 @@ def test_promotion_archives_the_previous_production_model(registry, artifact_roo
         (c, "promote", "staging", "production"),
     ]
     promoted = registry.history("bitcoin", model_id=b)[1]
-    assert promoted.reason == "better validation MASE" and promoted.actor == "tester"
+    assert promoted.reason.startswith("better validation MASE") and promoted.actor == "tester"
 
 
 def test_archive_leaves_no_production_model(registry, artifact_root):
@@ -185,6 +187,7 @@ def test_archive_leaves_no_production_model(registry, artifact_root):
         crypto_id="solana",
         model_path=write_artifact(artifact_root, "a"),
         status="production",
+        force=True,
     )
     assert registry.archive(a, reason="retired").status == "archived"
     assert registry.get_production_model("solana", "xgboost") is None
@@ -199,6 +202,7 @@ def test_rollback_walks_back_through_production_history(registry, artifact_root)
             crypto_id="bitcoin",
             model_path=write_artifact(artifact_root, n),
             status="production",
+            force=True,
         )
         for n in ("a", "b", "c")
     ]
@@ -206,13 +210,17 @@ def test_rollback_walks_back_through_production_history(registry, artifact_root)
     registry.register_model(
         model_type="lightgbm", crypto_id="bitcoin", model_path=write_artifact(artifact_root, "d")
     )
-    assert registry.rollback("bitcoin", "lightgbm", 1).model_id == ids[1]
+    # each was registered as production by hand (no gate decision): going back needs force too
+    assert registry.rollback("bitcoin", "lightgbm", 1, force=True).model_id == ids[1]
     assert registry.get(ids[2]).status == "archived"
-    assert registry.rollback("bitcoin", "lightgbm", 1, reason="b drifts").model_id == ids[0]
+    back = registry.rollback("bitcoin", "lightgbm", 1, reason="b drifts", force=True)
+    assert back.model_id == ids[0]
     assert [r.model_id for r in _production(registry)] == [ids[0]]
     with pytest.raises(RegistryError, match="no earlier production model"):
         registry.rollback("bitcoin", "lightgbm", 1)
-    assert registry.history("bitcoin", model_id=ids[0])[-1].reason == "b drifts"
+    assert registry.history("bitcoin", model_id=ids[0])[-1].reason.startswith(
+        "b drifts (forced past the promotion gate"
+    )
     with pytest.raises(RegistryError, match="no earlier production model"):
         registry.rollback("ethereum", "lightgbm", 1)
 
@@ -238,6 +246,7 @@ def test_get_production_model_picks_lowest_validation_mase(registry, artifact_ro
             model_path=write_artifact(artifact_root, name),
             metrics=metrics,
             status="production",
+            force=True,
         )
     registry.register_model(
         model_type="drift",
@@ -350,6 +359,7 @@ def test_registers_and_loads_a_real_saved_forecaster(registry, btc_daily):
         model_path=path,
         metrics={"val_mase": 1.01},
         status="production",
+        force=True,
     )
     rec = registry.get_production_model("bitcoin", "drift")
     assert rec.model_id == model_id
@@ -372,7 +382,7 @@ def test_naive_forecaster_roundtrip(registry, btc_daily):
     model = NaiveForecaster(horizon=1).fit(X, y)
     path = model.save_model(registry.new_artifact_dir("bitcoin", "naive", 1))
     registry.register_model(
-        model_type="naive", crypto_id="bitcoin", model_path=path, status="production"
+        model_type="naive", crypto_id="bitcoin", model_path=path, status="production", force=True
     )
     loaded = load_registered(registry.get_production_model("bitcoin", "naive"))
     assert isinstance(loaded, NaiveForecaster)

@@ -45,7 +45,9 @@ def _state(reg: ModelRegistry) -> tuple[list, list, list]:
 
 
 def test_a_failure_recording_the_gate_decision_registers_nothing(registry) -> None:  # noqa: ANN001
-    first = registry.register_saved(_save_fake, "lightgbm", "bitcoin", status="production")
+    first = registry.register_saved(
+        _save_fake, "lightgbm", "bitcoin", status="production", force=True
+    )
     before = _state(registry)
     with failing_gate_record(registry), pytest.raises(OSError, match="gate decision"):
         registry.register_with_decision(
@@ -56,7 +58,9 @@ def test_a_failure_recording_the_gate_decision_registers_nothing(registry) -> No
 
 
 def test_a_passing_decision_is_recorded_then_promoted(registry) -> None:  # noqa: ANN001
-    first = registry.register_saved(_save_fake, "lightgbm", "bitcoin", status="production")
+    first = registry.register_saved(
+        _save_fake, "lightgbm", "bitcoin", status="production", force=True
+    )
     model_id = registry.register_with_decision(
         _save_fake,
         "lightgbm",
@@ -83,7 +87,9 @@ def test_a_failing_decision_stays_in_staging_and_may_retire_production(
     registry,  # noqa: ANN001
     retire: bool,
 ) -> None:
-    first = registry.register_saved(_save_fake, "lightgbm", "bitcoin", status="production")
+    first = registry.register_saved(
+        _save_fake, "lightgbm", "bitcoin", status="production", force=True
+    )
     model_id = registry.register_with_decision(
         _save_fake,
         "lightgbm",

@@ -23,6 +23,7 @@ def two_models(cf_home):
         metrics={"val_mase": 0.98, "naive_val_mase": 1.0},
         config={},
         status="production",
+        force=True,
     )
     b = model_registry.register_model(
         model_type="lightgbm",
@@ -31,6 +32,7 @@ def two_models(cf_home):
         metrics={"val_mase": 0.95, "naive_val_mase": 1.0},
         config={},
     )
+    model_registry.record_gate_decision(b, passed=True, reason="val MASE 0.95 < 1")
     return a, b
 
 
@@ -48,7 +50,8 @@ def test_list_show_promote_rollback_history(two_models, capsys):
     assert "is now production" in capsys.readouterr().out
     assert model_registry.get_production_model("bitcoin", "lightgbm").model_id == b
 
-    assert main(["registry", "rollback", "bitcoin", "--model", "lightgbm", "--horizon", "1"]) == 0
+    rollback = ["registry", "rollback", "bitcoin", "--model", "lightgbm", "--horizon", "1"]
+    assert main([*rollback, "--force"]) == 0  # a was registered as production by hand
     assert model_registry.get_production_model("bitcoin", "lightgbm").model_id == a
 
     assert main(["registry", "history", "BTC"]) == 0
@@ -128,7 +131,7 @@ def test_demote_empties_the_slot_and_rollback_checks_the_key(two_models, capsys)
     assert model_registry.get(b).status == "staging"
     assert model_registry.history("bitcoin")[-1].event == "demote"
     # the model before b is the rollback target; the demoted one is not
-    assert main(["registry", "rollback", "bitcoin", "-m", "lightgbm"]) == 0
+    assert main(["registry", "rollback", "bitcoin", "-m", "lightgbm", "--force"]) == 0
     assert model_registry.get_production_model("bitcoin", "lightgbm").model_id == a
 
     assert main(["registry", "rollback", "bitcion", "--model", "lgbm"]) == 1

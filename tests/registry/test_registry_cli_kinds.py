@@ -21,6 +21,7 @@ def both_kinds(cf_home):
         model_path=write_artifact(root, "p"),
         metrics={"val_mase": 0.98},
         status="production",
+        force=True,
     )
     dist = model_registry.register_model(
         model_type=DISTRIBUTION,
@@ -29,6 +30,7 @@ def both_kinds(cf_home):
         model_path=write_artifact(root, "d"),
         config={"distribution": "har_rv"},
         status="production",
+        force=True,
     )
     return point, dist
 
@@ -85,6 +87,7 @@ def test_show_and_promote_name_the_scale_model(both_kinds, capsys):
         model_path=write_artifact(model_registry.artifact_root, "d2"),
         config={"distribution": "garch_t"},
     )
+    model_registry.record_gate_decision(newer, passed=True, reason="beats garch_ref")
     code, out, _ = run(["registry", "promote", str(newer)], capsys)
     assert code == 0
     assert "bitcoin distribution (garch_t) h=7" in out

@@ -224,10 +224,13 @@ def test_a_v1_registry_is_migrated_and_serves_as_before(registry_url, artifact_r
         crypto_id="bitcoin",
         model_path=write_artifact(artifact_root, "new"),
         status="production",
+        force=True,
     )
     assert reg.get(new).version == "1.2.0" and reg.get(new).kind == "point"
     assert reg.get_production_model("bitcoin", "lightgbm").model_id == new
-    assert reg.rollback("bitcoin", "lightgbm").model_id == ids["bitcoin lightgbm h1 1.1.0"]
+    # a v1 production row has no gate decision: going back to it is an override
+    back = reg.rollback("bitcoin", "lightgbm", force=True)
+    assert back.model_id == ids["bitcoin lightgbm h1 1.1.0"]
     with pytest.raises(sa.exc.DBAPIError, match="append-only"), reg.engine.begin() as conn:
         conn.exec_driver_sql("DELETE FROM stage_history")
     reg.close()

@@ -66,7 +66,8 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     home: Path = tmp_path_factory.mktemp("api-properties")
     registry = ModelRegistry(f"sqlite:///{home / 'registry.db'}", artifact_root=home / "artifacts")
     register(registry, fit_model("bitcoin", "drift", 1), "bitcoin")
-    register(registry, fit_model("ethereum", "naive", 3), "ethereum", status="staging")
+    staged = register(registry, fit_model("ethereum", "naive", 3), "ethereum", status="staging")
+    registry.record_gate_decision(staged.model_id, True, "beats naive")  # promotable, no force
     yield create_app(
         load_config(),
         registry=registry,

@@ -141,6 +141,7 @@ def test_admin_endpoints_need_the_token(registry: Any, clock: FakeClock, drift_b
     assert registry.get(staged.model_id).status == "staging"  # nothing happened
 
     ok = {"Authorization": f"Bearer {TOKEN}"}
+    registry.record_gate_decision(staged.model_id, True, "beats naive")  # else a 409 asks force
     r = c.post(f"/v1/models/{staged.model_id}/promote", headers=ok, json={"reason": "api test"})
     assert r.status_code == 200 and r.json()["promoted"]["status"] == "production"
     assert registry.get(staged.model_id).status == "production"
@@ -173,6 +174,7 @@ def test_admin_token_read_from_environment(
     registry: Any, monkeypatch: pytest.MonkeyPatch, drift_btc: Any
 ) -> None:
     staged = register(registry, drift_btc, "bitcoin", status="staging")
+    registry.record_gate_decision(staged.model_id, True, "beats naive")
     monkeypatch.setenv("CRYPTOFORECAST_ADMIN_TOKEN", "from-env")
     c = SyncASGIClient(create_app(load_config(), registry=registry))
     assert (

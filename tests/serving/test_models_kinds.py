@@ -30,6 +30,7 @@ def register_distribution(registry: Any, scale: str, horizon: int = 1) -> int:
             metrics={"val_crps": 0.012},
             config={"distribution": scale},
             status="production",
+            force=True,
         )
     )
 

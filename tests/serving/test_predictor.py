@@ -114,7 +114,7 @@ def test_promotion_and_new_candle_invalidate_the_cache(
         registry, fit_model("bitcoin", "drift", 1, end="2025-05-31"), "bitcoin", status="staging"
     )
     assert pred.predict("bitcoin").cached
-    registry.promote(newer.model_id, reason="test")
+    registry.promote(newer.model_id, reason="test", force=True)
     c = pred.predict("bitcoin")
     assert not c.cached and c.model_id == newer.model_id and c.model_version == "1.1.0"
 
@@ -177,6 +177,7 @@ def test_no_in_sample_forecast_from_a_model_trained_after_the_origin(
         model_path=path,
         lineage=compute_lineage(load_ohlcv("bitcoin", end="2025-03-31")),
         status="production",
+        force=True,
     )
     ledger = Ledger()
     early = make_predictor(registry, clock, end="2025-03-01", ledger=ledger).predict("bitcoin")

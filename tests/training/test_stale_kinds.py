@@ -26,6 +26,7 @@ def registry(cf_home) -> ModelRegistry:
         model_path=write_artifact(root, "p"),
         config={"days": 300, "source": "snapshot", "tuning": {"trials": 5}, "params": {"x": 1}},
         status="production",
+        force=True,
     )
     reg.register_model(
         model_type=DISTRIBUTION,
@@ -40,6 +41,7 @@ def registry(cf_home) -> ModelRegistry:
             "params": {"omega": 0.1},
         },
         status="production",
+        force=True,
     )
     yield reg
     reg.close()

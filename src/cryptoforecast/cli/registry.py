@@ -126,11 +126,15 @@ def registry_promote(
     force: Annotated[
         bool,
         typer.Option(
-            "--force", help="Promote a model that failed the promotion gate (recorded in history)."
+            "--force",
+            help="Promote a model whose latest promotion-gate decision did not pass, or that has "
+            "none (registered by hand); the history records the override.",
         ),
     ] = False,
 ) -> None:
-    """Promote a model to production; the previous production model is archived."""
+    """Promote a model to production; the previous production model is archived.
+
+    Only a model whose latest promotion-gate decision passed is promoted without --force."""
 
     rec = model_registry.promote(model_id, reason=reason, force=force)
     typer.echo(f"model {rec.model_id} ({_what(rec)}) is now production")
@@ -156,11 +160,21 @@ def registry_rollback(
         int, typer.Option("--horizon", "-H", help="Forecast horizon in candles.")
     ] = 1,
     reason: Reason = "",
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Roll back to a model whose latest promotion-gate decision did not pass, or "
+            "that has none (forced in before); the history records the override.",
+        ),
+    ] = False,
 ) -> None:
-    """Put the previous production model back in production."""
+    """Put the previous production model back in production.
+
+    Only a model whose latest promotion-gate decision passed returns without --force."""
 
     with speaking_flags(_FLAGS):
-        rec = model_registry.rollback(crypto_id, model, horizon, reason=reason)
+        rec = model_registry.rollback(crypto_id, model, horizon, reason=reason, force=force)
     typer.echo(f"rolled back: model {rec.model_id} ({_what(rec)}) is production again")
 
 

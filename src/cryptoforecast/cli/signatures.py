@@ -813,7 +813,7 @@ SIGNATURES: dict[str, Any] = {
         ],
     },
     "registry promote": {
-        "help": "Promote a model to production; the previous production model is archived.",
+        "help": "Promote a model to production; the previous production model is archived.\n\nOnly a model whose latest promotion-gate decision passed is promoted without --force.",
         "command": {},
         "params": [
             {
@@ -841,7 +841,7 @@ SIGNATURES: dict[str, Any] = {
                 "param_decls": [
                     "--force",
                 ],
-                "help": "Promote a model that failed the promotion gate (recorded in history).",
+                "help": "Promote a model whose latest promotion-gate decision did not pass, or that has none (registered by hand); the history records the override.",
             },
         ],
     },
@@ -869,7 +869,7 @@ SIGNATURES: dict[str, Any] = {
         ],
     },
     "registry rollback": {
-        "help": "Put the previous production model back in production.",
+        "help": "Put the previous production model back in production.\n\nOnly a model whose latest promotion-gate decision passed returns without --force.",
         "command": {},
         "params": [
             {
@@ -910,6 +910,16 @@ SIGNATURES: dict[str, Any] = {
                     "--reason",
                 ],
                 "help": "Why (kept in the history).",
+            },
+            {
+                "name": "force",
+                "kind": "option",
+                "annotation": "bool",
+                "default": False,
+                "param_decls": [
+                    "--force",
+                ],
+                "help": "Roll back to a model whose latest promotion-gate decision did not pass, or that has none (forced in before); the history records the override.",
             },
         ],
     },

@@ -3,7 +3,7 @@
 >>> from cryptoforecast.registry import model_registry          # doctest: +SKIP
 >>> model_id = model_registry.register_model(model_type="lightgbm", crypto_id="bitcoin",
 ...     model_path="bitcoin/lightgbm/h1/run1", metrics={"val_mase": 0.98}, config={},
-...     status="production")                                      # doctest: +SKIP
+...     status="production", force=True)   # no gate decision: recorded  # doctest: +SKIP
 >>> from cryptoforecast.models import load_registered           # doctest: +SKIP
 >>> load_registered(model_registry.get_production_model("bitcoin", "lightgbm"))  # doctest: +SKIP
 

@@ -131,7 +131,7 @@ def _apply_gate(
     row = get_row(conn, model_id, for_update=True)
     log_gate_decision(conn, row, passed, gate_reason, who)
     if passed:
-        promote_row(conn, row, f"promotion gate passed: {gate_reason}", who, "promote")
+        promote_row(conn, row, f"promotion gate passed: {gate_reason}", who, "promote", force=False)
         return
     current = current_production(conn, key) if retire_on_fail else None
     if current is not None:
@@ -279,6 +279,7 @@ class ModelRegistry:
         *,
         reason: str = "",
         actor: str | None = None,
+        force: bool = False,
     ) -> int:
         """Register a saved model and return its ``model_id``.
 
@@ -286,7 +287,10 @@ class ModelRegistry:
         absolute or relative to it; the sha256 of every file is recorded. ``version=None``
         bumps the minor version of the key's highest numeric version (``1.0.0`` first); an
         explicit version that already exists for the key is refused. ``status="production"``
-        promotes it in the same transaction (archiving the previous production model).
+        promotes it in the same transaction (archiving the previous production model); a model
+        registered by hand has no promotion-gate decision, so that needs ``force=True``, and the
+        history records the override (without it a :class:`RegistryError` says so and nothing
+        is stored).
         ``lineage=None`` stores :func:`compute_lineage` of the config (code version, hashes).
         Non-finite metric values are stored as null. A model directory whose ``manifest.json``
         is not a JSON object with keys of the right types is refused (``ArtifactError``) and
@@ -310,7 +314,9 @@ class ModelRegistry:
         values.update(artifact_path=relpath, artifact_files=hash_artifact(path, self.artifact_root))
         who = actor or self.actor
         return self.db.write(
-            lambda conn: register_path(conn, key, version, values, status, reason, who),
+            lambda conn: register_path(
+                conn, key, version, values, status, reason, who, force=force
+            ),
             "register_model",
         )
 
@@ -328,6 +334,7 @@ class ModelRegistry:
         lineage: Mapping[str, Any] | None = None,
         reason: str = "",
         actor: str | None = None,
+        force: bool = False,
     ) -> int:
         """Save a new version of a key into the registry's layout and register it, atomically.
 
@@ -337,7 +344,8 @@ class ModelRegistry:
         key queue on the lock, so versions never clash and nothing is retried. If saving or the
         insert fails, or what was saved holds a malformed ``manifest.json`` (as
         :meth:`register_model` refuses), the directory is removed and nothing is registered.
-        Returns the model_id.
+        ``status="production"`` needs ``force=True``, as in :meth:`register_model`. Returns the
+        model_id.
         """
         key, values = new_row(
             crypto_id, model_type, horizon, status, metrics, config, feature_importance, lineage
@@ -345,7 +353,7 @@ class ModelRegistry:
         who = actor or self.actor
         return self._write_saving(
             lambda conn, saved: register_into(
-                conn, save, self.artifact_root, saved, key, values, status, reason, who
+                conn, save, self.artifact_root, saved, key, values, status, reason, who, force=force
             ),
             "register_saved",
         )
@@ -451,41 +459,24 @@ class ModelRegistry:
         return self._write_saving(work, "register_shared")
 
     # ------------------------------------------------------------------ public API: stages
-    @staticmethod
-    def _gate_failure(conn: Connection, model_id: int) -> str | None:
-        """The reason of the model's latest gate decision when it failed, else ``None``."""
-        last = conn.execute(
-            sa.select(stage_history.c.reason)
-            .where(stage_history.c.model_id == model_id, stage_history.c.event == "gate")
-            .order_by(stage_history.c.event_id.desc())
-            .limit(1)
-        ).first()
-        return last.reason if last is not None and last.reason.startswith("gate failed") else None
-
     def promote(
         self, model_id: int, reason: str = "", *, actor: str | None = None, force: bool = False
     ) -> ModelRecord:
         """Make ``model_id`` production for its key; the previous one is archived, atomically.
 
-        A model whose latest promotion-gate decision failed is refused unless ``force`` is set;
-        a forced promotion says so, with the gate's reason, in the history.
+        Only a model whose latest promotion-gate decision passed is promoted without ``force``:
+        one registered by hand (no decision) or whose latest decision failed is refused with a
+        :class:`RegistryError` that says why; a forced promotion says so, with the gate's state,
+        in the history. The check runs in the promoting transaction.
         """
 
         def work(conn: Connection) -> ModelRecord:
             head = get_row(conn, model_id)
             lock_key(conn, (head.crypto_id, head.model_type, head.horizon))
             row = get_row(conn, model_id, for_update=True)
-            why = reason or "promoted"
-            failure = self._gate_failure(conn, model_id)
-            if failure is not None and not force:
-                raise RegistryError(
-                    f"model {model_id} ({row.crypto_id} {row.model_type} h={row.horizon} "
-                    f"{row.version}) did not pass the promotion gate ({failure}); promote it "
-                    "anyway with force=True (CLI: --force), and the history records the override"
-                )
-            if failure is not None:
-                why = f"{why} (forced past the promotion gate: {failure})"
-            promote_row(conn, row, why, actor or self.actor, "promote")
+            promote_row(
+                conn, row, reason or "promoted", actor or self.actor, "promote", force=force
+            )
             return self._record(get_row(conn, model_id))
 
         return self.db.write(work, "promote")
@@ -530,12 +521,16 @@ class ModelRegistry:
         reason: str = "",
         *,
         actor: str | None = None,
+        force: bool = False,
     ) -> ModelRecord:
         """Put the previous production model of the key back in production; return it.
 
         "Previous" follows the production history as a stack: promotions push, rollbacks and
         explicit archiving of a production model pop, so repeated rollbacks walk further back.
-        Raises :class:`RegistryError` when there is no earlier production model.
+        Raises :class:`RegistryError` when there is no earlier production model, or when that
+        model's latest promotion-gate decision did not pass (it was forced in, or a failed
+        decision was recorded after its pass) and ``force`` is not set; a forced rollback
+        records the override and the gate's state in the history.
         """
         key = (
             norm_crypto(crypto_id),
@@ -586,7 +581,7 @@ class ModelRegistry:
                 if current is not None
                 else "rollback"
             )
-            promote_row(conn, target, why, actor or self.actor, "rollback")
+            promote_row(conn, target, why, actor or self.actor, "rollback", force=force)
             return self._record(get_row(conn, target.model_id))
 
         return self.db.write(work, "rollback")

@@ -64,9 +64,12 @@ def register_path(
     status: str,
     reason: str,
     actor: str,
+    *,
+    force: bool = False,
 ) -> int:
     """Insert a model whose artifact columns are already in ``values``, at ``version`` (refused
-    when the key has it) or, with ``None``, the key's next version; its model_id."""
+    when the key has it) or, with ``None``, the key's next version; its model_id. A production
+    ``status`` needs ``force`` (a new model has no gate decision)."""
     lock_key(conn, key)
     existing = versions(conn, key)
     ver = version.strip() if version is not None else next_version(existing)
@@ -75,7 +78,7 @@ def register_path(
             f"version {ver!r} is already registered for {key[0]} {key[1]} h={key[2]}; "
             "pass another version or version=None to bump it automatically"
         )
-    return insert_model(conn, ver, values, status, reason, actor)
+    return insert_model(conn, ver, values, status, reason, actor, force=force)
 
 
 def register_into(
@@ -88,13 +91,16 @@ def register_into(
     status: str,
     reason: str,
     actor: str,
+    *,
+    force: bool = False,
 ) -> int:
     """Holding the key's lock, pick its next version, save into the registry's layout (the
-    directory appended to ``saved``) and insert the row; its model_id."""
+    directory appended to ``saved``) and insert the row; its model_id. A production ``status``
+    needs ``force``."""
     lock_key(conn, key)
     ver = next_version(versions(conn, key))
     artifact = save_artifact(save, artifact_root, saved, key[1], key[0], key[2], ver)
-    return insert_model(conn, ver, {**values, **artifact}, status, reason, actor)
+    return insert_model(conn, ver, {**values, **artifact}, status, reason, actor, force=force)
 
 
 def register_shared_into(

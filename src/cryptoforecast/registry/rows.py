@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from cryptoforecast.exceptions import RegistryError
+from cryptoforecast.registry.admission import Entry, production_reason
 from cryptoforecast.registry.kinds import kind_of
 from cryptoforecast.registry.lineage import compute_lineage
 from cryptoforecast.registry.record import ModelRecord
@@ -148,9 +149,20 @@ def current_production(conn: Connection, key: tuple[str, str, int]) -> Any:
     ).first()
 
 
-def promote_row(conn: Connection, row: Any, reason: str, actor: str, event: str) -> None:
+def promote_row(
+    conn: Connection,
+    row: Any,
+    reason: str,
+    actor: str,
+    event: str,
+    *,
+    force: bool,
+    entry: Entry | None = None,
+) -> None:
     """Archive the key's current production model (if any), then promote ``row`` (the key is
-    locked)."""
+    locked). Only a model whose latest gate decision passed enters without ``force``
+    (:func:`~cryptoforecast.registry.admission.production_reason`); ``entry`` names the way in
+    for the refusal's fix (default: ``event``)."""
     key = (row.crypto_id, row.model_type, row.horizon)
     current = current_production(conn, key)
     if current is not None and current.model_id == row.model_id:
@@ -158,6 +170,8 @@ def promote_row(conn: Connection, row: Any, reason: str, actor: str, event: str)
             f"model {row.model_id} ({row.model_type} {row.version}) is already the production "
             f"model for {row.crypto_id} h={row.horizon}; nothing to promote"
         )
+    way: Entry = entry or ("rollback" if event == "rollback" else "promote")
+    reason = production_reason(conn, row, reason, force=force, entry=way)
     if current is not None:
         why = f"replaced by model {row.model_id} ({row.version})"
         set_status(
@@ -230,8 +244,11 @@ def insert_model(
     status: str,
     reason: str,
     actor: str,
+    *,
+    force: bool = False,
 ) -> int:
-    """Insert a new model row (the key is locked) and promote it if ``status`` says so."""
+    """Insert a new model row (the key is locked) and promote it if ``status`` says so (a new
+    row has no gate decision: production needs ``force``)."""
     now = datetime.now(UTC)
     initial = "archived" if status == "archived" else "staging"
     model_id = conn.execute(
@@ -249,5 +266,13 @@ def insert_model(
     row = get_row(conn, model_id)
     log_event(conn, row, "register", None, initial, reason or "registered", actor, now)
     if status == "production":
-        promote_row(conn, row, reason or "registered as production", actor, "promote")
+        promote_row(
+            conn,
+            row,
+            reason or "registered as production",
+            actor,
+            "promote",
+            force=force,
+            entry="register",
+        )
     return int(model_id)

@@ -332,6 +332,13 @@ class PromoteRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not ignored
 
     reason: str = Field("promoted through the API", max_length=500)
+    force: bool = Field(
+        False,
+        strict=True,  # an override is the JSON literal true, not "yes" or 1
+        description="Promote a model whose latest promotion-gate decision did not pass (or that "
+        "has none: registered by hand); the history records the override. Without it such a "
+        "promotion is refused with a 409.",
+    )
 
 
 #: what ``POST /v1/retrain`` can retrain: every point model type and the distribution versions

@@ -46,6 +46,7 @@ def _register(registry: Any, model: Any, crypto_id: str, status: str, metrics: d
             metrics=metrics,
             config={},
             status=status,
+            force=status == "production",  # registered by hand: no gate decision
         )
     )
 

@@ -130,9 +130,12 @@ def promote(
     body: PromoteRequest | None = Body(None),
     svc: Service = SERVICE,
 ) -> dict[str, Any]:
-    """Make ``model_id`` the production model of its key (the previous one is archived)."""
+    """Make ``model_id`` the production model of its key (the previous one is archived).
+
+    Only a model whose latest promotion-gate decision passed is promoted without
+    ``"force": true``; the override is recorded in the registry history."""
     registry = svc.predictor.registry
-    reason = body.reason if body else PromoteRequest().reason
+    req = body or PromoteRequest()
     try:
         registry.get(model_id)
     except RegistryUnavailable:
@@ -140,7 +143,7 @@ def promote(
     except RegistryError as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from None
     try:
-        result = registry.promote(model_id, reason=reason)
+        result = registry.promote(model_id, reason=req.reason, force=req.force)
     except RegistryUnavailable:
         raise
     except RegistryError as exc:

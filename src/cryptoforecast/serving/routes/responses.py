@@ -81,7 +81,8 @@ ERRORS: dict[str, dict[int, str]] = {
         400: _400,
         **_ADMIN,
         404: "no model with this id",
-        409: "the model cannot be promoted from its stage",
+        409: "the model cannot be promoted from its stage, or its latest promotion-gate "
+        'decision did not pass (or it has none): send "force": true to override',
         413: _413,
         422: _422,
         503: _503 + ": the model registry",

@@ -64,7 +64,7 @@ cryptoforecast.registry:
     DISTRIBUTION KINDS kind_of ModelRecord ModelRegistry SCHEMA_VERSION STAGES StageEvent URL_FORMS UTCDateTime
     compute_lineage default_registry default_registry_url make_engine model_registry
 cryptoforecast.replay:
-    ServedBacktest backtest_served report_runs train_candidates
+    ServedBacktest backtest_served guard_lines report_runs train_candidates
 cryptoforecast.serving:
     AccuracyRow COVERAGES Forecast ForecastDistribution Ledger PredictionUnavailable Predictor TTLCache
     as_predictive create_app create_service

@@ -65,6 +65,7 @@ __all__ = [
     "backtest_served",
     "baseline_columns",
     "distribution_scores",
+    "guard_lines",
     "guard_summary",
     "replay_period",
     "report_runs",
@@ -365,6 +366,21 @@ def guard_summary(
         "mase_without_guard": without,
         "mase_saved": without - with_guard,
     }
+
+
+def guard_lines(block: dict[str, Any]) -> list[str]:
+    """The guard's block (:func:`guard_summary`) as printed lines: what it did beside naive."""
+    if not block.get("enabled"):
+        return ["live guard: off (guard.enabled = false)"]
+    lines = [
+        f"live guard: {block['n_trips']} trip(s), {block['demoted_origins']} origin(s) moved to "
+        f"the fallback; served MASE {block['mase_with_guard']:.3f} with the guard, "
+        f"{block['mase_without_guard']:.3f} without (naive 1.000)"
+    ]
+    lines += [
+        f"  {str(t['origin'])[:10]} model {t['model_id']}: {t['reason']}" for t in block["trips"]
+    ]
+    return lines
 
 
 def backtest_served(

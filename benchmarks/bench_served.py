@@ -19,7 +19,7 @@ import argparse
 import time
 
 from cryptoforecast.assets import snapshot_assets
-from cryptoforecast.replay.served import backtest_served, served_table
+from cryptoforecast.replay.served import backtest_served, guard_lines, served_table
 
 COINS = tuple(a.id for a in snapshot_assets())
 
@@ -78,6 +78,8 @@ def main() -> None:
                 f"candidates{extra} | {row['runtime_s']:.0f} s",
                 flush=True,
             )
+            for line in guard_lines(bt.metrics["guard"]):
+                print(f"{'':12s}      {line}", flush=True)
     print(f"total wall time {time.perf_counter() - t_all:.0f} s", flush=True)
     worse = [c for c in cells if c["dm_favours"] == "naive" and c["dm_pvalue"] < 0.05]
     above = [c for c in cells if c["served_mase"] > 1.0]

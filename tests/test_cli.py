@@ -102,5 +102,6 @@ def test_backtest_served_prints_the_track_record_and_writes_the_report(
     assert code == 0, err
     assert "served forecasts at 8 origins" in out and "baseline: naive" in out
     assert "served: lightgbm" in out and "fallback" in out
+    assert "live guard: 0 trip(s), 0 origin(s) moved to the fallback; served MASE" in out
     html = report.read_text()
     assert "served-forecast backtest" in html and "technical fallback" in html

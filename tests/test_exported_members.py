@@ -23,7 +23,8 @@ cryptoforecast.cli:
     COMMANDS CommandEntry LazyGroup app main
 cryptoforecast.config:
     BacktestConfig BaseModelName CONFIG_ENV CacheConfig CalibrationName DemoConfig
-    DistributionConfig ENV_PREFIX EnsembleConfig FeatureSelectionConfig HOME_CONFIG LSTMConfig
+    DistributionConfig ENV_PREFIX EnsembleConfig FeatureSelectionConfig GuardConfig HOME_CONFIG
+    LSTMConfig
     LightGBMConfig MAX_OLDER_THAN_DAYS MAX_WINDOW_CANDLES MIN_OLDER_THAN_DAYS ModelName
     PromotionGateConfig RefreshConfig RetrainConfig ServingConfig Settings ShrunkConfig
     TrainingConfig VolatilityName XGBoostConfig config_file config_sources load_config
@@ -34,7 +35,9 @@ cryptoforecast.data:
 cryptoforecast.data.sources:
     BinanceSource CSVSource CandleSource CoinGeckoSource SnapshotSource
 cryptoforecast.evaluation:
-    BacktestRun DMResult crps_ensemble crps_from_quantiles crps_gaussian crps_student_t
+    ARL0 BacktestRun CALIBRATED_THRESHOLDS DETECTION_DELAY_P95 DMResult GUARD_REASON GuardParams GuardTrip GuardWalk
+    LossGuard calibrate_threshold crps_ensemble cusum_run detection_delays guard_params
+    guard_walk simulate_differentials crps_from_quantiles crps_gaussian crps_student_t
     diebold_mariano dm_crps format_price mase pit_histogram render_report scorecard
     scorecard_table summarise_distribution summarise_results verdict write_report
 cryptoforecast.features:
@@ -61,9 +64,9 @@ cryptoforecast.registry:
     DISTRIBUTION KINDS kind_of ModelRecord ModelRegistry SCHEMA_VERSION STAGES StageEvent URL_FORMS UTCDateTime
     compute_lineage default_registry default_registry_url make_engine model_registry
 cryptoforecast.replay:
-    ServedBacktest backtest_served report_runs train_candidates
+    ServedBacktest backtest_served guard_lines report_runs train_candidates
 cryptoforecast.serving:
-    AccuracyRow COVERAGES Forecast Ledger PredictionUnavailable Predictor TTLCache
+    AccuracyRow COVERAGES Forecast ForecastDistribution Ledger PredictionUnavailable Predictor TTLCache
     as_predictive create_app create_service
 cryptoforecast.serving.dashboard:
     dashboard_router

@@ -30,7 +30,7 @@ from cryptoforecast.features import warmup_rows
 from cryptoforecast.models.catalog import model_class
 from cryptoforecast.models.distribution import BASELINES, VOLATILITY_MODELS
 from cryptoforecast.models.factory import params_for
-from cryptoforecast.replay.served import backtest_served, report_runs
+from cryptoforecast.replay.served import backtest_served, guard_lines, report_runs
 
 __all__ = [
     "backtest",
@@ -368,6 +368,8 @@ def served_backtest(
     con.print(backtest_table(runs, title))
     shares = ", ".join(f"{k} {v:.0%}" for k, v in m["served_share"].items())
     con.print(f"served: {shares}", highlight=False)
+    for line in guard_lines(m["guard"]):
+        con.print(line, highlight=False)
     block = m.get("distribution", {})
     if block.get("n"):
         con.print(

@@ -25,6 +25,7 @@ __all__ = [
     "DistributionConfig",
     "EnsembleConfig",
     "FeatureSelectionConfig",
+    "GuardConfig",
     "LightGBMConfig",
     "LSTMConfig",
     "MAX_OLDER_THAN_DAYS",
@@ -246,6 +247,36 @@ class RetrainConfig(_Section):
     )
 
 
+class GuardConfig(_Section):
+    """The live guard on every production point model (``cryptoforecast.evaluation.guard``): a
+    one-sided CUSUM of the standardised loss differential against naive. Its thresholds are
+    calibrated for the default ``drift``, ``window``, ``min_errors`` and ``clip`` (in-control
+    average run length 2,000 origins); changing those needs ``thresholds``."""
+
+    enabled: bool = Field(True, description="demote a production model the guard finds losing")
+    drift: float = Field(0.5, gt=0, le=10, description="CUSUM reference value k, in sd units")
+    window: int = Field(90, ge=2, le=MAX_WINDOW_CANDLES, description="errors in the scale")
+    min_errors: int = Field(30, ge=2, le=MAX_WINDOW_CANDLES, description="errors before a test")
+    clip: float = Field(4.0, gt=0, le=100, description="each standardised error clipped to +-")
+    thresholds: dict[int, float] | None = Field(
+        None, description="threshold per horizon (None: the calibrated ones)"
+    )
+    every_minutes: float = Field(
+        60.0, ge=1 / 60, le=525_600, description="how often the service runs the guard"
+    )
+
+    @field_validator("thresholds")
+    @classmethod
+    def _positive_thresholds(cls, value: dict[int, float] | None) -> dict[int, float] | None:
+        for h, t in (value or {}).items():
+            if not 1 <= h <= 14 or not 0 < t <= 1000:
+                raise ValueError(
+                    f"each guard threshold maps a horizon from 1 to 14 to a number in (0, 1000], "
+                    f"got {h}: {t}"
+                )
+        return value
+
+
 class RefreshConfig(_Section):
     """The service's background candle refresher (live sources only)."""
 
@@ -316,6 +347,7 @@ class Settings(_Section):
     promotion_gate: PromotionGateConfig = Field(default_factory=PromotionGateConfig)
     distribution: DistributionConfig = Field(default_factory=DistributionConfig)
     retrain: RetrainConfig = Field(default_factory=RetrainConfig)
+    guard: GuardConfig = Field(default_factory=GuardConfig)
     serving: ServingConfig = Field(default_factory=ServingConfig)
     demo: DemoConfig = Field(default_factory=DemoConfig)
 

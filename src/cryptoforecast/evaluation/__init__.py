@@ -5,6 +5,7 @@
 * :mod:`~cryptoforecast.evaluation.summary` - ``summarise_results`` (model beside naive).
 * :mod:`~cryptoforecast.evaluation.scorecard` - the design targets, pass/fail, naive beside.
 * :mod:`~cryptoforecast.evaluation.report` - one self-contained offline HTML report.
+* :mod:`~cryptoforecast.evaluation.guard` - the live guard's sequential test against naive.
 
 Names are imported lazily (matplotlib only loads when a report is rendered).
 """
@@ -32,6 +33,20 @@ __all__ = [
     "pit_histogram",
     "summarise_distribution",
     "verdict",
+    "ARL0",
+    "CALIBRATED_THRESHOLDS",
+    "DETECTION_DELAY_P95",
+    "GUARD_REASON",
+    "GuardParams",
+    "GuardTrip",
+    "GuardWalk",
+    "LossGuard",
+    "calibrate_threshold",
+    "cusum_run",
+    "detection_delays",
+    "guard_params",
+    "guard_walk",
+    "simulate_differentials",
 ]
 
 _LAZY: dict[str, str] = {
@@ -53,6 +68,20 @@ _LAZY: dict[str, str] = {
     "pit_histogram": "cryptoforecast.evaluation.scoring",
     "summarise_distribution": "cryptoforecast.evaluation.distribution_summary",
     "verdict": "cryptoforecast.evaluation.scorecard",
+    "ARL0": "cryptoforecast.evaluation.guard",
+    "CALIBRATED_THRESHOLDS": "cryptoforecast.evaluation.guard",
+    "DETECTION_DELAY_P95": "cryptoforecast.evaluation.guard",
+    "GUARD_REASON": "cryptoforecast.evaluation.guard",
+    "GuardParams": "cryptoforecast.evaluation.guard",
+    "GuardTrip": "cryptoforecast.evaluation.guard",
+    "GuardWalk": "cryptoforecast.evaluation.guard",
+    "LossGuard": "cryptoforecast.evaluation.guard",
+    "calibrate_threshold": "cryptoforecast.evaluation.guard",
+    "cusum_run": "cryptoforecast.evaluation.guard",
+    "detection_delays": "cryptoforecast.evaluation.guard",
+    "guard_params": "cryptoforecast.evaluation.guard",
+    "guard_walk": "cryptoforecast.evaluation.guard",
+    "simulate_differentials": "cryptoforecast.evaluation.guard",
 }
 
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY)

@@ -621,6 +621,30 @@ class ModelRegistry:
 
         self.db.write(work, "record_gate_decision")
 
+    def guard_demote(
+        self, model_id: int, evidence: str, *, actor: str | None = None
+    ) -> ModelRecord:
+        """The live guard found production model ``model_id`` losing to naive: in one
+        transaction, demote it to staging (a ``demote`` event whose reason is ``evidence``) and
+        record a failed gate decision (``gate failed: live guard ...``), so that promoting it
+        again needs ``force``. ``evidence`` should start with ``"live guard"``."""
+
+        def work(conn: Connection) -> ModelRecord:
+            head = get_row(conn, model_id)
+            lock_key(conn, (head.crypto_id, head.model_type, head.horizon))
+            row = get_row(conn, model_id, for_update=True)
+            if row.status != "production":
+                raise RegistryError(
+                    f"model {model_id} is {row.status}, not production; the live guard demotes "
+                    "production models only"
+                )
+            who = actor or self.actor
+            set_status(conn, row, "staging", "demote", evidence, who)
+            log_gate_decision(conn, get_row(conn, model_id), False, evidence, who)
+            return self._record(get_row(conn, model_id))
+
+        return self.db.write(work, "guard_demote")
+
     # ------------------------------------------------------------------ public API: reads
     def get(self, model_id: int) -> ModelRecord:
         """The record of ``model_id``; raises :class:`RegistryError` when it does not exist."""

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from cryptoforecast.compat import lazy_exports
 
-__all__ = ["ServedBacktest", "backtest_served", "report_runs", "train_candidates"]
+__all__ = ["ServedBacktest", "backtest_served", "guard_lines", "report_runs", "train_candidates"]
 
 #: public name -> module that defines it
 _LAZY: dict[str, str] = {
     "ServedBacktest": "cryptoforecast.replay.served",
     "backtest_served": "cryptoforecast.replay.served",
+    "guard_lines": "cryptoforecast.replay.served",
     "report_runs": "cryptoforecast.replay.served",
     "train_candidates": "cryptoforecast.replay.candidates",
 }

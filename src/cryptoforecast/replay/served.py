@@ -43,12 +43,14 @@ from cryptoforecast.data.schema import check_interval
 from cryptoforecast.data.times import as_of_instant
 from cryptoforecast.evaluation.backtest_run import BacktestRun
 from cryptoforecast.evaluation.distribution_summary import summarise_distribution
+from cryptoforecast.evaluation.guard import guard_params
 from cryptoforecast.evaluation.summary import summarise_results
 from cryptoforecast.exceptions import ConfigError, DataError
 from cryptoforecast.features import warmup_rows
 from cryptoforecast.models.distribution import BASELINES, QUANTILES, MarketData
 from cryptoforecast.registry import ModelRegistry
 from cryptoforecast.replay.candidates import train_candidates
+from cryptoforecast.replay.guard import GuardedReplay, guard_served
 from cryptoforecast.serving.distribution import as_predictive
 from cryptoforecast.serving.point_forecast import COVERAGES
 from cryptoforecast.serving.predictor import Predictor
@@ -63,6 +65,8 @@ __all__ = [
     "backtest_served",
     "baseline_columns",
     "distribution_scores",
+    "guard_lines",
+    "guard_summary",
     "replay_period",
     "report_runs",
     "served_distribution_summary",
@@ -94,8 +98,13 @@ class ServedBacktest:
     ``metrics``: :func:`summarise_results` of the served forecasts (``model`` beside ``naive``,
     ``dm_pvalue``, ...) plus ``served_share`` (fraction of origins each candidate and the
     fallback served), ``fallback`` (the technical fallback's MASE and DM p over every origin) and
-    ``distribution`` (:func:`served_distribution_summary`).
-    ``retrains``: one row per (retraining date, candidate) with its gate evidence and decision.
+    ``distribution`` (:func:`served_distribution_summary`), and ``guard`` (:func:`guard_summary`).
+    The live guard (:mod:`~cryptoforecast.replay.guard`) has already been applied: the served
+    columns of origins it demoted hold the fallback's forecast, and ``guard_statistic``,
+    ``guard_tripped`` and ``guard_demoted`` say what it did; ``unguarded_served``,
+    ``unguarded_model_id`` and ``unguarded_y_pred`` keep what was served without it.
+    ``retrains``: one row per (retraining date, candidate) with its gate evidence and decision,
+    and one per guard demotion (``event`` ``"guard_demote"``, its ``origin`` and ``reason``).
     """
 
     crypto_id: str
@@ -338,6 +347,42 @@ def _summary(results: pd.DataFrame, horizon: int, candidates: Sequence[str]) -> 
     return metrics
 
 
+def guard_summary(
+    guarded: GuardedReplay, results: pd.DataFrame, horizon: int, enabled: bool
+) -> dict[str, Any]:
+    """What the guard did: ``enabled``, ``trips`` (decision origin, model id, evidence),
+    ``demoted_origins`` (origins it moved to the fallback), and on every origin the served
+    ``mase_with_guard`` and ``mase_without_guard`` (naive: 1) with ``mase_saved`` (without minus
+    with: positive when the guard helped, negative when it cost)."""
+    unguarded = results.assign(y_pred=results["unguarded_y_pred"])
+    without = summarise_results(unguarded, horizon=horizon, coverages=())["model"]["mase"]
+    with_guard = summarise_results(results, horizon=horizon, coverages=())["model"]["mase"]
+    return {
+        "enabled": enabled,
+        "trips": guarded.trips,
+        "n_trips": len(guarded.trips),
+        "demoted_origins": int(results["guard_demoted"].sum()),
+        "mase_with_guard": with_guard,
+        "mase_without_guard": without,
+        "mase_saved": without - with_guard,
+    }
+
+
+def guard_lines(block: dict[str, Any]) -> list[str]:
+    """The guard's block (:func:`guard_summary`) as printed lines: what it did beside naive."""
+    if not block.get("enabled"):
+        return ["live guard: off (guard.enabled = false)"]
+    lines = [
+        f"live guard: {block['n_trips']} trip(s), {block['demoted_origins']} origin(s) moved to "
+        f"the fallback; served MASE {block['mase_with_guard']:.3f} with the guard, "
+        f"{block['mase_without_guard']:.3f} without (naive 1.000)"
+    ]
+    lines += [
+        f"  {str(t['origin'])[:10]} model {t['model_id']}: {t['reason']}" for t in block["trips"]
+    ]
+    return lines
+
+
 def backtest_served(
     crypto_id: str,
     horizon: int,
@@ -412,16 +457,27 @@ def backtest_served(
             scheduler, n_workers,
         )  # fmt: skip
     results = pd.DataFrame(rows)
+    promoted = {r["retrain_date"] for r in retrains if r.get("promoted")}
+    guarded = guard_served(
+        results, horizon, promoted,
+        guard_params(settings.guard) if settings.guard.enabled else None,
+        FALLBACK, distribution_scores,
+    )  # fmt: skip
+    results = guarded.results
+    for col in ("served", "model_id", "y_pred"):
+        results[f"unguarded_{col}"] = guarded.unguarded[col].to_numpy()
     results.insert(1, "fold", results["retrain_date"].rank(method="dense").astype(int) - 1)
     results["model_type"] = results["served"]
     baselines = baseline_columns(candles, origins, horizon)
     results = results.join(baselines, on="origin")
+    metrics = _summary(results, horizon, candidates)
+    metrics["guard"] = guard_summary(guarded, results, horizon, settings.guard.enabled)
     return ServedBacktest(
         crypto_id=asset.id,
         horizon=horizon,
         results=results,
-        metrics=_summary(results, horizon, candidates),
-        retrains=pd.DataFrame(retrains),
+        metrics=metrics,
+        retrains=pd.DataFrame(retrains + guarded.events),
         runtime_s=time.perf_counter() - t0,
         candidates=tuple(candidates),
     )

@@ -8,6 +8,7 @@ from cryptoforecast.compat import lazy_exports
 __all__ = [
     "AccuracyRow",
     "Forecast",
+    "ForecastDistribution",
     "Ledger",
     "PredictionUnavailable",
     "Predictor",
@@ -21,6 +22,7 @@ __all__ = [
 _WHERE = {
     "AccuracyRow": "cryptoforecast.serving.schemas",
     "Forecast": "cryptoforecast.serving.schemas",
+    "ForecastDistribution": "cryptoforecast.serving.schemas",
     "Ledger": "cryptoforecast.serving.ledger",
     "PredictionUnavailable": "cryptoforecast.serving.predictor",
     "Predictor": "cryptoforecast.serving.predictor",

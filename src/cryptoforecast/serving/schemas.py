@@ -318,6 +318,11 @@ class PublicModel(BaseModel):
     metrics: dict[str, Any]
     created_at: datetime
     updated_at: datetime
+    guard: str | None = Field(
+        default=None,
+        description="the live guard's evidence when it last demoted this model (losing to "
+        "naive on its scored live forecasts); None: never demoted by it",
+    )
 
 
 class ModelList(BaseModel):

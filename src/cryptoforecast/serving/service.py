@@ -22,6 +22,7 @@ from cryptoforecast.data.loader import LIVE_SOURCES
 from cryptoforecast.exceptions import ConfigError
 from cryptoforecast.serving.app import create_app
 from cryptoforecast.serving.background import BackgroundJobs, ScheduledJob
+from cryptoforecast.serving.live_guard import guard_job
 from cryptoforecast.serving.predictor import Predictor
 from cryptoforecast.serving.refresher import CandleRefresher, RefreshRun
 
@@ -84,7 +85,9 @@ def build_background(
     serving state of each coin that gets a new candle for the configured ``horizons``;
     ``retrain`` (the
     stale-model retraining) runs every ``retrain.schedule_every_hours`` when that is set. A
-    schedule without a ``retrain`` job is a :class:`ConfigError` (nothing would retrain).
+    schedule without a ``retrain`` job is a :class:`ConfigError` (nothing would retrain). The
+    live guard (:mod:`~cryptoforecast.serving.live_guard`) runs every ``guard.every_minutes``
+    when ``guard.enabled`` and the refresher runs (it scores the ledger the guard reads).
     """
     cache = cache or CandleCache()
     cfg = settings.serving.refresh
@@ -113,6 +116,10 @@ def build_background(
                 "training pipeline), pass schedule= to create_service, or unset the schedule"
             )
         jobs.append(ScheduledJob("retrain", retrain, every * 3600.0))
+    if refresher is not None and settings.guard.enabled:
+        jobs.append(
+            ScheduledJob("guard", guard_job(settings, predictor), settings.guard.every_minutes * 60)
+        )
     return BackgroundJobs(cache.root, refresher, jobs, lock_retry_seconds=cfg.lock_retry_seconds)
 
 

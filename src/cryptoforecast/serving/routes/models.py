@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query
 
+from cryptoforecast.evaluation.guard import GUARD_REASON
 from cryptoforecast.exceptions import RegistryError, RegistryUnavailable
 from cryptoforecast.registry import KINDS, STAGES
 from cryptoforecast.serving.jobs import JobQueueFull
@@ -74,10 +75,34 @@ def _records(
     )
 
 
-def _public(record: Any) -> PublicModel:
-    """The public view of a record: no paths, no lineage; a distribution's scale model."""
-    fields = {k: getattr(record, k) for k in PublicModel.model_fields if k != "distribution"}
-    return PublicModel.model_validate({**fields, "distribution": record.scale_model})
+def _public(record: Any, guard: dict[int, str] | None = None) -> PublicModel:
+    """The public view of a record: no paths, no lineage; a distribution's scale model; the
+    live guard's last demotion evidence (``guard``: model id -> reason)."""
+    skip = ("distribution", "guard")
+    fields = {k: getattr(record, k) for k in PublicModel.model_fields if k not in skip}
+    return PublicModel.model_validate(
+        {
+            **fields,
+            "distribution": record.scale_model,
+            "guard": (guard or {}).get(record.model_id),
+        }
+    )
+
+
+def _guard_evidence(svc: Service, records: list[Any]) -> dict[int, str]:
+    """Model id -> the reason of its latest live-guard demotion, for ``records``."""
+    if not records:
+        return {}
+    ids = {r.model_id for r in records}
+    out: dict[int, str] = {}
+    for event in svc.predictor.registry.history():
+        if (
+            event.model_id in ids
+            and event.event == "demote"
+            and event.reason.startswith(GUARD_REASON)
+        ):
+            out[event.model_id] = event.reason
+    return out
 
 
 @router.get(
@@ -97,7 +122,8 @@ def list_models(
     """Registered models, oldest first: ids, kinds (point model or distribution, with its scale
     model), versions, stages and metrics."""
     records = _records(svc, crypto_id, model_type, horizon, status, kind)
-    return ModelList(models=[_public(r) for r in records])
+    guard = _guard_evidence(svc, records)
+    return ModelList(models=[_public(r, guard) for r in records])
 
 
 @router.get(

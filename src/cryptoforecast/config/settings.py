@@ -140,7 +140,12 @@ def _default_exclude_groups() -> dict[int, list[FeatureGroupName]]:
     # the verdicts of benchmarks/bench_feature_ablation.py (benchmarks/README.md, "Feature
     # ablation"): a group that did not lower the walk-forward validation MASE in at least 2 of 3
     # yearly sub-periods before the served replays' period leaves that horizon's default set
-    return {}
+    return {
+        1: ["calendar", "price", "volume"],
+        3: ["price", "volume"],
+        7: ["calendar", "technical", "volume"],
+        14: ["calendar", "price", "technical"],
+    }
 
 
 class FeatureSelectionConfig(_Section):

@@ -18,7 +18,12 @@ FAST = {
     "lightgbm": {"n_estimators": 30, "early_stopping_rounds": 10},
     "training": {"days": 400, "validation_size": 60, "validation_retrain_every": 30},
 }
-OPEN_GATE = {"max_mase": 100, "require_dm_direction": False, "max_dm_pvalue": None}
+OPEN_GATE = {
+    "max_mase": 100,
+    "require_dm_direction": False,
+    "max_dm_pvalue": None,
+    "stability_min_wins": 0,
+}
 SHUT_GATE = {"max_mase": 0.01}
 
 

@@ -90,12 +90,12 @@ def test_the_served_replays_candidates_and_the_global_model_leave_the_group_out(
 @pytest.mark.parametrize(
     ("value", "words"),
     [
-        ({7: ["calender"]}, r"calender"),
+        ({7: ["calender"]}, r"exclude_groups\.7\.0 = 'calender': Input should be 'technical'"),
         ({20: ["calendar"]}, r"exclude_groups.*20.*1 to 14"),
         ({0: ["calendar"]}, r"1 to 14"),
         ({7: ["calendar", "calendar"]}, r"repeats a group"),
         ({7: ["technical", "price", "volume", "calendar"]}, r"leaves the models no feature"),
-        ({7: "calendar"}, r"exclude_groups"),
+        ({7: "calendar"}, r"exclude_groups\.7 = 'calendar': Input should be a valid list"),
     ],
 )
 def test_a_bad_setting_is_a_clear_config_error(value: dict, words: str) -> None:

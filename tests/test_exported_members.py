@@ -23,7 +23,8 @@ cryptoforecast.cli:
     COMMANDS CommandEntry LazyGroup app main
 cryptoforecast.config:
     BacktestConfig BaseModelName CONFIG_ENV CacheConfig CalibrationName DemoConfig
-    DistributionConfig ENV_PREFIX EnsembleConfig FeatureSelectionConfig GuardConfig HOME_CONFIG
+    DistributionConfig ENV_PREFIX EnsembleConfig FeatureGroupName FeatureSelectionConfig
+    GuardConfig HOME_CONFIG
     LSTMConfig
     LightGBMConfig MAX_OLDER_THAN_DAYS MAX_WINDOW_CANDLES MIN_OLDER_THAN_DAYS ModelName
     PromotionGateConfig RefreshConfig RetrainConfig ServingConfig Settings ShrunkConfig
@@ -44,7 +45,7 @@ cryptoforecast.features:
     FEATURE_GROUPS FEATURE_SETS FeatureSpec Leak LookaheadReport build_features
     check_lookahead cross_section_features detect_feature_set feature_names
     load_feature_function log_return_to_price make_target market_closes min_history_rows
-    price_to_log_return specs_for target_name warmup_rows
+    price_to_log_return specs_for target_name warmup_rows without_groups
 cryptoforecast.models:
     BaseForecaster COIN_LEVEL CROSS_ASSET_MODEL_TYPES ConformalCalibrator DriftForecaster
     EnsembleForecaster Forecaster GlobalLightGBMForecaster LSTMForecaster LightGBMForecaster
@@ -78,7 +79,7 @@ cryptoforecast.training:
     config_record decide_distributions decide_family train_distributions
     fit_and_validate fit_forecaster global_summaries model_params prepare_training_data
     register_trained resolve_settings retrain_job retrain_stale stale_models summarise_model
-    train_global_model train_many train_model train_model_for_crypto
+    train_global_model train_many train_model train_model_for_crypto with_top_features
 """
 PUBLIC: dict[str, set[str]] = {
     block.split(":")[0]: set(block.split(":", 1)[1].split())

@@ -146,7 +146,9 @@ def test_artifact_layout_and_reload_gives_same_forecasts() -> None:
     from cryptoforecast.data import load_ohlcv
     from cryptoforecast.features import build_features
 
+    # the model's own columns, as the service selects them (h=7 leaves groups out by default)
     X = build_features(load_ohlcv("bitcoin", days=500)).dropna().iloc[-20:]
+    X = X[model.feature_names_]
     loaded = load_registered(rec)
     pd.testing.assert_series_equal(loaded.predict(X), model.predict(X))
     # a second training of the same key bumps the version

@@ -40,6 +40,7 @@ from cryptoforecast.evaluation.backtest_run import BacktestRun
 from cryptoforecast.evaluation.formatting import format_price
 from cryptoforecast.evaluation.report import write_report
 from cryptoforecast.evaluation.scorecard import scorecard_table, verdict
+from cryptoforecast.features import build_features, without_groups
 from cryptoforecast.registry import ModelRegistry
 from cryptoforecast.serving.predictor import Predictor
 from cryptoforecast.serving.schemas import Forecast
@@ -142,7 +143,8 @@ def _backtest(
     candles: pd.DataFrame, model_type: str, horizon: int, settings: Settings
 ) -> BacktestRun:
     """Walk-forward over the last ``demo.backtest_days`` origins; each refit sees the last
-    ``training.days`` rows and is fitted as the registered models are (same feature selection)."""
+    ``training.days`` rows and is fitted as the registered models are (the same feature groups
+    left out, the same feature selection)."""
     demo = settings.demo
     bt = backtester_from(
         settings,
@@ -160,7 +162,9 @@ def _backtest(
     def trainer(X: pd.DataFrame, y: pd.Series) -> Any:
         return fit_forecaster(model_type, horizon, X, y, params, seed, top_k)
 
-    bt.run_walk_forward_validation(candles, trainer)
+    excluded = settings.feature_selection.excluded_groups(horizon)
+    features = without_groups(build_features(candles), excluded)
+    bt.run_walk_forward_validation(candles, trainer, features=features)
     return BacktestRun.from_backtester(f"{model_type} h={horizon}", bt)
 
 

@@ -24,6 +24,7 @@ __all__ = [
     "DistributionCandidateName",
     "DistributionConfig",
     "EnsembleConfig",
+    "FeatureGroupName",
     "FeatureSelectionConfig",
     "GuardConfig",
     "LightGBMConfig",
@@ -132,6 +133,22 @@ class TrainingConfig(_Section):
         return mask_url(url) if url is not None else None
 
 
+#: the feature groups of ``features.catalog.GROUPS`` (a test keeps the two equal)
+FeatureGroupName = Literal["technical", "price", "volume", "calendar", "cross_asset"]
+
+
+def _default_exclude_groups() -> dict[int, list[FeatureGroupName]]:
+    # the verdicts of benchmarks/bench_feature_ablation.py (benchmarks/README.md, "Feature
+    # ablation"): a group that did not lower the walk-forward validation MASE in at least 2 of 3
+    # yearly sub-periods before the served replays' period leaves that horizon's default set
+    return {
+        1: ["calendar", "price", "volume"],
+        3: ["price", "volume"],
+        7: ["calendar", "technical", "volume"],
+        14: ["calendar", "price", "technical"],
+    }
+
+
 class FeatureSelectionConfig(_Section):
     top_k: int | None = Field(
         None,
@@ -139,6 +156,38 @@ class FeatureSelectionConfig(_Section):
         le=10_000,
         description="keep the k most important features, ranked on training rows only",
     )
+    exclude_groups: dict[int, list[FeatureGroupName]] = Field(
+        default_factory=_default_exclude_groups,
+        description="horizon (1-14 candles) -> feature groups left out of every model trained "
+        "for it; defaults: the feature ablation's verdicts (benchmarks/README.md)",
+    )
+
+    @field_validator("exclude_groups")
+    @classmethod
+    def _known_horizons(
+        cls, value: dict[int, list[FeatureGroupName]]
+    ) -> dict[int, list[FeatureGroupName]]:
+        for horizon, groups in value.items():
+            if not 1 <= horizon <= 14:
+                raise ValueError(
+                    f"exclude_groups is keyed by horizon, a whole number of candles from 1 to 14, "
+                    f"got {horizon}; e.g. {{7: [calendar]}}"
+                )
+            if len(set(groups)) != len(groups):
+                raise ValueError(
+                    f"exclude_groups[{horizon}] repeats a group: {groups}; name each group once"
+                )
+            if not {"technical", "price", "volume", "calendar"} - set(groups):
+                raise ValueError(
+                    f"exclude_groups[{horizon}] = {groups} leaves the models no feature; keep at "
+                    "least one of technical, price, volume, calendar"
+                )
+        return dict(sorted(value.items()))
+
+    def excluded_groups(self, horizon: int) -> tuple[str, ...]:
+        """The feature groups left out of the models trained for ``horizon`` (none when the
+        horizon has no entry)."""
+        return tuple(self.exclude_groups.get(horizon, ()))
 
 
 class BacktestConfig(_Section):

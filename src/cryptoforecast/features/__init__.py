@@ -4,6 +4,7 @@
 * :func:`make_target` - ``log(close[t+h] / close[t])``; :func:`log_return_to_price` and
   :func:`price_to_log_return` convert between returns and prices.
 * :func:`warmup_rows` - leading rows that are NaN because a window is not yet full.
+* :func:`without_groups` - a feature frame without some groups' columns.
 * :func:`check_lookahead` - proves a feature function never looks at later candles.
 """
 
@@ -15,6 +16,7 @@ from cryptoforecast.features.catalog import (
     FeatureSpec,
     feature_names,
     specs_for,
+    without_groups,
 )
 from cryptoforecast.features.cross_section import cross_section_features, market_closes
 from cryptoforecast.features.featureset import (
@@ -56,4 +58,5 @@ __all__ = [
     "cross_section_features",
     "load_feature_function",
     "market_closes",
+    "without_groups",
 ]

@@ -9,10 +9,15 @@ Windows count candles: on daily candles ``ret_log_7`` spans a week, on 4h candle
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from cryptoforecast.exceptions import FeatureError
+from cryptoforecast.exceptions import ConfigError, FeatureError
 from cryptoforecast.features.indicators import ema_window, wilder_window
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "FEATURE_GROUPS",
@@ -22,6 +27,7 @@ __all__ = [
     "FeatureSpec",
     "feature_names",
     "specs_for",
+    "without_groups",
 ]
 
 FEATURE_SETS: dict[str, tuple[str, ...]] = {
@@ -276,3 +282,28 @@ def specs_for(feature_set: str = "ohlcv_trades", market: bool = False) -> list[F
 def feature_names(feature_set: str = "ohlcv_trades", market: bool = False) -> list[str]:
     """Column names, in order, that ``build_features`` returns for ``feature_set``."""
     return [s.name for s in specs_for(feature_set, market)]
+
+
+def without_groups(features: pd.DataFrame, groups: Sequence[str]) -> pd.DataFrame:
+    """``features`` without the columns of the feature ``groups`` (its ``attrs`` kept): what a
+    model trained with ``feature_selection.exclude_groups`` is fitted on.
+
+    Raises :class:`ConfigError` for a group not in :data:`GROUPS`, or when nothing would be left.
+    """
+    unknown = [g for g in groups if g not in FEATURE_GROUPS]
+    if isinstance(groups, str) or unknown:
+        raise ConfigError(
+            f"unknown feature group(s) {unknown or groups!r} to exclude; name groups from "
+            f"{', '.join(GROUPS)}, e.g. ['calendar']"
+        )
+    drop = [c for g in groups for c in FEATURE_GROUPS[g] if c in features.columns]
+    if not drop:
+        return features
+    kept = features.drop(columns=drop)
+    if kept.shape[1] == 0:
+        raise ConfigError(
+            f"excluding the feature groups {list(groups)} leaves none of the "
+            f"{features.shape[1]} features built; keep at least one group"
+        )
+    kept.attrs.update(features.attrs)
+    return kept

@@ -20,7 +20,7 @@ from cryptoforecast.config import Settings
 from cryptoforecast.exceptions import DataError
 from cryptoforecast.features import warmup_rows
 from cryptoforecast.registry import ModelRegistry
-from cryptoforecast.training.gate import decide_family
+from cryptoforecast.training.gate import decide_family, with_top_features
 from cryptoforecast.training.pipeline import Fitted, fit_and_validate
 from cryptoforecast.training.registration import config_record, register_trained
 from cryptoforecast.training.window import prepare_training_data
@@ -45,12 +45,14 @@ def train_candidates(
     """Train every candidate on candles up to ``date``, gate them together, register them.
 
     Returns one row per candidate: its gate evidence and decision (``model_id``, ``promoted``,
-    ``mase``, the one-sided and Holm-adjusted DM p-values, ``subperiods_won``, ``reason``), or
+    ``mase``, the one-sided and Holm-adjusted DM p-values, ``subperiods_won``, ``reason``,
+    ``top_features``: the model's five most important, comma-separated), or
     the ``error`` that kept it out.
     """
     history = candles.loc[:date]
     days = min(settings.training.days, len(history) - warmup_rows() - horizon)
-    data = prepare_training_data(history, days, horizon)
+    excluded = settings.feature_selection.excluded_groups(horizon)
+    data = prepare_training_data(history, days, horizon, exclude_groups=excluded)
     fitted: dict[str, Fitted] = {}
     errors: dict[str, str] = {}
     for name in candidates:
@@ -67,7 +69,7 @@ def train_candidates(
     )
     rows = [{"retrain_date": date, "candidate": k, "error": v} for k, v in errors.items()]
     for name, fit in fitted.items():
-        decision = decisions[name]
+        decision = with_top_features(decisions[name], fit.model.feature_importance())
         record = config_record(
             name,
             horizon,
@@ -76,6 +78,7 @@ def train_candidates(
             date,
             params=fit.params,
             seed=settings.training.seed,
+            exclude_groups=list(excluded),
             promotion_gate=settings.promotion_gate.model_dump(),
         )
         model_id = register_trained(
@@ -93,6 +96,7 @@ def train_candidates(
                 "dm_pvalue_holm": decision.dm_pvalue_holm,
                 "subperiods_won": decision.subperiods_won,
                 "reason": decision.reason,
+                "top_features": ", ".join(decision.top_features),
                 "error": None,
             }
         )

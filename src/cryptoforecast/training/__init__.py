@@ -56,6 +56,7 @@ __all__ = [
     "retrain_job",
     "stale_models",
     "summarise_model",
+    "with_top_features",
 ]
 
 #: public name -> module that defines it
@@ -91,6 +92,7 @@ _LAZY: dict[str, str] = {
     "retrain_job": "cryptoforecast.training.jobs",
     "stale_models": "cryptoforecast.training.jobs",
     "summarise_model": "cryptoforecast.training.jobs",
+    "with_top_features": "cryptoforecast.training.gate",
 }
 
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY)

@@ -25,6 +25,11 @@ it never helps another member pass, and ``m`` stays the number of candidates com
    point model on it would add noise, not evidence; and a point model that is refused falls
    back with its distribution anyway.
 
+5. **Recorded, not gated:** the model's :data:`TOP_FEATURES` most important features
+   (:func:`with_top_features`), in the decision and at the end of its reason, so the history
+   shows what each promoted or refused model leaned on (a model led by day-of-year features
+   memorises past years).
+
 Everything here is a pure function of numbers; the training pipeline stores the returned
 :class:`GateDecision` (every number behind it) in the registry history.
 """
@@ -33,7 +38,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -45,9 +50,12 @@ from cryptoforecast.exceptions import ConfigError, DataError
 from cryptoforecast.training.metrics import ValidationMetrics
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from cryptoforecast.config import PromotionGateConfig
 
 __all__ = [
+    "TOP_FEATURES",
     "GateDecision",
     "decide_family",
     "distribution_evidence",
@@ -56,7 +64,11 @@ __all__ = [
     "one_sided_dm",
     "one_sided_dm_crps",
     "subperiod_mae",
+    "with_top_features",
 ]
+
+#: how many of a model's most important features its gate decision names
+TOP_FEATURES = 5
 
 
 def one_sided_dm(e_model: ArrayLike, e_naive: ArrayLike, horizon: int) -> tuple[float, float]:
@@ -154,9 +166,34 @@ class GateDecision:
     stability_min_wins: int | None = None
     #: the distribution's CRPS against ewma_t (recorded, not gated); None when none was scored
     distribution: dict[str, Any] | None = None
+    #: the model's most important features, highest first (recorded, not gated; empty when the
+    #: model has no feature importance)
+    top_features: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def with_top_features(
+    decision: GateDecision, importance: pd.Series | None, k: int = TOP_FEATURES
+) -> GateDecision:
+    """``decision`` naming the model's ``k`` most important features: in ``top_features`` and at
+    the end of its reason (which the registry history records). ``importance`` is the model's
+    ``feature_importance()`` (feature -> importance); ties keep its order, and features of zero
+    importance are not named. ``None`` (a model without importance) is said so in the reason."""
+    if importance is None or len(importance) == 0:
+        return replace(decision, top_features=[], reason=decision.reason + _TOP_NONE)
+    values = np.asarray(importance.to_numpy(dtype="float64"), dtype="float64")
+    order = np.argsort(-np.nan_to_num(values, nan=0.0), kind="stable")
+    top = [str(importance.index[i]) for i in order[:k] if values[i] > 0]
+    if not top:
+        return replace(decision, top_features=[], reason=decision.reason + _TOP_NONE)
+    return replace(
+        decision, top_features=top, reason=f"{decision.reason}; top features: {', '.join(top)}"
+    )
+
+
+_TOP_NONE = "; top features: none (the model reports no feature importance)"
 
 
 def _num(value: Any) -> float | None:

@@ -44,7 +44,7 @@ from cryptoforecast.features.cross_section import cross_section_features, market
 from cryptoforecast.models.base import Forecaster
 from cryptoforecast.models.global_model import COIN_LEVEL, TIME_LEVEL, GlobalLightGBMForecaster
 from cryptoforecast.registry import ModelRegistry
-from cryptoforecast.training.gate import GateDecision, decide_family
+from cryptoforecast.training.gate import GateDecision, decide_family, with_top_features
 from cryptoforecast.training.metrics import ValidationMetrics
 from cryptoforecast.training.pipeline import resolve_settings
 from cryptoforecast.training.registration import (
@@ -101,10 +101,18 @@ def load_universe(
 
 
 def _coin_data(
-    candles: pd.DataFrame, market: pd.DataFrame, days: int, horizon: int
+    candles: pd.DataFrame,
+    market: pd.DataFrame,
+    days: int,
+    horizon: int,
+    exclude_groups: Sequence[str] = (),
 ) -> TrainingData:
     return prepare_training_data(
-        candles, days, horizon, extra_features=cross_section_features(candles, market)
+        candles,
+        days,
+        horizon,
+        extra_features=cross_section_features(candles, market),
+        exclude_groups=exclude_groups,
     )
 
 
@@ -113,8 +121,10 @@ def build_universe_data(
     days: int,
     horizon: int,
     scheduler: str | None = None,
+    exclude_groups: Sequence[str] = (),
 ) -> dict[str, TrainingData]:
-    """Per-coin training data (features + cross-sectional features + target) for every coin.
+    """Per-coin training data (features + cross-sectional features + target) for every coin,
+    without the feature groups ``exclude_groups``.
 
     With ``scheduler`` (``"local"`` or a Dask address) one Dask task per coin builds its frame.
     """
@@ -124,7 +134,7 @@ def build_universe_data(
         )
     market = market_closes(candles)
     if scheduler is None:
-        return {c: _coin_data(f, market, days, horizon) for c, f in candles.items()}
+        return {c: _coin_data(f, market, days, horizon, exclude_groups) for c, f in candles.items()}
     dist = import_optional("distributed", "train_global_model on Dask")
     cluster = None
     if scheduler == "local":
@@ -137,7 +147,7 @@ def build_universe_data(
     try:
         shared = client.scatter(market, broadcast=True)
         futures = {
-            c: client.submit(_coin_data, f, shared, days, horizon, pure=False)
+            c: client.submit(_coin_data, f, shared, days, horizon, exclude_groups, pure=False)
             for c, f in candles.items()
         }
         return {c: fut.result() for c, fut in futures.items()}
@@ -293,13 +303,17 @@ def train_global_model(
         raise ConfigError(f"horizon must be a whole number of candles >= 1, got {horizon!r}")
     universe = list(coins) if coins else [a.id for a in snapshot_assets()]
     candles = load_universe(universe, days, horizon, source, end)
-    data = build_universe_data(candles, days, horizon, scheduler)
+    excluded = settings.feature_selection.excluded_groups(horizon)
+    data = build_universe_data(candles, days, horizon, scheduler, exclude_groups=excluded)
     params = settings.model_params("lightgbm")
     fitter = GlobalFitter(data, horizon, params, settings.training.seed)
     metrics = validate_global(data, fitter, settings)
     model = fitter.fit_range()
+    importance = model.feature_importance()
     decisions = {
-        coin: decide_family({GLOBAL_MODEL: m}, settings.promotion_gate)[GLOBAL_MODEL]
+        coin: with_top_features(
+            decide_family({GLOBAL_MODEL: m}, settings.promotion_gate)[GLOBAL_MODEL], importance
+        )
         for coin, m in metrics.items()
     }
     result = GlobalTrainingResult(model, horizon, metrics, decisions)
@@ -313,6 +327,7 @@ def train_global_model(
             universe=list(data),
             params=params,
             seed=settings.training.seed,
+            exclude_groups=list(excluded),
             validation_size=settings.training.validation_size,
             validation_retrain_every=settings.training.validation_retrain_every,
             promotion_gate=settings.promotion_gate.model_dump(),

@@ -30,6 +30,10 @@ Steps, in order, and nothing is written anywhere before the last two:
    ``staging`` with metrics, config, lineage and feature importance, and the promotion gate
    decides whether it is promoted to ``production`` (the reason is recorded either way).
 
+The feature groups of ``feature_selection.exclude_groups`` for the horizon (the feature
+ablation's verdicts by default) are left out of the training window in step 2, so no fit sees
+them and the saved model's ``feature_names_`` (what the service builds for it) lack them.
+
 Feature selection (``feature_selection.top_k``) is a step of the forecaster
 (:class:`~cryptoforecast.training.fit.TopKFeatures`) that ranks features with its own fit's rows
 only: every validation fold ranks on its fold's rows, the final model on the window's rows.
@@ -51,7 +55,7 @@ from cryptoforecast.exceptions import ConfigError
 from cryptoforecast.models.base import Forecaster
 from cryptoforecast.training.distribution_model import attach_distribution
 from cryptoforecast.training.fit import TRAINABLE_MODELS, TopKFeatures, model_params, new_forecaster
-from cryptoforecast.training.gate import decide_family
+from cryptoforecast.training.gate import decide_family, with_top_features
 from cryptoforecast.training.metrics import ValidationMetrics
 from cryptoforecast.training.registration import (
     config_record,
@@ -224,10 +228,12 @@ def train_model(
     t_start = time.perf_counter()
     candles = load_training_candles(crypto_id, days, horizon, source, end, path)
     crypto_id = str(candles.attrs.get("crypto_id", crypto_id))
-    data = prepare_training_data(candles, days, horizon)
+    excluded = settings.feature_selection.excluded_groups(horizon)
+    data = prepare_training_data(candles, days, horizon, exclude_groups=excluded)
     fitted = fit_and_validate(data, crypto_id, model_type, settings, tune=tune)
     # one candidate decided alone: the other candidate types count in the Holm family (p = 1)
     decision = decide_family({model_type: fitted.metrics}, settings.promotion_gate)[model_type]
+    decision = with_top_features(decision, fitted.model.feature_importance())
     run_config = config_record(
         model_type,
         horizon,
@@ -237,6 +243,7 @@ def train_model(
         params=fitted.params,
         seed=settings.training.seed,
         top_k_features=settings.feature_selection.top_k,
+        exclude_groups=list(excluded),
         validation_size=settings.training.validation_size,
         validation_retrain_every=settings.training.validation_retrain_every,
         promotion_gate=settings.promotion_gate.model_dump(),

@@ -7,6 +7,7 @@ window it is handed.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ import pandas as pd
 
 from cryptoforecast.data import load_ohlcv
 from cryptoforecast.exceptions import DataError
-from cryptoforecast.features import build_features, make_target, warmup_rows
+from cryptoforecast.features import build_features, make_target, warmup_rows, without_groups
 
 __all__ = ["TrainingData", "load_training_candles", "prepare_training_data"]
 
@@ -56,11 +57,15 @@ def prepare_training_data(
     days: int,
     horizon: int,
     extra_features: pd.DataFrame | None = None,
+    exclude_groups: Sequence[str] = (),
 ) -> TrainingData:
     """Build features and target from ``candles`` and keep the last ``days`` complete rows.
 
     ``extra_features`` (on the candles' index, e.g. the global model's cross-sectional ones) are
-    joined onto the built features before the window is cut.
+    joined onto the built features before the window is cut. The columns of ``exclude_groups``
+    (feature groups of :data:`~cryptoforecast.features.FEATURE_GROUPS`, e.g. the horizon's
+    ``feature_selection.excluded_groups(h)``) are left out, so every fit on the window, and the
+    saved model's ``feature_names_``, go without them.
     """
     if not isinstance(candles, pd.DataFrame) or candles.empty or "close" not in candles:
         raise DataError(
@@ -68,7 +73,7 @@ def prepare_training_data(
             f"{type(candles).__name__} with columns {list(getattr(candles, 'columns', []))[:8]}); "
             "check the data source"
         )
-    feats = build_features(candles)
+    feats = without_groups(build_features(candles), exclude_groups)
     if extra_features is not None:
         attrs = dict(feats.attrs)
         feats = feats.join(extra_features.reindex(feats.index))

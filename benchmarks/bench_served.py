@@ -92,10 +92,12 @@ def main() -> None:
     )
     parser.add_argument("--scheduler", default=None, help="'local' or a Dask address")
     parser.add_argument("--out", default=None, help="directory for each cell's rows (CSV)")
+    parser.add_argument("--config", default=None, help="a config file (default: the defaults)")
     args = parser.parse_args()
     print(
         f"served backtest: {len(args.coins)} coins x h={args.horizons}, last {args.days} origins, "
-        f"retrain every {args.retrain}, candidates {args.candidates}",
+        f"retrain every {args.retrain}, candidates {args.candidates}"
+        + (f", config {args.config}" if args.config else ""),
         flush=True,
     )
     cells = []
@@ -109,6 +111,7 @@ def main() -> None:
                 candidates=tuple(args.candidates),
                 retrain_every=args.retrain,
                 scheduler=args.scheduler,
+                config=args.config,
             )
             row = served_table(bt)
             promoted = int(bt.retrains["promoted"].fillna(False).astype(bool).sum())

@@ -74,6 +74,23 @@ def test_a_model_that_turns_bad_is_demoted_within_the_stated_delay(h: int) -> No
     assert [e["event"] for e in g.events] == ["guard_demote"] * len(g.trips)
 
 
+def test_the_track_runs_on_across_the_fallback_s_stretches() -> None:
+    """Models promoted 20 origins at a time with the fallback 10 origins between: at h = 7 no
+    stretch alone knows the 30 errors the test needs, so a track that started again after each
+    fallback stretch never tripped; the track runs on and a model losing throughout trips."""
+    h, every = 7, 30
+    rows = _rows(h, 0, n=600, every=every)  # the flipped forecast from the first origin on
+    gap = (np.arange(len(rows)) % every) >= 20
+    rows.loc[gap, "served"] = FALLBACK
+    rows.loc[gap, "model_id"] = None
+    rows.loc[gap, "y_pred"] = rows.loc[gap, "fallback"]
+    dates = set(rows["retrain_date"])
+    g = guard_served(rows, h, dates, GuardParams(), FALLBACK, distribution_scores)
+    assert len(g.trips) >= 1
+    first = int(np.flatnonzero(g.results["guard_tripped"].to_numpy())[0])
+    assert not gap[first] and g.results["guard_demoted"].iloc[first]
+
+
 @pytest.mark.parametrize("h", [1, 7])
 def test_a_model_that_matches_naive_is_not_demoted_over_a_long_run(h: int) -> None:
     rows = _rows(h, None, n=2000)

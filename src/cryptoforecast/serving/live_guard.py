@@ -6,7 +6,7 @@ back-dated ``as_of`` forecasts are never recorded there, so they never count) an
 (coin, horizon) with a production point model, feeds the track of model-served forecasts in
 origin order to :class:`~cryptoforecast.evaluation.guard.LossGuard`, the same test as the served
 replay's (:mod:`~cryptoforecast.replay.guard`). The track starts after the (coin, horizon)'s last
-fallback-served forecast and after its last live-guard demotion, and a retrained successor
+live-guard demotion and runs on across stretches the fallback served, and a retrained successor
 inherits it (with weekly retraining at h = 7 a model id alone never sees a realised error). When
 the guard trips, the production model that serves the (coin, horizon) is demoted and a failed
 gate decision recorded, in one registry transaction
@@ -90,12 +90,9 @@ def run_guard(
 def _track_start(
     rows: pd.DataFrame, history: list[Any], crypto_id: str, horizon: int
 ) -> pd.Timestamp | None:
-    """The origin after which the (coin, horizon)'s current track starts: its last
-    fallback-served forecast, or its last live-guard demotion, whichever is later."""
+    """The origin after which the (coin, horizon)'s current track starts: its last live-guard
+    demotion (the replay's track runs on across the fallback's stretches too)."""
     marks: list[pd.Timestamp] = []
-    fallback = rows[rows["source"] != "model"]
-    if len(fallback):
-        marks.append(pd.Timestamp(fallback["as_of"].max()))
     for event in history:
         if (
             event.crypto_id == crypto_id

@@ -98,6 +98,7 @@ def test_public_model_listing_hides_paths_hosts_and_commits(
         "metrics",
         "created_at",
         "updated_at",
+        "guard",  # the live guard's evidence (a reason text: no path, host or commit)
     }
     assert client.get("/v1/admin/models").status_code == 401
     (full,) = client.get("/v1/admin/models", headers=ADMIN).json()["models"]

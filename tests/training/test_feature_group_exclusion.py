@@ -21,18 +21,9 @@ from cryptoforecast.serving.predictor import Predictor
 from cryptoforecast.training import prepare_training_data, train_model
 from cryptoforecast.training.global_model import build_universe_data
 
+from .fast_settings import FAST, OPEN_GATE
+
 CALENDAR = FEATURE_GROUPS["calendar"]
-#: small, fast settings; a gate that passes anything, so the model reaches production
-FAST = {
-    "lightgbm": {"n_estimators": 30, "early_stopping_rounds": 10},
-    "training": {"days": 400, "validation_size": 60, "validation_retrain_every": 30},
-}
-OPEN_GATE = {
-    "max_mase": 100,
-    "require_dm_direction": False,
-    "max_dm_pvalue": None,
-    "stability_min_wins": 0,
-}
 
 
 def settings(exclude: dict[int, list[str]], **extra: dict) -> typing.Any:

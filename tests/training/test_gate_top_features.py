@@ -14,16 +14,8 @@ from cryptoforecast.registry import ModelRegistry
 from cryptoforecast.training import train_model, with_top_features
 from cryptoforecast.training.gate import TOP_FEATURES, GateDecision
 
-FAST = {
-    "lightgbm": {"n_estimators": 30, "early_stopping_rounds": 10},
-    "training": {"days": 400, "validation_size": 60, "validation_retrain_every": 30},
-}
-OPEN_GATE = {
-    "max_mase": 100,
-    "require_dm_direction": False,
-    "max_dm_pvalue": None,
-    "stability_min_wins": 0,
-}
+from .fast_settings import FAST, OPEN_GATE
+
 SHUT_GATE = {"max_mase": 0.01}
 
 

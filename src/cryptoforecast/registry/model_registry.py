@@ -66,6 +66,7 @@ from cryptoforecast.registry.registration import (
 from cryptoforecast.registry.rows import (
     current_production,
     get_row,
+    locked_row,
     log_gate_decision,
     new_row,
     promote_row,
@@ -471,9 +472,7 @@ class ModelRegistry:
         """
 
         def work(conn: Connection) -> ModelRecord:
-            head = get_row(conn, model_id)
-            lock_key(conn, (head.crypto_id, head.model_type, head.horizon))
-            row = get_row(conn, model_id, for_update=True)
+            row = locked_row(conn, model_id)
             promote_row(
                 conn, row, reason or "promoted", actor or self.actor, "promote", force=force
             )
@@ -486,9 +485,7 @@ class ModelRegistry:
         service answers with the labelled fallback) until a promotion or rollback."""
 
         def work(conn: Connection) -> ModelRecord:
-            head = get_row(conn, model_id)
-            lock_key(conn, (head.crypto_id, head.model_type, head.horizon))
-            row = get_row(conn, model_id, for_update=True)
+            row = locked_row(conn, model_id)
             if row.status != "production":
                 raise RegistryError(
                     f"model {model_id} is {row.status}, not production; only a production model "
@@ -503,9 +500,7 @@ class ModelRegistry:
         """Archive a staging or production model (its key then has no production model)."""
 
         def work(conn: Connection) -> ModelRecord:
-            head = get_row(conn, model_id)
-            lock_key(conn, (head.crypto_id, head.model_type, head.horizon))
-            row = get_row(conn, model_id, for_update=True)
+            row = locked_row(conn, model_id)
             if row.status == "archived":
                 raise RegistryError(f"model {model_id} is already archived; nothing to do")
             set_status(conn, row, "archived", "archive", reason or "archived", actor or self.actor)
@@ -614,9 +609,7 @@ class ModelRegistry:
         """
 
         def work(conn: Connection) -> None:
-            head = get_row(conn, model_id)
-            lock_key(conn, (head.crypto_id, head.model_type, head.horizon))
-            row = get_row(conn, model_id, for_update=True)
+            row = locked_row(conn, model_id)
             log_gate_decision(conn, row, passed, reason, actor or self.actor)
 
         self.db.write(work, "record_gate_decision")
@@ -630,9 +623,7 @@ class ModelRegistry:
         again needs ``force``. ``evidence`` should start with ``"live guard"``."""
 
         def work(conn: Connection) -> ModelRecord:
-            head = get_row(conn, model_id)
-            lock_key(conn, (head.crypto_id, head.model_type, head.horizon))
-            row = get_row(conn, model_id, for_update=True)
+            row = locked_row(conn, model_id)
             if row.status != "production":
                 raise RegistryError(
                     f"model {model_id} is {row.status}, not production; the live guard demotes "

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 
 from cryptoforecast.exceptions import RegistryError
 from cryptoforecast.registry.admission import Entry, production_reason
+from cryptoforecast.registry.database import lock_key
 from cryptoforecast.registry.kinds import kind_of
 from cryptoforecast.registry.lineage import compute_lineage
 from cryptoforecast.registry.record import ModelRecord
@@ -33,6 +34,7 @@ __all__ = [
     "current_production",
     "get_row",
     "insert_model",
+    "locked_row",
     "log_event",
     "log_gate_decision",
     "new_row",
@@ -89,6 +91,14 @@ def get_row(conn: Connection, model_id: int, *, for_update: bool = False) -> Any
             "list them with `cryptoforecast registry list`"
         )
     return row
+
+
+def locked_row(conn: Connection, model_id: int) -> Any:
+    """The row of ``model_id`` read for update after its key is locked (the order every write
+    to one model keeps, so two writers of one key never interleave)."""
+    head = get_row(conn, model_id)
+    lock_key(conn, (head.crypto_id, head.model_type, head.horizon))
+    return get_row(conn, model_id, for_update=True)
 
 
 def log_event(

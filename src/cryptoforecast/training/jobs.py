@@ -45,10 +45,11 @@ from typing import Any, Protocol
 from cryptoforecast.compat import import_optional
 from cryptoforecast.config import MAX_OLDER_THAN_DAYS, Settings
 from cryptoforecast.exceptions import ConfigError, CryptoForecastError
+from cryptoforecast.models import load_plugins
 from cryptoforecast.redaction import redact
 from cryptoforecast.registry import DISTRIBUTION, ModelRegistry
 from cryptoforecast.training.distributions import train_distributions
-from cryptoforecast.training.fit import TRAINABLE_MODELS
+from cryptoforecast.training.fit import trainable_models
 from cryptoforecast.training.global_model import GLOBAL_MODEL, global_summaries, train_global_model
 from cryptoforecast.training.pipeline import resolve_settings, train_model
 from cryptoforecast.training.results import TrainingSummary, training_result
@@ -290,11 +291,12 @@ def train_many(
         naive, gate reason, seconds, or ``error``) in grid order.
     """
     settings = resolve_settings(config)
+    load_plugins(settings)
+    trainable = trainable_models()
     for m in model_types:
-        if m not in TRAINABLE_MODELS and m != DISTRIBUTION:
+        if m not in trainable and m != DISTRIBUTION:
             raise ConfigError(
-                f"unknown model_type {m!r}; use one of {', '.join(TRAINABLE_MODELS)} or "
-                f"{DISTRIBUTION}"
+                f"unknown model_type {m!r}; use one of {', '.join(trainable)} or {DISTRIBUTION}"
             )
     registry_url = getattr(registry, "url", None)
     root = getattr(registry, "artifact_root", None)

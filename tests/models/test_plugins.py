@@ -98,6 +98,8 @@ def test_the_setting_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch)
 
     monkeypatch.setenv("CRYPTOFORECAST_MODELS__PLUGINS", f'["{EXAMPLE}"]')
     assert load_config().models.plugins == [EXAMPLE]
+    monkeypatch.setenv("CRYPTOFORECAST_MODELS__PLUGINS", "cf_ridge, pkg.mod:Cls")  # no quoting
+    assert load_config().models.plugins == ["cf_ridge", "pkg.mod:Cls"]
 
 
 BAD = """

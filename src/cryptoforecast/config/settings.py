@@ -127,6 +127,12 @@ class ModelsConfig(_Section):
         "'cryptoforecast.models', 'package.module:Class' or 'path/to/file.py:Class'",
     )
 
+    @field_validator("plugins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        # CRYPTOFORECAST_MODELS__PLUGINS=a.py:A,b : one name or several, without YAML quoting
+        return [v.strip() for v in value.split(",")] if isinstance(value, str) else value
+
     @field_validator("plugins")
     @classmethod
     def _distinct(cls, value: list[str]) -> list[str]:

@@ -156,3 +156,29 @@ def test_serve_refuses_a_bad_plugin_before_the_server_starts(
     code, out, err = run(["serve"], capsys)
     assert code != 0
     assert "not a subclass of cryptoforecast.models.BaseForecaster" in out + err
+
+
+def test_the_retrain_endpoint_takes_a_loaded_plugins_model_type(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CRYPTOFORECAST_MODELS__PLUGINS", EXAMPLE)
+    calls: list[dict[str, Any]] = []
+
+    def fake_retrain(**kw: Any) -> dict[str, int]:
+        calls.append(kw)
+        return {"retrained": 1}
+
+    token = "a long enough admin token for the test"
+    app = create_app(load_config(), admin_token=token, retrain=fake_retrain)
+    c = SyncASGIClient(app)
+    ok = {"Authorization": f"Bearer {token}"}
+    body = {"crypto_id": "bitcoin", "model_type": "ridge_momentum", "horizon": 1}
+    r = c.post("/v1/retrain", headers=ok, json=body)
+    assert r.status_code == 202, r.text
+    for _ in range(500):
+        if calls:
+            break
+        threading.Event().wait(0.01)
+    assert calls and calls[0]["model_type"] == "ridge_momentum"
+    r = c.post("/v1/retrain", headers=ok, json={**body, "model_type": "not_loaded"})
+    assert r.status_code == 422 and "unknown model_type 'not_loaded'" in r.text

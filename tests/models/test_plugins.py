@@ -170,3 +170,31 @@ def test_two_plugins_with_one_model_type_are_refused(tmp_path: Path) -> None:
 def test_the_setting_refuses_repeats() -> None:
     with pytest.raises(ValueError, match="distinct, non-empty"):
         settings(EXAMPLE, EXAMPLE)
+
+
+def test_a_plugin_is_never_first_imported_off_the_main_thread() -> None:
+    outcome: dict[str, object] = {}
+
+    def on_a_thread(**kw: bool) -> None:
+        try:
+            outcome["loaded"] = load_plugins([EXAMPLE], **kw)
+        except ConfigError as exc:
+            outcome["error"] = str(exc)
+
+    def run_thread(**kw: bool) -> None:
+        outcome.clear()
+        t = threading.Thread(target=on_a_thread, kwargs=kw, name="request-1")
+        t.start()
+        t.join()
+
+    run_thread()
+    assert "imported only at start-up, on the main thread (this is thread 'request-1')" in str(
+        outcome["error"]
+    )
+    assert "ridge_momentum" not in model_types()
+    (plugin,) = load_plugins([EXAMPLE])  # at start-up: the main thread
+    run_thread()
+    assert outcome["loaded"] == (plugin,)  # loaded already: nothing imported
+    forget_plugins()
+    run_thread(worker=True)  # a Dask worker process's task thread
+    assert "ridge_momentum" in model_types()

@@ -75,14 +75,16 @@ class RegisteredArtifact(Protocol):
     def verify(self) -> Path: ...
 
 
-def load_plugins(settings: Settings | Iterable[str]) -> tuple[Plugin, ...]:
+def load_plugins(settings: Settings | Iterable[str], *, worker: bool = False) -> tuple[Plugin, ...]:
     """Import, check and add to the catalog the plug-ins ``settings.models.plugins`` names (or
     the names given): once per process, at start-up, on the main thread (the CLI's commands,
     ``create_app`` and ``train_model`` call it; a name already loaded is not imported again).
+    ``worker``: a Dask worker process (it answers no requests) imports them on its task thread.
+
     Raises ConfigError naming a plug-in that cannot be imported, is not a forecaster class or
-    takes a built-in's model type."""
+    takes a built-in's model type, or one not loaded yet when called off the main thread."""
     specs = settings.models.plugins if isinstance(settings, Settings) else list(settings)
-    return import_plugins(specs, MODEL_CLASSES, plugin_registry())
+    return import_plugins(specs, MODEL_CLASSES, plugin_registry(), any_thread=worker)
 
 
 def plugin_for(model_type: str) -> Plugin | None:

@@ -130,7 +130,8 @@ def _from_file(spec: str, file: str, attr: str) -> object:
             f"plug-in {spec!r}: no file {str(path)!r}; give the path of a Python file, "
             "relative to the working directory or absolute"
         )
-    module_name = f"cryptoforecast_plugin_{path.stem}"
+    module_name = f"cryptoforecast_plugin_{path.stem}"  # one name per file stem: a second
+    # file with the same stem gets its own model_type check (the registry refuses a clash)
     loader_spec = importlib.util.spec_from_file_location(module_name, path)
     if loader_spec is None or loader_spec.loader is None:
         raise ConfigError(f"plug-in {spec!r}: {str(path)!r} cannot be imported as a Python file")
@@ -263,12 +264,29 @@ def import_plugin(spec: str, reserved: Collection[str]) -> Plugin:
 
 
 def import_plugins(
-    specs: Iterable[str], reserved: Collection[str], registry: PluginRegistry
+    specs: Iterable[str],
+    reserved: Collection[str],
+    registry: PluginRegistry,
+    *,
+    any_thread: bool = False,
 ) -> tuple[Plugin, ...]:
-    """Each of ``specs`` imported once (a spec already in ``registry`` is not imported again)."""
+    """Each of ``specs`` imported once (a spec already in ``registry`` is not imported again).
+
+    A spec not loaded yet is imported only on the main thread (start-up), unless ``any_thread``
+    (a Dask worker process, which answers no requests): a request thread or a background job
+    of the service never imports code, and a plug-in named after start-up is a ConfigError."""
     loaded = []
     for spec in specs:
-        plugin = registry.by_spec(spec) or import_plugin(spec, reserved)
+        plugin = registry.by_spec(spec)
+        if plugin is None:
+            thread = threading.current_thread()
+            if not any_thread and thread is not threading.main_thread():
+                raise ConfigError(
+                    f"plug-in {spec!r} is not loaded, and plug-ins are imported only at "
+                    f"start-up, on the main thread (this is thread {thread.name!r}); name it "
+                    "in models.plugins before the process starts (restart the service)"
+                )
+            plugin = import_plugin(spec, reserved)
         registry.add(plugin)
         loaded.append(plugin)
     return tuple(loaded)

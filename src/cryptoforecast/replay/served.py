@@ -322,6 +322,7 @@ def _period_task(
     anchor: pd.Timestamp,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """One Dask task: a throwaway registry, one retraining date and its origins."""
+    load_plugins(Settings.model_validate(settings), worker=True)  # a worker answers no requests
     with tempfile.TemporaryDirectory(prefix="cf-served-") as tmp:
         reg = ModelRegistry(f"sqlite:///{Path(tmp) / 'registry.db'}", Path(tmp) / "artifacts")
         try:

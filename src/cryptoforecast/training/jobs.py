@@ -69,6 +69,7 @@ __all__ = [
     "summarise_model",
     "train_many",
     "train_task",
+    "worker_train_task",
 ]
 
 
@@ -87,6 +88,13 @@ def machine_workers() -> int:
 def summarise_model(model: Any, seconds: float | None = None) -> TrainingSummary:
     """The summary of a model returned by ``train_model`` (its ``training_result_``)."""
     return training_result(model).summary(seconds)
+
+
+def worker_train_task(**spec: Any) -> TrainingSummary:
+    """:func:`train_task` on a Dask worker: the configured plug-ins are loaded on its task thread
+    first (a worker process answers no requests), then the training runs as anywhere else."""
+    load_plugins(Settings.model_validate(dict(spec["settings"])), worker=True)
+    return train_task(**spec)
 
 
 def train_task(
@@ -221,7 +229,7 @@ def run_specs(
         batch = uuid.uuid4().hex[:8]
         futures = [
             client.submit(
-                train_task,
+                worker_train_task,
                 **spec,
                 key=f"train-{spec['crypto_id']}-{spec['model_type']}-h{spec['horizon']}-{batch}-{i}",
                 pure=False,

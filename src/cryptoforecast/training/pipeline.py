@@ -294,7 +294,9 @@ async def train_model_for_crypto(
     path: str | Path | None = None,
 ) -> Forecaster:
     """:func:`train_model` awaited in a worker thread (same arguments, same result), so that
-    trainings can be awaited together from an event loop."""
+    trainings can be awaited together from an event loop. The configured plug-ins are loaded
+    first, on the calling thread."""
+    load_plugins(resolve_settings(config))
     return await asyncio.to_thread(
         train_model, crypto_id, model_type, days, save_model, horizon, tune, source, end,
         config, registry, path=path,

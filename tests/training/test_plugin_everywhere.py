@@ -111,3 +111,15 @@ def test_dask_workers_load_an_installed_plugin(
     assert summary.error is None and summary.model_type == "cf_ridge"
     (rec,) = reg.list_models()
     assert rec.config["plugin"] == {"name": "cf_ridge", "version": "0.1.0"}
+
+
+def test_a_worker_that_cannot_load_a_plugin_reports_it_in_the_summary() -> None:
+    from cryptoforecast.training.jobs import worker_train_task
+
+    cfg = Settings.model_validate({"models": {"plugins": ["not_installed_anywhere"]}})
+    summary = worker_train_task(
+        crypto_id="bitcoin", model_type="x", horizon=1, days=300, tune=0, source="snapshot",
+        end=None, settings=cfg.model_dump(mode="json"), registry_url=None, artifact_root=None,
+        save_model=False,
+    )  # fmt: skip
+    assert summary.error is not None and "no entry point 'not_installed_anywhere'" in summary.error

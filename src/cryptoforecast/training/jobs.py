@@ -92,8 +92,15 @@ def summarise_model(model: Any, seconds: float | None = None) -> TrainingSummary
 
 def worker_train_task(**spec: Any) -> TrainingSummary:
     """:func:`train_task` on a Dask worker: the configured plug-ins are loaded on its task thread
-    first (a worker process answers no requests), then the training runs as anywhere else."""
-    load_plugins(Settings.model_validate(dict(spec["settings"])), worker=True)
+    first (a worker process answers no requests), then the training runs as anywhere else. A
+    plug-in the worker cannot load becomes the summary's ``error``, as in :func:`train_task`."""
+    try:
+        load_plugins(Settings.model_validate(dict(spec["settings"])), worker=True)
+    except ConfigError as exc:
+        keys = ("crypto_id", "model_type", "horizon", "days")
+        return TrainingSummary(**{k: spec[k] for k in keys}).with_fields(
+            error=f"{type(exc).__name__}: {exc}"
+        )
     return train_task(**spec)
 
 

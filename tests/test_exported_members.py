@@ -27,7 +27,7 @@ cryptoforecast.config:
     GuardConfig HOME_CONFIG
     LSTMConfig
     LightGBMConfig MAX_OLDER_THAN_DAYS MAX_WINDOW_CANDLES MIN_OLDER_THAN_DAYS ModelName
-    PromotionGateConfig RefreshConfig RetrainConfig ServingConfig Settings ShrunkConfig
+    ModelsConfig PromotionGateConfig RefreshConfig RetrainConfig ServingConfig Settings ShrunkConfig
     TrainingConfig VolatilityName XGBoostConfig config_file config_sources load_config
 cryptoforecast.data:
     CACHE_SHARING_FIX CandleCache INTERVALS INTRADAY_INTERVAL LIVE_SOURCES LIVE_SOURCE_NAMES
@@ -52,7 +52,8 @@ cryptoforecast.models:
     MODEL_CLASSES MODEL_TYPES NaiveForecaster QuantileProbabilities ShrunkForecaster
     TIME_LEVEL TechnicalAnalysisForecaster XGBoostForecaster check_is_fitted context_rows
     load_forecaster load_registered make_forecaster model_class params_for resolve_purge
-    train_rows walk_forward_splits
+    train_rows walk_forward_splits ENTRY_POINT_GROUP Plugin load_plugins model_classes
+    model_types plugin_for
 cryptoforecast.models.distribution:
     BASELINES COMBINATION COMBINATION_LEVELS COMBINATION_MIN_SCORED COMBINATION_SHARPNESS
     COMBINATION_WINDOW CONFORMAL_WINDOW Calibration CombinedDistribution DistributionForecaster
@@ -75,7 +76,7 @@ cryptoforecast.serving.routes:
     ADMIN_TOKEN_ENV MAX_BATCH
 cryptoforecast.training:
     DistributionGateDecision DistributionTraining Fitted GLOBAL_MODEL GateDecision StaleModel
-    TRAINABLE_MODELS TopKFeatures TrainingData TrainingResult TrainingSummary ValidationMetrics
+    TRAINABLE_MODELS trainable_models TopKFeatures TrainingData TrainingResult TrainingSummary ValidationMetrics
     config_record decide_distributions decide_family train_distributions
     fit_and_validate fit_forecaster global_summaries model_params prepare_training_data
     register_trained resolve_settings retrain_job retrain_stale stale_models summarise_model

@@ -27,7 +27,7 @@ from cryptoforecast.evaluation.formatting import format_price
 from cryptoforecast.evaluation.report import write_report
 from cryptoforecast.evaluation.scorecard import scorecard_table, verdict
 from cryptoforecast.features import warmup_rows
-from cryptoforecast.models.catalog import model_class
+from cryptoforecast.models.catalog import load_plugins, model_class
 from cryptoforecast.models.distribution import BASELINES, VOLATILITY_MODELS
 from cryptoforecast.models.factory import params_for
 from cryptoforecast.replay.served import backtest_served, guard_lines, report_runs
@@ -237,6 +237,7 @@ def backtest(
         return
 
     settings = load_config()
+    load_plugins(settings)  # the configured plug-ins: their model types are --model names too
     cfg = settings.backtest
     asset = resolve_asset(crypto_id)
     models = list(dict.fromkeys(model or ["lightgbm"]))

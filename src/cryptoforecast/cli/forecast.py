@@ -16,6 +16,7 @@ from cryptoforecast.data.live import companion_intervals, refresh_series
 from cryptoforecast.data.loader import LIVE_SOURCES
 from cryptoforecast.data.times import parse_time
 from cryptoforecast.exceptions import CryptoForecastError, DataError
+from cryptoforecast.models import load_plugins
 from cryptoforecast.serving.predictor import Predictor
 from cryptoforecast.serving.schemas import Forecast
 
@@ -171,6 +172,7 @@ def forecast(
     if as_of is not None:
         parse_time(as_of, "--as-of")  # before any work: the API's rules, the flag's name
     settings = load_config()
+    load_plugins(settings)  # before any forecast: a plug-in's model is loaded like a built-in's
     predictor = Predictor(
         source=source, cache_ttl=0, stale_grace_seconds=settings.serving.stale_grace_seconds
     )

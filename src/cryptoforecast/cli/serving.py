@@ -14,7 +14,9 @@ from cryptoforecast.assets import resolve_asset
 from cryptoforecast.cli._common import HELP, console, echo_json, num
 from cryptoforecast.cli.app_factory import SOURCE_ENV
 from cryptoforecast.compat import import_optional
+from cryptoforecast.config import load_config
 from cryptoforecast.data.live import LIVE_SOURCE_NAMES
+from cryptoforecast.models import load_plugins
 from cryptoforecast.redaction import mask_url
 from cryptoforecast.serving.ledger import Ledger
 from cryptoforecast.serving.schemas import AccuracyRow
@@ -79,6 +81,9 @@ def serve(
             f"{log_level!r} is not a log level; use one of {', '.join(_LOG_LEVELS)}",
             param_hint="'--log-level'",
         )
+    # a bad plug-in fails here, with its ConfigError, before the server starts; each worker's
+    # create_app loads them again on its own main thread
+    load_plugins(load_config())
     uvicorn = import_optional("uvicorn", "serve")
     os.environ[SOURCE_ENV] = source  # read by the app factory in every worker process
     uvicorn.run(

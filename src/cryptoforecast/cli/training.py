@@ -30,6 +30,7 @@ from cryptoforecast.config import MAX_OLDER_THAN_DAYS, MAX_WINDOW_CANDLES, Setti
 from cryptoforecast.data import load_ohlcv
 from cryptoforecast.evaluation.formatting import format_price
 from cryptoforecast.exceptions import CryptoForecastError, DataError
+from cryptoforecast.models import load_plugins
 from cryptoforecast.registry import DISTRIBUTION
 from cryptoforecast.training import tuning
 from cryptoforecast.training.distributions import train_distributions
@@ -254,6 +255,7 @@ def train(
     distribution versions of each (coin, horizon), gated against garch_ref."""
 
     settings = load_config()
+    load_plugins(settings)  # the configured plug-ins, on this thread, before any training
     if all_assets:
         ids = [a.id for a in snapshot_assets()]
     elif crypto_ids:
@@ -387,6 +389,7 @@ def retrain(
             param_hint="'--scheduler'",
         )
 
+    load_plugins(load_config())
     if dry_run:
         stale = stale_models(older_than)
         if not stale:

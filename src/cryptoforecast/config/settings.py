@@ -33,6 +33,7 @@ __all__ = [
     "MAX_WINDOW_CANDLES",
     "MIN_OLDER_THAN_DAYS",
     "ModelName",
+    "ModelsConfig",
     "PromotionGateConfig",
     "RefreshConfig",
     "RetrainConfig",
@@ -115,6 +116,31 @@ class ShrunkConfig(_Section):
     base: BaseModelName = "lightgbm"
     inner_folds: int = Field(3, ge=1, le=20)
     alpha: float = Field(0.05, gt=0, lt=1)
+
+
+class ModelsConfig(_Section):
+    """Users' own forecasters (``cryptoforecast.models.plugins``): imported only when named."""
+
+    plugins: list[str] = Field(
+        default_factory=list,
+        description="forecaster classes to load at start-up: an entry-point name of group "
+        "'cryptoforecast.models', 'package.module:Class' or 'path/to/file.py:Class'",
+    )
+
+    @field_validator("plugins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        # CRYPTOFORECAST_MODELS__PLUGINS=a.py:A,b : one name or several, without YAML quoting
+        return [v.strip() for v in value.split(",")] if isinstance(value, str) else value
+
+    @field_validator("plugins")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        if any(not v.strip() for v in value) or len(set(value)) != len(value):
+            raise ValueError(
+                f"models.plugins must list distinct, non-empty plug-in names, got {value}"
+            )
+        return value
 
 
 class TrainingConfig(_Section):
@@ -389,6 +415,7 @@ class Settings(_Section):
     lstm: LSTMConfig = Field(default_factory=LSTMConfig)
     ensemble: EnsembleConfig = Field(default_factory=EnsembleConfig)
     shrunk: ShrunkConfig = Field(default_factory=ShrunkConfig)
+    models: ModelsConfig = Field(default_factory=ModelsConfig)
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     feature_selection: FeatureSelectionConfig = Field(default_factory=FeatureSelectionConfig)
     backtest: BacktestConfig = Field(default_factory=BacktestConfig)

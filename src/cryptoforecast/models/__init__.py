@@ -17,14 +17,19 @@ if TYPE_CHECKING:
         CROSS_ASSET_MODEL_TYPES,
         MODEL_TYPES,
         load_forecaster,
+        load_plugins,
         load_registered,
         make_forecaster,
         model_class,
+        model_classes,
+        model_types,
+        plugin_for,
     )
     from cryptoforecast.models.ensemble import EnsembleForecaster
     from cryptoforecast.models.global_model import GlobalLightGBMForecaster
     from cryptoforecast.models.lightgbm_model import LightGBMForecaster
     from cryptoforecast.models.lstm_model import LSTMForecaster
+    from cryptoforecast.models.plugins import ENTRY_POINT_GROUP, Plugin
     from cryptoforecast.models.shrunk import ShrunkForecaster
     from cryptoforecast.models.technical import TechnicalAnalysisForecaster
     from cryptoforecast.models.xgboost_model import XGBoostForecaster
@@ -44,9 +49,15 @@ __all__ = [
     "TechnicalAnalysisForecaster",
     "XGBoostForecaster",
     "load_forecaster",
+    "load_plugins",
     "load_registered",
     "make_forecaster",
     "model_class",
+    "model_classes",
+    "model_types",
+    "plugin_for",
+    "ENTRY_POINT_GROUP",
+    "Plugin",
     "COIN_LEVEL",
     "ConformalCalibrator",
     "MODEL_CLASSES",
@@ -80,6 +91,12 @@ __getattr__, __dir__ = lazy_exports(
         "load_registered": "cryptoforecast.models.catalog",
         "make_forecaster": "cryptoforecast.models.catalog",
         "model_class": "cryptoforecast.models.catalog",
+        "load_plugins": "cryptoforecast.models.catalog",
+        "model_classes": "cryptoforecast.models.catalog",
+        "model_types": "cryptoforecast.models.catalog",
+        "plugin_for": "cryptoforecast.models.catalog",
+        "ENTRY_POINT_GROUP": "cryptoforecast.models.plugins",
+        "Plugin": "cryptoforecast.models.plugins",
         "COIN_LEVEL": "cryptoforecast.models.global_model",
         "ConformalCalibrator": "cryptoforecast.models.intervals",
         "MODEL_CLASSES": "cryptoforecast.models.catalog",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ClassVar, Protocol, Self, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self, runtime_checkable
 
 import numpy as np
 import pandas as pd
@@ -36,10 +36,15 @@ __all__ = ["BaseForecaster", "Forecaster"]
 
 @runtime_checkable
 class Forecaster(Protocol):
-    """What the backtester, ensemble, registry and service rely on."""
+    """What the backtester, ensemble, registry and service rely on.
+
+    ``isinstance(model, Forecaster)`` checks what a fresh, unfitted instance has (its methods,
+    ``horizon``, ``model_type``); ``feature_names_`` exists only once fitted, so it is declared
+    for static typing only."""
 
     horizon: int
-    feature_names_: list[str]
+    if TYPE_CHECKING:  # fitted state: typed, but not a runtime-checked member
+        feature_names_: list[str]
 
     @property
     def model_type(self) -> str: ...

@@ -8,17 +8,24 @@ ensemble), then the shrunk and the cross-asset models here. Every other list of 
 read off this table (:data:`MODEL_TYPES`, :data:`CROSS_ASSET_MODEL_TYPES`,
 ``training.fit.TRAINABLE_MODELS``, ``training.tuning.TUNABLE_MODELS``) or, where a static
 declaration is needed (the ``Literal`` names of the config), tested against it.
+
+Users' own forecasters (:mod:`~cryptoforecast.models.plugins`) join the table only through
+:func:`load_plugins`, called once at start-up: :func:`model_classes` and :func:`model_types` are
+the built-in table plus the plug-ins loaded, and every lookup here goes through them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
+from cryptoforecast.config import Settings
 from cryptoforecast.exceptions import ArtifactError
 from cryptoforecast.models.base import BaseForecaster, Forecaster
 from cryptoforecast.models.factory import build, class_for, load_with
 from cryptoforecast.models.global_model import GlobalLightGBMForecaster
+from cryptoforecast.models.plugins import Plugin, import_plugins, plugin_registry
 from cryptoforecast.models.shrunk import SHRINKABLE, ShrunkForecaster
 
 __all__ = [
@@ -27,9 +34,13 @@ __all__ = [
     "MODEL_TYPES",
     "RegisteredArtifact",
     "load_forecaster",
+    "load_plugins",
     "load_registered",
     "make_forecaster",
     "model_class",
+    "model_classes",
+    "model_types",
+    "plugin_for",
 ]
 
 #: model_type -> forecaster class: the one table of point models
@@ -64,19 +75,46 @@ class RegisteredArtifact(Protocol):
     def verify(self) -> Path: ...
 
 
+def load_plugins(settings: Settings | Iterable[str], *, worker: bool = False) -> tuple[Plugin, ...]:
+    """Import, check and add to the catalog the plug-ins ``settings.models.plugins`` names (or
+    the names given): once per process, at start-up, on the main thread (the CLI's commands,
+    ``create_app`` and ``train_model`` call it; a name already loaded is not imported again).
+    ``worker``: a Dask worker process (it answers no requests) imports them on its task thread.
+
+    Raises ConfigError naming a plug-in that cannot be imported, is not a forecaster class or
+    takes a built-in's model type, or one not loaded yet when called off the main thread."""
+    specs = settings.models.plugins if isinstance(settings, Settings) else list(settings)
+    return import_plugins(specs, MODEL_CLASSES, plugin_registry(), any_thread=worker)
+
+
+def plugin_for(model_type: str) -> Plugin | None:
+    """The loaded plug-in that provides ``model_type``, or None (a built-in, or not loaded)."""
+    return plugin_registry().get(model_type)
+
+
+def model_classes() -> dict[str, type[BaseForecaster]]:
+    """model_type -> class: :data:`MODEL_CLASSES` and the plug-ins loaded."""
+    return {**MODEL_CLASSES, **plugin_registry().classes()}
+
+
+def model_types() -> tuple[str, ...]:
+    """Every model type: the built-ins, then the plug-ins loaded."""
+    return tuple(model_classes())
+
+
 def model_class(model_type: str) -> type:
     """The forecaster class registered under ``model_type``."""
-    return class_for(MODEL_CLASSES, model_type)
+    return class_for(model_classes(), model_type)
 
 
 def make_forecaster(model_type: str, horizon: int = 1, **params: Any) -> Forecaster:
     """Build an unfitted forecaster by name with plain keyword hyperparameters."""
-    return build(MODEL_CLASSES, model_type, horizon, **params)
+    return build(model_classes(), model_type, horizon, **params)
 
 
 def load_forecaster(path: str | Path) -> Forecaster:
     """Load any saved model directory, choosing the class from its manifest."""
-    return load_with(MODEL_CLASSES, path)
+    return load_with(model_classes(), path)
 
 
 def load_registered(record: RegisteredArtifact) -> Forecaster:

@@ -47,6 +47,7 @@ from cryptoforecast.evaluation.guard import guard_params
 from cryptoforecast.evaluation.summary import summarise_results
 from cryptoforecast.exceptions import ConfigError, DataError
 from cryptoforecast.features import warmup_rows
+from cryptoforecast.models import load_plugins
 from cryptoforecast.models.distribution import BASELINES, QUANTILES, MarketData
 from cryptoforecast.registry import ModelRegistry
 from cryptoforecast.replay.candidates import train_candidates
@@ -54,7 +55,7 @@ from cryptoforecast.replay.guard import GuardedReplay, guard_served
 from cryptoforecast.serving.distribution import as_predictive
 from cryptoforecast.serving.point_forecast import COVERAGES
 from cryptoforecast.serving.predictor import Predictor
-from cryptoforecast.training.fit import TRAINABLE_MODELS
+from cryptoforecast.training.fit import trainable_models
 from cryptoforecast.training.pipeline import resolve_settings
 
 __all__ = [
@@ -321,6 +322,7 @@ def _period_task(
     anchor: pd.Timestamp,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """One Dask task: a throwaway registry, one retraining date and its origins."""
+    load_plugins(Settings.model_validate(settings), worker=True)  # a worker answers no requests
     with tempfile.TemporaryDirectory(prefix="cf-served-") as tmp:
         reg = ModelRegistry(f"sqlite:///{Path(tmp) / 'registry.db'}", Path(tmp) / "artifacts")
         try:
@@ -410,11 +412,12 @@ def backtest_served(
         n_workers: workers of the local Dask cluster (default: one per core).
     """
     settings = resolve_settings(config)
-    unknown = [c for c in candidates if c not in TRAINABLE_MODELS]
+    load_plugins(settings)
+    trainable = trainable_models()
+    unknown = [c for c in candidates if c not in trainable]
     if unknown or not candidates:
         raise ConfigError(
-            f"candidates must be model types from {', '.join(TRAINABLE_MODELS)}, got "
-            f"{list(candidates)!r}"
+            f"candidates must be model types from {', '.join(trainable)}, got {list(candidates)!r}"
         )
     for name, value in (("days", days), ("retrain_every", retrain_every), ("horizon", horizon)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:

@@ -38,6 +38,7 @@ from cryptoforecast.exceptions import (
     DataError,
     SourceError,
 )
+from cryptoforecast.models import load_plugins
 from cryptoforecast.redaction import hide_paths, redact
 from cryptoforecast.registry import ModelRegistry
 from cryptoforecast.serving.background import JobsCollector
@@ -115,6 +116,7 @@ def create_app(
     # thread exists (concurrent first imports can leave a library half-initialised)
     preload()
     settings = settings or load_config()
+    load_plugins(settings)  # the configured plug-ins, on this thread, before any request thread
     token = os.environ.get(ADMIN_TOKEN_ENV) if admin_token is _UNSET else admin_token
     if predictor is None:
         if registry is None:

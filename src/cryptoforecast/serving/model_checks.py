@@ -1,5 +1,6 @@
 """Why a registered production model may not serve a forecast: its artifact is gone (rather than
-changed), or it was trained on candles after the forecast's origin (an in-sample forecast)."""
+changed), it was trained on candles after the forecast's origin (an in-sample forecast), or the
+plug-in that provides its model type is not loaded in this process."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from cryptoforecast.models import model_types
+
 if TYPE_CHECKING:
     from cryptoforecast.registry.record import ModelRecord
 
-__all__ = ["is_missing", "trained_after"]
+__all__ = ["is_missing", "missing_plugin", "trained_after"]
 
 
 def is_missing(record: ModelRecord) -> bool:
@@ -21,6 +24,22 @@ def is_missing(record: ModelRecord) -> bool:
     if path.is_file():
         return False
     return any(not (path / name).is_file() for name in record.artifact_files)
+
+
+def missing_plugin(record: ModelRecord) -> str | None:
+    """Why ``record`` cannot load here: its model type comes from a plug-in (named in its
+    registry config) that this process did not load; ``None`` otherwise. The plug-in's name is
+    an entry-point name, ``module:Class`` or ``file.py:Class`` (never a directory)."""
+    plugin = (record.config or {}).get("plugin")
+    if not isinstance(plugin, dict) or record.model_type in model_types():
+        return None
+    name = str(plugin.get("name") or record.model_type)
+    version = plugin.get("version")
+    named = f"{name} {version}" if version else name
+    return (
+        f"model {record.model_id} needs plug-in {named}, not loaded: add it to models.plugins "
+        "and restart the service"
+    )
 
 
 def trained_after(record: ModelRecord, as_of: pd.Timestamp) -> str | None:

@@ -43,7 +43,7 @@ from cryptoforecast.data.schema import check_interval
 from cryptoforecast.data.times import as_of_instant, parse_time
 from cryptoforecast.exceptions import ArtifactError, ConfigError, CryptoForecastError, DataError
 from cryptoforecast.features import build_features, warmup_rows
-from cryptoforecast.models import MODEL_TYPES
+from cryptoforecast.models import model_types
 from cryptoforecast.models.catalog import load_registered
 from cryptoforecast.models.distribution import REFERENCE_WINDOW, StoredDistribution
 from cryptoforecast.paths import home_dir
@@ -70,7 +70,7 @@ from cryptoforecast.serving.distribution_version import (
 from cryptoforecast.serving.failures import unavailable
 from cryptoforecast.serving.freshness import staleness
 from cryptoforecast.serving.ledger import Ledger, default_ledger_url
-from cryptoforecast.serving.model_checks import is_missing, trained_after
+from cryptoforecast.serving.model_checks import is_missing, missing_plugin, trained_after
 from cryptoforecast.serving.point_forecast import (
     FALLBACK_MODEL_TYPE,
     Bands,
@@ -254,9 +254,10 @@ class Predictor:
 
     @staticmethod
     def check_model_type(model_type: str | None) -> str | None:
-        if model_type is not None and model_type not in MODEL_TYPES:
+        known = model_types()  # the built-ins and the plug-ins loaded at start-up
+        if model_type is not None and model_type not in known:
             raise ConfigError(
-                f"unknown model_type {model_type!r}; use one of {', '.join(MODEL_TYPES)} or omit it"
+                f"unknown model_type {model_type!r}; use one of {', '.join(known)} or omit it"
             )
         return model_type
 
@@ -682,6 +683,12 @@ class Predictor:
         except ArtifactError as exc:
             reason = "artifact missing" if is_missing(record) else "integrity check failed"
             log.warning("model %s (%s): %s: %s", record.model_id, crypto_id, reason, exc)
+            return reason
+        except ConfigError as exc:
+            reason = missing_plugin(record) or (
+                f"prediction failed: cannot load model {record.model_id}: {type(exc).__name__}"
+            )
+            log.warning("model %s (%s): %s: %s", record.model_id, crypto_id, reason, redact(exc))
             return reason
         except Exception as exc:
             reason = f"prediction failed: cannot load model {record.model_id}: {type(exc).__name__}"

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
 
 from cryptoforecast.config import MAX_OLDER_THAN_DAYS, MIN_OLDER_THAN_DAYS
-from cryptoforecast.models import CROSS_ASSET_MODEL_TYPES, MODEL_TYPES
+from cryptoforecast.models import CROSS_ASSET_MODEL_TYPES, MODEL_TYPES, model_types
 from cryptoforecast.registry import DISTRIBUTION
 
 __all__ = [
@@ -404,10 +404,10 @@ class RetrainRequest(BaseModel):
     @field_validator("model_type")
     @classmethod
     def _known_type(cls, value: str | None) -> str | None:
-        if value is not None and value not in RETRAINABLE_TYPES:
+        known = (*model_types(), DISTRIBUTION)  # with the plug-ins loaded at start-up
+        if value is not None and value not in known:
             raise ValueError(
-                f"unknown model_type {value!r}; use one of {', '.join(RETRAINABLE_TYPES)} or "
-                "omit it"
+                f"unknown model_type {value!r}; use one of {', '.join(known)} or omit it"
             )
         return value
 

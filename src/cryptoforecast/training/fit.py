@@ -20,7 +20,12 @@ import pandas as pd
 from cryptoforecast.config import Settings
 from cryptoforecast.exceptions import ConfigError, DataError
 from cryptoforecast.models.base import Forecaster
-from cryptoforecast.models.catalog import MODEL_CLASSES, make_forecaster, model_class
+from cryptoforecast.models.catalog import (
+    MODEL_CLASSES,
+    make_forecaster,
+    model_class,
+    model_classes,
+)
 from cryptoforecast.models.checks import check_is_fitted
 from cryptoforecast.models.distribution.shapes import QUANTILES
 from cryptoforecast.models.factory import params_for
@@ -34,12 +39,20 @@ __all__ = [
     "model_params",
     "new_forecaster",
     "rank_features",
+    "trainable_models",
 ]
 
 #: the model types trained one asset at a time (the cross-asset ones train in ``global_model``)
 TRAINABLE_MODELS: tuple[str, ...] = tuple(
     name for name, cls in MODEL_CLASSES.items() if not cls.cross_asset
 )
+
+
+def trainable_models() -> tuple[str, ...]:
+    """:data:`TRAINABLE_MODELS` and the plug-ins loaded (``models.load_plugins``): every model
+    type trained one asset at a time."""
+    return tuple(name for name, cls in model_classes().items() if not cls.cross_asset)
+
 
 #: ``rank(X, y) -> importance per feature, highest first``
 Ranker = Callable[[pd.DataFrame, pd.Series], pd.Series]
@@ -61,10 +74,9 @@ def model_params(settings: Settings, model_type: str) -> dict[str, Any]:
 
 
 def _construct(model_type: str, horizon: int, params: Mapping[str, Any], seed: int) -> Forecaster:
-    if model_type not in TRAINABLE_MODELS:
-        raise ConfigError(
-            f"unknown model_type {model_type!r}; use one of {', '.join(TRAINABLE_MODELS)}"
-        )
+    trainable = trainable_models()
+    if model_type not in trainable:
+        raise ConfigError(f"unknown model_type {model_type!r}; use one of {', '.join(trainable)}")
     kwargs = params_for(model_class(model_type), params, random_state=seed)
     return make_forecaster(model_type, horizon=horizon, **kwargs)
 

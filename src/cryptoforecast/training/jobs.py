@@ -45,10 +45,11 @@ from typing import Any, Protocol
 from cryptoforecast.compat import import_optional
 from cryptoforecast.config import MAX_OLDER_THAN_DAYS, Settings
 from cryptoforecast.exceptions import ConfigError, CryptoForecastError
+from cryptoforecast.models import load_plugins
 from cryptoforecast.redaction import redact
 from cryptoforecast.registry import DISTRIBUTION, ModelRegistry
 from cryptoforecast.training.distributions import train_distributions
-from cryptoforecast.training.fit import TRAINABLE_MODELS
+from cryptoforecast.training.fit import trainable_models
 from cryptoforecast.training.global_model import GLOBAL_MODEL, global_summaries, train_global_model
 from cryptoforecast.training.pipeline import resolve_settings, train_model
 from cryptoforecast.training.results import TrainingSummary, training_result
@@ -68,6 +69,7 @@ __all__ = [
     "summarise_model",
     "train_many",
     "train_task",
+    "worker_train_task",
 ]
 
 
@@ -86,6 +88,20 @@ def machine_workers() -> int:
 def summarise_model(model: Any, seconds: float | None = None) -> TrainingSummary:
     """The summary of a model returned by ``train_model`` (its ``training_result_``)."""
     return training_result(model).summary(seconds)
+
+
+def worker_train_task(**spec: Any) -> TrainingSummary:
+    """:func:`train_task` on a Dask worker: the configured plug-ins are loaded on its task thread
+    first (a worker process answers no requests), then the training runs as anywhere else. A
+    plug-in the worker cannot load becomes the summary's ``error``, as in :func:`train_task`."""
+    try:
+        load_plugins(Settings.model_validate(dict(spec["settings"])), worker=True)
+    except ConfigError as exc:
+        keys = ("crypto_id", "model_type", "horizon", "days")
+        return TrainingSummary(**{k: spec[k] for k in keys}).with_fields(
+            error=f"{type(exc).__name__}: {exc}"
+        )
+    return train_task(**spec)
 
 
 def train_task(
@@ -220,7 +236,7 @@ def run_specs(
         batch = uuid.uuid4().hex[:8]
         futures = [
             client.submit(
-                train_task,
+                worker_train_task,
                 **spec,
                 key=f"train-{spec['crypto_id']}-{spec['model_type']}-h{spec['horizon']}-{batch}-{i}",
                 pure=False,
@@ -290,11 +306,12 @@ def train_many(
         naive, gate reason, seconds, or ``error``) in grid order.
     """
     settings = resolve_settings(config)
+    load_plugins(settings)
+    trainable = trainable_models()
     for m in model_types:
-        if m not in TRAINABLE_MODELS and m != DISTRIBUTION:
+        if m not in trainable and m != DISTRIBUTION:
             raise ConfigError(
-                f"unknown model_type {m!r}; use one of {', '.join(TRAINABLE_MODELS)} or "
-                f"{DISTRIBUTION}"
+                f"unknown model_type {m!r}; use one of {', '.join(trainable)} or {DISTRIBUTION}"
             )
     registry_url = getattr(registry, "url", None)
     root = getattr(registry, "artifact_root", None)

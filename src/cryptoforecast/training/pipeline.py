@@ -52,9 +52,10 @@ from typing import Any
 from cryptoforecast.backtest.engine import FitCache
 from cryptoforecast.config import Settings, load_config
 from cryptoforecast.exceptions import ConfigError
+from cryptoforecast.models import load_plugins, plugin_for
 from cryptoforecast.models.base import Forecaster
 from cryptoforecast.training.distribution_model import attach_distribution
-from cryptoforecast.training.fit import TRAINABLE_MODELS, TopKFeatures, model_params, new_forecaster
+from cryptoforecast.training.fit import TopKFeatures, model_params, new_forecaster, trainable_models
 from cryptoforecast.training.gate import decide_family, with_top_features
 from cryptoforecast.training.metrics import ValidationMetrics
 from cryptoforecast.training.registration import (
@@ -217,10 +218,10 @@ def train_model(
         ConfigError: an unknown model type or a bad setting.
     """
     settings = resolve_settings(config)
-    if model_type not in TRAINABLE_MODELS:
-        raise ConfigError(
-            f"unknown model_type {model_type!r}; use one of {', '.join(TRAINABLE_MODELS)}"
-        )
+    load_plugins(settings)  # the configured plug-ins, imported once per process
+    trainable = trainable_models()
+    if model_type not in trainable:
+        raise ConfigError(f"unknown model_type {model_type!r}; use one of {', '.join(trainable)}")
     if isinstance(horizon, bool) or not isinstance(horizon, int) or not 1 <= horizon <= 366:
         raise ConfigError(f"horizon must be a whole number of candles >= 1, got {horizon!r}")
     if isinstance(tune, bool) or not isinstance(tune, int) or tune < 0:
@@ -249,6 +250,9 @@ def train_model(
         promotion_gate=settings.promotion_gate.model_dump(),
         tuning=fitted.tuning,
     )
+    plugin = plugin_for(model_type)
+    if plugin is not None:  # which plug-in (and version) a server needs to load the artifact
+        run_config["plugin"] = plugin.record()
     model = fitted.model
     record = None
     if save_model:
@@ -290,7 +294,9 @@ async def train_model_for_crypto(
     path: str | Path | None = None,
 ) -> Forecaster:
     """:func:`train_model` awaited in a worker thread (same arguments, same result), so that
-    trainings can be awaited together from an event loop."""
+    trainings can be awaited together from an event loop. The configured plug-ins are loaded
+    first, on the calling thread."""
+    load_plugins(resolve_settings(config))
     return await asyncio.to_thread(
         train_model, crypto_id, model_type, days, save_model, horizon, tune, source, end,
         config, registry, path=path,

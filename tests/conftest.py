@@ -16,9 +16,13 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "
 def cf_home(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Path]:
-    """An empty cryptoforecast home per test, and no config or registry from the environment."""
+    """An empty cryptoforecast home per test, and no config or registry from the environment.
+
+    The service's reports folder is in that home too: the default, ``./reports``, is where
+    ``make demo`` writes its report in the checkout the tests run from."""
     home = tmp_path_factory.mktemp("cfhome")
     monkeypatch.setenv("CRYPTOFORECAST_HOME", str(home))
+    monkeypatch.setenv("CRYPTOFORECAST_REPORTS_DIR", str(home / "reports"))
     monkeypatch.setenv("MPLBACKEND", "Agg")
     for var in (
         "CRYPTOFORECAST_CONFIG",

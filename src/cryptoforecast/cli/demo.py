@@ -13,7 +13,12 @@ For the demo coin (bitcoin) at each demo horizon (1 and 7 days):
    the production model, or from the technical-analysis fallback, labelled, when no model earned
    production (the service's own checks apply, the in-sample check included).
 
-The time each step took is printed. ``fast=True`` shrinks everything to a smoke run.
+The time each step took is printed. ``fast=True`` shrinks everything to a smoke run, marked as
+one in the output and in its registered models' config (``note``).
+
+The demo registers into a registry of its own, :func:`demo_registry`
+(``$CRYPTOFORECAST_HOME/demo/``), never into the user's: a demo's model must not retire a
+production model, nor look like a real version on ``/models``.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from cryptoforecast.evaluation.formatting import format_price
 from cryptoforecast.evaluation.report import write_report
 from cryptoforecast.evaluation.scorecard import scorecard_table, verdict
 from cryptoforecast.features import build_features, without_groups
+from cryptoforecast.paths import home_dir
 from cryptoforecast.registry import ModelRegistry
 from cryptoforecast.serving.predictor import Predictor
 from cryptoforecast.serving.schemas import Forecast
@@ -49,7 +55,21 @@ from cryptoforecast.training.jobs import summarise_model
 from cryptoforecast.training.pipeline import resolve_settings, train_model
 from cryptoforecast.training.results import TrainingSummary
 
-__all__ = ["FAST_OVERRIDES", "DemoResult", "demo", "demo_settings", "run_demo"]
+__all__ = [
+    "DEMO_DIR",
+    "FAST_OVERRIDES",
+    "SMOKE_RUN_NOTE",
+    "DemoResult",
+    "demo",
+    "demo_registry",
+    "demo_settings",
+    "run_demo",
+]
+
+#: the demo's own folder under ``$CRYPTOFORECAST_HOME``: its registry and artifacts
+DEMO_DIR = "demo"
+#: what a smoke run's models carry in their config (``note``) and its output says
+SMOKE_RUN_NOTE = "smoke run (cryptoforecast demo --fast): tiny settings, the figures mean nothing"
 
 #: ``--fast``: a smoke run in well under a minute (the figures mean nothing at this size)
 FAST_OVERRIDES: dict[str, Any] = {
@@ -72,6 +92,15 @@ class DemoResult:
     report_path: Path | None = None
     notes: list[str] = field(default_factory=list)
     verdicts: list[str] = field(default_factory=list)
+
+
+def demo_registry() -> ModelRegistry:
+    """The demo's registry: SQLite and artifacts under ``$CRYPTOFORECAST_HOME/demo/``, whatever
+    ``$CRYPTOFORECAST_REGISTRY_URL`` names (that is the user's registry, which a demo leaves
+    alone)."""
+    root = home_dir() / DEMO_DIR
+    root.mkdir(parents=True, exist_ok=True)
+    return ModelRegistry(url=f"sqlite:///{root / 'registry.db'}", artifact_root=root / "artifacts")
 
 
 def demo_settings(
@@ -115,7 +144,12 @@ class _Clock:
 # the three product calls
 # --------------------------------------------------------------------------------------------
 def _train(
-    crypto_id: str, model_type: str, horizon: int, settings: Settings, registry: Any
+    crypto_id: str,
+    model_type: str,
+    horizon: int,
+    settings: Settings,
+    registry: Any,
+    note: str | None = None,
 ) -> TrainingSummary:
     """Train, validate, register and gate one model; a failure becomes the summary's error."""
     started = time.perf_counter()
@@ -127,6 +161,7 @@ def _train(
             horizon=horizon,
             config=settings,
             registry=registry,
+            note=note,
         )
     except Exception as exc:  # one model failing must not hide the others' results
         return TrainingSummary(
@@ -279,17 +314,30 @@ def run_demo(
     reports_dir: str | Path = "reports",
     registry: Any = None,
 ) -> DemoResult:
-    """Run the demo (see the module docstring) and return what it produced."""
+    """Run the demo (see the module docstring) and return what it produced.
+
+    ``registry`` defaults to :func:`demo_registry`, never the user's registry."""
     console = console or Console()
     settings = demo_settings(config, fast=fast)
     demo = settings.demo
-    registry = registry or ModelRegistry()
+    own_registry = registry is None
+    registry = registry or demo_registry()
+    note = SMOKE_RUN_NOTE if fast else None
     result = DemoResult()
     clock = _Clock(console, result)
     started = time.perf_counter()
     console.rule(
-        f"cryptoforecast demo: {demo.crypto_id}, horizons {demo.horizons}, models {demo.models}"
+        ("SMOKE RUN, not a result: " if fast else "")
+        + f"cryptoforecast demo: {demo.crypto_id}, horizons {demo.horizons}, models {demo.models}"
     )
+    if fast:
+        console.print(f"[yellow]{SMOKE_RUN_NOTE}[/]", highlight=False)
+    if own_registry:
+        console.print(
+            f"  models go to the demo's own registry in {home_dir() / DEMO_DIR}; "
+            "your registry is left as it is",
+            highlight=False,
+        )
     with clock.step("load candles"):
         candles = load_ohlcv(demo.crypto_id)
         crypto_id = str(candles.attrs.get("crypto_id", demo.crypto_id))
@@ -301,7 +349,7 @@ def run_demo(
     for h in demo.horizons:
         for model_type in demo.models:
             with clock.step(f"train {model_type} h={h} (validate, register, gate)"):
-                result.trainings.append(_train(crypto_id, model_type, h, settings, registry))
+                result.trainings.append(_train(crypto_id, model_type, h, settings, registry, note))
     console.print(
         summary_table(
             result.trainings,
@@ -350,6 +398,8 @@ def run_demo(
         console.print(f"[yellow]note:[/] {note}", highlight=False)
     result.timings["total"] = time.perf_counter() - started
     console.print(f"[bold]demo finished in {result.timings['total']:.1f} s[/]", highlight=False)
+    if fast:
+        console.print(f"[yellow]{SMOKE_RUN_NOTE}[/]", highlight=False)
     return result
 
 

@@ -191,6 +191,7 @@ def train_model(
     registry: Any = None,
     *,
     path: str | Path | None = None,
+    note: str | None = None,
 ) -> Forecaster:
     """Train, validate and (optionally) save, register and gate one model.
 
@@ -207,6 +208,8 @@ def train_model(
             or ``None`` for :func:`cryptoforecast.config.load_config`.
         registry: a ``ModelRegistry``; default: a new one on the configured URL.
         path: the CSV file for ``source="csv"``.
+        note: stored as ``note`` in the registered model's config when given (the demo's
+            smoke run says so there).
 
     Returns:
         The fitted forecaster, carrying what the training produced as one typed attribute,
@@ -250,6 +253,8 @@ def train_model(
         promotion_gate=settings.promotion_gate.model_dump(),
         tuning=fitted.tuning,
     )
+    if note is not None:
+        run_config["note"] = note
     plugin = plugin_for(model_type)
     if plugin is not None:  # which plug-in (and version) a server needs to load the artifact
         run_config["plugin"] = plugin.record()

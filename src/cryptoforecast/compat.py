@@ -30,6 +30,7 @@ INSTALL: dict[str, str] = {
     "arch": "arch==8.0.0",
     "optuna": "optuna==5.0.0",
     "httpx": "httpx==0.28.1",
+    "swagger_ui_bundle": "swagger-ui-bundle-v2==5.31.0",
 }
 
 

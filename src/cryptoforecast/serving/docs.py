@@ -1,9 +1,11 @@
 """``/docs`` that renders without the internet: Swagger UI served from the installed package.
 
 FastAPI's default page loads Swagger UI's script and style from a CDN, so behind a firewall it is
-a blank page. Here the same page points at copies shipped in the ``swagger-ui-bundle`` package
-(Swagger UI 4.15.5, Apache-2.0), served under ``/docs/assets/``; the online validator badge is
-off. ReDoc is not bundled, so ``/redoc`` is not offered.
+a blank page. Here the same page points at copies shipped in the ``swagger-ui-bundle-v2`` package
+(Swagger UI 5.31.0, Apache-2.0; import name ``swagger_ui_bundle``), served under ``/docs/assets/``;
+the online validator badge is off. Swagger UI reads OpenAPI 3.1, which FastAPI publishes, from 5.0
+on (the 4.x of ``swagger-ui-bundle`` 1.1.0 refused the schema). ReDoc is not bundled, so
+``/redoc`` is not offered.
 
 The page's Content-Security-Policy lets it load only those files, the schema and the one inline
 script that starts Swagger UI (allowed by its sha256, see :func:`docs_csp`).

@@ -48,7 +48,7 @@ from cryptoforecast.models.catalog import load_registered
 from cryptoforecast.models.distribution import REFERENCE_WINDOW, StoredDistribution
 from cryptoforecast.paths import home_dir
 from cryptoforecast.redaction import hide_paths, redact
-from cryptoforecast.registry import ModelRegistry
+from cryptoforecast.registry import DISTRIBUTION, ModelRegistry
 from cryptoforecast.serving.cache import TTLCache
 from cryptoforecast.serving.cross_section import with_cross_section
 from cryptoforecast.serving.distribution import (
@@ -110,6 +110,17 @@ class PredictionUnavailable(CryptoForecastError):
     def __init__(self, message: str, public: str | None = None) -> None:
         super().__init__(message)
         self.public = public
+
+
+def _point_load_failure(record: ModelRecord, exc: Exception) -> str:
+    """Why the point model ``record`` did not load (``exc``), by the kind of failure only: the
+    fallback reason of its forecasts and what ``/healthz`` says of it."""
+    if isinstance(exc, ImportError):  # the process's libraries, not the artifact: try again later
+        return f"{LIBRARY_UNAVAILABLE}: model {record.model_id} ({record.model_type})"
+    if isinstance(exc, ArtifactError):
+        return "artifact missing" if is_missing(record) else "integrity check failed"
+    plugin = missing_plugin(record) if isinstance(exc, ConfigError) else None
+    return plugin or f"prediction failed: cannot load model {record.model_id}: {type(exc).__name__}"
 
 
 def _utcnow() -> datetime:
@@ -429,6 +440,28 @@ class Predictor:
         sha256-verified) once, then reused."""
         return self._loaded(self._distributions, record, load_distribution_version)
 
+    def load_failure(self, record: ModelRecord) -> str | None:
+        """Why the production model ``record`` (a point model or a distribution version) cannot
+        load here, in the words a forecast's fallback reason uses (the kind of failure, never a
+        path); ``None`` when it loads. Loaded once and kept, as a forecast would load it, so a
+        model that loads costs nothing the next time; one that does not is tried again, so a
+        restored artifact counts at once."""
+        try:
+            if record.kind == DISTRIBUTION:
+                self.load_distribution(record)
+            else:
+                self.load_model(record)
+        except Exception as exc:
+            if record.kind == DISTRIBUTION:
+                reason = unloadable(record, exc).reason
+            else:
+                reason = _point_load_failure(record, exc)
+            log.warning(
+                "model %s (%s): %s: %s", record.model_id, record.crypto_id, reason, redact(exc)
+            )
+            return reason
+        return None
+
     def _loaded(
         self, loaded: dict[int, T], record: ModelRecord, load: Callable[[ModelRecord], T]
     ) -> T:
@@ -676,22 +709,8 @@ class Predictor:
             return reason
         try:
             model = self.load_model(record)
-        except ImportError as exc:  # the process's libraries, not the artifact: try again later
-            reason = f"{LIBRARY_UNAVAILABLE}: model {record.model_id} ({record.model_type})"
-            log.warning("model %s (%s): %s: %s", record.model_id, crypto_id, reason, exc)
-            return reason
-        except ArtifactError as exc:
-            reason = "artifact missing" if is_missing(record) else "integrity check failed"
-            log.warning("model %s (%s): %s: %s", record.model_id, crypto_id, reason, exc)
-            return reason
-        except ConfigError as exc:
-            reason = missing_plugin(record) or (
-                f"prediction failed: cannot load model {record.model_id}: {type(exc).__name__}"
-            )
-            log.warning("model %s (%s): %s: %s", record.model_id, crypto_id, reason, redact(exc))
-            return reason
         except Exception as exc:
-            reason = f"prediction failed: cannot load model {record.model_id}: {type(exc).__name__}"
+            reason = _point_load_failure(record, exc)
             log.warning("model %s (%s): %s: %s", record.model_id, crypto_id, reason, redact(exc))
             return reason
         try:

@@ -229,19 +229,29 @@ def _quiet_optuna() -> Iterator[None]:
         optuna.logging.set_verbosity(previous)
 
 
-def _trial_logger(n_trials: int) -> Callable[[Any, Any], None]:
+def _trial_logger(n_trials: int, folds: int) -> Callable[[Any, Any], None]:
     """An Optuna callback logging one line per finished trial (``cryptoforecast train --tune``
-    shows them as progress)."""
+    shows them as progress).
+
+    A MASE is shown only for a complete trial: Optuna keeps a pruned trial's last running MASE
+    as its value, a figure over part of the validation only, so a pruned trial says after how
+    many of its ``folds`` it stopped, and a failed one says it failed."""
+    optuna = import_optional("optuna", "tune_hyperparameters")
     done = [0]
 
     def log_trial(study: Any, trial: Any) -> None:
         done[0] += 1
-        value = "pruned" if trial.value is None else f"MASE {trial.value:.4f}"
+        if trial.state == optuna.trial.TrialState.COMPLETE:
+            outcome = f"MASE {trial.value:.4f}"
+        elif trial.state == optuna.trial.TrialState.PRUNED:
+            outcome = f"pruned after {len(trial.intermediate_values)} of {folds} folds"
+        else:  # FAIL: the objective raised a caught error or answered NaN
+            outcome = "failed"
         try:
             best = f"best MASE {study.best_value:.4f}"
         except ValueError:  # no trial completed yet
             best = "no completed trial yet"
-        logger.info("trial %d/%d: %s (%s)", done[0], n_trials, value, best)
+        logger.info("trial %d/%d: %s (%s)", done[0], n_trials, outcome, best)
 
     return log_trial
 
@@ -328,7 +338,12 @@ def tune_hyperparameters(
             ) from None
         if study.trials:  # resuming: a fresh sampler with the same seed would replay old samples
             study.sampler = optuna.samplers.TPESampler(seed=seed + len(study.trials))
-        study.optimize(objective, n_trials=n_trials, catch=(), callbacks=[_trial_logger(n_trials)])
+        study.optimize(
+            objective,
+            n_trials=n_trials,
+            catch=(),
+            callbacks=[_trial_logger(n_trials, math.ceil(n_val / step))],
+        )
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     if not complete:
         raise DataError(

@@ -1,16 +1,23 @@
 """The models page (``/models``): production models, their gate decisions, stage history and
-the backtest reports found in the reports folder. Everything comes from the registry."""
+the backtest reports found in the reports folder. Everything comes from the registry.
+
+A report belongs to the key its file name names: ``<coin>-<model type>-h<horizon>.html`` to that
+key only (``backtest --report``), ``<coin>.html`` (the demo's) to each of that coin's keys; a
+name part that is neither a model type nor ``h<N>`` narrows nothing."""
 
 from __future__ import annotations
 
 import math
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cryptoforecast.assets import ASSETS
+from cryptoforecast.models import model_types
 from cryptoforecast.registry import ModelRecord, StageEvent
 from cryptoforecast.serving.dashboard.charts import TimelineEvent, timeline_chart
 from cryptoforecast.serving.predictor import Predictor
@@ -75,8 +82,30 @@ def _gate_reason(record: ModelRecord, events: list[StageEvent]) -> str | None:
     return str(gate.get("reason")) if isinstance(gate, dict) and gate.get("reason") else None
 
 
+def _report_is_about(name: str, record: ModelRecord, coins: Iterable[str]) -> bool:
+    """Whether the report file ``name`` is about ``record``'s key, read from the name:
+    ``<coin>[-<model type>][-h<horizon>].html``, its coin the longest of ``coins`` (plus the
+    known assets) that the name starts with, so ``avalanche-2`` or a coin whose id starts like
+    another's is matched whole."""
+    stem = name.removesuffix(".html")
+    known = {*coins, *(asset.id for asset in ASSETS), record.crypto_id}
+    named = [c for c in known if stem == c or stem.startswith(f"{c}-")]
+    if not named or max(named, key=len) != record.crypto_id:
+        return False
+    parts = stem[len(record.crypto_id) + 1 :].split("-") if stem != record.crypto_id else []
+    types = {*model_types(), record.model_type}
+    horizons = [p for p in parts if re.fullmatch(r"h[0-9]+", p)]
+    named_types = [p for p in parts if p in types]
+    return all(p == f"h{record.horizon}" for p in horizons) and all(
+        p == record.model_type for p in named_types
+    )
+
+
 def _model_card(
-    record: ModelRecord, events: list[StageEvent], reports: list[ReportLink]
+    record: ModelRecord,
+    events: list[StageEvent],
+    reports: list[ReportLink],
+    coins: Iterable[str],
 ) -> ModelCard:
     m = record.metrics
     mase = record.validation_mase
@@ -106,7 +135,7 @@ def _model_card(
             ],
             f"stage history of {record.crypto_id} {record.model_type} h={record.horizon}",
         )
-    mine = [r for r in reports if r.name.startswith(record.crypto_id)]
+    mine = [r for r in reports if _report_is_about(r.name, record, coins)]
     return ModelCard(record, pairs, coverages, _gate_reason(record, events), events, timeline, mine)
 
 
@@ -160,9 +189,10 @@ def models_page(pred: Predictor, reports: list[ReportLink]) -> ModelsPage:
         by_key[r.key].append(r)
     cards: list[ModelCard] = []
     unserved: list[ModelCard] = []
+    coins = {key[0] for key in by_key}
     for key in sorted(by_key):
         live = [r for r in by_key[key] if r.status == "production"]
         newest = live[-1] if live else by_key[key][-1]
-        card = _model_card(newest, history.get(key, []), reports)
+        card = _model_card(newest, history.get(key, []), reports, coins)
         (cards if live else unserved).append(card)
     return ModelsPage(cards, unserved, reports)

@@ -33,6 +33,7 @@ router = APIRouter(tags=["operations"])
 @router.get("/healthz", responses=documented_errors("GET /healthz"))
 def healthz(svc: Service = SERVICE) -> dict[str, Any]:
     """Model ages, cache size, data freshness; ``status`` is ``degraded`` when a part fails, a
+    production model cannot load (``model_errors``: which, and the kind of failure), a
     live series is stale (the embedded snapshot is a fixed history: stale, but as configured) or
     the candle refresher's last run could not reach its live source."""
     pred = svc.predictor
@@ -47,6 +48,7 @@ def healthz(svc: Service = SERVICE) -> dict[str, Any]:
     }
     try:
         records = pred.registry.list_models(status="production")
+        failures = {r.model_id: pred.load_failure(r) for r in records}
         out["models"] = [
             {
                 "model_id": r.model_id,
@@ -56,10 +58,26 @@ def healthz(svc: Service = SERVICE) -> dict[str, Any]:
                 "horizon": r.horizon,
                 "version": r.version,
                 "age_days": round((now - r.created_at).total_seconds() / 86_400, 3),
-                "loaded": r.model_id in pred.loaded_models,
+                "loaded": failures[r.model_id] is None,
+                **({"load_error": failures[r.model_id]} if failures[r.model_id] else {}),
             }
             for r in records
         ]
+        errors = [
+            {
+                "model_id": r.model_id,
+                "crypto_id": r.crypto_id,
+                "horizon": r.horizon,
+                "model_type": r.model_type,
+                "kind": r.kind,
+                "reason": failures[r.model_id],
+            }
+            for r in records
+            if failures[r.model_id] is not None
+        ]
+        if errors:  # every answer for these keys is a fallback
+            out["status"] = "degraded"
+            out["model_errors"] = errors
     except Exception as exc:
         log.warning("health check: the registry failed: %s", redact(exc))
         out["status"] = "degraded"

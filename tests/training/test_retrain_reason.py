@@ -87,3 +87,30 @@ def test_the_service_job_passes_its_filter_to_the_retraining(
     monkeypatch.setattr(jobs, "retrain_stale", record)
     retrain_job(model_type="xgboost", horizon=7, older_than_days=3, registry=registry)
     assert asked == [{"older_than": 3, "registry": registry, "model_type": "xgboost", "horizon": 7}]
+
+
+def test_a_dry_run_says_why_it_would_retrain_nothing_as_the_retraining_does(
+    registry: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(["retrain", "--older-than", "7d", "--dry-run"], capsys)
+    assert code == 0, err
+    text = " ".join(out.split())
+    assert "no models" in text and "recent enough" not in text
+    model_id = _register(registry)
+    code, out, err = run(["retrain", "--older-than", "7d", "--dry-run"], capsys)
+    assert code == 0, err
+    text = " ".join(out.split())
+    assert "younger than 7 days" in text and f"model {model_id}" in text
+    assert registry.list_models()[-1].model_id == model_id  # a dry run trains nothing
+
+
+def test_stale_models_carry_the_same_reason_when_there_are_none(registry: Any) -> None:
+    assert (
+        jobs.stale_models("7d", registry=registry).reason
+        == retrain_job(older_than_days=7, registry=registry).reason
+    )
+    _register(registry)
+    listed = jobs.stale_models("7d", registry=registry)
+    assert listed == [] and "younger than 7 days" in (listed.reason or "")
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=30)
+    assert jobs.stale_models("7d", registry=registry, now=later).reason is None

@@ -393,7 +393,7 @@ def retrain(
     if dry_run:
         stale = stale_models(older_than)
         if not stale:
-            console().print("Nothing to retrain: every tracked model is recent enough.")
+            console().print(f"{stale.reason}.", highlight=False)
             return
         plan = Table(title=f"Would retrain {len(stale)} model(s)")
         for col in ("crypto", "model", "h", "newest id", "version", "age (days)", "days", "source"):

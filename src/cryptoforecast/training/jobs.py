@@ -58,6 +58,7 @@ __all__ = [
     "RetrainedKeys",
     "StaleKey",
     "StaleModel",
+    "StaleModels",
     "TrainSpec",
     "find_stale",
     "machine_workers",
@@ -455,18 +456,29 @@ def _with_tuned_params(settings: dict[str, Any], stale: StaleModel) -> dict[str,
     return out
 
 
+class StaleModels(list[StaleModel]):
+    """The stale keys (a list, oldest first) and, when there is none, ``reason``: why, the same
+    reason a retraining gives (``RetrainedKeys.reason``)."""
+
+    def __init__(self, stale: Iterable[StaleModel] = (), reason: str | None = None):
+        super().__init__(stale)
+        self.reason = reason
+
+
 def stale_models(
     older_than: Any = None,
     registry: Any = None,
     config: Any = None,
     now: dt.datetime | None = None,
-) -> list[StaleModel]:
+) -> StaleModels:
     """What :func:`retrain_stale` would retrain (``older_than`` default: the config's
-    ``retrain.older_than_days``), oldest first; nothing is trained."""
+    ``retrain.older_than_days``), oldest first; nothing is trained. When nothing is stale, the
+    result's ``reason`` says why."""
     settings = resolve_settings(config)
     reg = registry if registry is not None else ModelRegistry()
     age = older_than if older_than is not None else f"{settings.retrain.older_than_days}d"
-    return find_stale(reg, age, now=now)
+    stale = find_stale(reg, age, now=now)
+    return StaleModels(stale, reason=None if stale else _nothing_to_retrain(reg, age, [], now=now))
 
 
 class RetrainedKeys(list[TrainingSummary]):

@@ -99,6 +99,8 @@ WRONG: list[tuple[tuple[str, ...], list[str], str, str | None]] = [
     (("registry", "list"), [], "--status", "retired"),
     (("registry", "list"), [], "--kind", "scale"),
     (("registry", "list"), [], "--json", "yes"),
+    (("registry", "list"), [], "--ids", "yes"),
+    (("registry", "list"), [], "--latest", "yes"),
     (("registry", "show"), ["1"], "--json", "yes"),
     (("registry", "promote"), ["1"], "--reason", None),
     (("registry", "promote"), ["1"], "--force", "yes"),

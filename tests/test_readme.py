@@ -8,7 +8,10 @@ A block is marked by an HTML comment on the line(s) just before it, visible in t
 - ``<!-- readme-test: file NAME -->``: written to NAME in the working directory, not run.
 
 Python blocks share one namespace, like a session typed top to bottom; shell commands run with
-``cryptoforecast`` meaning this checkout's command line.
+``cryptoforecast`` meaning this checkout's command line. A line ``NAME=$(command)`` runs the
+command and keeps its stripped output; later lines have ``$NAME`` (``"$NAME"``, ``${NAME}``)
+replaced by it, as a shell would. The registry is not empty when the README starts: it already
+holds two models, so a command that names a model by an id of an empty registry fails here.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 README = REPO / "README.md"
+ASSIGN = re.compile(r"^\s*([A-Za-z_]\w*)=\$\((.*)\)\s*(?:#.*)?$")
 MARK = re.compile(r"<!--\s*readme-test:\s*(network|skip|file)\b\s*(.*?)\s*-->")
 FENCE = re.compile(r"^```(\w*)\s*$")
 
@@ -69,10 +73,49 @@ def shell_commands(block: str) -> list[str]:
     joined = re.sub(r"\\\n\s*", " ", block)
     commands = []
     for line in joined.splitlines():
+        if assigned := ASSIGN.match(line):
+            name, command = assigned.groups()
+            commands.append(f"{name}=$({shlex.join(shlex.split(command, comments=True))})")
+            continue
         words = shlex.split(line, comments=True)
         if words:
             commands.append(shlex.join(words))
     return commands
+
+
+def with_variables(command: str, variables: dict[str, str]) -> str:
+    """``command`` with ``$NAME`` and ``${NAME}`` of every name in ``variables`` replaced by its
+    value (values are ids and names: no quote in them); other ``$`` words are left as they are."""
+    for name, value in variables.items():
+        assert "'" not in value and '"' not in value, f"${name} holds a quote: {value!r}"
+        command = re.sub(rf"\$(?:{name}\b|\{{{name}\}})", value, command)
+    return command
+
+
+def seed_registry() -> list[int]:
+    """Register two models by hand, as a registry in use would hold before the README starts."""
+    from cryptoforecast.registry import ModelRegistry
+
+    registry = ModelRegistry()
+    try:
+        registry.artifact_root.mkdir(parents=True, exist_ok=True)
+        ids = []
+        for coin, model_type, horizon in (("bitcoin", "lightgbm", 1), ("dogecoin", "xgboost", 3)):
+            path = registry.artifact_root / "seed" / f"{coin}-{model_type}-h{horizon}"
+            path.mkdir(parents=True)
+            (path / "manifest.json").write_text('{"model_type": "seed"}', encoding="utf-8")
+            ids.append(
+                registry.register_model(
+                    model_type=model_type,
+                    crypto_id=coin,
+                    horizon=horizon,
+                    model_path=path,
+                    config={"note": "there before the README"},
+                )
+            )
+        return ids
+    finally:
+        registry.close()
 
 
 def test_the_parser_sees_marks_files_and_continuations() -> None:
@@ -83,6 +126,18 @@ def test_the_parser_sees_marks_files_and_continuations() -> None:
     net, plain, file = readme_blocks(text)
     assert (net.mark, plain.mark, file.mark, file.arg) == ("network", None, "file", "m.py")
     assert shell_commands(net.text) == ["x --a --b"]
+
+
+def test_a_command_output_is_kept_in_a_variable_for_the_lines_after_it() -> None:
+    block = (
+        'ID=$(cf list --crypto bitcoin \\\n  --ids --latest)   # the newest\ncf show "$ID"  # it\n'
+    )
+    assign, show = shell_commands(block)
+    assert assign == "ID=$(cf list --crypto bitcoin --ids --latest)"
+    assert ASSIGN.match(assign).groups() == ("ID", "cf list --crypto bitcoin --ids --latest")  # type: ignore[union-attr]
+    assert ASSIGN.match(show) is None
+    assert with_variables(show, {"ID": "12"}) == "cf show '12'"  # quoted, as the shell reads it
+    assert with_variables("a ${ID} $IDS $HOME", {"ID": "3"}) == "a 3 $IDS $HOME"
 
 
 def test_every_skipped_block_says_why_in_the_readme() -> None:
@@ -111,7 +166,9 @@ def test_readme_runs_in_order(
         "PYTHONPATH", os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")]))
     )
     monkeypatch.chdir(work)
+    assert seed_registry() == [1, 2]
     namespace: dict[str, object] = {"__name__": "__readme__"}
+    variables: dict[str, str] = {}
     ran = 0
     for block in readme_blocks(README.read_text(encoding="utf-8")):
         if block.mark in ("network", "skip"):
@@ -124,7 +181,9 @@ def test_readme_runs_in_order(
             exec(code, namespace)  # noqa: S102 - the README's own code, run as a reader would
             ran += 1
             continue
-        for command in shell_commands(block.text):
+        for line in shell_commands(block.text):
+            assigned = ASSIGN.match(line)
+            command = with_variables(assigned.group(2) if assigned else line, variables)
             done = subprocess.run(
                 command, shell=True, cwd=work, capture_output=True, text=True, timeout=900
             )
@@ -132,5 +191,7 @@ def test_readme_runs_in_order(
                 f"README.md:{block.line}: `{command}` exited {done.returncode}\n"
                 f"{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
             )
+            if assigned:
+                variables[assigned.group(1)] = done.stdout.strip()
             ran += 1
     assert ran >= 15

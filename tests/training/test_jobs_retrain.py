@@ -109,7 +109,7 @@ def test_newest_model_decides_the_age() -> None:
 
 def test_cli_retrain(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["retrain", "--older-than", "7d"]) == 0
-    assert "Nothing to retrain" in capsys.readouterr().out
+    assert "nothing to retrain: the registry has no models yet" in capsys.readouterr().out
     assert main(["retrain", "--older-than", "soon"]) == 1
     assert "older-than" in capsys.readouterr().err
     reg = ModelRegistry()

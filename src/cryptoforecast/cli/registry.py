@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from cryptoforecast.cli._common import HELP, console, echo_json, speaking_flags
+from cryptoforecast.exceptions import RegistryError
 from cryptoforecast.registry import ModelRecord, model_registry
 
 __all__ = ["registry_app"]
@@ -82,16 +83,61 @@ def registry_list(
         typer.Option("--kind", help="point or distribution (default: both)."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the records as JSON.")] = False,
+    ids: Annotated[
+        bool,
+        typer.Option("--ids", help="Print only the ids, one a line, newest first (for scripts)."),
+    ] = False,
+    latest: Annotated[
+        bool,
+        typer.Option(
+            "--latest",
+            help="Only the newest matching model; fails when none matches. With --ids: "
+            "ID=$(cryptoforecast registry list -c bitcoin -m lightgbm -H 1 --ids --latest).",
+        ),
+    ] = False,
 ) -> None:
     """List registered models: point models and distributions (a distribution's scale model is
     shown beside its model type, e.g. ``distribution (har_rv)``)."""
 
     with speaking_flags(_FLAGS):
         records = model_registry.list_models(crypto_id, model, horizon, status, kind)
+    if latest:
+        if not records:
+            raise RegistryError(_no_match(crypto_id, model, horizon, status, kind))
+        records = records[-1:]  # oldest first: the last is the newest
+    if ids:
+        for rec in reversed(records):
+            typer.echo(rec.model_id)
+        return
     if as_json:
         echo_json([rec.to_dict() for rec in records])
         return
     console().print(_registry_table(records, f"Registered models ({len(records)})"))
+
+
+def _no_match(
+    crypto_id: str | None,
+    model: str | None,
+    horizon: int | None,
+    status: str | None,
+    kind: str | None,
+) -> str:
+    """Why ``--latest`` has no id to print: the filters as typed, and how to see what there is."""
+    asked = " ".join(
+        f"{flag} {value}"
+        for flag, value in (
+            ("--crypto", crypto_id),
+            ("--model", model),
+            ("--horizon", horizon),
+            ("--status", status),
+            ("--kind", kind),
+        )
+        if value is not None
+    )
+    return (
+        f"no registered model matches {asked or 'the registry (it is empty)'}; "
+        "'cryptoforecast registry list' shows every model, train one with 'cryptoforecast train'"
+    )
 
 
 @registry_app.command("show")

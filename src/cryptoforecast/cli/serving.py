@@ -19,6 +19,7 @@ from cryptoforecast.data.live import LIVE_SOURCE_NAMES
 from cryptoforecast.models import load_plugins
 from cryptoforecast.redaction import mask_url
 from cryptoforecast.serving.ledger import Ledger
+from cryptoforecast.serving.routes import ADMIN_TOKEN_ENV
 from cryptoforecast.serving.schemas import AccuracyRow
 
 __all__ = ["distribution_score_table", "ledger_app", "serve"]
@@ -85,6 +86,7 @@ def serve(
     # create_app loads them again on its own main thread
     load_plugins(load_config())
     uvicorn = import_optional("uvicorn", "serve")
+    typer.echo(_admin_token_notice(os.environ.get(ADMIN_TOKEN_ENV)), err=True)
     os.environ[SOURCE_ENV] = source  # read by the app factory in every worker process
     uvicorn.run(
         "cryptoforecast.cli.app_factory:app_from_env",
@@ -93,6 +95,22 @@ def serve(
         port=port,
         log_level=log_level,
         workers=workers,
+    )
+
+
+def _admin_token_notice(token: str | None) -> str:
+    """Where the admin token comes from and how to send it, or that there is none; never the
+    token itself."""
+    if not token:
+        return (
+            f"admin API: no admin token ({ADMIN_TOKEN_ENV} is not set), so the admin routes "
+            "(/v1/admin/*, POST /v1/models/{id}/promote, POST /v1/retrain) answer 403; to use "
+            f"them, export {ADMIN_TOKEN_ENV} before 'serve' and send "
+            f"'Authorization: Bearer ${ADMIN_TOKEN_ENV}'"
+        )
+    return (
+        f"admin API: the admin token is read from {ADMIN_TOKEN_ENV} (set; not shown); send it as "
+        f"'Authorization: Bearer ${ADMIN_TOKEN_ENV}' from a shell where it is exported"
     )
 
 

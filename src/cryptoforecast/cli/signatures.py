@@ -787,6 +787,26 @@ SIGNATURES: dict[str, Any] = {
                 ],
                 "help": "Print the records as JSON.",
             },
+            {
+                "name": "ids",
+                "kind": "option",
+                "annotation": "bool",
+                "default": False,
+                "param_decls": [
+                    "--ids",
+                ],
+                "help": "Print only the ids, one a line, newest first (for scripts).",
+            },
+            {
+                "name": "latest",
+                "kind": "option",
+                "annotation": "bool",
+                "default": False,
+                "param_decls": [
+                    "--latest",
+                ],
+                "help": "Only the newest matching model; fails when none matches. With --ids: ID=$(cryptoforecast registry list -c bitcoin -m lightgbm -H 1 --ids --latest).",
+            },
         ],
     },
     "registry show": {

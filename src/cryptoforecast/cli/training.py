@@ -393,7 +393,7 @@ def retrain(
     if dry_run:
         stale = stale_models(older_than)
         if not stale:
-            console().print("Nothing to retrain: every tracked model is recent enough.")
+            console().print(f"{stale.reason}.", highlight=False)
             return
         plan = Table(title=f"Would retrain {len(stale)} model(s)")
         for col in ("crypto", "model", "h", "newest id", "version", "age (days)", "days", "source"):
@@ -414,7 +414,7 @@ def retrain(
     with console().status("retraining stale models"):
         summaries = retrain_stale(older_than, scheduler=scheduler)
     if not summaries:
-        console().print("Nothing to retrain: every tracked model is recent enough.")
+        console().print(f"{summaries.reason}.", highlight=False)
         return
     print_summaries(summaries, f"Retrained {len(summaries)} model(s)")
     failed = [s for s in summaries if s.failed]

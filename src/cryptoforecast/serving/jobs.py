@@ -30,7 +30,9 @@ class JobQueueFull(CryptoForecastError):
 class RetrainJob(Protocol):
     """What ``POST /v1/retrain`` runs in the background. The training layer implements it
     (``cryptoforecast.training.jobs.retrain_job``) and the top layer injects it
-    (``cryptoforecast serve``), so the service never imports training."""
+    (``cryptoforecast serve``), so the service never imports training. A result with a
+    ``reason`` string (a retraining that retrained nothing says why) has it copied to the job's
+    ``reason``."""
 
     def __call__(
         self,
@@ -73,6 +75,8 @@ class Jobs:
             "status": "queued",
             "request": request,
             "result": None,
+            # why a job that ran retrained nothing (the retrain job's ``reason``), else None
+            "reason": None,
             "error": None,
             "submitted_at": datetime.now(UTC).isoformat(),
         }
@@ -83,7 +87,10 @@ class Jobs:
         def run() -> None:
             job["status"] = "running"
             try:
-                job["result"] = _jsonable(fn())
+                value = fn()
+                job["result"] = _jsonable(value)
+                reason = getattr(value, "reason", None)
+                job["reason"] = reason if isinstance(reason, str) else None
                 job["status"] = "done"
             except Exception as exc:
                 job["error"] = redact(f"{type(exc).__name__}: {exc}")

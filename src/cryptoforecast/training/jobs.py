@@ -55,8 +55,10 @@ from cryptoforecast.training.pipeline import resolve_settings, train_model
 from cryptoforecast.training.results import TrainingSummary, training_result
 
 __all__ = [
+    "RetrainedKeys",
     "StaleKey",
     "StaleModel",
+    "StaleModels",
     "TrainSpec",
     "find_stale",
     "machine_workers",
@@ -454,18 +456,82 @@ def _with_tuned_params(settings: dict[str, Any], stale: StaleModel) -> dict[str,
     return out
 
 
+class StaleModels(list[StaleModel]):
+    """The stale keys (a list, oldest first) and, when there is none, ``reason``: why, the same
+    reason a retraining gives (``RetrainedKeys.reason``)."""
+
+    def __init__(self, stale: Iterable[StaleModel] = (), reason: str | None = None):
+        super().__init__(stale)
+        self.reason = reason
+
+
 def stale_models(
     older_than: Any = None,
     registry: Any = None,
     config: Any = None,
     now: dt.datetime | None = None,
-) -> list[StaleModel]:
+) -> StaleModels:
     """What :func:`retrain_stale` would retrain (``older_than`` default: the config's
-    ``retrain.older_than_days``), oldest first; nothing is trained."""
+    ``retrain.older_than_days``), oldest first; nothing is trained. When nothing is stale, the
+    result's ``reason`` says why."""
     settings = resolve_settings(config)
     reg = registry if registry is not None else ModelRegistry()
     age = older_than if older_than is not None else f"{settings.retrain.older_than_days}d"
-    return find_stale(reg, age, now=now)
+    stale = find_stale(reg, age, now=now)
+    return StaleModels(stale, reason=None if stale else _nothing_to_retrain(reg, age, [], now=now))
+
+
+class RetrainedKeys(list[TrainingSummary]):
+    """The summaries of a retraining (a list, one per retrained key) and, when it retrained
+    nothing, ``reason``: why."""
+
+    def __init__(self, summaries: Iterable[TrainingSummary] = (), reason: str | None = None):
+        super().__init__(summaries)
+        self.reason = reason
+
+
+def _key(crypto_id: str, model_type: str, horizon: int, scale_model: str | None = None) -> str:
+    shown = f"{model_type} ({scale_model})" if scale_model else model_type
+    return f"{crypto_id} {shown} h={horizon}"
+
+
+def _nothing_to_retrain(
+    registry: Any,
+    older_than: Any,
+    stale: Sequence[StaleModel],
+    model_type: str | None = None,
+    horizon: int | None = None,
+    now: dt.datetime | None = None,
+) -> str:
+    """Why a retraining of the keys older than ``older_than`` (``stale`` of them, before the
+    ``model_type``/``horizon`` filter) retrains nothing, and what to do instead."""
+    if stale:
+        wanted = ", ".join(
+            f"{name}={value}"
+            for name, value in (("model_type", model_type), ("horizon", horizon))
+            if value is not None
+        )
+        keys = "; ".join(_key(s.crypto_id, s.model_type, s.horizon, s.scale_model) for s in stale)
+        return (
+            f"nothing to retrain with {wanted}: no stale key matches (stale: {keys}); "
+            "drop the filter to retrain those"
+        )
+    records = registry.list_models() + registry.list_models(model_type=DISTRIBUTION)
+    if not records:
+        return (
+            "nothing to retrain: the registry has no models yet; train one first "
+            "('cryptoforecast train COIN', or POST /v1/retrain with a crypto_id)"
+        )
+    now = now or dt.datetime.now(dt.UTC)
+    oldest = min(records, key=lambda r: r.created_at)
+    days = parse_age(older_than).total_seconds() / 86_400
+    return (
+        f"nothing to retrain: every tracked key's newest model is younger than {days:g} days "
+        f"(the oldest, {_key(oldest.crypto_id, oldest.model_type, int(oldest.horizon))} "
+        f"model {oldest.model_id}, is {(now - oldest.created_at).total_seconds() / 86_400:.1f} "
+        "days old); ask for a shorter age (--older-than, older_than_days), or retrain one key "
+        "now ('cryptoforecast train', or POST /v1/retrain with a crypto_id)"
+    )
 
 
 def retrain_stale(
@@ -475,7 +541,9 @@ def retrain_stale(
     scheduler: str | None = None,
     now: dt.datetime | None = None,
     progress: Callable[[TrainingSummary], None] | None = None,
-) -> list[TrainingSummary]:
+    model_type: str | None = None,
+    horizon: int | None = None,
+) -> RetrainedKeys:
     """Retrain every stale key through the promotion gate; return one summary per key.
 
     Args:
@@ -486,13 +554,26 @@ def retrain_stale(
             LocalCluster; an address (``tcp://host:8786``) on that cluster.
         now: the current time (tests).
         progress: called with each summary as it arrives.
+        model_type, horizon: retrain only the stale keys of this model type / horizon.
 
     Each summary carries ``replaces_model_id`` (the newest model before retraining) and
-    ``previous_age_days``. :func:`stale_models` lists the keys without training them.
+    ``previous_age_days``. :func:`stale_models` lists the keys without training them. When
+    nothing is retrained, the result's ``reason`` says why.
     """
     settings = resolve_settings(config)
     reg = registry if registry is not None else ModelRegistry()
-    stale = stale_models(older_than, reg, settings, now=now)
+    age = older_than if older_than is not None else f"{settings.retrain.older_than_days}d"
+    every_stale = stale_models(age, reg, settings, now=now)
+    stale = [
+        s
+        for s in every_stale
+        if (model_type is None or s.model_type == model_type)
+        and (horizon is None or s.horizon == horizon)
+    ]
+    if not stale:
+        return RetrainedKeys(
+            reason=_nothing_to_retrain(reg, age, every_stale, model_type, horizon, now=now)
+        )
     # a global model's keys share one artifact: they are retrained together (retrain_global)
     global_stale = [s for s in stale if s.model_type == GLOBAL_MODEL]
     stale = [s for s in stale if s.model_type != GLOBAL_MODEL]
@@ -530,10 +611,10 @@ def retrain_stale(
             if progress is not None:
                 progress(summary)
         stale += global_stale
-    return [
+    return RetrainedKeys(
         r.with_fields(replaces_model_id=s.newest_model_id, previous_age_days=round(s.age_days, 2))
         for s, r in zip(stale, results, strict=True)
-    ]
+    )
 
 
 def retrain_job(
@@ -542,13 +623,14 @@ def retrain_job(
     horizon: int | None = None,
     older_than_days: float | None = None,
     registry: Any = None,
-) -> TrainingSummary | list[TrainingSummary]:
+) -> TrainingSummary | RetrainedKeys:
     """The service's ``POST /v1/retrain`` job (``serving.app.RetrainJob``).
 
     With ``crypto_id``: train that key now (``model_type`` default lightgbm, ``horizon`` default
     1) with ``train_model``, or with ``train_distributions`` when ``model_type`` is
     :data:`~cryptoforecast.registry.DISTRIBUTION`. Without: :func:`retrain_stale` retrains every tracked key
-    whose newest model is older than ``older_than_days`` (default from config). Both go through
+    whose newest model is older than ``older_than_days`` (default from config), of ``model_type``
+    and ``horizon`` when given; when none is, the result's ``reason`` says why. Both go through
     the promotion gate: a new model reaches production only if it beats naive.
     """
     if crypto_id is not None and model_type == DISTRIBUTION:
@@ -562,13 +644,9 @@ def retrain_job(
             registry=registry,
         )
         return summarise_model(model)
-    results = retrain_stale(older_than=older_than_days, registry=registry)  # a number: days
-    return [
-        r
-        for r in results
-        if (model_type is None or r.model_type == model_type)
-        and (horizon is None or r.horizon == horizon)
-    ]
+    return retrain_stale(  # a number: days
+        older_than=older_than_days, registry=registry, model_type=model_type, horizon=horizon
+    )
 
 
 class StaleKey(Protocol):

@@ -15,7 +15,7 @@ import pandas as pd
 
 from cryptoforecast.evaluation.backtest_run import BacktestRun
 from cryptoforecast.evaluation.distribution_summary import BASELINE_NAMES
-from cryptoforecast.evaluation.figures import figure, png
+from cryptoforecast.evaluation.figures import date_axis, figure, png
 
 __all__ = ["distribution_section"]
 
@@ -48,6 +48,7 @@ def _fan(run: BacktestRun) -> str:
     if "price_q_0.5" in res:
         ax.plot(x, res["price_q_0.5"], color="#1f77b4", lw=1.0, label="median")
     ax.plot(x, res["y_true"], color="black", lw=1.0, label="actual")
+    date_axis(ax)
     ax.set_title(f"{run.name}: predictive quantiles at the target date")
     ax.legend(loc="upper left", fontsize=8)
     return png(fig)

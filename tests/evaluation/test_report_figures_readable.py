@@ -134,3 +134,23 @@ def test_calibration_labels_do_not_overlap(figures: dict) -> None:
     boxes = [(t.get_text(), t.get_window_extent()) for t in texts]
     clashes = [(a, b) for (a, ba), (b, bb) in combinations(boxes, 2) if ba.overlaps(bb)]
     assert not clashes, f"overlapping labels: {clashes[:5]}"
+
+
+def test_the_distribution_fan_has_dates_and_one_entry_for_its_bands() -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from cryptoforecast.evaluation.report_distribution import fan_figure
+
+    t = pd.date_range("2024-01-01", periods=90, freq="D", tz="UTC")
+    price = pd.Series(np.linspace(100.0, 130.0, 90))
+    results = pd.DataFrame({"target_time": t, "y_true": price})
+    for q, z in ((0.025, -1.96), (0.1, -1.28), (0.25, -0.67), (0.5, 0.0)):
+        results[f"price_q_{q:g}"] = price * np.exp(0.05 * z)
+        results[f"price_q_{1 - q:g}"] = price * np.exp(-0.05 * z)
+    fig = fan_figure(BacktestRun("har_rv", results, {}))
+    FigureCanvasAgg(fig)
+    fig.canvas.draw()
+    (ax,) = fig.axes
+    assert _is_date_axis(ax.xaxis)
+    assert [t.get_text() for t in ax.get_xticklabels() if t.get_text()], "no dates"
+    assert _series(ax) == {"95/80/50% bands", "median", "actual"}

@@ -9,6 +9,7 @@ Gaussian's, with the gate's verdict.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from typing import Annotated
 
@@ -28,6 +29,7 @@ from cryptoforecast.cli._common import (
 from cryptoforecast.cli._end import check_end
 from cryptoforecast.config import MAX_OLDER_THAN_DAYS, MAX_WINDOW_CANDLES, Settings, load_config
 from cryptoforecast.data import load_ohlcv
+from cryptoforecast.durations import human_duration
 from cryptoforecast.evaluation.formatting import format_price
 from cryptoforecast.exceptions import CryptoForecastError, DataError
 from cryptoforecast.models import load_plugins
@@ -396,7 +398,7 @@ def retrain(
             console().print(f"{stale.reason}.", highlight=False)
             return
         plan = Table(title=f"Would retrain {len(stale)} model(s)")
-        for col in ("crypto", "model", "h", "newest id", "version", "age (days)", "days", "source"):
+        for col in ("crypto", "model", "h", "newest id", "version", "age", "days", "source"):
             plan.add_column(col)
         for st in stale:
             plan.add_row(
@@ -405,7 +407,7 @@ def retrain(
                 str(st.horizon),
                 str(st.newest_model_id),
                 st.newest_version,
-                f"{st.age_days:.1f}",
+                human_duration(dt.timedelta(days=st.age_days)),
                 str(st.days or "-"),
                 st.source,
             )

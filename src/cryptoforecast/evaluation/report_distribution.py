@@ -8,16 +8,19 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from cryptoforecast.evaluation.backtest_run import BacktestRun
 from cryptoforecast.evaluation.distribution_summary import BASELINE_NAMES
-from cryptoforecast.evaluation.figures import figure, png
+from cryptoforecast.evaluation.figures import date_axis, figure, png
 
-__all__ = ["distribution_section"]
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["distribution_section", "fan_figure"]
 
 _BANDS = ((0.025, 0.975, 0.15), (0.1, 0.9, 0.3), (0.25, 0.75, 0.45))
 
@@ -28,29 +31,38 @@ def _cell(value: Any, fmt: str) -> str:
     return f"<td>{format(value, fmt)}</td>"
 
 
-def _fan(run: BacktestRun) -> str:
+def fan_figure(run: BacktestRun) -> Figure:
+    """The price quantiles over the backtest: one fan (its bands share one legend entry), the
+    median and the actual price, on a date axis."""
     res = run.results
     fig = figure(10.0, 3.6)
     ax = fig.add_subplot()
     x = pd.to_datetime(res["target_time"])
-    for lo, hi, alpha in _BANDS:
-        a, b = f"price_q_{lo:g}", f"price_q_{hi:g}"
-        if a in res and b in res:
-            ax.fill_between(
-                x,
-                res[a],
-                res[b],
-                alpha=alpha,
-                color="#1f77b4",
-                lw=0,
-                label=f"{round((hi - lo) * 100)}% band",
-            )
+    bands = [
+        (lo, hi, a) for lo, hi, a in _BANDS if f"price_q_{lo:g}" in res and f"price_q_{hi:g}" in res
+    ]
+    label = "/".join(f"{round((hi - lo) * 100)}" for lo, hi, _ in bands) + "% bands"
+    for i, (lo, hi, alpha) in enumerate(bands):
+        ax.fill_between(
+            x,
+            res[f"price_q_{lo:g}"],
+            res[f"price_q_{hi:g}"],
+            alpha=alpha,
+            color="#1f77b4",
+            lw=0,
+            label=label if i == 0 else "_nolegend_",
+        )
     if "price_q_0.5" in res:
         ax.plot(x, res["price_q_0.5"], color="#1f77b4", lw=1.0, label="median")
     ax.plot(x, res["y_true"], color="black", lw=1.0, label="actual")
+    date_axis(ax)
     ax.set_title(f"{run.name}: predictive quantiles at the target date")
     ax.legend(loc="upper left", fontsize=8)
-    return png(fig)
+    return fig
+
+
+def _fan(run: BacktestRun) -> str:
+    return png(fan_figure(run))
 
 
 def _pit(run: BacktestRun) -> str:

@@ -7,14 +7,14 @@ from collections.abc import Sequence
 import numpy as np
 
 from cryptoforecast.evaluation.backtest_run import BacktestRun
-from cryptoforecast.evaluation.scorecard import verdict
+from cryptoforecast.evaluation.scorecard import is_naive_name, verdict
 
 __all__ = ["always_long", "is_naive", "run_label", "verdict_lines"]
 
 
 def is_naive(run: BacktestRun) -> bool:
     """The run is the naive model itself (named ``naive`` or ``naive h=7``)."""
-    return run.name.split(" ")[0] == "naive"
+    return is_naive_name(run.name)
 
 
 def run_label(run: BacktestRun) -> str:

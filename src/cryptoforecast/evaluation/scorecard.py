@@ -21,7 +21,19 @@ from cryptoforecast.exceptions import DataError
 if TYPE_CHECKING:
     from rich.table import Table
 
-__all__ = ["TARGETS", "Target", "scorecard", "scorecard_records", "scorecard_table", "verdict"]
+__all__ = [
+    "TARGETS",
+    "Target",
+    "is_naive_name",
+    "scorecard",
+    "scorecard_records",
+    "scorecard_table",
+    "verdict",
+]
+
+#: the targets that compare the model with naive: meaningless for naive itself
+_RELATIVE = ("improvement_vs_naive_pct", "dm_pvalue")
+_ITSELF = "naive itself: the bar every model is measured against"
 
 
 @dataclass(frozen=True)
@@ -46,6 +58,11 @@ TARGETS: tuple[Target, ...] = (
     Target("R2 > 0.80 on log returns", "r2_logret", ">", 0.80),
     Target("Better than naive (DM p < 0.05)", "dm_pvalue", "<", 0.05),
 )
+
+
+def is_naive_name(name: object) -> bool:
+    """The model named is the naive baseline itself (``naive`` or ``naive h=7``)."""
+    return str(name).split(" ")[0] == "naive"
 
 
 def _passes(value: float, op: str, threshold: float) -> bool:
@@ -77,6 +94,7 @@ def scorecard_records(aggregate_metrics: dict[str, Any]) -> list[dict[str, Any]]
             f"'naive' entries), got {type(aggregate_metrics).__name__}"
         )
     h = int(aggregate_metrics.get("horizon", 1))
+    itself = is_naive_name(aggregate_metrics.get("model_type", ""))
     rows: list[dict[str, Any]] = []
     for t in TARGETS:
         value, naive = _values(aggregate_metrics, t)
@@ -85,8 +103,23 @@ def scorecard_records(aggregate_metrics: dict[str, Any]) -> list[dict[str, Any]]
         if t.metric == "dm_pvalue" and passed:
             # only a significant difference *in the model's favour* counts
             passed = aggregate_metrics.get("dm_favours") == "model"
-        naive_passes = _passes(naive, t.op, t.threshold) if applicable else None
+        naive_passes = _passes(naive, t.op, t.threshold) if applicable and not itself else None
         notes = []
+        if itself and t.metric in _RELATIVE:  # naive is never compared with itself
+            rows.append(
+                {
+                    "target": t.name,
+                    "metric": t.metric,
+                    "threshold": t.threshold,
+                    "model": math.nan,
+                    "naive": naive,
+                    "applicable": False,
+                    "passed": None,
+                    "naive_passes": None,
+                    "note": _ITSELF,
+                }
+            )
+            continue
         if not applicable:
             notes.append(f"applies to horizon {t.horizon}; this backtest is horizon {h}")
         elif naive_passes:
@@ -136,6 +169,8 @@ def verdict(aggregate_metrics: dict[str, Any]) -> str:
     mase = float(aggregate_metrics["model"].get("mase", math.nan))
     p = float(aggregate_metrics.get("dm_pvalue", math.nan))
     name = aggregate_metrics.get("model_type", "model")
+    if is_naive_name(name):
+        return f"{name}: the bar every model is measured against (no-change forecast, MASE 1)"
     if not math.isfinite(mase):
         return f"{name}: MASE undefined (naive error is zero)"
     if mase < 1 and aggregate_metrics.get("dm_favours") == "model" and p < 0.05:

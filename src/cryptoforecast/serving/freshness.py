@@ -18,6 +18,7 @@ import pandas as pd
 
 from cryptoforecast.data.loader import LIVE_SOURCES
 from cryptoforecast.data.schema import check_interval
+from cryptoforecast.durations import human_duration
 
 __all__ = ["Staleness", "staleness"]
 
@@ -64,7 +65,7 @@ def staleness(
         )
         reason = (
             f"the last {interval} candle closed at {closed.isoformat()}, "
-            f"{age.total_seconds() / 3600:.1f} h ago; the next one closed at "
+            f"{human_duration(age)} ago; the next one closed at "
             f"{missing.isoformat()} and is not in the data ({where})"
         )
     hours = (now_utc - last).total_seconds() / 3600

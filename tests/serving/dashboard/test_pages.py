@@ -69,7 +69,7 @@ def test_staleness_counts_from_the_close_of_the_newest_candle() -> None:
     closed = AS_OF + timedelta(days=1)
     assert staleness(forecast(stale=False), closed + timedelta(hours=23)).stale is False
     late = staleness(forecast(stale=True), closed + timedelta(hours=25))
-    assert late.stale is True and late.label == "stale: last candle closed 25 h ago"
+    assert late.stale is True and late.label == "stale: last candle closed 1 day 1 h ago"
     assert "3 days" in staleness(forecast(stale=True), closed + timedelta(days=3)).label
     # a forecast that says itself whether it is stale is believed
     assert staleness(forecast(stale=False), closed + timedelta(days=3)).stale is False

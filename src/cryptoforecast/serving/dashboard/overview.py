@@ -9,13 +9,14 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from cryptoforecast.assets import ASSETS, resolve_asset, snapshot_assets
 from cryptoforecast.data.schema import check_interval
+from cryptoforecast.durations import human_duration
 from cryptoforecast.exceptions import CryptoForecastError
 from cryptoforecast.redaction import redact
 from cryptoforecast.serving.dashboard.charts import FanPoint, fan_chart
@@ -102,7 +103,7 @@ def staleness(forecast: Forecast, now: datetime) -> Staleness:
     own = getattr(forecast, "stale", None)
     stale = own if isinstance(own, bool) else age > step
     hours = age.total_seconds() / 3600
-    label = f"{'stale' if stale else 'fresh'}: last candle closed {age_text(age)} ago"
+    label = f"{'stale' if stale else 'fresh'}: last candle closed {human_duration(age)} ago"
     return Staleness(stale, hours, label)
 
 
@@ -191,8 +192,3 @@ def overview_page(pred: Predictor, horizons: list[int]) -> OverviewPage:
             "labelled technical-analysis fallback."
         )
     return OverviewPage(cards, note, now)
-
-
-def age_text(delta: timedelta) -> str:
-    hours = delta.total_seconds() / 3600
-    return f"{hours:.0f} h" if abs(hours) < 48 else f"{hours / 24:.0f} days"

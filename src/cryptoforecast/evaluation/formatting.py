@@ -25,9 +25,20 @@ def format_price(value: float | None, significant: int = 4) -> str:
 
 
 def price_axis(ax: Any) -> None:
-    """Plain price labels on a log axis (``60,000``, ``0.25``), not ``6x10^4``."""
+    """Plain price labels on a log axis (``60,000``, ``0.25``), not ``6x10^4``.
+
+    A log axis puts its major ticks at powers of ten only, so a price that moved within one
+    decade (80 to 130) would show one label or none: the minor ticks then carry labels too, all
+    of them within a factor of three, those at 1, 2 and 5 times a power of ten within a decade.
+    """
     from matplotlib.ticker import FuncFormatter
 
-    fmt = FuncFormatter(lambda v, _pos: format_price(v, 3))
-    ax.yaxis.set_major_formatter(fmt)
-    ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _pos: ""))
+    def minor(value: float, _pos: Any) -> str:
+        low, high = ax.get_ylim()
+        if value <= 0 or low <= 0 or high / low >= 10:
+            return ""
+        leading = round(value / 10 ** math.floor(math.log10(value) + 1e-9))
+        return format_price(value, 3) if high / low < 3 or leading in (1, 2, 5) else ""
+
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: format_price(v, 3)))
+    ax.yaxis.set_minor_formatter(FuncFormatter(minor))

@@ -38,7 +38,7 @@ def _levels(frame: pd.DataFrame, level: Iterable[float]) -> list[str]:
         found = [name for number, name in available.items() if math.isclose(number, percent)]
         names.extend(found[:1])
         if not found:
-            missing.append(f"{value:g}")
+            missing.append(f"{float(value):g}")
     if missing or not names:
         have = ", ".join(available.values()) or "none (the forecast has no distribution)"
         raise ValueError(

@@ -15,9 +15,8 @@ import pandas as pd
 import pytest
 
 from cryptoforecast.exceptions import DataError
-from cryptoforecast.serving import Forecast, Predictor
+from cryptoforecast.serving import Forecast, Predictor, plot_forecast_path
 from cryptoforecast.serving import predictor as predictor_module
-from cryptoforecast.serving.plotting import plot_forecast_path
 from cryptoforecast.serving.state import ServingState
 
 from .conftest import FakeClock, Trained

@@ -83,8 +83,9 @@ def plot_forecast_path(
         ax: a matplotlib Axes to draw on (default: a new figure's).
         path: when given, the figure is written there (the format from its suffix, e.g. PNG).
 
-    Returns the matplotlib Figure. A single horizon is drawn as its median with a bar per
-    level; several as bands from the last close through each horizon's bounds.
+    Returns the matplotlib Figure (``pyplot`` is not used, so nothing is kept between calls; in
+    Jupyter, ``%matplotlib inline`` displays it). A single horizon is drawn as its median with a
+    bar per level; several as bands from the last close through each horizon's bounds.
     """
     import matplotlib.dates as mdates
     import pandas as pd
@@ -151,9 +152,10 @@ def plot_forecast_path(
     ax.set_ylabel("price")
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", fontsize="small")
+    daily = set(frame["interval"]) == {"1d"}  # a daily candle is named by its day
+    origin = f"{as_of:%Y-%m-%d}" if daily else f"{as_of:%Y-%m-%d %H:%M} UTC"
     ax.set_title(
-        f"{coins[0]}: forecast as of {as_of:%Y-%m-%d %H:%M} UTC, "
-        f"{_horizons(frame)} ({_source_label(frame)})"
+        f"{coins[0]}: forecast as of {origin}, {_horizons(frame)} ({_source_label(frame)})"
     )
     if path is not None:
         fig.savefig(path)

@@ -183,6 +183,8 @@ def test_a_level_the_distribution_lacks_is_refused_with_the_levels_it_has(
     with pytest.raises(ValueError, match=r"level 50 .*its levels are 80, 95"):
         plot_forecast_path(frame, level=[50, 95], path=tmp_path / "x.png")
     assert not (tmp_path / "x.png").exists()
-    fig = plot_forecast_path(frame, level=[0.8])  # a fraction reads as a percentage
-    assert any(t.get_text() == "80% interval" for t in fig.axes[0].get_legend().get_texts())
+    for level in ([0.8], 80):  # a fraction reads as a percentage; one level needs no list
+        fig = plot_forecast_path(frame, level=level)
+        legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+        assert "80% interval" in legend and "95% interval" not in legend
     assert math.isfinite(float(frame["lower_80"].iloc[0]))

@@ -24,9 +24,11 @@ __all__ = ["CLOSES_SHOWN", "plot_forecast_path"]
 CLOSES_SHOWN = 90
 
 
-def _levels(frame: pd.DataFrame, level: Iterable[float]) -> list[str]:
-    """The column suffixes (``"80"``) of the requested interval levels, widest first; a
-    ValueError naming the levels the frame has when one is missing."""
+def _levels(frame: pd.DataFrame, level: float | Iterable[float]) -> list[str]:
+    """The column suffixes (``"80"``) of the requested interval levels (one or several), widest
+    first; a ValueError naming the levels the frame has when one is missing."""
+    if isinstance(level, int | float):
+        level = [level]
     available = {
         float(c.removeprefix("lower_")): c.removeprefix("lower_")
         for c in frame.columns
@@ -68,7 +70,7 @@ def _horizons(frame: pd.DataFrame) -> str:
 def plot_forecast_path(
     frame: pd.DataFrame,
     closes: pd.Series | None = None,
-    level: Iterable[float] = (80, 95),
+    level: float | Iterable[float] = (80, 95),
     ax: Any = None,
     path: str | Path | None = None,
 ) -> Figure:

@@ -822,7 +822,7 @@ class Predictor:
         self,
         crypto_id: str,
         horizons: Iterable[int] = range(1, MAX_HORIZON + 1),
-        level: Iterable[float] = (80, 95),
+        level: float | Iterable[float] = (80, 95),
         model_type: str | None = None,
         as_of: Any = None,
         ax: Any = None,

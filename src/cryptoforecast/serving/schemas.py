@@ -245,7 +245,7 @@ class Forecast(BaseModel):
     def plot(
         self,
         closes: pd.Series | None = None,
-        level: Iterable[float] = (80, 95),
+        level: float | Iterable[float] = (80, 95),
         ax: Any = None,
         path: str | Path | None = None,
     ) -> Figure:

@@ -69,7 +69,7 @@ cryptoforecast.replay:
     ServedBacktest backtest_served guard_lines report_runs train_candidates
 cryptoforecast.serving:
     AccuracyRow COVERAGES Forecast ForecastDistribution Ledger PredictionUnavailable Predictor TTLCache
-    as_predictive create_app create_service
+    as_predictive create_app create_service plot_forecast_path
 cryptoforecast.serving.dashboard:
     dashboard_router
 cryptoforecast.serving.routes:

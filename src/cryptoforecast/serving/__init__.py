@@ -17,6 +17,7 @@ __all__ = [
     "COVERAGES",
     "as_predictive",
     "create_service",
+    "plot_forecast_path",
 ]
 
 _WHERE = {
@@ -31,6 +32,7 @@ _WHERE = {
     "COVERAGES": "cryptoforecast.serving.point_forecast",
     "as_predictive": "cryptoforecast.serving.distribution",
     "create_service": "cryptoforecast.serving.service",
+    "plot_forecast_path": "cryptoforecast.serving.plotting",
 }
 
 __getattr__, __dir__ = lazy_exports(__name__, _WHERE)

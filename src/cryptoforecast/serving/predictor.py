@@ -783,3 +783,57 @@ class Predictor:
     ) -> tuple[float, Bands]:
         """Fit the technical-analysis forecaster on this history only and predict the last row."""
         return technical_forecast(candles, features, horizon)
+
+    # -- forecasts as data ---------------------------------------------------------------------
+    def predict_path(
+        self,
+        crypto_id: str,
+        horizons: Iterable[int] = range(1, MAX_HORIZON + 1),
+        model_type: str | None = None,
+        as_of: Any = None,
+    ) -> pd.DataFrame:
+        """The forecasts of ``crypto_id`` at each of ``horizons`` from one origin, as one frame:
+        :meth:`predict` per horizon (same options, same errors, ledgered as it does), each row
+        its :meth:`Forecast.to_frame`, indexed by horizon in increasing order. ``attrs`` holds
+        ``crypto_id``, ``as_of`` (the last candle seen) and ``interval``.
+
+        ``predict_path("bitcoin", range(1, 15), as_of="2025-01-01")`` is the 14-day path from
+        that day's close; plot it with :meth:`plot_path` or
+        :func:`~cryptoforecast.serving.plotting.plot_forecast_path`.
+        """
+        wanted = sorted({self.check_horizon(h) for h in horizons})
+        if not wanted:
+            raise DataError(
+                f"horizons is empty: give whole numbers of candles from 1 to {MAX_HORIZON}, "
+                f"e.g. range(1, {MAX_HORIZON + 1})"
+            )
+        for _attempt in range(2):  # a candle closing mid-path moves the origin: take it again
+            rows = [self.predict(crypto_id, h, model_type, as_of).to_frame() for h in wanted]
+            frame = pd.concat(rows)
+            if frame["as_of"].nunique() == 1:
+                frame.attrs.update(rows[0].attrs)
+                return frame
+        raise PredictionUnavailable(
+            f"the candles of {crypto_id!r} kept changing while its forecast path was made "
+            f"(origins {sorted(map(str, frame['as_of'].unique()))}); ask again"
+        )
+
+    def plot_path(
+        self,
+        crypto_id: str,
+        horizons: Iterable[int] = range(1, MAX_HORIZON + 1),
+        level: float | Iterable[float] = (80, 95),
+        model_type: str | None = None,
+        as_of: Any = None,
+        ax: Any = None,
+        path: Any = None,
+    ) -> Any:
+        """:meth:`predict_path` drawn as a fan chart over the coin's recent closes (up to the
+        origin), e.g. ``plot_path("bitcoin", level=[80, 95], path="fan.png")``; returns the
+        matplotlib Figure (see :func:`~cryptoforecast.serving.plotting.plot_forecast_path`)."""
+        from cryptoforecast.serving.plotting import plot_forecast_path
+
+        frame = self.predict_path(crypto_id, horizons, model_type, as_of)
+        candles = self.candles_as_of(frame.attrs["crypto_id"], self.end if as_of is None else as_of)
+        closes = candles["close"].loc[: frame.attrs["as_of"]]
+        return plot_forecast_path(frame, closes=closes, level=level, ax=ax, path=path)

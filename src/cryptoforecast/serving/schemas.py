@@ -6,14 +6,20 @@ Every number a client receives says where it came from: ``source`` is ``"model"`
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
 
 from cryptoforecast.config import MAX_OLDER_THAN_DAYS, MIN_OLDER_THAN_DAYS
 from cryptoforecast.models import CROSS_ASSET_MODEL_TYPES, MODEL_TYPES, model_types
 from cryptoforecast.registry import DISTRIBUTION
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
 
 __all__ = [
     "RETRAINABLE_TYPES",
@@ -67,6 +73,23 @@ _INTERVALS_SCHEMA: dict[str, Any] = {
         "maxItems": 2,
     },
 }
+
+
+#: ``Forecast`` fields that ``to_frame`` spreads over several columns (or leaves out: the
+#: distribution's parameters are its quantiles there)
+_EXPANDED_FIELDS = frozenset({"intervals", "quantiles", "p_move", "distribution"})
+
+
+def _quantile_column(level: float) -> str:
+    """The ``Forecast.to_frame`` column of a quantile level: ``0.05`` -> ``"q0.05"`` (the
+    shortest decimal, so the columns of levels in (0, 1) sort in level order)."""
+    return f"q{level:.10g}"
+
+
+def _level_name(coverage: float) -> str:
+    """An interval's coverage as a percentage name: ``0.8`` -> ``"80"``, ``0.975`` ->
+    ``"97.5"`` (the suffix of ``lower_80``/``upper_80`` in ``Forecast.to_frame``)."""
+    return f"{round(coverage * 100, 6):g}"
 
 
 class DistributionShape(BaseModel):
@@ -192,6 +215,46 @@ class Forecast(BaseModel):
         description="true when a newer candle than as_of closed more than the grace period ago",
     )
     stale_reason: str | None = None
+
+    def to_frame(self) -> pd.DataFrame:
+        """This forecast as a one-row DataFrame indexed by ``horizon``: its scalar fields
+        (``as_of``, ``target_time``, ``predicted_price`` (the median), ``p_up``, ``source``,
+        ``model_id``, ``distribution_source``, ...), then one column per quantile of its
+        distribution (``q0.025`` ... ``q0.975``, named so they sort in level order), the
+        ``lower_80``/``upper_80`` (...) bounds of each interval and ``p_move_0.05`` (...) per
+        move threshold. Every value is one of the forecast's own fields, nothing recomputed;
+        without a distribution there are no quantile, interval or ``p_move`` columns."""
+        import pandas as pd
+
+        row: dict[str, Any] = {
+            name: getattr(self, name)
+            for name in type(self).model_fields
+            if name not in _EXPANDED_FIELDS and name != "horizon"
+        }
+        for level, price in sorted((self.quantiles or {}).items()):
+            row[_quantile_column(level)] = price
+        for coverage, (lower, upper) in sorted(self.intervals.items()):
+            row[f"lower_{_level_name(coverage)}"] = lower
+            row[f"upper_{_level_name(coverage)}"] = upper
+        for threshold, probability in sorted((self.p_move or {}).items()):
+            row[f"p_move_{threshold:.10g}"] = probability
+        frame = pd.DataFrame([row], index=pd.Index([self.horizon], name="horizon"))
+        frame.attrs.update(crypto_id=self.crypto_id, as_of=self.as_of, interval=self.interval)
+        return frame
+
+    def plot(
+        self,
+        closes: pd.Series | None = None,
+        level: float | Iterable[float] = (80, 95),
+        ax: Any = None,
+        path: str | Path | None = None,
+    ) -> Figure:
+        """Plot this forecast: its median at ``target_time`` with a bar per interval ``level``
+        (80 and 95 by default), over ``closes`` when given (see
+        :func:`~cryptoforecast.serving.plotting.plot_forecast_path`, which this calls)."""
+        from cryptoforecast.serving.plotting import plot_forecast_path
+
+        return plot_forecast_path(self.to_frame(), closes=closes, level=level, ax=ax, path=path)
 
 
 class AccuracyRow(BaseModel):

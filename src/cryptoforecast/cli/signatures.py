@@ -547,7 +547,7 @@ SIGNATURES: dict[str, Any] = {
         "params": [],
     },
     "data list": {
-        "help": "List the assets with their coverage in the embedded snapshot.",
+        "help": "List the assets with their coverage in the embedded snapshot, and the imported coins.",
         "command": {},
         "params": [
             {
@@ -570,6 +570,55 @@ SIGNATURES: dict[str, Any] = {
                     "--json",
                 ],
                 "help": "Print the rows as JSON.",
+            },
+        ],
+    },
+    "data import": {
+        "help": "Import a coin's candles from a CSV file: validated, cached and catalogued.\n\nLater commands (`--source csv`) and the service then know the coin without the file. A bad\nfile changes nothing; a new import replaces the coin's candles of that interval.",
+        "command": {},
+        "params": [
+            {
+                "name": "crypto_id",
+                "kind": "argument",
+                "annotation": "str",
+                "default": ...,
+                "help": "The coin's id, a lower-case name of your choice, e.g. mycoin.",
+            },
+            {
+                "name": "file",
+                "kind": "argument",
+                "annotation": "str",
+                "default": ...,
+                "help": "CSV of candles: open_time (ISO 8601 UTC or epoch ms), OHLCV.",
+            },
+            {
+                "name": "interval",
+                "kind": "option",
+                "annotation": "str",
+                "default": "1d",
+                "param_decls": [
+                    "--interval",
+                    "-i",
+                ],
+                "help": "1d or 4h.",
+            },
+            {
+                "name": "symbol",
+                "kind": "option",
+                "annotation": "str | None",
+                "param_decls": [
+                    "--symbol",
+                ],
+                "help": "Its symbol (default: the id in capitals).",
+            },
+            {
+                "name": "name",
+                "kind": "option",
+                "annotation": "str | None",
+                "param_decls": [
+                    "--name",
+                ],
+                "help": "Its name (default: the id).",
             },
         ],
     },

@@ -118,11 +118,16 @@ def test_ids_of_built_in_assets_and_bad_ids_are_refused(
     assert not catalogue_path().exists() and CandleCache().entries() == []
 
 
-def test_unknown_ids_and_missing_imports_name_data_import() -> None:
+def test_unknown_ids_and_missing_imports_name_data_import(tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"unknown asset id 'mycoin'.*data import mycoin"):
         resolve_asset("mycoin")
-    with pytest.raises(DataError, match=r"'ripple' was not imported.*data import ripple"):
+    with pytest.raises(DataError, match=r"unknown asset id 'mycoin'.*data import mycoin"):
+        load_ohlcv("mycoin", source="csv")
+    with pytest.raises(DataError, match=r"built-in asset 'ripple' only from a CSV file"):
         load_ohlcv("ripple", source="csv")
+    import_coin("mycoin", write_candles(tmp_path / "c.csv", days=50))
+    with pytest.raises(DataError, match=r"'mycoin' has no 4h candles imported.*--interval 4h"):
+        load_ohlcv("mycoin", source="csv", interval="4h")
 
 
 def test_a_file_reads_under_any_id_and_path_needs_source_csv(tmp_path: Path) -> None:

@@ -75,7 +75,16 @@ SIGNATURES: dict[str, Any] = {
                     "--source",
                     "-s",
                 ],
-                "help": "snapshot, binance or coingecko.",
+                "help": "snapshot, csv (a coin from `data import`, or --path FILE), binance or coingecko.",
+            },
+            {
+                "name": "path",
+                "kind": "option",
+                "annotation": "str | None",
+                "param_decls": [
+                    "--path",
+                ],
+                "help": "CSV file of candles (with --source csv): read under the id given, nothing imported.",
             },
             {
                 "name": "end",
@@ -273,7 +282,16 @@ SIGNATURES: dict[str, Any] = {
                     "--source",
                     "-s",
                 ],
-                "help": "snapshot, binance or coingecko.",
+                "help": "snapshot, csv (a coin from `data import`, or --path FILE), binance or coingecko.",
+            },
+            {
+                "name": "path",
+                "kind": "option",
+                "annotation": "str | None",
+                "param_decls": [
+                    "--path",
+                ],
+                "help": "CSV file of candles (with --source csv): read under the id given, nothing imported.",
             },
             {
                 "name": "end",
@@ -338,7 +356,7 @@ SIGNATURES: dict[str, Any] = {
         ],
     },
     "serve": {
-        "help": "Serve forecasts over HTTP (FastAPI + uvicorn): the dashboard at /, OpenAPI at /docs,\nmetrics at /metrics.\n\nWith a live source (binance, coingecko) a background refresher fetches each new candle a\nlittle after it closes; stale-model retraining runs on the schedule set in the config.",
+        "help": "Serve forecasts over HTTP (FastAPI + uvicorn): the dashboard at /, OpenAPI at /docs,\nmetrics at /metrics.\n\nWith a live source (binance, coingecko) a background refresher fetches each new candle a\nlittle after it closes; stale-model retraining runs on the schedule set in the config.\nWith --source csv it serves the coins imported with `data import` (import a new file again\nto move them on).",
         "command": {},
         "params": [
             {
@@ -372,7 +390,7 @@ SIGNATURES: dict[str, Any] = {
                     "--source",
                     "-s",
                 ],
-                "help": "Candle source of the forecasts: snapshot, binance or coingecko.",
+                "help": "Candle source of the forecasts: snapshot, csv (the coins of `data import`), binance or coingecko.",
             },
             {
                 "name": "log_level",
@@ -429,7 +447,16 @@ SIGNATURES: dict[str, Any] = {
                     "--source",
                     "-s",
                 ],
-                "help": "Candle source: snapshot, binance or coingecko.",
+                "help": "Candle source: snapshot, csv (a coin from `data import`, or --path FILE), binance or coingecko.",
+            },
+            {
+                "name": "path",
+                "kind": "option",
+                "annotation": "str | None",
+                "param_decls": [
+                    "--path",
+                ],
+                "help": "CSV file of candles (with --source csv): read under the id given, nothing imported.",
             },
             {
                 "name": "as_json",

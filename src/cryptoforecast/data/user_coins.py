@@ -70,9 +70,10 @@ def check_coin_id(crypto_id: str) -> str:
     return key
 
 
-def _check_symbol(symbol: str, crypto_id: str, catalogue: Catalogue) -> str:
+def _symbol_form(symbol: str) -> str:
+    """``symbol`` in capitals, if it is 1 to 16 letters or digits and no built-in asset's."""
     sym = symbol.strip().upper()
-    if not sym or not sym.isalnum() or len(sym) > 16:
+    if not sym or not sym.isascii() or not sym.isalnum() or len(sym) > 16:
         raise DataError(
             f"symbol {symbol!r} is not a valid symbol: use 1 to 16 letters or digits (e.g. MYC)"
         )
@@ -82,6 +83,11 @@ def _check_symbol(symbol: str, crypto_id: str, catalogue: Catalogue) -> str:
             f"symbol {symbol!r} is the built-in asset {clash.id!r}'s; give the coin a symbol "
             "of its own with --symbol"
         )
+    return sym
+
+
+def _check_symbol(symbol: str, crypto_id: str, catalogue: Catalogue) -> str:
+    sym = _symbol_form(symbol)
     for other in catalogue.coins.values():
         if other.id != crypto_id and sym in (other.symbol.upper(), other.id.upper()):
             raise DataError(
@@ -109,6 +115,8 @@ def import_coin(
     """
     cid = check_coin_id(crypto_id)
     check_interval(interval)
+    if symbol is not None:  # before the file is read: a bad flag fails first
+        _symbol_form(symbol)
     store = cache or CandleCache()
     asset = file_asset(cid)
     raw = CSVSource(path).fetch(asset, interval)
@@ -153,13 +161,19 @@ def imported_candles(
     crypto_id: str, interval: str, cache: CandleCache | None = None
 ) -> pd.DataFrame:
     """The cached candles of an imported coin, or a :class:`DataError` naming ``data import``."""
+    clash = builtin_clash(crypto_id)
+    if clash is not None:
+        raise DataError(
+            f"source 'csv' reads the built-in asset {clash.id!r} only from a CSV file: give it "
+            "as path= (or use the snapshot or a live source)"
+        )
     coin = read_catalogue().coins.get(crypto_id)
     frame = (cache or CandleCache()).read(FILE_SOURCE, crypto_id, interval) if coin else None
     if frame is None:
         what = "was not imported" if coin is None else f"has no {interval} candles imported"
         raise DataError(
-            f"{crypto_id!r} {what}: source 'csv' reads a file (give path=, or --path FILE) or "
-            f"the candles of a coin imported with `cryptoforecast data import {crypto_id} "
+            f"{crypto_id!r} {what}: source 'csv' reads a CSV file given as path=, or the "
+            f"candles of a coin imported with `cryptoforecast data import {crypto_id} "
             f"FILE.csv --interval {interval}`"
         )
     return frame

@@ -79,6 +79,13 @@ _memo: dict[Path, tuple[tuple[int, int], Catalogue]] = {}
 _memo_lock = threading.Lock()
 
 
+def _named(path: Path) -> str:
+    """The catalogue as messages name it: never its absolute path (a message can reach an
+    anonymous HTTP answer through an id that is resolved)."""
+    where = "$CRYPTOFORECAST_HOME" if path == catalogue_path() else "its directory"
+    return f"the coin catalogue ({path.name} in {where})"
+
+
 def _parse(path: Path, data: bytes) -> Catalogue:
     try:
         catalogue = Catalogue.model_validate_json(data)
@@ -86,14 +93,10 @@ def _parse(path: Path, data: bytes) -> Catalogue:
         problems = "; ".join(
             f"{'.'.join(map(str, e['loc'])) or 'file'}: {e['msg']}" for e in exc.errors()[:3]
         )
-        raise DataError(
-            f"the coin catalogue {str(path)!r} is not valid ({problems}). {_FIX}"
-        ) from None
+        raise DataError(f"{_named(path)} is not valid ({problems}). {_FIX}") from None
     for key, coin in catalogue.coins.items():
         if key != coin.id:
-            raise DataError(
-                f"the coin catalogue {str(path)!r} files coin {coin.id!r} under {key!r}. {_FIX}"
-            )
+            raise DataError(f"{_named(path)} files coin {coin.id!r} under {key!r}. {_FIX}")
     return catalogue
 
 
@@ -117,8 +120,7 @@ def read_catalogue(path: Path | None = None) -> Catalogue:
         data = target.read_bytes()
     except OSError as exc:
         raise DataError(
-            f"the coin catalogue {str(target)!r} cannot be read ({exc.strerror}). Check its "
-            "permissions."
+            f"{_named(target)} cannot be read ({exc.strerror}). Check its permissions."
         ) from None
     catalogue = _parse(target, data)
     with _memo_lock:

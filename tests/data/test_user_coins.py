@@ -141,6 +141,29 @@ def test_a_file_reads_under_any_id_and_path_needs_source_csv(tmp_path: Path) -> 
 
 def test_a_damaged_catalogue_is_a_clear_error(cf_home: Path) -> None:
     catalogue_path().write_text('{"version": 1, "coins": {"x": {"id": 3}}}')
-    with pytest.raises(DataError, match=r"coin catalogue .*coins.json.* not valid.*data import"):
+    with pytest.raises(
+        DataError, match=r"coin catalogue .*coins.json.* not valid.*data import"
+    ) as err:
         resolve_asset("nothing-like-it")
+    assert str(cf_home) not in str(err.value)  # it can reach an anonymous 404: no path
     assert resolve_asset("bitcoin").id == "bitcoin"  # built-ins never read the file
+
+
+def test_a_catalogue_write_that_fails_leaves_the_candles_as_they_were(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cf_home: Path
+) -> None:
+    from cryptoforecast.data import user_coins
+
+    import_coin("mycoin", write_candles(tmp_path / "a.csv", days=300))
+    before = _digest(cf_home)
+
+    def disk_full(path: Path, data: bytes) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(user_coins, "atomic_write_bytes", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        import_coin("mycoin", write_candles(tmp_path / "b.csv", days=200))
+    with pytest.raises(OSError, match="No space"):
+        import_coin("newcoin", write_candles(tmp_path / "c.csv", days=200))
+    assert _digest(cf_home) == before
+    assert len(load_ohlcv("mycoin", source="csv")) == 300

@@ -131,3 +131,18 @@ def test_the_dashboard_lists_only_coins_its_source_has(mycoin: Path) -> None:
     assert tracked_coins(Predictor(source="snapshot"), registered) == ["bitcoin"]
     assert tracked_coins(Predictor(source="binance"), registered) == ["bitcoin", "ripple"]
     assert tracked_coins(Predictor(source="csv"), set()) == ["mycoin"]
+
+
+def test_train_all_from_csv_trains_the_imported_coins(
+    train_many_calls: list, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(["train", "--all", "--source", "csv"], capsys)
+    assert code != 0 and "none is imported" in " ".join(err.split())
+
+
+def test_train_all_from_csv_after_an_import(
+    mycoin: Path, train_many_calls: list, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(["train", "--all", "--source", "csv", "-m", "drift"], capsys)
+    assert code == 0, err
+    assert train_many_calls[0][0] == ["mycoin"]

@@ -103,7 +103,7 @@ SIGNATURES: dict[str, Any] = {
                 "param_decls": [
                     "--all",
                 ],
-                "help": "Every embedded asset x every horizon of the config (horizons: 1, 3, 7, 14 by default) x each --model (default lightgbm), on Dask.",
+                "help": "Every embedded asset (with --source csv: every imported coin) x every horizon of the config (horizons: 1, 3, 7, 14 by default) x each --model (default lightgbm), on Dask.",
             },
             {
                 "name": "scheduler",

@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cryptoforecast.assets import file_asset, resolve_asset, snapshot_assets
+from cryptoforecast.assets import file_asset, resolve_asset, snapshot_assets, user_assets
 from cryptoforecast.cli._common import (
     CandlePathOption,
     CandleSourceOption,
@@ -241,8 +241,9 @@ def train(
         bool,
         typer.Option(
             "--all",
-            help="Every embedded asset x every horizon of the config (horizons: 1, 3, 7, 14 by "
-            "default) x each --model (default lightgbm), on Dask.",
+            help="Every embedded asset (with --source csv: every imported coin) x every "
+            "horizon of the config (horizons: 1, 3, 7, 14 by default) x each --model (default "
+            "lightgbm), on Dask.",
         ),
     ] = False,
     scheduler: Annotated[
@@ -269,7 +270,14 @@ def train(
     check_candle_path(source, path)
     settings = load_config()
     load_plugins(settings)  # the configured plug-ins, on this thread, before any training
-    if all_assets:
+    if all_assets and source == "csv":  # the imported coins: csv has no others
+        ids = [a.id for a in user_assets()]
+        if not ids:
+            raise DataError(
+                "--all --source csv trains every imported coin, and none is imported; import "
+                "one first: `cryptoforecast data import COIN FILE.csv`"
+            )
+    elif all_assets:
         ids = [a.id for a in snapshot_assets()]
     elif crypto_ids:
         resolve = file_asset if path is not None else resolve_asset

@@ -81,6 +81,8 @@ def test_a_coin_from_a_file_trains_backtests_forecasts_and_serves(
     )
     assert code == 0, err
     assert json.loads(out)["forecasts"][0]["crypto_id"] == "othercoin"
+    ledger = Predictor().ledger.forecasts()
+    assert set(ledger["crypto_id"]) == {"mycoin"}  # a one-off file is not ledgered
     code, _, err = run(["forecast", "othercoin", "--source", "csv"], capsys)
     assert code != 0 and "data import othercoin" in " ".join(err.split())
 

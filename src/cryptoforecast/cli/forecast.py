@@ -202,6 +202,7 @@ def forecast(
         cache_ttl=0,
         stale_grace_seconds=settings.serving.stale_grace_seconds,
         path=path,
+        record=path is None,  # the ledger could never score a one-off file: nothing reads it again
     )
     forecasts: list[Forecast] = []
     errors: list[dict[str, Any]] = []

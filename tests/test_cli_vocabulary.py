@@ -67,7 +67,7 @@ def test_errors_name_the_flags_not_python_parameters(capsys: pytest.CaptureFixtu
     assert "lower --initial-train-size" in err and "initial_train_size" not in err
     assert main(["data", "show", "bitcoin", "--source", "csv"]) == 1
     err = _err(capsys)
-    assert "--source 'csv' needs --path" in err and "path=" not in err
+    assert "only from a CSV file: give it as --path" in err and "path=" not in err
 
 
 def test_data_list_json(capsys: pytest.CaptureFixture[str]) -> None:

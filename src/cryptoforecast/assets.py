@@ -1,24 +1,39 @@
-"""The assets cryptoforecast knows: CoinGecko-style ids, exchange symbols and names."""
+"""The assets cryptoforecast knows: CoinGecko-style ids, exchange symbols and names.
+
+The built-in assets (:data:`ASSETS`) and the coins the user imported from files (the catalogue,
+:mod:`cryptoforecast.catalogue`, read when an id is resolved, never at import)."""
 
 from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
 
+from cryptoforecast.catalogue import COIN_ID_PATTERN, read_catalogue
 from cryptoforecast.exceptions import DataError
 
-__all__ = ["ASSETS", "Asset", "resolve_asset", "snapshot_assets"]
+__all__ = [
+    "ASSETS",
+    "Asset",
+    "builtin_clash",
+    "file_asset",
+    "known_assets",
+    "resolve_asset",
+    "snapshot_assets",
+    "user_assets",
+]
 
 
 @dataclass(frozen=True)
 class Asset:
-    """One tradable asset. ``in_snapshot`` says whether the embedded data covers it."""
+    """One tradable asset. ``in_snapshot`` says whether the embedded data covers it;
+    ``imported`` that its candles come from a file (``data import``, source ``csv``)."""
 
     id: str
     symbol: str
     name: str
     quote: str = "USDT"
     in_snapshot: bool = False
+    imported: bool = False
 
     @property
     def binance_symbol(self) -> str:
@@ -52,8 +67,45 @@ def _index() -> dict[str, Asset]:
     return idx
 
 
+def user_assets() -> list[Asset]:
+    """The coins imported with ``cryptoforecast data import`` (read from the catalogue).
+
+    Raises :class:`DataError` when the catalogue file is damaged (naming it and the fix)."""
+    return [
+        Asset(coin.id, coin.symbol, coin.name, imported=True)
+        for coin in read_catalogue().coins.values()
+    ]
+
+
+def known_assets() -> list[Asset]:
+    """The built-in assets, then the imported ones."""
+    return [*ASSETS, *user_assets()]
+
+
+def builtin_clash(key: str) -> Asset | None:
+    """The built-in asset whose id, symbol or pair ``key`` spells (any case), or ``None``."""
+    return _index().get(key.strip().lower())
+
+
+def file_asset(crypto_id: str | Asset) -> Asset:
+    """The asset of candles read from a file (``source="csv"`` with ``path=``): a known id as
+    itself, any other lower-case slug as a coin of that id (``mycoin``: symbol ``MYCOIN``)."""
+    try:
+        return resolve_asset(crypto_id)
+    except DataError:
+        pass
+    key = crypto_id.strip().lower() if isinstance(crypto_id, str) else ""
+    if not COIN_ID_PATTERN.match(key):
+        raise DataError(
+            f"{crypto_id!r} cannot name a coin read from a file: use a lower-case id of letters, "
+            "digits and '-' (e.g. mycoin), at most 64 characters"
+        )
+    return Asset(key, key.replace("-", "").upper()[:16], key, imported=True)
+
+
 def resolve_asset(name: str | Asset) -> Asset:
-    """Resolve a CoinGecko id (``bitcoin``), a symbol (``BTC``, ``btc``) or a pair (``BTCUSDT``).
+    """Resolve a CoinGecko id (``bitcoin``), a symbol (``BTC``, ``btc``) or a pair (``BTCUSDT``),
+    or the id or symbol of a coin imported with ``cryptoforecast data import``.
 
     Raises :class:`DataError` naming the closest known ids when nothing matches.
     """
@@ -69,13 +121,20 @@ def resolve_asset(name: str | Asset) -> Asset:
         q = quote.lower()
         if key.endswith(q) and key[: -len(q)] in idx:
             return idx[key[: -len(q)]]
-    close = difflib.get_close_matches(
-        key, [a.id for a in ASSETS] + [a.symbol.lower() for a in ASSETS], n=3, cutoff=0.5
-    )
-    ids = sorted({idx[c].id for c in close})
+    imported = user_assets()
+    for asset in imported:
+        if key in (asset.id, asset.symbol.lower()):
+            return asset
+    every = [*ASSETS, *imported]
+    by_key = {a.id: a.id for a in every} | {a.symbol.lower(): a.id for a in every}
+    close = difflib.get_close_matches(key, list(by_key), n=3, cutoff=0.5)
+    ids = sorted({by_key[c] for c in close})
     hint = f" Did you mean: {', '.join(ids)}?" if ids else ""
-    known = ", ".join(a.id for a in ASSETS)
-    raise DataError(f"unknown asset id {name!r}.{hint} Known ids: {known}.")
+    known = ", ".join(a.id for a in every)
+    raise DataError(
+        f"unknown asset id {name!r}.{hint} Known ids: {known}. For a coin of your own, import "
+        f"its candles first: `cryptoforecast data import {key} FILE.csv`."
+    )
 
 
 def snapshot_assets() -> list[Asset]:

@@ -151,7 +151,10 @@ def test_bad_csv_gives_clear_error_and_cache_unchanged(
         ({"crypto_id": "bitcoin", "days": -5}, r"days must be a positive whole number.*-5"),
         ({"crypto_id": "bitcoin", "days": 0}, r"days must be a positive"),
         ({"crypto_id": "bitcoin", "source": "yahoo"}, r"unknown source 'yahoo'"),
-        ({"crypto_id": "bitcoin", "source": "csv"}, r"needs path="),
+        (
+            {"crypto_id": "bitcoin", "source": "csv"},
+            r"built-in asset .bitcoin. only from a CSV file: give it as path=",
+        ),
         ({"crypto_id": "bitcoin", "end": "not-a-date"}, r"end='not-a-date' is not a date"),
         (
             {"crypto_id": "bitcoin", "end": "2010-01-01"},

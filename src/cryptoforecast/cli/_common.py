@@ -18,12 +18,14 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cryptoforecast.exceptions import CryptoForecastError
+from cryptoforecast.exceptions import CryptoForecastError, DataError
 
 __all__ = [
     "HELP",
+    "CandlePathOption",
     "CandleSourceOption",
     "advance",
+    "check_candle_path",
     "console",
     "echo_json",
     "error_console",
@@ -38,10 +40,27 @@ __all__ = [
 HELP: dict[str, Any] = {"help_option_names": ["-h", "--help"]}
 """Context settings of every command group: ``-h`` is help everywhere (``-H`` is --horizon)."""
 
-CandleSourceOption = Annotated[
-    str, typer.Option("--source", "-s", help="snapshot, binance or coingecko.")
-]
+_SOURCE_HELP = "snapshot, csv (a coin from `data import`, or --path FILE), binance or coingecko."
+CandleSourceOption = Annotated[str, typer.Option("--source", "-s", help=_SOURCE_HELP)]
 """``--source`` of the commands that model candles (train, backtest)."""
+
+CandlePathOption = Annotated[
+    str | None,
+    typer.Option(
+        "--path",
+        help="CSV file of candles (with --source csv): read under the id given, nothing imported.",
+    ),
+]
+"""``--path`` of the commands that read candles (train, backtest, forecast, serve)."""
+
+
+def check_candle_path(source: str, path: str | None) -> None:
+    """Refuse ``--path`` without ``--source csv``: only the csv source reads a file."""
+    if path is not None and source != "csv":
+        raise DataError(
+            f"--path {path} is a CSV file of candles, read by --source csv, not --source "
+            f"{source}; add --source csv (or leave --path out)"
+        )
 
 
 def console() -> Console:

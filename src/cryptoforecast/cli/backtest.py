@@ -8,11 +8,13 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from cryptoforecast.assets import resolve_asset
+from cryptoforecast.assets import file_asset, resolve_asset
 from cryptoforecast.backtest.engine import backtester_from, trainer_for
 from cryptoforecast.cli._common import (
+    CandlePathOption,
     CandleSourceOption,
     advance,
+    check_candle_path,
     console,
     echo_json,
     num,
@@ -47,6 +49,7 @@ _FLAGS = {
     "fee_bps": "--fee-bps",
     "source": "--source",
     "end": "--end",
+    "path": "--path",
 }
 
 
@@ -196,6 +199,7 @@ def backtest(
         str | None, typer.Option("--window", help="expanding or sliding (default backtest.window).")
     ] = None,
     source: CandleSourceOption = "snapshot",
+    path: CandlePathOption = None,
     end: Annotated[str | None, typer.Option("--end", help="Last candle to use.")] = None,
     fee_bps: Annotated[
         float,
@@ -236,10 +240,11 @@ def backtest(
         served_backtest(crypto_id, model, horizon, days, retrain_frequency, report)
         return
 
+    check_candle_path(source, path)
     settings = load_config()
     load_plugins(settings)  # the configured plug-ins: their model types are --model names too
     cfg = settings.backtest
-    asset = resolve_asset(crypto_id)
+    asset = file_asset(crypto_id) if path is not None else resolve_asset(crypto_id)
     models = list(dict.fromkeys(model or ["lightgbm"]))
     n_origins = days or settings.demo.backtest_days
     initial = initial_train_size or cfg.initial_train_size
@@ -261,8 +266,12 @@ def backtest(
         None if source == "snapshot" else warmup_rows() + initial + 2 * horizon + n_origins + 1
     )
     with speaking_flags(_FLAGS):
-        candles = load_ohlcv(asset.id, days=load_days, source=source, end=end)
-    check_end(end, load_ohlcv(asset.id).index[-1] if source == "snapshot" else None, source)
+        candles = load_ohlcv(asset.id, days=load_days, source=source, end=end, path=path)
+    if source == "csv":
+        last = load_ohlcv(asset.id, source=source, path=path).index[-1]
+    else:
+        last = load_ohlcv(asset.id).index[-1] if source == "snapshot" else None
+    check_end(end, last, source)
     intraday = None
     if distribution is not None and source == "snapshot":  # realised measures from 4h candles
         intraday = load_ohlcv(asset.id, interval="4h", end=end)
@@ -336,13 +345,13 @@ def backtest(
             "fee (bps)": fee_bps,
             "intervals": intervals,
         }
-        path = write_report(
+        written = write_report(
             report,
             runs,
             title=f"{asset.id}: backtest h={horizon} ({', '.join(models)})",
             settings=settings_shown,
         )
-        con.print(f"report written to {path}", highlight=False)
+        con.print(f"report written to {written}", highlight=False)
 
 
 def served_backtest(

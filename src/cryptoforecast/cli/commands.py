@@ -77,9 +77,16 @@ COMMANDS: dict[str, CommandEntry] = {
     "data": CommandEntry(
         "cryptoforecast.cli.data",
         "data_app",
-        "Market data: list, show and update candles.",
+        "Market data: list, show, import and update candles.",
         (
-            ("list", "List the assets with their coverage in the embedded snapshot."),
+            (
+                "list",
+                "List the assets with their coverage in the embedded snapshot, and the imported coins.",
+            ),
+            (
+                "import",
+                "Import a coin's candles from a CSV file: validated, cached and catalogued.",
+            ),
             ("show", "Show the last candles of one asset."),
             (
                 "update",

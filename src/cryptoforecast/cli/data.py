@@ -1,4 +1,4 @@
-"""``cryptoforecast data``: list, show and update candles."""
+"""``cryptoforecast data``: list, show, import and update candles."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from cryptoforecast.assets import ASSETS, resolve_asset, snapshot_assets
+from cryptoforecast.catalogue import read_catalogue
 from cryptoforecast.cli._common import (
     HELP,
     console,
@@ -20,7 +21,7 @@ from cryptoforecast.cli._common import (
 )
 from cryptoforecast.cli._end import check_end
 from cryptoforecast.config import MAX_WINDOW_CANDLES
-from cryptoforecast.data import CandleCache, load_ohlcv
+from cryptoforecast.data import FILE_SOURCE, CandleCache, import_coin, load_ohlcv
 from cryptoforecast.data.live import LIVE_SOURCE_NAMES, companion_intervals, refresh_series
 from cryptoforecast.data.schema import check_interval
 from cryptoforecast.exceptions import CryptoForecastError, DataError
@@ -28,7 +29,9 @@ from cryptoforecast.exceptions import CryptoForecastError, DataError
 __all__ = ["asset_summaries", "asset_summary_table", "data_app"]
 
 data_app = typer.Typer(
-    help="Market data: list, show and update candles.", no_args_is_help=True, context_settings=HELP
+    help="Market data: list, show, import and update candles.",
+    no_args_is_help=True,
+    context_settings=HELP,
 )
 
 
@@ -74,20 +77,93 @@ def asset_summary_table(interval: str = "1d") -> Table:
     return table
 
 
+def user_coin_rows() -> list[dict[str, Any]]:
+    """One row per imported coin and interval: its source (csv), candles and coverage."""
+    rows = []
+    for coin in read_catalogue().coins.values():
+        for iv, info in sorted(coin.intervals.items()):
+            rows.append(
+                {
+                    "id": coin.id,
+                    "symbol": coin.symbol,
+                    "name": coin.name,
+                    "source": FILE_SOURCE,
+                    "interval": iv,
+                    "rows": info.rows,
+                    "first": info.first.isoformat(),
+                    "last": info.last.isoformat(),
+                    "imported_at": coin.imported_at.isoformat(),
+                }
+            )
+    return rows
+
+
 @data_app.command("list")
 def data_list(
     interval: Annotated[str, typer.Option("--interval", "-i", help="1d or 4h")] = "1d",
     as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON.")] = False,
 ) -> None:
-    """List the assets with their coverage in the embedded snapshot."""
+    """List the assets with their coverage in the embedded snapshot, and the imported coins."""
 
     others = [a.id for a in ASSETS if not a.in_snapshot]
+    imported = user_coin_rows()
     with speaking_flags({"interval": "--interval"}):
         if as_json:
-            echo_json({"snapshot": asset_summaries(interval), "live_only": others})
+            echo_json(
+                {"snapshot": asset_summaries(interval), "live_only": others, "imported": imported}
+            )
             return
         console().print(asset_summary_table(interval))
-    console().print(f"Live sources only (binance, coingecko): {', '.join(others)}")
+    console().print(
+        f"Live sources only (binance, coingecko; or import a file with `data import`): "
+        f"{', '.join(others)}"
+    )
+    if imported:
+        out = Table(title="Imported coins (source csv: `--source csv`)")
+        for col in ("id", "symbol", "source", "interval", "rows", "first", "last"):
+            out.add_column(col, justify="right" if col == "rows" else "left")
+        for row in imported:
+            out.add_row(
+                row["id"],
+                row["symbol"],
+                row["source"],
+                row["interval"],
+                f"{row['rows']:,}",
+                row["first"][:16].replace("T", " "),
+                row["last"][:16].replace("T", " "),
+            )
+        console().print(out)
+
+
+@data_app.command("import")
+def data_import(
+    crypto_id: Annotated[
+        str, typer.Argument(help="The coin's id, a lower-case name of your choice, e.g. mycoin.")
+    ],
+    file: Annotated[
+        str, typer.Argument(help="CSV of candles: open_time (ISO 8601 UTC or epoch ms), OHLCV.")
+    ],
+    interval: Annotated[str, typer.Option("--interval", "-i", help="1d or 4h.")] = "1d",
+    symbol: Annotated[
+        str | None, typer.Option("--symbol", help="Its symbol (default: the id in capitals).")
+    ] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Its name (default: the id).")] = None,
+) -> None:
+    """Import a coin's candles from a CSV file: validated, cached and catalogued.
+
+    Later commands (`--source csv`) and the service then know the coin without the file. A bad
+    file changes nothing; a new import replaces the coin's candles of that interval."""
+
+    with speaking_flags({"interval": "--interval", "symbol": "--symbol"}):
+        done = import_coin(crypto_id, file, interval=interval, symbol=symbol, name=name)
+    info = done.coin.intervals[done.interval]
+    verb = "replaced" if done.replaced else "imported"
+    console().print(
+        f"{verb} {info.rows:,} {done.interval} candles of {done.coin.id} ({done.coin.symbol}), "
+        f"{info.first:%Y-%m-%d %H:%M} to {info.last:%Y-%m-%d %H:%M} UTC; use it with "
+        f"`--source csv`, e.g. `cryptoforecast forecast {done.coin.id} --source csv`",
+        highlight=False,
+    )
 
 
 @data_app.command("show")

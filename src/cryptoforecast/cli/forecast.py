@@ -9,9 +9,17 @@ import typer
 from rich.box import SIMPLE_HEAD
 from rich.table import Table
 
-from cryptoforecast.assets import resolve_asset
-from cryptoforecast.cli._common import console, error_console, num
+from cryptoforecast.assets import file_asset, resolve_asset
+from cryptoforecast.cli._common import (
+    CandlePathOption,
+    check_candle_path,
+    console,
+    error_console,
+    num,
+    speaking_flags,
+)
 from cryptoforecast.config import load_config
+from cryptoforecast.data import load_ohlcv
 from cryptoforecast.data.live import companion_intervals, refresh_series
 from cryptoforecast.data.loader import LIVE_SOURCES
 from cryptoforecast.data.times import parse_time
@@ -133,8 +141,14 @@ def forecast(
     ] = None,
     source: Annotated[
         str,
-        typer.Option("--source", "-s", help="Candle source: snapshot, binance or coingecko."),
+        typer.Option(
+            "--source",
+            "-s",
+            help="Candle source: snapshot, csv (a coin from `data import`, or --path FILE), "
+            "binance or coingecko.",
+        ),
     ] = "snapshot",
+    path: CandlePathOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
     quantiles: Annotated[
         bool,
@@ -165,7 +179,17 @@ def forecast(
 
     Each forecast says its last candle (as of) and whether that candle is stale."""
 
-    ids = list(dict.fromkeys(resolve_asset(c).id for c in crypto_ids))  # bad ids fail first
+    check_candle_path(source, path)
+    resolve = file_asset if path is not None else resolve_asset
+    ids = list(dict.fromkeys(resolve(c).id for c in crypto_ids))  # bad ids fail first
+    if path is not None and len(ids) > 1:
+        raise DataError(
+            f"--path is one coin's file, but {len(ids)} coins were given ({', '.join(ids)}); "
+            "forecast one coin per file, or import each (`cryptoforecast data import COIN FILE`)"
+        )
+    if path is not None:  # a missing or bad file fails once, before any forecast
+        with speaking_flags({"path": "--path"}):
+            load_ohlcv(ids[0], source="csv", path=path)
     horizons = list(dict.fromkeys(horizon or [1]))
     for h in horizons:
         Predictor.check_horizon(h)
@@ -174,7 +198,11 @@ def forecast(
     settings = load_config()
     load_plugins(settings)  # before any forecast: a plug-in's model is loaded like a built-in's
     predictor = Predictor(
-        source=source, cache_ttl=0, stale_grace_seconds=settings.serving.stale_grace_seconds
+        source=source,
+        cache_ttl=0,
+        stale_grace_seconds=settings.serving.stale_grace_seconds,
+        path=path,
+        record=path is None,  # the ledger could never score a one-off file: nothing reads it again
     )
     forecasts: list[Forecast] = []
     errors: list[dict[str, Any]] = []

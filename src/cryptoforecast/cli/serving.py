@@ -42,7 +42,10 @@ def serve(
     source: Annotated[
         str,
         typer.Option(
-            "--source", "-s", help="Candle source of the forecasts: snapshot, binance or coingecko."
+            "--source",
+            "-s",
+            help="Candle source of the forecasts: snapshot, csv (the coins of `data import`), "
+            "binance or coingecko.",
         ),
     ] = "snapshot",
     log_level: Annotated[
@@ -64,16 +67,18 @@ def serve(
     metrics at /metrics.
 
     With a live source (binance, coingecko) a background refresher fetches each new candle a
-    little after it closes; stale-model retraining runs on the schedule set in the config."""
+    little after it closes; stale-model retraining runs on the schedule set in the config.
+    With --source csv it serves the coins imported with `data import` (import a new file again
+    to move them on)."""
 
     if not _HOST.match(host):
         raise typer.BadParameter(
             f"{host!r} is not a host name or IP address (e.g. 127.0.0.1, 0.0.0.0, ::1, localhost)",
             param_hint="'--host'",
         )
-    if source not in ("snapshot", *LIVE_SOURCE_NAMES):
+    if source not in ("snapshot", "csv", *LIVE_SOURCE_NAMES):
         raise typer.BadParameter(
-            f"{source!r} is not a candle source to serve from; use snapshot, "
+            f"{source!r} is not a candle source to serve from; use snapshot, csv, "
             f"{', '.join(LIVE_SOURCE_NAMES)}",
             param_hint="'--source'",
         )

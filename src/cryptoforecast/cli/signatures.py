@@ -75,7 +75,16 @@ SIGNATURES: dict[str, Any] = {
                     "--source",
                     "-s",
                 ],
-                "help": "snapshot, binance or coingecko.",
+                "help": "snapshot, csv (a coin from `data import`, or --path FILE), binance or coingecko.",
+            },
+            {
+                "name": "path",
+                "kind": "option",
+                "annotation": "str | None",
+                "param_decls": [
+                    "--path",
+                ],
+                "help": "CSV file of candles (with --source csv): read under the id given, nothing imported.",
             },
             {
                 "name": "end",
@@ -94,7 +103,7 @@ SIGNATURES: dict[str, Any] = {
                 "param_decls": [
                     "--all",
                 ],
-                "help": "Every embedded asset x every horizon of the config (horizons: 1, 3, 7, 14 by default) x each --model (default lightgbm), on Dask.",
+                "help": "Every embedded asset (with --source csv: every imported coin) x every horizon of the config (horizons: 1, 3, 7, 14 by default) x each --model (default lightgbm), on Dask.",
             },
             {
                 "name": "scheduler",
@@ -273,7 +282,16 @@ SIGNATURES: dict[str, Any] = {
                     "--source",
                     "-s",
                 ],
-                "help": "snapshot, binance or coingecko.",
+                "help": "snapshot, csv (a coin from `data import`, or --path FILE), binance or coingecko.",
+            },
+            {
+                "name": "path",
+                "kind": "option",
+                "annotation": "str | None",
+                "param_decls": [
+                    "--path",
+                ],
+                "help": "CSV file of candles (with --source csv): read under the id given, nothing imported.",
             },
             {
                 "name": "end",
@@ -338,7 +356,7 @@ SIGNATURES: dict[str, Any] = {
         ],
     },
     "serve": {
-        "help": "Serve forecasts over HTTP (FastAPI + uvicorn): the dashboard at /, OpenAPI at /docs,\nmetrics at /metrics.\n\nWith a live source (binance, coingecko) a background refresher fetches each new candle a\nlittle after it closes; stale-model retraining runs on the schedule set in the config.",
+        "help": "Serve forecasts over HTTP (FastAPI + uvicorn): the dashboard at /, OpenAPI at /docs,\nmetrics at /metrics.\n\nWith a live source (binance, coingecko) a background refresher fetches each new candle a\nlittle after it closes; stale-model retraining runs on the schedule set in the config.\nWith --source csv it serves the coins imported with `data import` (import a new file again\nto move them on).",
         "command": {},
         "params": [
             {
@@ -372,7 +390,7 @@ SIGNATURES: dict[str, Any] = {
                     "--source",
                     "-s",
                 ],
-                "help": "Candle source of the forecasts: snapshot, binance or coingecko.",
+                "help": "Candle source of the forecasts: snapshot, csv (the coins of `data import`), binance or coingecko.",
             },
             {
                 "name": "log_level",
@@ -429,7 +447,16 @@ SIGNATURES: dict[str, Any] = {
                     "--source",
                     "-s",
                 ],
-                "help": "Candle source: snapshot, binance or coingecko.",
+                "help": "Candle source: snapshot, csv (a coin from `data import`, or --path FILE), binance or coingecko.",
+            },
+            {
+                "name": "path",
+                "kind": "option",
+                "annotation": "str | None",
+                "param_decls": [
+                    "--path",
+                ],
+                "help": "CSV file of candles (with --source csv): read under the id given, nothing imported.",
             },
             {
                 "name": "as_json",
@@ -547,7 +574,7 @@ SIGNATURES: dict[str, Any] = {
         "params": [],
     },
     "data list": {
-        "help": "List the assets with their coverage in the embedded snapshot.",
+        "help": "List the assets with their coverage in the embedded snapshot, and the imported coins.",
         "command": {},
         "params": [
             {
@@ -570,6 +597,55 @@ SIGNATURES: dict[str, Any] = {
                     "--json",
                 ],
                 "help": "Print the rows as JSON.",
+            },
+        ],
+    },
+    "data import": {
+        "help": "Import a coin's candles from a CSV file: validated, cached and catalogued.\n\nLater commands (`--source csv`) and the service then know the coin without the file. A bad\nfile changes nothing; a new import replaces the coin's candles of that interval.",
+        "command": {},
+        "params": [
+            {
+                "name": "crypto_id",
+                "kind": "argument",
+                "annotation": "str",
+                "default": ...,
+                "help": "The coin's id, a lower-case name of your choice, e.g. mycoin.",
+            },
+            {
+                "name": "file",
+                "kind": "argument",
+                "annotation": "str",
+                "default": ...,
+                "help": "CSV of candles: open_time (ISO 8601 UTC or epoch ms), OHLCV.",
+            },
+            {
+                "name": "interval",
+                "kind": "option",
+                "annotation": "str",
+                "default": "1d",
+                "param_decls": [
+                    "--interval",
+                    "-i",
+                ],
+                "help": "1d or 4h.",
+            },
+            {
+                "name": "symbol",
+                "kind": "option",
+                "annotation": "str | None",
+                "param_decls": [
+                    "--symbol",
+                ],
+                "help": "Its symbol (default: the id in capitals).",
+            },
+            {
+                "name": "name",
+                "kind": "option",
+                "annotation": "str | None",
+                "param_decls": [
+                    "--name",
+                ],
+                "help": "Its name (default: the id).",
             },
         ],
     },

@@ -16,9 +16,11 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cryptoforecast.assets import resolve_asset, snapshot_assets
+from cryptoforecast.assets import file_asset, resolve_asset, snapshot_assets, user_assets
 from cryptoforecast.cli._common import (
+    CandlePathOption,
     CandleSourceOption,
+    check_candle_path,
     console,
     log_lines,
     num,
@@ -43,7 +45,13 @@ from cryptoforecast.training.results import TrainingSummary
 
 __all__ = ["distribution_table", "print_summaries", "retrain", "summary_table", "train"]
 
-_FLAGS = {"source": "--source", "end": "--end", "days": "--days", "tune": "--tune"}
+_FLAGS = {
+    "source": "--source",
+    "end": "--end",
+    "days": "--days",
+    "tune": "--tune",
+    "path": "--path",
+}
 
 
 def summary_table(summaries: list[TrainingSummary], title: str) -> Table:
@@ -148,12 +156,15 @@ def _train_distribution(
     end: str | None,
     settings: Settings,
     save: bool,
+    path: str | None = None,
 ) -> TrainingSummary:
     """The distribution versions of one (coin, horizon), summarised; a failure (bad data, too
     short a window) becomes the summary's ``error``, reported beside the other trainings."""
     started = time.perf_counter()
     try:
-        result = train_distributions(crypto_id, horizon, days, source, end, settings, save=save)
+        result = train_distributions(
+            crypto_id, horizon, days, source, end, settings, save=save, path=path
+        )
     except CryptoForecastError as exc:
         return TrainingSummary(
             crypto_id, DISTRIBUTION, horizon, days, error=f"{type(exc).__name__}: {exc}"
@@ -224,6 +235,7 @@ def train(
         ),
     ] = 0,
     source: CandleSourceOption = "snapshot",
+    path: CandlePathOption = None,
     end: Annotated[
         str | None, typer.Option("--end", help="Last day of the training window.")
     ] = None,
@@ -231,8 +243,9 @@ def train(
         bool,
         typer.Option(
             "--all",
-            help="Every embedded asset x every horizon of the config (horizons: 1, 3, 7, 14 by "
-            "default) x each --model (default lightgbm), on Dask.",
+            help="Every embedded asset (with --source csv: every imported coin) x every "
+            "horizon of the config (horizons: 1, 3, 7, 14 by default) x each --model (default "
+            "lightgbm), on Dask.",
         ),
     ] = False,
     scheduler: Annotated[
@@ -256,20 +269,40 @@ def train(
     """Train, validate against naive, register and gate models (one, or many on Dask), then the
     distribution versions of each (coin, horizon), gated against garch_ref."""
 
+    check_candle_path(source, path)
     settings = load_config()
     load_plugins(settings)  # the configured plug-ins, on this thread, before any training
-    if all_assets:
+    if all_assets and source == "csv":  # the imported coins: csv has no others
+        ids = [a.id for a in user_assets()]
+        if not ids:
+            raise DataError(
+                "--all --source csv trains every imported coin, and none is imported; import "
+                "one first: `cryptoforecast data import COIN FILE.csv`"
+            )
+    elif all_assets:
         ids = [a.id for a in snapshot_assets()]
     elif crypto_ids:
-        ids = list(dict.fromkeys(resolve_asset(c).id for c in crypto_ids))
+        resolve = file_asset if path is not None else resolve_asset
+        ids = list(dict.fromkeys(resolve(c).id for c in crypto_ids))
     else:
         raise typer.BadParameter("give asset ids (e.g. bitcoin) or --all")
     models = model or ["lightgbm"]
     horizons = horizon or (list(settings.horizons) if all_assets else [1])
     window = days or settings.training.days
-    last_snapshot = load_ohlcv(ids[0]).index[-1] if source == "snapshot" else None
-    check_end(end, last_snapshot, source)
     jobs = len(ids) * len(models) * len(horizons)
+    if path is not None and (len(ids) > 1 or all_assets or jobs > 1 or scheduler is not None):
+        raise typer.BadParameter(
+            "--path reads one coin's file for one model and horizon; to train several, "
+            "import the coin once (`cryptoforecast data import COIN FILE`) and use --source "
+            "csv without --path"
+        )
+    if source == "snapshot":
+        check_end(end, load_ohlcv(ids[0]).index[-1], source)
+    elif source == "csv":
+        with speaking_flags(_FLAGS):
+            check_end(end, load_ohlcv(ids[0], source=source, path=path).index[-1], source)
+    else:
+        check_end(end, None, source)
     if GLOBAL_MODEL in models:
         if models != [GLOBAL_MODEL]:
             raise typer.BadParameter(
@@ -314,6 +347,7 @@ def train(
                 source=source,
                 end=end,
                 config=settings,
+                path=path,
             )
         summaries = [summarise_model(fitted, seconds=time.perf_counter() - started)]
         if not no_distribution:
@@ -322,7 +356,7 @@ def train(
             ):
                 summaries.append(
                     _train_distribution(
-                        ids[0], horizons[0], window, source, end, settings, not no_save
+                        ids[0], horizons[0], window, source, end, settings, not no_save, path
                     )
                 )
     else:

@@ -1,4 +1,5 @@
-"""Market data: assets, the candle schema and validator, sources, the cache and ``load_ohlcv``."""
+"""Market data: assets, the candle schema and validator, sources, the cache, ``load_ohlcv`` and
+the import of the user's own coins."""
 
 from __future__ import annotations
 
@@ -23,15 +24,18 @@ from cryptoforecast.data.schema import (
     validate_candles,
 )
 from cryptoforecast.data.times import as_of_instant, parse_time
+from cryptoforecast.data.user_coins import FILE_SOURCE, import_coin
 
 __all__ = [
     "INTERVALS",
     "OHLCV_COLUMNS",
     "SOURCES",
     "CandleCache",
+    "FILE_SOURCE",
     "INTRADAY_INTERVAL",
     "companion_intervals",
     "find_gaps",
+    "import_coin",
     "load_ohlcv",
     "validate_candles",
     "CACHE_SHARING_FIX",

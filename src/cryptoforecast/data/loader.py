@@ -9,12 +9,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cryptoforecast.assets import Asset, resolve_asset
+from cryptoforecast.assets import Asset, file_asset, resolve_asset
 from cryptoforecast.data.live import load_live
 from cryptoforecast.data.schema import GapPolicy, check_interval, validate_candles
 from cryptoforecast.data.sources.csv import CSVSource
 from cryptoforecast.data.sources.snapshot import SnapshotSource
 from cryptoforecast.data.times import as_of_instant, parse_time
+from cryptoforecast.data.user_coins import imported_candles
 from cryptoforecast.exceptions import DataError
 
 __all__ = ["LIVE_SOURCES", "SOURCES", "load_ohlcv"]
@@ -50,12 +51,14 @@ def load_ohlcv(
         crypto_id: CoinGecko-style id (``bitcoin``) or symbol (``BTC``, ``BTCUSDT``).
         days: keep the last ``days`` candles up to ``end`` (inclusive); ``None`` keeps all.
         interval: ``"1d"`` or ``"4h"``.
-        source: ``"snapshot"`` (embedded, default), ``"csv"`` (with ``path=``), ``"binance"`` or
-            ``"coingecko"`` (live, through the local cache).
+        source: ``"snapshot"`` (embedded, default), ``"csv"`` (the file ``path=``, under any
+            id; without it, the candles of a coin imported with ``cryptoforecast data import``),
+            ``"binance"`` or ``"coingecko"`` (live, through the local cache).
         end: the last candle to keep: candles dated at or before this time (a date means every
             candle of that day), so a backtest or a training window can end on a given candle.
             The forms of :mod:`cryptoforecast.data.times`.
-        path: the CSV file for ``source="csv"``.
+        path: a CSV file of candles for ``source="csv"``; ``crypto_id`` may then be any
+            lower-case id (it names the candles; nothing is catalogued).
         on_gap: what to do with missing candles: ``"raise"`` (default; the embedded 4h data
             defaults to ``"drop"`` since it keeps real exchange outages), ``"drop"``, ``"ffill"``.
         refresh: live sources only: fetch new candles before reading the cache.
@@ -70,7 +73,12 @@ def load_ohlcv(
         A frame indexed by UTC ``timestamp`` with float64 ``open high low close volume`` (plus
         ``quote_volume`` and ``trades`` where the source has them).
     """
-    asset = resolve_asset(crypto_id)
+    if path is not None and source != "csv":
+        raise DataError(
+            f"path= is a CSV file of candles, read by source='csv', not source={source!r}; "
+            "pass source='csv' with it, or drop path="
+        )
+    asset = file_asset(crypto_id) if path is not None else resolve_asset(crypto_id)
     check_interval(interval)
     if days is not None and (
         isinstance(days, bool) or not isinstance(days, int | np.integer) or days <= 0
@@ -103,9 +111,13 @@ def load_ohlcv(
         frame = frame.copy()
     elif source == "csv":
         if path is None:
-            raise DataError("source='csv' needs path= pointing to a CSV file of candles")
-        raw = CSVSource(path).fetch(asset, interval)
-        frame = validate_candles(raw, interval, on_gap=on_gap or "raise", name=str(path))
+            frame = imported_candles(asset.id, interval)
+            if on_gap is not None and on_gap != "raise":
+                frame = validate_candles(frame, interval, on_gap=on_gap, name=f"csv {asset.id}")
+            frame = frame.copy()
+        else:
+            raw = CSVSource(path).fetch(asset, interval)
+            frame = validate_candles(raw, interval, on_gap=on_gap or "raise", name=str(path))
     else:
         frame = load_live(asset, interval, source, refresh=refresh, on_gap=on_gap, **source_options)
 

@@ -60,6 +60,9 @@ def staleness(
             "the candle refresher of a running service (or `cryptoforecast data update`) should "
             "have fetched it: check its errors in /healthz and /metrics"
             if source in LIVE_SOURCES
+            else "these candles come from a file, which ends where it ends; import a newer file "
+            "(`cryptoforecast data import COIN FILE`) to forecast from later candles"
+            if source == "csv"
             else f"the {source!r} source is a fixed history; forecast from a live source "
             "(--source binance) for current prices"
         )

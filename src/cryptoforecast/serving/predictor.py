@@ -30,11 +30,12 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pandas as pd
 
-from cryptoforecast.assets import resolve_asset
+from cryptoforecast.assets import Asset, file_asset, resolve_asset
 from cryptoforecast.data import load_ohlcv
 from cryptoforecast.data.cache import CandleCache
 from cryptoforecast.data.live import INTRADAY_INTERVAL, companion_intervals
@@ -149,7 +150,8 @@ class Predictor:
     Args:
         registry: a ``ModelRegistry`` (default: one on ``$CRYPTOFORECAST_REGISTRY_URL`` or the
             SQLite registry under ``$CRYPTOFORECAST_HOME``, created on first use).
-        source: candle source for ``load_ohlcv`` (``snapshot``, ``binance``, ...).
+        source: candle source for ``load_ohlcv`` (``snapshot``, ``csv``, ``binance``, ...):
+            ``csv`` reads the coins imported with ``cryptoforecast data import``, or ``path``.
         cache_ttl: seconds a forecast stays cached (0 disables the cache).
         clock: returns the current UTC datetime (inject a fake one in tests).
         end: forecast "as of" this time, as ``as_of`` of :meth:`predict` means it (the forms of
@@ -168,6 +170,8 @@ class Predictor:
             the ``garch_ref`` fit, the baselines and the technical forecast), so a cache miss on
             candles already seen fits nothing (default: in memory, and on disk under
             ``$CRYPTOFORECAST_HOME/state``, created on first use).
+        path: with ``source="csv"``, a CSV file of candles, read for any coin id asked
+            (nothing is imported); ``None`` reads the imported coins.
     """
 
     def __init__(
@@ -184,9 +188,16 @@ class Predictor:
         move_thresholds: tuple[float, ...] = MOVE_THRESHOLDS,
         stale_grace_seconds: float = 3600.0,
         state: ServingState | None = None,
+        path: str | Path | None = None,
     ) -> None:
+        if path is not None and source != "csv":
+            raise DataError(
+                f"path= is a CSV file of candles, read by source='csv', not source={source!r}; "
+                "pass source='csv' with it, or drop path="
+            )
         self._registry = registry
         self.source = source
+        self.path = path
         self.cache_ttl = cache_ttl
         self.clock = clock or _utcnow
         self.end = end
@@ -304,7 +315,12 @@ class Predictor:
             interval=self.interval,
             source=self.source,
             as_of=as_of,
+            path=self.path,
         )
+
+    def asset(self, crypto_id: str) -> Asset:
+        """The asset ``crypto_id`` names: any id when candles come from ``path``."""
+        return file_asset(crypto_id) if self.path is not None else resolve_asset(crypto_id)
 
     def features(self, candles: pd.DataFrame) -> pd.DataFrame:
         """Features from the same code training uses."""
@@ -341,7 +357,7 @@ class Predictor:
     ) -> Baselines:
         """``garch_ref`` (the cached fit) and the 30-day Gaussian at the last of ``candles``
         (default: the predictor's), location 0: what the ledger keeps beside the served one."""
-        asset = resolve_asset(crypto_id)
+        asset = self.asset(crypto_id)
         candles = self.candles(asset.id) if candles is None else candles
         state = self.candle_state(asset.id, candles)
         kept = state.baselines.get(horizon)
@@ -356,7 +372,7 @@ class Predictor:
         forecast; see :mod:`.state`) and keep it, so the first request on these candles fits
         nothing: the candle refresher calls it when a new candle arrives. Nothing is recorded
         or cached as a forecast. Raises what computing it raises (the caller logs it)."""
-        asset = resolve_asset(crypto_id)
+        asset = self.asset(crypto_id)
         wanted = [self.check_horizon(h) for h in horizons]
         candles = self.candles(asset.id)
         recent = self.point_candles(candles)
@@ -387,7 +403,7 @@ class Predictor:
                 frame = load_ohlcv(
                     crypto_id, interval=INTRADAY_INTERVAL, source="snapshot", as_of=closed
                 )
-            elif self.source in LIVE_SOURCES:
+            elif self.source in LIVE_SOURCES or (self.source == "csv" and self.path is None):
                 cached = CandleCache().read(self.source, crypto_id, INTRADAY_INTERVAL)
                 if cached is None:
                     return None
@@ -412,6 +428,12 @@ class Predictor:
                 "not reach this forecast's last close (`cryptoforecast data update "
                 f"{crypto_id}` fetches them)",
                 retry=self.source != "snapshot",
+            )
+        if self.source == "csv" and self.path is None:
+            return Unserved(
+                f"{name} reads 4h candles, and no 4h candles of {crypto_id} reaching this "
+                "forecast's last close were imported (`cryptoforecast data import "
+                f"{crypto_id} FILE.csv --interval 4h`)"
             )
         return Unserved(f"{name} reads 4h candles, which source {self.source} does not have")
 
@@ -493,7 +515,7 @@ class Predictor:
         self, crypto_id: str, horizon: int, model_type: str | None, as_of: Any = None
     ) -> Prepared:
         """Checked inputs, candles, the production record (or why there is none), cache key."""
-        asset = resolve_asset(crypto_id)
+        asset = self.asset(crypto_id)
         horizon = self.check_horizon(horizon)
         model_type = self.check_model_type(model_type)
         candles = self.candles(asset.id) if as_of is None else self.candles_as_of(asset.id, as_of)

@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from cryptoforecast.assets import ASSETS, resolve_asset, snapshot_assets
+from cryptoforecast.catalogue import read_catalogue
 from cryptoforecast.data.schema import check_interval
 from cryptoforecast.durations import human_duration
 from cryptoforecast.exceptions import CryptoForecastError
@@ -33,6 +34,7 @@ __all__ = [
     "forecast_bands",
     "overview_page",
     "staleness",
+    "source_coins",
     "tracked_coins",
 ]
 
@@ -113,15 +115,30 @@ def _source_label(f: Forecast) -> str:
     return f"technical-analysis fallback, because: {f.fallback_reason}"
 
 
+def source_coins(pred: Predictor) -> list[str]:
+    """The coins the predictor's source has candles of its interval for: the coins imported
+    with ``data import`` for source csv, else every coin of the embedded snapshot."""
+    if pred.source == "csv":
+        coins = read_catalogue().coins.values()
+        return [c.id for c in coins if pred.interval in c.intervals]
+    return [a.id for a in snapshot_assets()]
+
+
 def tracked_coins(pred: Predictor, registered: set[str]) -> list[str]:
     """Coins with a model in the registry (``registered``) or a forecast in the ledger, in the
-    asset list's order; every coin of the embedded snapshot when there are none yet."""
+    asset list's order; every coin of the source (:func:`source_coins`) when there are none
+    yet. Only coins the source has candles of: the snapshot's or the imported ones for the
+    snapshot and csv, the built-in assets for a live source (a card would say "No forecast")."""
     found = set(registered)
     with pred.ledger.engine.connect() as conn:
         found |= set(conn.execute(sa.select(forecasts_table.c.crypto_id).distinct()).scalars())
+    if pred.source in ("snapshot", "csv"):
+        found &= set(source_coins(pred))
+    else:
+        found &= {a.id for a in ASSETS}
     order = [a.id for a in ASSETS]
     known = sorted(found, key=lambda c: order.index(c) if c in order else len(order))
-    return known or [a.id for a in snapshot_assets()]
+    return known or source_coins(pred)
 
 
 def _card(pred: Predictor, crypto_id: str, horizons: list[int], now: datetime) -> CoinCard:
@@ -178,7 +195,7 @@ def overview_page(pred: Predictor, horizons: list[int]) -> OverviewPage:
         coins = tracked_coins(pred, {r.crypto_id for r in records})
     except (CryptoForecastError, sa.exc.SQLAlchemyError) as exc:
         log.warning("overview: the ledger failed: %s", redact(exc))
-        coins = [a.id for a in snapshot_assets()]
+        coins = source_coins(pred)
         note = f"The forecast ledger is unavailable ({type(exc).__name__})."
     cards = [_card(pred, c, sorted(set(horizons) | served.get(c, set())), now) for c in coins]
     if note is None and not served:

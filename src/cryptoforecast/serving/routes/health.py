@@ -133,7 +133,7 @@ def data_freshness(pred: Predictor, now: datetime) -> dict[str, Any]:
     local cache (``data update`` fills it); a damaged cached file is reported, never raised.
     """
     cache: CandleCache | None = None
-    if pred.source in LIVE_SOURCES:
+    if pred.source in LIVE_SOURCES or pred.source == "csv":  # csv: the imported coins
         cache = CandleCache()
         ids = [c for s, c, i in cache.entries() if s == pred.source and i == pred.interval]
     else:

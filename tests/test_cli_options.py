@@ -67,6 +67,7 @@ WRONG: list[tuple[tuple[str, ...], list[str], str, str | None]] = [
     (("serve",), [], "--host", "not a host!"),
     (("serve",), [], "--port", "70000"),
     (("serve",), [], "--source", "nosuch"),
+    (("serve",), ["--source", "csv"], "--path", "no-such-file.csv"),
     (("serve",), [], "--log-level", "loud"),
     (("serve",), [], "--workers", "0"),
     (("forecast",), ["bitcoin"], "--horizon", "30"),

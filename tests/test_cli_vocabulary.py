@@ -90,7 +90,9 @@ def test_train_all_covers_every_asset_and_the_configured_horizons(
     assert calls[1][1:] == (["xgboost", "distribution"], [7])
     assert main(["train", "-h"]) == 0
     help_text = " ".join(capsys.readouterr().out.replace("│", " ").split())
-    assert "Every embedded asset (with --source csv: every imported coin) x every horizon" in help_text
+    assert (
+        "Every embedded asset (with --source csv: every imported coin) x every horizon" in help_text
+    )
 
 
 def test_feature_module_found_in_the_current_directory(

@@ -32,7 +32,7 @@ cryptoforecast.config:
 cryptoforecast.data:
     CACHE_SHARING_FIX CandleCache FILE_SOURCE INTERVALS INTRADAY_INTERVAL LIVE_SOURCES
     LIVE_SOURCE_NAMES OHLCV_COLUMNS SOURCES as_of_instant atomic_write_bytes check_interval
-    companion_intervals find_gaps import_coin load_ohlcv parse_time refresh_series shared_file_lock validate_candles
+    companion_intervals find_gaps import_coin import_coins load_ohlcv parse_time refresh_series shared_file_lock validate_candles
 cryptoforecast.data.sources:
     BinanceSource CSVSource CandleSource CoinGeckoSource SnapshotSource
 cryptoforecast.evaluation:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -15,7 +16,9 @@ from cryptoforecast.cli._common import HELP, console, echo_json, num
 from cryptoforecast.cli.app_factory import SOURCE_ENV
 from cryptoforecast.compat import import_optional
 from cryptoforecast.config import load_config
+from cryptoforecast.data import FILE_SOURCE, import_coins
 from cryptoforecast.data.live import LIVE_SOURCE_NAMES
+from cryptoforecast.exceptions import DataError
 from cryptoforecast.models import load_plugins
 from cryptoforecast.redaction import mask_url
 from cryptoforecast.serving.ledger import Ledger
@@ -48,6 +51,14 @@ def serve(
             "binance or coingecko.",
         ),
     ] = "snapshot",
+    path: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--path",
+            help="With --source csv: a CSV file of daily candles to import and serve, as "
+            "ID=FILE (or FILE: the id is its name, e.g. mycoin.csv is mycoin); repeatable.",
+        ),
+    ] = None,
     log_level: Annotated[
         str,
         typer.Option("--log-level", help=f"uvicorn log level: {', '.join(_LOG_LEVELS)}."),
@@ -69,7 +80,7 @@ def serve(
     With a live source (binance, coingecko) a background refresher fetches each new candle a
     little after it closes; stale-model retraining runs on the schedule set in the config.
     With --source csv it serves the coins imported with `data import` (import a new file again
-    to move them on)."""
+    to move them on); each --path file is imported first, as `data import` does."""
 
     if not _HOST.match(host):
         raise typer.BadParameter(
@@ -87,6 +98,8 @@ def serve(
             f"{log_level!r} is not a log level; use one of {', '.join(_LOG_LEVELS)}",
             param_hint="'--log-level'",
         )
+    if path:
+        _import_files(path, source)
     # a bad plug-in fails here, with its ConfigError, before the server starts; each worker's
     # create_app loads them again on its own main thread
     load_plugins(load_config())
@@ -101,6 +114,40 @@ def serve(
         log_level=log_level,
         workers=workers,
     )
+
+
+def _import_files(specs: list[str], source: str) -> None:
+    """Import each ``ID=FILE`` (or ``FILE``, its id its name) of ``serve --path`` as ``data
+    import`` does, before the server starts: every file is validated first, so a bad one
+    changes nothing and the service does not start."""
+    if source != FILE_SOURCE:
+        raise typer.BadParameter(
+            f"--path serves candles from a file, which needs --source {FILE_SOURCE} (got "
+            f"--source {source}); add --source {FILE_SOURCE}",
+            param_hint="'--path'",
+        )
+    pairs: list[tuple[str, Path]] = []
+    for spec in specs:
+        coin, sep, file = spec.partition("=")
+        target = Path(file if sep else spec)
+        if not sep:  # mycoin.csv, mycoin.csv.gz: the name before the first dot
+            coin = target.name.split(".", 1)[0].lower()
+        if not target.is_file():
+            raise typer.BadParameter(
+                f"{target.name!r} is not a file; give --path ID=FILE with an existing CSV file",
+                param_hint="'--path'",
+            )
+        pairs.append((coin, target))
+    try:  # every id and file checked before any is stored: one bad file imports none
+        done = import_coins(pairs)
+    except DataError as exc:
+        raise typer.BadParameter(str(exc), param_hint="'--path'") from exc
+    for imported, (_, target) in zip(done, pairs, strict=True):
+        typer.echo(
+            f"imported {imported.coin.id}: {len(imported.candles):,} daily candles from "
+            f"{target.name}",
+            err=True,
+        )
 
 
 def _admin_token_notice(token: str | None) -> str:

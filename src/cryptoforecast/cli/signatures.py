@@ -356,7 +356,7 @@ SIGNATURES: dict[str, Any] = {
         ],
     },
     "serve": {
-        "help": "Serve forecasts over HTTP (FastAPI + uvicorn): the dashboard at /, OpenAPI at /docs,\nmetrics at /metrics.\n\nWith a live source (binance, coingecko) a background refresher fetches each new candle a\nlittle after it closes; stale-model retraining runs on the schedule set in the config.\nWith --source csv it serves the coins imported with `data import` (import a new file again\nto move them on).",
+        "help": "Serve forecasts over HTTP (FastAPI + uvicorn): the dashboard at /, OpenAPI at /docs,\nmetrics at /metrics.\n\nWith a live source (binance, coingecko) a background refresher fetches each new candle a\nlittle after it closes; stale-model retraining runs on the schedule set in the config.\nWith --source csv it serves the coins imported with `data import` (import a new file again\nto move them on); each --path file is imported first, as `data import` does.",
         "command": {},
         "params": [
             {
@@ -391,6 +391,15 @@ SIGNATURES: dict[str, Any] = {
                     "-s",
                 ],
                 "help": "Candle source of the forecasts: snapshot, csv (the coins of `data import`), binance or coingecko.",
+            },
+            {
+                "name": "path",
+                "kind": "option",
+                "annotation": "list[str] | None",
+                "param_decls": [
+                    "--path",
+                ],
+                "help": "With --source csv: a CSV file of daily candles to import and serve, as ID=FILE (or FILE: the id is its name, e.g. mycoin.csv is mycoin); repeatable.",
             },
             {
                 "name": "log_level",

@@ -24,7 +24,7 @@ from cryptoforecast.data.schema import (
     validate_candles,
 )
 from cryptoforecast.data.times import as_of_instant, parse_time
-from cryptoforecast.data.user_coins import FILE_SOURCE, import_coin
+from cryptoforecast.data.user_coins import FILE_SOURCE, import_coin, import_coins
 
 __all__ = [
     "INTERVALS",
@@ -36,6 +36,7 @@ __all__ = [
     "companion_intervals",
     "find_gaps",
     "import_coin",
+    "import_coins",
     "load_ohlcv",
     "validate_candles",
     "CACHE_SHARING_FIX",

@@ -15,6 +15,7 @@ the exchange's, and every command would have to guess which is meant.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,7 +37,14 @@ from cryptoforecast.data.schema import check_interval, validate_candles
 from cryptoforecast.data.sources.csv import CSVSource
 from cryptoforecast.exceptions import DataError
 
-__all__ = ["FILE_SOURCE", "ImportedCoin", "check_coin_id", "import_coin", "imported_candles"]
+__all__ = [
+    "FILE_SOURCE",
+    "ImportedCoin",
+    "check_coin_id",
+    "import_coin",
+    "import_coins",
+    "imported_candles",
+]
 
 #: the cache source (and the ``--source``) of candles read from files
 FILE_SOURCE = "csv"
@@ -155,6 +163,30 @@ def import_coin(
                         store.write(previous, FILE_SOURCE, cid, interval)
                 raise
     return ImportedCoin(coin, interval, candles, replaced=previous is not None)
+
+
+def import_coins(
+    files: Sequence[tuple[str, str | Path]],
+    interval: str = "1d",
+    *,
+    cache: CandleCache | None = None,
+) -> list[ImportedCoin]:
+    """Import several ``(id, file)`` pairs as :func:`import_coin` does, after checking every id
+    and validating every file first: one bad id or file is its :class:`DataError` and stores
+    none of them (``serve --path``)."""
+    ids = [check_coin_id(cid) for cid, _ in files]
+    if len(set(ids)) < len(ids):
+        raise DataError(
+            f"two files for one coin id among {', '.join(ids)}: give each file its own id"
+        )
+    check_interval(interval)
+    for cid, path in zip(ids, (p for _, p in files), strict=True):
+        raw = CSVSource(path).fetch(file_asset(cid), interval)
+        validate_candles(raw, interval, on_gap="raise", name=str(path))
+    return [
+        import_coin(cid, path, interval, cache=cache)
+        for cid, path in zip(ids, (p for _, p in files), strict=True)
+    ]
 
 
 def imported_candles(

@@ -33,6 +33,18 @@ def cf_home(
     yield home
 
 
+@pytest.fixture
+def serve_started(monkeypatch: pytest.MonkeyPatch, cf_home: Path) -> list[dict[str, Any]]:
+    """``cryptoforecast serve`` without a server: uvicorn is a stand-in that records the
+    keyword arguments of each ``run`` (an empty list: the server was not started)."""
+    from types import SimpleNamespace
+
+    calls: list[dict[str, Any]] = []
+    fake = SimpleNamespace(run=lambda *args, **kwargs: calls.append(kwargs))
+    monkeypatch.setattr("cryptoforecast.cli.serving.import_optional", lambda *a, **k: fake)
+    return calls
+
+
 @pytest.fixture(scope="session")
 def btc_daily() -> pd.DataFrame:
     """Bitcoin daily candles from the embedded snapshot (2018-03-17 .. 2025-09-30)."""

@@ -3,7 +3,6 @@ set and the admin routes answer 403; it never prints the token."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -13,23 +12,15 @@ from tests.cli_runner import run
 TOKEN = "0123456789abcdef-secret-admin-token"
 
 
-@pytest.fixture
-def started(monkeypatch: pytest.MonkeyPatch, cf_home: Any) -> list[dict[str, Any]]:
-    calls: list[dict[str, Any]] = []
-    fake = SimpleNamespace(run=lambda *args, **kwargs: calls.append(kwargs))
-    monkeypatch.setattr("cryptoforecast.cli.serving.import_optional", lambda *a, **k: fake)
-    return calls
-
-
 def test_serve_names_where_the_token_is_read_from_and_never_prints_it(
-    started: list[dict[str, Any]],
+    serve_started: list[dict[str, Any]],
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("CRYPTOFORECAST_ADMIN_TOKEN", TOKEN)
     code, out, err = run(["serve", "--port", "8123"], capsys)
     assert code == 0, err
-    assert len(started) == 1
+    assert len(serve_started) == 1
     text = " ".join((out + err).split())
     assert "CRYPTOFORECAST_ADMIN_TOKEN" in text and "Authorization: Bearer" in text
     assert TOKEN not in out + err
@@ -37,13 +28,13 @@ def test_serve_names_where_the_token_is_read_from_and_never_prints_it(
 
 
 def test_serve_without_a_token_says_the_admin_routes_answer_403(
-    started: list[dict[str, Any]],
+    serve_started: list[dict[str, Any]],
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.delenv("CRYPTOFORECAST_ADMIN_TOKEN", raising=False)
     code, out, err = run(["serve"], capsys)
     assert code == 0, err
-    assert len(started) == 1
+    assert len(serve_started) == 1
     text = " ".join((out + err).split())
     assert "no admin token" in text and "403" in text and "CRYPTOFORECAST_ADMIN_TOKEN" in text

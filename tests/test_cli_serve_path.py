@@ -4,9 +4,7 @@ server starts, so the service (and its dashboard) knows the coin; a bad file or 
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pandas as pd
@@ -15,34 +13,18 @@ import pytest
 from cryptoforecast.catalogue import read_catalogue
 from cryptoforecast.data import load_ohlcv
 from tests.cli_runner import run
-from tests.data.test_user_coins import write_candles
-
-
-@pytest.fixture
-def started(monkeypatch: pytest.MonkeyPatch, cf_home: Any) -> list[dict[str, Any]]:
-    calls: list[dict[str, Any]] = []
-    fake = SimpleNamespace(run=lambda *args, **kwargs: calls.append(kwargs))
-    monkeypatch.setattr("cryptoforecast.cli.serving.import_optional", lambda *a, **k: fake)
-    return calls
-
-
-def _stored(home: Path) -> dict[str, str]:
-    return {
-        p.relative_to(home).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(home.rglob("*"))
-        if p.is_file() and not p.name.endswith(".lock")
-    }
+from tests.data.test_user_coins import stored_files, write_candles
 
 
 def test_each_file_is_imported_under_its_id_before_the_server_starts(
-    started: list[dict[str, Any]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    serve_started: list[dict[str, Any]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     first = write_candles(tmp_path / "a.csv", "litecoin", days=300)
     second = write_candles(tmp_path / "othercoin.csv", "dogecoin", days=200)
     args = ["serve", "--source", "csv", "--path", f"mycoin={first}", "--path", str(second)]
     code, _, err = run(args, capsys)
     assert code == 0, err
-    assert len(started) == 1
+    assert len(serve_started) == 1
     assert set(read_catalogue().coins) == {"mycoin", "othercoin"}
     for coin, snapshot_coin, rows in (("mycoin", "litecoin", 300), ("othercoin", "dogecoin", 200)):
         served = load_ohlcv(coin, source="csv")
@@ -55,22 +37,24 @@ def test_each_file_is_imported_under_its_id_before_the_server_starts(
 
 
 def test_path_needs_the_csv_source_and_stores_nothing_without_it(
-    started: list[dict[str, Any]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    serve_started: list[dict[str, Any]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     csv = write_candles(tmp_path / "mycoin.csv", days=100)
     code, _, err = run(["serve", "--path", str(csv)], capsys)
     assert code == 2
     assert "--source csv" in " ".join(err.split())
-    assert started == [] and read_catalogue().coins == {}
+    assert serve_started == [] and read_catalogue().coins == {}
 
 
 def test_one_bad_file_imports_none_and_the_server_does_not_start(
-    started: list[dict[str, Any]], cf_home: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    serve_started: list[dict[str, Any]],
+    cf_home: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    home = Path(cf_home) if not isinstance(cf_home, Path) else cf_home
     good = write_candles(tmp_path / "good.csv", days=100)
     assert run(["data", "import", "keep", str(good)], capsys)[0] == 0
-    before = _stored(home)
+    before = stored_files(cf_home)
     bad = tmp_path / "bad.csv"
     frame = pd.read_csv(good)
     frame.loc[10, "high"] = frame.loc[10, "low"] / 2  # a high below its low
@@ -79,8 +63,8 @@ def test_one_bad_file_imports_none_and_the_server_does_not_start(
     code, _, err = run(args, capsys)
     assert code == 2
     assert "high" in err and "bad.csv" in err  # the validator's words, naming the file
-    assert started == []
-    assert _stored(home) == before
+    assert serve_started == []
+    assert stored_files(cf_home) == before
     assert set(read_catalogue().coins) == {"keep"}
 
 
@@ -94,7 +78,7 @@ def test_one_bad_file_imports_none_and_the_server_does_not_start(
     ],
 )
 def test_bad_path_specs_are_named_with_the_fix(
-    started: list[dict[str, Any]],
+    serve_started: list[dict[str, Any]],
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     spec: str,
@@ -107,4 +91,4 @@ def test_bad_path_specs_are_named_with_the_fix(
     code, _, err = run(args, capsys)
     assert code == 2
     assert words in " ".join(err.split())
-    assert started == [] and read_catalogue().coins == {}
+    assert serve_started == [] and read_catalogue().coins == {}

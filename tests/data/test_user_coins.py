@@ -28,7 +28,8 @@ def write_candles(
     return path
 
 
-def _digest(root: Path) -> dict[str, str]:
+def stored_files(root: Path) -> dict[str, str]:
+    """Every file under ``root`` (locks aside) by its sha256: what a failed step must not change."""
     return {
         p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(root.rglob("*"))
@@ -64,7 +65,7 @@ def test_bad_file_changes_nothing_cached_or_catalogued(
 ) -> None:
     good = write_candles(tmp_path / "good.csv")
     assert run(["data", "import", "mycoin", str(good)], capsys)[0] == 0
-    before = _digest(cf_home)
+    before = stored_files(cf_home)
     bad = tmp_path / "bad.csv"
     text = good.read_text().splitlines()
     text[5] = text[5].replace(text[5].split(",")[4], "-1")  # a negative close
@@ -75,7 +76,7 @@ def test_bad_file_changes_nothing_cached_or_catalogued(
         import_coin("othercoin", bad)
     first_line = str(validator.value).split(".")[0]
     assert first_line in " ".join(err.split()), err
-    assert _digest(cf_home) == before
+    assert stored_files(cf_home) == before
     assert "othercoin" not in read_catalogue().coins
 
 
@@ -155,7 +156,7 @@ def test_a_catalogue_write_that_fails_leaves_the_candles_as_they_were(
     from cryptoforecast.data import user_coins
 
     import_coin("mycoin", write_candles(tmp_path / "a.csv", days=300))
-    before = _digest(cf_home)
+    before = stored_files(cf_home)
 
     def disk_full(path: Path, data: bytes) -> None:
         raise OSError(28, "No space left on device")
@@ -165,5 +166,5 @@ def test_a_catalogue_write_that_fails_leaves_the_candles_as_they_were(
         import_coin("mycoin", write_candles(tmp_path / "b.csv", days=200))
     with pytest.raises(OSError, match="No space"):
         import_coin("newcoin", write_candles(tmp_path / "c.csv", days=200))
-    assert _digest(cf_home) == before
+    assert stored_files(cf_home) == before
     assert len(load_ohlcv("mycoin", source="csv")) == 300

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import optuna
@@ -159,10 +160,15 @@ def test_storage_url_is_configurable(tmp_path: Path, btc_daily: pd.DataFrame) ->
     )
 
 
-def test_pruner_stops_a_trial_that_is_worse_than_the_median(
-    tmp_path: Path, btc_daily: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """After three normal trials every model forecasts +65%: the median pruner must stop those trials."""
+#: validation origins, a refit every 30: three folds a trial
+FOLDS_PER_TRIAL = 3
+
+
+def tune_with_trials_that_turn_awful(
+    tmp_path: Path, btc_daily: pd.DataFrame, monkeypatch: pytest.MonkeyPatch, n_trials: int
+) -> tuple[Any, int]:
+    """Tune LightGBM on bitcoin with ``n_trials`` trials, of which every model after the third
+    trial forecasts +65%; return the tuning result and how many models were fitted."""
     data = tp.prepare_training_data(btc_daily.iloc[-800:], 300, 1)
     settings = load_config(
         overrides={
@@ -170,7 +176,6 @@ def test_pruner_stops_a_trial_that_is_worse_than_the_median(
             "training": {"validation_size": 90, "validation_retrain_every": 30},
         }
     )
-    folds_per_trial = 3  # 90 validation origins, a refit every 30
     fits = {"n": 0}
     real_fit = tuning.fit_forecaster
 
@@ -187,21 +192,29 @@ def test_pruner_stops_a_trial_that_is_worse_than_the_median(
     def fit(model_type, horizon, X, y, params, seed=42, top_k=None):  # noqa: ANN001, ANN202
         fits["n"] += 1
         model = real_fit(model_type, horizon, X, y, params, seed, top_k)
-        return Awful(model) if fits["n"] > 3 * folds_per_trial else model
+        return Awful(model) if fits["n"] > 3 * FOLDS_PER_TRIAL else model
 
     monkeypatch.setattr(tuning, "fit_forecaster", fit)
     res = tuning.tune_hyperparameters(
         data,
         "lightgbm",
-        6,
+        n_trials,
         settings,
         study_name="p",
         storage=f"sqlite:///{tmp_path / 'p.db'}",
     )
+    return res, fits["n"]
+
+
+def test_pruner_stops_a_trial_that_is_worse_than_the_median(
+    tmp_path: Path, btc_daily: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After three normal trials every model forecasts +65%: the median pruner must stop those trials."""
+    res, fitted = tune_with_trials_that_turn_awful(tmp_path, btc_daily, monkeypatch, 6)
     states = [h["state"] for h in res.history]
     assert states[:3] == ["COMPLETE"] * 3
     assert states[3:] == ["PRUNED"] * 3
-    assert res.n_pruned == 3 and fits["n"] < 6 * folds_per_trial  # pruned trials stopped early
+    assert res.n_pruned == 3 and fitted < 6 * FOLDS_PER_TRIAL  # pruned trials stopped early
     assert res.best_value < 1.5
 
 

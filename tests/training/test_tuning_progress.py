@@ -13,6 +13,7 @@ from cryptoforecast.config import load_config
 from cryptoforecast.exceptions import DataError
 from cryptoforecast.training import pipeline as tp
 from cryptoforecast.training import tuning
+from tests.training.test_tuning import FOLDS_PER_TRIAL, tune_with_trials_that_turn_awful
 
 
 def test_a_pruned_trial_is_labelled_pruned_without_a_mase(
@@ -24,37 +25,8 @@ def test_a_pruned_trial_is_labelled_pruned_without_a_mase(
     """Three normal trials, then every model forecasts far off: the median pruner stops those
     trials after their second fold (the pruner's warm-up is one fold), and their progress lines must say so instead of showing the
     running MASE Optuna keeps as a pruned trial's value."""
-    data = tp.prepare_training_data(btc_daily.iloc[-800:], 300, 1)
-    settings = load_config(
-        overrides={
-            "lightgbm": {"n_estimators": 20},
-            "training": {"validation_size": 90, "validation_retrain_every": 30},
-        }
-    )
-    folds_per_trial = 3  # 90 validation origins, a refit every 30
-    fits = {"n": 0}
-    real_fit = tuning.fit_forecaster
-
-    class Awful:
-        def __init__(self, inner) -> None:  # noqa: ANN001
-            self.inner = inner
-
-        def predict(self, X: pd.DataFrame) -> pd.Series:
-            return self.inner.predict(X) + 0.5
-
-        def __getattr__(self, name: str):  # noqa: ANN204 - a forecaster in every other respect
-            return getattr(self.inner, name)
-
-    def fit(model_type, horizon, X, y, params, seed=42, top_k=None):  # noqa: ANN001, ANN202
-        fits["n"] += 1
-        model = real_fit(model_type, horizon, X, y, params, seed, top_k)
-        return Awful(model) if fits["n"] > 3 * folds_per_trial else model
-
-    monkeypatch.setattr(tuning, "fit_forecaster", fit)
     with caplog.at_level("INFO", logger=tuning.logger.name):
-        res = tuning.tune_hyperparameters(
-            data, "lightgbm", 5, settings, study_name="p", storage=f"sqlite:///{tmp_path / 'p.db'}"
-        )
+        res, _ = tune_with_trials_that_turn_awful(tmp_path, btc_daily, monkeypatch, 5)
     lines = [r.getMessage() for r in caplog.records if r.name == tuning.logger.name]
     states = [h["state"] for h in res.history]
     assert states == ["COMPLETE"] * 3 + ["PRUNED"] * 2
@@ -63,7 +35,7 @@ def test_a_pruned_trial_is_labelled_pruned_without_a_mase(
         assert re.match(rf"trial {h['number'] + 1}/5: MASE {h['value']:.4f} \(best MASE ", line)
     for line in lines[3:]:
         assert re.match(
-            rf"trial [45]/5: pruned after 2 of {folds_per_trial} folds "
+            rf"trial [45]/5: pruned after 2 of {FOLDS_PER_TRIAL} folds "
             rf"\(best MASE {res.best_value:.4f}\)$",
             line,
         ), line

@@ -7,12 +7,14 @@ import json
 from pathlib import Path
 
 import httpx
+import pandas as pd
 import pytest
 
 from cryptoforecast.config import load_config
 from cryptoforecast.data import load_ohlcv
 from cryptoforecast.registry import ModelRegistry
 from cryptoforecast.serving import Predictor, create_app
+from cryptoforecast.training.distributions import load_distribution_data
 from tests.cli_runner import run
 from tests.serving.conftest import running_server
 
@@ -148,3 +150,26 @@ def test_train_all_from_csv_after_an_import(
     code, _, err = run(["train", "--all", "--source", "csv", "-m", "drift"], capsys)
     assert code == 0, err
     assert train_many_calls[0][0] == ["mycoin"]
+
+
+def test_a_distribution_of_an_imported_coin_reads_its_imported_4h_candles(
+    mycoin: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The realised measures of an imported coin come from the 4h candles imported for it, up
+    to the window's end; a file read once (path=) has none and says how to get them."""
+    data = load_distribution_data("mycoin", 300, 7, source="csv", end="2025-05-31")
+    assert data.intraday is not None and data.intraday_note is None
+    expected = load_ohlcv("litecoin", interval="4h", end="2025-05-31")
+    assert data.intraday.index[-1] == expected.index[-1]
+    pd.testing.assert_series_equal(
+        data.intraday["close"].iloc[-50:], expected["close"].iloc[-50:], check_freq=False
+    )
+    once = load_distribution_data("othercoin", 300, 7, source="csv", path=mycoin)
+    assert once.intraday is None
+    assert "data import othercoin FILE --interval 4h" in (once.intraday_note or "")
+    # an imported coin without 4h candles trains on daily candles and says which import is missing
+    write_csv(tmp_path / "daily.csv")
+    assert run(["data", "import", "dailycoin", str(tmp_path / "daily.csv")], capsys)[0] == 0
+    daily_only = load_distribution_data("dailycoin", 300, 7, source="csv")
+    assert daily_only.intraday is None
+    assert "dailycoin" in (daily_only.intraday_note or "") and "4h" in daily_only.intraday_note

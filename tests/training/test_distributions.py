@@ -184,10 +184,12 @@ def test_a_source_without_4h_candles_trains_har_rv_on_daily_candles_labelled(
     out = train_distributions(
         "bitcoin", 1, days=400, source="csv", path=csv, config=config, save=False
     )
-    assert not out.intraday and "csv source has no 4h candles" in (out.intraday_note or "")
+    assert not out.intraday and "csv file has no 4h candles" in (out.intraday_note or "")
     har = out.candidates["har_rv"]
     assert not har.intraday and har.metrics is not None and not har.metrics.intraday
-    assert har.intraday_note == "har_rv on daily candles: the csv source has no 4h candles"
+    assert (har.intraday_note or "").startswith(
+        "har_rv on daily candles: the csv file has no 4h candles (import them with "
+    )
     assert out.candidates["ewma_t"].intraday_note is None  # it never reads 4h candles
     assert out.registered == {} and out.production is None
     assert out.summary().metrics["intraday"] is False

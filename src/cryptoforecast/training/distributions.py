@@ -56,7 +56,7 @@ import pandas as pd
 
 from cryptoforecast.backtest import DistributionWalk, walk_combination, walk_distribution
 from cryptoforecast.config import Settings
-from cryptoforecast.data import load_ohlcv
+from cryptoforecast.data import FILE_SOURCE, load_ohlcv
 from cryptoforecast.exceptions import ConfigError, DataError
 from cryptoforecast.models.distribution import (
     BASELINES,
@@ -220,14 +220,21 @@ def load_distribution_data(
     daily = load_ohlcv(crypto_id, days=days + REFERENCE_WINDOW + horizon, **kwargs)
     coin = str(daily.attrs.get("crypto_id", crypto_id))
     intraday, note = None, None
-    if source in INTRADAY_SOURCES:
+    # an imported coin keeps the 4h candles imported for it (``data import --interval 4h``); a
+    # file read once (path=) has its own interval only
+    if source in INTRADAY_SOURCES or (source == FILE_SOURCE and path is None):
         try:
             intraday = load_ohlcv(coin, interval="4h", **kwargs)
         except DataError as exc:
             note = f"no 4h candles from {source}: {exc}"
             log.warning("%s: training distributions on daily candles only: %s", coin, note)
     else:
-        note = f"the {source} source has no 4h candles"
+        note = (
+            f"the {source} file has no 4h candles (import them with "
+            f"`cryptoforecast data import {coin} FILE --interval 4h`)"
+            if source == FILE_SOURCE
+            else f"the {source} source has no 4h candles"
+        )
     return distribution_data(coin, daily, days, horizon, intraday, note)
 
 

@@ -128,6 +128,7 @@ def create_app(
             clock=clock,
             ledger=ledger,
             stale_grace_seconds=settings.serving.stale_grace_seconds,
+            settings=settings,  # its plug-ins, loaded above: a request never reads the config
         )
     service = deps.Service(
         predictor=predictor,

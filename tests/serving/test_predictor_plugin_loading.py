@@ -9,15 +9,19 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from cryptoforecast.config import load_config
+from cryptoforecast.exceptions import ConfigError
 from cryptoforecast.models import model_types
 from cryptoforecast.registry import ModelRegistry
 from cryptoforecast.serving import Predictor
 from cryptoforecast.training import train_model
 from tests.plugin_install import forget_plugins, install_cf_ridge
+
+from .conftest import Trained
 
 PLUGINS_ENV = "CRYPTOFORECAST_MODELS__PLUGINS"
 
@@ -101,14 +105,23 @@ def test_off_the_main_thread_a_plugin_is_not_imported(production_cf_ridge: int) 
     assert "cf_ridge" not in sys.modules  # imports happen on the main thread only
 
 
-def test_a_predictor_reads_no_config_at_construction(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_predictor_of_builtin_models_reads_no_config(
+    btc_model: Trained, registry: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import cryptoforecast.serving.predictor as predictor_module
 
     def refuse() -> None:
         pytest.fail("the config was read")
 
-    monkeypatch.setattr(predictor_module, "load_config", refuse, raising=False)
-    Predictor(record=False)
+    monkeypatch.setattr(predictor_module, "load_config", refuse)
+    predictor = Predictor(registry=registry, record=False)
+    forecast = predictor.predict("bitcoin", 1)  # its production model is a built-in's
+    assert (forecast.source, forecast.model_id) == ("model", btc_model.model_id)
+
+
+def test_with_no_plugin_configured_an_unknown_model_type_is_refused(registry: Any) -> None:
+    with pytest.raises(ConfigError, match="unknown model_type 'lightgbmm'; use one of naive"):
+        Predictor(registry=registry, record=False).predict("bitcoin", 1, model_type="lightgbmm")
 
 
 def test_the_service_predictor_reads_no_config_in_a_request(

@@ -12,7 +12,8 @@ them; each entry is one of:
 Nothing is imported unless it is named there: an installed distribution's entry point is only
 listed, never loaded, until the setting names it. :func:`~cryptoforecast.models.catalog.load_plugins`
 imports them once, at start-up, on the main thread (the CLI's commands, ``create_app``,
-``train_model``), never lazily from a request thread.
+``train_model``, or a ``Predictor`` built in Python when it first needs one), never lazily from a
+request thread.
 
 A plug-in is a :class:`~cryptoforecast.models.base.BaseForecaster` subclass (so its artifact is its
 own native files under the hashed manifest, via ``_save_native``/``_load_native``: no pickle), with

@@ -38,7 +38,7 @@ from cryptoforecast.exceptions import (
     DataError,
     SourceError,
 )
-from cryptoforecast.models import load_plugins
+from cryptoforecast.models import MODEL_TYPES, load_plugins, model_types
 from cryptoforecast.redaction import hide_paths, redact
 from cryptoforecast.registry import ModelRegistry
 from cryptoforecast.serving.background import JobsCollector
@@ -128,6 +128,7 @@ def create_app(
             clock=clock,
             ledger=ledger,
             stale_grace_seconds=settings.serving.stale_grace_seconds,
+            settings=settings,  # its plug-ins, loaded above: a request never reads the config
         )
     service = deps.Service(
         predictor=predictor,
@@ -198,7 +199,43 @@ def create_app(
     for module in (forecasts, models, ledger_routes, health):
         app.include_router(module.router)
     app.include_router(dashboard_router())  # the read-only HTML pages: /, /accuracy, /models
+    _publish_plugin_types(app, [t for t in model_types() if t not in MODEL_TYPES])
     return app
+
+
+def _publish_plugin_types(app: FastAPI, plugin_types: list[str]) -> None:
+    """Make ``app``'s OpenAPI schema name ``plugin_types`` (the plug-ins loaded at its start-up)
+    wherever it lists the built-in model types: each enum that holds them all, and each
+    description that names them. The request models and queries declare the built-ins
+    statically; the schema, built once per app, says what this app accepts."""
+    if not plugin_types:
+        return
+    build = app.openapi
+    builtins = ", ".join(MODEL_TYPES)
+    every = ", ".join((*MODEL_TYPES, *plugin_types))
+
+    def extend(node: Any) -> None:
+        if isinstance(node, dict):
+            enum = node.get("enum")
+            if isinstance(enum, list) and set(MODEL_TYPES) <= set(enum):
+                enum.extend(t for t in plugin_types if t not in enum)
+            text = node.get("description")
+            if isinstance(text, str) and builtins in text and every not in text:
+                node["description"] = text.replace(builtins, every)
+            for value in node.values():
+                extend(value)
+        elif isinstance(node, list):
+            for value in node:
+                extend(value)
+
+    def openapi() -> dict[str, Any]:
+        first = app.openapi_schema is None
+        schema = build()  # FastAPI's, built on first use and kept on the app
+        if first:
+            extend(schema)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _version() -> str:

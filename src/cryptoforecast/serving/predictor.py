@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pandas as pd
 
 from cryptoforecast.assets import Asset, file_asset, resolve_asset
+from cryptoforecast.config import Settings, load_config
 from cryptoforecast.data import load_ohlcv
 from cryptoforecast.data.cache import CandleCache
 from cryptoforecast.data.live import INTRADAY_INTERVAL, companion_intervals
@@ -44,7 +45,7 @@ from cryptoforecast.data.schema import check_interval
 from cryptoforecast.data.times import as_of_instant, parse_time
 from cryptoforecast.exceptions import ArtifactError, ConfigError, CryptoForecastError, DataError
 from cryptoforecast.features import build_features, warmup_rows
-from cryptoforecast.models import model_types
+from cryptoforecast.models import load_plugins, model_types
 from cryptoforecast.models.catalog import load_registered
 from cryptoforecast.models.distribution import REFERENCE_WINDOW, StoredDistribution
 from cryptoforecast.paths import home_dir
@@ -172,6 +173,9 @@ class Predictor:
             ``$CRYPTOFORECAST_HOME/state``, created on first use).
         path: with ``source="csv"``, a CSV file of candles, read for any coin id asked
             (nothing is imported); ``None`` reads the imported coins.
+        settings: whose ``models.plugins`` are loaded the first time a production record (or a
+            ``model_type`` asked for) needs a plug-in this process has not loaded (default:
+            :func:`~cryptoforecast.config.load_config`, read then, never at construction).
     """
 
     def __init__(
@@ -189,6 +193,7 @@ class Predictor:
         stale_grace_seconds: float = 3600.0,
         state: ServingState | None = None,
         path: str | Path | None = None,
+        settings: Settings | None = None,
     ) -> None:
         if path is not None and source != "csv":
             raise DataError(
@@ -216,6 +221,9 @@ class Predictor:
         self._state = state
         self._lock = threading.Lock()
         self.ledger_errors = 0
+        self._settings = settings
+        self._plugins_lock = threading.Lock()
+        self._plugins_loaded = False
 
     # -- collaborators, created on first use ---------------------------------------------------
     @property
@@ -453,8 +461,26 @@ class Predictor:
         record: ModelRecord | None = self.registry.get_production_distribution(crypto_id, horizon)
         return record
 
+    def load_configured_plugins(self) -> None:
+        """Load the plug-ins ``settings.models.plugins`` names, once per predictor (called the
+        first time a record or a ``model_type`` needs a plug-in that is not loaded, so a
+        predictor built in Python serves plug-in models without a ``load_plugins`` call).
+
+        Only what the configuration names is imported, never what a record names, and only on
+        the main thread (``models.plugins``): elsewhere a plug-in not loaded yet is a
+        ConfigError, which a forecast answers with the labelled fallback. The service loads them
+        at start-up (``create_app``) and passes its settings, so a request imports nothing."""
+        with self._plugins_lock:
+            if self._plugins_loaded:
+                return
+            self._plugins_loaded = True  # tried once: a plug-in that fails is not imported again
+            load_plugins(self._settings if self._settings is not None else load_config())
+
     def load_model(self, record: ModelRecord) -> Forecaster:
-        """The fitted model of ``record``, loaded (and sha256-verified) once, then reused."""
+        """The fitted model of ``record``, loaded (and sha256-verified) once, then reused; the
+        configured plug-ins are loaded first when the record needs one that is not loaded."""
+        if record.model_id not in self._models and missing_plugin(record) is not None:
+            self.load_configured_plugins()
         return self._loaded(self._models, record, load_registered)
 
     def load_distribution(self, record: ModelRecord) -> StoredDistribution:
@@ -517,6 +543,8 @@ class Predictor:
         """Checked inputs, candles, the production record (or why there is none), cache key."""
         asset = self.asset(crypto_id)
         horizon = self.check_horizon(horizon)
+        if model_type is not None and model_type not in model_types():
+            self.load_configured_plugins()  # a plug-in's model type, named before it is loaded
         model_type = self.check_model_type(model_type)
         candles = self.candles(asset.id) if as_of is None else self.candles_as_of(asset.id, as_of)
         record: ModelRecord | None = None

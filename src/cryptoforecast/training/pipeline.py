@@ -52,7 +52,7 @@ from typing import Any
 from cryptoforecast.backtest.engine import FitCache
 from cryptoforecast.config import Settings, load_config
 from cryptoforecast.exceptions import ConfigError
-from cryptoforecast.models import load_plugins, plugin_for
+from cryptoforecast.models import load_plugins
 from cryptoforecast.models.base import Forecaster
 from cryptoforecast.training.distribution_model import attach_distribution
 from cryptoforecast.training.fit import TopKFeatures, model_params, new_forecaster, trainable_models
@@ -255,9 +255,6 @@ def train_model(
     )
     if note is not None:
         run_config["note"] = note
-    plugin = plugin_for(model_type)
-    if plugin is not None:  # which plug-in (and version) a server needs to load the artifact
-        run_config["plugin"] = plugin.record()
     model = fitted.model
     record = None
     if save_model:

@@ -7,7 +7,8 @@ artifact's path under the key's lock), as ``staging`` with:
   (:meth:`~cryptoforecast.training.metrics.ValidationMetrics.to_dict`) with the gate's decision
   under ``"gate"``;
 * config: :func:`config_record`, what was trained on what (model type, horizon, window, source,
-  end) and the settings behind it;
+  end) and the settings behind it, and for a plug-in's model the plug-in (``plugin``: its name
+  and version);
 * lineage: :func:`training_lineage`, the candles' hash, the features, the config's hash and the
   training window;
 
@@ -28,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from cryptoforecast.models import plugin_for
 from cryptoforecast.registry import ModelRegistry
 from cryptoforecast.registry.lineage import compute_lineage
 from cryptoforecast.training.gate import GateDecision
@@ -134,7 +136,11 @@ def register_trained(
 ) -> int:
     """Save and register as staging with its metrics (the gate's decision included), config,
     lineage and feature importance, record the gate's decision and promote on a pass, in one
-    transaction; the model's id."""
+    transaction; the model's id. A plug-in's model records the plug-in (its name and version)
+    in its config: what a server must load to serve it."""
+    plugin = plugin_for(model_type)
+    if plugin is not None:
+        config = {**config, "plugin": plugin.record()}
     importance = model.feature_importance()
     lineage = training_lineage(data, model.feature_names_, config, source)
     # the registry picks the version and the artifact's path and saves into it under the key's

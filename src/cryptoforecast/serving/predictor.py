@@ -1,7 +1,8 @@
 """``Predictor``: production model -> labelled, cached forecast (technical-analysis fallback).
 
 Per request: cached candles -> the registry's production record and production distribution
-version -> cache lookup keyed by ``(crypto_id, horizon, model_type, last candle time, model_id,
+version (kept until the registry's change stamp moves: a write of any process is seen at the
+next request) -> cache lookup keyed by ``(crypto_id, horizon, model_type, last candle time, model_id,
 ..., distribution model_id)`` (a new candle or a promotion of either changes the key) ->
 ``build_features`` (the code training uses) -> ``predict`` and ``predict_interval`` -> the
 predictive distribution located at that point -> :class:`Forecast`, appended to the ledger
@@ -213,6 +214,9 @@ class Predictor:
         self._models: dict[int, Forecaster] = {}
         self._distributions: dict[int, StoredDistribution] = {}
         self._promotions: dict[tuple[int, datetime], str] = {}
+        #: production lookups read at the registry change stamp ``_lookups_stamp``
+        self._lookups: dict[tuple[Any, ...], ModelRecord | None] = {}
+        self._lookups_stamp: int | None = None
         self._state = state
         self._lock = threading.Lock()
         self.ledger_errors = 0
@@ -453,6 +457,39 @@ class Predictor:
         record: ModelRecord | None = self.registry.get_production_distribution(crypto_id, horizon)
         return record
 
+    def _registry_stamp(self) -> int | None:
+        """The registry's change stamp (``ModelRegistry.change_stamp``: one tiny query), or
+        ``None`` when it has none or it cannot be read (then nothing read is kept)."""
+        stamp_of = getattr(self.registry, "change_stamp", None)
+        if stamp_of is None:
+            return None
+        try:
+            return int(stamp_of())
+        except Exception as exc:  # the lookups themselves will say what failed
+            log.debug("no registry change stamp: %s", redact(exc))
+            return None
+
+    def _lookup(
+        self, stamp: int | None, key: tuple[Any, ...], read: Callable[[], ModelRecord | None]
+    ) -> ModelRecord | None:
+        """``read()``, kept while the registry's change stamp stays ``stamp``: a write of any
+        process moves it, so what is kept is never older than the stamp read for this request
+        (a write between the stamp and ``read`` is kept under the older stamp and dropped at the
+        next request). Errors are raised, never kept."""
+        if stamp is None:
+            return read()
+        with self._lock:
+            if stamp != self._lookups_stamp:
+                self._lookups = {}
+                self._lookups_stamp = stamp
+            if key in self._lookups:
+                return self._lookups[key]
+        found = read()
+        with self._lock:
+            if stamp == self._lookups_stamp:
+                self._lookups[key] = found
+        return found
+
     def load_model(self, record: ModelRecord) -> Forecaster:
         """The fitted model of ``record``, loaded (and sha256-verified) once, then reused."""
         return self._loaded(self._models, record, load_registered)
@@ -523,8 +560,13 @@ class Predictor:
         reason: str | None = None
         distribution: ModelRecord | None = None
         why: str | None = None
+        stamp = self._registry_stamp()
         try:
-            record = self.production_record(asset.id, horizon, model_type)
+            record = self._lookup(
+                stamp,
+                ("point", asset.id, horizon, model_type),
+                lambda: self.production_record(asset.id, horizon, model_type),
+            )
         except Exception as exc:  # a database or driver error: still answer, labelled
             # the reason reaches anonymous clients: the error's kind, never its URL or paths
             reason = why = unavailable("registry", exc)  # (not asked again for the distribution)
@@ -533,7 +575,11 @@ class Predictor:
             reason = "no production model"
         if why is None:
             try:
-                distribution = self.production_distribution(asset.id, horizon)
+                distribution = self._lookup(
+                    stamp,
+                    ("distribution", asset.id, horizon),
+                    lambda: self.production_distribution(asset.id, horizon),
+                )
             except Exception as exc:  # the fallback distribution serves, labelled
                 why = unavailable("registry", exc)
                 log.warning("the registry failed for %s: %s", asset.id, redact(exc))

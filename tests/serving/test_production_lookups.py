@@ -77,3 +77,28 @@ def test_the_kept_lookups_give_the_forecast_json_of_an_uncached_predictor(
     again = p.predict("bitcoin", 7)  # the kept lookups
     fresh = predictor(registry, clock).predict("bitcoin", 7)
     assert again.model_dump_json() == fresh.model_dump_json()
+
+
+def test_a_request_digests_its_candles_once(
+    registry: Any, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The candles' digest (what keys their kept state) is computed once per request, not by
+    every step that reads the state; a fresh predictor still gives the same answer."""
+    from cryptoforecast.serving import state as state_module
+
+    p = predictor(registry, clock)
+    first = p.predict("bitcoin", 7)
+    digests: list[str] = []
+    real = state_module.candle_digest
+
+    def digest(*args: Any, **kwargs: Any) -> str:
+        digests.append(real(*args, **kwargs))
+        return digests[-1]
+
+    monkeypatch.setattr(state_module, "candle_digest", digest)
+    again = p.predict("bitcoin", 7)
+    assert len(digests) == 1
+    assert again.model_dump_json() == first.model_dump_json()
+    assert predictor(registry, clock).predict("bitcoin", 7).model_dump_json() == (
+        first.model_dump_json()
+    )

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -217,6 +218,10 @@ class Predictor:
         #: production lookups read at the registry change stamp ``_lookups_stamp``
         self._lookups: dict[tuple[Any, ...], ModelRecord | None] = {}
         self._lookups_stamp: int | None = None
+        self._warmup_rows: int | None = None
+        #: the last candle state got: (the candles, weakly; their series and point rows; state)
+        self._last_state: tuple[weakref.ref[pd.DataFrame], tuple[Any, ...], CandleState] | None
+        self._last_state = None
         self._state = state
         self._lock = threading.Lock()
         self.ledger_errors = 0
@@ -287,12 +292,14 @@ class Predictor:
             )
         return model_type
 
-    @staticmethod
-    def _warmup() -> int:
-        try:
-            return int(warmup_rows())
-        except TypeError:  # a signature that needs arguments: be generous
-            return 250
+    def _warmup(self) -> int:
+        """The features' warm-up rows (a property of the feature code: read once)."""
+        if self._warmup_rows is None:
+            try:
+                self._warmup_rows = int(warmup_rows())
+            except TypeError:  # a signature that needs arguments: be generous
+                self._warmup_rows = 250
+        return self._warmup_rows
 
     def _history_rows(self) -> int:
         if self.history is not None:
@@ -345,8 +352,18 @@ class Predictor:
 
     def candle_state(self, crypto_id: str, candles: pd.DataFrame) -> CandleState:
         """What is kept from exactly these ``candles`` of ``crypto_id`` (see :mod:`.state`)."""
-        rows = len(self.point_candles(candles))
-        return self.state.get((self.source, crypto_id, self.interval), candles, rows)
+        rows = (
+            len(candles)
+            if self.history is not None
+            else min(len(candles), self._warmup() + EXTRA_HISTORY)
+        )  # len(self.point_candles(candles)), without the slice
+        series = (self.source, crypto_id, self.interval)
+        last = self._last_state  # the same frame again (the steps of one request): no digest
+        if last is not None and last[0]() is candles and last[1] == (series, rows):
+            return last[2]
+        state = self.state.get(series, candles, rows)
+        self._last_state = (weakref.ref(candles), (series, rows), state)
+        return state
 
     def reference_fit(self, crypto_id: str, candles: pd.DataFrame) -> ReferenceFit:
         """``garch_ref`` fitted on ``candles``, once per candle state: every horizon of these

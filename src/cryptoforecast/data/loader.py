@@ -30,7 +30,8 @@ def _snapshot_frame(crypto_id: str, interval: str) -> pd.DataFrame:
     raw = SnapshotSource().fetch(asset, interval)
     # The 4h snapshot keeps real exchange outages as they are: gaps are expected there.
     policy: GapPolicy = "drop" if interval != "1d" else "raise"
-    return validate_candles(raw, interval, on_gap=policy, name=f"snapshot {asset.id} {interval}")
+    frame = validate_candles(raw, interval, on_gap=policy, name=f"snapshot {asset.id} {interval}")
+    return frame.copy()  # one block of floats: every later copy and digest of a cut is one memcpy
 
 
 def load_ohlcv(

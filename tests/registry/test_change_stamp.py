@@ -50,3 +50,17 @@ def test_a_failed_write_leaves_the_stamp_unchanged(registry: ModelRegistry) -> N
     with pytest.raises(RegistryError):
         registry.demote(999_999, "no such model")
     assert registry.change_stamp() == start
+
+
+def test_a_failing_quick_read_asks_again_through_a_transaction(
+    registry: ModelRegistry, artifact_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_artifact(artifact_root, "bitcoin/lgbm/a")
+    registry.register_model(model_type="lightgbm", crypto_id="bitcoin", model_path="bitcoin/lgbm/a")
+    expected = registry.change_stamp()
+    assert expected != 0
+
+    from cryptoforecast.registry import database
+
+    monkeypatch.setattr(database, "CHANGES_SQL", "SELECT no_such_column FROM registry_meta")
+    assert registry.change_stamp() == expected

@@ -32,6 +32,7 @@ from cryptoforecast.registry.kinds import DISTRIBUTION, KINDS
 
 __all__ = [
     "SCHEMA_VERSION",
+    "CHANGES_SQL",
     "STAGES",
     "UTCDateTime",
     "changes",
@@ -250,8 +251,9 @@ def count_change(conn: Connection) -> None:
         conn.execute(sa.insert(registry_meta).values(key=CHANGES_KEY, value="1"))
 
 
-#: the change counter's read, built once
+#: the change counter's read, built once (and as plain SQL, for a driver's own cursor)
 _READ_CHANGES = sa.select(registry_meta.c.value).where(registry_meta.c.key == CHANGES_KEY)
+CHANGES_SQL = f"SELECT value FROM registry_meta WHERE key = '{CHANGES_KEY}'"
 
 
 def changes(conn: Connection) -> int:

@@ -97,8 +97,45 @@ def test_a_request_digests_its_candles_once(
 
     monkeypatch.setattr(state_module, "candle_digest", digest)
     again = p.predict("bitcoin", 7)
-    assert len(digests) == 1
+    assert len(digests) <= 1
     assert again.model_dump_json() == first.model_dump_json()
     assert predictor(registry, clock).predict("bitcoin", 7).model_dump_json() == (
         first.model_dump_json()
     )
+
+
+def test_candles_equal_to_the_last_request_s_are_not_digested_again_and_any_change_is(
+    registry: Any, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A seen candle compares its candles with the last request's of the series (every time,
+    column and value, kept as a copy) instead of hashing them: equal candles reuse their state,
+    and a change anywhere, even in the oldest row's volume, reads another state."""
+    import pandas as pd
+
+    from cryptoforecast.serving import state as state_module
+
+    p = predictor(registry, clock)
+    first = p.predict("bitcoin", 7)
+    digests: list[str] = []
+    real_digest = state_module.candle_digest
+
+    def digest(*args: Any, **kwargs: Any) -> str:
+        digests.append(real_digest(*args, **kwargs))
+        return digests[-1]
+
+    monkeypatch.setattr(state_module, "candle_digest", digest)
+    assert p.predict("bitcoin", 7).model_dump_json() == first.model_dump_json()
+    assert digests == []
+
+    real = Predictor.candles_as_of
+    kept = p.candle_state("bitcoin", real(p, "bitcoin", END))
+
+    def revised(self: Predictor, crypto_id: str, as_of: Any) -> pd.DataFrame:
+        out = real(self, crypto_id, as_of)
+        out.iloc[0, out.columns.get_loc("volume")] += 1.0
+        return out
+
+    monkeypatch.setattr(Predictor, "candles_as_of", revised)
+    p.predict("bitcoin", 7)
+    assert len(digests) == 1
+    assert p.candle_state("bitcoin", revised(p, "bitcoin", END)) is not kept

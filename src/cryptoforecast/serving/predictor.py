@@ -83,7 +83,7 @@ from cryptoforecast.serving.point_forecast import (
 )
 from cryptoforecast.serving.response import build_forecast
 from cryptoforecast.serving.schemas import Forecast
-from cryptoforecast.serving.state import CandleState, ServingState
+from cryptoforecast.serving.state import CandleContents, CandleState, ServingState
 
 if TYPE_CHECKING:
     from cryptoforecast.models.base import Forecaster
@@ -222,6 +222,8 @@ class Predictor:
         #: the last candle state got: (the candles, weakly; their series and point rows; state)
         self._last_state: tuple[weakref.ref[pd.DataFrame], tuple[Any, ...], CandleState] | None
         self._last_state = None
+        #: by series, the last candles' contents (copied) with their point rows and state
+        self._seen: dict[tuple[str, str, str], tuple[CandleContents, int, CandleState]] = {}
         self._state = state
         self._lock = threading.Lock()
         self.ledger_errors = 0
@@ -361,7 +363,13 @@ class Predictor:
         last = self._last_state  # the same frame again (the steps of one request): no digest
         if last is not None and last[0]() is candles and last[1] == (series, rows):
             return last[2]
-        state = self.state.get(series, candles, rows)
+        contents = CandleContents.of(candles)
+        seen = self._seen.get(series)  # the last request's candles of the series: compared, not
+        if seen is not None and seen[1] == rows and seen[0] == contents:  # hashed again
+            state = seen[2]
+        else:
+            state = self.state.get(series, candles, rows)
+            self._seen[series] = (contents, rows, state)
         self._last_state = (weakref.ref(candles), (series, rows), state)
         return state
 

@@ -30,7 +30,8 @@ def _snapshot_frame(crypto_id: str, interval: str) -> pd.DataFrame:
     raw = SnapshotSource().fetch(asset, interval)
     # The 4h snapshot keeps real exchange outages as they are: gaps are expected there.
     policy: GapPolicy = "drop" if interval != "1d" else "raise"
-    return validate_candles(raw, interval, on_gap=policy, name=f"snapshot {asset.id} {interval}")
+    frame = validate_candles(raw, interval, on_gap=policy, name=f"snapshot {asset.id} {interval}")
+    return frame.copy()  # one block of floats: every later copy and digest of a cut is one memcpy
 
 
 def load_ohlcv(
@@ -104,32 +105,35 @@ def load_ohlcv(
     end_ts, date_only = parse_time(end) if end is not None else (None, False)
     known_at = as_of_instant(as_of) if as_of is not None else None
 
+    shared = False  # a frame kept for every caller: copied once cut, so none can change it
     if source == "snapshot":
         frame = _snapshot_frame(asset.id, interval)
         if on_gap == "ffill" or (on_gap == "raise" and interval != "1d"):
             frame = validate_candles(frame, interval, on_gap=on_gap, name=f"snapshot {asset.id}")
-        frame = frame.copy()
+        shared = True
     elif source == "csv":
         if path is None:
             frame = imported_candles(asset.id, interval)
             if on_gap is not None and on_gap != "raise":
                 frame = validate_candles(frame, interval, on_gap=on_gap, name=f"csv {asset.id}")
-            frame = frame.copy()
+            shared = True
         else:
             raw = CSVSource(path).fetch(asset, interval)
             frame = validate_candles(raw, interval, on_gap=on_gap or "raise", name=str(path))
     else:
         frame = load_live(asset, interval, source, refresh=refresh, on_gap=on_gap, **source_options)
 
+    # validated candles are sorted and unique: each bound cuts at one position
     if end_ts is not None:
         if date_only:
-            frame = frame[frame.index < end_ts.normalize() + pd.Timedelta(days=1)]
+            cut = frame.index.searchsorted(end_ts.normalize() + pd.Timedelta(days=1), "left")
         else:
-            frame = frame[frame.index <= end_ts]
+            cut = frame.index.searchsorted(end_ts, "right")
+        frame = frame.iloc[:cut]
         if frame.empty:
             raise DataError(f"no {interval} candles for {asset.id!r} on or before end={end!r}")
-    if known_at is not None:
-        frame = frame[frame.index + check_interval(interval) <= known_at]
+    if known_at is not None:  # closed by then: t + interval <= known_at
+        frame = frame.iloc[: frame.index.searchsorted(known_at - check_interval(interval), "right")]
         if frame.empty:
             raise DataError(
                 f"no {interval} candles for {asset.id!r} had closed by as_of={as_of!r} "
@@ -137,5 +141,7 @@ def load_ohlcv(
             )
     if days is not None:
         frame = frame.iloc[-int(days) :]
+    if shared:
+        frame = frame.copy()
     frame.attrs.update({"crypto_id": asset.id, "interval": interval, "source": source})
     return frame

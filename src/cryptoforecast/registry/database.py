@@ -25,7 +25,7 @@ from cryptoforecast.exceptions import RegistryUnavailable
 from cryptoforecast.paths import home_dir
 from cryptoforecast.redaction import describe_url, password_of, redact
 from cryptoforecast.registry.engine import make_engine, parse_url
-from cryptoforecast.registry.schema import create_schema
+from cryptoforecast.registry.schema import CHANGES_SQL, changes, count_change, create_schema
 
 __all__ = ["REGISTRY_URL_ENV", "RegistryDatabase", "default_registry_url", "lock_key"]
 
@@ -159,10 +159,38 @@ class RegistryDatabase:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def write(self, fn: Callable[[Connection], T], what: str) -> T:
-        """``fn(conn)`` in one write transaction (SQLite: ``BEGIN IMMEDIATE``); ``what`` names
-        the operation in the error raised when the database stays unavailable."""
+        """``fn(conn)`` in one write transaction (SQLite: ``BEGIN IMMEDIATE``), which also moves
+        the change counter (:meth:`change_stamp`); ``what`` names the operation in the error
+        raised when the database stays unavailable."""
         self._ensure_schema()
-        return self._transaction(fn, write=True, what=what)
+
+        def counted(conn: Connection) -> T:
+            result = fn(conn)
+            count_change(conn)  # last: a writer holds the counter's row only until its commit
+            return result
+
+        return self._transaction(counted, write=True, what=what)
+
+    def change_stamp(self) -> int:
+        """A number every committed :meth:`write` moves, whichever process made it (it is
+        stored, moved in the write's own transaction); reads and failed writes leave it.
+
+        Asked on the driver's own cursor of a pooled connection (one statement, read as it is
+        committed: a tenth of a transaction through SQLAlchemy, and it is asked per request);
+        any failure there asks again through :meth:`read`, retried and worded as every read."""
+        self._ensure_schema()
+        try:
+            conn = self.engine.raw_connection()
+            try:
+                cursor = conn.cursor()
+                cursor.execute(CHANGES_SQL)
+                row = cursor.fetchone()
+                cursor.close()
+            finally:
+                conn.close()  # back to the pool, its transaction (if any) rolled back
+            return int(row[0]) if row is not None else 0
+        except Exception:
+            return self.read(changes, "change_stamp")
 
     def read(self, fn: Callable[[Connection], T], what: str) -> T:
         """``fn(conn)`` in one read transaction."""

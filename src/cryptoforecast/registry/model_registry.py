@@ -637,6 +637,12 @@ class ModelRegistry:
         return self.db.write(work, "guard_demote")
 
     # ------------------------------------------------------------------ public API: reads
+    def change_stamp(self) -> int:
+        """A number every committed write to this registry moves, from any process (one tiny
+        query): equal stamps mean nothing was registered, promoted, demoted or archived in
+        between, so what was read then still holds."""
+        return self.db.change_stamp()
+
     def get(self, model_id: int) -> ModelRecord:
         """The record of ``model_id``; raises :class:`RegistryError` when it does not exist."""
         return self.db.read(lambda conn: self._record(get_row(conn, model_id)), "get")

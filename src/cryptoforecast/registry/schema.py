@@ -7,7 +7,10 @@
                    (crypto_id, model_type, horizon), on SQLite and PostgreSQL alike.
 ``stage_history``  append-only audit trail of every stage change and gate decision; database
                    triggers refuse UPDATE and DELETE on it.
-``registry_meta``  key/value, holds ``schema_version``.
+``registry_meta``  key/value, holds ``schema_version`` and ``changes``: a counter every write
+                   moves in its own transaction (:func:`count_change`), so a reader that keeps
+                   what it read (the serving predictor's production lookups) asks only whether
+                   it moved (:func:`changes`), and sees a write of any process at once.
 
 Schema versions: 1 the tables above without ``kind``; 2 adds ``models.kind``. A database of an
 older version is migrated when first opened, in the transaction that checks the version (so once,
@@ -29,8 +32,11 @@ from cryptoforecast.registry.kinds import DISTRIBUTION, KINDS
 
 __all__ = [
     "SCHEMA_VERSION",
+    "CHANGES_SQL",
     "STAGES",
     "UTCDateTime",
+    "changes",
+    "count_change",
     "create_schema",
     "metadata",
     "models",
@@ -225,6 +231,35 @@ def _upsert_meta(conn: Connection, key: str, value: str) -> None:
     ).rowcount
     if not updated:
         conn.execute(sa.insert(registry_meta).values(key=key, value=value))
+
+
+#: the ``registry_meta`` key of the change counter
+CHANGES_KEY = "changes"
+
+
+def count_change(conn: Connection) -> None:
+    """Move the change counter, inside the caller's write transaction (one ``UPDATE`` of one
+    row: concurrent PostgreSQL writers wait on it until commit, so none is lost; the row is
+    created by the first write)."""
+    value = registry_meta.c.value
+    moved = conn.execute(
+        sa.update(registry_meta)
+        .where(registry_meta.c.key == CHANGES_KEY)
+        .values(value=sa.cast(sa.cast(value, sa.Integer) + 1, value.type))
+    ).rowcount
+    if not moved:
+        conn.execute(sa.insert(registry_meta).values(key=CHANGES_KEY, value="1"))
+
+
+#: the change counter's read, built once (and as plain SQL, for a driver's own cursor)
+_READ_CHANGES = sa.select(registry_meta.c.value).where(registry_meta.c.key == CHANGES_KEY)
+CHANGES_SQL = f"SELECT value FROM registry_meta WHERE key = '{CHANGES_KEY}'"
+
+
+def changes(conn: Connection) -> int:
+    """The change counter (0 before the first write)."""
+    found = conn.execute(_READ_CHANGES).scalar_one_or_none()
+    return int(found) if found is not None else 0
 
 
 def row_to_dict(row: Any) -> dict[str, Any]:

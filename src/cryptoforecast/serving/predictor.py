@@ -1,7 +1,8 @@
 """``Predictor``: production model -> labelled, cached forecast (technical-analysis fallback).
 
 Per request: cached candles -> the registry's production record and production distribution
-version -> cache lookup keyed by ``(crypto_id, horizon, model_type, last candle time, model_id,
+version (kept until the registry's change stamp moves: a write of any process is seen at the
+next request) -> cache lookup keyed by ``(crypto_id, horizon, model_type, last candle time, model_id,
 ..., distribution model_id)`` (a new candle or a promotion of either changes the key) ->
 ``build_features`` (the code training uses) -> ``predict`` and ``predict_interval`` -> the
 predictive distribution located at that point -> :class:`Forecast`, appended to the ledger
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -82,7 +84,7 @@ from cryptoforecast.serving.point_forecast import (
 )
 from cryptoforecast.serving.response import build_forecast
 from cryptoforecast.serving.schemas import Forecast
-from cryptoforecast.serving.state import CandleState, ServingState
+from cryptoforecast.serving.state import CandleContents, CandleState, ServingState
 
 if TYPE_CHECKING:
     from cryptoforecast.models.base import Forecaster
@@ -218,6 +220,15 @@ class Predictor:
         self._models: dict[int, Forecaster] = {}
         self._distributions: dict[int, StoredDistribution] = {}
         self._promotions: dict[tuple[int, datetime], str] = {}
+        #: production lookups read at the registry change stamp ``_lookups_stamp``
+        self._lookups: dict[tuple[Any, ...], ModelRecord | None] = {}
+        self._lookups_stamp: int | None = None
+        self._warmup_rows: int | None = None
+        #: the last candle state got: (the candles, weakly; their series and point rows; state)
+        self._last_state: tuple[weakref.ref[pd.DataFrame], tuple[Any, ...], CandleState] | None
+        self._last_state = None
+        #: by series, the last candles' contents (copied) with their point rows and state
+        self._seen: dict[tuple[str, str, str], tuple[CandleContents, int, CandleState]] = {}
         self._state = state
         self._lock = threading.Lock()
         self.ledger_errors = 0
@@ -291,12 +302,14 @@ class Predictor:
             )
         return model_type
 
-    @staticmethod
-    def _warmup() -> int:
-        try:
-            return int(warmup_rows())
-        except TypeError:  # a signature that needs arguments: be generous
-            return 250
+    def _warmup(self) -> int:
+        """The features' warm-up rows (a property of the feature code: read once)."""
+        if self._warmup_rows is None:
+            try:
+                self._warmup_rows = int(warmup_rows())
+            except TypeError:  # a signature that needs arguments: be generous
+                self._warmup_rows = 250
+        return self._warmup_rows
 
     def _history_rows(self) -> int:
         if self.history is not None:
@@ -349,8 +362,24 @@ class Predictor:
 
     def candle_state(self, crypto_id: str, candles: pd.DataFrame) -> CandleState:
         """What is kept from exactly these ``candles`` of ``crypto_id`` (see :mod:`.state`)."""
-        rows = len(self.point_candles(candles))
-        return self.state.get((self.source, crypto_id, self.interval), candles, rows)
+        rows = (
+            len(candles)
+            if self.history is not None
+            else min(len(candles), self._warmup() + EXTRA_HISTORY)
+        )  # len(self.point_candles(candles)), without the slice
+        series = (self.source, crypto_id, self.interval)
+        last = self._last_state  # the same frame again (the steps of one request): no digest
+        if last is not None and last[0]() is candles and last[1] == (series, rows):
+            return last[2]
+        contents = CandleContents.of(candles)
+        seen = self._seen.get(series)  # the last request's candles of the series: compared, not
+        if seen is not None and seen[1] == rows and seen[0] == contents:  # hashed again
+            state = seen[2]
+        else:
+            state = self.state.get(series, candles, rows)
+            self._seen[series] = (contents, rows, state)
+        self._last_state = (weakref.ref(candles), (series, rows), state)
+        return state
 
     def reference_fit(self, crypto_id: str, candles: pd.DataFrame) -> ReferenceFit:
         """``garch_ref`` fitted on ``candles``, once per candle state: every horizon of these
@@ -476,6 +505,39 @@ class Predictor:
             self._plugins_loaded = True  # tried once: a plug-in that fails is not imported again
             load_plugins(self._settings if self._settings is not None else load_config())
 
+    def _registry_stamp(self) -> int | None:
+        """The registry's change stamp (``ModelRegistry.change_stamp``: one tiny query), or
+        ``None`` when it has none or it cannot be read (then nothing read is kept)."""
+        stamp_of = getattr(self.registry, "change_stamp", None)
+        if stamp_of is None:
+            return None
+        try:
+            return int(stamp_of())
+        except Exception as exc:  # the lookups themselves will say what failed
+            log.debug("no registry change stamp: %s", redact(exc))
+            return None
+
+    def _lookup(
+        self, stamp: int | None, key: tuple[Any, ...], read: Callable[[], ModelRecord | None]
+    ) -> ModelRecord | None:
+        """``read()``, kept while the registry's change stamp stays ``stamp``: a write of any
+        process moves it, so what is kept is never older than the stamp read for this request
+        (a write between the stamp and ``read`` is kept under the older stamp and dropped at the
+        next request). Errors are raised, never kept."""
+        if stamp is None:
+            return read()
+        with self._lock:
+            if stamp != self._lookups_stamp:
+                self._lookups = {}
+                self._lookups_stamp = stamp
+            if key in self._lookups:
+                return self._lookups[key]
+        found = read()
+        with self._lock:
+            if stamp == self._lookups_stamp:
+                self._lookups[key] = found
+        return found
+
     def load_model(self, record: ModelRecord) -> Forecaster:
         """The fitted model of ``record``, loaded (and sha256-verified) once, then reused; the
         configured plug-ins are loaded first when the record needs one that is not loaded."""
@@ -551,8 +613,13 @@ class Predictor:
         reason: str | None = None
         distribution: ModelRecord | None = None
         why: str | None = None
+        stamp = self._registry_stamp()
         try:
-            record = self.production_record(asset.id, horizon, model_type)
+            record = self._lookup(
+                stamp,
+                ("point", asset.id, horizon, model_type),
+                lambda: self.production_record(asset.id, horizon, model_type),
+            )
         except Exception as exc:  # a database or driver error: still answer, labelled
             # the reason reaches anonymous clients: the error's kind, never its URL or paths
             reason = why = unavailable("registry", exc)  # (not asked again for the distribution)
@@ -561,7 +628,11 @@ class Predictor:
             reason = "no production model"
         if why is None:
             try:
-                distribution = self.production_distribution(asset.id, horizon)
+                distribution = self._lookup(
+                    stamp,
+                    ("distribution", asset.id, horizon),
+                    lambda: self.production_distribution(asset.id, horizon),
+                )
             except Exception as exc:  # the fallback distribution serves, labelled
                 why = unavailable("registry", exc)
                 log.warning("the registry failed for %s: %s", asset.id, redact(exc))

@@ -47,7 +47,7 @@ from cryptoforecast.serving.distribution import Baselines, ReferenceFit, ServedD
 from cryptoforecast.serving.point_forecast import Bands
 from cryptoforecast.serving.schemas import ForecastDistribution
 
-__all__ = ["STATE_FORMAT", "CandleState", "ServingState", "candle_digest"]
+__all__ = ["STATE_FORMAT", "CandleContents", "CandleState", "ServingState", "candle_digest"]
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +68,36 @@ def candle_digest(candles: pd.DataFrame, point_rows: int) -> str:
     h.update(np.ascontiguousarray(candles.index.asi8).tobytes())
     h.update(np.ascontiguousarray(candles.to_numpy(dtype="float64", na_value=np.nan)).tobytes())
     return h.hexdigest()
+
+
+@dataclass(frozen=True, eq=False)
+class CandleContents:
+    """A copy of what :func:`candle_digest` reads from candles (column names, times, every value
+    as float64), compared value by value: equal contents mean equal digests, without hashing
+    (a compare costs a fraction of a digest), and a later change to the frame cannot change it."""
+
+    columns: tuple[str, ...]
+    times: np.ndarray
+    values: np.ndarray
+
+    @classmethod
+    def of(cls, candles: pd.DataFrame) -> CandleContents:
+        return cls(
+            tuple(map(str, candles.columns)),
+            np.array(candles.index.asi8, copy=True),
+            np.array(candles.to_numpy(dtype="float64", na_value=np.nan), copy=True),
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, CandleContents):
+            return NotImplemented
+        return (
+            self.columns == other.columns
+            and np.array_equal(self.times, other.times)
+            and np.array_equal(self.values, other.values, equal_nan=True)
+        )
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 @dataclass

@@ -187,8 +187,38 @@ def model_columns(url: str) -> dict[str, dict]:
 
 
 # --------------------------------------------------------------------------- the tests
-def test_the_code_writes_schema_version_2():
-    assert SCHEMA_VERSION == 2
+def test_the_code_writes_schema_version_3():
+    assert SCHEMA_VERSION == 3
+
+
+def test_a_v2_registry_gets_a_change_counter_that_its_writes_move(registry_url, artifact_root):
+    """Version 3 adds the change counter a serving predictor keeps its lookups by: a version 2
+    registry (as the code before wrote it, no counter) is migrated when opened; the counter
+    starts at 0 and the first write moves it."""
+    build_v1_registry(registry_url, artifact_root)
+    reg = ModelRegistry(registry_url, artifact_root=artifact_root)
+    reg.list_models()
+    reg.close()
+    engine = sa.create_engine(registry_url)
+    with engine.begin() as conn:  # back to what version 2 left: no counter row
+        conn.execute(sa.delete(v1_registry_meta).where(v1_registry_meta.c.key == "changes"))
+        conn.execute(
+            sa.update(v1_registry_meta)
+            .where(v1_registry_meta.c.key == "schema_version")
+            .values(value="2")
+        )
+    engine.dispose()
+    reg = ModelRegistry(registry_url, artifact_root=artifact_root)
+    start = reg.change_stamp()
+    assert stored_version(registry_url) == 3 and start == 0
+    model_id = reg.register_model(
+        model_type="lightgbm",
+        crypto_id="bitcoin",
+        model_path=write_artifact(artifact_root, "after-v3"),
+    )
+    assert reg.change_stamp() == start + 1
+    assert reg.get(model_id).status == "staging"
+    reg.close()
 
 
 def test_a_v1_registry_is_migrated_and_serves_as_before(registry_url, artifact_root):
@@ -202,7 +232,7 @@ def test_a_v1_registry_is_migrated_and_serves_as_before(registry_url, artifact_r
         model_id: "distribution" if DISTRIBUTION in name else "point"
         for name, model_id in ids.items()
     }
-    assert stored_version(registry_url) == 2
+    assert stored_version(registry_url) == 3
     kind = model_columns(registry_url)["kind"]
     assert kind["nullable"] is False
 
@@ -257,11 +287,11 @@ def test_the_migration_runs_once(registry_url, artifact_root):
     first.list_models()
     first.close()
     # a second process opens the migrated database: nothing is altered again (adding the column
-    # a second time would fail), and what it finds is version 2
+    # a second time would fail), and what it finds is the current version
     second = ModelRegistry(registry_url, artifact_root=artifact_root)
     assert len(second.list_models()) == len(V1_ROWS)
     second.close()
-    assert stored_version(registry_url) == 2
+    assert stored_version(registry_url) == SCHEMA_VERSION
 
 
 def _refuse_updates_of_models(url: str) -> None:
@@ -377,7 +407,7 @@ def test_a_migrated_registry_serves_its_production_model_through_the_predictor(
 
     reg = ModelRegistry(registry_url, artifact_root=artifact_root, actor="tester")
     forecast = Predictor(registry=reg, end=end, record=False).predict("bitcoin", 1)
-    assert stored_version(registry_url) == 2
+    assert stored_version(registry_url) == SCHEMA_VERSION
     assert forecast.source == "model" and forecast.model_id == model_id, forecast.fallback_reason
     assert forecast.distribution_source.startswith("garch_ref (fallback")
     reg.close()

@@ -12,7 +12,9 @@
                    what it read (the serving predictor's production lookups) asks only whether
                    it moved (:func:`changes`), and sees a write of any process at once.
 
-Schema versions: 1 the tables above without ``kind``; 2 adds ``models.kind``. A database of an
+Schema versions: 1 the tables above without ``kind``; 2 adds ``models.kind``; 3 adds the
+``changes`` counter (so code that does not move it, which would leave a reader keeping what a
+write replaced, refuses a version 3 registry as newer than it). A database of an
 older version is migrated when first opened, in the transaction that checks the version (so once,
 whoever opens it first, and a failure halfway changes nothing); a newer one is refused.
 """
@@ -44,7 +46,9 @@ __all__ = [
     "stage_history",
 ]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+#: the ``registry_meta`` key of the change counter
+CHANGES_KEY = "changes"
 STAGES = ("staging", "production", "archived")
 
 log = logging.getLogger(__name__)
@@ -184,8 +188,21 @@ def _add_kind(conn: Connection) -> None:
     conn.exec_driver_sql(f"ALTER TABLE models ADD CONSTRAINT ck_models_kind CHECK ({_KIND_CHECK})")
 
 
+def _add_change_counter(conn: Connection) -> None:
+    """Version 2 -> 3: the ``changes`` row of ``registry_meta``, at 0 (:func:`count_change`)."""
+    _start_change_counter(conn)
+
+
+def _start_change_counter(conn: Connection) -> None:
+    found = conn.execute(
+        sa.select(registry_meta.c.value).where(registry_meta.c.key == CHANGES_KEY)
+    ).scalar_one_or_none()
+    if found is None:
+        conn.execute(sa.insert(registry_meta).values(key=CHANGES_KEY, value="0"))
+
+
 #: version -> the step that brings a database of the version before it there
-_MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _add_kind}
+_MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _add_kind, 3: _add_change_counter}
 
 
 def create_schema(conn: Connection) -> int:
@@ -221,6 +238,7 @@ def create_schema(conn: Connection) -> int:
         statements = _APPEND_ONLY_POSTGRES
     for stmt in statements:
         conn.exec_driver_sql(stmt)
+    _start_change_counter(conn)  # a new registry's counter, in the transaction that creates it
     _upsert_meta(conn, "schema_version", str(SCHEMA_VERSION))
     return SCHEMA_VERSION
 
@@ -231,10 +249,6 @@ def _upsert_meta(conn: Connection, key: str, value: str) -> None:
     ).rowcount
     if not updated:
         conn.execute(sa.insert(registry_meta).values(key=key, value=value))
-
-
-#: the ``registry_meta`` key of the change counter
-CHANGES_KEY = "changes"
 
 
 def count_change(conn: Connection) -> None:

@@ -34,6 +34,16 @@ def cf_home(
 
 
 @pytest.fixture
+def plugins_forgotten() -> Iterator[None]:
+    """No plug-in loaded before the test, and none left loaded after it."""
+    from tests.plugin_install import forget_plugins
+
+    forget_plugins()
+    yield
+    forget_plugins()
+
+
+@pytest.fixture
 def serve_started(monkeypatch: pytest.MonkeyPatch, cf_home: Path) -> list[dict[str, Any]]:
     """``cryptoforecast serve`` without a server: uvicorn is a stand-in that records the
     keyword arguments of each ``run`` (an empty list: the server was not started)."""

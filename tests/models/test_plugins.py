@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -25,12 +24,7 @@ from cryptoforecast.models import (
 )
 from tests.plugin_install import EXAMPLE, forget_plugins, install_cf_ridge
 
-
-@pytest.fixture(autouse=True)
-def no_plugins() -> Iterator[None]:
-    forget_plugins()
-    yield
-    forget_plugins()
+pytestmark = pytest.mark.usefixtures("plugins_forgotten")
 
 
 def settings(*plugins: str) -> Settings:

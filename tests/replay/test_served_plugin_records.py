@@ -3,7 +3,6 @@ record config carries ``plugin: {name, version}``, so a server knows what to loa
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -14,14 +13,9 @@ from cryptoforecast.data import load_ohlcv
 from cryptoforecast.models import load_plugins
 from cryptoforecast.registry import ModelRegistry
 from cryptoforecast.replay import train_candidates
-from tests.plugin_install import forget_plugins, install_cf_ridge
+from tests.plugin_install import install_cf_ridge
 
-
-@pytest.fixture(autouse=True)
-def no_plugins() -> Iterator[None]:
-    forget_plugins()
-    yield
-    forget_plugins()
+pytestmark = pytest.mark.usefixtures("plugins_forgotten")
 
 
 def test_a_replay_retraining_records_the_plugin_beside_a_builtin(

@@ -5,7 +5,6 @@ descriptions; the cross-asset rule keeps its built-in cross-asset types only."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,18 +12,14 @@ import pytest
 from cryptoforecast.config import load_config
 from cryptoforecast.models import CROSS_ASSET_MODEL_TYPES, MODEL_TYPES
 from cryptoforecast.serving.app import create_app
-from tests.plugin_install import EXAMPLE, forget_plugins
+from tests.plugin_install import EXAMPLE
 
 from .conftest import SyncASGIClient
 
 QUERY_PATHS = ("/v1/forecast/{crypto_id}", "/v1/forecast", "/v1/models", "/v1/accuracy")
 
 
-@pytest.fixture(autouse=True)
-def no_plugins() -> Iterator[None]:
-    forget_plugins()
-    yield
-    forget_plugins()
+pytestmark = pytest.mark.usefixtures("plugins_forgotten")
 
 
 def published(monkeypatch: pytest.MonkeyPatch, plugins: list[str]) -> dict[str, Any]:

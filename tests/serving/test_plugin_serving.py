@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +21,7 @@ from tests.plugin_install import EXAMPLE, forget_plugins, install_cf_ridge
 
 from .conftest import FakeClock, SyncASGIClient
 
-
-@pytest.fixture(autouse=True)
-def no_plugins() -> Iterator[None]:
-    forget_plugins()
-    yield
-    forget_plugins()
+pytestmark = pytest.mark.usefixtures("plugins_forgotten")
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +25,7 @@ from .conftest import Trained
 PLUGINS_ENV = "CRYPTOFORECAST_MODELS__PLUGINS"
 
 
-@pytest.fixture(autouse=True)
-def no_plugins() -> Iterator[None]:
-    forget_plugins()
-    yield
-    forget_plugins()
+pytestmark = pytest.mark.usefixtures("plugins_forgotten")
 
 
 @pytest.fixture

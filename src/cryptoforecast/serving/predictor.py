@@ -82,6 +82,7 @@ from cryptoforecast.serving.point_forecast import (
     predict_last,
     technical_forecast,
 )
+from cryptoforecast.serving.production_lookups import ProductionLookups
 from cryptoforecast.serving.response import build_forecast
 from cryptoforecast.serving.schemas import Forecast
 from cryptoforecast.serving.state import CandleContents, CandleState, ServingState
@@ -220,9 +221,10 @@ class Predictor:
         self._models: dict[int, Forecaster] = {}
         self._distributions: dict[int, StoredDistribution] = {}
         self._promotions: dict[tuple[int, datetime], str] = {}
-        #: production lookups read at the registry change stamp ``_lookups_stamp``
-        self._lookups: dict[tuple[Any, ...], ModelRecord | None] = {}
-        self._lookups_stamp: int | None = None
+        #: production records kept while the registry's change stamp stays
+        self._lookups: ProductionLookups[ModelRecord | None] = ProductionLookups(
+            lambda: self.registry
+        )
         self._warmup_rows: int | None = None
         #: the last candle state got: (the candles, weakly; their series and point rows; state)
         self._last_state: tuple[weakref.ref[pd.DataFrame], tuple[Any, ...], CandleState] | None
@@ -505,39 +507,6 @@ class Predictor:
             self._plugins_loaded = True  # tried once: a plug-in that fails is not imported again
             load_plugins(self._settings if self._settings is not None else load_config())
 
-    def _registry_stamp(self) -> int | None:
-        """The registry's change stamp (``ModelRegistry.change_stamp``: one tiny query), or
-        ``None`` when it has none or it cannot be read (then nothing read is kept)."""
-        stamp_of = getattr(self.registry, "change_stamp", None)
-        if stamp_of is None:
-            return None
-        try:
-            return int(stamp_of())
-        except Exception as exc:  # the lookups themselves will say what failed
-            log.debug("no registry change stamp: %s", redact(exc))
-            return None
-
-    def _lookup(
-        self, stamp: int | None, key: tuple[Any, ...], read: Callable[[], ModelRecord | None]
-    ) -> ModelRecord | None:
-        """``read()``, kept while the registry's change stamp stays ``stamp``: a write of any
-        process moves it, so what is kept is never older than the stamp read for this request
-        (a write between the stamp and ``read`` is kept under the older stamp and dropped at the
-        next request). Errors are raised, never kept."""
-        if stamp is None:
-            return read()
-        with self._lock:
-            if stamp != self._lookups_stamp:
-                self._lookups = {}
-                self._lookups_stamp = stamp
-            if key in self._lookups:
-                return self._lookups[key]
-        found = read()
-        with self._lock:
-            if stamp == self._lookups_stamp:
-                self._lookups[key] = found
-        return found
-
     def load_model(self, record: ModelRecord) -> Forecaster:
         """The fitted model of ``record``, loaded (and sha256-verified) once, then reused; the
         configured plug-ins are loaded first when the record needs one that is not loaded."""
@@ -613,9 +582,9 @@ class Predictor:
         reason: str | None = None
         distribution: ModelRecord | None = None
         why: str | None = None
-        stamp = self._registry_stamp()
+        stamp = self._lookups.stamp()
         try:
-            record = self._lookup(
+            record = self._lookups.get(
                 stamp,
                 ("point", asset.id, horizon, model_type),
                 lambda: self.production_record(asset.id, horizon, model_type),
@@ -628,7 +597,7 @@ class Predictor:
             reason = "no production model"
         if why is None:
             try:
-                distribution = self._lookup(
+                distribution = self._lookups.get(
                     stamp,
                     ("distribution", asset.id, horizon),
                     lambda: self.production_distribution(asset.id, horizon),

@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ..serving.conftest import free_port
+from ..serving.conftest import free_port, stop_process
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = REPO / "deploy" / "nginx" / "cryptoforecast.conf"
@@ -64,15 +64,6 @@ def _read(path: Path) -> str:
     return path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
 @pytest.fixture
 def service(tmp_path: Path) -> Iterator[str]:
     """``cryptoforecast serve --host 127.0.0.1 --port N`` as the systemd unit runs it, the admin
@@ -88,7 +79,7 @@ def service(tmp_path: Path) -> Iterator[str]:
         _wait_for_port(port, proc, log, "cryptoforecast serve")
         yield f"127.0.0.1:{port}"
     finally:
-        _stop(proc)
+        stop_process(proc)
 
 
 @dataclass
@@ -170,7 +161,7 @@ http {{
         _wait_for_port(port, proc, log, "nginx")
         yield Proxy(f"https://127.0.0.1:{port}", log)
     finally:
-        _stop(proc)
+        stop_process(proc)
 
 
 def _client(proxy: Proxy, source: str = "127.0.0.1") -> httpx.Client:

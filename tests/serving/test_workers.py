@@ -18,7 +18,7 @@ from pytest_httpserver import HTTPServer
 from cryptoforecast.data import CandleCache, load_ohlcv
 
 from ..live_servers import shared_candles, use_binance_server
-from .conftest import free_port
+from .conftest import free_port, stop_process
 
 
 def _log(path: Path) -> str:
@@ -71,12 +71,7 @@ def test_two_workers_run_one_refresher(
             assert forecast.status_code == 200 and forecast.json()["as_of"].startswith("2025-09-30")
         assert seen <= workers
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
 
 
 def test_serve_starts_uvicorn_on_the_app_factory(

@@ -40,7 +40,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from cryptoforecast.compat import import_optional
 from cryptoforecast.config import MAX_OLDER_THAN_DAYS, Settings
@@ -456,13 +456,22 @@ def _with_tuned_params(settings: dict[str, Any], stale: StaleModel) -> dict[str,
     return out
 
 
-class StaleModels(list[StaleModel]):
-    """The stale keys (a list, oldest first) and, when there is none, ``reason``: why, the same
-    reason a retraining gives (``RetrainedKeys.reason``)."""
+T = TypeVar("T")
 
-    def __init__(self, stale: Iterable[StaleModel] = (), reason: str | None = None):
-        super().__init__(stale)
+
+class WithReason(list[T]):
+    """A list (of stale keys, of retrained keys' summaries) and, when it is empty, ``reason``:
+    why nothing is stale or retrained, worded the same for both."""
+
+    def __init__(self, items: Iterable[T] = (), reason: str | None = None):
+        super().__init__(items)
         self.reason = reason
+
+
+#: the stale keys, oldest first (:func:`stale_models`)
+StaleModels = WithReason[StaleModel]
+#: the summaries of a retraining, one per retrained key (:func:`retrain_stale`)
+RetrainedKeys = WithReason[TrainingSummary]
 
 
 def stale_models(
@@ -479,15 +488,6 @@ def stale_models(
     age = older_than if older_than is not None else f"{settings.retrain.older_than_days}d"
     stale = find_stale(reg, age, now=now)
     return StaleModels(stale, reason=None if stale else _nothing_to_retrain(reg, age, [], now=now))
-
-
-class RetrainedKeys(list[TrainingSummary]):
-    """The summaries of a retraining (a list, one per retrained key) and, when it retrained
-    nothing, ``reason``: why."""
-
-    def __init__(self, summaries: Iterable[TrainingSummary] = (), reason: str | None = None):
-        super().__init__(summaries)
-        self.reason = reason
 
 
 def _key(crypto_id: str, model_type: str, horizon: int, scale_model: str | None = None) -> str:
